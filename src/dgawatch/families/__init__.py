@@ -1,0 +1,60 @@
+"""The family registry: every module in this package that defines ``FAMILY`` is a family.
+
+Adding a family is one new module here (defining ``FAMILY: Family``) plus its ground-truth
+test; the CLI, the forecaster, the store, the lookup and the classifier trainer all discover
+it through :func:`all_families`. Modules whose name starts with ``_`` are helpers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from dgawatch.errors import UnknownFamilyError
+from dgawatch.families.base import Family, Variant
+
+__all__ = ["Family", "Variant", "all_families", "all_variants", "get_family", "select_variants"]
+
+
+@cache
+def all_families() -> tuple[Family, ...]:
+    """Every registered family, sorted by name."""
+    found: list[Family] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        family = getattr(module, "FAMILY", None)
+        if isinstance(family, Family):
+            found.append(family)
+    names = [f.name for f in found]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise RuntimeError(f"families registered twice: {sorted(duplicates)}")
+    return tuple(sorted(found, key=lambda f: f.name))
+
+
+def all_variants() -> tuple[Variant, ...]:
+    return tuple(v for f in all_families() for v in f.variants)
+
+
+def get_family(name: str) -> Family:
+    wanted = name.strip().lower()
+    for family in all_families():
+        if wanted == family.name or wanted in family.aliases:
+            return family
+    known = ", ".join(f.name for f in all_families())
+    raise UnknownFamilyError(f"unknown family {name!r} (known: {known})")
+
+
+def select_variants(
+    families: list[str] | None = None, variant: str | None = None
+) -> list[Variant]:
+    """Resolve CLI-style selections: no family means every family; a variant needs one."""
+    if variant is not None and (not families or len(families) != 1):
+        raise UnknownFamilyError("--variant needs exactly one family")
+    chosen = [get_family(f) for f in families] if families else list(all_families())
+    if variant is not None:
+        return [chosen[0].variant(variant)]
+    return [v for f in chosen for v in f.variants]

@@ -1,0 +1,145 @@
+"""The Family and Variant contracts (design.md, "Family").
+
+A *variant* is one concrete generator: a pure, deterministic function from a UTC day to
+the ordered list of domains the malware generates for that day, plus the facts a defender
+needs about it (active period, names per day, TLDs). A *family* groups the variants of
+one piece of malware and carries what is common (generator type, references).
+
+Variants that depend on a seed or configuration (not only on the date) are registered once
+per published preset; the preset's parameters are part of the variant's description, and
+the module exposes a function taking arbitrary parameters for everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from dgawatch.days import check_supported
+from dgawatch.errors import DateError, UnknownFamilyError
+
+#: ``domains(day)``: the ordered list of names for one UTC day (duplicates kept).
+DayGenerator = Callable[[dt.date], Sequence[str]]
+
+GENERATOR_TYPES = ("arithmetic", "hash", "wordlist", "permutation")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One generator of one family. ``domains`` is pure: same day, same list."""
+
+    family: str
+    name: str
+    summary: str
+    active_from: dt.date
+    active_until: dt.date | None
+    domains_per_day: int
+    tlds: tuple[str, ...]
+    generator: DayGenerator = field(repr=False, compare=False)
+    #: How many days one list stays valid: 1 = a new list every day; 0 = not time-seeded.
+    period_days: int = 1
+    aliases: tuple[str, ...] = ()
+    #: Seed / configuration of this preset, as published (empty when the date is all).
+    parameters: tuple[tuple[str, str], ...] = ()
+    #: Optional fast path returning the day's names as ``b"name\\n" * n`` (same order).
+    blob_generator: Callable[[dt.date], bytes] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}/{self.name}"
+
+    def is_active(self, day: dt.date) -> bool:
+        if day < self.active_from:
+            return False
+        return self.active_until is None or day <= self.active_until
+
+    def check_day(self, day: dt.date) -> None:
+        """Refuse days this variant cannot have generated, with the reason."""
+        check_supported(day)
+        if day < self.active_from:
+            raise DateError(
+                f"{self.key} is active from {self.active_from.isoformat()}; "
+                f"{day.isoformat()} is before its active period "
+                "(use --ignore-active-period to compute it anyway)"
+            )
+        if self.active_until is not None and day > self.active_until:
+            raise DateError(
+                f"{self.key} was active until {self.active_until.isoformat()}; "
+                f"{day.isoformat()} is after its active period "
+                "(use --ignore-active-period to compute it anyway)"
+            )
+
+    def domains(self, day: dt.date) -> list[str]:
+        """The names generated on ``day``, in generation order, duplicates kept."""
+        check_supported(day)
+        return list(self.generator(day))
+
+    def domains_blob(self, day: dt.date) -> bytes:
+        """The same list as ``domains(day)``, one name per line, as ASCII bytes."""
+        check_supported(day)
+        if self.blob_generator is not None:
+            return self.blob_generator(day)
+        names = self.generator(day)
+        if not names:
+            return b""
+        return ("\n".join(names) + "\n").encode("ascii")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "family": self.family,
+            "variant": self.name,
+            "aliases": list(self.aliases),
+            "summary": self.summary,
+            "active_from": self.active_from.isoformat(),
+            "active_until": self.active_until.isoformat() if self.active_until else None,
+            "domains_per_day": self.domains_per_day,
+            "period_days": self.period_days,
+            "tlds": list(self.tlds),
+            "parameters": dict(self.parameters),
+        }
+
+
+@dataclass(frozen=True)
+class Family:
+    """A DGA family: its variants and what they share."""
+
+    name: str
+    summary: str
+    generator_type: str
+    time_seeded: bool
+    references: tuple[str, ...]
+    variants: tuple[Variant, ...]
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.generator_type not in GENERATOR_TYPES:
+            raise ValueError(f"{self.name}: generator_type must be one of {GENERATOR_TYPES}")
+        if not self.variants:
+            raise ValueError(f"{self.name}: a family needs at least one variant")
+        for v in self.variants:
+            if v.family != self.name:
+                raise ValueError(f"{self.name}: variant {v.name} names family {v.family}")
+
+    def variant(self, name: str) -> Variant:
+        wanted = name.strip().lower()
+        for v in self.variants:
+            if wanted == v.name.lower() or wanted in (a.lower() for a in v.aliases):
+                return v
+        known = ", ".join(v.name for v in self.variants)
+        raise UnknownFamilyError(
+            f"family {self.name!r} has no variant {name!r} (variants: {known})"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "family": self.name,
+            "aliases": list(self.aliases),
+            "summary": self.summary,
+            "generator_type": self.generator_type,
+            "time_seeded": self.time_seeded,
+            "references": list(self.references),
+            "variants": [v.to_dict() for v in self.variants],
+        }
