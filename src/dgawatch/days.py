@@ -43,7 +43,7 @@ def check_supported(day: dt.date, *, what: str = "date") -> None:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def day_range(start: dt.date, days: int) -> list[dt.date]:

@@ -97,7 +97,7 @@ _UNPACK = struct.Struct("<Q")
 class Prng:
     """The shared Conficker float generator (spec §2.2); one instance per day list."""
 
-    __slots__ = ("k", "rmul", "radd")
+    __slots__ = ("k", "radd", "rmul")
 
     def __init__(self, k0: int, c: Constants) -> None:
         self.k = k0
@@ -263,7 +263,7 @@ FAMILY = Family(
         "https://www.csl.sri.com/users/vinod/papers/Conficker/",
     ),
     variants=(
-        _variant("a", "Conficker.A (MS: Conficker.A, Symantec: W32.Downadup)", dt.date(2008, 11, 21)),
+        _variant("a", "Conficker.A (W32.Downadup)", dt.date(2008, 11, 21)),
         _variant(
             "b",
             "Conficker.B (W32.Downadup.B); B++ (MS Conficker.C) reuses it",

@@ -1,0 +1,322 @@
+"""The ``dgawatch`` command line. Stable for scripting: machine-readable output goes to
+stdout, progress bars and messages to stderr, and every user error is one line on stderr
+with exit status 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from dgawatch import __version__
+from dgawatch.days import day_range, parse_day, span
+from dgawatch.domain import normalise, registered_domain
+from dgawatch.errors import DgawatchError, InputError
+from dgawatch.families import all_families, select_variants
+from dgawatch.forecast import FORMATS, check_active, iter_day_lists, write_forecast
+from dgawatch.lookup import default_window, generation_days, lookup
+from dgawatch.store import ForecastStore, default_store_path
+
+app = typer.Typer(
+    name="dgawatch",
+    help="Forecast, block, sinkhole, hunt and detect domain-generating botnets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+store_app = typer.Typer(help="The embedded forecast store (DuckDB).", no_args_is_help=True)
+conficker_app = typer.Typer(help="Conficker-specific tools.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+app.add_typer(conficker_app, name="conficker")
+
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def progress(total: int, label: str, enabled: bool = True) -> Iterator[Progress]:
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled or not err.is_terminal,
+    )
+    with bar:
+        bar.add_task(label, total=total)
+        yield bar
+
+
+def _advance(bar: Progress, n: int = 1) -> None:
+    bar.advance(bar.task_ids[0], n)
+
+
+def _day_option(value: str | None, what: str) -> dt.date | None:
+    return None if value is None else parse_day(value, what=what)
+
+
+# --- families ---------------------------------------------------------------------------
+
+
+@app.command()
+def families(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """List the registered DGA families and their variants."""
+    fams = all_families()
+    if as_json:
+        out.print_json(json.dumps([f.to_dict() for f in fams]))
+        return
+    table = Table("family", "variant", "type", "active", "names/day", "period", "TLDs")
+    for f in fams:
+        for v in f.variants:
+            active = f"{v.active_from}.." + (str(v.active_until) if v.active_until else "")
+            tlds = ",".join(v.tlds[:4]) + (f" +{len(v.tlds) - 4}" if len(v.tlds) > 4 else "")
+            period = "static" if v.period_days == 0 else f"{v.period_days}d"
+            table.add_row(
+                f.name, v.name, f.generator_type, active, str(v.domains_per_day), period, tlds
+            )
+    out.print(table)
+
+
+# --- forecast ---------------------------------------------------------------------------
+
+
+@app.command()
+def forecast(
+    family: Annotated[str, typer.Argument(help="Family name, or 'all'.")],
+    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
+    variant: Annotated[str | None, typer.Option(help="One variant (default: all).")] = None,
+    days: Annotated[int, typer.Option(help="Number of days.")] = 1,
+    tld: Annotated[
+        list[str] | None, typer.Option(help="Keep names under this suffix (repeatable).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "txt",
+    output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
+    ignore_active_period: Annotated[
+        bool, typer.Option(help="Compute days outside a variant's active period.")
+    ] = False,
+) -> None:
+    """Domains a family generates, in generation order (duplicates kept)."""
+    variants = select_variants(None if family == "all" else [family], variant)
+    first = parse_day(start, what="--start")
+    day_list = day_range(first, days)
+    if not ignore_active_period:
+        if family == "all":
+            variants = [v for v in variants if v.is_active(day_list[0])]
+        check_active(variants, day_list)
+    if fmt == "parquet" and output is None:
+        raise InputError("--format parquet needs --output PATH")
+    with progress(len(day_list) * len(variants), "forecast", enabled=output is not None) as bar:
+        lists = iter_day_lists(variants, day_list)
+        sink = output if output is not None else sys.stdout.buffer
+        n = write_forecast(lists, fmt, sink, tlds=tld or (), on_day=lambda _dl, _n: _advance(bar))
+    if output is not None:
+        err.print(f"wrote {n:,} names to {output}")
+
+
+# --- lookup -----------------------------------------------------------------------------
+
+
+def _read_names(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+@app.command("lookup")
+def lookup_cmd(
+    domains: Annotated[list[str] | None, typer.Argument(help="Domains to look up.")] = None,
+    file: Annotated[Path | None, typer.Option(help="File with one domain per line.")] = None,
+    start: Annotated[str | None, typer.Option(help="Window start (default today-365).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end (default today+90).")] = None,
+    all_days: Annotated[
+        bool, typer.Option("--all", help="Each variant's whole active period.")
+    ] = False,
+    family: Annotated[list[str] | None, typer.Option(help="Only these families.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
+    store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
+    no_store: Annotated[bool, typer.Option(help="Always generate, never read the store.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
+) -> None:
+    """Which family, variant, day and index generate each domain."""
+    queries = list(domains or [])
+    if file is not None:
+        queries += _read_names(file)
+    if not queries:
+        raise InputError("give domains as arguments or --file")
+    variants = select_variants(family, variant)
+    first = _day_option(start, "--start")
+    last = _day_option(end, "--end")
+    if first is None or last is None:
+        lo, hi = default_window()
+        first, last = first or lo, last or hi
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    store_path = store or default_store_path()
+    fs = None
+    if not no_store and (store is not None or store_path.exists()):
+        fs = ForecastStore(store_path, read_only=True)
+    try:
+        todo = generation_days(variants, first, last, all_days, fs)
+        with progress(todo, "generating", enabled=todo > 30) as bar:
+            result = lookup(
+                queries,
+                variants,
+                start=first,
+                end=last,
+                whole_period=all_days,
+                store=fs,
+                on_generated_day=lambda: _advance(bar),
+            )
+    finally:
+        if fs is not None:
+            fs.close()
+    if as_json:
+        lines = []
+        for q in queries:
+            doc: dict[str, object] = {"query": q}
+            if q in result.invalid:
+                doc["error"] = result.invalid[q]
+            else:
+                try:
+                    name = normalise(q)
+                    doc["name"] = name
+                    doc["registered_domain"] = registered_domain(name)
+                except InputError as exc:
+                    doc["error"] = str(exc)
+            doc["matches"] = [h.to_dict() for h in result.hits.get(q, [])]
+            lines.append(json.dumps(doc))
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    table = Table("query", "family", "variant", "day", "index", "forecast name")
+    for q in queries:
+        hits = result.hits.get(q, [])
+        if q in result.invalid:
+            table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
+        elif not hits:
+            table.add_row(q, "[dim]no match[/]", "", "", "", "")
+        for h in hits:
+            table.add_row(q, h.family, h.variant, h.day.isoformat(), str(h.index), h.domain)
+    out.print(table)
+    err.print(
+        f"window {first}..{last}" if not all_days else "whole active periods",
+        f"- {result.days_from_store} day lists from the store, "
+        f"{result.days_generated} generated",
+    )
+
+
+# --- store ------------------------------------------------------------------------------
+
+
+@store_app.command("build")
+def store_build(
+    start: Annotated[str, typer.Option(help="First UTC day.")],
+    end: Annotated[str | None, typer.Option(help="Last UTC day (inclusive).")] = None,
+    days: Annotated[int | None, typer.Option(help="Number of days (instead of --end).")] = None,
+    family: Annotated[list[str] | None, typer.Option(help="Only these families.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
+    store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
+    rebuild: Annotated[bool, typer.Option(help="Regenerate days already stored.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Materialise forecasts into the store; days already stored are skipped."""
+    first = parse_day(start, what="--start")
+    if (end is None) == (days is None):
+        raise InputError("give exactly one of --end and --days")
+    if end is not None:
+        day_list = list(span(first, parse_day(end, what="--end")))
+    else:
+        day_list = day_range(first, days or 1)
+    variants = select_variants(family, variant)
+    with ForecastStore(store) as fs, progress(len(day_list) * len(variants), "store") as bar:
+        n = fs.build(variants, day_list, rebuild=rebuild, on_day=lambda _dl: _advance(bar))
+        path = fs.path
+        summary = fs.summary()
+    if as_json:
+        out.print_json(json.dumps({"store": str(path), "inserted": n, "coverage": summary}))
+    else:
+        err.print(f"inserted {n:,} names into {path}")
+
+
+@store_app.command("info")
+def store_info(
+    store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What the store holds, per variant."""
+    with ForecastStore(store, read_only=True) as fs:
+        summary = fs.summary()
+        path = fs.path
+    if as_json:
+        out.print_json(json.dumps({"store": str(path), "coverage": summary}))
+        return
+    table = Table("family", "variant", "first day", "last day", "days", "names", title=str(path))
+    for row in summary:
+        table.add_row(*(str(row[k]) for k in row))
+    out.print(table)
+
+
+# --- conficker ---------------------------------------------------------------------------
+
+
+@conficker_app.command("ports")
+def conficker_ports(
+    ips: Annotated[list[str], typer.Argument(help="IPv4 addresses.")],
+    date: Annotated[str | None, typer.Option(help="UTC day (default today).")] = None,
+    week: Annotated[int | None, typer.Option(help="Week number instead of --date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per address.")] = False,
+) -> None:
+    """Conficker C P2P ports (2 TCP + 2 UDP) of each IP address for one week."""
+    from dgawatch.conficker_p2p import ports, week_number
+
+    if week is None:
+        day = parse_day(date, what="--date") if date else dt.datetime.now(dt.timezone.utc).date()
+        week = week_number(day)
+    results = [ports(ip, week) for ip in ips]
+    if as_json:
+        sys.stdout.write("".join(json.dumps(r.to_dict()) + "\n" for r in results))
+        return
+    table = Table("ip", "week", "tcp (fixed, weekly)", "udp (fixed, weekly)")
+    for r in results:
+        table.add_row(r.ip, str(r.week), f"{r.tcp[0]}, {r.tcp[1]}", f"{r.udp[0]}, {r.udp[1]}")
+    out.print(table)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dgawatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    try:
+        app()
+    except DgawatchError as exc:
+        err.print(f"dgawatch: error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(0)

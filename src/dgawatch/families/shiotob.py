@@ -1,0 +1,109 @@
+"""Shiotob (UrlZone, Bebloh) rendezvous domains: a chain of names from a seed domain.
+
+Generator type: arithmetic (each name is a byte-mixing function of the previous name).
+Seeding: not time-dependent; each sample carries an initial domain and derives every next
+name from the last one, so it walks the same list every day (``period_days`` 0).
+Names per list: 2,001, the seed domain and 2,000 successors (the count the public
+reimplementation prints; the malware keeps going while no server answers).
+TLDs: com and net, alternating (a ``.net`` name is followed by a ``.com`` name and the
+other way round).
+
+Next name from ``name`` (``L`` = ``len(name) - 4``, the label length; ``S`` = sum of
+the character codes of ``name`` without its last three characters): the
+codes of ``name``, zero-padded, are mixed in place by ``c[i+j] ^= (L * c[j] ^ S) & 0xFF``
+for ``i`` then ``j`` ascending while ``i + j < 65``. The new label length is
+``(((c[2] * L) ^ c[0]) & 0xFF) // 16``, or ``L`` when that is below 10; label letter ``k``
+is ``"qwertyuiopasdfghjklzxcvbnm123945678"[c[k] // 8]``. Position ``k`` of the mix only
+depends on positions up to ``k``, so only the first positions that are read are mixed.
+
+Active period: the write-up (January 2015) analysed a sample seeded with
+``wtipubctwiekhir.net``; the reference repository added the seed ``4ypv1eehphg3a.com`` on
+2017-08-30. These are the ``active_from`` dates (earliest the references imply for each
+seed); no end dates are published.
+
+References:
+- https://johannesbader.ch/2015/01/the-dga-of-shiotob/
+- https://github.com/baderj/domain_generation_algorithms/tree/master/shiotob
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from dgawatch.families.base import Family, Variant
+
+ALPHABET = "qwertyuiopasdfghjklzxcvbnm123945678"
+NR_OF_DOMAINS = 2001
+_MIX_LIMIT = 65
+
+
+def next_domain(domain: str) -> str:
+    """The name Shiotob derives from ``domain`` (``label.com`` or ``label.net``)."""
+    old_len = len(domain) - 4
+    sof = sum(ord(c) for c in domain[:-3])
+    # Positions read afterwards: 0..14 (a new label has at most 15 letters) or the
+    # old label, whichever is longer; position k of the mix only reads positions <= k.
+    width = min(max(16, old_len + 1), _MIX_LIMIT)
+    codes = [ord(c) for c in domain[:width]]
+    codes += [0] * (width - len(codes))
+    for i in range(width):
+        for e in range(i, width):
+            codes[e] ^= (old_len * codes[e - i] ^ sof) & 0xFF
+    new_len = (((codes[2] * old_len) ^ codes[0]) & 0xFF) // 16
+    if new_len < 10:
+        new_len = old_len
+    label = "".join(ALPHABET[c // 8] for c in codes[:new_len])
+    return label + (".com" if domain.endswith(".net") else ".net")
+
+
+def generate(seed_domain: str, nr: int = NR_OF_DOMAINS) -> list[str]:
+    """``nr`` names: ``seed_domain`` first, then each successor of the previous name."""
+    out = [seed_domain]
+    while len(out) < nr:
+        out.append(next_domain(out[-1]))
+    return out[:nr]
+
+
+#: Published seed domains and the earliest date the references imply for each.
+SEEDS: dict[str, dt.date] = {
+    "wtipubctwiekhir.net": dt.date(2015, 1, 1),
+    "4ypv1eehphg3a.com": dt.date(2017, 8, 30),
+}
+
+
+@cache
+def _preset_list(seed: str) -> tuple[str, ...]:
+    return tuple(generate(seed))
+
+
+def _variant(seed: str) -> Variant:
+    def generator(day: dt.date) -> list[str]:
+        return list(_preset_list(seed))
+
+    return Variant(
+        family="shiotob",
+        name=seed.split(".")[0],
+        summary=f"Shiotob chain from the seed domain {seed}",
+        active_from=SEEDS[seed],
+        active_until=None,
+        domains_per_day=NR_OF_DOMAINS,
+        tlds=("com", "net"),
+        generator=generator,
+        period_days=0,
+        parameters=(("seed_domain", seed), ("nr", str(NR_OF_DOMAINS))),
+    )
+
+
+FAMILY = Family(
+    name="shiotob",
+    aliases=("urlzone", "bebloh"),
+    summary="Shiotob/UrlZone/Bebloh: chain of 2,001 names from a seed domain (.com/.net)",
+    generator_type="arithmetic",
+    time_seeded=False,
+    references=(
+        "https://johannesbader.ch/2015/01/the-dga-of-shiotob/",
+        "https://github.com/baderj/domain_generation_algorithms/tree/master/shiotob",
+    ),
+    variants=tuple(_variant(s) for s in SEEDS),
+)

@@ -1,0 +1,142 @@
+"""Tinba (TinyBanker, Zusy) rendezvous domains: a chain of names from a hard-coded domain.
+
+Generator type: arithmetic (each label is a byte-mixing function of the previous name and a
+16-character seed string).
+Seeding: not time-dependent; each sample carries a seed string, an initial domain and a TLD
+list, and walks the same list every day (``period_days`` 0).
+Names per list: the initial domain, then ``nr`` labels each under every TLD of the sample
+(1 + 1,000 x 1 for the first preset, 1 + 100 x 4 for the others: the counts the public
+reimplementation uses). TLDs: per preset, see ``PRESETS``.
+
+Next label from the previous name ``p`` (only its first 13 characters matter): ``t``
+starts at the seed's 16th byte and ``s`` at the sum of its first 16 bytes; for each of
+12 letters, repeat ``t = ((t + p[i]) ^ (s & 0xFF)) + p[i+1]`` (mod 256) and, while ``t`` is
+not strictly between ``a`` and ``z``, ``s += 1`` and retry; ``t`` becomes letter ``i``.
+So the labels never contain ``a`` or ``z``.
+
+Active period: the .com-only preset (``oGkS3w3s...``) predates the April 2015 write-up on
+Tinba's new TLDs, which introduced the second preset; both get ``active_from``
+2015-04-01, the earliest date the references imply. The third and fourth presets were
+published on 2016-03-31. No end dates are published.
+
+References:
+- http://garage4hackers.com/entry.php?b=3086 (first preset)
+- http://johannesbader.ch/2015/04/new-top-level-domains-for-tinbas-dga/
+- https://www.sophos.com/en-us/threat-center/threat-analyses/viruses-and-spyware/Troj~Tinba-EL/detailed-analysis.aspx
+- https://github.com/baderj/domain_generation_algorithms/tree/master/tinba
+- https://github.com/andrewaeva/DGA (dga_algorithms/Tinba.py, dga_wordlists/tinba.txt)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from dgawatch.families.base import Family, Variant
+
+LABEL_LENGTH = 12
+
+
+def next_label(previous: str, seed: str) -> str:
+    """The 12-letter label Tinba derives from the ``previous`` name and the ``seed``."""
+    key = seed.encode("latin-1").ljust(17, b"\x00")
+    p = previous.encode("ascii")
+    s = sum(key[:16])
+    t = key[15]
+    out = bytearray()
+    for i in range(LABEL_LENGTH):
+        a, b = p[i], p[i + 1]
+        while True:
+            t = (((t + a) ^ (s & 0xFF)) + b) & 0xFF
+            if 0x61 < t < 0x7A:
+                out.append(t)
+                break
+            s += 1
+    return out.decode("ascii")
+
+
+def generate(seed: str, initial: str, tlds: tuple[str, ...], nr: int) -> list[str]:
+    """``initial`` then ``nr`` labels, each under every TLD in ``tlds`` (that order)."""
+    out = [initial]
+    previous = initial
+    for _ in range(nr):
+        label = next_label(previous, seed)
+        names = [f"{label}.{tld}" for tld in tlds]
+        out.extend(names)
+        previous = names[-1]
+    return out
+
+
+#: Published presets: name -> (seed, initial domain, TLDs, nr, earliest date implied).
+PRESETS: dict[str, tuple[str, str, tuple[str, ...], int, dt.date]] = {
+    "ogks3w3s": ("oGkS3w3sGGOGG7oc", "ssrgwnrmgrxe.com", ("com",), 1000, dt.date(2015, 4, 1)),
+    "jc74flun": (
+        "jc74FlUna852Ji9o",
+        "blackfreeqazyio.cc",
+        ("com", "net", "in", "ru"),
+        100,
+        dt.date(2015, 4, 1),
+    ),
+    "yqokqfc2": (
+        "yqokqFC2TPBFfJcG",
+        "watchthisnow.xyz",
+        ("pw", "us", "xyz", "club"),
+        100,
+        dt.date(2016, 3, 31),
+    ),
+    "j193hsnw": (
+        "j193HsnW72Yqns7u",
+        "j193hsne720uie8i.cc",
+        ("com", "net", "biz", "org"),
+        100,
+        dt.date(2016, 3, 31),
+    ),
+}
+
+
+@cache
+def _preset_list(name: str) -> tuple[str, ...]:
+    seed, initial, tlds, nr, _ = PRESETS[name]
+    return tuple(generate(seed, initial, tlds, nr))
+
+
+def _variant(name: str) -> Variant:
+    seed, initial, tlds, nr, active_from = PRESETS[name]
+
+    def generator(day: dt.date) -> list[str]:
+        return list(_preset_list(name))
+
+    return Variant(
+        family="tinba",
+        name=name,
+        summary=f"Tinba, seed {seed}, initial domain {initial}",
+        active_from=active_from,
+        active_until=None,
+        domains_per_day=1 + nr * len(tlds),
+        tlds=tuple(dict.fromkeys((initial.rsplit(".", 1)[1], *tlds))),
+        generator=generator,
+        period_days=0,
+        parameters=(
+            ("seed", seed),
+            ("initial_domain", initial),
+            ("tlds", ",".join(tlds)),
+            ("nr", str(nr)),
+        ),
+    )
+
+
+FAMILY = Family(
+    name="tinba",
+    aliases=("tinybanker", "zusy"),
+    summary="Tinba/TinyBanker: chain of 12-letter labels from a hard-coded domain and seed",
+    generator_type="arithmetic",
+    time_seeded=False,
+    references=(
+        "http://garage4hackers.com/entry.php?b=3086",
+        "http://johannesbader.ch/2015/04/new-top-level-domains-for-tinbas-dga/",
+        "https://www.sophos.com/en-us/threat-center/threat-analyses/viruses-and-spyware/Troj~Tinba-EL/detailed-analysis.aspx",
+        "https://github.com/baderj/domain_generation_algorithms/tree/master/tinba",
+        "https://github.com/andrewaeva/DGA",
+    ),
+    variants=tuple(_variant(n) for n in PRESETS),
+)

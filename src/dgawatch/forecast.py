@@ -1,0 +1,192 @@
+"""Forecasting: the day lists of selected variants over a span of days, and their writers.
+
+Work is streamed one (variant, day) list at a time, so a year of Conficker C (18.3 M names)
+never sits in memory whole. Compiled generators release the GIL, so days are computed on a
+small thread pool while earlier days are being written, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from dgawatch.errors import InputError
+from dgawatch.families.base import Variant
+
+FORMATS = ("txt", "csv", "jsonl", "parquet")
+CSV_HEADER = "day,family,variant,index,domain\n"
+
+#: Parquet/Arrow schema of a forecast (version 1; documented in README "Schemas").
+SCHEMA = pa.schema(
+    [
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("family", pa.string(), nullable=False),
+        pa.field("variant", pa.string(), nullable=False),
+        pa.field("index", pa.int32(), nullable=False),
+        pa.field("domain", pa.string(), nullable=False),
+    ],
+    metadata={"dgawatch.schema": "forecast/1"},
+)
+
+
+@dataclass(frozen=True)
+class DayList:
+    """One variant's names for one day, as ``b"name\\n"`` lines (generation order)."""
+
+    variant: Variant
+    day: dt.date
+    blob: bytes
+
+    def names(self) -> list[str]:
+        return self.blob.decode("ascii").split("\n")[:-1] if self.blob else []
+
+
+def check_active(variants: Sequence[Variant], days: Sequence[dt.date]) -> None:
+    """Refuse a request reaching outside a variant's active period (DateError)."""
+    for v in variants:
+        v.check_day(days[0])
+        v.check_day(days[-1])
+
+
+def iter_day_lists(
+    variants: Sequence[Variant],
+    days: Iterable[dt.date],
+    *,
+    workers: int | None = None,
+) -> Iterator[DayList]:
+    """Day lists in (day, variant) order, computed ahead on a thread pool."""
+    jobs = [(v, d) for d in days for v in variants]
+    if not jobs:
+        return
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers == 1 or len(jobs) == 1:
+        for v, d in jobs:
+            yield DayList(v, d, v.domains_blob(d))
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        # Bounded look-ahead keeps memory flat while the writer catches up.
+        ahead = iter(jobs)
+        pending: deque[tuple[Variant, dt.date, Future[bytes]]] = deque()
+        for v, d in islice(ahead, workers * 2):
+            pending.append((v, d, pool.submit(v.domains_blob, d)))
+        while pending:
+            v, d, future = pending.popleft()
+            for nv, nd in islice(ahead, 1):
+                pending.append((nv, nd, pool.submit(nv.domains_blob, nd)))
+            yield DayList(v, d, future.result())
+
+
+def tld_filter(tlds: Sequence[str]) -> Callable[[str], bool] | None:
+    """Keep names under any of ``tlds`` (``uk`` keeps ``x.co.uk``; ``co.uk`` only those)."""
+    if not tlds:
+        return None
+    suffixes = tuple("." + t.strip().strip(".").lower() for t in tlds)
+    if any(s == "." for s in suffixes):
+        raise InputError("--tld needs a non-empty suffix such as 'com' or 'co.uk'")
+    return lambda name: name.endswith(suffixes)
+
+
+def _selected(dl: DayList, keep: Callable[[str], bool] | None) -> list[tuple[int, str]]:
+    names = dl.names()
+    if keep is None:
+        return list(enumerate(names))
+    return [(i, n) for i, n in enumerate(names) if keep(n)]
+
+
+def write_forecast(
+    lists: Iterable[DayList],
+    fmt: str,
+    out: IO[bytes] | str | os.PathLike[str],
+    *,
+    tlds: Sequence[str] = (),
+    on_day: Callable[[DayList, int], None] | None = None,
+) -> int:
+    """Write day lists in ``fmt`` to a binary stream or a path; returns names written."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    keep = tld_filter(tlds)
+    if fmt == "parquet":
+        return _write_parquet(lists, out, keep, on_day)
+    if isinstance(out, (str, os.PathLike)):
+        with open(out, "wb") as fh:
+            return _write_text(lists, fmt, fh, keep, on_day)
+    return _write_text(lists, fmt, out, keep, on_day)
+
+
+def _write_text(
+    lists: Iterable[DayList],
+    fmt: str,
+    fh: IO[bytes],
+    keep: Callable[[str], bool] | None,
+    on_day: Callable[[DayList, int], None] | None,
+) -> int:
+    total = 0
+    if fmt == "csv":
+        fh.write(CSV_HEADER.encode())
+    for dl in lists:
+        if fmt == "txt" and keep is None:
+            chunk = dl.blob
+            n = chunk.count(b"\n")
+        else:
+            rows = _selected(dl, keep)
+            n = len(rows)
+            if fmt == "txt":
+                text = "".join(f"{name}\n" for _, name in rows)
+            elif fmt == "csv":
+                prefix = f"{dl.day.isoformat()},{dl.variant.family},{dl.variant.name},"
+                text = "".join(f"{prefix}{i},{name}\n" for i, name in rows)
+            else:
+                head = (
+                    f'{{"day":"{dl.day.isoformat()}","family":{json.dumps(dl.variant.family)},'
+                    f'"variant":{json.dumps(dl.variant.name)},"index":'
+                )
+                text = "".join(f'{head}{i},"domain":"{name}"}}\n' for i, name in rows)
+            chunk = text.encode("ascii")
+        fh.write(chunk)
+        total += n
+        if on_day is not None:
+            on_day(dl, n)
+    fh.flush()
+    return total
+
+
+def day_table(dl: DayList, keep: Callable[[str], bool] | None = None) -> pa.Table:
+    rows = _selected(dl, keep)
+    n = len(rows)
+    return pa.table(
+        {
+            "day": pa.array([dl.day] * n, pa.date32()),
+            "family": pa.array([dl.variant.family] * n, pa.string()),
+            "variant": pa.array([dl.variant.name] * n, pa.string()),
+            "index": pa.array([i for i, _ in rows], pa.int32()),
+            "domain": pa.array([name for _, name in rows], pa.string()),
+        },
+        schema=SCHEMA,
+    )
+
+
+def _write_parquet(
+    lists: Iterable[DayList],
+    out: IO[bytes] | str | os.PathLike[str],
+    keep: Callable[[str], bool] | None,
+    on_day: Callable[[DayList, int], None] | None,
+) -> int:
+    total = 0
+    with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
+        for dl in lists:
+            table = day_table(dl, keep)
+            writer.write_table(table)
+            total += table.num_rows
+            if on_day is not None:
+                on_day(dl, table.num_rows)
+    return total

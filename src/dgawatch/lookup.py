@@ -1,0 +1,217 @@
+"""Reverse lookup: which (family, variant, day, index) generate a domain seen in a log.
+
+Two sources answer, and one lookup may use both: the forecast store for the (variant, day)
+lists it holds, and on-demand generation for the rest of the window. A query matches a
+forecast name when the name is the query itself or the query's registered domain (public
+suffix list), so ``www.<dga name>`` is found too.
+
+Bulk lookups against the store compute the candidate keys inside DuckDB (the full name
+and its last 2..5 labels) and join them against the forecast; only the few rows that hit
+are checked against the public suffix list in Python, which keeps a million look-ups well
+under the cost of a million PSL calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from dgawatch.days import span, today
+from dgawatch.domain import accepts, lookup_keys, normalise
+from dgawatch.errors import InputError
+from dgawatch.families.base import Variant
+from dgawatch.forecast import DayList, iter_day_lists
+from dgawatch.store import ForecastStore
+
+DEFAULT_BACK_DAYS = 365
+DEFAULT_AHEAD_DAYS = 90
+
+
+@dataclass(frozen=True, order=True)
+class Hit:
+    """One (family, variant, day, index) that generates the name a query asked for."""
+
+    query: str
+    family: str
+    variant: str
+    day: dt.date
+    index: int
+    domain: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "family": self.family,
+            "variant": self.variant,
+            "day": self.day.isoformat(),
+            "index": self.index,
+            "domain": self.domain,
+        }
+
+
+@dataclass
+class LookupResult:
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+    days_from_store: int = 0
+    days_generated: int = 0
+
+    def add(self, hit: Hit) -> None:
+        self.hits.setdefault(hit.query, []).append(hit)
+
+    def finish(self) -> None:
+        for query, hits in self.hits.items():
+            self.hits[query] = sorted(set(hits))
+
+
+def default_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    now = now or today()
+    return now - dt.timedelta(days=DEFAULT_BACK_DAYS), now + dt.timedelta(days=DEFAULT_AHEAD_DAYS)
+
+
+def variant_days(
+    variant: Variant, start: dt.date | None, end: dt.date | None, *, whole_period: bool = False
+) -> list[dt.date]:
+    """Days of the window on which ``variant`` is active (its whole period with ``whole_period``,
+    open-ended periods running to the default horizon, today + 90 days)."""
+    if whole_period:
+        start = variant.active_from
+        horizon = default_window()[1]
+        end = min(variant.active_until or horizon, horizon)
+    if start is None or end is None:
+        start, end = default_window()
+    if end < start:
+        raise InputError(f"window end {end} is before its start {start}")
+    first = max(start, variant.active_from)
+    last = min(end, variant.active_until) if variant.active_until else end
+    if last < first:
+        return []
+    return list(span(first, last))
+
+
+def lookup(
+    queries: Sequence[str],
+    variants: Sequence[Variant],
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    whole_period: bool = False,
+    days: Iterable[dt.date] | None = None,
+    store: ForecastStore | None = None,
+    on_generated_day: Callable[[], None] | None = None,
+) -> LookupResult:
+    """Look ``queries`` up in the window ``start..end`` (default: today-365..today+90), in
+    each variant's whole active period, or on an explicit set of ``days``."""
+    result = LookupResult()
+    plan: list[tuple[Variant, list[dt.date], list[dt.date]]] = []
+    explicit = sorted(set(days)) if days is not None else None
+    for v in variants:
+        if explicit is not None:
+            days_v = [d for d in explicit if v.is_active(d)]
+        else:
+            days_v = variant_days(v, start, end, whole_period=whole_period)
+        covered = store.covered_days(v) if store is not None else set()
+        plan.append(
+            (v, [d for d in days_v if d in covered], [d for d in days_v if d not in covered])
+        )
+
+    store_plan = [(v, days) for v, days, _ in plan if days]
+    if store is not None and store_plan:
+        _from_store(queries, store_plan, store, result)
+    gen_plan = [(v, days) for v, _, days in plan if days]
+    if gen_plan:
+        _by_generation(queries, gen_plan, result, on_generated_day)
+    result.finish()
+    return result
+
+
+def generation_days(
+    variants: Sequence[Variant],
+    start: dt.date | None,
+    end: dt.date | None,
+    whole_period: bool,
+    store: ForecastStore | None,
+) -> int:
+    """How many (variant, day) lists a lookup will have to generate (for progress bars)."""
+    total = 0
+    for v in variants:
+        days = variant_days(v, start, end, whole_period=whole_period)
+        covered = store.covered_days(v) if store is not None else set()
+        total += sum(1 for d in days if d not in covered)
+    return total
+
+
+_KEYS_SQL = """
+SELECT raw AS query, unnest([
+    array_to_string(parts, '.'),
+    CASE WHEN len(parts) > 2 THEN array_to_string(parts[-2:], '.') END,
+    CASE WHEN len(parts) > 3 THEN array_to_string(parts[-3:], '.') END,
+    CASE WHEN len(parts) > 4 THEN array_to_string(parts[-4:], '.') END,
+    CASE WHEN len(parts) > 5 THEN array_to_string(parts[-5:], '.') END]) AS key
+FROM (SELECT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts FROM lookup_input)
+"""
+
+
+def _from_store(
+    queries: Sequence[str],
+    plan: Sequence[tuple[Variant, list[dt.date]]],
+    store: ForecastStore,
+    result: LookupResult,
+) -> None:
+    first = min(days[0] for _, days in plan)
+    last = max(days[-1] for _, days in plan)
+    con = store.con
+    con.register("lookup_input", pa.table({"raw": pa.array(list(queries), pa.string())}))
+    try:
+        keys = con.sql(_KEYS_SQL).filter("key IS NOT NULL").to_arrow_table()
+    finally:
+        con.unregister("lookup_input")
+    rows = store.find(keys, first, last, [v for v, _ in plan]).to_pylist()
+    wanted = {(v.family, v.name): set(days) for v, days in plan}
+    for row in rows:
+        if row["day"] not in wanted[(row["family"], row["variant"])]:
+            continue
+        query = row["query"]
+        try:
+            name = normalise(query)
+        except InputError:
+            continue
+        if accepts(name, row["domain"]):
+            result.add(
+                Hit(query, row["family"], row["variant"], row["day"], row["idx"], row["domain"])
+            )
+    result.days_from_store += sum(len(days) for _, days in plan)
+
+
+def _by_generation(
+    queries: Sequence[str],
+    plan: Sequence[tuple[Variant, list[dt.date]]],
+    result: LookupResult,
+    on_day: Callable[[], None] | None,
+) -> None:
+    by_key: dict[str, list[str]] = {}
+    for query in queries:
+        try:
+            name = normalise(query)
+        except InputError as exc:
+            result.invalid[query] = str(exc)
+            continue
+        for key in lookup_keys(name):
+            by_key.setdefault(key, []).append(query)
+    keyset = by_key.keys()
+    for v, days in plan:
+        for dl in _day_lists(v, days):
+            names = dl.names()
+            if not keyset.isdisjoint(names):
+                for index, name in enumerate(names):
+                    for query in by_key.get(name, ()):
+                        result.add(Hit(query, v.family, v.name, dl.day, index, name))
+            result.days_generated += 1
+            if on_day is not None:
+                on_day()
+
+
+def _day_lists(v: Variant, days: Iterable[dt.date]) -> Iterator[DayList]:
+    return iter_day_lists([v], list(days))

@@ -1,0 +1,222 @@
+"""The forecast store: materialised day lists in an embedded DuckDB file.
+
+Schema (version 1):
+
+* ``forecast(day DATE, family VARCHAR, variant VARCHAR, idx INTEGER, domain VARCHAR,
+  suffix VARCHAR)`` — one row per generated name, ``suffix`` = everything after the
+  generated label (the TLD or second-level suffix such as ``co.uk``);
+* ``coverage(family, variant, day, names)`` — which (variant, day) lists are complete;
+  a day list is inserted and recorded in one transaction, so an interrupted build never
+  leaves half a day behind;
+* ``meta(key, value)`` — schema version and the dgawatch version that wrote it.
+
+Reverse lookup joins the queried names (and their registered-domain keys) against
+``forecast.domain``; see :mod:`dgawatch.lookup`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pyarrow as pa
+
+from dgawatch import __version__
+from dgawatch.errors import StoreError
+from dgawatch.families.base import Variant
+from dgawatch.forecast import DayList, iter_day_lists
+
+SCHEMA_VERSION = "1"
+STORE_FILE = "forecast.duckdb"
+
+
+def data_dir() -> Path:
+    """``$DGAWATCH_HOME``, else ``$XDG_DATA_HOME/dgawatch``, else ``~/.local/share/dgawatch``."""
+    home = os.environ.get("DGAWATCH_HOME")
+    if home:
+        return Path(home)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "dgawatch"
+
+
+def default_store_path() -> Path:
+    return data_dir() / STORE_FILE
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS forecast (
+    day DATE NOT NULL, family VARCHAR NOT NULL, variant VARCHAR NOT NULL,
+    idx INTEGER NOT NULL, domain VARCHAR NOT NULL, suffix VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS coverage (
+    family VARCHAR NOT NULL, variant VARCHAR NOT NULL, day DATE NOT NULL,
+    names INTEGER NOT NULL, PRIMARY KEY (family, variant, day));
+"""
+
+
+class ForecastStore:
+    """A DuckDB file of forecasts. Use as a context manager; one writer at a time."""
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_store_path()
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(
+                f"no forecast store at {self.path}; run 'dgawatch store build' first"
+            )
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
+        if not read_only:
+            self.con.execute(_DDL)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('writer', ?)",
+                [SCHEMA_VERSION, f"dgawatch {__version__}"],
+            )
+        version = self.con.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+        if version is None or version[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has store schema {version[0] if version else 'unknown'}, "
+                f"this dgawatch reads {SCHEMA_VERSION}; rebuild it with 'dgawatch store build'"
+            )
+
+    def __enter__(self) -> ForecastStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # --- coverage -------------------------------------------------------------------
+
+    def covered_days(self, variant: Variant) -> set[dt.date]:
+        rows = self.con.execute(
+            "SELECT day FROM coverage WHERE family = ? AND variant = ?",
+            [variant.family, variant.name],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def summary(self) -> list[dict[str, object]]:
+        rows = self.con.execute(
+            """SELECT family, variant, min(day), max(day), count(*), sum(names)
+               FROM coverage GROUP BY family, variant ORDER BY family, variant"""
+        ).fetchall()
+        return [
+            {
+                "family": f,
+                "variant": v,
+                "first_day": a.isoformat(),
+                "last_day": b.isoformat(),
+                "days": int(n),
+                "names": int(s),
+            }
+            for f, v, a, b, n, s in rows
+        ]
+
+    # --- building -------------------------------------------------------------------
+
+    def build(
+        self,
+        variants: Sequence[Variant],
+        days: Sequence[dt.date],
+        *,
+        rebuild: bool = False,
+        on_day: Callable[[DayList], None] | None = None,
+    ) -> int:
+        """Materialise every (variant, day) not yet stored; returns names inserted."""
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only")
+        total = 0
+        for variant in variants:
+            active = [d for d in days if variant.is_active(d)]
+            have = set() if rebuild else self.covered_days(variant)
+            todo = [d for d in active if d not in have]
+            skipped = len(days) - len(todo)
+            for dl in iter_day_lists([variant], todo):
+                total += self._insert_day(dl, replace=rebuild)
+                if on_day is not None:
+                    on_day(dl)
+            if on_day is not None and skipped:
+                for _ in range(skipped):
+                    on_day(DayList(variant, days[0], b""))
+        return total
+
+    def _insert_day(self, dl: DayList, *, replace: bool) -> int:
+        names = dl.names()
+        table = pa.table(
+            {
+                "idx": pa.array(range(len(names)), pa.int32()),
+                "domain": pa.array(names, pa.string()),
+            }
+        )
+        v = dl.variant
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if replace:
+                con.execute(
+                    "DELETE FROM forecast WHERE family = ? AND variant = ? AND day = ?",
+                    [v.family, v.name, dl.day],
+                )
+                con.execute(
+                    "DELETE FROM coverage WHERE family = ? AND variant = ? AND day = ?",
+                    [v.family, v.name, dl.day],
+                )
+            con.register("day_names", table)
+            con.execute(
+                """INSERT INTO forecast
+                   SELECT ?::DATE, ?, ?, idx, domain,
+                          substr(domain, strpos(domain, '.') + 1)
+                   FROM day_names""",
+                [dl.day, v.family, v.name],
+            )
+            con.unregister("day_names")
+            con.execute(
+                "INSERT INTO coverage VALUES (?, ?, ?, ?)", [v.family, v.name, dl.day, len(names)]
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return len(names)
+
+    # --- reading --------------------------------------------------------------------
+
+    def find(
+        self, keys: pa.Table, start: dt.date, end: dt.date, variants: Iterable[Variant]
+    ) -> pa.Table:
+        """Rows of ``forecast`` whose domain equals a ``keys.key`` (columns: query, key)."""
+        wanted = [(v.family, v.name) for v in variants]
+        if not wanted:
+            return pa.table({})
+        fams = [f for f, _ in wanted]
+        vars_ = [f"{f}/{n}" for f, n in wanted]
+        self.con.register("lookup_keys", keys)
+        try:
+            return self.con.sql(
+                """SELECT k.query, f.domain, f.family, f.variant, f.day, f.idx
+                   FROM lookup_keys k JOIN forecast f ON f.domain = k.key
+                   WHERE f.day BETWEEN ? AND ?
+                     AND list_contains(?, f.family)
+                     AND list_contains(?, f.family || '/' || f.variant)
+                   ORDER BY k.query, f.family, f.variant, f.day, f.idx""",
+                params=[start, end, fams, vars_],
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("lookup_keys")

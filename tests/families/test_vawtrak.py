@@ -1,0 +1,44 @@
+"""Vawtrak against the reference examples (baderj/domain_generation_algorithms, vawtrak).
+
+``example_domains2.txt`` holds the first 100 names of DGA version 2 with the reference
+script's default seed 0x5884c3c4, in generation order: the examples must be the first
+100 names of that preset's list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dgawatch.families import get_family
+from dgawatch.families.vawtrak import INCREMENTS, generate
+from tests.shared_data import family_examples
+
+DAY = dt.date(2017, 1, 13)
+
+
+def _expected() -> list[str]:
+    return [d for d, _, _ in family_examples("vawtrak", "BADERJ:vawtrak/example_domains2")]
+
+
+def test_examples_are_the_start_of_v2_seed_5884c3c4() -> None:
+    expected = _expected()
+    assert len(expected) == 100
+    assert generate(0x5884C3C4, INCREMENTS["v2"], nr=100) == expected
+    preset = get_family("vawtrak").variant("v2-5884c3c4").domains(DAY)
+    assert preset[: len(expected)] == expected
+
+
+def test_other_presets_differ_and_keep_the_shape() -> None:
+    family = get_family("vawtrak")
+    lists = [v.domains(DAY) for v in family.variants]
+    assert len({tuple(x) for x in lists}) == len(lists)
+    for names in lists:
+        assert all(7 <= len(n) - 4 <= 11 and n.endswith(".com") for n in names)
+
+
+def test_registry() -> None:
+    family = get_family("neverquest")
+    assert family.name == "vawtrak"
+    for variant in family.variants:
+        assert len(variant.domains(DAY)) == variant.domains_per_day == 150
+        assert variant.period_days == 0
