@@ -16,7 +16,9 @@ import pytest
 D_C = "2009-04-01"
 
 
-def run(*args: str, home: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, home: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if home is not None:
         env["DGAWATCH_HOME"] = str(home)
@@ -104,10 +106,8 @@ def test_forecast_before_active_period_can_be_forced() -> None:
 
 
 def test_store_build_then_lookup_reads_the_store(tmp_path: Path) -> None:
-    built = json.loads(
-        run("store", "build", "--start", "2014-11-10", "--days", "2", "--family", "conficker",
-            "--json", home=tmp_path).stdout  # fmt: skip
-    )
+    args = ["store", "build", "--start", "2014-11-10", "--days", "2", "--family", "conficker"]
+    built = json.loads(run(*args, "--json", home=tmp_path).stdout)
     assert built["inserted"] == 2 * 50_500
     assert (tmp_path / "forecast.duckdb").exists()
     proc = run("lookup", "xpun.nl", "www.xpun.nl", "example.org", "--family", "conficker",

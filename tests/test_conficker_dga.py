@@ -12,9 +12,9 @@ import math
 from collections import defaultdict
 
 import pytest
-from shared_data import read_csv
 
 from dgawatch.families import conficker, get_family
+from shared_data import read_csv
 
 D = dt.date.fromisoformat
 

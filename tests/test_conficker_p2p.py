@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from shared_data import read_csv
 
 from dgawatch.conficker_p2p import port_allowed, ports, ports_near, week_number
 from dgawatch.errors import InputError
+from shared_data import read_csv
 
 OBSERVATIONS = read_csv("conficker/conficker_c_p2p_ports_nmap_observations.csv")
 
@@ -38,7 +38,7 @@ def test_excluded_ports() -> None:
 
 
 def test_week_rolls_over_on_monday_utc() -> None:
-    monday = dt.datetime(2022, 10, 10, tzinfo=dt.timezone.utc)
+    monday = dt.datetime(2022, 10, 10, tzinfo=dt.UTC)
     assert week_number(monday) == week_number(monday - dt.timedelta(seconds=1)) + 1
     near = ports_near("10.10.10.52", monday + dt.timedelta(minutes=5))
     assert [p.week for p in near] == [week_number(monday) - 1, week_number(monday)]

@@ -10,11 +10,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from shared_data import read_csv
 
 from dgawatch.families import get_family, select_variants
 from dgawatch.lookup import lookup
 from dgawatch.store import ForecastStore
+from shared_data import read_csv
 
 D = dt.date.fromisoformat
 

@@ -185,6 +185,10 @@ def lookup_cmd(
     finally:
         if fs is not None:
             fs.close()
+    err.print(
+        f"window {first}..{last}" if not all_days else "whole active periods",
+        f"- {result.days_from_store} day lists from the store, {result.days_generated} generated",
+    )
     if as_json:
         lines = []
         for q in queries:
@@ -212,11 +216,6 @@ def lookup_cmd(
         for h in hits:
             table.add_row(q, h.family, h.variant, h.day.isoformat(), str(h.index), h.domain)
     out.print(table)
-    err.print(
-        f"window {first}..{last}" if not all_days else "whole active periods",
-        f"- {result.days_from_store} day lists from the store, "
-        f"{result.days_generated} generated",
-    )
 
 
 # --- store ------------------------------------------------------------------------------
@@ -284,7 +283,7 @@ def conficker_ports(
     from dgawatch.conficker_p2p import ports, week_number
 
     if week is None:
-        day = parse_day(date, what="--date") if date else dt.datetime.now(dt.timezone.utc).date()
+        day = parse_day(date, what="--date") if date else dt.datetime.now(dt.UTC).date()
         week = week_number(day)
     results = [ports(ip, week) for ip in ips]
     if as_json:

@@ -61,3 +61,12 @@ def accepts(query: str, candidate: str) -> bool:
     """Whether a forecast name ``candidate`` found among the suffixes of ``query`` really is
     what the query asked for (the name itself, or its registered domain)."""
     return candidate == query or candidate == registered_domain(query)
+
+
+@lru_cache(maxsize=4096)
+def suffix_is_public(suffix: str) -> bool:
+    """Whether ``<label>.<suffix>`` is a registered domain for an ordinary label: then a
+    query below a forecast name ``<label>.<suffix>`` is a query for that name. (PSL
+    exception rules naming one specific label are not considered.)"""
+    probe = f"dgawatch-probe.{suffix}"
+    return registered_domain(f"www.{probe}") == probe

@@ -14,16 +14,18 @@ under the cost of a million PSL calls.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from dgawatch.days import span, today
-from dgawatch.domain import accepts, lookup_keys, normalise
+from dgawatch.domain import lookup_keys, normalise, suffix_is_public
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
-from dgawatch.forecast import DayList, iter_day_lists
+from dgawatch.forecast import iter_day_lists
 from dgawatch.store import ForecastStore
 
 DEFAULT_BACK_DAYS = 365
@@ -51,19 +53,42 @@ class Hit:
         }
 
 
+#: Columns of :attr:`LookupResult.table` (one row per hit).
+HIT_SCHEMA = pa.schema(
+    [
+        ("query", pa.string()),
+        ("family", pa.string()),
+        ("variant", pa.string()),
+        ("day", pa.date32()),
+        ("index", pa.int32()),
+        ("domain", pa.string()),
+    ]
+)
+
+
 @dataclass
 class LookupResult:
-    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    """Hits as an Arrow table (bulk consumers) and, on demand, as ``Hit`` values per query."""
+
+    parts: list[pa.Table] = field(default_factory=list)
     invalid: dict[str, str] = field(default_factory=dict)
     days_from_store: int = 0
     days_generated: int = 0
 
-    def add(self, hit: Hit) -> None:
-        self.hits.setdefault(hit.query, []).append(hit)
+    @cached_property
+    def table(self) -> pa.Table:
+        if not self.parts:
+            return HIT_SCHEMA.empty_table()
+        return pa.concat_tables([t.cast(HIT_SCHEMA) for t in self.parts])
 
-    def finish(self) -> None:
-        for query, hits in self.hits.items():
-            self.hits[query] = sorted(set(hits))
+    @cached_property
+    def hits(self) -> dict[str, list[Hit]]:
+        out: dict[str, list[Hit]] = {}
+        for row in self.table.to_pylist():
+            out.setdefault(row["query"], []).append(Hit(**row))
+        for query, hits in out.items():
+            out[query] = sorted(hits)
+        return out
 
 
 def default_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -92,7 +117,7 @@ def variant_days(
 
 
 def lookup(
-    queries: Sequence[str],
+    queries: Sequence[str] | pa.Array,
     variants: Sequence[Variant],
     *,
     start: dt.date | None = None,
@@ -122,8 +147,8 @@ def lookup(
         _from_store(queries, store_plan, store, result)
     gen_plan = [(v, days) for v, _, days in plan if days]
     if gen_plan:
-        _by_generation(queries, gen_plan, result, on_generated_day)
-    result.finish()
+        names = queries.to_pylist() if isinstance(queries, pa.Array) else queries
+        _by_generation(names, gen_plan, result, on_generated_day)
     return result
 
 
@@ -143,56 +168,33 @@ def generation_days(
     return total
 
 
-_KEYS_SQL = """
-SELECT raw AS query, unnest([
-    array_to_string(parts, '.'),
-    CASE WHEN len(parts) > 2 THEN array_to_string(parts[-2:], '.') END,
-    CASE WHEN len(parts) > 3 THEN array_to_string(parts[-3:], '.') END,
-    CASE WHEN len(parts) > 4 THEN array_to_string(parts[-4:], '.') END,
-    CASE WHEN len(parts) > 5 THEN array_to_string(parts[-5:], '.') END]) AS key
-FROM (SELECT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts FROM lookup_input)
-"""
-
-
 def _from_store(
-    queries: Sequence[str],
+    queries: Sequence[str] | pa.Array,
     plan: Sequence[tuple[Variant, list[dt.date]]],
     store: ForecastStore,
     result: LookupResult,
 ) -> None:
-    first = min(days[0] for _, days in plan)
-    last = max(days[-1] for _, days in plan)
-    con = store.con
-    con.register("lookup_input", pa.table({"raw": pa.array(list(queries), pa.string())}))
-    try:
-        keys = con.sql(_KEYS_SQL).filter("key IS NOT NULL").to_arrow_table()
-    finally:
-        con.unregister("lookup_input")
-    rows = store.find(keys, first, last, [v for v, _ in plan]).to_pylist()
-    wanted = {(v.family, v.name): set(days) for v, days in plan}
-    for row in rows:
-        if row["day"] not in wanted[(row["family"], row["variant"])]:
-            continue
-        query = row["query"]
-        try:
-            name = normalise(query)
-        except InputError:
-            continue
-        if accepts(name, row["domain"]):
-            result.add(
-                Hit(query, row["family"], row["variant"], row["day"], row["idx"], row["domain"])
-            )
+    array = queries if isinstance(queries, pa.Array) else pa.array(list(queries), pa.string())
+    rows = store.find(array, plan)
+    # A hit through a suffix key (www.<name>) counts only when the forecast name is the
+    # query's registered domain, i.e. when the name's suffix is a public suffix.
+    suffix = rows.column("suffix")
+    public = pa.array([s for s in pc.unique(suffix).to_pylist() if suffix_is_public(s)])
+    keep = pc.or_(pc.equal(rows.column("pos"), 0), pc.is_in(suffix, value_set=public))
+    result.parts.append(rows.filter(keep).select(HIT_SCHEMA.names))
     result.days_from_store += sum(len(days) for _, days in plan)
 
 
 def _by_generation(
-    queries: Sequence[str],
+    queries: Sequence[str | None],
     plan: Sequence[tuple[Variant, list[dt.date]]],
     result: LookupResult,
     on_day: Callable[[], None] | None,
 ) -> None:
     by_key: dict[str, list[str]] = {}
-    for query in queries:
+    for query in dict.fromkeys(queries):
+        if query is None:
+            continue
         try:
             name = normalise(query)
         except InputError as exc:
@@ -201,17 +203,21 @@ def _by_generation(
         for key in lookup_keys(name):
             by_key.setdefault(key, []).append(query)
     keyset = by_key.keys()
+    rows: list[tuple[str, str, str, dt.date, int, str]] = []
     for v, days in plan:
-        for dl in _day_lists(v, days):
+        for dl in iter_day_lists([v], days):
             names = dl.names()
             if not keyset.isdisjoint(names):
                 for index, name in enumerate(names):
                     for query in by_key.get(name, ()):
-                        result.add(Hit(query, v.family, v.name, dl.day, index, name))
+                        rows.append((query, v.family, v.name, dl.day, index, name))
             result.days_generated += 1
             if on_day is not None:
                 on_day()
-
-
-def _day_lists(v: Variant, days: Iterable[dt.date]) -> Iterator[DayList]:
-    return iter_day_lists([v], list(days))
+    rows.sort()
+    columns: list[list[object]] = [list(col) for col in zip(*rows, strict=True)]
+    if not rows:
+        columns = [[] for _ in HIT_SCHEMA.names]
+    result.parts.append(
+        pa.table(dict(zip(HIT_SCHEMA.names, columns, strict=True)), schema=HIT_SCHEMA)
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -65,9 +65,7 @@ class ForecastStore:
         self.path = Path(path) if path is not None else default_store_path()
         self.read_only = read_only
         if read_only and not self.path.exists():
-            raise StoreError(
-                f"no forecast store at {self.path}; run 'dgawatch store build' first"
-            )
+            raise StoreError(f"no forecast store at {self.path}; run 'dgawatch store build' first")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -80,9 +78,7 @@ class ForecastStore:
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('writer', ?)",
                 [SCHEMA_VERSION, f"dgawatch {__version__}"],
             )
-        version = self.con.execute(
-            "SELECT value FROM meta WHERE key = 'schema_version'"
-        ).fetchone()
+        version = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if version is None or version[0] != SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path} has store schema {version[0] if version else 'unknown'}, "
@@ -199,24 +195,44 @@ class ForecastStore:
     # --- reading --------------------------------------------------------------------
 
     def find(
-        self, keys: pa.Table, start: dt.date, end: dt.date, variants: Iterable[Variant]
+        self, queries: pa.Array, plan: Sequence[tuple[Variant, Sequence[dt.date]]]
     ) -> pa.Table:
-        """Rows of ``forecast`` whose domain equals a ``keys.key`` (columns: query, key)."""
-        wanted = [(v.family, v.name) for v in variants]
-        if not wanted:
-            return pa.table({})
-        fams = [f for f, _ in wanted]
-        vars_ = [f"{f}/{n}" for f, n in wanted]
-        self.con.register("lookup_keys", keys)
+        """Forecast rows whose domain is a candidate key of a query, restricted to the
+        (variant, day) pairs of ``plan``. Keys: the whole lower-cased name (``pos`` 0) and
+        its last 2..5 labels (``pos`` = label count); the caller decides which count."""
+        wanted = pa.table(
+            {
+                "family": pa.array([v.family for v, days in plan for _ in days], pa.string()),
+                "variant": pa.array([v.name for v, days in plan for _ in days], pa.string()),
+                "day": pa.array([d for _, days in plan for d in days], pa.date32()),
+            }
+        )
+        self.con.register("lookup_input", pa.table({"raw": queries}))
+        self.con.register("lookup_days", wanted)
         try:
-            return self.con.sql(
-                """SELECT k.query, f.domain, f.family, f.variant, f.day, f.idx
-                   FROM lookup_keys k JOIN forecast f ON f.domain = k.key
-                   WHERE f.day BETWEEN ? AND ?
-                     AND list_contains(?, f.family)
-                     AND list_contains(?, f.family || '/' || f.variant)
-                   ORDER BY k.query, f.family, f.variant, f.day, f.idx""",
-                params=[start, end, fams, vars_],
-            ).to_arrow_table()
+            return self.con.sql(_FIND_SQL).to_arrow_table()
         finally:
-            self.con.unregister("lookup_keys")
+            self.con.unregister("lookup_input")
+            self.con.unregister("lookup_days")
+
+
+_FIND_SQL = """
+WITH names AS (
+    SELECT DISTINCT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts
+    FROM lookup_input WHERE raw IS NOT NULL
+), keys AS (
+    SELECT raw AS query, unnest([
+        array_to_string(parts, '.'),
+        CASE WHEN len(parts) > 2 THEN array_to_string(parts[-2:], '.') END,
+        CASE WHEN len(parts) > 3 THEN array_to_string(parts[-3:], '.') END,
+        CASE WHEN len(parts) > 4 THEN array_to_string(parts[-4:], '.') END,
+        CASE WHEN len(parts) > 5 THEN array_to_string(parts[-5:], '.') END]) AS key,
+        unnest([0, 2, 3, 4, 5]) AS pos
+    FROM names
+)
+SELECT k.query, f.family, f.variant, f.day, f.idx AS "index", f.domain, f.suffix, k.pos
+FROM keys k
+JOIN forecast f ON f.domain = k.key
+SEMI JOIN lookup_days w ON w.family = f.family AND w.variant = f.variant AND w.day = f.day
+ORDER BY k.query, f.family, f.variant, f.day, f.idx
+"""

@@ -48,9 +48,7 @@ def get_family(name: str) -> Family:
     raise UnknownFamilyError(f"unknown family {name!r} (known: {known})")
 
 
-def select_variants(
-    families: list[str] | None = None, variant: str | None = None
-) -> list[Variant]:
+def select_variants(families: list[str] | None = None, variant: str | None = None) -> list[Variant]:
     """Resolve CLI-style selections: no family means every family; a variant needs one."""
     if variant is not None and (not families or len(families) != 1):
         raise UnknownFamilyError("--variant needs exactly one family")

@@ -186,7 +186,7 @@ _SELF_CHECK_DAY = {"a": dt.date(2020, 1, 19), "b": dt.date(2020, 1, 19), "c": dt
 def _extension_ok(kind: str) -> bool:
     """True when the compiled generator exists and matches the reference on a check day."""
     try:
-        from dgawatch import _fastdga  # noqa: F401
+        import dgawatch._fastdga  # noqa: F401
     except ImportError:
         return False
     day = _SELF_CHECK_DAY[kind]
@@ -197,7 +197,7 @@ def _extension_ok(kind: str) -> bool:
 
 
 def _fast_blob(kind: str, day: dt.date, count: int | None = None) -> bytes:
-    from dgawatch import _fastdga
+    import dgawatch._fastdga as _fastdga
 
     c, tlds, n = _SPEC[kind]
     return _fastdga.conficker_day(

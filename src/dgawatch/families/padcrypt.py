@@ -1,0 +1,83 @@
+"""PadCrypt ransomware DGA (versions 2.2.86.1 and 2.2.97.0, March 2016).
+
+Generator type: hash (SHA-256 of the date and the name's index).
+Seeding: time-dependent; the hashed string is ``"<day>-<month>-<year><sep><index>"`` (no
+zero padding), so a new list every UTC day.
+Names per day: 24 (2.2.86.1, separator ``:``) or 72 (2.2.97.0, separator ``|``).
+Labels: 16 characters, hex digits 3-18 of the hash with decimal digits mapped to letters
+(``0123456789`` -> ``abcdnfolmk``); the TLD is picked by the hash's last hex digit from
+11 TLDs (digits 11-15 fall back to the first, com).
+
+Active period: PadCrypt (2.2.86.1) was first reported by BleepingComputer in late
+February 2016; the exact day is not given, so ``active_from`` is 2016-02-01 as an early
+bound. 2.2.97.0's DGA was tweeted by BleepingComputer on 2016-03-04. The reference
+examples are 2.2.86.1's names for 2016-03-06, the day of the write-up.
+
+References:
+- https://johannesbader.ch/2016/03/the-dga-of-padcrypt/
+- https://github.com/baderj/domain_generation_algorithms/tree/master/padcrypt
+- http://www.bleepingcomputer.com/news/security/padcrypt-the-first-ransomware-with-live-support-chat-and-an-uninstaller/
+- http://www.bleepingcomputer.com/news/security/the-padcrypt-ransomware-is-still-alive-and-kicking/
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import partial
+
+from dgawatch.families.base import Family, Variant
+
+TLDS = ("com", "co.uk", "de", "org", "net", "eu", "info", "online", "co", "cc", "website")
+#: Maps hex digits to label characters: decimal digits become letters, a-f stay.
+_DIGIT_MAP = str.maketrans("0123456789", "abcdnfolmk")
+#: version -> (separator, names per day)
+VERSIONS = {"2.2.86.1": (":", 24), "2.2.97.0": ("|", 72)}
+
+
+def generate(day: dt.date, separator: str = ":", nr: int = 24) -> list[str]:
+    """The ``nr`` names for ``day`` with the given index separator."""
+    prefix = f"{day.day}-{day.month}-{day.year}{separator}"
+    names: list[str] = []
+    for i in range(nr):
+        digest = hashlib.sha256(f"{prefix}{i}".encode("ascii")).hexdigest()
+        label = digest[3:19].translate(_DIGIT_MAP)
+        tld_index = int(digest[-1], 16)
+        tld = TLDS[tld_index] if tld_index < len(TLDS) else TLDS[0]
+        names.append(f"{label}.{tld}")
+    return names
+
+
+def _variant(version: str, active_from: dt.date) -> Variant:
+    separator, nr = VERSIONS[version]
+    return Variant(
+        family="padcrypt",
+        name=version,
+        summary=f"PadCrypt {version}: {nr} names per UTC day",
+        active_from=active_from,
+        active_until=None,
+        domains_per_day=nr,
+        tlds=TLDS,
+        generator=partial(generate, separator=separator, nr=nr),
+        period_days=1,
+        parameters=(("separator", separator), ("nr", str(nr))),
+    )
+
+
+FAMILY = Family(
+    name="padcrypt",
+    summary="PadCrypt ransomware (2016): SHA-256 of the date, 24 or 72 names/day",
+    generator_type="hash",
+    time_seeded=True,
+    references=(
+        "https://johannesbader.ch/2016/03/the-dga-of-padcrypt/",
+        "https://github.com/baderj/domain_generation_algorithms/tree/master/padcrypt",
+        "http://www.bleepingcomputer.com/news/security/padcrypt-the-first-ransomware-with-live-support-chat-and-an-uninstaller/",
+        "http://www.bleepingcomputer.com/news/security/the-padcrypt-ransomware-is-still-alive-and-kicking/",
+        "https://twitter.com/BleepinComputer/status/705813885673201665",
+    ),
+    variants=(
+        _variant("2.2.86.1", dt.date(2016, 2, 1)),
+        _variant("2.2.97.0", dt.date(2016, 3, 4)),
+    ),
+)

@@ -1,0 +1,43 @@
+"""Necurs against the public examples (baderj necurs/example_domains.txt).
+
+The file is the reference's full list (2048 sequence numbers, magic 9) for 2015-08-28..31
+(the day enters as ``day >> 2``); compared as an exact list, in generation order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dgawatch.families import get_family
+from dgawatch.families.necurs import generate, generate_reference
+from tests.shared_data import family_examples
+
+
+def expected() -> list[str]:
+    return [d for d, _, _ in family_examples("necurs")]
+
+
+@pytest.mark.parametrize("day", [dt.date(2015, 8, 28), dt.date(2015, 8, 31)])
+def test_examples(day: dt.date) -> None:
+    names = get_family("necurs").variant("magic9").domains(day)
+    assert len(expected()) == 2048
+    assert names == expected()
+
+
+def test_scalar_reference_agrees() -> None:
+    day = dt.date(2015, 8, 29)
+    for seq in (0, 1, 777, 2047):
+        assert generate_reference(day, seq, magic=9) == expected()[seq]
+
+
+def test_neighbouring_period_differs() -> None:
+    assert generate(dt.date(2015, 8, 27), magic=9, nr=4) != expected()[:4]
+
+
+def test_registry() -> None:
+    v = get_family("necurs").variants[0]
+    names = v.domains(dt.date(2020, 2, 1))
+    assert len(names) == v.domains_per_day == 2048
+    assert all(n.isascii() and n == n.lower() for n in names)
