@@ -10,6 +10,11 @@ setup(
             # One IEEE rounding per operation, as the worm's x87/SSE2 code does.
             extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=gnu11"],
             libraries=["m"],
-        )
+        ),
+        Extension(
+            "dgawatch._pykspa",
+            sources=["src/dgawatch/_pykspa.c"],
+            extra_compile_args=["-O2", "-std=gnu11"],
+        ),
     ]
 )

@@ -1,0 +1,59 @@
+"""Contracts every registered family must keep (design.md "Family"), whatever its algorithm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+
+import pytest
+
+from dgawatch.errors import UnknownFamilyError
+from dgawatch.families import all_families, all_variants, get_family, select_variants
+from dgawatch.families.base import GENERATOR_TYPES
+
+NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+VARIANTS = all_variants()
+
+
+def test_at_least_35_families_are_registered() -> None:
+    names = [f.name for f in all_families()]
+    assert len(names) >= 35
+    assert names == sorted(names) and len(set(names)) == len(names)
+    assert "conficker" in names
+
+
+@pytest.mark.parametrize("family", all_families(), ids=lambda f: f.name)
+def test_family_metadata(family) -> None:  # type: ignore[no-untyped-def]
+    assert family.generator_type in GENERATOR_TYPES
+    assert family.references, "each family cites its public references"
+    module = importlib.import_module(f"dgawatch.families.{family.name}")
+    doc = (module.__doc__ or "").lower()
+    assert "generator type" in doc or family.generator_type in doc
+    variant_names = [v.name for v in family.variants]
+    assert len(set(variant_names)) == len(variant_names)
+    assert get_family(family.name) is family
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.key)
+def test_variant_is_pure_and_emits_dns_names(variant) -> None:  # type: ignore[no-untyped-def]
+    day = max(variant.active_from, dt.date(2020, 6, 15))
+    if variant.active_until is not None:
+        day = min(day, variant.active_until)
+    first = variant.domains(day)
+    assert first == variant.domains(day), "same day, same list"
+    assert first, "an active day has names"
+    assert variant.domains_blob(day) == ("\n".join(first) + "\n").encode()
+    bad = [n for n in first if not NAME.match(n)]
+    assert bad == [], f"not lower-case DNS names: {bad[:5]}"
+    assert variant.period_days >= 0 and variant.domains_per_day > 0
+    if variant.tlds:
+        suffixes = tuple("." + t for t in variant.tlds)
+        assert all(n.endswith(suffixes) for n in first)
+
+
+def test_unknown_names_are_clear_errors() -> None:
+    with pytest.raises(UnknownFamilyError, match="unknown family 'nope'"):
+        get_family("nope")
+    with pytest.raises(UnknownFamilyError, match="--variant needs exactly one family"):
+        select_variants(None, "a")
