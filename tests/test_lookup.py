@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dgawatch.errors import StoreError
 from dgawatch.families import get_family, select_variants
 from dgawatch.lookup import lookup
 from dgawatch.store import ForecastStore
@@ -120,3 +121,42 @@ def test_store_build_is_idempotent(c_store: Path) -> None:
         summary = {(r["family"], r["variant"]): r for r in store.summary()}
     assert summary[("conficker", "c")]["days"] == 57
     assert summary[("conficker", "c")]["names"] == 57 * 50_000
+
+
+def test_duplicate_queries_give_one_set_of_hits(c_store: Path) -> None:
+    with ForecastStore(c_store, read_only=True) as store:
+        result = lookup(
+            ["xpun.nl", "xpun.nl", "XPUN.NL"],
+            select_variants(["conficker"], "c"),
+            days=[D("2014-11-11")],
+            store=store,
+        )
+    assert result.table.num_rows == 2  # one per distinct query string
+    assert [h.index for h in result.hits["xpun.nl"]] == [36177]
+
+
+def test_store_reindexes_when_the_hash_function_changes(tmp_path: Path) -> None:
+    path = tmp_path / "forecast.duckdb"
+    a = select_variants(["conficker"], "a")
+    with ForecastStore(path) as store:
+        store.build(a, [D("2020-01-01")])
+        # Simulate a DuckDB whose hash() differs from the one that wrote the store.
+        store.con.execute("UPDATE forecast SET h = 0")
+        store.con.execute("UPDATE meta SET value = 'other' WHERE key = 'hash_probe'")
+    with pytest.raises(StoreError, match="another hash function"):
+        ForecastStore(path, read_only=True)
+    with ForecastStore(path) as store:  # a writable open re-indexes
+        pass
+    with ForecastStore(path, read_only=True) as store:
+        result = lookup(["fvqcih.net"], a, days=[D("2020-01-01")], store=store)
+    assert [(h.day, h.index) for h in result.hits["fvqcih.net"]] == [(D("2020-01-01"), 0)]
+
+
+def test_store_of_another_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "forecast.duckdb"
+    with ForecastStore(path) as store:
+        store.con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema 99"):
+        ForecastStore(path)
+    with pytest.raises(StoreError, match="no forecast store"):
+        ForecastStore(tmp_path / "missing.duckdb", read_only=True)

@@ -3,12 +3,15 @@
 Schema (version 1):
 
 * ``forecast(day DATE, family VARCHAR, variant VARCHAR, idx INTEGER, domain VARCHAR,
-  suffix VARCHAR)`` — one row per generated name, ``suffix`` = everything after the
-  generated label (the TLD or second-level suffix such as ``co.uk``);
+  suffix VARCHAR, h UBIGINT)`` — one row per generated name, ``suffix`` = everything after
+  the generated label (the TLD or second-level suffix such as ``co.uk``), ``h`` = DuckDB's
+  ``hash(domain)``, the join key of bulk lookups (integers probe ~4x faster than strings);
 * ``coverage(family, variant, day, names)`` — which (variant, day) lists are complete;
   a day list is inserted and recorded in one transaction, so an interrupted build never
   leaves half a day behind;
-* ``meta(key, value)`` — schema version and the dgawatch version that wrote it.
+* ``meta(key, value)`` — schema version, the dgawatch version that wrote it, and a probe
+  value of ``hash()`` so that a DuckDB whose hash function differs is detected and the
+  ``h`` column recomputed instead of silently missing every lookup.
 
 Reverse lookup joins the queried names (and their registered-domain keys) against
 ``forecast.domain``; see :mod:`dgawatch.lookup`.
@@ -51,7 +54,8 @@ _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS forecast (
     day DATE NOT NULL, family VARCHAR NOT NULL, variant VARCHAR NOT NULL,
-    idx INTEGER NOT NULL, domain VARCHAR NOT NULL, suffix VARCHAR NOT NULL);
+    idx INTEGER NOT NULL, domain VARCHAR NOT NULL, suffix VARCHAR NOT NULL,
+    h UBIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS coverage (
     family VARCHAR NOT NULL, variant VARCHAR NOT NULL, day DATE NOT NULL,
     names INTEGER NOT NULL, PRIMARY KEY (family, variant, day));
@@ -74,16 +78,54 @@ class ForecastStore:
             raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
         if not read_only:
             self.con.execute(_DDL)
+        version = self._meta("schema_version")
+        if version is None and not read_only:
             self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?), ('writer', ?)",
-                [SCHEMA_VERSION, f"dgawatch {__version__}"],
+                "INSERT INTO meta VALUES ('schema_version', ?), ('hash_probe', ?)",
+                [SCHEMA_VERSION, self._hash_probe()],
             )
-        version = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None or version[0] != SCHEMA_VERSION:
+            version = SCHEMA_VERSION
+        if version != SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} has store schema {version[0] if version else 'unknown'}, "
-                f"this dgawatch reads {SCHEMA_VERSION}; rebuild it with 'dgawatch store build'"
+                f"{self.path} has store schema {version or 'unknown'}, this dgawatch reads "
+                f"{SCHEMA_VERSION}; move it away and run 'dgawatch store build' again"
             )
+        if self._meta("hash_probe") != self._hash_probe():
+            if read_only:
+                raise StoreError(
+                    f"{self.path} was indexed by a DuckDB with another hash function; run "
+                    "'dgawatch store build' (any range) once to re-index it"
+                )
+            self.con.execute("UPDATE forecast SET h = hash(domain)")
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('hash_probe', ?)", [self._hash_probe()]
+            )
+        if not read_only:
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('writer', ?)", [f"dgawatch {__version__}"]
+            )
+
+    def max_labels(self) -> int:
+        """Most labels of any stored name (2 when empty), kept in meta by ``build``."""
+        value = self._meta("max_labels")
+        return max(2, int(value)) if value else 2
+
+    def _update_max_labels(self) -> None:
+        rows = self.con.execute(
+            "SELECT max(len(domain) - len(replace(domain, '.', ''))) + 1 FROM forecast"
+        ).fetchall()
+        labels = int(rows[0][0]) if rows and rows[0][0] is not None else 2
+        self.con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('max_labels', ?)", [str(min(labels, 16))]
+        )
+
+    def _meta(self, key: str) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def _hash_probe(self) -> str:
+        rows = self.con.execute("SELECT hash('dgawatch hash probe')::VARCHAR").fetchall()
+        return str(rows[0][0])
 
     def __enter__(self) -> ForecastStore:
         return self
@@ -151,6 +193,7 @@ class ForecastStore:
             if on_day is not None and skipped:
                 for _ in range(skipped):
                     on_day(DayList(variant, days[0], b""))
+        self._update_max_labels()
         return total
 
     def _insert_day(self, dl: DayList, *, replace: bool) -> int:
@@ -178,7 +221,7 @@ class ForecastStore:
             con.execute(
                 """INSERT INTO forecast
                    SELECT ?::DATE, ?, ?, idx, domain,
-                          substr(domain, strpos(domain, '.') + 1)
+                          substr(domain, strpos(domain, '.') + 1), hash(domain)
                    FROM day_names""",
                 [dl.day, v.family, v.name],
             )
@@ -199,7 +242,11 @@ class ForecastStore:
     ) -> pa.Table:
         """Forecast rows whose domain is a candidate key of a query, restricted to the
         (variant, day) pairs of ``plan``. Keys: the whole lower-cased name (``pos`` 0) and
-        its last 2..5 labels (``pos`` = label count); the caller decides which count."""
+        its last 2..5 labels (``pos`` = label count); the caller decides which count.
+
+        Three steps, each cheap: candidate keys are hashed and joined against the integer
+        ``h`` column (row ids only); the few matching rows are fetched by row id; then the
+        domains are compared as strings (hash collisions) and the days checked."""
         wanted = pa.table(
             {
                 "family": pa.array([v.family for v, days in plan for _ in days], pa.string()),
@@ -207,32 +254,52 @@ class ForecastStore:
                 "day": pa.array([d for _, days in plan for d in days], pa.date32()),
             }
         )
-        self.con.register("lookup_input", pa.table({"raw": queries}))
-        self.con.register("lookup_days", wanted)
+        con = self.con
+        con.register("lookup_input", pa.table({"raw": queries}))
+        con.register("lookup_days", wanted)
         try:
-            return self.con.sql(_FIND_SQL).to_arrow_table()
+            matches = con.sql(_match_sql(self.max_labels())).to_arrow_table()
+            con.register("lookup_matches", matches)
+            rows = con.sql(_FETCH_SQL).to_arrow_table()
+            con.register("lookup_rows", rows)
+            return con.sql(_CHECK_SQL).to_arrow_table()
         finally:
-            self.con.unregister("lookup_input")
-            self.con.unregister("lookup_days")
+            for name in ("lookup_input", "lookup_days", "lookup_matches", "lookup_rows"):
+                con.unregister(name)
 
 
-_FIND_SQL = """
+def _match_sql(max_labels: int) -> str:
+    """Join candidate keys against the ``h`` column: the whole name (``pos`` 0) and its last
+    2..``max_labels`` labels (no forecast name has more labels, so longer keys can't hit)."""
+    suffix_keys = "".join(
+        f",\n        CASE WHEN len(parts) > {n} THEN array_to_string(parts[-{n}:], '.') END"
+        for n in range(2, max_labels + 1)
+    )
+    positions = ", ".join(["0", *(str(n) for n in range(2, max_labels + 1))])
+    return f"""
 WITH names AS (
-    SELECT DISTINCT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts
+    SELECT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts
     FROM lookup_input WHERE raw IS NOT NULL
 ), keys AS (
-    SELECT raw AS query, unnest([
-        array_to_string(parts, '.'),
-        CASE WHEN len(parts) > 2 THEN array_to_string(parts[-2:], '.') END,
-        CASE WHEN len(parts) > 3 THEN array_to_string(parts[-3:], '.') END,
-        CASE WHEN len(parts) > 4 THEN array_to_string(parts[-4:], '.') END,
-        CASE WHEN len(parts) > 5 THEN array_to_string(parts[-5:], '.') END]) AS key,
-        unnest([0, 2, 3, 4, 5]) AS pos
+    SELECT raw AS query, unnest([array_to_string(parts, '.'){suffix_keys}]) AS key,
+           unnest([{positions}]) AS pos
     FROM names
 )
-SELECT k.query, f.family, f.variant, f.day, f.idx AS "index", f.domain, f.suffix, k.pos
-FROM keys k
-JOIN forecast f ON f.domain = k.key
-SEMI JOIN lookup_days w ON w.family = f.family AND w.variant = f.variant AND w.day = f.day
-ORDER BY k.query, f.family, f.variant, f.day, f.idx
+SELECT k.query, k.key, k.pos, f.rowid AS rid
+FROM (SELECT *, hash(key) AS h FROM keys WHERE key IS NOT NULL) k
+JOIN (SELECT rowid, h FROM forecast) f ON f.h = k.h
+"""
+
+
+_FETCH_SQL = """
+SELECT rowid AS rid, family, variant, day, idx, domain, suffix
+FROM forecast WHERE rowid IN (SELECT rid FROM lookup_matches)
+"""
+
+_CHECK_SQL = """
+SELECT DISTINCT m.query, r.family, r.variant, r.day, r.idx AS "index", r.domain, r.suffix, m.pos
+FROM lookup_matches m
+JOIN lookup_rows r ON r.rid = m.rid AND r.domain = m.key
+SEMI JOIN lookup_days w ON w.family = r.family AND w.variant = r.variant AND w.day = r.day
+ORDER BY m.query, r.family, r.variant, r.day, r.idx
 """
