@@ -22,7 +22,7 @@ from dgawatch.days import day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, select_variants
-from dgawatch.forecast import FORMATS, check_active, iter_day_lists, write_forecast
+from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.lookup import default_window, generation_days, lookup
 from dgawatch.store import ForecastStore, default_store_path
 
@@ -114,7 +114,10 @@ def forecast(
     day_list = day_range(first, days)
     if not ignore_active_period:
         if family == "all":
+            skipped = [v.key for v in variants if not v.is_active(day_list[0])]
             variants = [v for v in variants if v.is_active(day_list[0])]
+            if skipped:
+                err.print(f"not active on {day_list[0]}, skipped: {', '.join(skipped)}")
         check_active(variants, day_list)
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
@@ -124,6 +127,94 @@ def forecast(
         n = write_forecast(lists, fmt, sink, tlds=tld or (), on_day=lambda _dl, _n: _advance(bar))
     if output is not None:
         err.print(f"wrote {n:,} names to {output}")
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Export format (see --help).")],
+    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
+    family: Annotated[
+        list[str] | None, typer.Option(help="Family (repeatable; default: all).")
+    ] = None,
+    variant: Annotated[str | None, typer.Option(help="One variant of the one family.")] = None,
+    days: Annotated[int, typer.Option(help="Number of days.")] = 1,
+    tld: Annotated[
+        list[str] | None, typer.Option(help="Keep names under this suffix (repeatable).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="File (or directory for zone sets); default stdout.")
+    ] = None,
+    policy: Annotated[str, typer.Option(help="nxdomain, nodata or sinkhole.")] = "nxdomain",
+    address: Annotated[str | None, typer.Option(help="Sinkhole IPv4 address.")] = None,
+    address6: Annotated[str | None, typer.Option(help="Sinkhole IPv6 address.")] = None,
+    wildcard: Annotated[bool, typer.Option(help="Also cover every subdomain.")] = False,
+    zone: Annotated[str, typer.Option(help="Policy zone name (RPZ).")] = "rpz.dgawatch",
+    serial: Annotated[
+        int | None, typer.Option(help="SOA serial (default: from the clock).")
+    ] = None,
+    from_store: Annotated[
+        bool, typer.Option("--from-store", help="Read stored day lists where the store has them.")
+    ] = False,
+    store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
+) -> None:
+    """Blocking / sharing exports of a forecast (RPZ, resolver and zone files, intel formats)."""
+    from dgawatch.export import ExportOptions, get_exporter
+    from dgawatch.forecast import iter_sourced_day_lists
+
+    exporter = get_exporter(fmt)
+    if (address or address6) and policy == "nxdomain":
+        policy = "sinkhole"  # an address given means "send them to the sinkhole"
+    options = ExportOptions(
+        policy=policy,
+        address=address,
+        address6=address6,
+        wildcard=wildcard,
+        zone=zone.strip(".").lower(),
+        serial=serial,
+        tlds=tuple(tld or ()),
+    )
+    variants = select_variants(family, variant)
+    day_list = day_range(parse_day(start, what="--start"), days)
+    variants = [v for v in variants if any(v.is_active(d) for d in day_list)]
+    if not variants:
+        raise InputError("no selected variant is active in that date range")
+    if (exporter.writes_directory or exporter.binary) and output is None:
+        what = "a directory" if exporter.writes_directory else "binary data"
+        raise InputError(f"format {fmt} writes {what}; give --output")
+    fs = ForecastStore(store, read_only=True) if from_store else None
+    try:
+        active_days = [d for d in day_list if any(v.is_active(d) for v in variants)]
+        lists = (
+            dl
+            for dl in iter_sourced_day_lists(variants, active_days, fs)
+            if dl.variant.is_active(dl.day)
+        )
+        with progress(len(active_days) * len(variants), f"export {fmt}", output is not None) as bar:
+            counted = _counting(lists, bar)
+            if exporter.writes_directory:
+                assert output is not None
+                output.mkdir(parents=True, exist_ok=True)
+                stats = exporter.write(counted, output, options)
+            elif output is not None:
+                with open(output, "wb") as fh:
+                    stats = exporter.write(counted, fh, options)
+            else:
+                stats = exporter.write(counted, sys.stdout.buffer, options)
+                sys.stdout.buffer.flush()
+    finally:
+        if fs is not None:
+            fs.close()
+    if output is not None:
+        err.print(f"exported {stats.names:,} names as {fmt} to {output}")
+
+
+def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
+    for dl in lists:
+        yield dl
+        _advance(bar)
 
 
 # --- lookup -----------------------------------------------------------------------------
@@ -245,10 +336,14 @@ def store_build(
         n = fs.build(variants, day_list, rebuild=rebuild, on_day=lambda _dl: _advance(bar))
         path = fs.path
         summary = fs.summary()
+    inactive = sum(1 for v in variants for d in day_list if not v.is_active(d))
     if as_json:
-        out.print_json(json.dumps({"store": str(path), "inserted": n, "coverage": summary}))
+        doc = {"store": str(path), "inserted": n, "inactive_skipped": inactive, "coverage": summary}
+        out.print_json(json.dumps(doc))
     else:
         err.print(f"inserted {n:,} names into {path}")
+        if inactive:
+            err.print(f"{inactive:,} (variant, day) pairs outside active periods were skipped")
 
 
 @store_app.command("info")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import IO
+from typing import IO, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -84,6 +84,24 @@ def iter_day_lists(
             for nv, nd in islice(ahead, 1):
                 pending.append((nv, nd, pool.submit(nv.domains_blob, nd)))
             yield DayList(v, d, future.result())
+
+
+def iter_sourced_day_lists(
+    variants: Sequence[Variant], days: Sequence[dt.date], store: ForecastStoreLike | None
+) -> Iterator[DayList]:
+    """Like :func:`iter_day_lists`, reading each (variant, day) from ``store`` when it holds
+    it and generating it otherwise (same order, same content either way)."""
+    if store is None:
+        yield from iter_day_lists(variants, days)
+        return
+    for day in days:
+        for v in variants:
+            stored = store.day_list(v, day)
+            yield stored if stored is not None else DayList(v, day, v.domains_blob(day))
+
+
+class ForecastStoreLike(Protocol):
+    def day_list(self, variant: Variant, day: dt.date) -> DayList | None: ...
 
 
 def tld_filter(tlds: Sequence[str]) -> Callable[[str], bool] | None:

@@ -150,6 +150,21 @@ class ForecastStore:
         ).fetchall()
         return {r[0] for r in rows}
 
+    def day_list(self, variant: Variant, day: dt.date) -> DayList | None:
+        """The stored list of ``variant`` on ``day`` (generation order), or None."""
+        if not self.con.execute(
+            "SELECT 1 FROM coverage WHERE family = ? AND variant = ? AND day = ?",
+            [variant.family, variant.name, day],
+        ).fetchall():
+            return None
+        rows = self.con.execute(
+            """SELECT domain FROM forecast WHERE family = ? AND variant = ? AND day = ?
+               ORDER BY idx""",
+            [variant.family, variant.name, day],
+        ).fetchall()
+        names = [r[0] for r in rows]
+        return DayList(variant, day, ("\n".join(names) + "\n").encode() if names else b"")
+
     def summary(self) -> list[dict[str, object]]:
         rows = self.con.execute(
             """SELECT family, variant, min(day), max(day), count(*), sum(names)
