@@ -16,8 +16,17 @@ if [ "${#missing[@]}" -gt 0 ]; then
         echo "need root to install: ${missing[*]} (apt-get install them, then rerun)" >&2
         exit 1
     fi
+    # The servers are started by the tests themselves, on loopback ports: keep the package
+    # scripts from starting Debian's own daemons (policy-rc.d exit 101 = "don't start").
+    created_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        created_policy=1
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

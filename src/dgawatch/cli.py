@@ -37,6 +37,9 @@ store_app = typer.Typer(help="The embedded forecast store (DuckDB).", no_args_is
 conficker_app = typer.Typer(help="Conficker-specific tools.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 app.add_typer(conficker_app, name="conficker")
+from dgawatch.sinkhole.cli import sinkhole_app  # noqa: E402
+
+app.add_typer(sinkhole_app, name="sinkhole")
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
@@ -209,6 +212,43 @@ def export(
             fs.close()
     if output is not None:
         err.print(f"exported {stats.names:,} names as {fmt} to {output}")
+
+
+@app.command()
+def gopack(
+    tld: Annotated[
+        list[str], typer.Option(help="Registry suffix (repeatable); 'uk' includes co.uk names.")
+    ],
+    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
+    output: Annotated[Path, typer.Option(help="Pack directory (absent or empty).")],
+    months: Annotated[int, typer.Option(help="Calendar months, from --start's month.")] = 1,
+    family: Annotated[
+        list[str] | None, typer.Option(help="Family (repeatable; default: all).")
+    ] = None,
+    exclude_registered: Annotated[
+        Path | None,
+        typer.Option(help="Registered names (plain list or zone file): to collisions.csv."),
+    ] = None,
+) -> None:
+    """Registry go-pack: per TLD, a sorted names file per month, collisions, MANIFEST.json."""
+    from dgawatch.gopack import build_gopack
+
+    variants = select_variants(family, None)
+    first = parse_day(start, what="--start")
+    with progress(max(months, 1), "gopack") as bar:
+        manifest = build_gopack(
+            variants,
+            tld,
+            first,
+            months,
+            output,
+            registered=exclude_registered,
+            on_month=lambda _m, _n: _advance(bar),
+        )
+    files = manifest["files"]
+    assert isinstance(files, list)
+    names = sum(f["count"] for f in files if str(f["path"]).endswith(".txt"))
+    err.print(f"wrote {names:,} names in {len(files)} files to {output}")
 
 
 def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
@@ -388,6 +428,59 @@ def conficker_ports(
     for r in results:
         table.add_row(r.ip, str(r.week), f"{r.tcp[0]}, {r.tcp[1]}", f"{r.udp[0]}, {r.udp[1]}")
     out.print(table)
+
+
+# --- hunt --------------------------------------------------------------------------------
+
+
+@app.command()
+def hunt(
+    paths: Annotated[list[Path], typer.Argument(help="Log files or directories.")],
+    fmt: Annotated[str, typer.Option("--format", help="Input format, or auto.")] = "auto",
+    engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master URL (default local[*]).")
+    ] = None,
+    window_days: Annotated[int, typer.Option(help="Days around each event's day.")] = 1,
+    family: Annotated[
+        list[str] | None, typer.Option(help="Only these families (repeatable).")
+    ] = None,
+    store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
+    output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
+    output_format: Annotated[str, typer.Option(help="table, json, csv or parquet.")] = "table",
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --output-format json.")] = False,
+    strict: Annotated[bool, typer.Option(help="Stop at the first malformed line.")] = False,
+) -> None:
+    """Find clients querying DGA names in DNS logs: per client, family and variant."""
+    from dgawatch.hunt.command import run_hunt
+
+    run_hunt(
+        paths,
+        fmt=fmt,
+        engine=engine,
+        spark_master=spark_master,
+        window_days=window_days,
+        families=family,
+        store=store,
+        output=output,
+        output_format="json" if as_json else output_format,
+        strict=strict,
+        out=out,
+        err=err,
+    )
+
+
+@app.command("hunt-flows")
+def hunt_flows_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Zeek conn.log or flow CSV files.")],
+    output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
+    strict: Annotated[bool, typer.Option(help="Stop at the first malformed line.")] = False,
+) -> None:
+    """Sources of flows to Conficker C P2P ports (probably running Conficker C)."""
+    from dgawatch.hunt.command import run_hunt_flows
+
+    run_hunt_flows(paths, output=output, as_json=as_json, strict=strict, out=out, err=err)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,115 @@
+"""What ``dgawatch hunt`` and ``dgawatch hunt-flows`` do, kept out of cli.py (which only
+declares the options)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from dgawatch.errors import InputError
+from dgawatch.families import select_variants
+from dgawatch.hunt import HuntOptions, HuntResult, hunt_paths
+from dgawatch.hunt.output import OUTPUT_FORMATS, report_lines, write_findings
+from dgawatch.readers import InputReport
+from dgawatch.store import default_store_path
+
+
+def run_hunt(
+    paths: Sequence[Path],
+    *,
+    fmt: str,
+    engine: str,
+    spark_master: str | None,
+    window_days: int,
+    families: list[str] | None,
+    store: Path | None,
+    output: Path | None,
+    output_format: str,
+    strict: bool,
+    out: Console,
+    err: Console,
+) -> HuntResult:
+    if window_days < 0:
+        raise InputError(f"--window-days must be 0 or more, not {window_days}")
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(
+            f"unknown --output-format {output_format!r} (choose from {', '.join(OUTPUT_FORMATS)})"
+        )
+    if engine not in ("local", "spark"):
+        raise InputError(f"unknown --engine {engine!r} (choose from local, spark)")
+    if output_format == "parquet" and output is None:
+        raise InputError("--output-format parquet needs --output PATH")
+    if store is None and default_store_path().exists():
+        store = default_store_path()
+    options = HuntOptions(
+        variants=tuple(select_variants(families, None)),
+        window_days=window_days,
+        store=store,
+        fmt=fmt,
+        strict=strict,
+    )
+    if engine == "spark":
+        from dgawatch.hunt.spark import hunt_spark
+
+        result = hunt_spark(paths, options, master=spark_master)
+    else:
+        result = hunt_paths(paths, options)
+    for line in report_lines(result.report):
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    err.print(
+        f"{result.events:,} query events, {len(result.findings)} findings "
+        f"({result.lists_from_store} day lists from the store, "
+        f"{result.lists_generated} generated; engine {result.engine})",
+        markup=False,
+    )
+    write_findings(result.findings, output_format, result.summary(), output=output, console=out)
+    return result
+
+
+def run_hunt_flows(
+    paths: Sequence[Path],
+    *,
+    output: Path | None,
+    as_json: bool,
+    strict: bool,
+    out: Console,
+    err: Console,
+) -> None:
+    from rich.table import Table
+
+    from dgawatch.hunt.flows import hunt_flows
+
+    report = InputReport(strict=strict)
+    findings = hunt_flows(paths, report)
+    for line in report_lines(report):
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    if as_json:
+        text = "".join(json.dumps(f.to_dict()) + "\n" for f in findings)
+        text += json.dumps({"summary": {"findings": len(findings), "input": report.to_dict()}})
+        text += "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+        return
+    table = Table("source", "first seen", "last seen", "flows", "targets", "first evidence")
+    for f in findings:
+        e = f.evidence[0]
+        table.add_row(
+            f.source,
+            f.first_seen.strftime("%Y-%m-%d %H:%M:%S"),
+            f.last_seen.strftime("%Y-%m-%d %H:%M:%S"),
+            str(f.flows),
+            str(f.targets),
+            f"{e.flow.proto}/{e.flow.dport} -> {e.flow.dst} ({e.kind}, "
+            f"{e.flow.source_file}:{e.flow.source_line})",
+        )
+    if output is None:
+        out.print(table)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            Console(file=fh, width=200).print(table)

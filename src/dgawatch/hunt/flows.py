@@ -1,0 +1,254 @@
+"""Conficker C peer-to-peer flows: a connection to (dst, port) where ``port`` is one of the
+ports ``dst`` would listen on that week (spec §6: 2 TCP + 2 UDP ports from the address and
+the week; both week values within 15 minutes of Monday 00:00 UTC) marks the *source* as
+probably running Conficker C (its P2P scanner probes exactly those ports).
+
+Inputs: Zeek ``conn.log`` (TSV with a ``#fields`` header, or JSON lines) and flow CSV with a
+header naming ``src``, ``dst``, ``dport``, ``proto``, ``time`` (common aliases accepted:
+``id.orig_h``/``src_ip``/``saddr``, ``id.resp_h``/``dst_ip``/``daddr``,
+``id.resp_p``/``dst_port``, ``ts``/``timestamp``/``start``). Time is epoch seconds or ISO 8601
+(a zone-less time is UTC). Every line that cannot be read is reported to the
+:class:`~dgawatch.readers.InputReport` with its file, line and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import ipaddress
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from dgawatch.conficker_p2p import P2PPorts, ports, week_number
+from dgawatch.errors import InputError
+from dgawatch.readers import InputReport
+
+_ALIASES = {
+    "src": ("src", "id.orig_h", "src_ip", "saddr", "source", "srcaddr"),
+    "dst": ("dst", "id.resp_h", "dst_ip", "daddr", "destination", "dstaddr"),
+    "dport": ("dport", "id.resp_p", "dst_port", "dstport", "destination_port"),
+    "proto": ("proto", "protocol", "transport"),
+    "time": ("time", "ts", "timestamp", "start", "stime", "first"),
+}
+_SLACK = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Flow:
+    ts: dt.datetime
+    src: str
+    dst: str
+    dport: int
+    proto: str
+    source_file: str
+    source_line: int
+
+
+@dataclass(frozen=True)
+class FlowHit:
+    flow: Flow
+    week: int
+    kind: str  # "fixed" or "weekly"
+
+    def to_dict(self) -> dict[str, object]:
+        f = self.flow
+        return {
+            "ts": f.ts.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "dst": f.dst,
+            "dport": f.dport,
+            "proto": f.proto,
+            "week": self.week,
+            "port": self.kind,
+            "where": f"{f.source_file}:{f.source_line}",
+        }
+
+
+@dataclass(frozen=True)
+class FlowFinding:
+    """A source that connected to Conficker C P2P ports of its targets."""
+
+    source: str
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    flows: int
+    targets: int
+    evidence: tuple[FlowHit, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "family": "conficker",
+            "variant": "c",
+            "first_seen": self.first_seen.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "last_seen": self.last_seen.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "flows": self.flows,
+            "targets": self.targets,
+            "evidence": [h.to_dict() for h in self.evidence],
+        }
+
+
+def _parse_time(text: str) -> dt.datetime:
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    if not 0 <= seconds < 4102444800:  # 1970 .. 2100
+        raise ValueError(f"timestamp {value} out of range")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _flow(fields: dict[str, str], file: str, line: int) -> Flow:
+    proto = fields["proto"].strip().lower()
+    if proto in ("6",):
+        proto = "tcp"
+    elif proto in ("17",):
+        proto = "udp"
+    port = int(fields["dport"])
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} out of range")
+    src = str(ipaddress.ip_address(fields["src"].strip()))
+    dst = str(ipaddress.ip_address(fields["dst"].strip()))
+    return Flow(_parse_time(fields["time"]), src, dst, port, proto, file, line)
+
+
+def _columns(names: Sequence[str]) -> dict[str, int] | None:
+    lower = [n.strip().lower() for n in names]
+    found = {}
+    for key, aliases in _ALIASES.items():
+        for a in aliases:
+            if a in lower:
+                found[key] = lower.index(a)
+                break
+        else:
+            return None
+    return found
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - wrapped and closed by the caller
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    head = raw.read(2)
+    raw.seek(0)
+    stream = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+
+
+def read_flows(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> Iterator[Flow]:
+    """Flows from Zeek conn.log (TSV or JSON) and flow CSV files."""
+    for p in paths:
+        name = os.fspath(p)
+        with _open_text(name) as fh:
+            yield from _read_one(fh, name, report)
+
+
+def _read_one(fh: io.TextIOBase, name: str, report: InputReport) -> Iterator[Flow]:
+    cols: dict[str, int] | None = None
+    sep = "\t"
+    mode = ""
+    for n, raw in enumerate(fh, start=1):
+        line = raw.rstrip("\r\n")
+        report.lines_read[name] += 1
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if line.startswith("#separator"):
+                sep = (
+                    line.split(" ", 1)[1].encode().decode("unicode_escape") if " " in line else sep
+                )
+            elif line.startswith("#fields"):
+                cols = _columns(line.split(sep)[1:])
+                mode = "zeek"
+                if cols is None:
+                    report.bad(name, n, "no src/dst/port/proto/time fields in #fields", line)
+            continue
+        if not mode:
+            if line.lstrip().startswith("{"):
+                mode = "json"
+            else:
+                mode = "csv"
+                cols = _columns(next(csv.reader([line])))
+                if cols is None:
+                    report.bad(name, n, "CSV header lacks src, dst, dport, proto, time", line)
+                continue
+        try:
+            if mode == "json":
+                doc = json.loads(line)
+                flat = dict(doc)
+                for k, v in doc.get("id", {}).items() if isinstance(doc.get("id"), dict) else ():
+                    flat[f"id.{k}"] = v
+                picked = {}
+                for key, aliases in _ALIASES.items():
+                    value = next((flat[a] for a in aliases if a in flat), None)
+                    if value is None:
+                        raise ValueError(f"no {key} field")
+                    picked[key] = str(value)
+                yield _flow(picked, name, n)
+                continue
+            if cols is None:
+                continue
+            values = line.split(sep) if mode == "zeek" else next(csv.reader([line]))
+            picked = {k: values[i] for k, i in cols.items()}
+            if "-" in (picked["dport"], picked["dst"], picked["src"]):
+                continue  # unset field: not a connection to a port
+            yield _flow(picked, name, n)
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
+            report.bad(name, n, f"malformed flow record ({exc.__class__.__name__})", line)
+
+
+@lru_cache(maxsize=65_536)
+def _ports(dst: str, week: int) -> P2PPorts | None:
+    try:
+        return ports(dst, week)
+    except InputError:
+        return None  # IPv6: Conficker C's P2P is IPv4 only
+
+
+def p2p_hits(flow: Flow) -> list[FlowHit]:
+    """How ``flow`` matches a port its destination listens on (weeks within the slack)."""
+    weeks = sorted(
+        {week_number(flow.ts - _SLACK), week_number(flow.ts), week_number(flow.ts + _SLACK)}
+    )
+    hits = []
+    for week in weeks:
+        p = _ports(flow.dst, week)
+        if p is None:
+            return []
+        pair = p.tcp if flow.proto == "tcp" else p.udp if flow.proto == "udp" else ()
+        for kind, port in zip(("fixed", "weekly"), pair, strict=False):
+            if flow.dport == port:
+                hits.append(FlowHit(flow, week, kind))
+    return hits
+
+
+def hunt_flows(
+    paths: Sequence[str | os.PathLike[str]], report: InputReport, evidence_limit: int = 10
+) -> list[FlowFinding]:
+    """Sources of flows to Conficker C P2P ports, most flows first."""
+    per_src: dict[str, list[FlowHit]] = {}
+    for flow in read_flows(paths, report):
+        hits = p2p_hits(flow)
+        if hits:
+            per_src.setdefault(flow.src, []).append(hits[0])
+    findings = []
+    for src, hits in per_src.items():
+        hits.sort(key=lambda h: (h.flow.ts, h.flow.source_file, h.flow.source_line))
+        findings.append(
+            FlowFinding(
+                source=src,
+                first_seen=hits[0].flow.ts,
+                last_seen=hits[-1].flow.ts,
+                flows=len(hits),
+                targets=len({h.flow.dst for h in hits}),
+                evidence=tuple(hits[:evidence_limit]),
+            )
+        )
+    return sorted(findings, key=lambda f: (-f.flows, f.source))

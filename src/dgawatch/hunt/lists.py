@@ -1,0 +1,121 @@
+"""The forecast lists a hunt matches against, for both engines.
+
+A *list* is one variant's names valid over a span of event days: a time-seeded variant's
+list of day ``D`` serves events of days ``D - w .. D + w`` (the window); a variant that is not
+time-seeded (``period_days == 0``) has one list, valid on every day of its active period, and
+its matches are attributed to the event's own day. Lists come from the forecast store when
+it holds them and are generated otherwise (compiled generators run on a thread pool).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
+from dgawatch.families.base import Variant
+from dgawatch.store import ForecastStore
+
+#: Day used as "no end" for variants active until further notice.
+FAR_FUTURE = dt.date(2099, 12, 31)
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """Which list: ``day`` None for a variant that is not time-seeded."""
+
+    variant: Variant
+    day: dt.date | None
+
+    @property
+    def key(self) -> tuple[str, str, dt.date | None]:
+        return (self.variant.family, self.variant.name, self.day)
+
+    def valid(self, window_days: int) -> tuple[dt.date, dt.date]:
+        """Event days this list serves (inclusive)."""
+        if self.day is None:
+            return self.variant.active_from, self.variant.active_until or FAR_FUTURE
+        w = dt.timedelta(days=window_days)
+        return self.day - w, self.day + w
+
+
+def lists_for_days(
+    variants: Sequence[Variant], event_days: Iterable[dt.date], window_days: int
+) -> list[ListSpec]:
+    """Every list that can match an event of one of ``event_days``."""
+    days = sorted(set(event_days))
+    around = sorted(
+        {d + dt.timedelta(days=i) for d in days for i in range(-window_days, window_days + 1)}
+    )
+    wanted: list[ListSpec] = []
+    for v in variants:
+        if v.period_days == 0:
+            if any(v.is_active(d) for d in days):
+                wanted.append(ListSpec(v, None))
+        else:
+            wanted.extend(
+                ListSpec(v, day)
+                for day in around
+                if v.is_active(day) and FIRST_SUPPORTED <= day <= LAST_SUPPORTED
+            )
+    return wanted
+
+
+class ListSource:
+    """Names of lists, from the store where it holds them, else generated."""
+
+    def __init__(self, store: ForecastStore | None = None, workers: int | None = None) -> None:
+        self.store = store
+        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.from_store = 0
+        self.generated = 0
+        self._covered: dict[str, set[dt.date]] = {}
+
+    def _stored(self, spec: ListSpec) -> bool:
+        if self.store is None:
+            return False
+        key = spec.variant.key
+        if key not in self._covered:
+            self._covered[key] = self.store.covered_days(spec.variant)
+        day = spec.day if spec.day is not None else spec.variant.active_from
+        return day in self._covered[key]
+
+    def names(self, specs: Sequence[ListSpec]) -> list[pa.Array]:
+        """The names of each list, in generation order (duplicates kept)."""
+        out: list[pa.Array | None] = [None] * len(specs)
+        todo = []
+        for i, spec in enumerate(specs):
+            day = spec.day if spec.day is not None else spec.variant.active_from
+            if self._stored(spec):
+                assert self.store is not None
+                stored = self.store.day_list(spec.variant, day)
+                if stored is not None:
+                    out[i] = blob_names(stored.blob)
+                    self.from_store += 1
+                    continue
+            todo.append((i, spec.variant, day))
+        if todo:
+            if len(todo) == 1 or self.workers == 1:
+                blobs = [v.domains_blob(d) for _, v, d in todo]
+            else:
+                with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                    blobs = list(pool.map(lambda job: job[1].domains_blob(job[2]), todo))
+            for (i, _, _), blob in zip(todo, blobs, strict=True):
+                out[i] = blob_names(blob)
+                self.generated += 1
+        return [n if n is not None else pa.array([], pa.string()) for n in out]
+
+
+def blob_names(blob: bytes) -> pa.Array:
+    """``b"a\\nb\\n"`` -> Arrow strings ["a", "b"], split in Arrow (no Python strings)."""
+    if not blob:
+        return pa.array([], pa.string())
+    parts = pc.split_pattern(pa.array([blob.decode("ascii")], pa.string()), "\n")
+    flat = parts.flatten()
+    return flat.slice(0, len(flat) - 1) if blob.endswith(b"\n") else flat

@@ -1,0 +1,329 @@
+"""The local engine: query-event batches -> match rows, vectorised, memory bounded.
+
+Per batch: the distinct query names are hashed in DuckDB together with their candidate keys
+(the whole name and its last 2..k labels, k = the most labels of any forecast name); the
+keys are probed against a sorted array of the hashes of every list that can serve the
+batch's days (a bitmap filter first, so a miss costs one memory access); the few hits are
+checked as strings (hash collisions), against the public suffix list (``www.<name>`` counts
+only when ``<name>`` is the query's registered domain, as in :mod:`dgawatch.lookup`), and
+against each event's day window. Only match rows are kept; lists not used for a while are
+evicted so a year of logs runs in bounded memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from dgawatch.domain import registered_domain
+from dgawatch.families.base import Variant
+from dgawatch.hunt.finding import MATCH_SCHEMA
+from dgawatch.hunt.lists import ListSource, ListSpec, lists_for_days
+
+_EPOCH = dt.date(1970, 1, 1)
+#: Lists kept in memory (names); older ones are dropped and regenerated if needed again.
+MAX_CACHED_NAMES = 8_000_000
+
+_B = 0x100000001B3  # odd, so invertible modulo 2**64
+_B_INV = pow(_B, -1, 1 << 64)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+class _Powers:
+    """B**i and B**-(i+1) modulo 2**64, grown on demand."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.fwd = np.ones(1, np.uint64)
+        self.inv = np.ones(1, np.uint64)
+
+    def upto(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if n + 1 > len(self.fwd):
+            size = max(n + 1, 2 * len(self.fwd))
+            with np.errstate(over="ignore"):
+                self.fwd = np.cumprod(np.full(size, _B, np.uint64), dtype=np.uint64)
+                self.fwd = np.concatenate([np.ones(1, np.uint64), self.fwd[:-1]])
+                self.inv = np.cumprod(np.full(size, _B_INV, np.uint64), dtype=np.uint64)
+        return self.fwd, self.inv
+
+
+_POWERS = _Powers()
+
+
+def _string_parts(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array, offsets relative to the returned bytes."""
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    if arr.type == pa.large_string():
+        arr = arr.cast(pa.string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    base = int(offsets[0]) if len(offsets) else 0
+    end = int(offsets[-1]) if len(offsets) else 0
+    return offsets.astype(np.int64) - base, data[base:end]
+
+
+class _Hasher:
+    """Polynomial hashes of any substrings of one string array, from one prefix sum:
+    hash(s[a:b]) = B**b * (S[b] - S[a]) with S the prefix sums of c_i * B**-(i+1), which is
+    the ordinary polynomial hash of the substring wherever it sits (then bit-mixed)."""
+
+    def __init__(self, arr: pa.Array) -> None:
+        self.offsets, data = _string_parts(arr)
+        fwd, inv = _POWERS.upto(len(data) + 1)
+        self.fwd = fwd
+        with np.errstate(over="ignore"):
+            terms = data.astype(np.uint64) * inv[: len(data)]
+            self.prefix = np.concatenate(
+                [np.zeros(1, np.uint64), np.cumsum(terms, dtype=np.uint64)]
+            )
+        self.dots = np.flatnonzero(data == 46)
+        self._dot_span: tuple[np.ndarray, np.ndarray] | None = None
+
+    def hash(self, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            h = self.fwd[end] * (self.prefix[end] - self.prefix[start])
+            h ^= h >> np.uint64(30)
+            h *= _M1
+            h ^= h >> np.uint64(27)
+            h *= _M2
+            h ^= h >> np.uint64(31)
+        return h
+
+    def whole(self) -> np.ndarray:
+        return self.hash(self.offsets[:-1], self.offsets[1:])
+
+    def last_labels(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(row numbers, hashes) of the last ``k`` labels of every name with more labels."""
+        ends = self.offsets[1:]
+        if self._dot_span is None:
+            at = np.searchsorted(self.dots, self.offsets, "left")  # dots before each offset
+            self._dot_span = (at[:-1], at[1:])
+        first, last = self._dot_span
+        rows = np.flatnonzero(last - first >= k)
+        cut = self.dots[last[rows] - k] + 1
+        return rows, self.hash(cut, ends[rows])
+
+    def suffix_start(self, row: int, k: int) -> int:
+        return int(self.dots[np.searchsorted(self.dots, self.offsets[row + 1], "left") - k] + 1)
+
+
+@lru_cache(maxsize=262_144)
+def _accepts_suffix(query: str, candidate: str) -> bool:
+    return candidate == registered_domain(query)
+
+
+class _List:
+    __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "order", "variant")
+
+    def __init__(self, spec: ListSpec, names: pa.Array, window: int) -> None:
+        lo, hi = spec.valid(window)
+        self.family = spec.variant.family
+        self.variant = spec.variant.name
+        self.day_no = (spec.day - _EPOCH).days if spec.day is not None else -1
+        self.lo = (lo - _EPOCH).days
+        self.hi = (hi - _EPOCH).days
+        self.names = names
+        hasher = _Hasher(self.names)
+        h = hasher.whole()
+        self.order = np.argsort(h, kind="stable").astype(np.int32)
+        self.hashes = h[self.order]
+        counts = np.diff(np.searchsorted(hasher.dots, hasher.offsets, "left"))
+        self.labels = int(counts.max()) + 1 if len(counts) else 2
+
+
+class _Index:
+    """Sorted hashes of a set of lists, with (list number, position) per entry, and a
+    bitmap on the hashes' top bits that rejects almost every miss with one lookup."""
+
+    def __init__(self, lists: Sequence[_List]) -> None:
+        self.lists = list(lists)
+        n = sum(len(x.hashes) for x in self.lists)
+        h = np.concatenate([x.hashes for x in self.lists]) if n else np.zeros(0, np.uint64)
+        which = np.concatenate([np.full(len(x.hashes), i, np.int32) for i, x in enumerate(lists)])
+        pos = np.concatenate([x.order for x in self.lists]) if n else np.zeros(0, np.int32)
+        order = np.argsort(h, kind="stable")  # merges the already sorted runs
+        self.h = h[order]
+        self.which = which[order]
+        self.pos = pos[order]
+        self.bits = max(16, int(n * 16).bit_length())
+        self.bitmap = np.zeros(1 << self.bits, dtype=np.bool_)
+        self.bitmap[(self.h >> np.uint64(64 - self.bits)).astype(np.intp)] = True
+        self.labels = max((x.labels for x in self.lists), default=2)
+        sizes = np.array([len(x.names) for x in self.lists], dtype=np.int64)
+        self.list_offset = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])[:-1]
+        self.names = (
+            pa.concat_arrays([x.names for x in self.lists])
+            if self.lists
+            else pa.array([], pa.string())
+        )
+        self.family = pa.array([x.family for x in self.lists], pa.string())
+        self.variant = pa.array([x.variant for x in self.lists], pa.string())
+        self.lo = np.array([x.lo for x in self.lists], dtype=np.int64)
+        self.hi = np.array([x.hi for x in self.lists], dtype=np.int64)
+        self.day_no = np.array([x.day_no for x in self.lists], dtype=np.int64)
+
+    def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(key number, index entry) of every entry whose hash equals a key."""
+        maybe = np.flatnonzero(self.bitmap[(keys >> np.uint64(64 - self.bits)).astype(np.intp)])
+        if not len(maybe):
+            return np.zeros(0, np.intp), np.zeros(0, np.intp)
+        k = keys[maybe]
+        left = np.searchsorted(self.h, k, "left")
+        count = np.searchsorted(self.h, k, "right") - left
+        hit = count > 0
+        return np.repeat(maybe[hit], count[hit]), _ranges(left[hit], count[hit])
+
+    def global_entry(self, entry: np.ndarray) -> np.ndarray:
+        return self.list_offset[self.which[entry]] + self.pos[entry]
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + c)`` for each pair, vectorised."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, np.intp)
+    ends = np.cumsum(counts)
+    offsets = np.repeat(ends - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(total) - offsets)
+
+
+class LocalMatcher:
+    """Turns event batches into match rows (:data:`MATCH_SCHEMA`)."""
+
+    def __init__(self, variants: Sequence[Variant], window_days: int, source: ListSource) -> None:
+        self.variants = list(variants)
+        self.window = window_days
+        self.source = source
+        self._lists: OrderedDict[tuple[str, str, dt.date | None], _List] = OrderedDict()
+        self._cached_names = 0
+        self._index_key: tuple[tuple[str, str, dt.date | None], ...] | None = None
+        self._index: _Index | None = None
+
+    def close(self) -> None:
+        self._lists.clear()
+        self._index = None
+
+    def _load(self, specs: Sequence[ListSpec]) -> list[_List]:
+        missing = [s for s in specs if s.key not in self._lists]
+        if missing:
+            for spec, names in zip(missing, self.source.names(missing), strict=True):
+                self._lists[spec.key] = _List(spec, names, self.window)
+                self._cached_names += len(names)
+        for s in specs:
+            self._lists.move_to_end(s.key)
+        wanted = {s.key for s in specs}
+        while self._cached_names > MAX_CACHED_NAMES:
+            oldest = next(iter(self._lists))
+            if oldest in wanted:
+                break
+            self._cached_names -= len(self._lists.pop(oldest).names)
+        return [self._lists[s.key] for s in specs]
+
+    def _index_for(self, specs: Sequence[ListSpec], days: Sequence[dt.date]) -> _Index:
+        """An index holding at least ``specs``: the current one when it does (extra lists
+        are harmless, each row's window is checked), else a new one that also holds the
+        next day's lists, so that a time-ordered log rebuilds about once a day."""
+        if self._index is not None and self._index_key is not None:
+            held = set(self._index_key)
+            if all(s.key in held for s in specs):
+                return self._index
+        ahead = lists_for_days(
+            self.variants, [*days, max(days) + dt.timedelta(days=1)], self.window
+        )
+        self._index = _Index(self._load(ahead))
+        self._index_key = tuple(s.key for s in ahead)
+        return self._index
+
+    def match(self, batch: pa.RecordBatch) -> pa.Table:
+        """Match rows of one batch of query events."""
+        if batch.num_rows == 0:
+            return MATCH_SCHEMA.empty_table()
+        day_arr = pc.cast(pc.cast(batch.column("ts"), pa.timestamp("ms")), pa.date32())
+        day_no = np.asarray(day_arr.to_numpy(zero_copy_only=False), "datetime64[D]").astype(
+            np.int64
+        )
+        distinct = [_EPOCH + dt.timedelta(days=int(d)) for d in np.unique(day_no)]
+        specs = lists_for_days(self.variants, distinct, self.window)
+        if not specs:
+            return MATCH_SCHEMA.empty_table()
+        index = self._index_for(specs, distinct)
+        encoded = pc.dictionary_encode(batch.column("qname"))
+        uniq = encoded.dictionary
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+        hasher = _Hasher(uniq)
+
+        # Whole names: equal hash, then equal string (hash collisions are possible).
+        u, e = index.probe(hasher.whole())
+        if len(u):
+            same = pc.equal(
+                uniq.take(pa.array(u)), index.names.take(pa.array(index.global_entry(e)))
+            )
+            ok = np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)
+            u, e = u[ok], e[ok]
+        cand_u, cand_e = [u], [e]
+        # www.<name>: the last k labels, when the name is the query's registered domain.
+        for k in range(2, index.labels + 1):
+            rows, keys = hasher.last_labels(k)
+            ku, ke = index.probe(keys)
+            if not len(ku):
+                continue
+            ku = rows[ku]
+            ok = np.zeros(len(ku), dtype=np.bool_)
+            queries = uniq.take(pa.array(ku)).to_pylist()
+            candidates = index.names.take(pa.array(index.global_entry(ke))).to_pylist()
+            for i, (query, candidate) in enumerate(zip(queries, candidates, strict=True)):
+                ok[i] = query.endswith("." + candidate) and _accepts_suffix(query, candidate)
+            cand_u.append(ku[ok])
+            cand_e.append(ke[ok])
+        cu = np.concatenate(cand_u)
+        ce = np.concatenate(cand_e)
+        if not len(cu):
+            return MATCH_SCHEMA.empty_table()
+        order = np.argsort(cu, kind="stable")
+        cu, ce = cu[order], ce[order]
+
+        # Expand to event rows, keep each list's day window.
+        hit_u = np.zeros(len(uniq), dtype=np.bool_)
+        hit_u[cu] = True
+        rows = np.flatnonzero(hit_u[codes])
+        ru = codes[rows]
+        start = np.searchsorted(cu, ru, "left")
+        count = np.searchsorted(cu, ru, "right") - start
+        row_of = np.repeat(rows, count)
+        entry = ce[_ranges(start, count)]
+        which = index.which[entry]
+        ev_day = day_no[row_of]
+        keep = (index.lo[which] <= ev_day) & (ev_day <= index.hi[which])
+        row_of, entry, which, ev_day = row_of[keep], entry[keep], which[keep], ev_day[keep]
+        if not len(row_of):
+            return MATCH_SCHEMA.empty_table()
+        list_day = index.day_no[which]
+        list_day = np.where(list_day < 0, ev_day, list_day)
+        take = pa.array(row_of)
+        lists = pa.array(which)
+        return pa.table(
+            {
+                "ts": batch.column("ts").take(take),
+                "event_day": pa.array(ev_day.astype("datetime64[D]"), pa.date32()),
+                "client": batch.column("client").take(take),
+                "qname": batch.column("qname").take(take),
+                "rcode": batch.column("rcode").take(take),
+                "source_file": batch.column("source_file").take(take),
+                "source_line": batch.column("source_line").take(take),
+                "family": index.family.take(lists),
+                "variant": index.variant.take(lists),
+                "list_day": pa.array(list_day.astype("datetime64[D]"), pa.date32()),
+                "idx": pa.array(index.pos[entry], pa.int32()),
+                "domain": index.names.take(pa.array(index.global_entry(entry))),
+            },
+            schema=MATCH_SCHEMA,
+        )

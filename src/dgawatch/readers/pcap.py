@@ -1,0 +1,505 @@
+"""Packet captures: pcap (microsecond and nanosecond, either byte order) and pcapng
+(Enhanced and obsolete Packet Blocks, per-interface link type and time resolution), format
+name ``pcap`` for both.
+
+Link types: Ethernet (with 802.1Q/802.1ad tags), Linux cooked v1 and v2, raw IP, BSD
+loopback. Network: IPv4 (non-first fragments skipped, fragments are not reassembled) and
+IPv6 (hop-by-hop, routing, destination-options and fragment headers followed). Transport:
+UDP and TCP on port 53, TCP streams reassembled in order per connection (two-byte length
+prefix, RFC 1035 §4.2.2). Only standard queries (opcode QUERY) with a question count.
+
+One event per query: a query packet becomes an event (client = its source address, time =
+packet time, UTC by definition of the capture format); the matching response (same client
+address and port, server address and message id) fills ``rcode`` and ``answers``. A
+response whose query was not captured becomes an event of its own (client = its
+destination, time = the response's). ``source_line`` is the 1-based packet number in the
+file (for TCP, the packet completing the message). Answers are only attached while the
+query's batch is still open (a response more than a batch of events later is not paired).
+
+Speed: the packet headers, the DNS header and the question are read with ``struct`` in
+place in multi-megabyte chunks, without per-packet objects; dnspython is only used for
+record data other than A/AAAA/names (see :mod:`dgawatch.readers._dnswire`).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+import pyarrow as pa
+
+from dgawatch.errors import InputError
+from dgawatch.events import EVENT_SCHEMA
+from dgawatch.readers import InputReport, Reader
+from dgawatch.readers._common import BATCH_ROWS, MIN_TS_MS, max_ts_ms, norm_qname
+from dgawatch.readers._dnswire import WireError, answers, name_at, rcode_text, type_text
+
+CHUNK = 16 << 20
+#: Largest plausible captured packet; a bigger record length means a corrupt file.
+MAX_PACKET = 1 << 20
+#: A response this long (ms) after the last event is not held back for pairing.
+PAIR_WINDOW_MS = 5_000
+MAX_TCP_FLOWS = 4096
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+_HHHH = struct.Struct(">HHHH")
+_HH = struct.Struct(">HH")
+_IP4 = struct.Struct(">BBHHHBBH4s4s")
+_STRINGS = pa.list_(pa.string())
+
+# link types (https://www.tcpdump.org/linktypes.html)
+_NULL, _ETHERNET, _RAW, _RAW_OLD1, _RAW_OLD2, _LOOP = 0, 1, 101, 12, 14, 108
+_SLL, _SLL2, _IPV4, _IPV6 = 113, 276, 228, 229
+LINK_TYPES = frozenset(
+    (_NULL, _ETHERNET, _RAW, _RAW_OLD1, _RAW_OLD2, _LOOP, _SLL, _SLL2, _IPV4, _IPV6)
+)
+
+
+class _Events:
+    """Column lists of the events of one file, with query/response pairing."""
+
+    def __init__(self, file: str, report: InputReport) -> None:
+        self.file = file
+        self.report = report
+        self.max_ts = max_ts_ms()
+        self.ts: list[int] = []
+        self.client: list[str] = []
+        self.qname: list[str] = []
+        self.qtype: list[str] = []
+        self.rcode: list[str | None] = []
+        self.answers: list[list[str] | None] = []
+        self.line: list[int] = []
+        self.base = 0  # global index of row 0 of the lists
+        self.pending: dict[tuple[bytes, int, int, bytes], int] = {}
+        self.addr: dict[bytes, str] = {}
+        self.flows: dict[tuple[bytes, int, bytes, int], list[object]] = {}
+        self.handle = self._make_handler()
+
+    def bad(self, no: int, reason: str, buf: bytes, start: int, end: int) -> None:
+        self.report.bad(self.file, no, reason, buf[start : min(end, start + 48)].hex())
+
+    def take(self, final: bool = False) -> pa.RecordBatch:
+        n = len(self.ts)
+        if not final and n:
+            # hold back the newest events so that their responses can still be paired
+            limit = self.ts[-1] - PAIR_WINDOW_MS
+            k = n
+            while k > n // 2 and self.ts[k - 1] >= limit:
+                k -= 1
+            n = k
+        cols = [
+            pa.array(self.ts[:n], pa.int64()).cast(EVENT_SCHEMA.field("ts").type),
+            pa.array(self.client[:n], pa.string()),
+            pa.array(self.qname[:n], pa.string()),
+            pa.array(self.qtype[:n], pa.string()),
+            pa.array(self.rcode[:n], pa.string()),
+            pa.array(self.answers[:n], _STRINGS),
+            pa.nulls(n, pa.string()),
+            pa.repeat(pa.scalar(self.file, pa.string()), n),
+            pa.array(self.line[:n], pa.int64()),
+        ]
+        for lst in (
+            self.ts,
+            self.client,
+            self.qname,
+            self.qtype,
+            self.rcode,
+            self.answers,
+            self.line,
+        ):
+            del lst[:n]
+        self.base += n
+        if len(self.pending) > 4 * BATCH_ROWS:
+            base = self.base
+            self.pending = {k: v for k, v in self.pending.items() if v >= base}
+        return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
+
+    def _make_handler(self) -> Callable[[bytes, int, int, int, int, int], None]:
+        ts_l, client_l, qname_l, qtype_l = self.ts, self.client, self.qname, self.qtype
+        rcode_l, ans_l, line_l = self.rcode, self.answers, self.line
+        pending = self.pending
+        addr = self.addr
+        u16 = _U16.unpack_from
+        hhhh = _HHHH.unpack_from
+        max_ts = self.max_ts
+        bad = self.bad
+        ntop = socket.inet_ntop
+
+        def text(raw: bytes) -> str:
+            t = addr.get(raw)
+            if t is None:
+                t = ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+                addr[raw] = t
+            return t
+
+        qcache: dict[bytes, str] = {}  # wire question name -> normalised name ("" = invalid)
+        tcache: dict[int, str] = {}
+
+        def question(buf: bytes, m: int, q0: int, mend: int, no: int) -> tuple[str, int]:
+            """(normalised name or "" when reported, position after the name)."""
+            try:
+                qname, pos = name_at(buf, m, q0, mend)
+            except WireError as exc:
+                bad(no, f"malformed DNS message: {exc}", buf, m, mend)
+                return "", -1
+            try:
+                name = norm_qname(qname)
+            except InputError:
+                bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
+                name = ""
+            # Cache only a name written out in full up to its root label: then these bytes
+            # always mean this name (a compressed or zero-holding name is parsed each time).
+            if buf[pos - 1] == 0 and buf.find(b"\0", q0, pos) == pos - 1:
+                if len(qcache) > 200_000:
+                    qcache.clear()
+                qcache[buf[q0:pos]] = name
+            return name, pos
+
+        def dns(
+            buf: bytes, m: int, mend: int, src: bytes, cport: int, dst: bytes, ts: int, no: int
+        ) -> None:
+            if mend - m < 12:
+                bad(no, "truncated DNS header", buf, m, mend)
+                return
+            mid, flags, qd, an = hhhh(buf, m)
+            if flags & 0x7800 or not qd:  # not a standard query, or no question
+                return
+            q0 = m + 12
+            z = buf.find(b"\0", q0, mend)
+            name = qcache.get(buf[q0 : z + 1]) if z >= 0 else None
+            if name is None:
+                name, pos = question(buf, m, q0, mend, no)
+                if pos < 0:
+                    return
+            else:
+                pos = z + 1
+            if pos + 4 > mend:
+                bad(no, "malformed DNS message: truncated question", buf, m, mend)
+                return
+            if flags & 0x8000:  # response
+                try:
+                    ans: list[str] | None = answers(buf, m, pos + 4, mend, an) if an else []
+                except WireError as exc:
+                    bad(no, f"malformed DNS response: {exc}", buf, m, mend)
+                    ans = None
+                g = pending.pop((dst, cport, mid, src), None)
+                if g is not None:
+                    idx = g - self.base
+                    if idx >= 0:
+                        rcode_l[idx] = rcode_text(flags & 15)
+                        ans_l[idx] = ans
+                    return  # (a query already emitted keeps its empty response fields)
+                if not name:
+                    return
+                client = text(dst)
+                rcode: str | None = rcode_text(flags & 15)
+            else:
+                if not name:
+                    return
+                client = text(src)
+                rcode = None
+                ans = None
+                pending[(src, cport, mid, dst)] = self.base + len(ts_l)
+            t = (buf[pos] << 8) | buf[pos + 1]
+            qtype = tcache.get(t)
+            if qtype is None:
+                qtype = tcache[t] = type_text(t)
+            ts_l.append(ts)
+            client_l.append(client)
+            qname_l.append(name)
+            qtype_l.append(qtype)
+            rcode_l.append(rcode)
+            ans_l.append(ans)
+            line_l.append(no)
+
+        def tcp(buf: bytes, p: int, end: int, src: bytes, dst: bytes, ts: int, no: int) -> None:
+            if p + 20 > end:
+                bad(no, "truncated TCP header", buf, p, end)
+                return
+            sport, dport = u16(buf, p)[0], u16(buf, p + 2)[0]
+            if sport != 53 and dport != 53:
+                return
+            seq = _U32.unpack_from(buf, p + 4)[0]
+            off = (buf[p + 12] >> 4) * 4
+            tflags = buf[p + 13]
+            data = buf[p + off : end]
+            key = (src, sport, dst, dport)
+            flows = self.flows
+            flow = flows.get(key)
+            if tflags & 0x07:  # FIN, SYN or RST: a connection starts or ends
+                flows.pop(key, None)
+                flow = None
+                if tflags & 0x02:
+                    seq += 1
+            if not data:
+                if tflags & 0x02:
+                    flows[key] = [seq, bytearray()]
+                return
+            if flow is None:
+                if len(flows) >= MAX_TCP_FLOWS:
+                    flows.clear()
+                flow = flows[key] = [seq, bytearray()]
+            nxt, stream = flow
+            assert isinstance(nxt, int) and isinstance(stream, bytearray)
+            if seq != nxt:
+                if (nxt - seq) % (1 << 32) < len(data):  # overlaps what we have
+                    data = data[(nxt - seq) % (1 << 32) :]
+                elif (nxt - seq) % (1 << 32) < (1 << 31):  # old retransmission
+                    return
+                else:  # a gap: lost segment, start afresh
+                    stream.clear()
+            stream += data
+            flow[0] = (seq + len(buf[p + off : end])) % (1 << 32)
+            while len(stream) >= 2:
+                size = (stream[0] << 8) | stream[1]
+                if len(stream) < 2 + size:
+                    break
+                msg = bytes(stream[2 : 2 + size])
+                del stream[: 2 + size]
+                dns(msg, 0, size, src, sport if sport != 53 else dport, dst, ts, no)
+            if len(stream) > 70_000:
+                stream.clear()
+
+        ip4 = _IP4.unpack_from
+        hh = _HH.unpack_from
+        min_ts = MIN_TS_MS
+
+        def packet(buf: bytes, p: int, end: int, ts: int, no: int, link: int) -> None:
+            if ts < min_ts or ts > max_ts:
+                bad(no, "timestamp before 1990 or in the future", buf, p, end)
+                return
+            if link == 1:
+                if p + 14 > end:
+                    return
+                et = (buf[p + 12] << 8) | buf[p + 13]
+                p += 14
+                while et == 0x8100 or et == 0x88A8:
+                    if p + 4 > end:
+                        return
+                    et = (buf[p + 2] << 8) | buf[p + 3]
+                    p += 4
+            elif link == 113:
+                if p + 16 > end:
+                    return
+                et = (buf[p + 14] << 8) | buf[p + 15]
+                p += 16
+            elif link == 276:
+                if p + 20 > end:
+                    return
+                et = (buf[p] << 8) | buf[p + 1]
+                p += 20
+            elif link == 0 or link == 108:
+                if p + 4 > end:
+                    return
+                fam = buf[p] | buf[p + 3]  # either byte order: the family fits in one byte
+                et = 0x0800 if fam == 2 else 0x86DD
+                p += 4
+            else:  # raw IP
+                if p >= end:
+                    return
+                et = 0x0800 if buf[p] >> 4 == 4 else 0x86DD
+            if et == 0x0800:
+                if p + 20 > end:
+                    return
+                vihl, _tos, total, _id, frag, _ttl, proto, _sum, src, dst = ip4(buf, p)
+                if frag & 0x1FFF:  # not the first fragment
+                    return
+                if p + total < end and total >= 20:
+                    end = p + total  # drop Ethernet padding
+                p += (vihl & 15) * 4
+            elif et == 0x86DD:
+                if p + 40 > end:
+                    return
+                proto = buf[p + 6]
+                src = buf[p + 8 : p + 24]
+                dst = buf[p + 24 : p + 40]
+                plen = u16(buf, p + 4)[0]
+                if plen and p + 40 + plen < end:
+                    end = p + 40 + plen
+                p += 40
+                while proto in (0, 43, 60, 44, 51):
+                    if p + 8 > end:
+                        return
+                    if proto == 44:
+                        if u16(buf, p + 2)[0] & 0xFFF8:
+                            return  # not the first fragment
+                        proto, p = buf[p], p + 8
+                    elif proto == 51:
+                        proto, p = buf[p], p + (buf[p + 1] + 2) * 4
+                    else:
+                        proto, p = buf[p], p + (buf[p + 1] + 1) * 8
+            else:
+                return
+            if proto == 17:
+                if p + 8 > end:
+                    bad(no, "truncated UDP header", buf, p, end)
+                    return
+                sport, dport = hh(buf, p)
+                if sport == 53:
+                    dns(buf, p + 8, end, src, dport, dst, ts, no)
+                elif dport == 53:
+                    dns(buf, p + 8, end, src, sport, dst, ts, no)
+            elif proto == 6:
+                tcp(buf, p, end, src, dst, ts, no)
+
+        return packet
+
+
+def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    head = stream.read(24)
+    if head[:4] == b"\x0a\x0d\x0d\x0a":
+        yield from _read_pcapng(head, stream, file, report)
+        return
+    if len(head) < 24:
+        report.bad(file, 0, "truncated pcap file header", head)
+        return
+    magic = head[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        raise InputError(f"{file}: not a pcap or pcapng file")
+    div = 1_000_000 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1000
+    link = struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
+    if link not in LINK_TYPES:
+        report.bad(file, 0, f"unsupported link type {link}", head.hex())
+        return
+    ev = _Events(file, report)
+    packet = ev.handle
+    rec = struct.Struct(endian + "IIII").unpack_from
+    buf = b""
+    off = 0
+    no = 0
+    while True:
+        data = stream.read(CHUNK)
+        buf = buf[off:] + data
+        off = 0
+        n = len(buf)
+        while off + 16 <= n:
+            sec, frac, incl, _orig = rec(buf, off)
+            end = off + 16 + incl
+            if end > n:
+                if incl > MAX_PACKET:
+                    report.bad(file, no + 1, f"corrupt packet record (length {incl})", "")
+                    report.lines_read[file] += no
+                    yield from _drain(ev)
+                    return
+                break
+            no += 1
+            packet(buf, off + 16, end, sec * 1000 + frac // div, no, link)
+            off = end
+        while len(ev.ts) >= BATCH_ROWS:
+            yield ev.take()
+        if not data:
+            break
+    if off < len(buf):
+        report.bad(file, no + 1, "truncated packet record at end of file", buf[off : off + 16])
+    report.lines_read[file] += no
+    yield from _drain(ev)
+
+
+def _drain(ev: _Events) -> Iterator[pa.RecordBatch]:
+    if ev.ts:
+        yield ev.take(final=True)
+
+
+def _read_pcapng(
+    first: bytes, stream: BinaryIO, file: str, report: InputReport
+) -> Iterator[pa.RecordBatch]:
+    ev = _Events(file, report)
+    packet = ev.handle
+    buf = first
+    off = 0
+    no = 0
+    endian = "<"
+    ifaces: list[tuple[int, int, int]] = []  # (link type, units per second numerator, divisor)
+    eof = False
+    while True:
+        if not eof:
+            data = stream.read(CHUNK)
+            eof = not data
+            buf = buf[off:] + data
+            off = 0
+        n = len(buf)
+        while off + 12 <= n:
+            btype = struct.unpack_from(endian + "I", buf, off)[0]
+            if btype == 0x0A0D0D0A:
+                bom = buf[off + 8 : off + 12]
+                if bom == b"\x4d\x3c\x2b\x1a":
+                    endian = "<"
+                elif bom == b"\x1a\x2b\x3c\x4d":
+                    endian = ">"
+                else:
+                    raise InputError(f"{file}: corrupt pcapng section header")
+                ifaces = []
+            blen = struct.unpack_from(endian + "I", buf, off + 4)[0]
+            if blen < 12 or blen % 4 or blen > MAX_PACKET + 64:
+                report.bad(file, no + 1, f"corrupt pcapng block (length {blen})", "")
+                report.lines_read[file] += no
+                yield from _drain(ev)
+                return
+            if off + blen > n:
+                break
+            body = off + 8
+            bend = off + blen - 4
+            if btype == 1:  # interface description
+                link = struct.unpack_from(endian + "H", buf, body)[0]
+                ifaces.append((link, *_tsresol(buf, body + 8, bend, endian)))
+            elif btype in (6, 2):  # enhanced / obsolete packet block
+                no += 1
+                if btype == 6:
+                    iface, hi, lo, incl = struct.unpack_from(endian + "IIII", buf, body)
+                else:
+                    iface, _drops, hi, lo, incl = struct.unpack_from(endian + "HHIII", buf, body)
+                start = body + 20
+                if iface >= len(ifaces) or start + incl > bend:
+                    report.bad(file, no, "packet block with unknown interface or bad length", "")
+                else:
+                    link, num, div = ifaces[iface]
+                    if link in LINK_TYPES:
+                        ts = ((hi << 32) | lo) * num // div
+                        packet(buf, start, start + incl, ts, no, link)
+            elif btype == 3:  # simple packet block: no timestamp, no event
+                no += 1
+                report.bad(file, no, "simple packet block has no timestamp", "")
+            off += blen
+        while len(ev.ts) >= BATCH_ROWS:
+            yield ev.take()
+        if eof:
+            break
+    if off < len(buf):
+        report.bad(file, no + 1, "truncated pcapng block at end of file", buf[off : off + 16])
+    report.lines_read[file] += no
+    yield from _drain(ev)
+
+
+def _tsresol(buf: bytes, pos: int, end: int, endian: str) -> tuple[int, int]:
+    """(numerator, divisor) turning timestamp units into milliseconds (if_tsresol)."""
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(endian + "HH", buf, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = buf[pos + 4]
+            if v & 0x80:
+                return 1000, 1 << (v & 0x7F)
+            return 1000, 10**v
+        pos += 4 + ((length + 3) & ~3)
+    return 1000, 1_000_000
+
+
+def _detect(head: bytes) -> bool:
+    return head[:4] in (
+        b"\xd4\xc3\xb2\xa1",
+        b"\x4d\x3c\xb2\xa1",
+        b"\xa1\xb2\xc3\xd4",
+        b"\xa1\xb2\x3c\x4d",
+        b"\x0a\x0d\x0d\x0a",
+    )
+
+
+READERS = (Reader("pcap", "pcap / pcapng packet capture (UDP and TCP DNS)", _detect, _read),)

@@ -1,0 +1,284 @@
+"""CSV and Parquet tables of queries, with a column mapping.
+
+``column_map`` maps an EVENT_SCHEMA field to the table's column name, e.g.
+``{"ts": "timestamp", "client": "src", "qname": "query"}``; a field left out is looked up
+under its own name. ``ts``, ``client`` and ``qname`` are required (a table without them is
+an :class:`InputError`); ``qtype``, ``rcode``, ``answers``, ``sensor``, ``source_file`` and
+``source_line`` are used when present.
+
+Timestamps: a number is epoch seconds (fractions allowed), text is ISO 8601 (a time without
+a zone is taken as UTC), a Parquet timestamp column is converted (a zone-less one taken as
+UTC). Answers: a list column, or text separated by ``,`` (CSV) with an empty cell meaning
+no answers. ``source_line`` defaults to the CSV line (header = line 1, assuming no quoted
+line breaks) or the 1-based Parquet row.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+
+from dgawatch.errors import InputError
+from dgawatch.readers import InputReport, Reader
+from dgawatch.readers._common import (
+    BATCH_ROWS,
+    BadLine,
+    epoch_to_ms,
+    finish_columns,
+    iso_to_ms,
+    seconds_column_to_ms,
+)
+
+_FIELDS = (
+    "ts",
+    "client",
+    "qname",
+    "qtype",
+    "rcode",
+    "answers",
+    "sensor",
+    "source_file",
+    "source_line",
+)
+_REQUIRED = ("ts", "client", "qname")
+_STRINGS = pa.list_(pa.string())
+
+
+def _mapping(column_map: Mapping[str, str] | None) -> dict[str, str]:
+    column_map = dict(column_map or {})
+    unknown = set(column_map) - set(_FIELDS)
+    if unknown:
+        raise InputError(
+            f"column map names unknown event fields {sorted(unknown)}; known: {', '.join(_FIELDS)}"
+        )
+    return {f: column_map.get(f, f) for f in _FIELDS}
+
+
+def _check_columns(names: list[str], mapping: dict[str, str], file: str) -> dict[str, str]:
+    missing = [f"{f} (column {mapping[f]!r})" for f in _REQUIRED if mapping[f] not in names]
+    if missing:
+        raise InputError(
+            f"{file}: no column for {', '.join(missing)}; columns are {names[:20]}"
+            " (map them with a column map, e.g. --column ts=timestamp)"
+        )
+    return {f: c for f, c in mapping.items() if c in names}
+
+
+def _ts_ms(arr: pa.Array, file: str, report: InputReport, lines: np.ndarray) -> pa.Array:
+    """Epoch milliseconds (int64, null where unparseable and reported)."""
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        return arr.cast(pa.timestamp("ms", tz=t.tz)).cast(pa.int64())
+    if pa.types.is_date(t):
+        return arr.cast(pa.timestamp("ms")).cast(pa.int64())
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return seconds_column_to_ms(arr)
+    texts = arr.cast(pa.string())
+    try:
+        return seconds_column_to_ms(texts.cast(pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    out: list[int | None] = []
+    for i, v in enumerate(texts.to_pylist()):
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            out.append(iso_to_ms(v) if any(c in v for c in "-:T") else epoch_to_ms(v))
+        except BadLine as exc:
+            report.bad(file, int(lines[i]), exc.reason, v)
+            out.append(-1)  # reported here; finish_columns drops it as out of range quietly
+    return pa.array(out, pa.int64())
+
+
+def _answers(arr: pa.Array) -> pa.Array:
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        return arr.cast(_STRINGS)
+    texts = arr.cast(pa.string())
+    stripped = pc.utf8_trim_whitespace(texts)
+    split = pc.split_pattern(stripped, ",")
+    return pc.if_else(pc.equal(stripped, ""), pa.scalar([], _STRINGS), split)
+
+
+def _finish(
+    batch: pa.RecordBatch,
+    cols: dict[str, str],
+    file: str,
+    report: InputReport,
+    lines: np.ndarray,
+) -> pa.RecordBatch:
+    def get(f: str) -> pa.Array | None:
+        return batch.column(cols[f]) if f in cols else None
+
+    ts_raw = get("ts")
+    assert ts_raw is not None
+    ts = _ts_ms(ts_raw, file, report, lines)
+    pre_bad = pc.equal(ts, -1).fill_null(False).to_numpy(zero_copy_only=False)
+    if pre_bad.any():  # already reported: drop before the range check reports them again
+        keep = pa.array(~pre_bad)
+        batch = batch.filter(keep)
+        ts = pc.filter(ts, keep)
+        lines = lines[~pre_bad]
+    if "source_line" in cols:
+        src = batch.column(cols["source_line"]).cast(pa.int64()).fill_null(0)
+        lines = src.to_numpy(zero_copy_only=False)
+    answers = get("answers")
+    names = batch.schema.names
+
+    def excerpt(i: int) -> str:
+        return ",".join(str(batch.column(n)[i].as_py()) for n in names)[:200]
+
+    def text(a: pa.Array | None) -> pa.Array | None:
+        return None if a is None else a.cast(pa.string())
+
+    client = text(get("client"))
+    assert client is not None
+    qname = text(get("qname"))
+    assert qname is not None
+    return finish_columns(
+        file,
+        report,
+        ts_ms=ts,
+        client=client,
+        qname=qname,
+        qtype=text(get("qtype")),
+        rcode=text(get("rcode")),
+        answers=None if answers is None else _answers(answers),
+        sensor=text(get("sensor")),
+        lines=np.asarray(lines, dtype=np.int64),
+        excerpt=excerpt,
+        source_file=text(get("source_file")),
+    )
+
+
+def read_csv(
+    stream: BinaryIO, file: str, report: InputReport, column_map: Mapping[str, str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    mapping = _mapping(column_map)
+    bad_rows: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        bad_rows.append((row.number, row.text))
+        return "skip"
+
+    header = stream.readline(1 << 20)
+    try:
+        names = next(csv.reader([header.decode("utf-8-sig")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        raise InputError(f"{file}: no CSV header line") from None
+    names = [n.strip() for n in names]
+    cols = _check_columns(names, mapping, file)
+    try:
+        reader = pv.open_csv(
+            stream,
+            read_options=pv.ReadOptions(column_names=names, use_threads=False, block_size=8 << 20),
+            parse_options=pv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except StopIteration:  # header only
+        report.lines_read[file] += 1
+        return
+    except pa.ArrowInvalid as exc:
+        report.bad(file, 2, f"unreadable CSV data: {exc}", "")
+        return
+    row = 1  # the header line
+    skipped: list[int] = []
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            report.bad(file, row + 1, f"unreadable CSV block: {exc}", "")
+            break
+        for number, text in bad_rows:
+            line = number + 1 if number is not None else row + 1
+            report.bad(file, line, "wrong number of CSV fields", text)
+            skipped.append(line)
+        bad_rows.clear()
+        # Physical line numbers: consecutive after the header, skipping reported rows.
+        lines: list[int] = []
+        nxt = row + 1
+        skip = set(skipped)
+        while len(lines) < batch.num_rows:
+            if nxt not in skip:
+                lines.append(nxt)
+            nxt += 1
+        row = nxt - 1
+        skipped = [s for s in skipped if s > row]
+        out = _finish(batch, cols, file, report, np.array(lines, dtype=np.int64))
+        if out.num_rows:
+            yield out
+    report.lines_read[file] += row
+
+
+def _read_csv_default(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    return read_csv(stream, file, report)
+
+
+def read_parquet(
+    stream: BinaryIO, file: str, report: InputReport, column_map: Mapping[str, str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    mapping = _mapping(column_map)
+    source: Any = stream
+    if not stream.seekable():
+        source = pa.BufferReader(stream.read())
+    try:
+        pf = pq.ParquetFile(source)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{file}: not a readable Parquet file: {exc}") from None
+    cols = _check_columns(pf.schema_arrow.names, mapping, file)
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(cols.values()))):
+            lines = np.arange(row + 1, row + 1 + batch.num_rows, dtype=np.int64)
+            row += batch.num_rows
+            out = _finish(batch, cols, file, report, lines)
+            if out.num_rows:
+                yield out
+    except (pa.ArrowInvalid, OSError) as exc:
+        report.bad(file, row + 1, f"unreadable Parquet data: {exc}", "")
+    report.lines_read[file] += row
+
+
+def _read_parquet_default(
+    stream: BinaryIO, file: str, report: InputReport
+) -> Iterator[pa.RecordBatch]:
+    return read_parquet(stream, file, report)
+
+
+def _detect_csv(head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].lower()
+    names = [c.strip().strip(b'"') for c in first.split(b",")]
+    return len(names) >= 3 and b"qname" in names and b"client" in names
+
+
+def _detect_parquet(head: bytes) -> bool:
+    return head.startswith(b"PAR1")
+
+
+READERS = (
+    Reader(
+        "csv",
+        "CSV table with a header (columns mapped to event fields)",
+        _detect_csv,
+        _read_csv_default,
+    ),
+    Reader(
+        "parquet",
+        "Parquet table (columns mapped to event fields)",
+        _detect_parquet,
+        _read_parquet_default,
+    ),
+)

@@ -1,0 +1,368 @@
+"""Zeek ``dns.log``: the tab-separated ASCII log (``zeek``) and its JSON variant
+(``zeek-json``).
+
+TSV: the ``#separator``, ``#set_separator``, ``#empty_field``, ``#unset_field`` and
+``#fields`` header lines are honoured and may change mid-file (concatenated logs); an unset
+field (``-``) is a null, an empty set (``(empty)``) an empty answer list. Data is parsed in
+multi-megabyte chunks by Arrow's CSV reader (no per-line Python); a chunk with any
+malformed line is re-read line by line so that each bad line is reported on its own.
+
+Fields used: ``ts`` (epoch seconds, UTC by definition), ``id.orig_h`` (client), ``query``,
+``qtype_name`` (else ``qtype``), ``rcode_name`` (null when Zeek saw no reply), ``answers``,
+and ``_node_name`` / ``sensorname`` as sensor where present. A record without a query name
+(a DNS message with no question) is no query event and is skipped without a report. A log
+with no ``query`` field (``conn.log``...) is reported once and skipped.
+
+JSON: one object per line, flat (``"id.orig_h"``) or nested (``"id": {"orig_h"}``) keys;
+``ts`` as epoch seconds or ISO 8601 (``LogAscii::json_timestamps``), a zone-less ISO time
+taken as UTC.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+
+from dgawatch.readers import InputReport, Reader
+from dgawatch.readers._common import (
+    BadLine,
+    epoch_to_ms,
+    finish_columns,
+    iso_to_ms,
+    read_chunks,
+    read_text_lines,
+    seconds_column_to_ms,
+    seconds_to_ms,
+)
+
+_STRINGS = pa.list_(pa.string())
+_SENSOR_FIELDS = ("_node_name", "sensorname", "_system_name")
+
+
+def _unescape(value: str) -> str:
+    """Zeek header values escape bytes as ``\\xNN``."""
+    if "\\x" not in value:
+        return value
+    return value.encode("latin-1").decode("unicode_escape")
+
+
+class _TsvState:
+    def __init__(self) -> None:
+        self.sep = "\t"
+        self.set_sep = ","
+        self.empty = "(empty)"
+        self.unset = "-"
+        self.fields: list[str] | None = None
+        self.path = ""
+        self.skip_reported = False
+
+
+def _header(state: _TsvState, text: str, file: str, line: int, report: InputReport) -> None:
+    key, _, value = text.partition(" " if text.startswith("#separator") else state.sep)
+    if key == "#separator":
+        state.sep = _unescape(value.strip())
+    elif key == "#set_separator":
+        state.set_sep = _unescape(value)
+    elif key == "#empty_field":
+        state.empty = value
+    elif key == "#unset_field":
+        state.unset = value
+    elif key == "#path":
+        state.path = value
+    elif key == "#fields":
+        state.fields = value.split(state.sep)
+        state.skip_reported = False
+        if "query" not in state.fields:
+            report.bad(file, line, "Zeek log without a query field (not dns.log); skipped", text)
+            state.skip_reported = True
+
+
+def _read_tsv(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    # Two chunks in flight: Arrow parses one on a worker thread while the next is split.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        inflight: deque[Future[pa.RecordBatch | None]] = deque()
+        for job in _jobs(stream, file, report):
+            inflight.append(pool.submit(_segment, *job, file, report))
+            while len(inflight) > 2 or (inflight and inflight[0].done()):
+                batch = inflight.popleft().result()
+                if batch is not None and batch.num_rows:
+                    yield batch
+        while inflight:
+            batch = inflight.popleft().result()
+            if batch is not None and batch.num_rows:
+                yield batch
+
+
+def _jobs(
+    stream: BinaryIO, file: str, report: InputReport
+) -> Iterator[tuple[_TsvState, bytes, int, int]]:
+    """(header state, data segment, its first line number, its line count) in file order;
+    header lines are applied on the way."""
+    state = _TsvState()
+    line0 = 0  # lines before the current chunk
+    for chunk in read_chunks(stream):
+        pos = 0
+        n = len(chunk)
+        line = line0
+        while pos < n:
+            if chunk.startswith(b"#", pos):
+                end = chunk.find(b"\n", pos)
+                end = n if end < 0 else end + 1
+                line += 1
+                raw = chunk[pos:end]
+                try:
+                    text = raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:
+                    report.bad(file, line, "not UTF-8 text", raw)
+                else:
+                    state = copy.copy(state)
+                    _header(state, text, file, line, report)
+                pos = end
+                continue
+            end = _next_header(chunk, pos)
+            seg = chunk[pos:end]
+            count = seg.count(b"\n") + (0 if seg.endswith(b"\n") else 1)
+            yield state, seg, line + 1, count
+            line += count
+            pos = end
+        line0 = line
+    report.lines_read[file] += line0
+
+
+def _next_header(chunk: bytes, pos: int) -> int:
+    """Start of the next line beginning with ``#`` after ``pos`` (or the end)."""
+    find = chunk.find
+    while True:
+        h = find(b"#", pos)
+        if h < 0:
+            return len(chunk)
+        if chunk[h - 1] == 10:  # b"\n"
+            return h
+        pos = h + 1
+
+
+def _segment(
+    state: _TsvState, seg: bytes, first_line: int, count: int, file: str, report: InputReport
+) -> pa.RecordBatch | None:
+    fields = state.fields
+    if fields is None:
+        report.bad(file, first_line, "data before the #fields header", seg[:200])
+        return None
+    if "query" not in fields:
+        return None
+    qtype_f = "qtype_name" if "qtype_name" in fields else ("qtype" if "qtype" in fields else None)
+    sensor_f = next((f for f in _SENSOR_FIELDS if f in fields), None)
+    wanted = ["ts", "id.orig_h", "query", qtype_f, "rcode_name", "answers", sensor_f]
+    present = [f for f in wanted if f is not None and f in fields]
+    table = None
+    if len(state.sep) == 1:
+        table = _fast(state, seg, fields, present)
+        if table is not None and table.num_rows != count:  # blank lines: numbering is off
+            table = None
+    lines_of: list[int] | np.ndarray
+    if table is None:
+        table, lines_of = _slow(state, seg, first_line, fields, present, file, report)
+    else:
+        lines_of = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
+    cols = {name: table.column(name).combine_chunks() for name in table.column_names}
+    ts = cols.get("ts")
+    if ts is None:
+        report.bad(file, first_line, "Zeek log without a ts field", seg[:200])
+        return None
+    ts_ms = seconds_column_to_ms(ts)
+    answers = cols.get("answers")
+    if answers is not None:
+        split = pc.split_pattern(answers, state.set_sep)
+        empty = pc.equal(answers, state.empty)
+        answers = pc.if_else(empty, pa.scalar([], _STRINGS), split)
+    seg_lines: list[bytes] | None = None
+
+    def excerpt(i: int) -> str:
+        nonlocal seg_lines
+        if seg_lines is None:
+            seg_lines = seg.split(b"\n")
+        return seg_lines[int(lines_of[i]) - first_line].decode("utf-8", "backslashreplace")
+
+    client = cols.get("id.orig_h")
+    if client is None:
+        client = pa.nulls(table.num_rows, pa.string())
+    return finish_columns(
+        file,
+        report,
+        ts_ms=ts_ms,
+        client=client,
+        qname=cols["query"],
+        qtype=cols.get(qtype_f) if qtype_f else None,
+        rcode=cols.get("rcode_name"),
+        answers=answers,
+        sensor=cols.get(sensor_f) if sensor_f else None,
+        lines=np.asarray(lines_of, dtype=np.int64),
+        excerpt=excerpt,
+        skip_null_qname=True,
+    )
+
+
+def _types(present: list[str]) -> dict[str, pa.DataType]:
+    return {f: (pa.float64() if f == "ts" else pa.string()) for f in present}
+
+
+def _fast(state: _TsvState, seg: bytes, fields: list[str], present: list[str]) -> pa.Table | None:
+    invalid = False
+
+    def on_invalid(_row: Any) -> str:
+        nonlocal invalid
+        invalid = True
+        return "skip"
+
+    try:
+        table = pv.read_csv(
+            pa.BufferReader(seg),
+            read_options=pv.ReadOptions(
+                column_names=fields, block_size=16 << 20, use_threads=False
+            ),
+            parse_options=pv.ParseOptions(
+                delimiter=state.sep,
+                quote_char=False,
+                escape_char=False,
+                double_quote=False,
+                ignore_empty_lines=True,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=pv.ConvertOptions(
+                include_columns=present,
+                column_types=_types(present),
+                null_values=[state.unset],
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return None if invalid else table
+
+
+def _slow(
+    state: _TsvState,
+    seg: bytes,
+    first_line: int,
+    fields: list[str],
+    present: list[str],
+    file: str,
+    report: InputReport,
+) -> tuple[pa.Table, list[int]]:
+    idx = [fields.index(f) for f in present]
+    cols: list[list[Any]] = [[] for _ in present]
+    lines: list[int] = []
+    raw_lines = seg.split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    for k, raw in enumerate(raw_lines):
+        n = first_line + k
+        raw = raw.rstrip(b"\r")
+        if not raw:
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            report.bad(file, n, "not UTF-8 text", raw)
+            continue
+        parts = text.split(state.sep)
+        if len(parts) != len(fields):
+            report.bad(file, n, f"{len(parts)} fields where the header has {len(fields)}", text)
+            continue
+        row: list[Any] = []
+        try:
+            for f, i in zip(present, idx, strict=True):
+                v = parts[i]
+                if v == state.unset:
+                    row.append(None)
+                elif f == "ts":
+                    row.append(epoch_to_ms(v) / 1000.0)
+                else:
+                    row.append(v)
+        except BadLine as exc:
+            report.bad(file, n, exc.reason, text)
+            continue
+        for c, v in zip(cols, row, strict=True):
+            c.append(v)
+        lines.append(n)
+    types = _types(present)
+    table = pa.table({f: pa.array(c, types[f]) for f, c in zip(present, cols, strict=True)})
+    return table, lines
+
+
+def _get(obj: dict[str, Any], dotted: str) -> Any:
+    if dotted in obj:
+        return obj[dotted]
+    cur: Any = obj
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _parse_json(text: str) -> tuple[Any, ...] | None:
+    if not text.strip():
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        raise BadLine("not a JSON object") from None
+    if not isinstance(obj, dict):
+        raise BadLine("not a JSON object")
+    query = obj.get("query")
+    if query is None:
+        return None
+    if not isinstance(query, str):
+        raise BadLine("query is not a string")
+    ts = obj.get("ts")
+    if isinstance(ts, bool) or ts is None:
+        raise BadLine("missing timestamp")
+    ts_ms = seconds_to_ms(ts) if isinstance(ts, int | float) else iso_to_ms(str(ts))
+    client = _get(obj, "id.orig_h")
+    if not isinstance(client, str):
+        raise BadLine("missing client address")
+    qtype = obj.get("qtype_name")
+    if qtype is None and obj.get("qtype") is not None:
+        qtype = str(obj["qtype"])
+    answers = obj.get("answers")
+    if answers is not None:
+        if not isinstance(answers, list):
+            raise BadLine("answers is not a list")
+        answers = [str(a) for a in answers]
+    sensor = next((obj[f] for f in _SENSOR_FIELDS if isinstance(obj.get(f), str)), None)
+    return ts_ms, client, query, qtype, obj.get("rcode_name"), answers, sensor
+
+
+def _read_json(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    return read_text_lines(stream, file, report, _parse_json)
+
+
+def _detect_tsv(head: bytes) -> bool:
+    return head.startswith(b"#separator") or (
+        head.startswith(b"#") and b"\n#fields" in head[:8192] and b"query" in head[:8192]
+    )
+
+
+def _detect_json(head: bytes) -> bool:
+    first = head.lstrip()[:4096]
+    return (
+        first.startswith(b"{")
+        and b'"query"' in first
+        and (b'"id.orig_h"' in first or b'"uid"' in first or b'"orig_h"' in first)
+    )
+
+
+READERS = (
+    Reader("zeek", "Zeek dns.log, tab-separated with #fields header", _detect_tsv, _read_tsv),
+    Reader("zeek-json", "Zeek dns.log as JSON lines", _detect_json, _read_json),
+)

@@ -1,0 +1,302 @@
+"""``dgawatch sinkhole ...``: serve, stats, report, zone, compact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dgawatch.errors import InputError
+from dgawatch.families import Variant, select_variants
+
+sinkhole_app = typer.Typer(
+    help="Sinkhole: DNS/HTTP listeners, event store, population estimates, network reports.",
+    no_args_is_help=True,
+)
+err = Console(stderr=True, highlight=False)
+
+FamilyOpt = Annotated[
+    list[str] | None, typer.Option("--family", help="Family to sinkhole (repeatable; default all).")
+]
+VariantOpt = Annotated[str | None, typer.Option(help="One variant of the one family.")]
+DirOpt = Annotated[
+    Path | None, typer.Option("--dir", help="Event store directory (default: <data dir>/sinkhole).")
+]
+
+
+def _directory(value: Path | None) -> Path:
+    from dgawatch.sinkhole.store import default_dir
+
+    return value if value is not None else default_dir()
+
+
+@sinkhole_app.command("serve")
+def serve(
+    address: Annotated[
+        list[str] | None, typer.Option(help="Sinkhole IPv4 address answered (repeatable).")
+    ] = None,
+    address6: Annotated[
+        list[str] | None, typer.Option(help="Sinkhole IPv6 address answered (repeatable).")
+    ] = None,
+    family: FamilyOpt = None,
+    variant: VariantOpt = None,
+    listen: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    dns_port: Annotated[int, typer.Option(help="DNS port (UDP and TCP; 0 = any free).")] = 53,
+    http_port: Annotated[
+        list[int] | None, typer.Option(help="HTTP port (repeatable; 0 = any free).")
+    ] = None,
+    no_dns: Annotated[bool, typer.Option(help="Run only the HTTP listener.")] = False,
+    retention_days: Annotated[
+        int | None, typer.Option(help="Delete raw events older than this many days.")
+    ] = None,
+    ttl: Annotated[int, typer.Option(help="TTL of sinkhole answers.")] = 300,
+    max_names_per_day: Annotated[
+        int | None, typer.Option(help="Hold only the first N names of each variant's day list.")
+    ] = None,
+    unknown: Annotated[str, typer.Option(help="Answer for other names: refused|nxdomain.")] = (
+        "refused"
+    ),
+    max_connections: Annotated[int, typer.Option(help="Open TCP connections at most.")] = 20_000,
+    request_timeout: Annotated[float, typer.Option(help="Seconds for one whole request.")] = 10.0,
+    idle_timeout: Annotated[float, typer.Option(help="Seconds a keep-alive may idle.")] = 5.0,
+    workers: Annotated[int, typer.Option(help="Processes sharing the ports.")] = 1,
+    worker: Annotated[str, typer.Option(help="Name of this writer's event files.")] = "0",
+    directory: DirOpt = None,
+) -> None:
+    """Answer DNS for the sinkholed names and record DNS and HTTP events durably."""
+    from dgawatch.sinkhole.server import ServeConfig
+    from dgawatch.sinkhole.server import serve as run_serve
+
+    variants = select_variants(family, variant)
+    config = ServeConfig(
+        variants=variants,
+        addresses=tuple(address or ()),
+        addresses6=tuple(address6 or ()),
+        listen=listen,
+        dns_port=None if no_dns else dns_port,
+        http_ports=tuple(http_port if http_port is not None else [80]),
+        directory=_directory(directory),
+        retention_days=retention_days,
+        ttl=ttl,
+        max_names_per_day=max_names_per_day,
+        unknown=unknown,
+        max_connections=max_connections,
+        request_timeout=request_timeout,
+        idle_timeout=idle_timeout,
+        workers=workers,
+        worker=worker,
+    )
+    _check_addresses(config.addresses, config.addresses6)
+
+    def ready(info: dict[str, object]) -> None:
+        sys.stdout.write(json.dumps({"listening": info}) + "\n")
+        sys.stdout.flush()
+
+    try:
+        run_serve(config, ready)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {listen}: {exc}") from None
+
+
+def _check_addresses(v4: tuple[str, ...], v6: tuple[str, ...]) -> None:
+    import ipaddress
+
+    try:
+        for a in v4:
+            ipaddress.IPv4Address(a)
+        for a in v6:
+            ipaddress.IPv6Address(a)
+    except ValueError as exc:
+        raise InputError(f"bad sinkhole address: {exc}") from None
+
+
+@sinkhole_app.command("compact")
+def compact(directory: DirOpt = None) -> None:
+    """Rewrite closed days' raw event files as Parquet."""
+    from dgawatch.sinkhole.store import compact as run_compact
+
+    for path in run_compact(_directory(directory)):
+        err.print(f"wrote {path}")
+
+
+def _parse_day(text: str | None) -> dt.date | None:
+    from dgawatch.days import parse_day
+
+    return None if text is None else parse_day(text, what="--date")
+
+
+@sinkhole_app.command("stats")
+def stats(
+    by: Annotated[str, typer.Option(help="hour, day, country, asn or family.")] = "day",
+    date: Annotated[
+        list[str] | None, typer.Option(help="Only these UTC days (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    join_window: Annotated[
+        int, typer.Option(help="Seconds an HTTP request may follow its DNS query.")
+    ] = 3600,
+    asn_db: Annotated[Path | None, typer.Option(help="Prefix-to-ASN file (pyasn format).")] = None,
+    country_db: Annotated[Path | None, typer.Option(help="Prefix-to-country file.")] = None,
+    directory: DirOpt = None,
+) -> None:
+    """Distinct source addresses per hour/day/country/ASN/family, and population estimates."""
+    from rich.table import Table
+
+    from dgawatch.sinkhole.enrich import Enricher
+    from dgawatch.sinkhole.stats import BY_CHOICES, UNIT_OBSERVED, SinkholeStats
+
+    if by not in BY_CHOICES:
+        raise InputError(f"--by must be one of {', '.join(BY_CHOICES)}")
+    days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
+    with SinkholeStats(_directory(directory), join_window=dt.timedelta(seconds=join_window)) as st:
+        if by in ("hour", "day"):
+            rows = st.by_time(by, days)
+        elif by == "family":
+            rows = st.by_family(days)
+        else:
+            enrich = Enricher(asn_db=asn_db, country_db=country_db)
+            rows = st.by_network(by, enrich, days)
+        estimates = st.estimates(days)
+    doc = {
+        "by": by,
+        "unit": UNIT_OBSERVED,
+        "method": "count(DISTINCT src_ip) per bucket; never summed across days",
+        "rows": rows,
+        "estimates": [e.to_dict() for e in estimates],
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(doc, default=str) + "\n")
+        return
+    out = Console(highlight=False)
+    if rows:
+        table = Table(*rows[0].keys(), title=f"{UNIT_OBSERVED}, by {by}")
+        for r in rows:
+            table.add_row(*(str(v) for v in r.values()))
+        out.print(table)
+    else:
+        err.print("no events in the store")
+    if estimates:
+        table = Table(
+            "family",
+            "variant",
+            "list day",
+            "protocol",
+            "method",
+            "estimate",
+            "95% interval",
+            "inputs",
+            title="population estimates (unit: source addresses, not machines)",
+        )
+        for e in estimates:
+            ci = f"{e.ci95[0]:,.0f} .. {e.ci95[1]:,.0f}" if e.ci95 else ""
+            inputs = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in e.inputs.items()
+            )
+            table.add_row(
+                e.family, e.variant, e.day, e.protocol, e.method, f"{e.value:,.0f}", ci, inputs
+            )
+        out.print(table)
+
+
+@sinkhole_app.command("report")
+def report(
+    output: Annotated[Path, typer.Option(help="Directory for the CSV files.")],
+    asn: Annotated[list[str] | None, typer.Option(help="AS number (repeatable).")] = None,
+    cidr: Annotated[list[str] | None, typer.Option(help="Network prefix (repeatable).")] = None,
+    date: Annotated[
+        list[str] | None, typer.Option(help="Only these UTC days (repeatable).")
+    ] = None,
+    asn_db: Annotated[Path | None, typer.Option(help="Prefix-to-ASN file (pyasn format).")] = None,
+    country_db: Annotated[Path | None, typer.Option(help="Prefix-to-country file.")] = None,
+    directory: DirOpt = None,
+) -> None:
+    """One CSV per network per day (Shadowserver event4_sinkhole_http columns)."""
+    from dgawatch.sinkhole.enrich import Enricher
+    from dgawatch.sinkhole.report import Network, write_reports
+
+    networks = [Network.parse_asn(a) for a in asn or []] + [
+        Network.parse_cidr(c) for c in cidr or []
+    ]
+    days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
+    files = write_reports(
+        _directory(directory),
+        networks,
+        output,
+        days=days,
+        enrich=Enricher(asn_db=asn_db, country_db=country_db),
+    )
+    for f in files:
+        sys.stdout.write(f"{f}\n")
+    err.print(f"wrote {len(files)} report(s) to {output}")
+
+
+@sinkhole_app.command("zone")
+def zone(
+    output: Annotated[Path, typer.Option(help="Directory for the zone and config files.")],
+    address: Annotated[list[str] | None, typer.Option(help="Sinkhole IPv4 address.")] = None,
+    address6: Annotated[list[str] | None, typer.Option(help="Sinkhole IPv6 address.")] = None,
+    family: FamilyOpt = None,
+    variant: VariantOpt = None,
+    date: Annotated[str, typer.Option(help="Centre day of the set (default today).")] = "today",
+    max_names_per_day: Annotated[
+        int | None, typer.Option(help="Hold only the first N names of each variant's day list.")
+    ] = None,
+) -> None:
+    """The same sinkholed set (today ± 1 day) as NSD and Knot zone configuration."""
+    from dgawatch.days import parse_day
+    from dgawatch.sinkhole.names import SinkholeSet
+
+    v4, v6 = tuple(address or ()), tuple(address6 or ())
+    _check_addresses(v4, v6)
+    sinkset = SinkholeSet.around(
+        select_variants(family, variant),
+        parse_day(date, what="--date"),
+        max_names_per_day=max_names_per_day,
+    )
+    names = sinkset.names()
+    files = _write_zones(names, output, v4, v6)
+    for f in files:
+        sys.stdout.write(f"{f}\n")
+    err.print(f"{len(names):,} sinkholed names")
+
+
+def _write_zones(
+    names: list[str], output: Path, v4: tuple[str, ...], v6: tuple[str, ...]
+) -> list[Path]:
+    """Through the export module's NSD/Knot writers where present, else our own."""
+    output.mkdir(parents=True, exist_ok=True)
+    try:
+        from dgawatch.export import ExportOptions, get_exporter
+        from dgawatch.forecast import DayList
+    except ImportError:
+        get_exporter = None  # type: ignore[assignment]
+    if get_exporter is not None and len(v4) <= 1 and len(v6) <= 1:
+        try:
+            options = ExportOptions(
+                policy="sinkhole",
+                address=v4[0] if v4 else None,
+                address6=v6[0] if v6 else None,
+                wildcard=True,
+            )
+            blob = ("\n".join(names) + "\n").encode("ascii") if names else b""
+            lists = [DayList(_any_variant(), dt.date.today(), blob)]
+            files: list[Path] = []
+            for fmt in ("nsd", "knot"):
+                files += get_exporter(fmt).write(lists, output, options).files
+            return list(dict.fromkeys(files))
+        except (InputError, KeyError, AttributeError, TypeError):
+            pass
+    from dgawatch.sinkhole.zone import write_zone_set
+
+    return write_zone_set(names, output, addresses=v4, addresses6=v6)
+
+
+def _any_variant() -> Variant:
+    from dgawatch.families import all_variants
+
+    return all_variants()[0]

@@ -1,0 +1,667 @@
+"""The listeners: DNS over UDP and TCP and HTTP, on one asyncio loop per process.
+
+An event is acknowledged (the DNS answer sent, the HTTP response written, the counter
+``acknowledged`` incremented) only from the event store's durability callback. Floods and
+slow clients are bounded: at most ``max_connections`` TCP connections (more are closed at
+once), a request head of at most ``max_header`` bytes, a deadline for every request
+(slowloris) and for idle keep-alive connections, reads paused while a connection waits on
+many responses or cannot take more output, and queries shed while the store's backlog is
+full. ``--workers N`` forks N such processes sharing the ports (SO_REUSEPORT), each with its
+own event files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import datetime as dt
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dgawatch.errors import InputError
+from dgawatch.families.base import Variant
+from dgawatch.sinkhole.dns import NXDOMAIN, REFUSED, Answer, DnsCounters, DnsHandler, qtype_text
+from dgawatch.sinkhole.http import (
+    BAD_REQUEST,
+    LENGTH_REQUIRED,
+    OK_CLOSE,
+    OK_KEEP,
+    TOO_LARGE,
+    UNAVAILABLE,
+    BadRequest,
+    Request,
+    parse_head,
+)
+from dgawatch.sinkhole.names import SinkholeSet, window, write_held
+from dgawatch.sinkhole.store import EventStore, default_dir
+
+
+@dataclass
+class ServeConfig:
+    variants: Sequence[Variant]
+    addresses: tuple[str, ...] = ()
+    addresses6: tuple[str, ...] = ()
+    listen: str = "127.0.0.1"
+    dns_port: int | None = 53
+    http_ports: tuple[int, ...] = (80,)
+    directory: Path = field(default_factory=default_dir)
+    retention_days: int | None = None
+    ttl: int = 300
+    radius: int = 1
+    max_names_per_day: int | None = None
+    unknown: str = "refused"
+    max_connections: int = 20_000
+    request_timeout: float = 10.0
+    idle_timeout: float = 5.0
+    max_header: int = 8192
+    max_body: int = 1 << 20
+    worker: str = "0"
+    workers: int = 1
+    status_interval: float = 1.0
+    today: Callable[[], dt.date] = field(default=lambda: dt.datetime.now(dt.UTC).date())
+
+    def check(self) -> None:
+        if not self.addresses and not self.addresses6:
+            raise InputError("give the sinkhole address: --address (and/or --address6)")
+        if self.unknown not in ("refused", "nxdomain"):
+            raise InputError("--unknown must be refused or nxdomain")
+        if self.workers < 1:
+            raise InputError("--workers must be at least 1")
+        if self.workers > 1 and (self.dns_port == 0 or 0 in self.http_ports):
+            raise InputError("--workers > 1 needs fixed ports (not 0)")
+
+
+@dataclass
+class HttpCounters:
+    connections: int = 0
+    requests: int = 0
+    acknowledged: int = 0
+    conficker_ab: int = 0
+    malformed: int = 0
+    too_large: int = 0
+    unsupported: int = 0
+    timed_out: int = 0
+    rejected: int = 0  # over max_connections
+    shed: int = 0  # store backlog full
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+#: Query names that need no JSON escaping (the usual case).
+_PLAIN = re.compile(r"[a-z0-9._-]*")
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def raise_nofile_limit() -> int:
+    """Raise the soft open-files limit to the hard limit (10,000 sockets need it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
+class Sinkhole:
+    """One process's listeners, sharing one sinkholed set and one event store."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.store = EventStore(
+            config.directory, worker=config.worker, retention_days=config.retention_days
+        )
+        self.http = HttpCounters()
+        self.dns_tcp_connections = 0
+        self.conns: set[_Conn] = set()
+        self.handler: DnsHandler | None = None
+        self.ports: dict[str, object] = {}
+        self._servers: list[asyncio.AbstractServer] = []
+        self._udp: list[_DnsUdp] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self.day: dt.date | None = None
+        self._tails: dict[str, tuple[object, str]] = {}
+
+    # -- the sinkholed set -----------------------------------------------------------------
+
+    def build(self, day: dt.date) -> DnsHandler:
+        cfg = self.config
+        sinkset = SinkholeSet(
+            cfg.variants, window(day, cfg.radius), max_names_per_day=cfg.max_names_per_day
+        )
+        self._write_held(sinkset)
+        old = self.handler
+        return DnsHandler(
+            sinkset,
+            cfg.addresses,
+            cfg.addresses6,
+            ttl=cfg.ttl,
+            serial=int(day.strftime("%Y%m%d")) * 100 + 1,
+            unknown_rcode=NXDOMAIN if cfg.unknown == "nxdomain" else REFUSED,
+            counters=old.counters if old is not None else DnsCounters(),
+        )
+
+    def _write_held(self, sinkset: SinkholeSet) -> None:
+        """``held-<day>.json``: names held per variant (the k of the k-of-D estimate)."""
+        directory = self.config.directory
+        directory.mkdir(parents=True, exist_ok=True)
+        per_day: dict[str, dict[str, int]] = {}
+        for (family, variant, day), n in sinkset.held.items():
+            per_day.setdefault(day.isoformat(), {})[f"{family}/{variant}"] = n
+        for day_text, held in per_day.items():
+            write_held(directory, day_text, held, sinkset.max_names_per_day)
+
+    async def _refresh_at_midnight(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+            await asyncio.sleep((midnight - now).total_seconds() + 0.01)
+            day = self.config.today()
+            self.handler = await loop.run_in_executor(None, self.build, day)
+            self.day = day
+            await loop.run_in_executor(None, self.store.apply_retention)
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        self.store.open()
+        self.day = cfg.today()
+        self.handler = await loop.run_in_executor(None, self.build, self.day)
+        reuse = cfg.workers > 1
+        if cfg.dns_port is not None:
+            udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse)
+            udp.start(loop)
+            self._udp.append(udp)
+            port = udp.port
+            tcp = await loop.create_server(
+                lambda: _DnsTcp(self), cfg.listen, port, reuse_port=reuse or None, backlog=4096
+            )
+            self._servers.append(tcp)
+            self.ports["dns"] = port
+        http_ports = []
+        for p in cfg.http_ports:
+            srv = await loop.create_server(
+                lambda: _Http(self), cfg.listen, p, reuse_port=reuse or None, backlog=4096
+            )
+            self._servers.append(srv)
+            http_ports.append(srv.sockets[0].getsockname()[1])
+        self.ports["http"] = http_ports
+        self._tasks.append(asyncio.create_task(self._sweep()))
+        self._tasks.append(asyncio.create_task(self._refresh_at_midnight()))
+        if cfg.status_interval > 0:
+            self._tasks.append(asyncio.create_task(self._status_loop()))
+
+    async def stop(self) -> None:
+        for srv in self._servers:
+            srv.close()
+        for u in self._udp:
+            u.close()
+        for conn in list(self.conns):
+            conn.abort()
+        for task in self._tasks:
+            task.cancel()
+        await self.store.drain()
+        self.store.close()
+        self.write_status()
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    async def _sweep(self) -> None:
+        """Close connections past their deadline (slowloris, idle keep-alive)."""
+        while True:
+            await asyncio.sleep(0.25)
+            now = time.monotonic()
+            for conn in [c for c in self.conns if c.pending == 0 and c.deadline < now]:
+                conn.timed_out()
+
+    async def _status_loop(self) -> None:
+        while True:
+            self.write_status()
+            await asyncio.sleep(self.config.status_interval)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "pid": os.getpid(),
+            "worker": self.config.worker,
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "sinkholed_names": len(self.handler.sinkset) if self.handler else 0,
+            "days": [d.isoformat() for d in self.handler.sinkset.days] if self.handler else [],
+            "open_connections": len(self.conns),
+            "dns": self.handler.counters.to_dict() if self.handler else {},
+            "http": self.http.to_dict(),
+            "store": {
+                "acknowledged": self.store.acknowledged,
+                "failed": self.store.failed,
+                "batches": self.store.batches,
+                "pending": self.store.pending,
+                "bytes": self.store.bytes_written,
+            },
+        }
+
+    def write_status(self) -> None:
+        target = self.config.directory / f"status.{self.config.worker}.json"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps(self.status()))
+            os.replace(tmp, target)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def dns_line(
+        self, proto: str, src: tuple[str, int], dst: tuple[str, int], a: Answer, ts: int
+    ) -> bytes:
+        """One DNS event as a JSON line (the hot path: the per-name part is cached)."""
+        m = a.match
+        assert m is not None
+        tail = self._tails.get(m.apex)
+        if tail is None or tail[0] is not m.attributions:
+            first = m.attributions[0]
+            doc: dict[str, object] = {
+                "domain": m.apex,
+                "family": first.family,
+                "variant": first.variant,
+                "day": first.day.isoformat(),
+            }
+            if len(m.attributions) > 1:
+                doc["also"] = [f"{x.family}/{x.variant}/{x.day}" for x in m.attributions[1:]]
+            doc["worker"] = self.config.worker
+            if len(self._tails) > 500_000:
+                self._tails.clear()
+            tail = (m.attributions, json.dumps(doc, separators=(",", ":"))[1:])
+            self._tails[m.apex] = tail
+        qname = a.qname or ""
+        if not _PLAIN.fullmatch(qname):
+            qname = json.dumps(qname)[1:-1]
+        return (
+            f'{{"v":1,"ts":{ts},"proto":"{proto}","src_ip":"{src[0]}","src_port":{src[1]},'
+            f'"dst_ip":"{dst[0]}","dst_port":{dst[1]},"qname":"{qname}",'
+            f'"qtype":"{qtype_text(a.qtype)}","rcode":"NOERROR",{tail[1]}\n'
+        ).encode()
+
+    def record_line(self, ts: int, line: bytes, done: Callable[[bool], None]) -> bool:
+        if self.store.overloaded:
+            return False
+        self.store.append(ts, line, done)
+        return True
+
+    def record(self, doc: dict[str, object], done: Callable[[bool], None]) -> bool:
+        """Queue an event; False (nothing queued) while the store is overloaded."""
+        if self.store.overloaded:
+            return False
+        ts = now_ms()
+        doc["ts"] = ts
+        line = (json.dumps(doc, separators=(",", ":")) + "\n").encode()
+        self.store.append(ts, line, done)
+        return True
+
+
+# -- protocols -----------------------------------------------------------------------------
+
+
+class _DnsUdp:
+    """UDP without asyncio's datagram transport, which wakes the loop once per datagram:
+    here one readiness callback drains up to ``BURST`` datagrams."""
+
+    BURST = 256
+
+    def __init__(self, sink: Sinkhole, host: str, port: int, reuse_port: bool) -> None:
+        self.sink = sink
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        if reuse_port:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        with contextlib.suppress(OSError):
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind((host, port))
+        self.sock.setblocking(False)
+        self.local: tuple[str, int] = self.sock.getsockname()[:2]
+        self.port = self.local[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        loop.add_reader(self.sock.fileno(), self._readable)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.remove_reader(self.sock.fileno())
+        self.sock.close()
+
+    def _send(self, wire: bytes, addr: tuple[str, int]) -> None:
+        with contextlib.suppress(OSError):  # full buffer or gone: UDP may drop
+            self.sock.sendto(wire, addr)
+
+    def _readable(self) -> None:
+        sink = self.sink
+        recv = self.sock.recvfrom
+        send = self._send
+        for _ in range(self.BURST):
+            try:
+                data, addr = recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            handler = sink.handler
+            if handler is None:
+                return
+            answer = handler.handle(data, 1232)
+            wire = answer.wire
+            if wire is None:
+                continue
+            if answer.match is None:
+                send(wire, addr)
+                continue
+            ts = now_ms()
+            line = sink.dns_line("dns/udp", addr, self.local, answer, ts)
+
+            def done(ok: bool, wire: bytes = wire, addr: tuple[str, int] = addr) -> None:
+                if ok:
+                    send(wire, addr)
+
+            sink.record_line(ts, line, done)
+
+
+class _Conn(asyncio.Protocol):
+    """A TCP connection with a deadline, counted against ``max_connections``."""
+
+    timeout: float = 10.0
+
+    def __init__(self, sink: Sinkhole) -> None:
+        self.sink = sink
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.pending = 0
+        self.deadline = time.monotonic() + sink.config.request_timeout
+        self.peer: tuple[str, int] = ("", 0)
+        self.local: tuple[str, int] = ("", 0)
+        self.closing = False
+        self.paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if len(self.sink.conns) >= self.sink.config.max_connections:
+            self.sink.http.rejected += 1
+            transport.abort()  # type: ignore[attr-defined]
+            self.transport = None
+            return
+        self.sink.conns.add(self)
+        self.peer = transport.get_extra_info("peername")[:2]
+        self.local = transport.get_extra_info("sockname")[:2]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.sink.conns.discard(self)
+        self.transport = None
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.paused:
+            self.transport.resume_reading()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def timed_out(self) -> None:
+        self.sink.http.timed_out += 1
+        self.abort()
+
+    def fail(self, response: bytes) -> None:
+        self.closing = True
+        self.buf.clear()
+        if self.transport is not None:
+            self.transport.write(response)
+            self.transport.close()
+
+    def _wait_more(self) -> None:
+        self.pending += 1
+        if self.pending > 64 and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def _waited(self) -> None:
+        self.pending -= 1
+        if self.paused and self.pending < 16 and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+
+
+class _DnsTcp(_Conn):
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self.buf += data
+        handler = self.sink.handler
+        while len(self.buf) >= 2 and handler is not None:
+            size = (self.buf[0] << 8) | self.buf[1]
+            if len(self.buf) < 2 + size:
+                return
+            query = bytes(self.buf[2 : 2 + size])
+            del self.buf[: 2 + size]
+            self.deadline = time.monotonic() + self.sink.config.request_timeout
+            answer = handler.handle(query, 65535)
+            if answer.wire is None:
+                continue
+            framed = len(answer.wire).to_bytes(2, "big") + answer.wire
+            if answer.match is None:
+                if self.transport is not None:
+                    self.transport.write(framed)
+                continue
+            ts = now_ms()
+            line = self.sink.dns_line("dns/tcp", self.peer, self.local, answer, ts)
+            self._wait_more()
+
+            def done(ok: bool, framed: bytes = framed) -> None:
+                self._waited()
+                if ok and self.transport is not None:
+                    self.transport.write(framed)
+
+            if not self.sink.record_line(ts, line, done):
+                self.pending -= 1
+                self.abort()
+                return
+
+
+class _Http(_Conn):
+    def __init__(self, sink: Sinkhole) -> None:
+        super().__init__(sink)
+        self.request: Request | None = None
+        self.body_left = 0
+        self.body_seen = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        if self.transport is not None:
+            self.sink.http.connections += 1
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        if not self.buf and self.body_left == 0 and self.pending == 0:
+            # First bytes of a new request: its whole head must arrive before this.
+            self.deadline = time.monotonic() + self.sink.config.request_timeout
+        self.buf += data
+        self._process()
+
+    def _process(self) -> None:
+        cfg = self.sink.config
+        buf = self.buf
+        while not self.closing:
+            if self.request is not None:
+                take = min(self.body_left, len(buf))
+                del buf[:take]
+                self.body_left -= take
+                self.body_seen += take
+                if self.body_left:
+                    return
+                self._complete()
+                continue
+            # Blank lines before a request are allowed (RFC 9112 §2.2).
+            while buf[:2] == b"\r\n":
+                del buf[:2]
+            end = buf.find(b"\r\n\r\n", 0, cfg.max_header + 4)
+            sep = 4
+            if end < 0:
+                end = buf.find(b"\n\n", 0, cfg.max_header + 2)
+                sep = 2
+            if end < 0:
+                if len(buf) > cfg.max_header:
+                    self.sink.http.too_large += 1
+                    self.fail(TOO_LARGE)
+                return
+            head = bytes(buf[:end])
+            del buf[: end + sep]
+            try:
+                req = parse_head(head, cfg.max_body)
+            except BadRequest:
+                self.sink.http.malformed += 1
+                self.fail(BAD_REQUEST)
+                return
+            if req.chunked:
+                self.sink.http.unsupported += 1
+                self.fail(LENGTH_REQUIRED)
+                return
+            self.request = req
+            self.body_left = req.content_length
+            self.body_seen = 0
+
+    def _complete(self) -> None:
+        req = self.request
+        assert req is not None
+        self.request = None
+        sink = self.sink
+        sink.http.requests += 1
+        ab = req.conficker_ab
+        doc: dict[str, object] = {
+            "v": 1,
+            "ts": 0,
+            "proto": "http",
+            "src_ip": self.peer[0],
+            "src_port": self.peer[1],
+            "dst_ip": self.local[0],
+            "dst_port": self.local[1],
+            "request_line": req.request_line,
+            "method": req.method,
+            "path": req.target,
+            "headers": [list(h) for h in req.headers],
+            "host": req.host,
+            "user_agent": req.user_agent,
+            "body_len": self.body_seen,
+            "conficker_ab": ab,
+            "worker": sink.config.worker,
+        }
+        keep = req.keep_alive
+        if not keep:
+            self.closing = True
+        self._wait_more()
+
+        def done(ok: bool) -> None:
+            self._waited()
+            transport = self.transport
+            if transport is None:
+                return
+            if not ok:
+                self.fail(UNAVAILABLE)
+                return
+            sink.http.acknowledged += 1
+            sink.http.conficker_ab += ab
+            transport.write(OK_KEEP if keep else OK_CLOSE)
+            if not keep:
+                transport.close()
+            elif self.pending == 0 and not self.buf:
+                self.deadline = time.monotonic() + sink.config.idle_timeout
+
+        if not sink.record(doc, done):
+            self.pending -= 1
+            sink.http.shed += 1
+            self.fail(UNAVAILABLE)
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+async def run(
+    config: ServeConfig, ready: Callable[[dict[str, object]], None] | None = None
+) -> None:
+    """Serve until SIGTERM/SIGINT, then finish and sync what is pending."""
+    sink = Sinkhole(config)
+    await sink.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    info = {
+        "pid": os.getpid(),
+        "worker": config.worker,
+        **sink.ports,
+        "names": len(sink.handler.sinkset) if sink.handler else 0,
+    }
+    if ready is not None:
+        ready(info)
+    await stop.wait()
+    await sink.stop()
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None = None) -> None:
+    config.check()
+    raise_nofile_limit()
+    if config.workers == 1:
+        asyncio.run(run(config, ready))
+        return
+    children = []
+    base = config.worker
+    for i in range(config.workers):
+        pid = os.fork()
+        if pid == 0:
+            _die_with_parent()
+            config.worker = f"{base}-{i}"
+            try:
+                asyncio.run(run(config, ready))
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def forward(signum: int, _frame: object) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+    sys.stdout.flush()

@@ -1,0 +1,163 @@
+"""RPZ, Unbound and hosts exports: content, determinism, streaming, options, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterator
+
+import pytest
+
+from dgawatch.errors import InputError
+from dgawatch.export import ExportOptions, _stream, get_exporter
+from dgawatch.families import get_family
+from dgawatch.forecast import DayList
+
+C = get_family("conficker").variant("c")
+DAY = dt.date(2009, 4, 1)
+
+
+def day_lists(days: int = 2) -> list[DayList]:
+    return [
+        DayList(C, DAY + dt.timedelta(n), C.domains_blob(DAY + dt.timedelta(n)))
+        for n in range(days)
+    ]
+
+
+def small(names: list[str], day: dt.date = DAY) -> DayList:
+    return DayList(C, day, ("\n".join(names) + "\n").encode())
+
+
+def text(fmt: str, lists: list[DayList], **opts: object) -> str:
+    out = io.BytesIO()
+    get_exporter(fmt).write(iter(lists), out, ExportOptions(**opts))  # type: ignore[arg-type]
+    return out.getvalue().decode("ascii")
+
+
+def body(zone: str) -> list[str]:
+    return [line for line in zone.splitlines() if not line.startswith((";", "$", "@"))]
+
+
+def test_rpz_zone_apex_and_relative_triggers() -> None:
+    zone = text("rpz", [small(["abcd.com", "efgh.co.uk"])], serial=42)
+    lines = zone.splitlines()
+    assert "$TTL 300" in lines
+    assert "@ IN SOA localhost. hostmaster.localhost. 42 3600 600 604800 300" in lines
+    assert "@ IN NS localhost." in lines
+    assert "; conficker/c 2009-04-01" in lines
+    assert body(zone) == ["abcd.com CNAME .", "efgh.co.uk CNAME ."]
+
+
+@pytest.mark.parametrize(
+    ("opts", "expected"),
+    [
+        ({"policy": "nodata"}, ["abcd.com CNAME *."]),
+        (
+            {"policy": "sinkhole", "address": "192.0.2.1", "address6": "2001:DB8::1"},
+            ["abcd.com A 192.0.2.1", "abcd.com AAAA 2001:db8::1"],
+        ),
+        ({"policy": "sinkhole", "address6": "::1"}, ["abcd.com AAAA ::1"]),
+        ({"wildcard": True}, ["abcd.com CNAME .", "*.abcd.com CNAME ."]),
+        (
+            {"policy": "sinkhole", "address": "192.0.2.1", "wildcard": True},
+            ["abcd.com A 192.0.2.1", "*.abcd.com A 192.0.2.1"],
+        ),
+    ],
+)
+def test_rpz_policies(opts: dict[str, object], expected: list[str]) -> None:
+    assert body(text("rpz", [small(["abcd.com"])], serial=1, **opts)) == expected
+
+
+def test_rpz_keeps_every_name_of_the_stream_in_order() -> None:
+    lists = day_lists()
+    zone = text("rpz", lists, serial=1)
+    names = [line.split(" ")[0] for line in body(zone)]
+    assert names == [n for dl in lists for n in dl.names()]  # duplicates kept, see module doc
+
+
+def test_rpz_is_deterministic_apart_from_the_clock_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    lists = day_lists()
+    assert text("rpz", lists, serial=7) == text("rpz", lists, serial=7)
+    monkeypatch.setattr(_stream.time, "time", lambda: 1_800_000_000.5)
+    first = text("rpz", [small(["abcd.com"])])
+    monkeypatch.setattr(_stream.time, "time", lambda: 1_800_000_060.0)
+    second = text("rpz", [small(["abcd.com"])])
+    assert "hostmaster.localhost. 1800000000 " in first
+    assert "hostmaster.localhost. 1800000060 " in second
+    assert first.replace("1800000000", "1800000060") == second
+
+
+def test_rpz_tld_filter() -> None:
+    zone = text("rpz", [small(["a1.com", "a2.co.uk", "a3.uk", "a4.ruk"])], serial=1, tlds=("uk",))
+    assert body(zone) == ["a2.co.uk CNAME .", "a3.uk CNAME ."]
+
+
+def test_exporters_stream_one_day_list_at_a_time() -> None:
+    """Each day list is written before the next is pulled from the stream."""
+    out = io.BytesIO()
+    sizes: list[int] = []
+
+    def lists() -> Iterator[DayList]:
+        for dl in day_lists(3):
+            sizes.append(len(out.getvalue()))
+            yield dl
+
+    get_exporter("rpz").write(lists(), out, ExportOptions(serial=1))
+    assert sizes[0] < sizes[1] < sizes[2] < len(out.getvalue())
+
+
+def test_hosts() -> None:
+    lists = [small(["abcd.com", "efgh.net", "abcd.com"])]
+    assert text("hosts", lists).splitlines()[1:] == [
+        "0.0.0.0 abcd.com",
+        "0.0.0.0 efgh.net",
+        "0.0.0.0 abcd.com",
+    ]
+    sink = text("hosts", lists, policy="sinkhole", address="192.0.2.1", address6="2001:db8::1")
+    assert sink.splitlines()[1:] == [
+        "192.0.2.1 abcd.com",
+        "192.0.2.1 efgh.net",
+        "192.0.2.1 abcd.com",
+        "2001:db8::1 abcd.com",
+        "2001:db8::1 efgh.net",
+        "2001:db8::1 abcd.com",
+    ]
+
+
+def test_unbound_local_zones_sorted_once_each() -> None:
+    lists = [small(["efgh.net", "abcd.com"]), small(["abcd.com"], DAY + dt.timedelta(1))]
+    conf = text("unbound", lists)
+    assert "\nserver:\n" in conf
+    zones = [line.strip() for line in conf.splitlines() if line.startswith("    ")]
+    assert zones == [
+        'local-zone: "abcd.com." always_nxdomain',
+        'local-zone: "efgh.net." always_nxdomain',
+    ]
+    nodata = text("unbound", lists, policy="nodata")
+    assert 'local-zone: "abcd.com." always_nodata' in nodata
+    sink = text("unbound", lists, policy="sinkhole", address="192.0.2.1", address6="::1")
+    assert sink.count("redirect") == 2
+    assert 'local-data: "efgh.net. 300 IN A 192.0.2.1"' in sink
+    assert 'local-data: "efgh.net. 300 IN AAAA ::1"' in sink
+
+
+def test_unique_names_bounded_external_sort_is_exact() -> None:
+    lists = day_lists(3)
+    expected = sorted({n.encode() for dl in lists for n in dl.names()})
+    assert list(_stream.unique_names(lists, run_size=7_000)) == expected  # spills ~20 runs
+    assert list(_stream.unique_names(lists)) == expected  # in memory
+    assert list(_stream.unique_names([small(["b.uk", "a.com", "b.uk"])], ("uk",))) == [b"b.uk"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "opts", "message"),
+    [
+        ("rpz", {"policy": "sinkhole", "address": "300.1.1.1"}, "not an IPv4 address"),
+        ("hosts", {"policy": "sinkhole", "address6": "192.0.2.1"}, "not an IPv6 address"),
+        ("rpz", {"serial": 2**32}, "--serial must be between"),
+        ("rpz", {"tlds": (".",)}, "non-empty suffix"),
+    ],
+)
+def test_errors_say_what_to_fix(fmt: str, opts: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        text(fmt, [small(["abcd.com"])], **opts)

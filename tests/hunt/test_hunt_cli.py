@@ -1,0 +1,61 @@
+"""``dgawatch hunt`` as a script uses it: real process, each output format, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.hunt.scenario import Scenario, build
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return build(tmp_path_factory.mktemp("hunt-cli") / "dns.log")
+
+
+def test_json_lines_and_summary(scenario: Scenario, tmp_path: Path) -> None:
+    proc = run("hunt", str(scenario.path), "--family", "conficker", "--json", home=tmp_path)
+    docs = [json.loads(line) for line in proc.stdout.splitlines()]
+    findings, summary = docs[:-1], docs[-1]["summary"]
+    assert {(d["client"], d["variant"]) for d in findings} == {
+        ("10.0.0.5", "c"), ("10.0.0.6", "c"), ("10.0.0.7", "b"), ("10.0.0.8", "c"),
+    }  # fmt: skip
+    top = next(d for d in findings if d["client"] == "10.0.0.5")
+    assert top["queries"] == 20 and top["first_seen"] == "2014-11-16T10:00:00.000Z"
+    assert top["evidence"][0]["where"].startswith(f"{scenario.path}:")
+    bad = summary["input"]["malformed"]
+    assert sum(b["count"] for b in bad) == 2 and bad[0]["examples"]
+    assert "2 line" in proc.stderr or "line(s)" in proc.stderr
+
+
+def test_csv_parquet_and_table(scenario: Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "f.csv"
+    run("hunt", str(scenario.path), "--family", "conficker", "--output-format", "csv",
+        "--output", str(out), home=tmp_path)  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 4 and rows[0]["confidence"] == "1.0"
+    pq_out = tmp_path / "f.parquet"
+    run("hunt", str(scenario.path), "--family", "conficker", "--output-format", "parquet",
+        "--output", str(pq_out), home=tmp_path)  # fmt: skip
+    table = pq.read_table(pq_out)
+    assert table.schema.metadata[b"dgawatch.schema"] == b"finding/1"
+    assert sorted(table.column("client").to_pylist()) == [
+        "10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8",
+    ]  # fmt: skip
+    proc = run("hunt", str(scenario.path), "--family", "conficker", home=tmp_path)
+    assert "10.0.0.5" in proc.stdout and "conficker/c" in proc.stdout
+
+
+def test_strict_and_unreadable_file_are_one_line_errors(scenario: Scenario, tmp_path: Path) -> None:
+    proc = run("hunt", str(scenario.path), "--family", "conficker", "--strict", check=False,
+               home=tmp_path)  # fmt: skip
+    assert proc.returncode == 2 and "malformed input" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run("hunt", str(tmp_path / "missing.log"), check=False, home=tmp_path)
+    assert proc.returncode == 2 and "cannot read" in proc.stderr
