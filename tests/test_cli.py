@@ -139,3 +139,11 @@ def test_conficker_ports_cli() -> None:
     assert json.loads(proc.stdout) == {
         "ip": "10.10.10.52", "week": 2753, "tcp": [10637, 3494], "udp": [19802, 34485]
     }  # fmt: skip
+
+
+def test_export_help_lists_every_registered_format() -> None:
+    from dgawatch.export import all_exporters
+
+    text = " ".join(run("export", "--help").stdout.split())
+    for name in all_exporters():
+        assert name in text

@@ -163,7 +163,11 @@ def export(
     ] = False,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
 ) -> None:
-    """Blocking / sharing exports of a forecast (RPZ, resolver and zone files, intel formats)."""
+    """Blocking / sharing exports of a forecast.
+
+    FORMAT: rpz, unbound, hosts, bind-sinkhole, nsd, knot (directory), zeek-intel,
+    suricata-dataset (directory), stix, misp (directory), csv, jsonl, parquet.
+    """
     from dgawatch.export import ExportOptions, get_exporter
     from dgawatch.forecast import iter_sourced_day_lists
 
