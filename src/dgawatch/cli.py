@@ -40,6 +40,9 @@ app.add_typer(conficker_app, name="conficker")
 from dgawatch.sinkhole.cli import sinkhole_app  # noqa: E402
 
 app.add_typer(sinkhole_app, name="sinkhole")
+from dgawatch.classify.cli import classify_app  # noqa: E402
+
+app.add_typer(classify_app, name="classify")
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)

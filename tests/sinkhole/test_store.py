@@ -6,12 +6,16 @@ from pathlib import Path
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.store import (
     EventStore,
+    ack_file,
+    acknowledged_events,
     apply_retention,
+    boot_id,
     compact,
     connect,
     count_events,
     event_file,
     list_files,
+    read_ack,
     write_events,
 )
 
@@ -89,3 +93,40 @@ def test_retention_and_compaction(tmp_path: Path) -> None:
     kinds = sorted(k for _d, _w, k, _p in list_files(tmp_path))
     assert kinds == ["jsonl", "parquet"] and count_events(tmp_path) == 20
     assert not os.path.exists(event_file(tmp_path, dt.date(2026, 11, 29), "w"))
+
+
+def test_unacknowledged_tail_rolled_back_after_a_crash(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    write_events([_event(i) for i in range(5)], tmp_path, worker="w")
+    rec = read_ack(tmp_path, "w")
+    assert rec is not None and rec.events == 5 and rec.boot == boot_id()
+    path = event_file(tmp_path, dt.date(2026, 11, 27), "w")
+    # written by a writer killed before its fdatasync returned: never acknowledged
+    with path.open("ab") as fh:
+        fh.write(_event(5).to_line() + _event(6).to_line() + b'{"v":1,"ts":17')
+    assert count_events(tmp_path) == 7
+    store = EventStore(tmp_path, worker="w").open()
+    assert store.rolled_back == 2 and count_events(tmp_path) == 5
+    store.write_now([_event(7)])
+    store.close()
+    assert acknowledged_events(tmp_path) == {"w": 6} and count_events(tmp_path) == 6
+    # after a reboot the record may lag behind what was acknowledged: keep whole lines
+    with path.open("ab") as fh:
+        fh.write(_event(8).to_line() + b'{"v":1')
+    monkeypatch.setattr("dgawatch.sinkhole.store.boot_id", lambda: "another-boot")
+    store = EventStore(tmp_path, worker="w").open()
+    assert store.rolled_back == 0
+    store.write_now([_event(9)])
+    store.close()
+    assert count_events(tmp_path) == 8 and acknowledged_events(tmp_path) == {"w": 8}
+
+
+def test_ack_record_survives_a_torn_slot(tmp_path: Path) -> None:
+    write_events([_event(i) for i in range(3)], tmp_path, worker="w")
+    write_events([_event(i) for i in range(3, 5)], tmp_path, worker="w")
+    assert read_ack(tmp_path, "w").events == 5  # type: ignore[union-attr]
+    p = ack_file(tmp_path, "w")
+    data = bytearray(p.read_bytes())
+    newest = max(range(0, len(data), 2048), key=lambda i: data[i : i + 2048].find(b'"seq":2'))
+    data[newest + 20] ^= 0xFF
+    p.write_bytes(bytes(data))
+    assert read_ack(tmp_path, "w").events == 3  # type: ignore[union-attr]

@@ -41,6 +41,7 @@ from dgawatch.hunt.finding import (
     shapes_of,
 )
 from dgawatch.hunt.lists import ListSource
+from dgawatch.hunt.unknown import UnknownCollector, UnknownDGAFinding
 from dgawatch.readers import InputReport
 from dgawatch.store import ForecastStore
 
@@ -49,6 +50,7 @@ __all__ = [
     "Finding",
     "HuntOptions",
     "HuntResult",
+    "UnknownDGAFinding",
     "confidence",
     "hunt_batches",
     "hunt_paths",
@@ -70,6 +72,12 @@ class HuntOptions:
     batch_size: int = DEFAULT_BATCH
     column_map: Mapping[str, str] | None = None
     evidence_limit: int = EVIDENCE_LIMIT
+    #: Also report clients querying many generated-looking names that match no forecast
+    #: (:mod:`dgawatch.hunt.unknown`); ``unknown_model`` None means the shipped classifier.
+    unknown_dga: bool = False
+    unknown_fpr: float = 1e-3
+    unknown_min_names: int = 5
+    unknown_model: object | None = None
 
     def selected(self) -> list[Variant]:
         return list(self.variants) if self.variants else list(all_variants())
@@ -88,8 +96,18 @@ class HuntResult:
     engine: str = "local"
     extra: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def unknown_dga(self) -> list[UnknownDGAFinding]:
+        found = self.extra.get("unknown_dga", [])
+        assert isinstance(found, list)
+        return found
+
     def summary(self) -> dict[str, object]:
+        extra: dict[str, object] = {}
+        if "unknown_dga" in self.extra:
+            extra["unknown_dga"] = [f.to_dict() for f in self.unknown_dga]
         return {
+            **extra,
             "engine": self.engine,
             "events": self.events,
             "matches": self.matches,
@@ -139,6 +157,7 @@ def hunt_batches(
     store = _open_store(options.store)
     source = ListSource(store)
     matcher = LocalMatcher(variants, options.window_days, source)
+    unknown = _collector(options)
     parts: list[pa.Table] = []
     events = 0
     first: dt.date | None = None
@@ -153,6 +172,8 @@ def hunt_batches(
             m = matcher.match(batch)
             if m.num_rows:
                 parts.append(m)
+            if unknown is not None:
+                unknown.add(batch, m.column("qname").to_pylist() if m.num_rows else ())
     finally:
         matcher.close()
         if store is not None:
@@ -165,7 +186,7 @@ def hunt_batches(
         findings = findings_from_matches(con, variants, options.window_days, options.evidence_limit)
     finally:
         con.close()
-    return HuntResult(
+    result = HuntResult(
         findings=findings,
         report=report,
         events=events,
@@ -174,6 +195,19 @@ def hunt_batches(
         last_day=last,
         lists_from_store=source.from_store,
         lists_generated=source.generated,
+    )
+    if unknown is not None:
+        result.extra["unknown_dga"] = unknown.findings()
+    return result
+
+
+def _collector(options: HuntOptions) -> UnknownCollector | None:
+    if not options.unknown_dga:
+        return None
+    return UnknownCollector(
+        threshold_fpr=options.unknown_fpr,
+        min_names=options.unknown_min_names,
+        model=options.unknown_model,
     )
 
 

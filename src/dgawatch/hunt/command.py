@@ -51,6 +51,7 @@ def run_hunt(
         store=store,
         fmt=fmt,
         strict=strict,
+        unknown_dga=engine == "local",
     )
     if engine == "spark":
         from dgawatch.hunt.spark import hunt_spark
@@ -66,6 +67,14 @@ def run_hunt(
         f"{result.lists_generated} generated; engine {result.engine})",
         markup=False,
     )
+    for u in result.unknown_dga:
+        err.print(
+            f"unknown DGA: {u.summary}; clients {', '.join(u.clients[:10])}"
+            f"{' ...' if len(u.clients) > 10 else ''}; e.g. {', '.join(u.samples[:3])}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     write_findings(result.findings, output_format, result.summary(), output=output, console=out)
     return result
 

@@ -1,4 +1,4 @@
-"""``dgawatch sinkhole ...``: serve, stats, report, zone, compact."""
+"""``dgawatch sinkhole ...``: serve, stats, report, zone, ingest, compact."""
 
 from __future__ import annotations
 
@@ -300,3 +300,42 @@ def _any_variant() -> Variant:
     from dgawatch.families import all_variants
 
     return all_variants()[0]
+
+
+@sinkhole_app.command("ingest")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="dnstap files (or directories).")],
+    family: FamilyOpt = None,
+    variant: VariantOpt = None,
+    max_names_per_day: Annotated[
+        int | None, typer.Option(help="As given to `sinkhole zone` (first N names a day).")
+    ] = None,
+    radius: Annotated[int, typer.Option(help="Days either side the server held.")] = 1,
+    strict: Annotated[bool, typer.Option(help="Stop at the first malformed frame.")] = False,
+    worker: Annotated[str, typer.Option(help="Writer name of the event files.")] = "ingest",
+    as_json: Annotated[bool, typer.Option("--json", help="Summary as one JSON document.")] = (
+        False
+    ),
+    directory: DirOpt = None,
+) -> None:
+    """Read an NSD/Knot server's dnstap into the event store as attributed DNS events."""
+    from dgawatch.sinkhole.ingest import ingest as run_ingest
+
+    result = run_ingest(
+        paths,
+        select_variants(family, variant),
+        _directory(directory),
+        worker=worker,
+        radius=radius,
+        max_names_per_day=max_names_per_day,
+        strict=strict,
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+        return
+    err.print(
+        f"{result.read:,} queries read, {result.stored:,} sinkholed stored, "
+        f"{result.not_sinkholed:,} for other names, {result.report.total_bad:,} malformed"
+    )
+    for (file, reason), n in sorted(result.report.counts.items()):
+        err.print(f"  {file}: {reason}: {n:,}")

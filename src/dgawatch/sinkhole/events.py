@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 SCHEMA_VERSION = 1
 
-PROTOCOLS = ("dns/udp", "dns/tcp", "http")
+#: ``dns/dnstap``: read from a production server's dnstap by ``sinkhole ingest``.
+PROTOCOLS = ("dns/udp", "dns/tcp", "dns/dnstap", "http")
 
 #: Column types of the store, for DuckDB's ``read_json(columns=...)`` (missing keys: NULL).
 COLUMNS: dict[str, str] = {
@@ -49,9 +50,9 @@ class SinkholeEvent:
     ts: int  # UTC milliseconds since the epoch
     proto: str
     src_ip: str
-    src_port: int
-    dst_ip: str
-    dst_port: int
+    src_port: int | None
+    dst_ip: str | None
+    dst_port: int | None
     # DNS: the sinkholed name the query fell under, and its generator.
     domain: str | None = None
     family: str | None = None

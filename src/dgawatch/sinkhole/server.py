@@ -6,8 +6,9 @@ slow clients are bounded: at most ``max_connections`` TCP connections (more are 
 once), a request head of at most ``max_header`` bytes, a deadline for every request
 (slowloris) and for idle keep-alive connections, reads paused while a connection waits on
 many responses or cannot take more output, and queries shed while the store's backlog is
-full. ``--workers N`` forks N such processes sharing the ports (SO_REUSEPORT), each with its
-own event files.
+full. ``--workers N`` forks N such processes, each with its own event files and
+acknowledgement record: they share one UDP socket bound by the parent (whichever worker is
+free reads the next datagrams) and the TCP ports through SO_REUSEPORT.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import ctypes
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -68,6 +70,8 @@ class ServeConfig:
     worker: str = "0"
     workers: int = 1
     status_interval: float = 1.0
+    #: A UDP socket bound by the parent and shared by all workers (see :func:`serve`).
+    udp_socket: socket.socket | None = None
     today: Callable[[], dt.date] = field(default=lambda: dt.datetime.now(dt.UTC).date())
 
     def check(self) -> None:
@@ -187,7 +191,7 @@ class Sinkhole:
         self.handler = await loop.run_in_executor(None, self.build, self.day)
         reuse = cfg.workers > 1
         if cfg.dns_port is not None:
-            udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse)
+            udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
             udp.start(loop)
             self._udp.append(udp)
             port = udp.port
@@ -208,6 +212,7 @@ class Sinkhole:
         self._tasks.append(asyncio.create_task(self._refresh_at_midnight()))
         if cfg.status_interval > 0:
             self._tasks.append(asyncio.create_task(self._status_loop()))
+        self.write_status()
 
     async def stop(self) -> None:
         for srv in self._servers:
@@ -252,6 +257,8 @@ class Sinkhole:
                 "failed": self.store.failed,
                 "batches": self.store.batches,
                 "pending": self.store.pending,
+                "inflight": self.store.inflight,
+                "rolled_back": self.store.rolled_back,
                 "bytes": self.store.bytes_written,
             },
         }
@@ -316,25 +323,54 @@ class Sinkhole:
 # -- protocols -----------------------------------------------------------------------------
 
 
+def udp_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        for opt in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class _DnsUdp:
     """UDP without asyncio's datagram transport, which wakes the loop once per datagram:
-    here one readiness callback drains up to ``BURST`` datagrams."""
+    here one readiness callback drains up to ``BURST`` datagrams.
+
+    The hot path: answers are cached by the query's bytes after its id (an answer depends
+    on nothing else), with the query-specific part of the event line, so a repeated query
+    costs a dict lookup, the id copied into the cached answer, and one formatted line. The
+    answers of one store batch wait in one list, sent by one commit callback.
+    """
 
     BURST = 256
+    CACHE = 65_536
 
-    def __init__(self, sink: Sinkhole, host: str, port: int, reuse_port: bool) -> None:
+    def __init__(
+        self,
+        sink: Sinkhole,
+        host: str,
+        port: int,
+        reuse_port: bool,
+        sock: socket.socket | None = None,
+    ) -> None:
         self.sink = sink
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        if reuse_port:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        with contextlib.suppress(OSError):
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-        self.sock.bind((host, port))
-        self.sock.setblocking(False)
+        self.sock = sock if sock is not None else udp_socket(host, port, reuse_port)
         self.local: tuple[str, int] = self.sock.getsockname()[:2]
         self.port = self.local[1]
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: query bytes after the id -> (answer after the id, event line after src_port)
+        self._cache: dict[bytes, tuple[bytes, str | None]] = {}
+        self._cache_for: DnsHandler | None = None
+        self._box: list[tuple[bytes, tuple[str, int]]] = []
+        self._box_no = -1
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -345,14 +381,47 @@ class _DnsUdp:
             self._loop.remove_reader(self.sock.fileno())
         self.sock.close()
 
-    def _send(self, wire: bytes, addr: tuple[str, int]) -> None:
-        with contextlib.suppress(OSError):  # full buffer or gone: UDP may drop
-            self.sock.sendto(wire, addr)
+    def _send_all(self, box: list[tuple[bytes, tuple[str, int]]], ok: bool) -> None:
+        if not ok:
+            return
+        send = self.sock.sendto
+        for wire, addr in box:
+            with contextlib.suppress(OSError):  # full buffer or gone: UDP may drop
+                send(wire, addr)
+
+    def _miss(self, handler: DnsHandler, data: bytes) -> tuple[bytes | None, str | None]:
+        """Answer through the handler; cache what the byte-level path answered."""
+        slow = handler.counters.slow_path
+        answer = handler.handle(data, 1232)
+        wire = answer.wire
+        if wire is None:
+            return None, None
+        rest = None
+        if answer.match is not None:
+            line = self.sink.dns_line("dns/udp", ("", 0), self.local, answer, 0)
+            rest = line[line.index(b',"dst_ip"') :].decode()
+        if handler.counters.slow_path == slow and (
+            answer.match is not None or answer.rcode == REFUSED
+        ):
+            if len(self._cache) >= self.CACHE:
+                self._cache.clear()
+            self._cache[data[2:]] = (wire[2:], rest)
+        return wire, rest
 
     def _readable(self) -> None:
         sink = self.sink
+        handler = sink.handler
+        if handler is None:
+            return
+        if handler is not self._cache_for:
+            self._cache.clear()
+            self._cache_for = handler
+        counters = handler.counters
+        cache = self._cache
+        store = sink.store
         recv = self.sock.recvfrom
-        send = self._send
+        send = self.sock.sendto
+        ts = now_ms()
         for _ in range(self.BURST):
             try:
                 data, addr = recv(65535)
@@ -360,24 +429,35 @@ class _DnsUdp:
                 return
             except OSError:
                 return
-            handler = sink.handler
-            if handler is None:
-                return
-            answer = handler.handle(data, 1232)
-            wire = answer.wire
-            if wire is None:
-                continue
-            if answer.match is None:
-                send(wire, addr)
-                continue
-            ts = now_ms()
-            line = sink.dns_line("dns/udp", addr, self.local, answer, ts)
-
-            def done(ok: bool, wire: bytes = wire, addr: tuple[str, int] = addr) -> None:
-                if ok:
+            hit = cache.get(data[2:])
+            if hit is None:
+                wire, rest = self._miss(handler, data)
+                if wire is None:
+                    continue
+            else:
+                counters.queries += 1
+                wire = data[:2] + hit[0]
+                rest = hit[1]
+                if rest is not None:
+                    counters.sinkholed += 1
+                else:
+                    counters.refused += 1
+            if rest is None:
+                with contextlib.suppress(OSError):
                     send(wire, addr)
-
-            sink.record_line(ts, line, done)
+                continue
+            if store.overloaded:
+                continue  # shed: no answer without its event on disk
+            if store.batch_no != self._box_no:
+                self._box = []
+                self._box_no = store.batch_no
+                store.on_commit(functools.partial(self._send_all, self._box))
+            self._box.append((wire, addr))
+            store.append(
+                ts,
+                f'{{"v":1,"ts":{ts},"proto":"dns/udp","src_ip":"{addr[0]}",'
+                f'"src_port":{addr[1]}{rest}'.encode(),
+            )
 
 
 class _Conn(asyncio.Protocol):
@@ -637,6 +717,10 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         return
     children = []
     base = config.worker
+    if config.dns_port is not None and config.udp_socket is None:
+        # One UDP socket for all workers: whichever is free reads the next datagrams, so
+        # the load balances itself (SO_REUSEPORT would pin each client address to one).
+        config.udp_socket = udp_socket(config.listen, config.dns_port)
     for i in range(config.workers):
         pid = os.fork()
         if pid == 0:

@@ -1,0 +1,284 @@
+"""Features of a domain name for the classifier, vectorised over whole batches.
+
+What a DGA chooses is the label below the public suffix (``xkqjzw`` in ``www.xkqjzw.co.uk``),
+so only that label is looked at: the TLD says more about a registrar's prices than about
+the malware, and a classifier that learnt ``.ru`` would not generalise to tomorrow's family.
+
+The label becomes a row of small character codes framed by start/end markers (as
+scikit-learn's ``char_wb``). Its features are:
+
+* every character n-gram (n = 1..5) as an exact integer id, hashed into ``2**bits``
+  buckets; each occurrence weighs ``1/sqrt(number of n-grams)``, so long and short names
+  are comparable;
+* a few lexical measures (length, Shannon entropy, vowel / digit / hyphen ratios, longest
+  consonant run, distinct-character ratio, and the mean log-likelihood of the label under a
+  character trigram model of benign names), each cut into bins and one-hot encoded after the
+  hashed buckets. The bins let a linear model learn a non-linear response to each measure,
+  and these measures are what carries over to families never seen in training.
+
+Everything is NumPy over a padded ``uint8`` matrix; no Python loop runs per name except the
+public-suffix split (:func:`labels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from dgawatch.domain import _psl
+
+#: Longest label kept (DNS allows 63 octets).
+MAX_LABEL = 63
+#: Character codes: 0 = padding, 1 = start, 2 = end, 3..28 = a-z, 29..38 = 0-9, 39 = '-',
+#: 40 = anything else ('_', non-ASCII left over).
+ALPHABET = 41
+START, END = 1, 2
+_CODE = np.full(256, 40, dtype=np.uint8)
+_CODE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", np.uint8)] = np.arange(3, 29, dtype=np.uint8)
+_CODE[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)] = np.arange(3, 29, dtype=np.uint8)
+_CODE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(29, 39, dtype=np.uint8)
+_CODE[ord("-")] = 39
+_VOWEL = np.zeros(ALPHABET, dtype=bool)
+_VOWEL[[3 + "abcdefghijklmnopqrstuvwxyz".index(c) for c in "aeiouy"]] = True
+_LETTER = np.zeros(ALPHABET, dtype=bool)
+_LETTER[3:29] = True
+_DIGIT = np.zeros(ALPHABET, dtype=bool)
+_DIGIT[29:39] = True
+_CONSONANT = _LETTER & ~_VOWEL
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+#: Lexical measures and their bins (edges; values beyond the last edge share the last bin).
+LEXICAL_EDGES: dict[str, tuple[float, ...]] = {
+    "length": tuple(float(x) for x in range(1, 41)),
+    "entropy": tuple(np.round(np.arange(0.25, 5.0, 0.25), 2).tolist()),
+    "vowels": tuple(np.round(np.arange(0.05, 1.0, 0.05), 2).tolist()),
+    "digits": (1e-9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7),
+    "hyphens": (1e-9, 1.5 / 63, 2.5 / 63),
+    "consonant_run": tuple(float(x) for x in range(1, 13)),
+    "distinct": tuple(np.round(np.arange(0.3, 1.0, 0.05), 2).tolist()),
+    "loglik": tuple(np.round(np.arange(-9.0, -1.0, 0.25), 2).tolist()),
+}
+
+
+@cache
+def _suffixes() -> tuple[frozenset[str], int]:
+    psl = _psl()
+    return psl._publicsuffix, psl._maxlabel
+
+
+def label_of(name: str) -> str:
+    """The label one below the public suffix (private suffixes included), lower case; the
+    first label when the name is itself a public suffix. Same answer as
+    :func:`dgawatch.domain.registered_domain` (tested), about ten times faster."""
+    name = name.strip().rstrip(".").lower()
+    parts = name.split(".")
+    n = len(parts)
+    if n == 1:
+        return name
+    rules, maxlabel = _suffixes()
+    suffix = 1  # an unknown TLD is a public suffix of one label
+    for k in range(2, min(maxlabel, n) + 1):
+        tail = ".".join(parts[n - k :])
+        if "!" + tail in rules:
+            break
+        if tail in rules or "*." + ".".join(parts[n - k + 1 :]) in rules:
+            suffix = k
+    if suffix >= n:
+        return parts[0]
+    return parts[n - suffix - 1]
+
+
+def labels(names: Sequence[str]) -> list[str]:
+    return [label_of(n) for n in names]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Labels as one flat stream of character codes: START, the label, END, label after
+    label. Work is proportional to the characters, not to the longest label."""
+
+    codes: np.ndarray  # uint8, every framed label back to back
+    starts: np.ndarray  # int64, where each framed label begins
+    lengths: np.ndarray  # int64, label lengths (without the two markers)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def take(self, rows: np.ndarray) -> Encoded:
+        rows = np.asarray(rows, dtype=np.int64)
+        framed = self.lengths[rows] + 2
+        pos = np.repeat(self.starts[rows] - (np.cumsum(framed) - framed), framed) + np.arange(
+            int(framed.sum())
+        )
+        return Encoded(self.codes[pos], np.cumsum(framed) - framed, self.lengths[rows])
+
+    @property
+    def row(self) -> np.ndarray:
+        """The label number of every position of the stream."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths + 2)
+
+    @property
+    def end(self) -> np.ndarray:
+        """For every position, where its framed label ends (exclusive)."""
+        framed = self.lengths + 2
+        return np.repeat(self.starts + framed, framed)
+
+
+def encode(labels_: Sequence[str]) -> Encoded:
+    data = [s.encode("ascii", "replace")[:MAX_LABEL] for s in labels_]
+    lengths = np.fromiter((len(b) for b in data), dtype=np.int64, count=len(data))
+    framed = b"".join(b"\x01" + b + b"\x02" for b in data)
+    codes = _CODE[np.frombuffer(framed, dtype=np.uint8)]
+    starts = np.cumsum(lengths + 2) - (lengths + 2)
+    codes[starts] = START
+    codes[starts + lengths + 1] = END
+    return Encoded(codes, starts, lengths)
+
+
+def ngram_ids(enc: Encoded, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, valid) per stream position: the exact integer id of the n-gram starting there
+    (unique across n, no code being 0) and whether it stays inside its framed label."""
+    total = len(enc.codes)
+    padded = np.concatenate([enc.codes, np.zeros(n, dtype=np.uint8)]).astype(np.int64)
+    ids = np.zeros(total, dtype=np.int64)
+    for j in range(n):
+        ids = ids * ALPHABET + padded[j : j + total]
+    valid = np.arange(total) + n <= enc.end
+    return ids, valid
+
+
+def bucket(ids: np.ndarray, bits: int) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return ((ids.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Character trigram log-probabilities (smoothed) learnt from benign labels."""
+
+    logp: np.ndarray  # float32, ALPHABET**3 entries
+
+    @classmethod
+    def fit(cls, enc: Encoded) -> LanguageModel:
+        ids, valid = ngram_ids(enc, 3)
+        tri = np.bincount(ids[valid], minlength=ALPHABET**3).astype(np.float64)
+        table = tri.reshape(ALPHABET**2, ALPHABET)
+        logp = np.log((table + 0.1) / (table.sum(axis=1)[:, None] + 0.1 * 40))
+        return cls(logp.reshape(-1).astype(np.float32))
+
+    def mean_loglik(self, enc: Encoded) -> np.ndarray:
+        ids, valid = ngram_ids(enc, 3)
+        row = enc.row
+        n = len(enc)
+        total = np.bincount(row[valid], weights=self.logp[ids[valid]], minlength=n)
+        return total / np.maximum(np.bincount(row[valid], minlength=n), 1)
+
+
+def lexical(enc: Encoded, lm: LanguageModel) -> dict[str, np.ndarray]:
+    """The lexical measures of each label (see the module docstring)."""
+    n = len(enc)
+    row = enc.row
+    inner = enc.codes > END
+    r, c = row[inner], enc.codes[inner].astype(np.int64)
+    present = np.bincount(r * ALPHABET + c, minlength=n * ALPHABET).reshape(n, ALPHABET)
+    length = np.maximum(enc.lengths, 1).astype(np.float64)
+    p = present / length[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.where(p > 0, p * np.log2(np.where(p > 0, p, 1.0)), 0.0).sum(axis=1)
+    # Longest consonant run: run lengths from the positions of the last non-consonant.
+    cons = _CONSONANT[enc.codes]
+    idx = np.arange(len(cons))
+    last_break = np.maximum.accumulate(np.where(cons, -1, idx))
+    runs = np.where(cons, idx - last_break, 0)
+    best = np.zeros(n, dtype=np.int64)
+    np.maximum.at(best, row, runs)
+    return {
+        "length": enc.lengths.astype(np.float64),
+        "entropy": entropy,
+        "vowels": present[:, _VOWEL].sum(axis=1) / length,
+        "digits": present[:, _DIGIT].sum(axis=1) / length,
+        "hyphens": present[:, 39] / length,
+        "consonant_run": best.astype(np.float64),
+        "distinct": (present > 0).sum(axis=1) / length,
+        "loglik": lm.mean_loglik(enc),
+    }
+
+
+def lexical_width() -> int:
+    return sum(len(e) + 1 for e in LEXICAL_EDGES.values())
+
+
+@dataclass(frozen=True)
+class Featurizer:
+    """Names -> sparse feature rows (CSR): hashed n-gram buckets, then lexical bins."""
+
+    bits: int
+    ngram_max: int
+    use_lexical: bool
+    lm: LanguageModel | None
+
+    @property
+    def width(self) -> int:
+        return (1 << self.bits) + (lexical_width() if self.use_lexical else 0)
+
+    def transform_labels(self, labels_: Sequence[str], bits: int | None = None) -> sp.csr_matrix:
+        return self.transform(encode(labels_), bits)
+
+    def ngrams(self, enc: Encoded, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, bucket, value) of every n-gram occurrence, in row order."""
+        ids = np.empty((len(enc.codes), self.ngram_max), dtype=np.int64)
+        valid = np.empty((len(enc.codes), self.ngram_max), dtype=bool)
+        for k in range(1, self.ngram_max + 1):
+            ids[:, k - 1], valid[:, k - 1] = ngram_ids(enc, k)
+        row = np.broadcast_to(enc.row[:, None], ids.shape)[valid]
+        counts = np.bincount(row, minlength=len(enc))
+        scale = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
+        return row, bucket(ids[valid], bits), scale[row]
+
+    def bins(self, enc: Encoded, bits: int) -> np.ndarray:
+        """(n, measures) column numbers of each label's lexical bins."""
+        assert self.lm is not None
+        measures = lexical(enc, self.lm)
+        offset = 1 << bits
+        cols = []
+        for name, edges in LEXICAL_EDGES.items():
+            cols.append(offset + np.searchsorted(np.asarray(edges), measures[name], "right"))
+            offset += len(edges) + 1
+        return np.column_stack(cols).astype(np.int64)
+
+    def transform(self, enc: Encoded, bits: int | None = None) -> sp.csr_matrix:
+        """Sparse rows for encoded labels; ``bits`` below ``self.bits`` folds the buckets
+        into a smaller space (the family head's), the lexical bins following it."""
+        bits = self.bits if bits is None else bits
+        n = len(enc)
+        width = (1 << bits) + (lexical_width() if self.use_lexical else 0)
+        row, col, val = self.ngrams(enc, bits)
+        grams = sp.csr_matrix((val, col.astype(np.int32), _indptr(row, n)), shape=(n, width))
+        if not self.use_lexical:
+            return grams
+        b = self.bins(enc, bits)
+        lex = sp.csr_matrix(
+            (
+                np.ones(b.size, dtype=np.float32),
+                b.reshape(-1).astype(np.int32),
+                np.arange(0, b.size + 1, b.shape[1]),
+            ),
+            shape=(n, width),
+        )
+        return (grams + lex).tocsr()
+
+    def linear(self, enc: Encoded, coef: np.ndarray) -> np.ndarray:
+        """``transform(enc) @ coef`` without building the matrix: a gather and a sum."""
+        row, col, val = self.ngrams(enc, self.bits)
+        out = np.bincount(row, weights=coef[col] * val, minlength=len(enc)).astype(np.float64)
+        if self.use_lexical:
+            out += coef[self.bins(enc, self.bits)].sum(axis=1)
+        return out
+
+
+def _indptr(row: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))]).astype(np.int64)

@@ -1,0 +1,323 @@
+"""The DGA classifier: an estimator with the scikit-learn contract.
+
+Two linear heads over the same features (:mod:`dgawatch.classify.features`):
+
+* the *detector*, a logistic regression (SGD) scoring how likely a name is generated, over
+  ``2**bits`` hashed n-gram buckets plus the lexical bins;
+* the *family head*, a multinomial logistic regression over the same n-grams folded into
+  ``2**family_bits`` buckets, trained on generated names only, naming the known family a
+  name most resembles (a resemblance, not an attribution: :mod:`dgawatch.lookup` attributes).
+
+The fitted model is a handful of NumPy arrays; :meth:`DGAClassifier.save` writes them to one
+compressed ``.npz`` (no pickle, so loading a model file never runs code) with the parameters
+and the calibration thresholds as JSON inside.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from dgawatch.classify.features import (
+    Encoded,
+    Featurizer,
+    LanguageModel,
+    encode,
+    labels,
+)
+from dgawatch.errors import InputError
+
+FORMAT = "dgawatch-classifier/1"
+#: False-positive rates the calibration stores thresholds for.
+CALIBRATED_FPRS = (1e-1, 1e-2, 1e-3, 1e-4)
+
+
+class DGAClassifier:
+    """Scores domain names 0..1 (1 = algorithmically generated) and names the closest family.
+
+    ``fit(X, y, family=...)``: ``X`` domain names, ``y`` 1 for generated, 0 for benign,
+    ``family`` the family of each generated name (the family head is skipped without it).
+    """
+
+    def __init__(
+        self,
+        bits: int = 20,
+        family_bits: int = 16,
+        ngram_max: int = 5,
+        lexical: bool = True,
+        alpha: float = 1e-5,
+        family_alpha: float = 1e-6,
+        epochs: int = 5,
+        family_epochs: int = 6,
+        family_cap: int = 3000,
+        random_state: int | None = 0,
+    ) -> None:
+        self.bits = bits
+        self.family_bits = family_bits
+        self.ngram_max = ngram_max
+        self.lexical = lexical
+        self.alpha = alpha
+        self.family_alpha = family_alpha
+        self.epochs = epochs
+        self.family_epochs = family_epochs
+        self.family_cap = family_cap
+        self.random_state = random_state
+
+    # -- scikit-learn plumbing -----------------------------------------------------------
+
+    _PARAMS = (
+        "bits",
+        "family_bits",
+        "ngram_max",
+        "lexical",
+        "alpha",
+        "family_alpha",
+        "epochs",
+        "family_epochs",
+        "family_cap",
+        "random_state",
+    )
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params: Any) -> DGAClassifier:
+        for k, v in params.items():
+            if k not in self._PARAMS:
+                raise ValueError(f"unknown parameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._PARAMS)
+        return f"DGAClassifier({args})"
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Sequence[str],
+        y: Sequence[int] | np.ndarray,
+        family: Sequence[str | None] | None = None,
+    ) -> DGAClassifier:
+        from sklearn.linear_model import SGDClassifier
+
+        yy = np.asarray(y, dtype=np.int64)
+        if len(X) != len(yy):
+            raise ValueError("X and y differ in length")
+        if set(np.unique(yy).tolist()) != {0, 1}:
+            raise ValueError("y needs both classes, 0 (benign) and 1 (generated)")
+        enc = encode(labels(X))
+        lm = LanguageModel.fit(enc.take(np.flatnonzero(yy == 0)))
+        self.featurizer_ = Featurizer(self.bits, self.ngram_max, self.lexical, lm)
+        features = self.featurizer_.transform(enc)
+        # Each class weighs the same in total, whatever the mix.
+        n_pos = int(yy.sum())
+        n_neg = len(yy) - n_pos
+        weight = np.where(yy == 1, 0.5 * len(yy) / n_pos, 0.5 * len(yy) / n_neg)
+        det = SGDClassifier(
+            loss="log_loss",
+            alpha=self.alpha,
+            max_iter=self.epochs,
+            tol=None,
+            learning_rate="optimal",
+            average=True,
+            random_state=self.random_state,
+        )
+        det.fit(features, yy, sample_weight=weight)
+        self.coef_ = det.coef_.ravel().astype(np.float32)
+        self.intercept_ = float(det.intercept_[0])
+        self.classes_ = np.array([0, 1])
+        self.thresholds_: dict[float, float] = {}
+        self.families_: list[str] = []
+        self.family_coef_: np.ndarray | None = None
+        self.family_intercept_: np.ndarray | None = None
+        if family is not None:
+            self._fit_family(enc, yy, family)
+        return self
+
+    def _fit_family(
+        self,
+        enc: Encoded,
+        yy: np.ndarray,
+        family: Sequence[str | None],
+    ) -> None:
+        from sklearn.linear_model import SGDClassifier
+
+        fam = np.array([f or "" for f in family], dtype=object)
+        pos = np.flatnonzero((yy == 1) & (fam != ""))
+        names = sorted(set(fam[pos].tolist()))
+        if len(names) < 2:
+            self.families_ = names
+            return
+        rng = np.random.default_rng(self.random_state)
+        keep = []
+        for f in names:  # at most family_cap names per family, chosen reproducibly
+            rows = pos[fam[pos] == f]
+            if len(rows) > self.family_cap:
+                rows = np.sort(rng.choice(rows, self.family_cap, replace=False))
+            keep.append(rows)
+        rows = np.concatenate(keep)
+        target = np.searchsorted(np.array(names, dtype=object), fam[rows])
+        x = self.featurizer_.transform(enc.take(rows), bits=self.family_bits)
+        head = SGDClassifier(
+            loss="log_loss",
+            alpha=self.family_alpha,
+            max_iter=self.family_epochs,
+            tol=None,
+            average=True,
+            random_state=self.random_state,
+        )
+        head.fit(x, target)
+        self.families_ = names
+        self.family_coef_ = head.coef_.astype(np.float16)
+        self.family_intercept_ = head.intercept_.astype(np.float32)
+
+    def calibrate(self, benign: Sequence[str], fprs: Sequence[float] = CALIBRATED_FPRS) -> None:
+        """Store, for each false-positive rate, the score threshold that benign names
+        (held out from training) exceed at most at that rate."""
+        scores = self.decision_function(benign)
+        self.thresholds_ = {float(f): threshold_at_fpr(scores, f) for f in fprs}
+
+    # -- scoring -------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        if not hasattr(self, "coef_"):
+            raise RuntimeError("this DGAClassifier is not fitted yet; call fit() or load()")
+
+    def decision_function(self, X: Sequence[str]) -> np.ndarray:
+        """Log-odds that each name is generated (monotone in :meth:`predict_proba`)."""
+        self._check()
+        return self._logit(encode(labels(X)))
+
+    def _logit(self, enc: Encoded) -> np.ndarray:
+        return self.featurizer_.linear(enc, self.coef_) + self.intercept_
+
+    def predict_proba(self, X: Sequence[str]) -> np.ndarray:
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def score_names(self, X: Sequence[str]) -> np.ndarray:
+        """P(generated) per name (the second column of :meth:`predict_proba`)."""
+        return _sigmoid(self.decision_function(X))
+
+    def threshold_for(self, fpr: float | None = None) -> float:
+        """The probability threshold calibrated for ``fpr`` (None: 0.5)."""
+        if fpr is None:
+            return 0.5
+        return float(_sigmoid(np.array([self.logit_threshold_for(fpr)]))[0])
+
+    def logit_threshold_for(self, fpr: float) -> float:
+        """The :meth:`decision_function` threshold calibrated for ``fpr`` (exact where
+        probabilities round to 1)."""
+        if not self.thresholds_:
+            raise InputError("this model has no calibration; give --threshold instead of --fpr")
+        known = sorted(self.thresholds_)
+        best = min(known, key=lambda f: abs(np.log(f) - np.log(fpr)))
+        if not np.isclose(best, fpr, rtol=1e-6):
+            raise InputError(
+                f"no threshold calibrated for FPR {fpr:g} (calibrated: "
+                + ", ".join(f"{f:g}" for f in known)
+                + ")"
+            )
+        return self.thresholds_[best]
+
+    def predict(self, X: Sequence[str], threshold: float = 0.5) -> np.ndarray:
+        return (self.score_names(X) > threshold).astype(np.int64)
+
+    def predict_family(self, X: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
+        """(closest known family, its softmax probability) per name."""
+        self._check()
+        return self._family(encode(labels(X)))
+
+    def _family(self, enc: Encoded) -> tuple[list[str | None], np.ndarray]:
+        n = len(enc)
+        if self.family_coef_ is None or self.family_intercept_ is None:
+            only = self.families_[0] if self.families_ else None
+            return [only] * n, np.full(n, 1.0 if only else 0.0)
+        x = self.featurizer_.transform(enc, bits=self.family_bits)
+        z = np.asarray(x @ self.family_coef_.T.astype(np.float32), dtype=np.float64)
+        z += self.family_intercept_
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        best = p.argmax(axis=1)
+        return [self.families_[i] for i in best], p[np.arange(n), best]
+
+    def classify(self, X: Sequence[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
+        """(score, family, family_score) per name, encoding the names once."""
+        self._check()
+        enc = encode(labels(X))
+        fams, fscore = self._family(enc)
+        return _sigmoid(self._logit(enc)), fams, fscore
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path | IO[bytes]) -> None:
+        self._check()
+        assert self.featurizer_.lm is not None or not self.lexical
+        meta = {
+            "format": FORMAT,
+            "params": self.get_params(),
+            "intercept": self.intercept_,
+            "families": self.families_,
+            "thresholds": {repr(k): v for k, v in sorted(self.thresholds_.items())},
+        }
+        arrays: dict[str, np.ndarray] = {
+            "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
+            "coef": self.coef_.astype(np.float32),
+        }
+        if self.featurizer_.lm is not None:
+            arrays["lm"] = self.featurizer_.lm.logp
+        if self.family_coef_ is not None and self.family_intercept_ is not None:
+            arrays["family_coef"] = self.family_coef_
+            arrays["family_intercept"] = self.family_intercept_
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: str | Path | IO[bytes]) -> DGAClassifier:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            meta = json.loads(arrays["meta"].tobytes().decode())
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"cannot read classifier model {path}: {exc}") from None
+        if meta.get("format") != FORMAT:
+            raise InputError(f"{path} is not a {FORMAT} model file")
+        model = cls(**meta["params"])
+        lm = LanguageModel(arrays["lm"]) if "lm" in arrays else None
+        model.featurizer_ = Featurizer(model.bits, model.ngram_max, model.lexical, lm)
+        model.coef_ = arrays["coef"]
+        model.intercept_ = float(meta["intercept"])
+        model.classes_ = np.array([0, 1])
+        model.families_ = list(meta["families"])
+        model.family_coef_ = arrays.get("family_coef")
+        model.family_intercept_ = arrays.get("family_intercept")
+        model.thresholds_ = {float(k): float(v) for k, v in _items(meta["thresholds"])}
+        return model
+
+
+def _items(d: Mapping[str, float]) -> list[tuple[str, float]]:
+    return list(d.items())
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -500, 500))))
+
+
+def threshold_at_fpr(benign_scores: np.ndarray, fpr: float) -> float:
+    """The smallest threshold ``t`` with ``mean(benign_scores > t) <= fpr``."""
+    s = np.sort(np.asarray(benign_scores, dtype=np.float64))[::-1]
+    k = int(np.floor(fpr * len(s)))
+    if len(s) == 0:
+        return float("inf")
+    return float(s[min(k, len(s) - 1)])
+
+
+def tpr_at_fpr(benign_scores: np.ndarray, dga_scores: np.ndarray, fpr: float) -> float:
+    t = threshold_at_fpr(benign_scores, fpr)
+    return float(np.mean(np.asarray(dga_scores) > t)) if len(dga_scores) else float("nan")

@@ -1,0 +1,117 @@
+"""Rebuilding the shipped model, and measuring a model (``dgawatch classify train|evaluate``).
+
+Training is deterministic: sorted, hashed splits (:mod:`dgawatch.classify.data`), fixed
+seeds, single-threaded learners. The same registry and benign lists give the same model file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dgawatch.classify.data import Dataset, build_dataset
+from dgawatch.classify.model import DGAClassifier, threshold_at_fpr, tpr_at_fpr
+
+FPRS = (1e-2, 1e-3)
+#: Per-family cap of the shipped model's training names (before the split).
+CAP = 6000
+
+
+def train_model(
+    benign_folder: Path,
+    cap: int = CAP,
+    log: Callable[[str], None] = lambda _m: None,
+) -> tuple[DGAClassifier, Dataset]:
+    """The shipped model: fit on the ``train`` split, thresholds from ``calib`` benign."""
+    t0 = time.monotonic()
+    data = build_dataset(benign_folder, cap=cap)
+    log(
+        f"data: {len(data.names):,} names ({int(data.y.sum()):,} generated) in "
+        f"{time.monotonic() - t0:.0f} s"
+    )
+    train, calib = data.part("train"), data.part("calib")
+    model = DGAClassifier().fit(train.names, train.y, family=train.family)
+    model.calibrate([n for n, y in zip(calib.names, calib.y, strict=True) if y == 0])
+    log(f"fitted in {time.monotonic() - t0:.0f} s")
+    return model, data
+
+
+@dataclass
+class Evaluation:
+    benign: int
+    generated: int
+    overall: dict[float, float]
+    per_family: dict[str, dict[float, float]]
+    sizes: dict[str, int]
+    lofo: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "benign": self.benign,
+            "generated": self.generated,
+            "tpr": {f"{k:g}": v for k, v in self.overall.items()},
+            "families": {
+                f: {"names": self.sizes[f], **{f"tpr@{k:g}": v for k, v in r.items()}}
+                for f, r in self.per_family.items()
+            },
+            "lofo_tpr@0.01": self.lofo,
+            "lofo_macro_tpr@0.01": lofo_macro(self.lofo),
+        }
+
+
+def lofo_macro(lofo: dict[str, float]) -> float | None:
+    return float(np.mean(list(lofo.values()))) if lofo else None
+
+
+def evaluate_scores(
+    benign: np.ndarray, dga: np.ndarray, families: Sequence[str], fprs: Sequence[float] = FPRS
+) -> Evaluation:
+    """TPR at each FPR, thresholds set on the benign scores, overall and per family."""
+    fam = np.asarray(families, dtype=object)
+    overall = {f: tpr_at_fpr(benign, dga, f) for f in fprs}
+    per: dict[str, dict[float, float]] = {}
+    sizes: dict[str, int] = {}
+    for name in sorted(set(fam.tolist())):
+        sel = dga[fam == name]
+        per[name] = {f: tpr_at_fpr(benign, sel, f) for f in fprs}
+        sizes[name] = len(sel)
+    return Evaluation(len(benign), len(dga), overall, per, sizes)
+
+
+def leave_one_family_out(
+    data: Dataset,
+    benign_eval: Sequence[str],
+    families: Sequence[str] | None = None,
+    per_family: int = 1500,
+    benign_train: int = 30000,
+    fpr: float = 1e-2,
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict[str, float]:
+    """For each family: train a model on a subsample of ``data``'s train split without that
+    family, set the threshold on ``benign_eval``, and score the family's eval names."""
+    rng = np.random.default_rng(0)
+    train, test = data.part("train"), data.part("eval")
+    fam = np.array([f or "" for f in train.family], dtype=object)
+    rows: list[int] = []
+    ben = np.flatnonzero(fam == "")
+    rows += sorted(rng.choice(ben, min(benign_train, len(ben)), replace=False).tolist())
+    for name in sorted(set(fam.tolist()) - {""}):
+        r = np.flatnonzero(fam == name)
+        rows += sorted(rng.choice(r, min(per_family, len(r)), replace=False).tolist())
+    small = train.take(rows)
+    names = families or sorted({f for f in data.family if f})
+    out: dict[str, float] = {}
+    for name in names:
+        sub = small.without(name)
+        model = DGAClassifier(epochs=5).fit(sub.names, sub.y)
+        threshold = threshold_at_fpr(model.decision_function(benign_eval), fpr)
+        held = [n for n, f in zip(test.names, test.family, strict=True) if f == name]
+        if not held:
+            continue
+        out[name] = float(np.mean(model.decision_function(held) > threshold))
+        log(f"lofo {name}: TPR@{fpr:g} {out[name]:.3f} ({len(held)} names)")
+    return out

@@ -1,0 +1,136 @@
+"""``dgawatch sinkhole ingest``: a production authoritative server's dnstap (NSD or Knot
+serving the zones of ``dgawatch sinkhole zone``) into the sinkhole event store.
+
+Each query the server logged (dnstap ``AUTH_QUERY``, or ``CLIENT_QUERY`` from a resolver
+setup; a response whose query was not logged stands for it) becomes one DNS event
+(``proto`` = ``dns/dnstap``) when its name falls under a name of the sinkholed set of the
+query's UTC day (that day's forecast ± ``radius`` days, the set the server was given), with
+the same attribution the built-in listener records: ``domain`` (the sinkholed name),
+``family``, ``variant``, ``day`` and ``also``. Queries for other names are counted, not
+stored. dnstap carries no sinkhole address or port in what the reader keeps, so ``dst_*`` and
+``src_port`` are empty; ``rcode`` is the logged response's. Malformed frames and messages are
+counted in the report (fatal only with ``strict``). Events are stored durably (each chunk
+written and ``fdatasync``-ed) under their own writer name, ``ingest`` by default; give each
+concurrent ingest its own ``--worker``. Ingesting the same file twice stores its events
+twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dgawatch.families.base import Variant
+from dgawatch.readers import InputReport, read_events
+from dgawatch.sinkhole.events import SinkholeEvent
+from dgawatch.sinkhole.names import Match, SinkholeSet, window
+from dgawatch.sinkhole.store import EventStore
+
+PROTO = "dns/dnstap"
+
+
+@dataclass
+class IngestResult:
+    read: int = 0  # query events the reader produced
+    stored: int = 0  # sinkholed: stored as events
+    not_sinkholed: int = 0
+    days: list[str] = field(default_factory=list)
+    report: InputReport = field(default_factory=InputReport)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "read": self.read,
+            "stored": self.stored,
+            "not_sinkholed": self.not_sinkholed,
+            "malformed": self.report.total_bad,
+            "days": self.days,
+            "report": self.report.to_dict(),
+        }
+
+
+class Attributor:
+    """The sinkholed set of each UTC day the events fall on (built once per day)."""
+
+    def __init__(
+        self,
+        variants: Sequence[Variant],
+        *,
+        radius: int = 1,
+        max_names_per_day: int | None = None,
+    ) -> None:
+        self.variants = variants
+        self.radius = radius
+        self.max_names_per_day = max_names_per_day
+        self._sets: dict[dt.date, SinkholeSet] = {}
+
+    def match(self, day: dt.date, qname: str) -> Match | None:
+        sinkset = self._sets.get(day)
+        if sinkset is None:
+            sinkset = SinkholeSet(
+                self.variants,
+                window(day, self.radius),
+                max_names_per_day=self.max_names_per_day,
+            )
+            self._sets[day] = sinkset
+        return sinkset.match(qname.rstrip(".").lower())
+
+    @property
+    def days(self) -> list[dt.date]:
+        return sorted(self._sets)
+
+
+def _event(row: dict[str, object], match: Match, worker: str) -> SinkholeEvent:
+    ts = row["ts"]
+    assert isinstance(ts, dt.datetime)
+    first = match.attributions[0]
+    return SinkholeEvent(
+        ts=int(ts.timestamp() * 1000),
+        proto=PROTO,
+        src_ip=str(row["client"]),
+        src_port=None,
+        dst_ip=None,
+        dst_port=None,
+        domain=match.apex,
+        family=first.family,
+        variant=first.variant,
+        day=first.day.isoformat(),
+        also=tuple(f"{a.family}/{a.variant}/{a.day}" for a in match.attributions[1:]),
+        qname=str(row["qname"]),
+        qtype=row["qtype"] if isinstance(row["qtype"], str) else None,
+        rcode=row["rcode"] if isinstance(row["rcode"], str) else None,
+        worker=worker,
+    )
+
+
+def ingest(
+    paths: Iterable[str | os.PathLike[str]],
+    variants: Sequence[Variant],
+    directory: Path,
+    *,
+    worker: str = "ingest",
+    radius: int = 1,
+    max_names_per_day: int | None = None,
+    strict: bool = False,
+    fmt: str = "dnstap",
+) -> IngestResult:
+    """Read dnstap files and store the sinkholed queries as DNS events."""
+    result = IngestResult(report=InputReport(strict=strict))
+    attributor = Attributor(variants, radius=radius, max_names_per_day=max_names_per_day)
+    with EventStore(directory, worker=worker) as store:
+        for batch in read_events(list(paths), fmt=fmt, report=result.report):
+            events = []
+            for row in batch.to_pylist():
+                result.read += 1
+                ts = row["ts"]
+                assert isinstance(ts, dt.datetime)
+                match = attributor.match(ts.astimezone(dt.UTC).date(), str(row["qname"]))
+                if match is None:
+                    result.not_sinkholed += 1
+                    continue
+                events.append(_event(row, match, worker))
+            result.stored += store.write_now(events)
+    result.days = [d.isoformat() for d in attributor.days]
+    return result

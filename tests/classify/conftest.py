@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dgawatch.classify import DGAClassifier
+from dgawatch.families import get_family
+from shared_data import data_path
+
+
+def benign_sample(n: int) -> list[str]:
+    from dgawatch.classify.data import clean_benign, read_benign_file
+
+    names = read_benign_file(data_path("benign/alexa_top100k_2015-05.csv"))[: n * 2]
+    return clean_benign(names, generated=set())[:n]
+
+
+def dga_sample(family: str, days: int, day: dt.date = dt.date(2016, 6, 1)) -> list[str]:
+    out: list[str] = []
+    for v in get_family(family).variants:
+        for i in range(days):
+            out += v.domains(max(day, v.active_from) + dt.timedelta(days=i))[:200]
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_data() -> tuple[list[str], list[int], list[str | None]]:
+    benign = benign_sample(3000)
+    names, fams = list(benign), [None] * len(benign)
+    for fam in ("cryptolocker", "necurs", "qadars"):
+        d = dga_sample(fam, 3)
+        names += d
+        fams += [fam] * len(d)
+    return names, [0 if f is None else 1 for f in fams], fams
+
+
+@pytest.fixture(scope="session")
+def small_model(small_data: tuple[list[str], list[int], list[str | None]]) -> DGAClassifier:
+    names, y, fams = small_data
+    return DGAClassifier(bits=16, family_bits=12, epochs=3, family_epochs=3).fit(
+        names, y, family=fams
+    )

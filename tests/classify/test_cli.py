@@ -1,0 +1,91 @@
+"""``dgawatch classify`` and the shipped model (loaded offline from package data)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dgawatch.classify import default_model
+from shared_data import family_examples
+from tests.classify.conftest import benign_sample
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "from dgawatch.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_json_schema(tmp_path: Path) -> None:
+    f = tmp_path / "names.txt"
+    f.write_text("# comment\nwikipedia.org\n")
+    p = run(
+        "classify", "google.com", "xjwqpzkrtvbn.ru", "--file", str(f), "--json", "--fpr", "0.001"
+    )
+    assert p.returncode == 0, p.stderr
+    docs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [d["domain"] for d in docs] == ["google.com", "xjwqpzkrtvbn.ru", "wikipedia.org"]
+    for d in docs:
+        assert set(d) == {"domain", "score", "family", "family_score", "generated"}
+        assert 0.0 <= d["score"] <= 1.0 and 0.0 <= d["family_score"] <= 1.0
+        assert isinstance(d["family"], str)
+    assert docs[1]["generated"] and not docs[0]["generated"]
+
+
+def test_errors_are_one_line() -> None:
+    p = run("classify", "x.com", "--threshold", "0.5", "--fpr", "0.01")
+    assert p.returncode == 2 and "not both" in p.stderr
+    p = run("classify", "x.com", "--fpr", "0.0123")
+    assert p.returncode == 2 and "no threshold calibrated" in p.stderr
+
+
+def test_evaluate_command(tmp_path: Path) -> None:
+    ben = tmp_path / "benign.txt"
+    ben.write_text("\n".join(benign_sample(3000)[2000:]) + "\n")
+    dga = tmp_path / "dga.csv"
+    rows = [("cryptolocker", d) for d, _, _ in family_examples("cryptolocker")[:300]]
+    rows += [("gozi", d) for d, _, _ in family_examples("gozi")]
+    dga.write_text("family,domain\n" + "".join(f"{f},{d}\n" for f, d in rows))
+    p = run("classify", "evaluate", "--benign", str(ben), "--dga", str(dga), "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert set(doc["families"]) == {"cryptolocker", "gozi"}
+    assert doc["families"]["cryptolocker"]["tpr@0.01"] > 0.9
+    assert set(doc["tpr"]) == {"0.01", "0.001"}
+
+
+def test_shipped_model_scores_known_dga_high_and_top_sites_low() -> None:
+    model = default_model()
+    shipped = Path(__file__).parents[2] / "src/dgawatch/classify/model/dgawatch-classifier.npz"
+    assert shipped.stat().st_size < 20_000_000
+    assert model.thresholds_ and len(model.families_) == 36
+    dga = [
+        d
+        for fam in ("cryptolocker", "necurs", "gameover", "zloader")
+        for d, _, _ in family_examples(fam)[:100]
+    ]
+    top = [
+        "google.com",
+        "facebook.com",
+        "youtube.com",
+        "wikipedia.org",
+        "amazon.com",
+        "twitter.com",
+        "linkedin.com",
+        "microsoft.com",
+        "apple.com",
+        "github.com",
+    ]
+    cut = model.threshold_for(1e-2)
+    assert np.mean(model.score_names(dga) > cut) > 0.95
+    assert not (model.score_names(top) > cut).any()
+    # The family head names a resemblance: most names of a distinctive family resemble it.
+    for fam in ("zloader", "corebot", "bazarbackdoor"):
+        names = [d for d, _, _ in family_examples(fam)[:100]]
+        found, _ = model.predict_family(names)
+        assert found.count(fam) > len(names) // 2, fam

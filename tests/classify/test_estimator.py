@@ -1,0 +1,85 @@
+"""The estimator contract: fit / predict_proba / predict / save / load, reproducible."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from dgawatch.classify import DGAClassifier
+from dgawatch.classify.features import label_of
+from dgawatch.domain import registered_domain
+from tests.classify.conftest import benign_sample
+
+
+def test_no_work_in_init_and_params_roundtrip() -> None:
+    clf = DGAClassifier(bits=12, random_state=7)
+    assert not hasattr(clf, "coef_")
+    assert clf.get_params()["bits"] == 12
+    assert clf.set_params(alpha=1e-4).alpha == 1e-4
+    with pytest.raises(RuntimeError):
+        clf.predict_proba(["example.com"])
+
+
+def test_shapes_and_predict(small_model: DGAClassifier) -> None:
+    names = ["google.com", "xkqjzwpvbn.ru", "www.wikipedia.org"]
+    proba = small_model.predict_proba(names)
+    assert proba.shape == (3, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert small_model.predict(names).shape == (3,)
+    fams, fscore = small_model.predict_family(names)
+    assert len(fams) == 3 and set(fams) <= {"cryptolocker", "necurs", "qadars"}
+    assert ((fscore > 0) & (fscore <= 1)).all()
+    assert small_model.predict_proba([]).shape == (0, 2)
+
+
+def test_small_training_run_separates(
+    small_model: DGAClassifier, small_data: tuple[list[str], list[int], list[str | None]]
+) -> None:
+    from tests.classify.conftest import dga_sample
+
+    held_dga = dga_sample("cryptolocker", 2, __import__("datetime").date(2019, 3, 1))
+    held_benign = benign_sample(4000)[3000:]
+    s_dga = small_model.score_names(held_dga)
+    s_ben = small_model.score_names(held_benign)
+    assert np.mean(s_dga > 0.5) > 0.9
+    assert np.mean(s_ben > 0.5) < 0.1
+
+
+def test_save_load_identical(small_model: DGAClassifier) -> None:
+    small_model.calibrate(benign_sample(500))
+    buf = io.BytesIO()
+    small_model.save(buf)
+    buf.seek(0)
+    again = DGAClassifier.load(buf)
+    names = ["google.com", "xkqjzwpvbn.ru", "abc.co.uk", "x"]
+    np.testing.assert_array_equal(small_model.predict_proba(names), again.predict_proba(names))
+    assert small_model.predict_family(names)[0] == again.predict_family(names)[0]
+    assert again.thresholds_ == small_model.thresholds_
+    assert again.get_params() == small_model.get_params()
+
+
+def test_deterministic_with_random_state(
+    small_data: tuple[list[str], list[int], list[str | None]],
+) -> None:
+    names, y, fams = small_data
+    a = DGAClassifier(bits=14, family_bits=10, epochs=2, random_state=3).fit(names, y, fams)
+    b = DGAClassifier(bits=14, family_bits=10, epochs=2, random_state=3).fit(names, y, fams)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.family_coef_, b.family_coef_)
+
+
+def test_label_matches_registered_domain() -> None:
+    names = [
+        *benign_sample(3000),
+        "a.b.ddns.net",
+        "www.x.co.uk",
+        "co.uk",
+        "com",
+        "x.y.z.kawasaki.jp",
+    ]
+    for n in names:
+        reg = registered_domain(n)
+        assert label_of(n) == (reg.split(".")[0] if reg else n.split(".")[0]), n
