@@ -18,12 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dgawatch import __version__
+from dgawatch.classify.cli import classify_app
 from dgawatch.days import day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, select_variants
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.lookup import default_window, generation_days, lookup
+from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.store import ForecastStore, default_store_path
 
 app = typer.Typer(
@@ -37,11 +39,7 @@ store_app = typer.Typer(help="The embedded forecast store (DuckDB).", no_args_is
 conficker_app = typer.Typer(help="Conficker-specific tools.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
 app.add_typer(conficker_app, name="conficker")
-from dgawatch.sinkhole.cli import sinkhole_app  # noqa: E402
-
 app.add_typer(sinkhole_app, name="sinkhole")
-from dgawatch.classify.cli import classify_app  # noqa: E402
-
 app.add_typer(classify_app, name="classify")
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
