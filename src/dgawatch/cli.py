@@ -27,6 +27,7 @@ from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, wr
 from dgawatch.lookup import default_window, generation_days, lookup
 from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.store import ForecastStore, default_store_path
+from dgawatch.web.cli import web_app
 
 app = typer.Typer(
     name="dgawatch",
@@ -41,6 +42,7 @@ app.add_typer(store_app, name="store")
 app.add_typer(conficker_app, name="conficker")
 app.add_typer(sinkhole_app, name="sinkhole")
 app.add_typer(classify_app, name="classify")
+app.add_typer(web_app, name="web")
 
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)

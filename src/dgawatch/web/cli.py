@@ -1,0 +1,41 @@
+"""``dgawatch web serve``: run the read-only portal with uvicorn."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+web_app = typer.Typer(help="Read-only web portal with JSON twins.", no_args_is_help=True)
+_err = Console(stderr=True, highlight=False)
+
+
+@web_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
+    sinkhole_dir: Annotated[
+        Path | None, typer.Option(help="Sinkhole event store directory.")
+    ] = None,
+) -> None:
+    """Serve the portal until interrupted."""
+    import uvicorn
+
+    from dgawatch.web.app import create_app
+
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        _err.print(
+            f"warning: serving on {host}, not loopback; the portal has no authentication "
+            "and its sinkhole page summarises victim traffic",
+            markup=False,
+        )
+    app = create_app(store_path=store, sinkhole_dir=sinkhole_dir)
+    uvicorn.run(app, host=host, port=port, log_level="info")
