@@ -170,7 +170,10 @@ def test_real_nsd_dnstap(tmp_path: Path) -> None:
                     raise
         for qname, rdtype in queries:
             dns.query.udp(dns.message.make_query(qname, rdtype), "127.0.0.1", 2, port)
-        time.sleep(0.3)
+        # NSD hands dnstap messages to its collector process, which writes them through an
+        # fstrm queue flushed on a timer (1 s by default); fstrm_capture only writes its file
+        # out when it stops. Give the collector a few flush periods before shutting down.
+        time.sleep(3)
     finally:
         for p in (nsd, fstrm):  # NSD first, so that its dnstap is flushed
             if p is not None:
