@@ -83,3 +83,18 @@ def test_label_matches_registered_domain() -> None:
     for n in names:
         reg = registered_domain(n)
         assert label_of(n) == (reg.split(".")[0] if reg else n.split(".")[0]), n
+
+
+def test_training_loglik_is_cross_fitted() -> None:
+    """A training label is scored by a language model fitted without it: a label seen only
+    once looks less benign to the cross-fitted model than to the one fitted on it."""
+    from dgawatch.classify.features import LanguageModel, encode
+
+    labs = [*(label_of(n) for n in benign_sample(2000)), "zqxjvkwqzqxjvkw"]
+    enc = encode(labs)
+    benign = np.ones(len(labs), dtype=bool)
+    crossed = LanguageModel.cross_fitted(enc, benign, 5)
+    insample = LanguageModel.fit(enc).mean_loglik(enc)
+    assert crossed.shape == (len(labs),)
+    assert crossed[-1] < insample[-1] - 1.0
+    assert np.mean(crossed) < np.mean(insample)

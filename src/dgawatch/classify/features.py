@@ -170,6 +170,20 @@ class LanguageModel:
         logp = np.log((table + 0.1) / (table.sum(axis=1)[:, None] + 0.1 * 40))
         return cls(logp.reshape(-1).astype(np.float32))
 
+    @classmethod
+    def cross_fitted(cls, enc: Encoded, benign: np.ndarray, folds: int) -> np.ndarray:
+        """Mean log-likelihood of every label under a model fitted on the benign labels
+        of the *other* folds (label ``i`` is in fold ``i % folds``). A training label scored
+        by a model fitted on itself looks more benign than any unseen name does, and the
+        detector would learn to over-trust the measure."""
+        fold = np.arange(len(enc)) % folds
+        out = np.zeros(len(enc))
+        for k in range(folds):
+            lm = cls.fit(enc.take(np.flatnonzero(benign & (fold != k))))
+            rows = np.flatnonzero(fold == k)
+            out[rows] = lm.mean_loglik(enc.take(rows))
+        return out
+
     def mean_loglik(self, enc: Encoded) -> np.ndarray:
         ids, valid = ngram_ids(enc, 3)
         row = enc.row
@@ -178,8 +192,11 @@ class LanguageModel:
         return total / np.maximum(np.bincount(row[valid], minlength=n), 1)
 
 
-def lexical(enc: Encoded, lm: LanguageModel) -> dict[str, np.ndarray]:
-    """The lexical measures of each label (see the module docstring)."""
+def lexical(
+    enc: Encoded, lm: LanguageModel, loglik: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The lexical measures of each label (see the module docstring); ``loglik`` replaces
+    the language model's scores (the cross-fitted ones of training names)."""
     n = len(enc)
     row = enc.row
     inner = enc.codes > END
@@ -204,7 +221,7 @@ def lexical(enc: Encoded, lm: LanguageModel) -> dict[str, np.ndarray]:
         "hyphens": present[:, 39] / length,
         "consonant_run": best.astype(np.float64),
         "distinct": (present > 0).sum(axis=1) / length,
-        "loglik": lm.mean_loglik(enc),
+        "loglik": lm.mean_loglik(enc) if loglik is None else loglik,
     }
 
 
@@ -239,10 +256,10 @@ class Featurizer:
         scale = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
         return row, bucket(ids[valid], bits), scale[row]
 
-    def bins(self, enc: Encoded, bits: int) -> np.ndarray:
+    def bins(self, enc: Encoded, bits: int, loglik: np.ndarray | None = None) -> np.ndarray:
         """(n, measures) column numbers of each label's lexical bins."""
         assert self.lm is not None
-        measures = lexical(enc, self.lm)
+        measures = lexical(enc, self.lm, loglik)
         offset = 1 << bits
         cols = []
         for name, edges in LEXICAL_EDGES.items():
@@ -250,9 +267,12 @@ class Featurizer:
             offset += len(edges) + 1
         return np.column_stack(cols).astype(np.int64)
 
-    def transform(self, enc: Encoded, bits: int | None = None) -> sp.csr_matrix:
+    def transform(
+        self, enc: Encoded, bits: int | None = None, loglik: np.ndarray | None = None
+    ) -> sp.csr_matrix:
         """Sparse rows for encoded labels; ``bits`` below ``self.bits`` folds the buckets
-        into a smaller space (the family head's), the lexical bins following it."""
+        into a smaller space (the family head's), the lexical bins following it;
+        ``loglik`` as in :func:`lexical`."""
         bits = self.bits if bits is None else bits
         n = len(enc)
         width = (1 << bits) + (lexical_width() if self.use_lexical else 0)
@@ -260,7 +280,7 @@ class Featurizer:
         grams = sp.csr_matrix((val, col.astype(np.int32), _indptr(row, n)), shape=(n, width))
         if not self.use_lexical:
             return grams
-        b = self.bins(enc, bits)
+        b = self.bins(enc, bits, loglik)
         lex = sp.csr_matrix(
             (
                 np.ones(b.size, dtype=np.float32),

@@ -34,6 +34,8 @@ from dgawatch.errors import InputError
 FORMAT = "dgawatch-classifier/1"
 #: False-positive rates the calibration stores thresholds for.
 CALIBRATED_FPRS = (1e-1, 1e-2, 1e-3, 1e-4)
+#: Folds of the cross-fitted language-model measure of training names.
+LM_FOLDS = 5
 
 
 class DGAClassifier:
@@ -114,7 +116,9 @@ class DGAClassifier:
         enc = encode(labels(X))
         lm = LanguageModel.fit(enc.take(np.flatnonzero(yy == 0)))
         self.featurizer_ = Featurizer(self.bits, self.ngram_max, self.lexical, lm)
-        features = self.featurizer_.transform(enc)
+        # Training rows get their benign log-likelihood from models fitted without them.
+        loglik = LanguageModel.cross_fitted(enc, yy == 0, LM_FOLDS) if self.lexical else None
+        features = self.featurizer_.transform(enc, loglik=loglik)
         # Each class weighs the same in total, whatever the mix.
         n_pos = int(yy.sum())
         n_neg = len(yy) - n_pos
