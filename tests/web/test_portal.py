@@ -24,7 +24,7 @@ from dgawatch.forecast import iter_day_lists, write_forecast
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.store import write_events
 from dgawatch.store import ForecastStore
-from dgawatch.web import create_app
+from dgawatch.web.app import create_app
 from tests.shared_data import read_csv
 
 C = get_family("conficker").variant("c")

@@ -13,15 +13,18 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
-from dgawatch.classify import MODEL_FILE, DGAClassifier, default_model
+from dgawatch.classify import MODEL_FILE
 from dgawatch.errors import InputError
+
+if TYPE_CHECKING:
+    from dgawatch.classify.model import DGAClassifier
 
 
 class _DefaultToScore(TyperGroup):
@@ -63,6 +66,8 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def _model(path: Path | None) -> DGAClassifier:
+    from dgawatch.classify import DGAClassifier, default_model
+
     return default_model() if path is None else DGAClassifier.load(path)
 
 
