@@ -14,9 +14,9 @@ import datetime as dt
 import ipaddress
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from functools import lru_cache
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -129,15 +129,25 @@ def iter_lines(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tup
     report.lines_read[file] += n
 
 
+#: Queries still waiting for their response are forgotten beyond this many (a log of
+#: queries whose responses never come must not grow memory without bound).
+MAX_PENDING = 100_000
+
+
 class EventBuilder:
     """Collects events one at a time and emits EVENT_SCHEMA batches. ``add`` checks the
-    timestamp and normalises the query name, reporting the line when either is wrong."""
+    timestamp and normalises the query name, reporting the line when either is wrong.
+
+    Readers that pair a response with its earlier query keep a :meth:`handle` of the query's
+    row; :meth:`row_of` turns it back into a row of the current batch, or None once that
+    row has been emitted (a response arriving after its query's batch left is dropped)."""
 
     def __init__(self, file: str, report: InputReport, batch_rows: int = BATCH_ROWS) -> None:
         self.file = file
         self.report = report
         self.batch_rows = batch_rows
         self.max_ts = max_ts_ms()
+        self.emitted = 0  # rows handed out in earlier batches
         self._clear()
 
     def _clear(self) -> None:
@@ -193,6 +203,26 @@ class EventBuilder:
     def full(self) -> bool:
         return len(self.ts) >= self.batch_rows
 
+    def handle(self, row: int) -> int:
+        """A reference to ``row`` that stays valid across :meth:`take`."""
+        return self.emitted + row
+
+    def row_of(self, handle: int | None) -> int | None:
+        """The current batch's row for ``handle``; None when absent or already emitted."""
+        if handle is None or handle < self.emitted:
+            return None
+        return handle - self.emitted
+
+    def take_if_full(self, pending: MutableMapping[Any, Any]) -> pa.RecordBatch | None:
+        """The batch when it is full (else None); then also forgets the waiting queries in
+        ``pending`` if more than :data:`MAX_PENDING` have piled up."""
+        if not self.full:
+            return None
+        batch = self.take()
+        if len(pending) > MAX_PENDING:
+            pending.clear()
+        return batch
+
     def take(self, keep: int = 0) -> pa.RecordBatch:
         """The collected rows as a batch, holding back the last ``keep`` rows."""
         n = len(self.ts) - keep
@@ -210,6 +240,7 @@ class EventBuilder:
         for name in ("ts", "client", "qname", "qtype", "rcode", "answers", "sensor", "line"):
             lst = getattr(self, name)
             del lst[:n]
+        self.emitted += n
         return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
 
 

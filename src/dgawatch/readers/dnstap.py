@@ -131,7 +131,6 @@ def _ip(raw: object) -> str | None:
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     b = EventBuilder(file, report)
     pending: dict[tuple[str, int, int], int] = {}
-    base = 0
     last = 0
     for no, frame in _frames(stream, file, report):
         last = no
@@ -185,18 +184,17 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         if not is_query:
             g = pending.pop(key, None)
             if g is not None:
-                if g - base >= 0:
-                    b.rcode[g - base] = rcode
-                    b.answers[g - base] = ans
+                r = b.row_of(g)
+                if r is not None:
+                    b.rcode[r] = rcode
+                    b.answers[r] = ans
                 continue
         row = b.add(no, ts, client, qname, qtype, rcode, ans, sensor, frame[:48].hex())
         if row >= 0 and is_query:
-            pending[key] = base + row
-        if b.full:
-            base += len(b)
-            yield b.take()
-            if len(pending) > 100_000:
-                pending.clear()
+            pending[key] = b.handle(row)
+        batch = b.take_if_full(pending)
+        if batch is not None:
+            yield batch
     report.lines_read[file] += last
     if len(b):
         yield b.take()

@@ -63,7 +63,6 @@ def _rcode(value: str) -> str:
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     b = EventBuilder(file, report)
     pending: dict[tuple[str, ...], int] = {}
-    base = 0
     for n, text in iter_lines(stream, file, report):
         try:
             if 'msg="Question"' in text or 'msg="Answer"' in text:
@@ -75,9 +74,9 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
                 client = _client(remote)
                 key: tuple[str, ...] = (client, qname.lower(), qtype or "")
                 if kv.get("msg") == "Answer":
-                    g = pending.pop(key, None)
-                    if g is not None and g - base >= 0 and "rcode" in kv:
-                        b.rcode[g - base] = _rcode(kv["rcode"])
+                    r = b.row_of(pending.pop(key, None))
+                    if r is not None and "rcode" in kv:
+                        b.rcode[r] = _rcode(kv["rcode"])
                     continue
                 ts = epoch_to_ms(kv["ts"]) if "ts" in kv else leading_time(text)[0]
                 host = None
@@ -86,9 +85,9 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
                 if m is None:
                     a = _OLD_A.search(text)
                     if a:
-                        g = pending.pop((a[1], a[2], a[3].lower(), a[4]), None)
-                        if g is not None and g - base >= 0:
-                            b.rcode[g - base] = _rcode(a[5])
+                        r = b.row_of(pending.pop((a[1], a[2], a[3].lower(), a[4]), None))
+                        if r is not None:
+                            b.rcode[r] = _rcode(a[5])
                     continue
                 ts, host, _ = leading_time(text)
                 client = _client(m[5])
@@ -101,12 +100,10 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
             continue
         row = b.add(n, ts, client, qname, qtype or None, None, None, host, text)
         if row >= 0:
-            pending[key] = base + row
-        if b.full:
-            base += len(b)
-            yield b.take()
-            if len(pending) > 100_000:
-                pending.clear()
+            pending[key] = b.handle(row)
+        batch = b.take_if_full(pending)
+        if batch is not None:
+            yield batch
     if len(b):
         yield b.take()
 

@@ -42,7 +42,6 @@ _LINE = re.compile(
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     b = EventBuilder(file, report)
     pending: dict[tuple[str, str, str, str], deque[int]] = {}
-    base = 0  # events already emitted
     for n, text in iter_lines(stream, file, report):
         if "info: " not in text:
             continue
@@ -65,20 +64,18 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         if rcode is not None:
             waiting = pending.get(key)
             if waiting:
-                idx = waiting.popleft() - base
+                idx = b.row_of(waiting.popleft())
                 if not waiting:
                     del pending[key]
-                if idx >= 0:
+                if idx is not None:
                     b.rcode[idx] = rcode
                 continue
         row = b.add(n, ts, client, m["qname"], m["qtype"], rcode, None, host, text)
         if row >= 0 and rcode is None:
-            pending.setdefault(key, deque()).append(base + row)
-        if b.full:
-            base += len(b)
-            yield b.take()
-            if len(pending) > 100_000:
-                pending.clear()
+            pending.setdefault(key, deque()).append(b.handle(row))
+        batch = b.take_if_full(pending)
+        if batch is not None:
+            yield batch
     if len(b):
         yield b.take()
 

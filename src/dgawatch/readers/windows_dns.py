@@ -64,7 +64,6 @@ def name_from_log(text: str) -> str:
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     b = EventBuilder(file, report)
     pending: dict[tuple[str, str], int] = {}
-    base = 0
     for n, text in iter_lines(stream, file, report):
         if " PACKET " not in text:
             continue
@@ -85,18 +84,16 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
             continue
         key = (client, m["xid"].lower())
         if is_response:
-            g = pending.pop(key, None)
-            if g is not None and g - base >= 0:
-                b.rcode[g - base] = m["rcode"]
+            r = b.row_of(pending.pop(key, None))
+            if r is not None:
+                b.rcode[r] = m["rcode"]
             continue
         row = b.add(n, ts, client, name_from_log(m["qname"]), m["qtype"], None, None, None, text)
         if row >= 0:
-            pending[key] = base + row
-        if b.full:
-            base += len(b)
-            yield b.take()
-            if len(pending) > 100_000:
-                pending.clear()
+            pending[key] = b.handle(row)
+        batch = b.take_if_full(pending)
+        if batch is not None:
+            yield batch
     if len(b):
         yield b.take()
 
