@@ -22,7 +22,8 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import pytest
+
+from tests import needs
 
 LOOPBACK = "127.0.0.1"
 #: Address the local authoritative server gives every name ("the internet" of the tests).
@@ -32,7 +33,7 @@ UPSTREAM_A = "198.51.100.7"
 def need(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        pytest.skip(f"not installed: {', '.join(missing)} (see scripts/apt-packages.txt)")
+        needs.missing(f"not installed: {', '.join(missing)} (see scripts/apt-packages.txt)")
 
 
 def free_port() -> int:

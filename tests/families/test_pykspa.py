@@ -29,6 +29,7 @@ from dgawatch.families.pykspa import (
     reference_improved_seed,
 )
 from shared_data import family_examples
+from tests.needs import missing
 
 PERIOD = (dt.date(2015, 8, 31), dt.date(2015, 9, 1))
 IMPROVED_PERIOD = (dt.date(2015, 8, 13), dt.date(2015, 9, 1))
@@ -99,7 +100,7 @@ def test_md6_256_known_answer() -> None:
 
 def test_improved_compiled_matches_reference() -> None:
     if not has_fast_path():
-        pytest.skip("dgawatch._pykspa not built")
+        missing("dgawatch._pykspa not built")
     import dgawatch._pykspa as fast
 
     for data in (b"", b"\x00\x00\x00\x00", bytes(range(256)) * 2):

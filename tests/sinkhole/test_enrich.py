@@ -4,6 +4,7 @@ import pytest
 
 from dgawatch.errors import InputError
 from dgawatch.sinkhole.enrich import Enricher, PrefixTable
+from tests.needs import missing
 
 
 def test_operator_prefix_file_longest_match(tmp_path: Path) -> None:
@@ -28,7 +29,7 @@ def test_operator_prefix_file_longest_match(tmp_path: Path) -> None:
 def test_shipped_offline_data() -> None:
     e = Enricher()
     if e.sources != {"country": "iptocc", "asn": "plevin"}:
-        pytest.skip("iptocc / plevin-db-network not installed")
+        missing("iptocc / plevin-db-network not installed")
     assert e.country("8.8.8.8") == "US" and e.asn("8.8.8.8") == 15169
     assert e.country("193.0.6.139") == "NL" and e.asn("193.0.6.139") == 3333
     assert e.country("127.0.0.1") is None and e.asn("10.1.2.3") is None

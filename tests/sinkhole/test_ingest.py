@@ -19,6 +19,7 @@ from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
 from dgawatch.sinkhole.ingest import ingest
 from dgawatch.sinkhole.store import connect, count_events, read_ack
+from tests.needs import missing
 from tests.sinkhole.conftest import DGAWATCH
 
 FIXTURE = Path(__file__).parent.parent / "readers" / "fixtures" / "unbound.dnstap"
@@ -111,12 +112,10 @@ def _nsd_has_dnstap() -> bool:
     return "--enable-dnstap" in out.stdout + out.stderr
 
 
-@pytest.mark.skipif(
-    not (_nsd_has_dnstap() and shutil.which("fstrm_capture")),
-    reason="needs NSD built with dnstap and fstrm_capture (Debian nsd, fstrm-bin)",
-)
 def test_real_nsd_dnstap(tmp_path: Path) -> None:
     """NSD serves the `sinkhole zone` output with dnstap on; its capture is ingested."""
+    if not (_nsd_has_dnstap() and shutil.which("fstrm_capture")):
+        missing("needs NSD built with dnstap and fstrm_capture (Debian nsd, fstrm-bin)")
     sel = ["--family", "conficker", "--variant", "b", "--max-names-per-day", "5"]
     zone_dir = tmp_path / "zone"
     subprocess.run(

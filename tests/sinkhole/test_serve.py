@@ -19,6 +19,7 @@ import pytest
 from dgawatch.families import get_family
 from dgawatch.sinkhole.server import raise_nofile_limit
 from dgawatch.sinkhole.store import connect, count_events, read_ack
+from tests.needs import missing
 from tests.sinkhole.conftest import DGAWATCH
 
 
@@ -303,7 +304,7 @@ def test_zone_files_load_in_nsd(tmp_path: Path) -> None:
     assert conf.read_text().count("name: ") == 750 + 1  # 3 days x 250 names + the pattern
     checkconf = Path("/usr/sbin/nsd-checkconf")
     if not checkconf.exists():
-        pytest.skip("nsd not installed")
+        missing("nsd not installed")
     main = tmp_path / "main.conf"
     main.write_text(f'server:\n  zonesdir: "{tmp_path}"\ninclude: "{conf}"\n')
     subprocess.run([str(checkconf), str(main)], check=True)

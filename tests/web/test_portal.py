@@ -25,6 +25,7 @@ from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.store import write_events
 from dgawatch.store import ForecastStore
 from dgawatch.web.app import create_app
+from tests.needs import missing
 from tests.shared_data import read_csv
 
 C = get_family("conficker").variant("c")
@@ -223,7 +224,7 @@ def test_lookup_generated_and_from_store(base: str) -> None:
 def test_classify(base: str) -> None:
     doc = get(base, "/api/classify", q="xjwqpzkrtvbnhd.ru").json()
     if not doc["available"]:
-        pytest.skip(f"classifier unavailable: {doc['error']}")
+        missing(f"classifier unavailable: {doc['error']}")
     benign = get(base, "/classify.json", q="google.com").json()
     assert 0 <= benign["score"] < doc["score"] <= 1
     assert benign["generated"] is False
