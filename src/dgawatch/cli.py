@@ -24,7 +24,7 @@ from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, select_variants
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
-from dgawatch.lookup import default_window, generation_days, lookup
+from dgawatch.lookup import default_window, lookup, plan_lookup
 from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.store import ForecastStore, default_store_path
 from dgawatch.web.cli import web_app
@@ -309,16 +309,11 @@ def lookup_cmd(
     if not no_store and (store is not None or store_path.exists()):
         fs = ForecastStore(store_path, read_only=True)
     try:
-        todo = generation_days(variants, first, last, all_days, fs)
+        plan = plan_lookup(variants, start=first, end=last, whole_period=all_days, store=fs)
+        todo = sum(len(p.to_generate) for p in plan)
         with progress(todo, "generating", enabled=todo > 30) as bar:
             result = lookup(
-                queries,
-                variants,
-                start=first,
-                end=last,
-                whole_period=all_days,
-                store=fs,
-                on_generated_day=lambda: _advance(bar),
+                queries, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
             )
     finally:
         if fs is not None:

@@ -14,9 +14,6 @@ from publicsuffixlist import PublicSuffixList
 
 from dgawatch.errors import InputError
 
-#: How many trailing labels the vectorised reverse lookup tries as registered-name keys.
-MAX_KEY_LABELS = 5
-
 
 @cache
 def _psl() -> PublicSuffixList:
@@ -44,10 +41,6 @@ def registered_domain(name: str) -> str | None:
     return _psl().privatesuffix(name)
 
 
-def public_suffix(name: str) -> str | None:
-    return _psl().publicsuffix(name)
-
-
 def lookup_keys(name: str) -> tuple[str, ...]:
     """Names in the forecast that a query for ``name`` can be about: itself and its
     registered domain (a DGA name may also be queried below, e.g. ``www.<dga>``)."""
@@ -55,12 +48,6 @@ def lookup_keys(name: str) -> tuple[str, ...]:
     if reg is None or reg == name:
         return (name,)
     return (name, reg)
-
-
-def accepts(query: str, candidate: str) -> bool:
-    """Whether a forecast name ``candidate`` found among the suffixes of ``query`` really is
-    what the query asked for (the name itself, or its registered domain)."""
-    return candidate == query or candidate == registered_domain(query)
 
 
 @lru_cache(maxsize=4096)

@@ -116,6 +116,44 @@ def variant_days(
     return list(span(first, last))
 
 
+@dataclass(frozen=True)
+class PlannedVariant:
+    """Where one variant's day lists come from in a lookup."""
+
+    variant: Variant
+    from_store: list[dt.date]
+    to_generate: list[dt.date]
+
+
+def plan_lookup(
+    variants: Sequence[Variant],
+    *,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    whole_period: bool = False,
+    days: Iterable[dt.date] | None = None,
+    store: ForecastStore | None = None,
+) -> list[PlannedVariant]:
+    """The (variant, day) lists of the window ``start..end`` (default: today-365..today+90),
+    of each variant's whole active period, or of an explicit set of ``days``, split into
+    those the store holds and those to generate. Callers that want to size a progress bar
+    or refuse a costly request plan first and hand the plan to :func:`lookup`."""
+    plan: list[PlannedVariant] = []
+    explicit = sorted(set(days)) if days is not None else None
+    for v in variants:
+        if explicit is not None:
+            days_v = [d for d in explicit if v.is_active(d)]
+        else:
+            days_v = variant_days(v, start, end, whole_period=whole_period)
+        covered = store.covered_days(v) if store is not None else set()
+        plan.append(
+            PlannedVariant(
+                v, [d for d in days_v if d in covered], [d for d in days_v if d not in covered]
+            )
+        )
+    return plan
+
+
 def lookup(
     queries: Sequence[str] | pa.Array,
     variants: Sequence[Variant],
@@ -125,47 +163,23 @@ def lookup(
     whole_period: bool = False,
     days: Iterable[dt.date] | None = None,
     store: ForecastStore | None = None,
+    plan: Sequence[PlannedVariant] | None = None,
     on_generated_day: Callable[[], None] | None = None,
 ) -> LookupResult:
-    """Look ``queries`` up in the window ``start..end`` (default: today-365..today+90), in
-    each variant's whole active period, or on an explicit set of ``days``."""
-    result = LookupResult()
-    plan: list[tuple[Variant, list[dt.date], list[dt.date]]] = []
-    explicit = sorted(set(days)) if days is not None else None
-    for v in variants:
-        if explicit is not None:
-            days_v = [d for d in explicit if v.is_active(d)]
-        else:
-            days_v = variant_days(v, start, end, whole_period=whole_period)
-        covered = store.covered_days(v) if store is not None else set()
-        plan.append(
-            (v, [d for d in days_v if d in covered], [d for d in days_v if d not in covered])
+    """Look ``queries`` up as :func:`plan_lookup` plans it (or along a given ``plan``)."""
+    if plan is None:
+        plan = plan_lookup(
+            variants, start=start, end=end, whole_period=whole_period, days=days, store=store
         )
-
-    store_plan = [(v, days) for v, days, _ in plan if days]
+    result = LookupResult()
+    store_plan = [(p.variant, p.from_store) for p in plan if p.from_store]
     if store is not None and store_plan:
         _from_store(queries, store_plan, store, result)
-    gen_plan = [(v, days) for v, _, days in plan if days]
+    gen_plan = [(p.variant, p.to_generate) for p in plan if p.to_generate]
     if gen_plan:
         names = queries.to_pylist() if isinstance(queries, pa.Array) else queries
         _by_generation(names, gen_plan, result, on_generated_day)
     return result
-
-
-def generation_days(
-    variants: Sequence[Variant],
-    start: dt.date | None,
-    end: dt.date | None,
-    whole_period: bool,
-    store: ForecastStore | None,
-) -> int:
-    """How many (variant, day) lists a lookup will have to generate (for progress bars)."""
-    total = 0
-    for v in variants:
-        days = variant_days(v, start, end, whole_period=whole_period)
-        covered = store.covered_days(v) if store is not None else set()
-        total += sum(1 for d in days if d not in covered)
-    return total
 
 
 def _from_store(

@@ -208,7 +208,8 @@ class ForecastStore:
             if on_day is not None and skipped:
                 for _ in range(skipped):
                     on_day(DayList(variant, days[0], b""))
-        self._update_max_labels()
+        if total:
+            self._update_max_labels()
         return total
 
     def _insert_day(self, dl: DayList, *, replace: bool) -> int:

@@ -36,7 +36,7 @@ from dgawatch.families import all_families, all_variants, get_family, select_var
 from dgawatch.families.base import Variant
 from dgawatch.forecast import CSV_HEADER, DayList, check_active, iter_sourced_day_lists
 from dgawatch.forecast import write_forecast as _write_forecast
-from dgawatch.lookup import generation_days, lookup
+from dgawatch.lookup import lookup, plan_lookup
 from dgawatch.store import ForecastStore, default_store_path
 
 log = logging.getLogger("dgawatch.web")
@@ -236,12 +236,13 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
     fs = portal.open_store()
     try:
         too_long = (end - start).days + 1 > MAX_GENERATED_DAYS
-        if too_long and generation_days(variants, start, end, False, fs):
+        plan = plan_lookup(variants, start=start, end=end, store=fs)
+        if too_long and any(p.to_generate for p in plan):
             raise InputError(
                 f"window {start}..{end} is longer than {MAX_GENERATED_DAYS} days and the "
                 "forecast store does not hold it; narrow it, or run 'dgawatch store build'"
             )
-        result = lookup([q], variants, start=start, end=end, store=fs)
+        result = lookup([q], variants, plan=plan, store=fs)
     finally:
         if fs is not None:
             fs.close()
