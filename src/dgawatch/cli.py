@@ -375,7 +375,7 @@ def store_build(
         day_list = day_range(first, days or 1)
     variants = select_variants(family, variant)
     with ForecastStore(store) as fs, progress(len(day_list) * len(variants), "store") as bar:
-        n = fs.build(variants, day_list, rebuild=rebuild, on_day=lambda _dl: _advance(bar))
+        n = fs.build(variants, day_list, rebuild=rebuild, on_progress=lambda n: _advance(bar, n))
         path = fs.path
         summary = fs.summary()
     inactive = sum(1 for v in variants for d in day_list if not v.is_active(d))

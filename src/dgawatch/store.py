@@ -190,9 +190,11 @@ class ForecastStore:
         days: Sequence[dt.date],
         *,
         rebuild: bool = False,
-        on_day: Callable[[DayList], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
     ) -> int:
-        """Materialise every (variant, day) not yet stored; returns names inserted."""
+        """Materialise every (variant, day) not yet stored; returns names inserted.
+        ``on_progress(n)`` reports n more of the ``len(variants) * len(days)`` pairs done
+        (inserted, already stored, or outside the variant's active period)."""
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only")
         total = 0
@@ -200,14 +202,12 @@ class ForecastStore:
             active = [d for d in days if variant.is_active(d)]
             have = set() if rebuild else self.covered_days(variant)
             todo = [d for d in active if d not in have]
-            skipped = len(days) - len(todo)
+            if on_progress is not None and len(days) > len(todo):
+                on_progress(len(days) - len(todo))
             for dl in iter_day_lists([variant], todo):
                 total += self._insert_day(dl, replace=rebuild)
-                if on_day is not None:
-                    on_day(dl)
-            if on_day is not None and skipped:
-                for _ in range(skipped):
-                    on_day(DayList(variant, days[0], b""))
+                if on_progress is not None:
+                    on_progress(1)
         if total:
             self._update_max_labels()
         return total
