@@ -51,7 +51,7 @@ def run_hunt(
         store=store,
         fmt=fmt,
         strict=strict,
-        unknown_dga=engine == "local",
+        unknown_dga=True,
     )
     if engine == "spark":
         from dgawatch.hunt.spark import hunt_spark

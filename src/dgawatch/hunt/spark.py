@@ -11,6 +11,10 @@
    distinct candidate pairs with the same function as the local engine.
 3. Findings: the same aggregation SQL as the local engine (:mod:`dgawatch.hunt.finding`),
    collected as Arrow and scored by the same pure function. Same input, same findings.
+4. Unknown DGAs (``HuntOptions.unknown_dga``): the distinct names no match explains are
+   scored on the executors (an Arrow UDF, no pandas; the classifier loaded once per task);
+   only the rows of names over the threshold come back, to the local engine's
+   :class:`~dgawatch.hunt.unknown.UnknownCollector`, which clusters them.
 
 Local mode by default (``local[*]``); ``master`` names a cluster (``spark://host:7077``,
 ``yarn``...); the work directory must then be on storage every executor can read.
@@ -20,8 +24,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +37,7 @@ import pyarrow.parquet as pq
 
 from dgawatch.errors import DgawatchError
 from dgawatch.events import EVENT_SCHEMA
-from dgawatch.hunt import HuntOptions, HuntResult, read
+from dgawatch.hunt import HuntOptions, HuntResult, _collector, read
 from dgawatch.hunt.finding import (
     EVIDENCE_DAYS_SQL,
     SHAPES_SQL,
@@ -44,6 +49,7 @@ from dgawatch.hunt.finding import (
 )
 from dgawatch.hunt.lists import ListSource, lists_for_days
 from dgawatch.hunt.local import _accepts_suffix
+from dgawatch.hunt.unknown import UnknownCollector
 from dgawatch.readers import InputReport
 from dgawatch.store import ForecastStore
 
@@ -62,14 +68,20 @@ _EPOCH = dt.date(1970, 1, 1)
 
 
 def spark_session(master: str | None = None) -> Any:
-    """A Spark session for the hunt (UTC session time zone: days are UTC days)."""
+    """A Spark session for the hunt (UTC session time zone: days are UTC days).
+
+    Executors run Python (the classifier) and need dgawatch: in local mode they run this
+    interpreter unless ``PYSPARK_PYTHON`` says otherwise."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:  # pragma: no cover - pyspark is a dependency
         raise DgawatchError("--engine spark needs pyspark (pip install pyspark)") from None
+    master = master or os.environ.get("DGAWATCH_SPARK_MASTER", "local[*]")
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.appName("dgawatch-hunt")
-        .master(master or os.environ.get("DGAWATCH_SPARK_MASTER", "local[*]"))
+        .master(master)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "8")
@@ -167,6 +179,20 @@ WHERE c.pos = 0 OR EXISTS (
     SELECT 1 FROM hunt_accepted a WHERE a.qname = c.qname AND a.domain = c.domain)
 """
 
+_UNEXPLAINED_SQL = """
+SELECT qname, score FROM (
+    SELECT qname, hunt_logit(qname) AS score FROM (
+        SELECT DISTINCT e.qname
+        FROM hunt_events e LEFT ANTI JOIN matches m ON m.qname = e.qname
+        WHERE e.qname <> ''))
+WHERE score > :cut
+"""
+
+_SUSPECT_ROWS_SQL = """
+SELECT e.ts, e.client, e.qname, e.rcode, s.score
+FROM hunt_events e JOIN hunt_suspects s ON s.qname = e.qname
+"""
+
 
 def hunt_spark(
     paths: Sequence[str | os.PathLike[str]],
@@ -181,6 +207,7 @@ def hunt_spark(
     session = spark if spark is not None else spark_session(master)
     store = ForecastStore(options.store, read_only=True) if options.store is not None else None
     source = ListSource(store)
+    unknown = _collector(options)
     try:
         with tempfile.TemporaryDirectory(dir=workdir, prefix="dgawatch-spark-") as tmp:
             events_path = Path(tmp) / "events.parquet"
@@ -188,14 +215,16 @@ def hunt_spark(
             events, days = convert_events(paths, options, report, events_path)
             labels = write_forecast(options, days, source, forecast_path) if days else 2
             findings, matches = (
-                _run(session, events_path, forecast_path, labels, options) if days else ([], 0)
+                _run(session, events_path, forecast_path, labels, options, unknown)
+                if days
+                else ([], 0)
             )
     finally:
         if store is not None:
             store.close()
         if spark is None:
             session.stop()
-    return HuntResult(
+    result = HuntResult(
         findings=findings,
         report=report,
         events=events,
@@ -206,10 +235,18 @@ def hunt_spark(
         lists_generated=source.generated,
         engine="spark",
     )
+    if unknown is not None:
+        result.extra["unknown_dga"] = unknown.findings()
+    return result
 
 
 def _run(
-    spark: Any, events_path: Path, forecast_path: Path, labels: int, options: HuntOptions
+    spark: Any,
+    events_path: Path,
+    forecast_path: Path,
+    labels: int,
+    options: HuntOptions,
+    unknown: UnknownCollector | None,
 ) -> tuple[list[Finding], int]:
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -235,13 +272,47 @@ def _run(
         evidence = evidence_df.toArrow()
         evidence_df.createOrReplaceTempView("evidence")
         days = spark.sql(EVIDENCE_DAYS_SQL).toArrow()
+        if unknown is not None:
+            _collect_unknown(spark, unknown, options.unknown_model)
     finally:
         candidates.unpersist()
         for view in ("hunt_events", "hunt_forecast", "hunt_keys", "hunt_candidates"):
             spark.catalog.dropTempView(view)
-        for view in ("hunt_accepted", "matches", "evidence"):
+        for view in ("hunt_accepted", "matches", "evidence", "hunt_suspects"):
             spark.catalog.dropTempView(view)
     findings = assemble(
         stats, shapes, evidence, days, shapes_of(options.selected()), options.window_days
     )
     return findings, matches
+
+
+def _collect_unknown(spark: Any, unknown: UnknownCollector, model: object | None) -> None:
+    """Score the names no match explains on the executors; collect only the rows of the
+    names over the threshold (few: the threshold bounds them, not the log size)."""
+    from pyspark.sql.functions import arrow_udf
+
+    # Deterministic, but marked otherwise: else the optimizer pushes ``score > cut`` below
+    # the DISTINCT and the anti join, and every event is scored, on both sides of the join.
+    # (The type hints give the UDF type; pyspark's stubs still ask for it as an argument.)
+    logit = arrow_udf(_logit(model), "double").asNondeterministic()  # type: ignore[call-overload]
+    spark.udf.register("hunt_logit", logit)
+    suspects = spark.sql(_UNEXPLAINED_SQL, args={"cut": unknown.cut()})
+    suspects.createOrReplaceTempView("hunt_suspects")
+    rows = spark.sql(_SUSPECT_ROWS_SQL).toArrow()
+    names = rows.column("qname").to_pylist()
+    unknown.add_suspects(rows, dict(zip(names, rows.column("score").to_pylist(), strict=True)))
+
+
+def _logit(model: object | None) -> Callable[[Iterator[pa.Array]], Iterator[pa.Array]]:
+    """The executors' scoring function: log-odds per name, the classifier loaded once per
+    task (``model`` None: the shipped one, read once per worker process)."""
+
+    def score(names: Iterator[pa.Array]) -> Iterator[pa.Array]:
+        from dgawatch.classify import DGAClassifier, default_model
+
+        clf = default_model() if model is None else model
+        assert isinstance(clf, DGAClassifier)
+        for chunk in names:
+            yield pa.array(clf.decision_function(chunk.to_pylist()), pa.float64())
+
+    return score

@@ -3,7 +3,10 @@
 Forecast matching only finds families someone has reverse-engineered. This stage scores
 every distinct query name that matched no forecast with the classifier
 (:mod:`dgawatch.classify`), keeps the names over a threshold calibrated on benign names
-(FPR 1e-3 by default), and reports clients with at least ``min_names`` such names.
+(FPR 1e-3 by default), and reports clients with at least ``min_names`` such names. A name
+that matched a forecast anywhere in the hunt is explained, whatever batch it came in: the
+local engine scores batch by batch, the Spark engine scores on its executors and hands
+over only the suspect rows (:meth:`UnknownCollector.add_suspects`).
 
 Clients are then clustered: each name has a *shape*, (alphabet, label-length band,
 public suffix); two suspect clients belong to one cluster when they query names of a
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +103,8 @@ class UnknownCollector:
     rows: list[pa.Table] = field(default_factory=list)
     #: Log-odds (:meth:`DGAClassifier.decision_function`) of every name scored so far.
     scores: dict[str, float] = field(default_factory=dict)
+    #: Names that matched a forecast: never unknown, even if kept from an earlier batch.
+    explained: set[str] = field(default_factory=set)
 
     def _model(self) -> object:
         if self.model is None:
@@ -108,33 +113,51 @@ class UnknownCollector:
             self.model = default_model()
         return self.model
 
+    def cut(self) -> float:
+        """The log-odds a name must score over to be suspect."""
+        from dgawatch.classify import DGAClassifier
+
+        model = self._model()
+        assert isinstance(model, DGAClassifier)
+        return model.logit_threshold_for(self.threshold_fpr)
+
     def add(self, batch: pa.RecordBatch, matched: Iterable[str]) -> None:
         """Score the batch's query names that matched no forecast; keep the suspect rows."""
         from dgawatch.classify import DGAClassifier
 
+        self.explained.update(matched)
         if batch.num_rows == 0:
             return
         model = self._model()
         assert isinstance(model, DGAClassifier)
         qnames = batch.column("qname")
         uniq = pc.unique(qnames).drop_null().to_pylist()
-        known = set(matched)
-        todo = [q for q in uniq if q and q not in known and q not in self.scores]
+        todo = [q for q in uniq if q and q not in self.explained and q not in self.scores]
         if todo:
             s = model.decision_function(todo)
             self.scores.update(zip(todo, s.tolist(), strict=True))
-        cut = model.logit_threshold_for(self.threshold_fpr)
-        suspect = [q for q in uniq if q and q not in known and self.scores.get(q, -np.inf) > cut]
+        cut = self.cut()
+        suspect = [
+            q for q in uniq if q and q not in self.explained and self.scores.get(q, -np.inf) > cut
+        ]
         if not suspect:
             return
         mask = pc.is_in(qnames, value_set=pa.array(suspect, pa.string()))
-        table = pa.Table.from_batches([batch]).select(["ts", "client", "qname", "rcode"])
-        self.rows.append(table.filter(mask))
+        self.add_suspects(pa.Table.from_batches([batch]).filter(mask))
+
+    def add_suspects(self, rows: pa.Table, scores: Mapping[str, float] | None = None) -> None:
+        """Keep query rows whose names were already found suspect (by the Spark executors),
+        with those names' log-odds."""
+        self.rows.append(rows.select(["ts", "client", "qname", "rcode"]))
+        self.scores.update(scores or {})
 
     def findings(self) -> list[UnknownDGAFinding]:
         if not self.rows:
             return []
         t = pa.concat_tables(self.rows)
+        if self.explained:
+            known = pa.array(sorted(self.explained), pa.string())
+            t = t.filter(pc.invert(pc.is_in(t.column("qname"), value_set=known)))
         ts = t.column("ts").to_pylist()
         clients = t.column("client").to_pylist()
         qnames = t.column("qname").to_pylist()
