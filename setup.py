@@ -16,5 +16,10 @@ setup(
             sources=["src/dgawatch/_pykspa.c"],
             extra_compile_args=["-O2", "-std=gnu11"],
         ),
+        Extension(
+            "dgawatch._charcnn",
+            sources=["src/dgawatch/_charcnn.c"],
+            extra_compile_args=["-O3", "-std=gnu11"],
+        ),
     ]
 )

@@ -14,6 +14,11 @@ one-``predict``-per-label loop, scoring a domain by its highest-scoring label as
 Reported: TPR at FPR 1e-2 and 1e-3 (thresholds on the benign eval names) overall, per family
 and on the wordlist family (gozi); dgawatch's leave-one-family-out macro TPR@1e-2
 (``--lofo``); throughput (names per second, model loaded, scoring only).
+
+*New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
+an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
+occur anywhere in the dataset left out): how each model does on samples of known families
+that no published list holds, as a macro average over the families.
 """
 
 from __future__ import annotations
@@ -31,11 +36,15 @@ import numpy as np
 
 from dgawatch.classify import default_model
 from dgawatch.classify.data import build_dataset
+from dgawatch.classify.features import label_of
+from dgawatch.classify.seeds import RESEEDABLE, reseeded
 from dgawatch.classify.train import CAP, evaluate_scores, leave_one_family_out, lofo_macro
 from dgawatch.families import all_families
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDLIST = sorted(f.name for f in all_families() if f.generator_type == "wordlist")
+#: The rng seed of the new builds (training draws its builds from seed + 1,000,003).
+NEW_BUILDS_SEED = 20261127
 
 DGAINTEL = """
 import sys, time
@@ -94,16 +103,39 @@ def run_peer(python: Path, code: str, names: list[str]) -> tuple[np.ndarray, flo
         return np.loadtxt(dst).reshape(-1), float(fields[0]), " ".join(fields[1:])
 
 
-def summary(name: str, benign: np.ndarray, dga: np.ndarray, fams: list[str], speed: float) -> dict:
+def new_builds(taken: set[str]) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(NEW_BUILDS_SEED)
+    names: list[str] = []
+    fams: list[str] = []
+    for family in sorted(RESEEDABLE):
+        for name in reseeded(family, rng, 5, 100):
+            if label_of(name) not in taken:
+                names.append(name)
+                fams.append(family)
+    return names, fams
+
+
+def summary(
+    name: str,
+    benign: np.ndarray,
+    dga: np.ndarray,
+    fams: list[str],
+    new: np.ndarray,
+    new_fams: list[str],
+    speed: float,
+) -> dict:
     ev = evaluate_scores(benign, dga, fams)
     word = np.isin(np.array(fams), WORDLIST)
     word_ev = evaluate_scores(benign, dga[word], [f for f, w in zip(fams, word, strict=True) if w])
+    fresh = evaluate_scores(benign, new, new_fams)
     return {
         "model": name,
         "tpr@1e-2": ev.overall[1e-2],
         "tpr@1e-3": ev.overall[1e-3],
         "wordlist_tpr@1e-2": word_ev.overall[1e-2],
         "wordlist_tpr@1e-3": word_ev.overall[1e-3],
+        "new_builds_macro_tpr@1e-2": float(np.mean([r[1e-2] for r in fresh.per_family.values()])),
+        "new_builds_macro_tpr@1e-3": float(np.mean([r[1e-3] for r in fresh.per_family.values()])),
         "names_per_s": speed,
         "families": {f: {f"{k:g}": v for k, v in r.items()} for f, r in ev.per_family.items()},
     }
@@ -122,8 +154,16 @@ def main() -> None:
     benign = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 0]
     dga = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 1]
     fams = [f for f in ev.family if f]
-    names = benign + dga
-    print(f"eval: {len(benign):,} benign, {len(dga):,} generated, {len(set(fams))} families")
+    new, new_fams = new_builds({label_of(n) for n in data.names})
+    names = benign + dga + new
+    print(
+        f"eval: {len(benign):,} benign, {len(dga):,} generated, {len(set(fams))} families; "
+        f"new builds: {len(new):,} names of {len(set(new_fams))} families"
+    )
+
+    def parts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+        a, b = len(benign), len(benign) + len(dga)
+        return scores[:a], scores[a:b], fams, scores[b:]
 
     results = []
     model = default_model()
@@ -131,7 +171,7 @@ def main() -> None:
     t = time.perf_counter()
     s = model.decision_function(names)
     speed = len(names) / (time.perf_counter() - t)
-    results.append(summary("dgawatch", s[: len(benign)], s[len(benign) :], fams, speed))
+    results.append(summary("dgawatch", *parts(s), new_fams, speed))
     if args.lofo:
         lofo = leave_one_family_out(data, benign)
         results[0]["lofo_macro_tpr@1e-2"] = lofo_macro(lofo)
@@ -147,21 +187,22 @@ def main() -> None:
         except RuntimeError as exc:
             print(f"{peer}: failed: {exc}")
             continue
-        r = summary(peer, scores[: len(benign)], scores[len(benign) :], fams, pspeed)
+        r = summary(peer, *parts(scores), new_fams, pspeed)
         if note:
             r["note"] = f"skipped as too long: {note}"
         results.append(r)
 
     print(
         f"\n| model | TPR@1e-2 | TPR@1e-3 | wordlist ({', '.join(WORDLIST)}) @1e-2 | "
-        "LOFO macro @1e-2 | names/s |"
+        "new builds macro @1e-2 / @1e-3 | LOFO macro @1e-2 | names/s |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         lofo = r.get("lofo_macro_tpr@1e-2")
         print(
             f"| {r['model']} | {r['tpr@1e-2']:.3f} | {r['tpr@1e-3']:.3f} | "
-            f"{r['wordlist_tpr@1e-2']:.3f} | {'-' if lofo is None else f'{lofo:.3f}'} | "
+            f"{r['wordlist_tpr@1e-2']:.3f} | {r['new_builds_macro_tpr@1e-2']:.3f} / "
+            f"{r['new_builds_macro_tpr@1e-3']:.3f} | {'-' if lofo is None else f'{lofo:.3f}'} | "
             f"{r['names_per_s']:,.0f} |"
         )
     fam_names = sorted(results[0]["families"])

@@ -38,6 +38,6 @@ def small_data() -> tuple[list[str], list[int], list[str | None]]:
 @pytest.fixture(scope="session")
 def small_model(small_data: tuple[list[str], list[int], list[str | None]]) -> DGAClassifier:
     names, y, fams = small_data
-    return DGAClassifier(bits=16, family_bits=12, epochs=3, family_epochs=3).fit(
-        names, y, family=fams
-    )
+    small = {"bits": 16, "family_bits": 12, "epochs": 3, "family_epochs": 3}
+    tiny_cnn = {"cnn_filters": 16, "cnn_hidden": 16, "cnn_embed": 8, "cnn_epochs": 2}
+    return DGAClassifier(**small, **tiny_cnn).fit(names, y, family=fams)

@@ -65,10 +65,16 @@ def test_deterministic_with_random_state(
     small_data: tuple[list[str], list[int], list[str | None]],
 ) -> None:
     names, y, fams = small_data
-    a = DGAClassifier(bits=14, family_bits=10, epochs=2, random_state=3).fit(names, y, fams)
-    b = DGAClassifier(bits=14, family_bits=10, epochs=2, random_state=3).fit(names, y, fams)
+    params = {"bits": 14, "family_bits": 10, "epochs": 2, "cnn_filters": 8, "cnn_epochs": 1}
+    a = DGAClassifier(**params, random_state=3).fit(names, y, fams)
+    b = DGAClassifier(**params, random_state=3).fit(names, y, fams)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     np.testing.assert_array_equal(a.family_coef_, b.family_coef_)
+    assert a.cnn_ is not None and b.cnn_ is not None
+    for key, value in a.cnn_.arrays().items():
+        np.testing.assert_array_equal(value, b.cnn_.arrays()[key], err_msg=key)
+    c = DGAClassifier(**params, random_state=4).fit(names, y, fams)
+    assert c.cnn_ is not None and not np.array_equal(c.cnn_.tables, a.cnn_.tables)
 
 
 def test_label_matches_registered_domain() -> None:
@@ -98,3 +104,27 @@ def test_training_loglik_is_cross_fitted() -> None:
     assert crossed.shape == (len(labs),)
     assert crossed[-1] < insample[-1] - 1.0
     assert np.mean(crossed) < np.mean(insample)
+
+
+def test_sparse_rows_match_the_gather_and_a_plain_construction(small_model: DGAClassifier) -> None:
+    """The family head's CSR rows (n-grams then bins, placed straight into CSR order) equal
+    a COO matrix built entry by entry, and the detector's gather-and-sum equals the product."""
+    import scipy.sparse as sp
+
+    from dgawatch.classify.features import bucket, encode, labels
+
+    names = [*benign_sample(300), "xkqjzwpvbn.ru", "a.com", "x" * 70 + ".net"]
+    fz = small_model.featurizer_
+    f = fz.featurize(encode(labels(names)))
+    assert f.bins is not None
+    for bits in (fz.bits, 10):
+        width = (1 << bits) + fz.width - (1 << fz.bits)
+        rows = np.concatenate([f.row, np.repeat(np.arange(f.n), f.bins.shape[1])])
+        cols = np.concatenate([bucket(f.ids, bits), (f.bins + (1 << bits)).reshape(-1)])
+        vals = np.concatenate([f.value, np.ones(f.bins.size, dtype=np.float32)])
+        plain = sp.coo_matrix((vals, (rows, cols)), shape=(f.n, width)).tocsr()
+        built = fz.matrix(f, bits)
+        assert built.shape == plain.shape
+        assert abs(built - plain).max() < 1e-6
+    coef = np.random.default_rng(0).normal(size=fz.width).astype(np.float32)
+    np.testing.assert_allclose(fz.linear(f, coef), fz.matrix(f) @ coef, rtol=1e-5, atol=1e-5)

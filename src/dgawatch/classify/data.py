@@ -24,6 +24,13 @@ family shared evenly among its variants.
 Every name is assigned to ``train``, ``calib`` or ``eval`` by a hash of its label
 (:func:`split_of`), before any training: the same label always lands in the same split, so
 no evaluation label, benign or generated, is ever trained on.
+
+Training is *augmented* (:func:`augment`; rows in the ``train`` split only, so the
+evaluation stays the registered variants' names): the registered algorithms run again
+with seeds no sample has shown (:mod:`dgawatch.classify.seeds`, labelled with their
+family), and synthetic names in generic DGA styles (:mod:`dgawatch.classify.synthetic`,
+generated but of no family, so the family head never names them). A label already in the
+data (benign, or another split) is never added again.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from dgawatch.classify.features import label_of
+from dgawatch.classify.seeds import RESEEDABLE, reseeded
+from dgawatch.classify.synthetic import synthetic_names
 from dgawatch.families import all_families, all_variants
 from dgawatch.families.base import Variant
 
@@ -199,7 +208,37 @@ class Dataset:
         return self.take([i for i, f in enumerate(self.family) if f != family])
 
 
-def build_dataset(benign_folder: Path, cap: int = 6000, seed: int = 0) -> Dataset:
+#: Reseeded builds per family, and synthetic names per style, per ``cap`` of 6,000.
+RESEED_BUILDS = 20
+SYNTHETIC_PER_STYLE = 3000
+
+
+def augment(taken: set[str], cap: int, seed: int) -> tuple[list[str], list[str | None]]:
+    """Training-only names and their family (None: synthetic); adds their labels to
+    ``taken``. Per family, reseeded builds give up to ``cap // 2`` names."""
+    rng = np.random.default_rng(seed + 1_000_003)
+    names: list[str] = []
+    fams: list[str | None] = []
+
+    def add(name: str, family: str | None) -> None:
+        label = label_of(name)
+        if label and label not in taken:
+            taken.add(label)
+            names.append(name)
+            fams.append(family)
+
+    per_build = max(1, cap // 2 // RESEED_BUILDS)
+    for family in sorted(RESEEDABLE):
+        for name in reseeded(family, rng, RESEED_BUILDS, per_build):
+            add(name, family)
+    for name in synthetic_names(max(SYNTHETIC_PER_STYLE * cap // 6000, 20), seed):
+        add(name, None)
+    return names, fams
+
+
+def build_dataset(
+    benign_folder: Path, cap: int = 6000, seed: int = 0, augmented: bool = True
+) -> Dataset:
     """Benign and generated names, labelled, with their split; deterministic."""
     names: list[str] = []
     fams: list[str | None] = []
@@ -216,5 +255,12 @@ def build_dataset(benign_folder: Path, cap: int = 6000, seed: int = 0) -> Datase
             taken.add(label)
             names.append(name)
             fams.append(fam.name)
-    y = np.array([0 if f is None else 1 for f in fams], dtype=np.int64)
-    return Dataset(names, y, fams, [split_of(label_of(n)) for n in names])
+    y = [0 if f is None else 1 for f in fams]
+    split = [split_of(label_of(n)) for n in names]
+    if augmented:
+        extra, extra_fams = augment(taken, cap, seed)
+        names += extra
+        fams += extra_fams
+        y += [1] * len(extra)
+        split += ["train"] * len(extra)
+    return Dataset(names, np.array(y, dtype=np.int64), fams, split)

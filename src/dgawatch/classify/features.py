@@ -245,8 +245,10 @@ class Featurizer:
     def transform_labels(self, labels_: Sequence[str], bits: int | None = None) -> sp.csr_matrix:
         return self.transform(encode(labels_), bits)
 
-    def ngrams(self, enc: Encoded, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(row, bucket, value) of every n-gram occurrence, in row order."""
+    def featurize(self, enc: Encoded, loglik: np.ndarray | None = None) -> Featurized:
+        """Every n-gram occurrence and the lexical bins of encoded labels, computed once for
+        both heads (they differ only in how many buckets the n-grams fold into);
+        ``loglik`` as in :func:`lexical`."""
         ids = np.empty((len(enc.codes), self.ngram_max), dtype=np.int64)
         valid = np.empty((len(enc.codes), self.ngram_max), dtype=bool)
         for k in range(1, self.ngram_max + 1):
@@ -254,51 +256,63 @@ class Featurizer:
         row = np.broadcast_to(enc.row[:, None], ids.shape)[valid]
         counts = np.bincount(row, minlength=len(enc))
         scale = (1.0 / np.sqrt(np.maximum(counts, 1))).astype(np.float32)
-        return row, bucket(ids[valid], bits), scale[row]
-
-    def bins(self, enc: Encoded, bits: int, loglik: np.ndarray | None = None) -> np.ndarray:
-        """(n, measures) column numbers of each label's lexical bins."""
-        assert self.lm is not None
-        measures = lexical(enc, self.lm, loglik)
-        offset = 1 << bits
-        cols = []
-        for name, edges in LEXICAL_EDGES.items():
-            cols.append(offset + np.searchsorted(np.asarray(edges), measures[name], "right"))
-            offset += len(edges) + 1
-        return np.column_stack(cols).astype(np.int64)
+        bins = None
+        if self.use_lexical:
+            assert self.lm is not None
+            measures = lexical(enc, self.lm, loglik)
+            offset = 0
+            cols = []
+            for name, edges in LEXICAL_EDGES.items():
+                cols.append(offset + np.searchsorted(np.asarray(edges), measures[name], "right"))
+                offset += len(edges) + 1
+            bins = np.column_stack(cols).astype(np.int64)
+        return Featurized(len(enc), row, ids[valid], scale[row], counts, bins)
 
     def transform(
         self, enc: Encoded, bits: int | None = None, loglik: np.ndarray | None = None
     ) -> sp.csr_matrix:
-        """Sparse rows for encoded labels; ``bits`` below ``self.bits`` folds the buckets
-        into a smaller space (the family head's), the lexical bins following it;
-        ``loglik`` as in :func:`lexical`."""
-        bits = self.bits if bits is None else bits
-        n = len(enc)
-        width = (1 << bits) + (lexical_width() if self.use_lexical else 0)
-        row, col, val = self.ngrams(enc, bits)
-        grams = sp.csr_matrix((val, col.astype(np.int32), _indptr(row, n)), shape=(n, width))
-        if not self.use_lexical:
-            return grams
-        b = self.bins(enc, bits, loglik)
-        lex = sp.csr_matrix(
-            (
-                np.ones(b.size, dtype=np.float32),
-                b.reshape(-1).astype(np.int32),
-                np.arange(0, b.size + 1, b.shape[1]),
-            ),
-            shape=(n, width),
-        )
-        return (grams + lex).tocsr()
+        """Sparse rows for encoded labels (:meth:`matrix` of :meth:`featurize`)."""
+        return self.matrix(self.featurize(enc, loglik), bits)
 
-    def linear(self, enc: Encoded, coef: np.ndarray) -> np.ndarray:
-        """``transform(enc) @ coef`` without building the matrix: a gather and a sum."""
-        row, col, val = self.ngrams(enc, self.bits)
-        out = np.bincount(row, weights=coef[col] * val, minlength=len(enc)).astype(np.float64)
-        if self.use_lexical:
-            out += coef[self.bins(enc, self.bits)].sum(axis=1)
+    def matrix(self, f: Featurized, bits: int | None = None) -> sp.csr_matrix:
+        """Sparse rows: n-gram buckets, then the lexical bins; ``bits`` below ``self.bits``
+        folds the buckets into a smaller space (the family head's)."""
+        bits = self.bits if bits is None else bits
+        width = (1 << bits) + (lexical_width() if self.use_lexical else 0)
+        col = bucket(f.ids, bits)
+        if f.bins is None:
+            indptr = np.concatenate([[0], np.cumsum(f.counts)])
+            return sp.csr_matrix((f.value, col, indptr), shape=(f.n, width))
+        # Row i holds its n-grams, then its m bins: place both straight into CSR order.
+        m = f.bins.shape[1]
+        per_row = f.counts + m
+        indptr = np.concatenate([[0], np.cumsum(per_row)])
+        data = np.ones(int(indptr[-1]), dtype=np.float32)
+        cols = np.empty(int(indptr[-1]), dtype=np.int64)
+        first = np.concatenate([[0], np.cumsum(f.counts)])[:-1]
+        dest = np.arange(len(f.row)) + (indptr[:-1] - first)[f.row]
+        data[dest] = f.value
+        cols[dest] = col
+        bin_dest = (indptr[:-1] + f.counts)[:, None] + np.arange(m)[None, :]
+        cols[bin_dest] = f.bins + (1 << bits)
+        return sp.csr_matrix((data, cols, indptr), shape=(f.n, width))
+
+    def linear(self, f: Featurized, coef: np.ndarray) -> np.ndarray:
+        """``matrix(f) @ coef`` without building the matrix: a gather and a sum."""
+        col = bucket(f.ids, self.bits)
+        out = np.bincount(f.row, weights=coef[col] * f.value, minlength=f.n).astype(np.float64)
+        if f.bins is not None:
+            out += coef[f.bins + (1 << self.bits)].sum(axis=1)
         return out
 
 
-def _indptr(row: np.ndarray, n: int) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))]).astype(np.int64)
+@dataclass(frozen=True)
+class Featurized:
+    """A batch's features before folding into buckets (:meth:`Featurizer.featurize`)."""
+
+    n: int
+    row: np.ndarray  # label of every n-gram occurrence, ascending
+    ids: np.ndarray  # exact n-gram id of each occurrence (:func:`ngram_ids`)
+    value: np.ndarray  # float32 weight of each occurrence
+    counts: np.ndarray  # n-gram occurrences per label
+    bins: np.ndarray | None  # (n, measures) bin numbers, counted from 0; None without lexical

@@ -1,10 +1,16 @@
 """The DGA classifier: an estimator with the scikit-learn contract.
 
-Two linear heads over the same features (:mod:`dgawatch.classify.features`):
+Two detectors and a family head:
 
-* the *detector*, a logistic regression (SGD) scoring how likely a name is generated, over
-  ``2**bits`` hashed n-gram buckets plus the lexical bins;
-* the *family head*, a multinomial logistic regression over the same n-grams folded into
+* the *linear detector*, a logistic regression (SGD) scoring how likely a name is
+  generated, over ``2**bits`` hashed n-gram buckets plus the lexical bins
+  (:mod:`dgawatch.classify.features`);
+* the *CNN detector* (:mod:`dgawatch.classify.cnn`), a small character CNN trained on the
+  same names and weights; the score is the blend ``(1 - cnn_weight) * linear +
+  cnn_weight * cnn`` of the two log-odds (both are fitted to the same class-balanced log
+  loss, so they share a scale). Measured on the held-out split, the blend at
+  ``cnn_weight`` 0.35 beats either detector alone at FPR 1e-3 (README, issue 7 note);
+* the *family head*, a multinomial logistic regression over the n-grams folded into
   ``2**family_bits`` buckets, trained on generated names only, naming the known family a
   name most resembles (a resemblance, not an attribution: :mod:`dgawatch.lookup` attributes).
 
@@ -16,14 +22,17 @@ and the calibration thresholds as JSON inside.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from dgawatch.classify.cnn import CharCNN, TrainParams, cnn_threads, fit_cnn
 from dgawatch.classify.features import (
     Encoded,
+    Featurized,
     Featurizer,
     LanguageModel,
     encode,
@@ -31,7 +40,7 @@ from dgawatch.classify.features import (
 )
 from dgawatch.errors import InputError
 
-FORMAT = "dgawatch-classifier/1"
+FORMAT = "dgawatch-classifier/2"
 #: False-positive rates the calibration stores thresholds for.
 CALIBRATED_FPRS = (1e-1, 1e-2, 1e-3, 1e-4)
 #: Folds of the cross-fitted language-model measure of training names.
@@ -43,6 +52,7 @@ class DGAClassifier:
 
     ``fit(X, y, family=...)``: ``X`` domain names, ``y`` 1 for generated, 0 for benign,
     ``family`` the family of each generated name (the family head is skipped without it).
+    ``cnn_filters=0`` leaves the CNN detector out (a linear model, no PyTorch needed).
     """
 
     def __init__(
@@ -56,6 +66,11 @@ class DGAClassifier:
         epochs: int = 5,
         family_epochs: int = 6,
         family_cap: int = 3000,
+        cnn_filters: int = 64,
+        cnn_hidden: int = 64,
+        cnn_embed: int = 24,
+        cnn_epochs: int = 6,
+        cnn_weight: float = 0.35,
         random_state: int | None = 0,
     ) -> None:
         self.bits = bits
@@ -67,6 +82,11 @@ class DGAClassifier:
         self.epochs = epochs
         self.family_epochs = family_epochs
         self.family_cap = family_cap
+        self.cnn_filters = cnn_filters
+        self.cnn_hidden = cnn_hidden
+        self.cnn_embed = cnn_embed
+        self.cnn_epochs = cnn_epochs
+        self.cnn_weight = cnn_weight
         self.random_state = random_state
 
     # -- scikit-learn plumbing -----------------------------------------------------------
@@ -81,6 +101,11 @@ class DGAClassifier:
         "epochs",
         "family_epochs",
         "family_cap",
+        "cnn_filters",
+        "cnn_hidden",
+        "cnn_embed",
+        "cnn_epochs",
+        "cnn_weight",
         "random_state",
     )
 
@@ -136,9 +161,19 @@ class DGAClassifier:
         self.coef_ = det.coef_.ravel().astype(np.float32)
         self.intercept_ = float(det.intercept_[0])
         self.classes_ = np.array([0, 1])
+        self.cnn_: CharCNN | None = None
+        if self.cnn_filters > 0:
+            params = TrainParams(
+                embed=self.cnn_embed,
+                filters=self.cnn_filters,
+                hidden=self.cnn_hidden,
+                epochs=self.cnn_epochs,
+            )
+            self.cnn_ = fit_cnn(enc, yy, weight, params, seed=self.random_state or 0)
         self.thresholds_: dict[float, float] = {}
         self.families_: list[str] = []
         self.family_coef_: np.ndarray | None = None
+        self._family_weights: np.ndarray | None = None  # family_coef_, transposed, float32
         self.family_intercept_: np.ndarray | None = None
         if family is not None:
             self._fit_family(enc, yy, family)
@@ -179,6 +214,7 @@ class DGAClassifier:
         head.fit(x, target)
         self.families_ = names
         self.family_coef_ = head.coef_.astype(np.float16)
+        self._family_weights = None
         self.family_intercept_ = head.intercept_.astype(np.float32)
 
     def calibrate(self, benign: Sequence[str], fprs: Sequence[float] = CALIBRATED_FPRS) -> None:
@@ -196,10 +232,25 @@ class DGAClassifier:
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         """Log-odds that each name is generated (monotone in :meth:`predict_proba`)."""
         self._check()
-        return self._logit(encode(labels(X)))
+        return self._score(encode(labels(X)), family=False)[0]
 
-    def _logit(self, enc: Encoded) -> np.ndarray:
-        return self.featurizer_.linear(enc, self.coef_) + self.intercept_
+    def _score(
+        self, enc: Encoded, family: bool
+    ) -> tuple[np.ndarray, tuple[list[str | None], np.ndarray] | None]:
+        """Blended log-odds, and the family head's answer when ``family``. On a large batch
+        the compiled CNN runs on its own thread (GIL released) while this one does the
+        NumPy work of the linear and family heads: on 2 cores, 133 k instead of 83 k names/s."""
+        cnn = (
+            None
+            if self.cnn_ is None
+            else _Background(self.cnn_.logits, enc, len(enc) >= _OVERLAP_MIN)
+        )
+        f = self.featurizer_.featurize(enc)
+        fam = self._family(f) if family else None
+        linear = self.featurizer_.linear(f, self.coef_) + self.intercept_
+        if cnn is None:
+            return linear, fam
+        return (1.0 - self.cnn_weight) * linear + self.cnn_weight * cnn.result(), fam
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         p = _sigmoid(self.decision_function(X))
@@ -236,15 +287,18 @@ class DGAClassifier:
     def predict_family(self, X: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
         """(closest known family, its softmax probability) per name."""
         self._check()
-        return self._family(encode(labels(X)))
+        enc = encode(labels(X))
+        return self._family(self.featurizer_.featurize(enc))
 
-    def _family(self, enc: Encoded) -> tuple[list[str | None], np.ndarray]:
-        n = len(enc)
+    def _family(self, f: Featurized) -> tuple[list[str | None], np.ndarray]:
+        n = f.n
         if self.family_coef_ is None or self.family_intercept_ is None:
             only = self.families_[0] if self.families_ else None
             return [only] * n, np.full(n, 1.0 if only else 0.0)
-        x = self.featurizer_.transform(enc, bits=self.family_bits)
-        z = np.asarray(x @ self.family_coef_.T.astype(np.float32), dtype=np.float64)
+        if self._family_weights is None:
+            self._family_weights = np.ascontiguousarray(self.family_coef_.T, dtype=np.float32)
+        x = self.featurizer_.matrix(f, bits=self.family_bits)
+        z = np.asarray(x @ self._family_weights, dtype=np.float64)
         z += self.family_intercept_
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -255,9 +309,9 @@ class DGAClassifier:
     def classify(self, X: Sequence[str]) -> tuple[np.ndarray, list[str | None], np.ndarray]:
         """(score, family, family_score) per name, encoding the names once."""
         self._check()
-        enc = encode(labels(X))
-        fams, fscore = self._family(enc)
-        return _sigmoid(self._logit(enc)), fams, fscore
+        logit, fam = self._score(encode(labels(X)), family=True)
+        assert fam is not None
+        return _sigmoid(logit), fam[0], fam[1]
 
     # -- persistence ---------------------------------------------------------------------
 
@@ -277,6 +331,8 @@ class DGAClassifier:
         }
         if self.featurizer_.lm is not None:
             arrays["lm"] = self.featurizer_.lm.logp
+        if self.cnn_ is not None:
+            arrays.update(self.cnn_.arrays())
         if self.family_coef_ is not None and self.family_intercept_ is not None:
             arrays["family_coef"] = self.family_coef_
             arrays["family_intercept"] = self.family_intercept_
@@ -296,13 +352,49 @@ class DGAClassifier:
         lm = LanguageModel(arrays["lm"]) if "lm" in arrays else None
         model.featurizer_ = Featurizer(model.bits, model.ngram_max, model.lexical, lm)
         model.coef_ = arrays["coef"]
+        model.cnn_ = CharCNN.from_arrays(arrays)
         model.intercept_ = float(meta["intercept"])
         model.classes_ = np.array([0, 1])
         model.families_ = list(meta["families"])
         model.family_coef_ = arrays.get("family_coef")
         model.family_intercept_ = arrays.get("family_intercept")
+        model._family_weights = None
         model.thresholds_ = {float(k): float(v) for k, v in _items(meta["thresholds"])}
         return model
+
+
+#: Batches from this size score the CNN on a thread of its own (:meth:`DGAClassifier._score`).
+_OVERLAP_MIN = 2048
+
+
+class _Background:
+    """``fn(enc)`` on a new thread (a plain thread: a pool would not survive a fork) with
+    one C thread fewer, or inline when not ``wanted``; :meth:`result` re-raises."""
+
+    def __init__(self, fn: Callable[..., np.ndarray], enc: Encoded, wanted: bool) -> None:
+        self._out: np.ndarray | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if not wanted:
+            self._out = fn(enc)
+            return
+
+        def run() -> None:
+            try:
+                self._out = fn(enc, threads=max(1, cnn_threads() - 1))
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="dgawatch-cnn", daemon=True)
+        self._thread.start()
+
+    def result(self) -> np.ndarray:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._out is not None
+        return self._out
 
 
 def _items(d: Mapping[str, float]) -> list[tuple[str, float]]:

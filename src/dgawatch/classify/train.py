@@ -1,7 +1,9 @@
 """Rebuilding the shipped model, and measuring a model (``dgawatch classify train|evaluate``).
 
 Training is deterministic: sorted, hashed splits (:mod:`dgawatch.classify.data`), fixed
-seeds, single-threaded learners. The same registry and benign lists give the same model file.
+seeds, single-threaded linear learners and PyTorch on a fixed number of threads
+(:mod:`dgawatch.classify.cnn`). The same registry, benign lists, word list and PyTorch
+build give the same model file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 
 from dgawatch.classify.data import Dataset, build_dataset
 from dgawatch.classify.model import DGAClassifier, threshold_at_fpr, tpr_at_fpr
+from dgawatch.classify.synthetic import STYLES
 
 FPRS = (1e-2, 1e-3)
 #: Per-family cap of the shipped model's training names (before the split).
@@ -92,17 +95,27 @@ def leave_one_family_out(
     log: Callable[[str], None] = lambda _m: None,
 ) -> dict[str, float]:
     """For each family: train a model on a subsample of ``data``'s train split without that
-    family, set the threshold on ``benign_eval``, and score the family's eval names."""
+    family (its reseeded names included), set the threshold on ``benign_eval``, and score
+    the family's eval names. The subsample keeps ``benign_train`` benign names,
+    ``per_family`` names of each family and as many of each synthetic style."""
     rng = np.random.default_rng(0)
-    train, test = data.part("train"), data.part("eval")
-    fam = np.array([f or "" for f in train.family], dtype=object)
+    train = data.part("train")
+    test = data.part("eval")
+    group = np.array(
+        [
+            f if f else ("" if y == 0 else "(synthetic)")
+            for f, y in zip(train.family, train.y, strict=True)
+        ],
+        dtype=object,
+    )
     rows: list[int] = []
-    ben = np.flatnonzero(fam == "")
+    ben = np.flatnonzero(group == "")
     rows += sorted(rng.choice(ben, min(benign_train, len(ben)), replace=False).tolist())
-    for name in sorted(set(fam.tolist()) - {""}):
-        r = np.flatnonzero(fam == name)
-        rows += sorted(rng.choice(r, min(per_family, len(r)), replace=False).tolist())
-    small = train.take(rows)
+    for name in sorted(set(group.tolist()) - {""}):
+        r = np.flatnonzero(group == name)
+        k = per_family * (len(STYLES) if name == "(synthetic)" else 1)
+        rows += sorted(rng.choice(r, min(k, len(r)), replace=False).tolist())
+    small = train.take(sorted(rows))
     names = families or sorted({f for f in data.family if f})
     out: dict[str, float] = {}
     for name in names:

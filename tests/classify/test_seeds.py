@@ -1,0 +1,62 @@
+"""Reseeded training names: the families' own algorithms with seeds no sample has shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pytest
+
+from dgawatch.classify import seeds
+from dgawatch.classify.seeds import RESEEDABLE, reseeded
+from dgawatch.errors import UnknownFamilyError
+from dgawatch.families import all_families, get_family
+
+NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+FAMILIES = sorted(RESEEDABLE)
+#: A day every reseedable variant is active on, for comparing like with like.
+DAY = dt.date(2024, 6, 3)
+
+
+def test_reseedable_families_are_registered_and_the_rest_give_nothing() -> None:
+    names = {f.name for f in all_families()}
+    assert RESEEDABLE.issubset(names)
+    assert {"banjori", "necurs", "ramnit", "tinba", "zloader"} <= RESEEDABLE
+    for family in sorted(names - RESEEDABLE):
+        assert reseeded(family, np.random.default_rng(0), 2, 10) == [], family
+    assert reseeded("necurs", np.random.default_rng(0), 0, 10) == []
+    with pytest.raises(UnknownFamilyError):
+        reseeded("nope", np.random.default_rng(0), 1, 1)
+
+
+def test_aliases_resolve() -> None:
+    assert reseeded("shiz", np.random.default_rng(3), 2, 5) == reseeded(
+        "simda", np.random.default_rng(3), 2, 5
+    )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_names_are_dns_names_capped_and_deterministic(family: str) -> None:
+    names = reseeded(family, np.random.default_rng(1), 3, 20)
+    assert names, "a reseedable family gives names"
+    assert len(names) <= 3 * 20 and len(set(names)) == len(names)
+    bad = [n for n in names if not NAME.match(n)]
+    assert bad == [], f"not lower-case DNS names: {bad[:5]}"
+    assert reseeded(family, np.random.default_rng(1), 3, 20) == names, "same rng, same list"
+    other = reseeded(family, np.random.default_rng(2), 3, 20)
+    assert set(other) != set(names), "another rng seed gives other builds"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_reseeding_changes_the_output(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every build on one day: the names differ from the registered variants' names of that
+    # day only because the seed did (for date-free families the day is irrelevant anyway).
+    monkeypatch.setattr(seeds, "_day", lambda rng, first, last=seeds.LAST_DAY: DAY)
+    names = set(reseeded(family, np.random.default_rng(4), 4, 50))
+    assert names
+    published: set[str] = set()
+    for variant in get_family(family).variants:
+        assert variant.is_active(DAY), variant.key
+        published.update(variant.domains(DAY))
+    assert names.isdisjoint(published), sorted(names & published)[:5]
