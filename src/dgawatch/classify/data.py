@@ -208,29 +208,40 @@ class Dataset:
         return self.take([i for i, f in enumerate(self.family) if f != family])
 
 
-#: Reseeded builds per family, and synthetic names per style, per ``cap`` of 6,000.
+#: Reseeded builds per round, and synthetic names per style, per ``cap`` of 6,000.
 RESEED_BUILDS = 20
+#: At most this many rounds per family (400 builds).
+RESEED_ROUNDS = 20
 SYNTHETIC_PER_STYLE = 3000
 
 
 def augment(taken: set[str], cap: int, seed: int) -> tuple[list[str], list[str | None]]:
     """Training-only names and their family (None: synthetic); adds their labels to
-    ``taken``. Per family, reseeded builds give up to ``cap // 2`` names."""
+    ``taken``. Each reseedable family gets up to ``cap // 2`` names of new builds: rounds of
+    :data:`RESEED_BUILDS` builds until it has them, so a family whose sample makes only a few
+    names a day (dnschanger 5, locky 8, gozi 12) gets more builds, not fewer names."""
     rng = np.random.default_rng(seed + 1_000_003)
     names: list[str] = []
     fams: list[str | None] = []
 
-    def add(name: str, family: str | None) -> None:
+    def add(name: str, family: str | None) -> bool:
         label = label_of(name)
-        if label and label not in taken:
-            taken.add(label)
-            names.append(name)
-            fams.append(family)
+        if not label or label in taken:
+            return False
+        taken.add(label)
+        names.append(name)
+        fams.append(family)
+        return True
 
-    per_build = max(1, cap // 2 // RESEED_BUILDS)
+    want = cap // 2
+    per_build = max(1, want // RESEED_BUILDS)
     for family in sorted(RESEEDABLE):
-        for name in reseeded(family, rng, RESEED_BUILDS, per_build):
-            add(name, family)
+        got = 0
+        for _round in range(RESEED_ROUNDS):
+            fresh = reseeded(family, rng, RESEED_BUILDS, per_build)
+            got += sum(add(name, family) for name in fresh[: want - got])
+            if got >= want or not fresh:
+                break
     for name in synthetic_names(max(SYNTHETIC_PER_STYLE * cap // 6000, 20), seed):
         add(name, None)
     return names, fams
