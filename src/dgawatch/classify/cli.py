@@ -125,7 +125,7 @@ def train_cmd(
         typer.Option(help="Folder of the benign lists (default ../shared/data/benign)."),
     ] = None,
 ) -> None:
-    """Rebuild the classifier from scratch (deterministic; about 2 minutes on 2 cores)."""
+    """Rebuild the classifier from scratch (deterministic; about 3 minutes on 2 cores)."""
     from dgawatch.classify.train import evaluate_scores, train_model
 
     folder = benign or _shared_benign()
