@@ -37,6 +37,31 @@ def test_json_schema(tmp_path: Path) -> None:
     assert docs[1]["generated"] and not docs[0]["generated"]
 
 
+def test_json_streams_a_file_larger_than_one_chunk(tmp_path: Path) -> None:
+    """More names than ``CHUNK``: every one answered once, in input order, each chunk scored
+    as if alone (the same scores as the library gives the whole list)."""
+    from dgawatch.classify.cli import CHUNK
+
+    rng = np.random.default_rng(0)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+    names = ["".join(rng.choice(letters, int(rng.integers(3, 20)))) + ".com" for _ in range(CHUNK)]
+    names += benign_sample(200)
+    f = tmp_path / "many.txt"
+    f.write_text("\n".join(names) + "\n")
+    p = run("classify", "--file", str(f), "--json")
+    assert p.returncode == 0, p.stderr
+    docs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert [d["domain"] for d in docs] == names
+    tail = default_model().score_names(names[-300:])
+    np.testing.assert_allclose([d["score"] for d in docs[-300:]], tail, atol=1e-6)
+
+
+def test_unreadable_file_is_one_line(tmp_path: Path) -> None:
+    p = run("classify", "--file", str(tmp_path / "missing.txt"), "--json")
+    assert p.returncode == 2 and "cannot read" in p.stderr and "missing.txt" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
 def test_errors_are_one_line() -> None:
     p = run("classify", "x.com", "--threshold", "0.5", "--fpr", "0.01")
     assert p.returncode == 2 and "not both" in p.stderr

@@ -10,8 +10,10 @@ is added when a threshold is in force).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +26,8 @@ from dgawatch.classify import MODEL_FILE
 from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from dgawatch.classify.model import DGAClassifier
 
 
@@ -86,35 +90,70 @@ def classify(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per name.")] = False,
 ) -> None:
     """Score domain names: generated or not, and the closest known family (the default)."""
-    names = list(domains or [])
-    if file is not None:
-        names += _read_lines(file)
-    if not names:
-        raise InputError("give domains as arguments or --file")
     if threshold is not None and fpr is not None:
         raise InputError("give --threshold or --fpr, not both")
     clf = _model(model)
     cut = threshold if threshold is not None else (clf.threshold_for(fpr) if fpr else None)
-    scores, fams, fscores = clf.classify(names)
+    names = _names(domains or [], file)
     if as_json:
-        lines = []
-        for name, s, f, fs in zip(names, scores, fams, fscores, strict=True):
-            doc: dict[str, object] = {
-                "domain": name,
-                "score": round(float(s), 6),
-                "family": f,
-                "family_score": round(float(fs), 6),
-            }
-            if cut is not None:
-                doc["generated"] = bool(s > cut)
-            lines.append(json.dumps(doc))
-        sys.stdout.write("\n".join(lines) + "\n")
+        # Chunk by chunk: a file of any size streams through in bounded memory.
+        total = 0
+        for chunk in iter(lambda: list(itertools.islice(names, CHUNK)), []):
+            total += len(chunk)
+            sys.stdout.write(_json_lines(chunk, *clf.classify(chunk), cut))
+        if not total:
+            raise InputError("give domains as arguments or --file")
         return
+    rows = list(names)
+    if not rows:
+        raise InputError("give domains as arguments or --file")
+    scores, fams, fscores = clf.classify(rows)
     table = Table("domain", "score", "generated", "closest family", "family score")
-    for name, s, f, fs in zip(names, scores, fams, fscores, strict=True):
+    for name, s, f, fs in zip(rows, scores, fams, fscores, strict=True):
         verdict = "" if cut is None else ("[red]yes[/]" if s > cut else "no")
         table.add_row(name, f"{s:.4f}", verdict, f or "", f"{fs:.3f}")
     _out.print(table)
+
+
+#: Names scored at a time by ``classify --json``.
+CHUNK = 65536
+
+
+def _names(domains: list[str], file: Path | None) -> Iterator[str]:
+    """The argument names, then the file's (one per line; blank and ``#`` lines skipped)."""
+    yield from domains
+    if file is None:
+        return
+    try:
+        fh = file.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc}") from None
+    with fh:
+        for line in fh:
+            name = line.strip()
+            if name and not name.startswith("#"):
+                yield name
+
+
+def _json_lines(
+    names: list[str],
+    scores: np.ndarray,
+    fams: list[str | None],
+    fscores: np.ndarray,
+    cut: float | None,
+) -> str:
+    lines = []
+    for name, s, f, fs in zip(names, scores, fams, fscores, strict=True):
+        doc: dict[str, object] = {
+            "domain": name,
+            "score": round(float(s), 6),
+            "family": f,
+            "family_score": round(float(fs), 6),
+        }
+        if cut is not None:
+            doc["generated"] = bool(s > cut)
+        lines.append(json.dumps(doc))
+    return "".join(line + "\n" for line in lines)
 
 
 @classify_app.command("train")
