@@ -62,3 +62,29 @@ def test_augment_adds_new_labels_only(wordlist: None) -> None:
     assert None in fams and "vawtrak" in fams and "conficker" not in fams
     again, _ = augment(set(before), cap=240, seed=0)
     assert again == names
+
+
+def test_dataset_puts_augmentation_in_train_only(
+    wordlist: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reseeded and synthetic names are training rows only: calibration and evaluation keep
+    the registered variants' names and the benign lists, split by the hash of the label."""
+    from dgawatch.classify import data
+
+    monkeypatch.setattr(data, "forecast_names", lambda *a, **k: set())  # the slow noise scan
+    ranks = "".join(f"{i},site{i}.com\n" for i in range(300))
+    (tmp_path / "alexa_top100k_2015-05.csv").write_text("rank,domain\n" + ranks)
+    (tmp_path / "opendns_top_domains_2017.txt").write_text("google.com\n")
+    plain = data.build_dataset(tmp_path, cap=60, augmented=False)
+    full = data.build_dataset(tmp_path, cap=60)
+    assert full.names[: len(plain.names)] == plain.names
+    extra = slice(len(plain.names), None)
+    assert len(full.names[extra]) > 0
+    assert set(full.split[extra]) == {"train"}
+    assert all(
+        s == data.split_of(label_of(n)) for n, s in zip(plain.names, plain.split, strict=True)
+    )
+    labels = [label_of(n) for n in full.names]
+    assert len(labels) == len(set(labels))
+    assert full.y[extra].all()
+    assert None in full.family[extra] and "vawtrak" in full.family[extra]

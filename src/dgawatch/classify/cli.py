@@ -186,7 +186,7 @@ def evaluate_cmd(
     dga: Annotated[Path, typer.Option(help="Generated names: one per line, or family,domain.")],
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped).")] = None,
     lofo: Annotated[
-        bool, typer.Option(help="Also leave-one-family-out (retrains; a few minutes).")
+        bool, typer.Option(help="Also leave-one-family-out (retrains 35 times; ~15 min).")
     ] = False,
     lofo_family: Annotated[
         list[str] | None, typer.Option(help="Only these families for --lofo.")
