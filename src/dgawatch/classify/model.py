@@ -130,7 +130,9 @@ class DGAClassifier:
         X: Sequence[str],
         y: Sequence[int] | np.ndarray,
         family: Sequence[str | None] | None = None,
+        log: Callable[[str], None] | None = None,
     ) -> DGAClassifier:
+        """``log`` (a fit parameter, not an estimator one) hears of each CNN epoch."""
         from sklearn.linear_model import SGDClassifier
 
         yy = np.asarray(y, dtype=np.int64)
@@ -169,7 +171,8 @@ class DGAClassifier:
                 hidden=self.cnn_hidden,
                 epochs=self.cnn_epochs,
             )
-            self.cnn_ = fit_cnn(enc, yy, weight, params, seed=self.random_state or 0)
+            seed = self.random_state or 0
+            self.cnn_ = fit_cnn(enc, yy, weight, params, seed, log or (lambda _m: None))
         self.thresholds_: dict[float, float] = {}
         self.families_: list[str] = []
         self.family_coef_: np.ndarray | None = None

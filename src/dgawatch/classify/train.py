@@ -37,7 +37,7 @@ def train_model(
         f"{time.monotonic() - t0:.0f} s"
     )
     train, calib = data.part("train"), data.part("calib")
-    model = DGAClassifier().fit(train.names, train.y, family=train.family)
+    model = DGAClassifier().fit(train.names, train.y, family=train.family, log=log)
     model.calibrate([n for n, y in zip(calib.names, calib.y, strict=True) if y == 0])
     log(f"fitted in {time.monotonic() - t0:.0f} s")
     return model, data
