@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -142,18 +143,29 @@ def _json_lines(
     fscores: np.ndarray,
     cut: float | None,
 ) -> str:
-    lines = []
-    for name, s, f, fs in zip(names, scores, fams, fscores, strict=True):
-        doc: dict[str, object] = {
-            "domain": name,
-            "score": round(float(s), 6),
-            "family": f,
-            "family_score": round(float(fs), 6),
-        }
-        if cut is not None:
-            doc["generated"] = bool(s > cut)
-        lines.append(json.dumps(doc))
-    return "".join(line + "\n" for line in lines)
+    """One ``classify/1`` JSON object per name, exactly as ``json.dumps`` writes it (tested),
+    built column by column: ``json.dumps`` per line cost as much as the scoring."""
+    family = {f: json.dumps(f) for f in set(fams)}
+    if _UNSAFE.search("".join(names)):
+        domains = [f'"{n}"' if not _UNSAFE.search(n) else json.dumps(n) for n in names]
+    else:  # the usual chunk: every name is written as it is, between quotes
+        domains = [f'"{n}"' for n in names]
+    columns = [
+        domains,
+        [repr(round(x, 6)) for x in scores.tolist()],
+        [family[f] for f in fams],
+        [repr(round(x, 6)) for x in fscores.tolist()],
+    ]
+    if cut is None:
+        line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s}\n'
+    else:
+        line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s, "generated": %s}\n'
+        columns.append(["true" if x > cut else "false" for x in scores.tolist()])
+    return "".join([line % row for row in zip(*columns, strict=True)])
+
+
+#: A character ``json.dumps`` would escape (or that is worth checking for).
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @classify_app.command("train")

@@ -77,8 +77,10 @@ def label_of(name: str) -> str:
     name = name.strip().rstrip(".").lower()
     parts = name.split(".")
     n = len(parts)
-    if n == 1:
-        return name
+    if n <= 2:
+        # One label, or two: whatever the suffix (one label, or the whole name), the answer
+        # is the first label. Most names take this path.
+        return parts[0]
     rules, maxlabel = _suffixes()
     suffix = 1  # an unknown TLD is a public suffix of one label
     for k in range(2, min(maxlabel, n) + 1):
