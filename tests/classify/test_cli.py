@@ -114,3 +114,35 @@ def test_shipped_model_scores_known_dga_high_and_top_sites_low() -> None:
         names = [d for d, _, _ in family_examples(fam)[:100]]
         found, _ = model.predict_family(names)
         assert found.count(fam) > len(names) // 2, fam
+
+
+def test_json_lines_are_exactly_what_json_dumps_writes() -> None:
+    from dgawatch.classify.cli import _json_lines
+
+    names = ["google.com", 'a"b.com', "back\\slash.org", "caf\u00e9.fr", "tab\t.ru", "x-y_z.net"]
+    scores = np.array([0.1234567891, 1.0, 0.0, 1e-7, 0.5, 0.999999951])
+    fams: list[str | None] = ["necurs", None, "gozi", "necurs", None, 'q"uote']
+    fscores = np.array([0.5, 0.25, 1e-9, 0.3333333333, 1.0, 0.0])
+    for cut in (None, 0.3):
+        expected = ""
+        for n, s, f, fs in zip(names, scores, fams, fscores, strict=True):
+            doc: dict[str, object] = {
+                "domain": n,
+                "score": round(float(s), 6),
+                "family": f,
+                "family_score": round(float(fs), 6),
+            }
+            if cut is not None:
+                doc["generated"] = bool(s > cut)
+            expected += json.dumps(doc) + "\n"
+        assert _json_lines(names, scores, fams, fscores, cut) == expected
+        plain = [
+            n
+            for n in names
+            if n.isascii() and n.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        ]
+        rows = [names.index(n) for n in plain]
+        only = _json_lines(plain, scores[rows], [fams[i] for i in rows], fscores[rows], cut)
+        assert only == "".join(
+            line + "\n" for i, line in enumerate(expected.splitlines()) if i in rows
+        )
