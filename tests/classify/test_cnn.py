@@ -66,6 +66,12 @@ def test_folded_tables_match_pytorch_in_c_and_numpy(random_net, torch_module) ->
     np.testing.assert_allclose(folded.logits(enc), expected, atol=1e-4)
     np.testing.assert_allclose(folded.reference_logits(enc), expected, atol=1e-4)
     assert np.std(expected) > 0.1  # the comparison is not between constants
+    tiny = encode(["a", "b", ""])  # framed labels shorter than the widest kernel
+    wide = np.pad(padded(tiny), ((0, 0), (0, 5)))  # PyTorch needs room for the kernel
+    with torch_module.no_grad():
+        small = net(torch_module.from_numpy(wide)).double().numpy()
+    np.testing.assert_allclose(folded.logits(tiny), small, atol=1e-4)
+    np.testing.assert_allclose(folded.reference_logits(tiny), small, atol=1e-4)
 
 
 def test_threads_do_not_change_logits(random_net, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -100,13 +100,16 @@ class CharCNN:
         tap = 0
         for k, width in enumerate(self.widths.tolist()):
             windows = x.shape[1] - width + 1
-            act = np.broadcast_to(self.conv_bias[k], (len(x), max(windows, 0), self.filters))
+            if windows <= 0:  # every label shorter than the kernel: nothing fires
+                pooled.append(np.zeros((len(x), self.filters), dtype=np.float32))
+                tap += width
+                continue
+            act = np.broadcast_to(self.conv_bias[k], (len(x), windows, self.filters))
             act = act.astype(np.float32)
             for j in range(width):
                 act = act + self.tables[tap + j][x[:, j : j + windows]]
             valid = np.arange(windows)[None, :] + width <= framed[:, None]
-            act = np.where(valid[:, :, None], np.maximum(act, 0.0), 0.0)
-            pooled.append(act.max(axis=1) if windows > 0 else np.zeros((len(x), self.filters)))
+            pooled.append(np.where(valid[:, :, None], np.maximum(act, 0.0), 0.0).max(axis=1))
             tap += width
         hidden = np.maximum(np.concatenate(pooled, axis=1) @ self.w1 + self.b1, 0.0)
         return np.asarray(hidden @ self.w2 + self.b2[0], dtype=np.float64)
