@@ -452,6 +452,10 @@ def hunt(
     output_format: Annotated[str, typer.Option(help="table, json, csv or parquet.")] = "table",
     as_json: Annotated[bool, typer.Option("--json", help="Same as --output-format json.")] = False,
     strict: Annotated[bool, typer.Option(help="Stop at the first malformed line.")] = False,
+    unknown_dga: Annotated[
+        bool,
+        typer.Option(help="Also score unmatched names with the classifier (unknown DGAs)."),
+    ] = True,
 ) -> None:
     """Find clients querying DGA names in DNS logs: per client, family and variant."""
     from dgawatch.hunt.command import run_hunt
@@ -467,6 +471,7 @@ def hunt(
         output=output,
         output_format="json" if as_json else output_format,
         strict=strict,
+        unknown_dga=unknown_dga,
         out=out,
         err=err,
     )

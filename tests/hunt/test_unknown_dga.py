@@ -92,3 +92,8 @@ def test_hunt_cli_reports_unknown_dga_with_shipped_model(tmp_path: Path) -> None
     summary = json.loads(res.stdout.splitlines()[-1])["summary"]
     (finding,) = summary["unknown_dga"]
     assert finding["clients"] == [f"10.1.0.{i}" for i in range(1, 5)]
+    off = CliRunner().invoke(
+        app, ["hunt", str(log), "--json", "--family", "conficker", "--no-unknown-dga"]
+    )
+    assert off.exit_code == 0, off.output
+    assert "unknown_dga" not in json.loads(off.stdout.splitlines()[-1])["summary"]

@@ -32,6 +32,7 @@ def run_hunt(
     strict: bool,
     out: Console,
     err: Console,
+    unknown_dga: bool = True,
 ) -> HuntResult:
     if window_days < 0:
         raise InputError(f"--window-days must be 0 or more, not {window_days}")
@@ -51,7 +52,7 @@ def run_hunt(
         store=store,
         fmt=fmt,
         strict=strict,
-        unknown_dga=True,
+        unknown_dga=unknown_dga,
     )
     if engine == "spark":
         from dgawatch.hunt.spark import hunt_spark
