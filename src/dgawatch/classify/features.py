@@ -244,9 +244,6 @@ class Featurizer:
     def width(self) -> int:
         return (1 << self.bits) + (lexical_width() if self.use_lexical else 0)
 
-    def transform_labels(self, labels_: Sequence[str], bits: int | None = None) -> sp.csr_matrix:
-        return self.transform(encode(labels_), bits)
-
     def featurize(self, enc: Encoded, loglik: np.ndarray | None = None) -> Featurized:
         """Every n-gram occurrence and the lexical bins of encoded labels, computed once for
         both heads (they differ only in how many buckets the n-grams fold into);

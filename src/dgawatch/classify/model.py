@@ -176,7 +176,6 @@ class DGAClassifier:
         self.thresholds_: dict[float, float] = {}
         self.families_: list[str] = []
         self.family_coef_: np.ndarray | None = None
-        self._family_weights: np.ndarray | None = None  # family_coef_, transposed, float32
         self.family_intercept_: np.ndarray | None = None
         if family is not None:
             self._fit_family(enc, yy, family)
@@ -217,7 +216,6 @@ class DGAClassifier:
         head.fit(x, target)
         self.families_ = names
         self.family_coef_ = head.coef_.astype(np.float16)
-        self._family_weights = None
         self.family_intercept_ = head.intercept_.astype(np.float32)
 
     def calibrate(self, benign: Sequence[str], fprs: Sequence[float] = CALIBRATED_FPRS) -> None:
@@ -299,10 +297,14 @@ class DGAClassifier:
         if self.family_coef_ is None or self.family_intercept_ is None:
             only = self.families_[0] if self.families_ else None
             return [only] * n, np.full(n, 1.0 if only else 0.0)
-        if self._family_weights is None:
-            self._family_weights = np.ascontiguousarray(self.family_coef_.T, dtype=np.float32)
+        # The stored float16 coefficients, transposed to float32 once per fitted head.
+        source, weights = getattr(self, "_family_weights", (None, None))
+        if source is not self.family_coef_:
+            source = self.family_coef_
+            weights = np.ascontiguousarray(source.T, dtype=np.float32)
+            self._family_weights = (source, weights)
         x = self.featurizer_.matrix(f, bits=self.family_bits)
-        z = np.asarray(x @ self._family_weights, dtype=np.float64)
+        z = np.asarray(x @ weights, dtype=np.float64)
         z += self.family_intercept_
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
@@ -369,7 +371,6 @@ class DGAClassifier:
         model.families_ = list(meta["families"])
         model.family_coef_ = arrays.get("family_coef")
         model.family_intercept_ = arrays.get("family_intercept")
-        model._family_weights = None
         model.thresholds_ = {float(k): float(v) for k, v in _items(meta["thresholds"])}
         return model
 

@@ -21,12 +21,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dgawatch.classify.features import label_of
+
+if TYPE_CHECKING:
+    from dgawatch.classify.model import DGAClassifier
 
 #: Label lengths per shape band: 5..9, 10..14, ...
 LENGTH_BAND = 5
@@ -106,30 +110,24 @@ class UnknownCollector:
     #: Names that matched a forecast: never unknown, even if kept from an earlier batch.
     explained: set[str] = field(default_factory=set)
 
-    def _model(self) -> object:
-        if self.model is None:
-            from dgawatch.classify import default_model
+    def _model(self) -> DGAClassifier:
+        from dgawatch.classify import DGAClassifier, default_model
 
+        if self.model is None:
             self.model = default_model()
+        assert isinstance(self.model, DGAClassifier)
         return self.model
 
     def cut(self) -> float:
         """The log-odds a name must score over to be suspect."""
-        from dgawatch.classify import DGAClassifier
-
-        model = self._model()
-        assert isinstance(model, DGAClassifier)
-        return model.logit_threshold_for(self.threshold_fpr)
+        return self._model().logit_threshold_for(self.threshold_fpr)
 
     def add(self, batch: pa.RecordBatch, matched: Iterable[str]) -> None:
         """Score the batch's query names that matched no forecast; keep the suspect rows."""
-        from dgawatch.classify import DGAClassifier
-
         self.explained.update(matched)
         if batch.num_rows == 0:
             return
         model = self._model()
-        assert isinstance(model, DGAClassifier)
         qnames = batch.column("qname")
         uniq = pc.unique(qnames).drop_null().to_pylist()
         todo = [q for q in uniq if q and q not in self.explained and q not in self.scores]
