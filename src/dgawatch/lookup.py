@@ -172,6 +172,14 @@ def lookup(
             variants, start=start, end=end, whole_period=whole_period, days=days, store=store
         )
     result = LookupResult()
+    # Invalid names are reported whichever source answers (the store's SQL path would
+    # otherwise just find nothing for them).
+    for query in dict.fromkeys(queries.to_pylist() if isinstance(queries, pa.Array) else queries):
+        if query is not None:
+            try:
+                normalise(query)
+            except InputError as exc:
+                result.invalid[query] = str(exc)
     store_plan = [(p.variant, p.from_store) for p in plan if p.from_store]
     if store is not None and store_plan:
         _from_store(queries, store_plan, store, result)
@@ -192,8 +200,13 @@ def _from_store(
     rows = store.find(array, plan)
     # A hit through a suffix key (www.<name>) counts only when the forecast name is the
     # query's registered domain, i.e. when the name's suffix is a public suffix.
-    suffix = rows.column("suffix")
-    public = pa.array([s for s in pc.unique(suffix).to_pylist() if suffix_is_public(s)])
+    # The value set is typed explicitly: an inferred empty list is a null array, which
+    # is_in refuses against a string column (the crash of every lookup that matched nothing).
+    suffix = rows.column("suffix").cast(pa.string())
+    public = pa.array(
+        [s for s in pc.unique(suffix).to_pylist() if s is not None and suffix_is_public(s)],
+        pa.string(),
+    )
     keep = pc.or_(pc.equal(rows.column("pos"), 0), pc.is_in(suffix, value_set=public))
     result.parts.append(rows.filter(keep).select(HIT_SCHEMA.names))
     result.days_from_store += sum(len(days) for _, days in plan)
@@ -207,13 +220,9 @@ def _by_generation(
 ) -> None:
     by_key: dict[str, list[str]] = {}
     for query in dict.fromkeys(queries):
-        if query is None:
+        if query is None or query in result.invalid:
             continue
-        try:
-            name = normalise(query)
-        except InputError as exc:
-            result.invalid[query] = str(exc)
-            continue
+        name = normalise(query)
         for key in lookup_keys(name):
             by_key.setdefault(key, []).append(query)
     keyset = by_key.keys()
