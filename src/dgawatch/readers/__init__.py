@@ -16,6 +16,8 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import stat
+import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 
-from dgawatch.errors import InputError
+from dgawatch.errors import DgawatchError, InputError
 
 MAX_EXAMPLES_PER_REASON = 5
 
@@ -54,6 +56,15 @@ class InputReport:
         item = BadInput(file, line, reason, excerpt.rstrip("\r\n"))
         if self.strict:
             raise InputError(f"malformed input (--strict): {item}")
+        self._count(item)
+
+    def skipped(self, file: str, reason: str) -> None:
+        """A file left out that holds no records (a FIFO in a log directory): counted like a
+        bad line, strict or not, so the summary shows it."""
+        self._count(BadInput(file, 0, reason, ""))
+
+    def _count(self, item: BadInput) -> None:
+        file, reason = item.file, item.reason
         key = (file, reason)
         self.counts[key] += 1
         kept = self.examples.setdefault(key, [])
@@ -140,9 +151,10 @@ class _Decompressed(io.RawIOBase):
     keeping the error, where the compressed data is truncated or corrupt: the reader then
     finishes what it has and :func:`read_events` reports the damage."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, zstd: bool = False) -> None:
         self._head = memoryview(b"")
         self._inner = inner
+        self.zstd = zstd
         self.error: BaseException | None = None
 
     def replay(self, head: bytes) -> None:
@@ -190,7 +202,7 @@ def _open(raw: BinaryIO) -> tuple[BinaryIO, bytes, _Decompressed | None]:
         head = raw.read(_HEAD)
         raw.seek(0)
         return raw, head, None
-    dec = _Decompressed(inner)
+    dec = _Decompressed(inner, zstd=magic == _ZSTD_MAGIC)
     head = b""
     while len(head) < _HEAD:
         more = dec.read(min(8192, _HEAD - len(head)))
@@ -202,7 +214,61 @@ def _open(raw: BinaryIO) -> tuple[BinaryIO, bytes, _Decompressed | None]:
     return stream, head, dec
 
 
-def _expand(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> Iterator[str]:
+_ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+
+
+def _zstd_damage(raw: BinaryIO) -> str | None:
+    """Why a zstd file is truncated or corrupt, or None. zstandard's stream reader ends
+    quietly at a cut-off frame, so the frame structure (RFC 8878: frame header, block
+    headers, checksum) is walked here, seeking over block contents: no decompression,
+    a few calls per 128 KiB block."""
+    raw.seek(0, os.SEEK_END)
+    size = raw.tell()
+    pos = 0
+    while pos < size:
+        raw.seek(pos)
+        head = raw.read(18)  # magic, descriptor, window, dictionary id, content size
+        if len(head) < 4:
+            return f"cut off at byte {size} inside a frame header"
+        magic = struct.unpack_from("<I", head)[0]
+        if magic in _ZSTD_SKIPPABLE:
+            if len(head) < 8:
+                return f"cut off at byte {size} inside a skippable frame"
+            pos += 8 + struct.unpack_from("<I", head, 4)[0]
+            continue
+        if head[:4] != _ZSTD_MAGIC:
+            return f"no zstd frame at byte {pos}"
+        if len(head) < 5:
+            return f"cut off at byte {size} inside a frame header"
+        fhd = head[4]
+        single = fhd >> 5 & 1
+        fcs = (1 if single else 0, 2, 4, 8)[fhd >> 6]
+        hlen = 5 + (0 if single else 1) + (0, 1, 2, 4)[fhd & 3] + fcs
+        pos += hlen
+        while True:
+            raw.seek(pos)
+            bh = raw.read(3)
+            if len(bh) < 3:
+                return f"cut off at byte {size} inside a frame (before its last block)"
+            v = int.from_bytes(bh, "little")
+            btype, bsize = v >> 1 & 3, v >> 3
+            if btype == 3:
+                return f"corrupt block header at byte {pos}"
+            pos += 3 + (1 if btype == 1 else bsize)
+            if v & 1:
+                break
+        pos += 4 if fhd & 4 else 0  # content checksum
+    if pos > size:
+        return f"cut off at byte {size}, inside a frame ending at byte {pos}"
+    return None
+
+
+def _expand(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], report: InputReport
+) -> Iterator[str]:
+    """Every file named or under a named directory. Inside a directory, what is not a
+    regular file (a FIFO would block the read forever, a device never end) is reported as
+    skipped; a named one is an error."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     for p in paths:
@@ -212,9 +278,32 @@ def _expand(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) ->
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
                     if not f.startswith("."):
-                        yield os.path.join(root, f)
+                        path = os.path.join(root, f)
+                        kind = _not_regular(path)
+                        if kind:
+                            report.skipped(path, f"{kind}, not a regular file; skipped")
+                        else:
+                            yield path
         else:
+            kind = _not_regular(name)
+            if kind:
+                raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
             yield name
+
+
+def _not_regular(path: str) -> str | None:
+    """What ``path`` is when it exists and is no regular file (FIFO, socket, device)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # open() reports it
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "device"
 
 
 def _rebatch(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
@@ -247,7 +336,7 @@ def read_events(
     table = readers()
     if fmt != "auto" and fmt not in table:
         raise InputError(f"unknown input format {fmt!r}; choose from auto, {', '.join(table)}")
-    for name in _expand(paths):
+    for name in _expand(paths, report):
         try:
             raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
         except OSError as exc:
@@ -258,9 +347,26 @@ def read_events(
             except (OSError, EOFError) as exc:
                 raise InputError(f"cannot read {name}: {exc}") from None
             if head or dec is None:
-                yield from _read_one(stream, head, name, fmt, table, report, batch_size, column_map)
+                try:
+                    yield from _read_one(
+                        stream, head, name, fmt, table, report, batch_size, column_map
+                    )
+                except (DgawatchError, MemoryError):
+                    raise
+                except Exception as exc:  # hostile input must not end the hunt
+                    # Last line of defence: a reader that trips over a record it did not
+                    # foresee loses the rest of this file, never the other files.
+                    report.bad(
+                        name,
+                        0,
+                        f"unreadable record ({type(exc).__name__}: {exc}); rest of file skipped",
+                    )
             if dec is not None and dec.error is not None:
                 report.bad(name, 0, "truncated or corrupt compressed input", str(dec.error))
+            elif dec is not None and dec.zstd:
+                damage = _zstd_damage(raw)
+                if damage:
+                    report.bad(name, 0, f"truncated or corrupt compressed input: {damage}")
 
 
 def _read_one(

@@ -86,21 +86,37 @@ def epoch_to_ms(text: str) -> int:
         value = float(text)
     except ValueError:
         raise BadLine(f"unparseable timestamp {text[:40]!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise BadLine(f"unparseable timestamp {text[:40]!r}")
     return seconds_to_ms(value)
+
+
+#: Epoch seconds beyond this magnitude (year ~5138) are no time at all: a value like 1e308
+#: would overflow the conversion to milliseconds.
+MAX_ABS_SECONDS = 1e11
+#: What :func:`seconds_column_to_ms` puts where a value is NaN, infinite or beyond
+#: MAX_ABS_SECONDS; :func:`finish_columns` reports such rows as ``TS_NOT_FINITE``.
+BAD_TS_MS = -(2**62)
+TS_NOT_FINITE = "timestamp is not a finite time (NaN, infinity or out of range)"
 
 
 def seconds_to_ms(value: float) -> int:
     """Epoch seconds to whole milliseconds, truncating like a packet time would be (the
-    microsecond rounding first keeps x.487000 from becoming x.486)."""
+    microsecond rounding first keeps x.487000 from becoming x.486). Raises BadLine for NaN,
+    infinity or a magnitude beyond MAX_ABS_SECONDS."""
+    if not -MAX_ABS_SECONDS <= value <= MAX_ABS_SECONDS:  # False for NaN too
+        raise BadLine(TS_NOT_FINITE)
     return round(value * 1_000_000) // 1000
 
 
 def seconds_column_to_ms(arr: pa.Array) -> pa.Array:
-    """Vectorised :func:`seconds_to_ms` (float seconds -> int64 ms, nulls kept)."""
-    micro = pc.round(pc.multiply(arr.cast(pa.float64()), 1_000_000.0))
-    return pc.floor(pc.divide(micro, 1000.0)).cast(pa.int64())
+    """Vectorised :func:`seconds_to_ms` (float seconds -> int64 ms, nulls kept); NaN,
+    infinite and out-of-range values become BAD_TS_MS."""
+    secs = arr.cast(pa.float64())
+    ok = pc.less_equal(pc.abs(secs), MAX_ABS_SECONDS)  # False for NaN, null for null
+    bad = pc.invert(ok)
+    secs = pc.if_else(bad, 0.0, secs)
+    micro = pc.round(pc.multiply(secs, 1_000_000.0))
+    ms = pc.floor(pc.divide(micro, 1000.0)).cast(pa.int64())
+    return pc.if_else(bad, pa.scalar(BAD_TS_MS, pa.int64()), ms)
 
 
 def iter_lines(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tuple[int, str]]:
@@ -183,6 +199,16 @@ class EventBuilder:
     ) -> int:
         """Row index of the added event, or -1 when it was reported as bad."""
         if not self.check_ts(line, ts_ms, excerpt):
+            return -1
+        if not (
+            type(client) is str
+            and type(qname) is str
+            and (qtype is None or type(qtype) is str)
+            and (rcode is None or type(rcode) is str)
+            and (sensor is None or type(sensor) is str)
+            and (answers is None or type(answers) is list)
+        ):  # a reader's last line of defence against a hostile record (JSON numbers...)
+            self.report.bad(self.file, line, "a field of the wrong type", excerpt)
             return -1
         try:
             name = norm_qname(qname)
@@ -326,9 +352,12 @@ def finish_columns(
     ts_np = ok_ts.to_numpy(zero_copy_only=False)
     for i in np.flatnonzero(~ts_np):
         if not null_q[i] or not skip_null_qname:
+            value = ts_ms[int(i)].as_py()
             reason = (
                 "missing timestamp"
-                if ts_ms[int(i)].as_py() is None
+                if value is None
+                else TS_NOT_FINITE
+                if value == BAD_TS_MS
                 else "timestamp before 1990 or in the future"
             )
             report.bad(file, int(lines[i]), reason, excerpt(int(i)))
@@ -360,25 +389,66 @@ def finish_columns(
     return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
 
 
-def read_chunks(stream: BinaryIO, size: int = 8 << 20) -> Iterator[bytes]:
-    """Chunks of whole lines (the last may lack its line end)."""
+class LongLine:
+    """Stands, in :func:`read_chunks`' output, for one line longer than MAX_LINE that was
+    skipped without being held in memory; ``excerpt`` is its start."""
+
+    __slots__ = ("excerpt",)
+
+    def __init__(self, excerpt: bytes) -> None:
+        self.excerpt = excerpt
+
+    @property
+    def reason(self) -> str:
+        return f"line longer than {MAX_LINE} bytes"
+
+
+def read_chunks(stream: BinaryIO, size: int = 8 << 20) -> Iterator[bytes | LongLine]:
+    """Chunks of whole lines (the last may lack its line end), each line shorter than
+    MAX_LINE; a longer line is skipped and a :class:`LongLine` takes its place, so memory
+    stays bounded by ``size`` whatever the input, and line numbers stay countable."""
     carry = b""
+    skipping = False  # inside an over-long line: drop bytes up to its line end
     while True:
         chunk = stream.read(size)
         if not chunk:
             if carry:
                 yield carry
             return
-        data = carry + chunk
+        if skipping:
+            nl = chunk.find(b"\n")
+            if nl < 0:
+                continue
+            chunk = chunk[nl + 1 :]
+            skipping = False
+        data = carry + chunk if carry else chunk
         cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            if len(data) > 4 * size:  # a runaway line: hand it on, the parser reports it
-                yield data
-                data = b""
-            carry = data
-            continue
+        yield from _split_long(data, cut)
         carry = data[cut:]
-        yield data[:cut]
+        if len(carry) >= MAX_LINE:
+            yield LongLine(carry[:200])
+            carry = b""
+            skipping = True
+
+
+def _split_long(data: bytes, cut: int) -> Iterator[bytes | LongLine]:
+    """``data[:cut]`` (whole lines) with every line of MAX_LINE bytes or more replaced by a
+    LongLine. A window of MAX_LINE bytes without a line end marks one; otherwise the last
+    line end in the window proves every line before it short (few calls per chunk)."""
+    start = pos = 0
+    rfind, find = data.rfind, data.find
+    while pos < cut:
+        nl = rfind(b"\n", pos, min(pos + MAX_LINE, cut))
+        if nl >= 0:
+            pos = nl + 1
+            continue
+        if pos > start:
+            yield data[start:pos]
+        end = find(b"\n", pos, cut) + 1
+        yield LongLine(data[pos : pos + 200])
+        start = pos = end
+    if cut > start:
+        yield data[start:cut]
 
 
 _MONTHS = {

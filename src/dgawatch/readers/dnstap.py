@@ -28,6 +28,8 @@ from dgawatch.readers._dnswire import WireError, answers, name_at, rcode_text, t
 
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
 MAX_FRAME = 1 << 20
+#: Control frames hold a type and a few content-type strings (fstrm allows 512 bytes).
+MAX_CONTROL = 512
 _CONTROL_START, _CONTROL_STOP = 2, 3
 #: dnstap Message.Type values kept as events: (is_query, kind)
 _KEEP = {1: True, 2: False, 5: True, 6: False, 9: True, 10: False, 11: True, 12: False}
@@ -87,7 +89,7 @@ def _frames(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tuple[
     if len(head) < 8 or head[:4] != b"\0\0\0\0":
         raise InputError(f"{file}: not a Frame Streams (dnstap) file")
     clen = _U32.unpack_from(head, 4)[0]
-    control = stream.read(clen)
+    control = stream.read(min(clen, MAX_CONTROL))
     if len(control) < 4 or _U32.unpack_from(control)[0] != _CONTROL_START:
         raise InputError(f"{file}: Frame Streams file without a START frame")
     if CONTENT_TYPE not in control:
@@ -107,7 +109,11 @@ def _frames(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tuple[
             if len(cl) < 4:
                 report.bad(file, no + 1, "truncated control frame", cl)
                 return
-            ctl = stream.read(_U32.unpack(cl)[0])
+            clen = _U32.unpack(cl)[0]
+            if clen > MAX_CONTROL:
+                report.bad(file, no + 1, f"corrupt control frame length {clen}", cl)
+                return
+            ctl = stream.read(clen)
             if len(ctl) >= 4 and _U32.unpack_from(ctl)[0] == _CONTROL_STOP:
                 return
             continue

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from dgawatch.readers import InputReport, Reader
-from dgawatch.readers._common import EventBuilder, iter_lines, seconds_to_ms
+from dgawatch.readers._common import BadLine, EventBuilder, iter_lines, seconds_to_ms
 
 
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
@@ -52,9 +52,15 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         qtype = str(rrtype) if rrtype is not None else None
         sensor = obj.get("sensor_id")
         sensor = str(sensor) if sensor is not None else None
-        times = [first] if last == first else [first, last]
+        try:
+            times = [seconds_to_ms(first)]
+            if last != first:
+                times.append(seconds_to_ms(last))
+        except BadLine as exc:
+            report.bad(file, n, exc.reason, text)
+            continue
         for t in times:
-            b.add(n, seconds_to_ms(t), "", rrname, qtype, None, answers, sensor, text)
+            b.add(n, t, "", rrname, qtype, None, answers, sensor, text)
         if b.full:
             yield b.take()
     if len(b):

@@ -16,6 +16,8 @@ line breaks) or the 1-based Parquet row.
 from __future__ import annotations
 
 import csv
+import io
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -29,10 +31,13 @@ from dgawatch.errors import InputError
 from dgawatch.readers import InputReport, Reader
 from dgawatch.readers._common import (
     BATCH_ROWS,
+    MAX_LINE,
     BadLine,
+    LongLine,
     epoch_to_ms,
     finish_columns,
     iso_to_ms,
+    read_chunks,
     seconds_column_to_ms,
 )
 
@@ -168,16 +173,32 @@ def read_csv(
         bad_rows.append((row.number, row.text))
         return "skip"
 
-    header = stream.readline(1 << 20)
+    header = stream.readline(MAX_LINE)
+    if len(header) == MAX_LINE and not header.endswith(b"\n"):
+        report.bad(file, 1, f"CSV header longer than {MAX_LINE} bytes; file skipped", header[:200])
+        return
     try:
         names = next(csv.reader([header.decode("utf-8-sig")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         raise InputError(f"{file}: no CSV header line") from None
     names = [n.strip() for n in names]
     cols = _check_columns(names, mapping, file)
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        used = [n for n in dups if n in cols.values()]
+        if used:  # which of the two is the query name? Refuse to guess.
+            report.bad(file, 1, f"duplicate CSV column {used[0]!r}; file skipped", header)
+            report.lines_read[file] += 1
+            return
+        seen: dict[str, int] = {}
+        for i, n in enumerate(names):  # unused duplicates: renamed apart, never read
+            seen[n] = seen.get(n, 0) + 1
+            if seen[n] > 1:
+                names[i] = f"{n}\x00{seen[n]}"
+    bounded = _BoundedLines(stream)
     try:
         reader = pv.open_csv(
-            stream,
+            io.BufferedReader(bounded, 1 << 20),
             read_options=pv.ReadOptions(column_names=names, use_threads=False, block_size=8 << 20),
             parse_options=pv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pv.ConvertOptions(
@@ -204,7 +225,10 @@ def read_csv(
             break
         for number, text in bad_rows:
             line = number + 1 if number is not None else row + 1
-            report.bad(file, line, "wrong number of CSV fields", text)
+            if text.startswith(_BAD_MARK) and bounded.bad:
+                report.bad(file, line, *bounded.bad.popleft())
+            else:
+                report.bad(file, line, "wrong number of CSV fields", text)
             skipped.append(line)
         bad_rows.clear()
         # Physical line numbers: consecutive after the header, skipping reported rows.
@@ -221,6 +245,58 @@ def read_csv(
         if out.num_rows:
             yield out
     report.lines_read[file] += row
+
+
+#: Stands in Arrow's input for a line it must not see (longer than MAX_LINE, or not UTF-8,
+#: which Arrow's row handler cannot even show): one field, so never a valid row.
+_BAD_MARK = "\x00dgawatch: bad line"
+
+
+class _BoundedLines(io.RawIOBase):
+    """``stream`` with every line longer than MAX_LINE or not UTF-8 replaced by a
+    ``_BAD_MARK`` line (Arrow's CSV reader would otherwise hold a long line whole, and fail
+    on the rest of the file for either); ``bad`` keeps (reason, excerpt) of each, in order."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._chunks = read_chunks(stream, 1 << 20)
+        self._buf = memoryview(b"")
+        self.bad: deque[tuple[str, bytes]] = deque()
+
+    def readable(self) -> bool:
+        return True
+
+    def _clean(self, chunk: bytes) -> bytes:
+        if chunk.isascii():
+            return chunk
+        try:
+            chunk.decode("utf-8")
+            return chunk
+        except UnicodeDecodeError:
+            pass
+        lines = chunk.split(b"\n")
+        for i, line in enumerate(lines):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                self.bad.append(("not UTF-8 text", line[:200]))
+                lines[i] = _BAD_MARK.encode()
+        return b"\n".join(lines)
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf.nbytes:
+            item = next(self._chunks, None)
+            if item is None:
+                return 0
+            if isinstance(item, LongLine):
+                self.bad.append((item.reason, item.excerpt))
+                item = _BAD_MARK.encode() + b"\n"
+            else:
+                item = self._clean(item)
+            self._buf = memoryview(item)
+        n = min(len(b), self._buf.nbytes)
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
 
 
 def _read_csv_default(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:

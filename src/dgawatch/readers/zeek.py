@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +36,7 @@ import pyarrow.csv as pv
 from dgawatch.readers import InputReport, Reader
 from dgawatch.readers._common import (
     BadLine,
+    LongLine,
     epoch_to_ms,
     finish_columns,
     iso_to_ms,
@@ -48,11 +50,17 @@ _STRINGS = pa.list_(pa.string())
 _SENSOR_FIELDS = ("_node_name", "sensorname", "_system_name")
 
 
+_ESCAPE = re.compile(r"\\x([0-9A-Fa-f]{2})")
+
+
 def _unescape(value: str) -> str:
-    """Zeek header values escape bytes as ``\\xNN``."""
+    """Zeek header values escape bytes as ``\\xNN``; raises BadLine for a broken escape."""
     if "\\x" not in value:
         return value
-    return value.encode("latin-1").decode("unicode_escape")
+    out = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    if "\\x" in _ESCAPE.sub("", value):
+        raise BadLine(f"broken \\x escape in {value[:40]!r}")
+    return out
 
 
 class _TsvState:
@@ -68,10 +76,18 @@ class _TsvState:
 
 def _header(state: _TsvState, text: str, file: str, line: int, report: InputReport) -> None:
     key, _, value = text.partition(" " if text.startswith("#separator") else state.sep)
-    if key == "#separator":
-        state.sep = _unescape(value.strip())
-    elif key == "#set_separator":
-        state.set_sep = _unescape(value)
+    if key in ("#separator", "#set_separator"):
+        try:
+            sep = _unescape(value.strip() if key == "#separator" else value)
+        except BadLine as exc:
+            report.bad(file, line, f"{exc.reason}; keeping {key} {_show(state, key)}", text)
+            return
+        if not sep or "\n" in sep:
+            report.bad(file, line, f"unusable {key}; keeping {_show(state, key)}", text)
+        elif key == "#separator":
+            state.sep = sep
+        else:
+            state.set_sep = sep
     elif key == "#empty_field":
         state.empty = value
     elif key == "#unset_field":
@@ -84,6 +100,10 @@ def _header(state: _TsvState, text: str, file: str, line: int, report: InputRepo
         if "query" not in state.fields:
             report.bad(file, line, "Zeek log without a query field (not dns.log); skipped", text)
             state.skip_reported = True
+
+
+def _show(state: _TsvState, key: str) -> str:
+    return repr(state.sep if key == "#separator" else state.set_sep)
 
 
 def _read_tsv(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
@@ -110,6 +130,10 @@ def _jobs(
     state = _TsvState()
     line0 = 0  # lines before the current chunk
     for chunk in read_chunks(stream):
+        if isinstance(chunk, LongLine):
+            line0 += 1
+            report.bad(file, line0, chunk.reason, chunk.excerpt)
+            continue
         pos = 0
         n = len(chunk)
         line = line0
@@ -164,7 +188,7 @@ def _segment(
     wanted = ["ts", "id.orig_h", "query", qtype_f, "rcode_name", "answers", sensor_f]
     present = [f for f in wanted if f is not None and f in fields]
     table = None
-    if len(state.sep) == 1:
+    if len(state.sep) == 1 and _utf8(seg):  # Arrow prints a traceback for a bad row
         table = _fast(state, seg, fields, present)
         if table is not None and table.num_rows != count:  # blank lines: numbering is off
             table = None
@@ -209,6 +233,16 @@ def _segment(
         excerpt=excerpt,
         skip_null_qname=True,
     )
+
+
+def _utf8(data: bytes) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _types(present: list[str]) -> dict[str, pa.DataType]:
@@ -334,13 +368,18 @@ def _parse_json(text: str) -> tuple[Any, ...] | None:
     qtype = obj.get("qtype_name")
     if qtype is None and obj.get("qtype") is not None:
         qtype = str(obj["qtype"])
+    if qtype is not None and not isinstance(qtype, str):
+        raise BadLine("qtype_name is not a string")
+    rcode = obj.get("rcode_name")
+    if rcode is not None and not isinstance(rcode, str):
+        raise BadLine("rcode_name is not a string")
     answers = obj.get("answers")
     if answers is not None:
         if not isinstance(answers, list):
             raise BadLine("answers is not a list")
         answers = [str(a) for a in answers]
     sensor = next((obj[f] for f in _SENSOR_FIELDS if isinstance(obj.get(f), str)), None)
-    return ts_ms, client, query, qtype, obj.get("rcode_name"), answers, sensor
+    return ts_ms, client, query, qtype, rcode, answers, sensor
 
 
 def _read_json(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
