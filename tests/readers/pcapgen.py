@@ -148,3 +148,10 @@ def exchange(
             link(udp(server, 53, client, cport, response(q, *answers, rcode=rcode)), linktype),
         ),
     ]
+
+
+def raw_query(labels: list[bytes], qid: int = 1, rdtype: int = 1) -> bytes:
+    """A query's wire form with any labels, also ones dnspython refuses to build (a name
+    over 255 bytes, odd bytes)."""
+    name = b"".join(bytes([len(label)]) + label for label in labels) + b"\0"
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + name + struct.pack("!HH", rdtype, 1)

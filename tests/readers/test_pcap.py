@@ -161,3 +161,67 @@ def test_real_unbound_capture() -> None:
         ("127.0.0.1", "nothing.example.com", "A", "NXDOMAIN", [], 19),
     ]
     assert rows[0]["ts"] == utc(2026, 11, 27, 11, 27, 2, 236000)
+
+
+def test_overlong_name_with_odd_byte_is_a_bad_record(tmp_path) -> None:
+    """A 300-byte name holding a space (dnspython refuses to render it): one bad record
+    naming the packet, the other packets still read (issue 14 item 9)."""
+    labels = [b"a b" + b"x" * 57] * 5  # 5 * 61 bytes on the wire: over 255
+    frame = g.link(g.udp("10.0.0.9", 1, "10.0.0.1", 53, g.raw_query(labels, 3)), g.ETHERNET)
+    p = tmp_path / "long.pcap"
+    g.write_pcap(str(p), [*_capture()[:2], g.Packet(T0 + 5, frame)])
+    rows, report = read(p)
+    assert [r["qname"] for r in rows] == ["www.example.com"]
+    assert bad(report) == [(3, "malformed DNS message: name longer than 255 bytes")]
+
+
+def test_short_pcapng_block_at_end_is_a_bad_record(tmp_path) -> None:
+    """A 12-byte (bodiless) Enhanced Packet Block after the last packet: reported with its
+    byte offset, the packets before it kept (issue 14 item 9)."""
+    p = tmp_path / "x.pcapng"
+    g.write_pcapng(str(p), _capture())
+    size = p.stat().st_size
+    with open(p, "ab") as f:
+        f.write(struct.pack("<III", 6, 12, 12))
+    rows, report = read(p, "pcap")
+    assert _tuples(rows) == EXPECTED
+    assert bad(report) == [(7, f"pcapng block too short for its type 6 at byte {size}")]
+
+
+def test_half_open_tcp_flows_are_bounded(tmp_path) -> None:
+    """Many TCP connections that each announce a large message and never finish it: the
+    reassembly table keeps at most MAX_TCP_BYTES buffered (oldest streams dropped and
+    reported), and a complete query on a later connection is still read."""
+    import tracemalloc
+
+    from dgawatch.readers import pcap
+
+    frames = []
+    chunk = b"\0" * 1400
+    flows = 2 * pcap.MAX_TCP_BYTES // (20 * 1400) + 1  # twice the budget in half-open flows
+    for f in range(flows):
+        client = f"10.1.{f // 250}.{f % 250 + 1}"
+        seq = 1000
+        frames.append(g.tcp(client, 40000, "10.0.0.1", 53, seq, struct.pack("!H", 60000)))
+        seq += 2
+        for _ in range(20):
+            frames.append(g.tcp(client, 40000, "10.0.0.1", 53, seq, chunk))
+            seq += len(chunk)
+    wire = g.query("late.example", "A", 5).to_wire()
+    frames.append(g.tcp("10.2.0.1", 40001, "10.0.0.1", 53, 1, struct.pack("!H", len(wire)) + wire))
+    p = tmp_path / "tcp.pcap"
+    g.write_pcap(
+        str(p), [g.Packet(T0 + i * 1e-3, g.link(x, g.ETHERNET)) for i, x in enumerate(frames)]
+    )
+    tracemalloc.start()
+    try:
+        rows, report = read(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [r["qname"] for r in rows] == ["late.example"]
+    reasons = {reason for _line, reason in bad(report)}
+    assert reasons == {"TCP stream dropped: reassembly buffer limit reached"}
+    assert report.total_bad >= flows // 2
+    # the whole file sits in one read chunk; what is buffered on top stays under the bound
+    assert peak < 2 * p.stat().st_size + pcap.MAX_TCP_BYTES + (4 << 20)

@@ -49,12 +49,36 @@ def _text(labels: list[bytes]) -> str:
     return dns.name.Name(labels).to_text(omit_final_dot=True)
 
 
+def plain_name(buf: bytes, pos: int, end: int) -> tuple[str, int] | None:
+    """The common case, fast: a name written out in full (no compression pointer) of
+    letters, digits, ``-``, ``_`` and ``*``, lower-cased, and the position after it; None
+    for anything else (the caller then takes :func:`name_at` and the full normalisation,
+    which give the same text for the names this accepts)."""
+    start = pos
+    labels: list[bytes] = []
+    while pos < end:
+        n = buf[pos]
+        if n == 0:
+            if not labels or pos + 1 - start > 255:
+                return None
+            raw = b".".join(labels)
+            if _ODD.search(raw) is not None or raw.count(b".") != len(labels) - 1:
+                return None
+            return raw.decode("ascii").lower(), pos + 1
+        if n > 63:
+            return None
+        labels.append(buf[pos + 1 : pos + 1 + n])
+        pos += 1 + n
+    return None
+
+
 def name_at(buf: bytes, msg: int, pos: int, end: int) -> tuple[str, int]:
     """The name at absolute ``pos`` of the message starting at absolute ``msg`` (pointers
     are offsets from ``msg``)."""
     labels: list[bytes] = []
     ret = -1
     hops = 0
+    size = 1  # wire length of the name (RFC 1035 §2.3.4: at most 255 bytes)
     while True:
         if pos >= end:
             raise WireError("name runs past the message")
@@ -78,6 +102,9 @@ def name_at(buf: bytes, msg: int, pos: int, end: int) -> tuple[str, int]:
         if nxt > end:
             raise WireError("label runs past the message")
         labels.append(buf[pos + 1 : nxt])
+        size += n + 1
+        if size > 255:
+            raise WireError("name longer than 255 bytes")
         pos = nxt
     if not labels:
         return "", (ret if ret >= 0 else pos)

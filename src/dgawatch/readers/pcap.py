@@ -34,20 +34,37 @@ from dgawatch.errors import InputError
 from dgawatch.events import EVENT_SCHEMA
 from dgawatch.readers import InputReport, Reader
 from dgawatch.readers._common import BATCH_ROWS, MIN_TS_MS, max_ts_ms, norm_qname
-from dgawatch.readers._dnswire import WireError, answers, name_at, rcode_text, type_text
+from dgawatch.readers._dnswire import (
+    WireError,
+    answers,
+    name_at,
+    plain_name,
+    rcode_text,
+    skip_name,
+    type_text,
+)
 
 CHUNK = 16 << 20
 #: Largest plausible captured packet; a bigger record length means a corrupt file.
 MAX_PACKET = 1 << 20
 #: A response this long (ms) after the last event is not held back for pairing.
 PAIR_WINDOW_MS = 5_000
+#: TCP reassembly bounds: connections followed at once, and bytes of unfinished messages
+#: held over all of them (a DNS message is at most 65,537 bytes with its length prefix).
+#: Past either, the oldest connection's partial data is dropped and reported.
 MAX_TCP_FLOWS = 4096
+MAX_TCP_BYTES = 16 << 20
+_TOO_MANY_FLOWS = "TCP stream dropped: too many open connections"
+_TOO_MANY_BYTES = "TCP stream dropped: reassembly buffer limit reached"
 
 _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _HHHH = struct.Struct(">HHHH")
 _HH = struct.Struct(">HH")
 _IP4 = struct.Struct(">BBHHHBBH4s4s")
+#: Ethernet type, then IPv4 version/IHL, total length, fragment, protocol, addresses, then
+#: the UDP ports, in one unpack (valid when the IPv4 header has no options).
+_ETH_IP4_UDP = struct.Struct(">12xHBxHxxHxBxx4s4sHH")
 _STRINGS = pa.list_(pa.string())
 
 # link types (https://www.tcpdump.org/linktypes.html)
@@ -75,7 +92,8 @@ class _Events:
         self.base = 0  # global index of row 0 of the lists
         self.pending: dict[tuple[bytes, int, int, bytes], int] = {}
         self.addr: dict[bytes, str] = {}
-        self.flows: dict[tuple[bytes, int, bytes, int], list[object]] = {}
+        self.flows: dict[tuple[bytes, int, bytes, int], tuple[list[int], bytearray]] = {}
+        self.tcp_bytes = 0  # held in the streams of ``flows``
         self.handle = self._make_handler()
 
     def bad(self, no: int, reason: str, buf: bytes, start: int, end: int) -> None:
@@ -127,6 +145,9 @@ class _Events:
         max_ts = self.max_ts
         bad = self.bad
         ntop = socket.inet_ntop
+        hh = _HH.unpack_from
+        plain = plain_name
+        rcodes = tuple(rcode_text(r) for r in range(16))
 
         def text(raw: bytes) -> str:
             t = addr.get(raw)
@@ -140,16 +161,20 @@ class _Events:
 
         def question(buf: bytes, m: int, q0: int, mend: int, no: int) -> tuple[str, int]:
             """(normalised name or "" when reported, position after the name)."""
-            try:
-                qname, pos = name_at(buf, m, q0, mend)
-            except WireError as exc:
-                bad(no, f"malformed DNS message: {exc}", buf, m, mend)
-                return "", -1
-            try:
-                name = norm_qname(qname)
-            except InputError:
-                bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
-                name = ""
+            fast = plain(buf, q0, mend)
+            if fast is not None:
+                name, pos = fast
+            else:
+                try:
+                    qname, pos = name_at(buf, m, q0, mend)
+                except WireError as exc:
+                    bad(no, f"malformed DNS message: {exc}", buf, m, mend)
+                    return "", -1
+                try:
+                    name = norm_qname(qname)
+                except InputError:
+                    bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
+                    name = ""
             # Cache only a name written out in full up to its root label: then these bytes
             # always mean this name (a compressed or zero-holding name is parsed each time).
             if buf[pos - 1] == 0 and buf.find(b"\0", q0, pos) == pos - 1:
@@ -168,6 +193,22 @@ class _Events:
             if flags & 0x7800 or not qd:  # not a standard query, or no question
                 return
             q0 = m + 12
+            if flags & 0x8000:  # response
+                g = pending.pop((dst, cport, mid, src), None)
+                if g is not None:  # its query is an event: only rcode and answers are new
+                    try:
+                        pos = skip_name(buf, q0, mend) + 4
+                        if pos > mend:
+                            raise WireError("truncated question")
+                        ans: list[str] | None = answers(buf, m, pos, mend, an) if an else []
+                    except WireError as exc:
+                        bad(no, f"malformed DNS response: {exc}", buf, m, mend)
+                        ans = None
+                    idx = g - self.base
+                    if idx >= 0:
+                        rcode_l[idx] = rcodes[flags & 15]
+                        ans_l[idx] = ans
+                    return  # (a query already emitted keeps its empty response fields)
             z = buf.find(b"\0", q0, mend)
             name = qcache.get(buf[q0 : z + 1]) if z >= 0 else None
             if name is None:
@@ -179,27 +220,20 @@ class _Events:
             if pos + 4 > mend:
                 bad(no, "malformed DNS message: truncated question", buf, m, mend)
                 return
-            if flags & 0x8000:  # response
+            if flags & 0x8000:  # a response whose query was not captured
                 try:
-                    ans: list[str] | None = answers(buf, m, pos + 4, mend, an) if an else []
+                    ans = answers(buf, m, pos + 4, mend, an) if an else []
                 except WireError as exc:
                     bad(no, f"malformed DNS response: {exc}", buf, m, mend)
                     ans = None
-                g = pending.pop((dst, cport, mid, src), None)
-                if g is not None:
-                    idx = g - self.base
-                    if idx >= 0:
-                        rcode_l[idx] = rcode_text(flags & 15)
-                        ans_l[idx] = ans
-                    return  # (a query already emitted keeps its empty response fields)
                 if not name:
                     return
-                client = text(dst)
-                rcode: str | None = rcode_text(flags & 15)
+                client = addr.get(dst) or text(dst)
+                rcode: str | None = rcodes[flags & 15]
             else:
                 if not name:
                     return
-                client = text(src)
+                client = addr.get(src) or text(src)
                 rcode = None
                 ans = None
                 pending[(src, cport, mid, dst)] = self.base + len(ts_l)
@@ -215,44 +249,56 @@ class _Events:
             ans_l.append(ans)
             line_l.append(no)
 
+        flows = self.flows
+
+        def drop_oldest(no: int, reason: str) -> None:
+            key = next(iter(flows))
+            self.tcp_bytes -= len(flows.pop(key)[1])
+            self.report.bad(self.file, no, reason, "")
+
         def tcp(buf: bytes, p: int, end: int, src: bytes, dst: bytes, ts: int, no: int) -> None:
             if p + 20 > end:
                 bad(no, "truncated TCP header", buf, p, end)
                 return
-            sport, dport = u16(buf, p)[0], u16(buf, p + 2)[0]
+            sport, dport = hh(buf, p)
             if sport != 53 and dport != 53:
                 return
             seq = _U32.unpack_from(buf, p + 4)[0]
             off = (buf[p + 12] >> 4) * 4
             tflags = buf[p + 13]
             data = buf[p + off : end]
+            seg_len = len(data)
             key = (src, sport, dst, dport)
-            flows = self.flows
             flow = flows.get(key)
             if tflags & 0x07:  # FIN, SYN or RST: a connection starts or ends
-                flows.pop(key, None)
+                if flow is not None:
+                    self.tcp_bytes -= len(flows.pop(key)[1])
                 flow = None
                 if tflags & 0x02:
                     seq += 1
             if not data:
                 if tflags & 0x02:
-                    flows[key] = [seq, bytearray()]
+                    if len(flows) >= MAX_TCP_FLOWS:
+                        drop_oldest(no, _TOO_MANY_FLOWS)
+                    flows[key] = ([seq], bytearray())
                 return
             if flow is None:
                 if len(flows) >= MAX_TCP_FLOWS:
-                    flows.clear()
-                flow = flows[key] = [seq, bytearray()]
-            nxt, stream = flow
-            assert isinstance(nxt, int) and isinstance(stream, bytearray)
+                    drop_oldest(no, _TOO_MANY_FLOWS)
+                flow = flows[key] = ([seq], bytearray())
+            nxt_box, stream = flow
+            nxt = nxt_box[0]
             if seq != nxt:
                 if (nxt - seq) % (1 << 32) < len(data):  # overlaps what we have
                     data = data[(nxt - seq) % (1 << 32) :]
                 elif (nxt - seq) % (1 << 32) < (1 << 31):  # old retransmission
                     return
                 else:  # a gap: lost segment, start afresh
+                    self.tcp_bytes -= len(stream)
                     stream.clear()
+            before = len(stream)
             stream += data
-            flow[0] = (seq + len(buf[p + off : end])) % (1 << 32)
+            nxt_box[0] = (seq + seg_len) % (1 << 32)
             while len(stream) >= 2:
                 size = (stream[0] << 8) | stream[1]
                 if len(stream) < 2 + size:
@@ -260,17 +306,32 @@ class _Events:
                 msg = bytes(stream[2 : 2 + size])
                 del stream[: 2 + size]
                 dns(msg, 0, size, src, sport if sport != 53 else dport, dst, ts, no)
-            if len(stream) > 70_000:
-                stream.clear()
+            self.tcp_bytes += len(stream) - before
+            if stream:  # bytes held: this stream is now the newest, the first to keep
+                flows[key] = flows.pop(key)
+            while self.tcp_bytes > MAX_TCP_BYTES and len(flows) > 1:
+                drop_oldest(no, _TOO_MANY_BYTES)
 
         ip4 = _IP4.unpack_from
-        hh = _HH.unpack_from
+        fast4 = _ETH_IP4_UDP.unpack_from
         min_ts = MIN_TS_MS
 
         def packet(buf: bytes, p: int, end: int, ts: int, no: int, link: int) -> None:
             if ts < min_ts or ts > max_ts:
                 bad(no, "timestamp before 1990 or in the future", buf, p, end)
                 return
+            if link == 1 and end - p >= 42:  # the common case: Ethernet, IPv4, UDP
+                et, vihl, total, frag, proto, src, dst, sport, dport = fast4(buf, p)
+                if et == 0x0800 and vihl == 0x45 and proto == 17:
+                    if frag & 0x1FFF:  # not the first fragment
+                        return
+                    if p + 14 + total < end and total >= 28:
+                        end = p + 14 + total  # drop Ethernet padding
+                    if sport == 53:
+                        dns(buf, p + 42, end, src, dport, dst, ts, no)
+                    elif dport == 53:
+                        dns(buf, p + 42, end, src, sport, dst, ts, no)
+                    return
             if link == 1:
                 if p + 14 > end:
                     return
@@ -418,10 +479,12 @@ def _read_pcapng(
     endian = "<"
     ifaces: list[tuple[int, int, int]] = []  # (link type, units per second numerator, divisor)
     eof = False
+    consumed = 0  # file offset of buf[0]
     while True:
         if not eof:
             data = stream.read(CHUNK)
             eof = not data
+            consumed += off
             buf = buf[off:] + data
             off = 0
         n = len(buf)
@@ -444,6 +507,15 @@ def _read_pcapng(
                 return
             if off + blen > n:
                 break
+            if blen < _MIN_BLOCK.get(btype, 12):
+                report.bad(
+                    file,
+                    no + 1,
+                    f"pcapng block too short for its type {btype} at byte {consumed + off}",
+                    buf[off : off + blen],
+                )
+                off += blen
+                continue
             body = off + 8
             bend = off + blen - 4
             if btype == 1:  # interface description
@@ -475,6 +547,11 @@ def _read_pcapng(
         report.bad(file, no + 1, "truncated pcapng block at end of file", buf[off : off + 16])
     report.lines_read[file] += no
     yield from _drain(ev)
+
+
+#: Smallest total length of the pcapng blocks read here (section header, interface
+#: description, enhanced and obsolete packet blocks): header, fixed fields, trailer.
+_MIN_BLOCK = {0x0A0D0D0A: 28, 1: 20, 6: 32, 2: 32}
 
 
 def _tsresol(buf: bytes, pos: int, end: int, endian: str) -> tuple[int, int]:
