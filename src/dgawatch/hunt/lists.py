@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
 from dgawatch.families.base import Variant
+from dgawatch.hunt.listcache import ListCache
 from dgawatch.store import ForecastStore
 
 #: Day used as "no end" for variants active until further notice.
@@ -70,11 +71,19 @@ def lists_for_days(
 class ListSource:
     """Names of lists, from the store where it holds them, else generated."""
 
-    def __init__(self, store: ForecastStore | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        store: ForecastStore | None = None,
+        workers: int | None = None,
+        cache: ListCache | None = None,
+    ) -> None:
         self.store = store
         self.workers = workers or min(4, os.cpu_count() or 1)
+        #: Generated lists kept on disk between runs (:mod:`dgawatch.hunt.listcache`).
+        self.cache = cache if cache is not None else ListCache.default()
         self.from_store = 0
         self.generated = 0
+        self.from_cache = 0
         self._covered: dict[str, set[dt.date]] = {}
 
     def _stored(self, spec: ListSpec) -> bool:
@@ -99,6 +108,11 @@ class ListSource:
                     out[i] = blob_names(stored.blob)
                     self.from_store += 1
                     continue
+            cached = self.cache.get(spec.variant, day)
+            if cached is not None:
+                out[i] = blob_names(cached)
+                self.from_cache += 1
+                continue
             todo.append((i, spec.variant, day))
         if todo:
             if len(todo) == 1 or self.workers == 1:
@@ -106,9 +120,11 @@ class ListSource:
             else:
                 with ThreadPoolExecutor(max_workers=self.workers) as pool:
                     blobs = list(pool.map(lambda job: job[1].domains_blob(job[2]), todo))
-            for (i, _, _), blob in zip(todo, blobs, strict=True):
+            for (i, variant, day), blob in zip(todo, blobs, strict=True):
                 out[i] = blob_names(blob)
                 self.generated += 1
+                self.cache.put(variant, day, blob)
+            self.cache.trim()
         return [n if n is not None else pa.array([], pa.string()) for n in out]
 
 

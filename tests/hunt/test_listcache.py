@@ -1,0 +1,101 @@
+"""The disk cache of day lists: a second hunt reads what the first generated, the answer is
+the same, and nothing stale or foreign is ever read."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from dgawatch.families import get_family
+from dgawatch.hunt import HuntOptions, hunt_paths
+from dgawatch.hunt.listcache import ListCache, cache_root, fingerprint
+from dgawatch.hunt.lists import ListSource, ListSpec
+
+DAY = dt.date(2021, 3, 4)
+
+
+def _conficker_c():
+    return get_family("conficker").variant("c")
+
+
+def test_second_source_reads_the_cache(tmp_path: Path) -> None:
+    v = _conficker_c()
+    specs = [ListSpec(v, DAY), ListSpec(v, DAY + dt.timedelta(days=1))]
+    first = ListSource(None, cache=ListCache(tmp_path))
+    names1 = first.names(specs)
+    assert (first.generated, first.from_cache) == (2, 0)
+    second = ListSource(None, cache=ListCache(tmp_path))
+    names2 = second.names(specs)
+    assert (second.generated, second.from_cache) == (0, 2)
+    # the generator itself is the reference, not the cache
+    assert names2[0].to_pylist() == v.domains(DAY)
+    assert names2[1].to_pylist() == names1[1].to_pylist() == v.domains(specs[1].day)
+
+
+def test_unregistered_variant_is_never_cached(tmp_path: Path) -> None:
+    v = _conficker_c()
+    fake = dataclasses.replace(v, generator=lambda day: ["fake.example"], blob_generator=None)
+    assert fingerprint(fake) is None
+    cache = ListCache(tmp_path)
+    source = ListSource(None, cache=cache)
+    assert source.names([ListSpec(fake, DAY)])[0].to_pylist() == ["fake.example"]
+    assert cache.written == 0 and not any(tmp_path.iterdir())
+
+
+def test_truncated_file_is_regenerated(tmp_path: Path) -> None:
+    v = _conficker_c()
+    ListSource(None, cache=ListCache(tmp_path)).names([ListSpec(v, DAY)])
+    (path,) = tmp_path.glob("*/*.txt")
+    path.write_bytes(path.read_bytes()[:-3])  # cut inside the last name
+    source = ListSource(None, cache=ListCache(tmp_path))
+    assert source.names([ListSpec(v, DAY)])[0].to_pylist() == v.domains(DAY)
+    assert source.generated == 1
+
+
+def test_size_limit_drops_least_recently_used(tmp_path: Path, monkeypatch) -> None:
+    v = _conficker_c()
+    days = [DAY + dt.timedelta(days=i) for i in range(3)]
+    cache = ListCache(tmp_path)
+    sizes = []
+    for i, d in enumerate(days):
+        cache.put(v, d, v.domains_blob(d))
+        path = next(tmp_path.glob(f"*/{d.isoformat()}.txt"))
+        os.utime(path, (1_000_000 + i, 1_000_000 + i))  # days[0] least recently used
+        sizes.append(path.stat().st_size)
+    limit = sizes[1] + sizes[2] + 100
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE_MB", str(limit / (1 << 20)))
+    cache.put(v, DAY + dt.timedelta(days=9), b"x.example\n")
+    cache.trim()
+    kept = sorted(p.name for p in tmp_path.glob("*/*.txt"))
+    assert kept == [f"{d.isoformat()}.txt" for d in [*days[1:], DAY + dt.timedelta(days=9)]]
+
+
+@pytest.mark.parametrize("value", ["off", "0"])
+def test_cache_can_be_turned_off(monkeypatch, value: str) -> None:
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", value)
+    assert cache_root() is None
+
+
+def test_hunt_answer_same_with_warm_cache(tmp_path: Path, monkeypatch) -> None:
+    """The same log hunted twice (cold cache, then warm) gives the same findings."""
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
+    v = _conficker_c()
+    names = v.domains(DAY)[:30]
+    ts = int(dt.datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=dt.UTC).timestamp())
+    log = tmp_path / "q.csv"
+    log.write_text(
+        "ts,client,qname,rcode\n"
+        + "".join(f"{ts + i},10.0.0.9,{n},NXDOMAIN\n" for i, n in enumerate(names))
+        + f"{ts},10.0.0.1,example.com,NOERROR\n"
+    )
+    options = HuntOptions(variants=(v,), window_days=0)
+    cold = hunt_paths([log], options)
+    warm = hunt_paths([log], options)
+    # the day and the next (the index reads one day ahead)
+    assert cold.lists_generated == 2 and warm.lists_generated == 0
+    assert [(f.client, f.queries) for f in cold.findings] == [("10.0.0.9", 30)]
+    assert [f.to_dict() for f in warm.findings] == [f.to_dict() for f in cold.findings]
