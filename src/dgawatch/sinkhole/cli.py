@@ -137,9 +137,13 @@ def stats(
         list[str] | None, typer.Option(help="Only these UTC days (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
-    join_window: Annotated[
-        int, typer.Option(help="Seconds an HTTP request may follow its DNS query.")
-    ] = 3600,
+    skew: Annotated[
+        int,
+        typer.Option(
+            help="Seconds either side of UTC midnight where a bot's clock may be on the "
+            "other day's list (those HTTP sources are reported as 'edge')."
+        ),
+    ] = 900,
     asn_db: Annotated[Path | None, typer.Option(help="Prefix-to-ASN file (pyasn format).")] = None,
     country_db: Annotated[Path | None, typer.Option(help="Prefix-to-country file.")] = None,
     directory: DirOpt = None,
@@ -153,7 +157,9 @@ def stats(
     if by not in BY_CHOICES:
         raise InputError(f"--by must be one of {', '.join(BY_CHOICES)}")
     days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
-    with SinkholeStats(_directory(directory), join_window=dt.timedelta(seconds=join_window)) as st:
+    if not 0 <= skew <= 43_200:
+        raise InputError(f"--skew {skew}: give seconds between 0 and 43200")
+    with SinkholeStats(_directory(directory), skew=dt.timedelta(seconds=skew)) as st:
         if by in ("hour", "day"):
             rows = st.by_time(by, days)
         elif by == "family":
@@ -162,12 +168,16 @@ def stats(
             enrich = Enricher(asn_db=asn_db, country_db=country_db)
             rows = st.by_network(by, enrich, days)
         estimates = st.estimates(days)
+        observed = st.observed(days)
+        dns_sources = st.dns_sources(days)
     doc = {
         "by": by,
         "unit": UNIT_OBSERVED,
         "method": "count(DISTINCT src_ip) per bucket; never summed across days",
         "rows": rows,
         "estimates": [e.to_dict() for e in estimates],
+        "observed": observed,
+        "dns_sources": dns_sources,
     }
     if as_json:
         sys.stdout.write(json.dumps(doc, default=str) + "\n")
@@ -190,7 +200,7 @@ def stats(
             "estimate",
             "95% interval",
             "inputs",
-            title="population estimates (unit: source addresses, not machines)",
+            title="population estimates from HTTP sources (machines; NAT and churn blur)",
         )
         for e in estimates:
             ci = f"{e.ci95[0]:,.0f} .. {e.ci95[1]:,.0f}" if e.ci95 else ""
@@ -199,6 +209,51 @@ def stats(
             )
             table.add_row(
                 e.family, e.variant, e.day, e.protocol, e.method, f"{e.value:,.0f}", ci, inputs
+            )
+        out.print(table)
+    if observed:
+        table = Table(
+            "list day",
+            "variant",
+            "addresses",
+            "/24s",
+            "(address, agent)",
+            "(/24, agent)",
+            "edge",
+            "churn-adjusted range",
+            title="HTTP sources under NAT and churn",
+        )
+        for o in observed:
+            rng = o.get("churn_adjusted_range")
+            table.add_row(
+                str(o["day"]),
+                f"{o['family']}/{o['variant']}",
+                f"{o['addresses']:,}",
+                f"{o['networks_24']:,}",
+                f"{o['address_agent_pairs']:,}",
+                f"{o['network_agent_pairs']:,}",
+                f"{o['edge_addresses']:,}",
+                f"{rng[0]:,.0f} .. {rng[1]:,.0f}" if isinstance(rng, list) else "",
+            )
+        out.print(table)
+    if dns_sources:
+        table = Table(
+            "day",
+            "variant",
+            "resolvers",
+            "end hosts",
+            "unclassified",
+            "queries",
+            title="DNS sources (resolver counts, not a population)",
+        )
+        for r in dns_sources:
+            table.add_row(
+                str(r["day"]),
+                f"{r['family']}/{r['variant']}",
+                str(r["resolvers"]),
+                str(r["end_hosts"]),
+                str(r["unclassified"]),
+                f"{r['queries']:,}",
             )
         out.print(table)
 

@@ -31,6 +31,7 @@ import dns.rdatatype
 import dns.rrset
 
 from dgawatch.sinkhole.names import Match, SinkholeSet
+from dgawatch.sinkhole.plan import AddressPlan
 
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED = 0, 1, 2, 3, 4, 5
 T_A, T_NS, T_SOA, T_AAAA, T_OPT, T_ANY = 1, 2, 6, 28, 41, 255
@@ -79,11 +80,26 @@ class DnsHandler:
     unknown_rcode: int = REFUSED
     counters: DnsCounters = field(default_factory=DnsCounters)
     fast: bool = True
+    #: Which address answers which variant and half of the held names (None: all of them).
+    plan: AddressPlan | None = None
 
     def __post_init__(self) -> None:
         self._a = tuple(ipaddress.IPv4Address(a).packed for a in self.addresses)
         self._aaaa = tuple(ipaddress.IPv6Address(a).packed for a in self.addresses6)
         self._ttl = struct.pack("!I", self.ttl)
+        self._packed: dict[tuple[str, ...], tuple[bytes, ...]] = {}
+
+    def _planned(self, match: Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The (IPv4, IPv6) addresses the address plan answers for this name."""
+        if self.plan is None:
+            return self.addresses, self.addresses6
+        return self.plan.answer(match.family, match.variant, self.sinkset.half(match.apex))
+
+    def _pack(self, addrs: tuple[str, ...]) -> tuple[bytes, ...]:
+        found = self._packed.get(addrs)
+        if found is None:
+            found = self._packed[addrs] = tuple(ipaddress.ip_address(a).packed for a in addrs)
+        return found
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -181,11 +197,12 @@ class DnsHandler:
         answers: list[bytes] = []
         authority: list[bytes] = []
         if kind == "answer":
+            v4, v6 = self._planned(match)
             if rtype in (T_A, T_ANY):
-                for a in self._a:
+                for a in self._pack(v4):
                     answers.append(b"\xc0\x0c\x00\x01\x00\x01" + self._ttl + b"\x00\x04" + a)
             if rtype in (T_AAAA, T_ANY):
-                for a in self._aaaa:
+                for a in self._pack(v6):
                     answers.append(b"\xc0\x0c\x00\x1c\x00\x01" + self._ttl + b"\x00\x10" + a)
             if rtype == T_SOA:
                 answers.append(b"\xc0\x0c" + self._soa_rr(apex_ptr))
@@ -267,13 +284,14 @@ class DnsHandler:
         apex = dns.name.from_text(match.apex)
         kind, rtype = self._records(qname, qtype, match)
         if kind == "answer":
-            if rtype in (T_A, T_ANY) and self.addresses:
+            v4, v6 = self._planned(match)
+            if rtype in (T_A, T_ANY) and v4:
                 response.answer.append(
-                    dns.rrset.from_text_list(q.name, self.ttl, "IN", "A", list(self.addresses))
+                    dns.rrset.from_text_list(q.name, self.ttl, "IN", "A", list(v4))
                 )
-            if rtype in (T_AAAA, T_ANY) and self.addresses6:
+            if rtype in (T_AAAA, T_ANY) and v6:
                 response.answer.append(
-                    dns.rrset.from_text_list(q.name, self.ttl, "IN", "AAAA", list(self.addresses6))
+                    dns.rrset.from_text_list(q.name, self.ttl, "IN", "AAAA", list(v6))
                 )
             if rtype == T_SOA:
                 response.answer.append(self._soa_rrset(q.name, apex))

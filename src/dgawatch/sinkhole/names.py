@@ -77,6 +77,8 @@ class SinkholeSet:
         self.variants = tuple(variants)
         self.max_names_per_day = max_names_per_day
         names: dict[str, tuple[Attribution, ...]] = {}
+        #: Position parity of each name in its first list (0: half a, 1: half b).
+        self._half: dict[str, int] = {}
         #: Distinct names held per (family, variant, day): the k of the k-of-D estimate.
         self.held: dict[tuple[str, str, dt.date], int] = {}
         for day in self.days:
@@ -86,9 +88,11 @@ class SinkholeSet:
                 att = Attribution(v.family, v.name, day)
                 distinct = held_names(v, day, max_names_per_day)
                 self.held[(v.family, v.name, day)] = len(distinct)
-                for name in distinct:
+                for i, name in enumerate(distinct):
                     prev = names.get(name)
                     names[name] = (att,) if prev is None else (*prev, att)
+                    if prev is None:
+                        self._half[name] = i & 1
         self._names = names
 
     @classmethod
@@ -113,6 +117,12 @@ class SinkholeSet:
 
     def get(self, name: str) -> tuple[Attribution, ...] | None:
         return self._names.get(name)
+
+    def half(self, name: str) -> int:
+        """Which half of its held list a sinkholed name is in: its position in its first
+        (variant, day) list, even (0, half a) or odd (1, half b); the address plan answers
+        each half from its own address."""
+        return self._half.get(name, 0)
 
     def match(self, qname: str) -> Match | None:
         """``qname`` lower-case without the trailing dot."""

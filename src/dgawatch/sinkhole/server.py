@@ -45,6 +45,7 @@ from dgawatch.sinkhole.http import (
     parse_head,
 )
 from dgawatch.sinkhole.names import SinkholeSet, window, write_held
+from dgawatch.sinkhole.plan import AddressPlan, write_plan
 from dgawatch.sinkhole.store import EventStore, default_dir
 
 
@@ -149,6 +150,10 @@ class Sinkhole:
             cfg.variants, window(day, cfg.radius), max_names_per_day=cfg.max_names_per_day
         )
         self._write_held(sinkset)
+        # The address plan (which address answers which variant / half), kept in the store
+        # for stats and reports.
+        plan = AddressPlan.assign(cfg.variants, cfg.addresses, cfg.addresses6)
+        write_plan(cfg.directory, plan)
         old = self.handler
         return DnsHandler(
             sinkset,
@@ -158,6 +163,7 @@ class Sinkhole:
             serial=int(day.strftime("%Y%m%d")) * 100 + 1,
             unknown_rcode=NXDOMAIN if cfg.unknown == "nxdomain" else REFUSED,
             counters=old.counters if old is not None else DnsCounters(),
+            plan=plan,
         )
 
     def _write_held(self, sinkset: SinkholeSet) -> None:

@@ -1,49 +1,65 @@
-"""Counting what the sinkhole saw, and estimating how many sources are behind it.
+"""Counting what the sinkhole saw, and estimating how many machines are behind it.
 
 Every observed figure is a number of **distinct source addresses** in one UTC hour or day
 (never a sum over days: the same machine comes back every day). An address is not a
-machine: NAT puts many machines behind one address, DHCP spreads one machine over several,
-and the DNS side mostly sees the victims' *resolvers*. HTTP sources are the machines (or
-their NAT).
+machine: NAT puts many machines behind one address, DHCP spreads one machine over several.
 
-Population estimates (Conficker C, each machine querying s = 500 of the day's D = 50,000
-names, uniformly without replacement):
+**DNS sources are mostly resolvers.** A bot's query reaches the sinkhole through its ISP's
+or its company's resolver, which caches the answer for the TTL; so DNS figures count
+resolvers (classified by how many held names one address asked for: more than a single
+machine draws with probability 1e-3 makes it a resolver) and are never populations.
+
+**HTTP sources are the machines** (or their NAT). An HTTP request carries no name (Conficker
+puts the answered IP in ``Host:``), so it is attributed by the address plan
+(:mod:`.plan`): the address it was sent to (the connection's destination, else the IP in
+``Host:``) tells the family/variant and the half of the held names; its UTC day tells the
+list day. Requests within ``skew`` of a UTC midnight may come from bots whose clock is on
+the other day's list; they are counted on their UTC day (when clocks err both ways the
+days gain what they lose) and reported as ``edge``. With one variant held that day, every
+request is that variant (attribution ``single-variant``).
+
+Population estimates from HTTP (Conficker C, each machine drawing s = 500 of the day's
+D = 50,000 names, uniformly without replacement):
 
 * **k-of-D**: with k of the day's names held, a machine is seen with probability
   ``p_k = 1 - C(D-k, s) / C(D, s)``; the n_k distinct sources seen give ``N = n_k / p_k``
   (binomial 95 % interval ``N ± 1.96 sqrt(N (1 - p_k) / p_k)``).
-* **capture-recapture** (k ≥ 2): the held names are split into two fixed halves by
-  generation order; sources seen on half A (n1), on half B (n2) and on both (m) give
+* **capture-recapture** (a plan with two addresses for the variant, each answering one half
+  of the held names): sources seen on half a (n1), on half b (n2) and on both (m) give
   Lincoln-Petersen ``n1 n2 / m`` and Chapman ``(n1+1)(n2+1)/(m+1) - 1``. It needs neither
   D nor s, so it checks them.
 
-For A and B every machine tries all 250 names, so one held name sees the whole active
+For A/B every machine tries all 250 names, so one held name sees the whole active
 population: the estimate is the distinct count itself (method ``complete``).
-
-HTTP events carry no domain (Conficker A/B put the sinkhole's IP in ``Host:``); they are
-attributed to the latest sinkholed DNS query from the same address within ``join_window``,
-or, failing that, to Conficker A/B when the request has the rendezvous shape.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from dgawatch.errors import InputError
-from dgawatch.families import get_family
-from dgawatch.sinkhole.names import held_names, read_held
+from dgawatch.sinkhole.names import read_held
+from dgawatch.sinkhole.plan import SHARED, read_plans
 from dgawatch.sinkhole.store import connect
 
 CONFICKER_C_D = 50_000
 CONFICKER_C_S = 500
 UNIT_OBSERVED = "distinct source addresses (observed; not machines)"
-UNIT_ESTIMATE = "source addresses (estimated population of independent samplers)"
+UNIT_ESTIMATE = "machines (estimated from distinct HTTP source addresses)"
+UNIT_RESOLVERS = "DNS source addresses (resolvers and end hosts; not a population)"
 BY_CHOICES = ("hour", "day", "country", "asn", "family")
+#: An end host asks for more held names than this with probability below RESOLVER_ALPHA.
+RESOLVER_ALPHA = 1e-3
+DEFAULT_SKEW = dt.timedelta(minutes=15)
+_HELD_RE = re.compile(r"^held-(\d{4}-\d{2}-\d{2})\.json$")
+_FOREVER = 1 << 62
 
 
 def p_k(k: int, d: int = CONFICKER_C_D, s: int = CONFICKER_C_S) -> float:
@@ -56,6 +72,19 @@ def p_k(k: int, d: int = CONFICKER_C_D, s: int = CONFICKER_C_S) -> float:
     for i in range(s):
         miss *= (d - k - i) / (d - i)
     return 1.0 - miss
+
+
+@cache
+def end_host_max_names(k: int, d: int = CONFICKER_C_D, s: int = CONFICKER_C_S) -> int:
+    """The most held names one machine asks for, but with probability RESOLVER_ALPHA
+    (the upper quantile of hypergeometric(k, d - k, s), by exact integers)."""
+    total = math.comb(d, s)
+    tail = 1.0
+    for q in range(min(k, s) + 1):
+        tail -= math.comb(k, q) * math.comb(d - k, s - q) / total
+        if tail < RESOLVER_ALPHA:
+            return q
+    return min(k, s)
 
 
 @dataclass(frozen=True)
@@ -100,42 +129,112 @@ def chapman(n1: int, n2: int, m: int) -> tuple[float, tuple[float, float]]:
 
 # -- SQL over the store -------------------------------------------------------------------
 
-_ATTRIBUTED = """
+_VIEWS = """
 CREATE OR REPLACE TEMP VIEW dns_ev AS
   SELECT * FROM events WHERE proto LIKE 'dns/%' AND domain IS NOT NULL;
-CREATE OR REPLACE TEMP VIEW http_ev AS SELECT * FROM events WHERE proto = 'http';
-CREATE OR REPLACE TEMP VIEW http_joined AS
-  SELECT h.*, d.domain AS j_domain, d.family AS j_family, d.variant AS j_variant,
-         d.day AS j_day, d.ts AS j_ts
-  FROM http_ev h ASOF LEFT JOIN dns_ev d ON h.src_ip = d.src_ip AND h.ts >= d.ts;
+CREATE OR REPLACE TEMP VIEW http_ev AS
+  SELECT *, CAST(time AS DATE) AS uday,
+    lower(CASE
+      WHEN host LIKE '[%' THEN regexp_extract(host, '^\\[([^]]*)\\]', 1)
+      WHEN length(host) - length(replace(host, ':', '')) = 1 THEN split_part(host, ':', 1)
+      ELSE host END) AS host_addr,
+    CASE WHEN contains(src_ip, ':') THEN src_ip
+         ELSE regexp_replace(src_ip, '\\.[0-9]+$', '.0/24') END AS src_net
+  FROM events WHERE proto = 'http';
+CREATE OR REPLACE TEMP VIEW http_target AS
+  SELECT h.*, CASE
+      WHEN h.dst_ip IN (SELECT address FROM plan_rows) THEN h.dst_ip
+      WHEN h.host_addr IN (SELECT address FROM plan_rows) THEN h.host_addr END AS target
+  FROM http_ev h;
 CREATE OR REPLACE TEMP VIEW http_attr AS
-  SELECT * EXCLUDE (j_domain, j_family, j_variant, j_day, j_ts, joined),
-         CASE WHEN joined THEN j_domain END AS a_domain,
-         CASE WHEN joined THEN j_family WHEN conficker_ab THEN 'conficker' END AS a_family,
-         CASE WHEN joined THEN j_variant WHEN conficker_ab THEN 'a/b' END AS a_variant,
-         CASE WHEN joined THEN j_day END AS a_day,
-         CASE WHEN joined THEN 'dns-join' WHEN conficker_ab THEN 'url-shape' ELSE 'none' END
-           AS attribution
-  FROM (SELECT *, (j_ts IS NOT NULL AND ts - j_ts <= {window_ms}) AS joined FROM http_joined);
+  SELECT t.*,
+    CASE WHEN planned THEN p_family ELSE one.family END AS a_family,
+    CASE WHEN planned THEN p_variant ELSE one.variant END AS a_variant,
+    CASE WHEN planned THEN p_half END AS a_half,
+    CASE WHEN planned OR one.family IS NOT NULL THEN t.uday END AS a_day,
+    CASE WHEN planned THEN 'plan' WHEN one.family IS NOT NULL THEN 'single-variant'
+         ELSE 'none' END AS attribution,
+    (t.ts - epoch_ms(CAST(t.uday AS TIMESTAMP)) < {skew_ms}
+      OR epoch_ms(CAST(t.uday + 1 AS TIMESTAMP)) - t.ts <= {skew_ms}) AS edge
+  FROM (SELECT h.*, p.family AS p_family, p.variant AS p_variant, p.half AS p_half,
+               coalesce(p.family <> '{shared}', false) AS planned
+        FROM http_target h LEFT JOIN plan_rows p
+          ON p.address = h.target AND h.ts >= p.since AND h.ts < p.until) t
+  LEFT JOIN single_variant one ON one.day = t.uday;
 CREATE OR REPLACE TEMP VIEW attributed AS
-  SELECT time, ts, proto, src_ip, src_port, dst_ip, dst_port, domain, family, variant, day,
-         'dns' AS attribution
-  FROM dns_ev
+  SELECT time, ts, proto, src_ip, family, variant, day, 'dns' AS attribution FROM dns_ev
   UNION ALL
-  SELECT time, ts, proto, src_ip, src_port, dst_ip, dst_port, a_domain, a_family, a_variant,
-         a_day, attribution
-  FROM http_attr;
+  SELECT time, ts, proto, src_ip, a_family, a_variant, a_day, attribution FROM http_attr;
+CREATE OR REPLACE TEMP VIEW dns_class AS
+  SELECT uday, src_ip, family, variant,
+    CASE WHEN bool_or(names > max_names) THEN 'resolver'
+         WHEN bool_or(max_names IS NULL) THEN 'unclassified' ELSE 'end-host' END AS class,
+    sum(queries) AS queries, max(names) AS most_names
+  FROM (SELECT CAST(d.time AS DATE) AS uday, d.src_ip, d.family, d.variant, d.day,
+               count(DISTINCT d.domain) AS names, count(*) AS queries, any_value(t.max_names)
+                 AS max_names
+        FROM dns_ev d LEFT JOIN thresholds t
+          ON t.family = d.family AND t.variant = d.variant AND t.day = d.day
+        GROUP BY ALL)
+  GROUP BY ALL;
 """
+
+
+def held_days(directory: Path) -> list[dt.date]:
+    days = []
+    if directory.is_dir():
+        for p in directory.iterdir():
+            m = _HELD_RE.match(p.name)
+            if m:
+                days.append(dt.date.fromisoformat(m.group(1)))
+    return sorted(days)
 
 
 class SinkholeStats:
     """Read-only statistics over an event store directory."""
 
-    def __init__(self, directory: Path, *, join_window: dt.timedelta = dt.timedelta(hours=1)):
+    def __init__(self, directory: Path, *, skew: dt.timedelta = DEFAULT_SKEW) -> None:
+        if skew < dt.timedelta(0) or skew > dt.timedelta(hours=12):
+            raise InputError("--skew must be between 0 and 12 hours")
         self.directory = directory
+        self.skew = skew
+        self.plans = read_plans(directory)
         self.con: duckdb.DuckDBPyConnection = connect(directory)
-        window_ms = int(join_window.total_seconds() * 1000)
-        self.con.execute(_ATTRIBUTED.format(window_ms=window_ms))
+        self.held: dict[dt.date, dict[str, int]] = {
+            d: read_held(directory, d)[0] for d in held_days(directory)
+        }
+        self._tables()
+        self.con.execute(_VIEWS.format(skew_ms=int(skew.total_seconds() * 1000), shared=SHARED))
+
+    def _tables(self) -> None:
+        con = self.con
+        con.execute(
+            "CREATE TEMP TABLE plan_rows (since BIGINT, until BIGINT, address VARCHAR, "
+            "family VARCHAR, variant VARCHAR, half VARCHAR)"
+        )
+        rows = []
+        for i, (since, plan) in enumerate(self.plans):
+            until = self.plans[i + 1][0] if i + 1 < len(self.plans) else _FOREVER
+            rows += [(since, until, e.address, e.family, e.variant, e.half) for e in plan.entries]
+        if rows:
+            con.executemany("INSERT INTO plan_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.execute("CREATE TEMP TABLE single_variant (day DATE, family VARCHAR, variant VARCHAR)")
+        con.execute(
+            "CREATE TEMP TABLE thresholds (day DATE, family VARCHAR, variant VARCHAR, "
+            "max_names INTEGER)"
+        )
+        single, limits = [], []
+        for day, held in self.held.items():
+            live = [key for key, k in held.items() if k > 0]
+            if len(live) == 1:
+                single.append((day, *live[0].split("/", 1)))
+            k = held.get("conficker/c", 0)
+            if k > 0:
+                limits.append((day, "conficker", "c", end_host_max_names(k)))
+        if single:
+            con.executemany("INSERT INTO single_variant VALUES (?, ?, ?)", single)
+        if limits:
+            con.executemany("INSERT INTO thresholds VALUES (?, ?, ?, ?)", limits)
 
     def close(self) -> None:
         self.con.close()
@@ -204,116 +303,171 @@ class SinkholeStats:
             for (day, value), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1]))
         ]
 
-    # -- population ------------------------------------------------------------------------
+    # -- DNS sources -----------------------------------------------------------------------
 
-    def estimates(self, days: list[dt.date] | None = None) -> list[Estimate]:
-        """Estimates per forecast day of each family/variant seen (C: k-of-D and
-        capture-recapture; A/B: complete enumeration), per protocol."""
+    def dns_sources(self, days: list[dt.date] | None = None) -> list[dict[str, object]]:
+        """Per UTC day and variant: DNS source addresses classified as resolvers (more held
+        names than one machine draws but with probability 1e-3) or end hosts. Counts of
+        resolvers, not machines: a resolver serves any number of them."""
+        where = f"WHERE uday IN ({', '.join('?' for _ in days)})" if days else ""
+        rows = self._rows(
+            f"""SELECT uday AS day, family, variant,
+                  count(*) FILTER (class = 'resolver') AS resolvers,
+                  count(*) FILTER (class = 'end-host') AS end_hosts,
+                  count(*) FILTER (class = 'unclassified') AS unclassified,
+                  sum(queries) AS queries
+                FROM dns_class {where} GROUP BY ALL ORDER BY day, family, variant""",
+            list(days or []),
+        )
+        for r in rows:
+            r["day"] = str(r["day"])
+            r["unit"] = UNIT_RESOLVERS
+            k = self.held.get(dt.date.fromisoformat(str(r["day"])), {}).get(
+                f"{r['family']}/{r['variant']}", 0
+            )
+            r["method"] = (
+                f"resolver: > {end_host_max_names(k)} distinct held names of one list day "
+                f"from one address (k={k}, D={CONFICKER_C_D}, s={CONFICKER_C_S}, "
+                f"alpha={RESOLVER_ALPHA})"
+                if (r["family"], r["variant"]) == ("conficker", "c") and k > 0
+                else "no per-machine draw model for this variant: unclassified"
+            )
+        return rows
+
+    # -- HTTP observations and population ------------------------------------------------
+
+    def _http_groups(self, days: list[dt.date] | None) -> list[dict[str, object]]:
         where = ""
         params: list[object] = []
         if days:
-            where = f"AND day IN ({', '.join('?' for _ in days)})"
+            where = f"AND a_day IN ({', '.join('?' for _ in days)})"
             params = list(days)
-        groups = self.con.execute(
-            f"""SELECT DISTINCT family, variant, day,
-                  CASE WHEN proto = 'http' THEN 'http' ELSE 'dns' END AS protocol
-                FROM attributed
-                WHERE family = 'conficker' AND day IS NOT NULL {where}
-                ORDER BY day, variant, protocol""",
-            params,
-        ).fetchall()
+        return self._rows(
+            f"""WITH per AS (
+                  SELECT a_family AS family, a_variant AS variant, a_day AS day, src_ip,
+                    any_value(src_net) AS net, bool_or(a_half = 'a') AS ina,
+                    bool_or(a_half = 'b') AS inb, bool_and(edge) AS only_edge
+                  FROM http_attr WHERE a_family IS NOT NULL {where} GROUP BY ALL),
+                keys AS (
+                  SELECT a_family AS family, a_variant AS variant, a_day AS day,
+                    count(DISTINCT src_ip || '|' || coalesce(user_agent, '')) AS address_agents,
+                    count(DISTINCT src_net || '|' || coalesce(user_agent, '')) AS net_agents,
+                    string_agg(DISTINCT attribution, ',') AS attribution
+                  FROM http_attr WHERE a_family IS NOT NULL {where} GROUP BY ALL)
+                SELECT per.family, per.variant, per.day, count(*) AS addresses,
+                  count(DISTINCT net) AS networks,
+                  count(*) FILTER (ina) AS n1, count(*) FILTER (inb) AS n2,
+                  count(*) FILTER (ina AND inb) AS m, count(*) FILTER (only_edge) AS edge,
+                  any_value(keys.address_agents) AS address_agents,
+                  any_value(keys.net_agents) AS net_agents,
+                  any_value(keys.attribution) AS attribution
+                FROM per JOIN keys USING (family, variant, day)
+                GROUP BY ALL ORDER BY day, family, variant""",
+            params + params,
+        )
+
+    def _k(self, family: str, variant: str, day: dt.date) -> int:
+        return self.held.get(day, {}).get(f"{family}/{variant}", 0)
+
+    def observed(self, days: list[dt.date] | None = None) -> list[dict[str, object]]:
+        """Per list day and variant, what NAT and DHCP churn blur: distinct addresses,
+        distinct /24s, distinct (address, User-Agent) and (/24, User-Agent) pairs, and for
+        Conficker C a churn-adjusted range of the machine count:
+
+        * low: k-of-D over (/24, User-Agent) pairs (a machine renumbered by DHCP within its
+          /24 counts once; two machines with the same agent in one /24 also count once),
+          lower 95 % bound;
+        * high: k-of-D over (address, User-Agent) pairs (machines behind one NAT with
+          different agents count apart; a renumbered machine counts once per address),
+          upper 95 % bound.
+
+        Neither corrects NAT machines sharing an agent: the range brackets the truth when
+        churn, not same-agent NAT, dominates (measured in bench_sinkhole_estimates.py)."""
+        out = []
+        for g in self._http_groups(days):
+            day = g["day"]
+            assert isinstance(day, dt.date)
+            family, variant = str(g["family"]), str(g["variant"])
+            row: dict[str, object] = {
+                "day": day.isoformat(),
+                "family": family,
+                "variant": variant,
+                "unit": UNIT_OBSERVED,
+                "addresses": g["addresses"],
+                "networks_24": g["networks"],
+                "address_agent_pairs": g["address_agents"],
+                "network_agent_pairs": g["net_agents"],
+                "edge_addresses": g["edge"],
+                "attribution": g["attribution"],
+            }
+            k = self._k(family, variant, day)
+            if variant == "c" and k > 0:
+                lo = k_of_d(int(g["net_agents"]), k)[1][0]  # type: ignore[call-overload]
+                hi = k_of_d(int(g["address_agents"]), k)[1][1]  # type: ignore[call-overload]
+                row["churn_adjusted_range"] = [lo, hi]
+                row["churn_method"] = (
+                    "k-of-D lower bound over (/24, agent) pairs .. upper bound over "
+                    "(address, agent) pairs"
+                )
+            out.append(row)
+        return out
+
+    def estimates(self, days: list[dt.date] | None = None) -> list[Estimate]:
+        """HTTP estimates per list day of each family/variant attributed (C: k-of-D and,
+        with two half addresses in the plan, capture-recapture; A/B: complete
+        enumeration). DNS gives no population: see :meth:`dns_sources`."""
         out: list[Estimate] = []
-        for family, variant, day, protocol in groups:
-            proto_sql = "proto = 'http'" if protocol == "http" else "proto LIKE 'dns/%'"
-            seen = self.con.execute(
-                f"""SELECT src_ip, list(DISTINCT domain) FROM attributed
-                    WHERE family = ? AND variant = ? AND day = ? AND {proto_sql}
-                    GROUP BY src_ip""",
-                [family, variant, day],
-            ).fetchall()
-            n_k = len(seen)
-            key = f"{family}/{variant}"
-            held, first = read_held(self.directory, day)
-            if variant in ("a", "b"):
+        for g in self._http_groups(days):
+            day = g["day"]
+            assert isinstance(day, dt.date)
+            family, variant = str(g["family"]), str(g["variant"])
+            n_k = int(g["addresses"])  # type: ignore[call-overload]
+            k = self._k(family, variant, day)
+            common: dict[str, float] = {"edge": int(g["edge"])}  # type: ignore[call-overload]
+            common["skew_s"] = self.skew.total_seconds()
+            if family == "conficker" and variant in ("a", "b"):
                 out.append(
                     Estimate(
                         family,
                         variant,
-                        str(day),
-                        protocol,
+                        day.isoformat(),
+                        "http",
                         "complete",
                         float(n_k),
                         None,
-                        inputs={"n": n_k, "k": held.get(key, 0)},
+                        inputs={"n": n_k, "k": k, **common},
                     )
                 )
                 continue
-            if variant != "c":
-                continue
-            k = held.get(key, 0)
-            if k < 1:
-                continue
-            n, ci = k_of_d(n_k, k)
-            out.append(
-                Estimate(
-                    family,
-                    variant,
-                    str(day),
-                    protocol,
-                    "k-of-D",
-                    n,
-                    ci,
-                    inputs={
-                        "n_k": n_k,
-                        "k": k,
-                        "D": CONFICKER_C_D,
-                        "s": CONFICKER_C_S,
-                        "p_k": p_k(k),
-                    },
+            if family == "conficker" and variant == "c" and k >= 1:
+                n, ci = k_of_d(n_k, k)
+                inputs = {"n_k": n_k, "k": k, "D": CONFICKER_C_D, "s": CONFICKER_C_S}
+                inputs |= {"p_k": p_k(k), **common}
+                out.append(
+                    Estimate(
+                        family, variant, day.isoformat(), "http", "k-of-D", n, ci, inputs=inputs
+                    )
                 )
-            )
-            if k >= 2:
-                est = self._recapture(family, variant, day, protocol, seen, first, k)
-                if est is not None:
-                    out.extend(est)
-        return out
-
-    def _recapture(
-        self,
-        family: str,
-        variant: str,
-        day: dt.date,
-        protocol: str,
-        seen: list[tuple[str, list[str]]],
-        first: int | None,
-        k: int,
-    ) -> list[Estimate] | None:
-        v = get_family(family).variant(variant)
-        names = held_names(v, day, first)[:k]
-        half_a = set(names[0::2])
-        half_b = set(names[1::2])
-        n1 = n2 = m = 0
-        for _ip, domains in seen:
-            in_a = any(d in half_a for d in domains)
-            in_b = any(d in half_b for d in domains)
-            n1 += in_a
-            n2 += in_b
-            m += in_a and in_b
-        inputs: dict[str, float] = {
-            "n1": n1,
-            "n2": n2,
-            "m": m,
-            "k_a": len(half_a),
-            "k_b": len(half_b),
-        }
-        out = []
-        lp = lincoln_petersen(n1, n2, m)
-        if lp is not None:
-            out.append(
-                Estimate(
-                    family, variant, str(day), protocol, "lincoln-petersen", lp, None, inputs=inputs
+            n1, n2, m = (int(g[x]) for x in ("n1", "n2", "m"))  # type: ignore[call-overload]
+            if n1 and n2:
+                rc: dict[str, float] = {"n1": n1, "n2": n2, "m": m}
+                rc |= {"k_a": (k + 1) // 2, "k_b": k // 2, **common}
+                lp = lincoln_petersen(n1, n2, m)
+                if lp is not None:
+                    out.append(
+                        Estimate(
+                            family,
+                            variant,
+                            day.isoformat(),
+                            "http",
+                            "lincoln-petersen",
+                            lp,
+                            None,
+                            inputs=rc,
+                        )
+                    )
+                n, ci = chapman(n1, n2, m)
+                out.append(
+                    Estimate(family, variant, day.isoformat(), "http", "chapman", n, ci, inputs=rc)
                 )
-            )
-        n, ci = chapman(n1, n2, m)
-        out.append(Estimate(family, variant, str(day), protocol, "chapman", n, ci, inputs=inputs))
         return out
