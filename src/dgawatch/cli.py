@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,12 +20,14 @@ from rich.table import Table
 
 from dgawatch import __version__
 from dgawatch.classify.cli import classify_app
-from dgawatch.days import day_range, parse_day, span
+from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, select_variants
+from dgawatch.families.base import Variant
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.lookup import default_window, lookup, plan_lookup
+from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
 from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.store import ForecastStore, default_store_path
 from dgawatch.web.cli import web_app
@@ -72,6 +75,41 @@ def _day_option(value: str | None, what: str) -> dt.date | None:
     return None if value is None else parse_day(value, what=what)
 
 
+#: Days from the first to the last supported day: no --days can be longer.
+MAX_DAYS = (LAST_SUPPORTED - FIRST_SUPPORTED).days + 1
+
+
+def _check_days(days: int, option: str = "--days") -> None:
+    """Checked before any date arithmetic (a huge count overflows Python's date)."""
+    if days < 1:
+        raise InputError(f"{option} must be at least 1, got {days}")
+    if days > MAX_DAYS:
+        raise InputError(
+            f"{option} must be at most {MAX_DAYS:,} (the supported span "
+            f"{FIRST_SUPPORTED}..{LAST_SUPPORTED}), not {days}"
+        )
+
+
+def _check_tlds(variants: list[Variant], tlds: list[str] | None) -> None:
+    """A --tld no selected variant generates names under would silently select nothing."""
+    if not tlds:
+        return
+    known = {t.strip(".").lower() for v in variants for t in v.tlds}
+    if not known or any(not v.tlds for v in variants):
+        return  # some variant's suffixes are open-ended: cannot tell
+    wanted = [t.strip().strip(".").lower() for t in tlds]
+    hits = [w for w in wanted if any(k == w or k.endswith("." + w) for k in known)]
+    if not hits:
+        some = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+        raise InputError(
+            f"--tld {', '.join(wanted)}: no selected variant generates names under it "
+            f"(their suffixes: {some})"
+        )
+    missing = [w for w in wanted if w not in hits]
+    if missing:
+        err.print(f"warning: no selected variant generates names under --tld {', '.join(missing)}")
+
+
 # --- families ---------------------------------------------------------------------------
 
 
@@ -115,7 +153,11 @@ def forecast(
     ] = False,
 ) -> None:
     """Domains a family generates, in generation order (duplicates kept)."""
+    _check_days(days)
+    if output is not None:
+        check_output_file(output)
     variants = select_variants(None if family == "all" else [family], variant)
+    _check_tlds(variants, tld)
     first = parse_day(start, what="--start")
     day_list = day_range(first, days)
     if not ignore_active_period:
@@ -133,6 +175,8 @@ def forecast(
         n = write_forecast(lists, fmt, sink, tlds=tld or (), on_day=lambda _dl, _n: _advance(bar))
     if output is not None:
         err.print(f"wrote {n:,} names to {output}")
+    if n == 0:
+        err.print("warning: no names were written (check --tld, --start and --variant)")
 
 
 # --- export -----------------------------------------------------------------------------
@@ -175,6 +219,14 @@ def export(
     from dgawatch.forecast import iter_sourced_day_lists
 
     exporter = get_exporter(fmt)
+    _check_days(days)
+    if wildcard and not exporter.wildcard:
+        raise InputError(f"--wildcard does not apply to format {fmt} (it has no wildcard entries)")
+    if output is not None:
+        if exporter.writes_directory:
+            check_output_dir(output, what=f"format {fmt}'s files")
+        else:
+            check_output_file(output)
     if (address or address6) and policy == "nxdomain":
         policy = "sinkhole"  # an address given means "send them to the sinkhole"
     options = ExportOptions(
@@ -187,6 +239,7 @@ def export(
         tlds=tuple(tld or ()),
     )
     variants = select_variants(family, variant)
+    _check_tlds(variants, tld)
     day_list = day_range(parse_day(start, what="--start"), days)
     variants = [v for v in variants if any(v.is_active(d) for d in day_list)]
     if not variants:
@@ -204,12 +257,15 @@ def export(
         )
         with progress(len(active_days) * len(variants), f"export {fmt}", output is not None) as bar:
             counted = _counting(lists, bar)
-            if exporter.writes_directory:
+            if exporter.writes_directory:  # each of its files written whole (dgawatch.outfile)
                 assert output is not None
-                output.mkdir(parents=True, exist_ok=True)
+                try:
+                    output.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise InputError(f"cannot create --output {output}: {exc.strerror}") from None
                 stats = exporter.write(counted, output, options)
             elif output is not None:
-                with open(output, "wb") as fh:
+                with atomic_file(output) as fh:
                     stats = exporter.write(counted, fh, options)
             else:
                 stats = exporter.write(counted, sys.stdout.buffer, options)
@@ -238,8 +294,11 @@ def gopack(
     ] = None,
 ) -> None:
     """Registry go-pack: per TLD, a sorted names file per month, collisions, MANIFEST.json."""
-    from dgawatch.gopack import build_gopack
+    from dgawatch.gopack import MAX_MONTHS, build_gopack
 
+    if not 1 <= months <= MAX_MONTHS:
+        raise InputError(f"--months must be between 1 and {MAX_MONTHS}, not {months}")
+    check_output_dir(output, what="a go-pack")
     variants = select_variants(family, None)
     first = parse_day(start, what="--start")
     with progress(max(months, 1), "gopack") as bar:
@@ -419,9 +478,17 @@ def conficker_ports(
     """Conficker C P2P ports (2 TCP + 2 UDP) of each IP address for one week."""
     from dgawatch.conficker_p2p import ports, week_number
 
+    MAX_WEEK = week_number(LAST_SUPPORTED)
+
+    if week is not None and date is not None:
+        raise InputError("give --date or --week, not both")
     if week is None:
         day = parse_day(date, what="--date") if date else dt.datetime.now(dt.UTC).date()
         week = week_number(day)
+    elif not 0 <= week <= MAX_WEEK:
+        raise InputError(
+            f"--week must be between 0 and {MAX_WEEK:,} (weeks since 1970-01-05), not {week}"
+        )
     results = [ports(ip, week) for ip in ips]
     if as_json:
         sys.stdout.write("".join(json.dumps(r.to_dict()) + "\n" for r in results))
@@ -433,6 +500,9 @@ def conficker_ports(
 
 
 # --- hunt --------------------------------------------------------------------------------
+
+#: A year either side of an event's day is already far beyond any DGA's look-up habits.
+MAX_WINDOW_DAYS = 366
 
 
 @app.command()
@@ -459,6 +529,13 @@ def hunt(
 ) -> None:
     """Find clients querying DGA names in DNS logs: per client, family and variant."""
     from dgawatch.hunt.command import run_hunt
+
+    if not 0 <= window_days <= MAX_WINDOW_DAYS:
+        raise InputError(
+            f"--window-days must be between 0 and {MAX_WINDOW_DAYS}, not {window_days}"
+        )
+    if output is not None:
+        check_output_file(output)
 
     run_hunt(
         paths,
@@ -487,6 +564,9 @@ def hunt_flows_cmd(
     """Sources of flows to Conficker C P2P ports (probably running Conficker C)."""
     from dgawatch.hunt.command import run_hunt_flows
 
+    if output is not None:
+        check_output_file(output)
+
     run_hunt_flows(paths, output=output, as_json=as_json, strict=strict, out=out, err=err)
 
 
@@ -505,12 +585,52 @@ def _root(
     pass
 
 
+#: Set (to anything but 0) to see the traceback of an unexpected error.
+TRACEBACK_ENV = "DGAWATCH_TRACEBACK"
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    err.print(f"dgawatch: error: {' '.join(message.split())}", markup=False, soft_wrap=True)
+    sys.exit(status)
+
+
 def main() -> None:
+    """Run the CLI; every error ends as one line on stderr: user mistakes (bad options,
+    unreadable inputs, unwritable outputs) with status 2, anything unexpected with status 1
+    and a hint to set DGAWATCH_TRACEBACK=1, never a traceback."""
+    import click
+    from typer import _click as tclick  # typer's vendored click: its own exception classes
+
+    no_args = (click.exceptions.NoArgsIsHelpError, tclick.exceptions.NoArgsIsHelpError)
+    usage = (click.UsageError, tclick.exceptions.UsageError)
+    other = (click.ClickException, tclick.exceptions.ClickException)
     try:
-        app()
+        rv = app(standalone_mode=False)
     except DgawatchError as exc:
-        err.print(f"dgawatch: error: {exc}", markup=False, soft_wrap=True)
-        sys.exit(2)
+        _fail(str(exc), 2)
+    except no_args as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except usage as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "dgawatch"
+        _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
+    except other as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except (click.exceptions.Abort, typer.Abort):
+        _fail("aborted", 1)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+    except Exception as exc:  # the promise: no traceback, ever, unless asked for
+        if os.environ.get(TRACEBACK_ENV, "0") not in ("", "0"):
+            raise
+        if isinstance(exc, OSError) and exc.strerror:
+            where = f" {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror}{where}", 2)
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc} (rerun with {TRACEBACK_ENV}=1 for the "
+            "traceback, and please report it)",
+            1,
+        )
+    if isinstance(rv, int) and not isinstance(rv, bool):
+        sys.exit(rv)  # typer.Exit(code) in non-standalone mode

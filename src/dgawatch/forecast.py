@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
+from dgawatch.outfile import atomic_file
 
 FORMATS = ("txt", "csv", "jsonl", "parquet")
 CSV_HEADER = "day,family,variant,index,domain\n"
@@ -133,11 +134,11 @@ def write_forecast(
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     keep = tld_filter(tlds)
+    if isinstance(out, (str, os.PathLike)):  # whole or not at all: see dgawatch.outfile
+        with atomic_file(out) as fh:
+            return write_forecast(lists, fmt, fh, tlds=tlds, on_day=on_day)
     if fmt == "parquet":
         return _write_parquet(lists, out, keep, on_day)
-    if isinstance(out, (str, os.PathLike)):
-        with open(out, "wb") as fh:
-            return _write_text(lists, fmt, fh, keep, on_day)
     return _write_text(lists, fmt, out, keep, on_day)
 
 

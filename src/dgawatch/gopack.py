@@ -39,6 +39,7 @@ from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists
+from dgawatch.outfile import atomic_dir
 
 SCHEMA = "gopack/1"
 MANIFEST = "MANIFEST.json"
@@ -63,10 +64,14 @@ class Month:
         return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
 
+#: Longest pack: the supported span of days (1990..2099) holds at most this many months.
+MAX_MONTHS = 1320
+
+
 def months(start: dt.date, count: int) -> list[Month]:
     """``count`` calendar months from ``start``'s month; the first begins on ``start``."""
-    if count < 1:
-        raise InputError(f"--months must be at least 1, got {count}")
+    if not 1 <= count <= MAX_MONTHS:
+        raise InputError(f"--months must be between 1 and {MAX_MONTHS}, not {count}")
     out: list[Month] = []
     first = start
     for _ in range(count):
@@ -228,8 +233,23 @@ def build_gopack(
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise InputError(f"{output} exists and is not an empty directory")
     taken = load_registered(registered, suffixes) if registered is not None else None
+    # Built beside the destination and renamed into place once whole (dgawatch.outfile):
+    # a failure half-way leaves no partial pack under the requested name.
+    with atomic_dir(output, what="a go-pack", must_be_empty=True) as tmp:
+        return _build(active, suffixes, span, first, last, tmp, registered, taken, on_month)
 
-    output.mkdir(parents=True, exist_ok=True)
+
+def _build(
+    active: list[Variant],
+    suffixes: list[str],
+    span: list[Month],
+    first: dt.date,
+    last: dt.date,
+    output: Path,
+    registered: Path | None,
+    taken: set[str] | None,
+    on_month: Callable[[Month, int], None] | None,
+) -> dict[str, object]:
     files: list[_Hashed] = []
     collision_rows: dict[str, list[tuple[str, str, str, str, str]]] = {s: [] for s in suffixes}
     for month in span:

@@ -62,6 +62,9 @@ class Exporter:
     write: WriteFn = field(repr=False)
     writes_directory: bool = False
     binary: bool = False  # output is not text (e.g. parquet): needs --output
+    #: --wildcard applies: the format can cover subdomains (else asking for it is an error,
+    #: not a silently ignored option).
+    wildcard: bool = False
 
 
 @cache

@@ -31,6 +31,7 @@ from pymisp import MISPEvent
 
 from dgawatch.export import Exporter, ExportOptions, ExportStats, selected_names
 from dgawatch.forecast import DayList
+from dgawatch.outfile import atomic_file
 
 #: Namespace of every dgawatch MISP uuid (uuid5(NAMESPACE_URL, "https://dgawatch/misp")).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dgawatch/misp")
@@ -94,7 +95,8 @@ def write_misp(
             continue
         ev = event(dl, rows, options.source)
         path = out / file_name(dl)
-        path.write_bytes(dumps(ev))
+        with atomic_file(path) as fh:
+            fh.write(dumps(ev))
         stats.names += len(ev.attributes)
         stats.files.append(path)
     return stats

@@ -89,6 +89,7 @@ EXPORTERS = (
         "unbound",
         "Unbound local-zone config (include: it): always_nxdomain/always_nodata/redirect",
         write_unbound,
+        wildcard=True,  # a local-zone covers its subdomains anyway
     ),
     Exporter("hosts", "hosts file: sinkhole address (or 0.0.0.0) per forecast name", write_hosts),
 )

@@ -76,5 +76,6 @@ EXPORTERS = (
         "rpz",
         "Response Policy Zone (BIND, Unbound, Knot Resolver, PowerDNS): nxdomain/nodata/sinkhole",
         write_rpz,
+        wildcard=True,
     ),
 )

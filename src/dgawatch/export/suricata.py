@@ -26,6 +26,7 @@ from typing import BinaryIO
 from dgawatch import __version__
 from dgawatch.export import Exporter, ExportOptions, ExportStats, selected_names
 from dgawatch.forecast import DayList
+from dgawatch.outfile import atomic_file
 
 DATASET = "dgawatch-dga"
 DATASET_FILE = f"{DATASET}.lst"
@@ -68,7 +69,7 @@ def write_suricata(
     stats = ExportStats()
     variants: set[str] = set()
     days: set[str] = set()
-    with open(out / DATASET_FILE, "wb") as fh:
+    with atomic_file(out / DATASET_FILE) as fh:
         for dl, rows in selected_names(lists, options.tlds):
             unique = dict.fromkeys(name for _, name in rows)
             fh.write(b"".join(encode(name) + b"\n" for name in unique))
@@ -82,7 +83,8 @@ def write_suricata(
         f"# variants: {', '.join(sorted(variants)) or '(none)'}\n"
         f"# days: {span}; {stats.names} dataset lines in {DATASET_FILE}\n"
     )
-    (out / RULES_FILE).write_text(header + rule(memcap, hashsize), encoding="ascii")
+    with atomic_file(out / RULES_FILE) as fh:
+        fh.write((header + rule(memcap, hashsize)).encode("ascii"))
     yaml = (
         "# Alternative to the load options in the rule: declare the set in suricata.yaml\n"
         "# (absolute path to where you copied the file) ...\n"
@@ -95,7 +97,8 @@ def write_suricata(
         "# ... and use this rule instead of the one in the .rules file:\n"
         f"# {rule()}"
     )
-    (out / YAML_FILE).write_text(yaml, encoding="ascii")
+    with atomic_file(out / YAML_FILE) as fh:
+        fh.write(yaml.encode("ascii"))
     stats.files = [out / DATASET_FILE, out / RULES_FILE, out / YAML_FILE]
     return stats
 

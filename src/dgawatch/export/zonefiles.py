@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from dgawatch.errors import InputError
 from dgawatch.forecast import DayList
+from dgawatch.outfile import atomic_file
 
 from . import Exporter, ExportOptions, ExportStats
 from ._stream import TTL, addresses, serial, unique_names
@@ -105,11 +106,12 @@ def _writer(fmt: str) -> Callable[[Iterable[DayList], BinaryIO | Path, ExportOpt
         assert isinstance(output, Path)
         directory = output.resolve()
         zone_file = directory / ZONE_FILE
-        zone_file.write_bytes(zone_text(options, fmt).encode("ascii"))
+        with atomic_file(zone_file) as zf:
+            zf.write(zone_text(options, fmt).encode("ascii"))
         # head, then the section opening the zone list (before the first zone only), stanzas
         head, section, stanza = conf(zone_file)
         stats = ExportStats(files=[zone_file, directory / conf_name])
-        with open(directory / conf_name, "wb") as fh:
+        with atomic_file(directory / conf_name) as fh:
             fh.write(head.encode("ascii"))
             batch: list[str] = [section]
             for name in unique_names(lists, options.tlds):
@@ -131,17 +133,20 @@ EXPORTERS = (
         "BIND 9 sinkhole: one zone per name, one shared zone file + named.conf stanza",
         _writer("bind-sinkhole"),
         writes_directory=True,
+        wildcard=True,
     ),
     Exporter(
         "nsd",
         "NSD sinkhole: one zone per name, one shared zone file + nsd.conf pattern/zones",
         _writer("nsd"),
         writes_directory=True,
+        wildcard=True,
     ),
     Exporter(
         "knot",
         "Knot DNS sinkhole: one zone per name, one shared zone file + knot.conf template/zones",
         _writer("knot"),
         writes_directory=True,
+        wildcard=True,
     ),
 )

@@ -130,6 +130,26 @@ def _parse_day(text: str | None) -> dt.date | None:
     return None if text is None else parse_day(text, what="--date")
 
 
+def _check_text_db(option: str, path: Path | None) -> None:
+    """A prefix file must be text: a binary one (an MMDB given by mistake) is refused here
+    with the option's name instead of failing deep in the parser."""
+    if path is None:
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{option} {path}: cannot read it: {exc.strerror}") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{option} {path} is not a text file of 'PREFIX VALUE' lines (byte {exc.start} "
+            "is not UTF-8); give a pyasn-style text file"
+        ) from None
+    if b"\0" in data:
+        raise InputError(f"{option} {path} holds NUL bytes; give a pyasn-style text file")
+
+
 @sinkhole_app.command("stats")
 def stats(
     by: Annotated[str, typer.Option(help="hour, day, country, asn or family.")] = "day",
@@ -159,6 +179,10 @@ def stats(
     days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
     if not 0 <= skew <= 43_200:
         raise InputError(f"--skew {skew}: give seconds between 0 and 43200")
+    if directory is not None and not directory.is_dir():
+        raise InputError(f"--dir {directory} is not a directory; give the sinkhole's --dir")
+    for option, db in (("--asn-db", asn_db), ("--country-db", country_db)):
+        _check_text_db(option, db)
     with SinkholeStats(_directory(directory), skew=dt.timedelta(seconds=skew)) as st:
         if by in ("hour", "day"):
             rows = st.by_time(by, days)

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dgawatch.errors import InputError
+
 web_app = typer.Typer(help="Read-only web portal with JSON twins.", no_args_is_help=True)
 _err = Console(stderr=True, highlight=False)
 
@@ -27,6 +29,8 @@ def serve(
 
     from dgawatch.web.app import create_app
 
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535, not {port}")
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:

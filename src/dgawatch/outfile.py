@@ -1,0 +1,144 @@
+"""Output files and directories written whole or not at all.
+
+A forecast, export or go-pack is written under a temporary name in the destination's own
+directory and renamed into place only once complete: a full disk, a quota, a kill or a bug
+half-way leaves the requested name as it was (absent, or the previous complete file),
+never a truncated file that looks like a result. Every way the destination can be wrong (a
+missing or read-only directory, a directory where a file is wanted, an immutable file) is
+an :class:`InputError` naming the option and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import BinaryIO
+
+from dgawatch.errors import InputError
+
+
+def _parent(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
+def check_output_file(path: Path, option: str = "--output") -> None:
+    """Raise InputError unless ``path`` can name an output file (its directory exists, it is
+    not itself a directory)."""
+    if path.is_dir():
+        raise InputError(f"{option} {path} is a directory; give a file name")
+    _check_parent(path, option)
+
+
+def check_output_dir(path: Path, option: str = "--output", what: str = "a directory") -> None:
+    """Raise InputError unless ``path`` can name an output directory."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{option} {path} is a file but {what} is written there; give a directory")
+    _check_parent(path, option)
+
+
+def _check_parent(path: Path, option: str) -> None:
+    parent = _parent(path)
+    if not parent.exists():
+        raise InputError(f"{option} {path}: directory {parent} does not exist; create it first")
+    if not parent.is_dir():
+        raise InputError(f"{option} {path}: {parent} is not a directory")
+
+
+def _failed(path: Path, option: str, exc: OSError) -> InputError:
+    why = exc.strerror or str(exc)
+    return InputError(f"cannot write {option} {path}: {why}; nothing was written under that name")
+
+
+def _final_mode(path: Path) -> int:
+    """The mode ``open()`` would give a new file (an existing file keeps its own)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextmanager
+def atomic_file(path: str | os.PathLike[str], option: str = "--output") -> Iterator[BinaryIO]:
+    """A binary file object whose content appears under ``path`` only when the block ends
+    without an error (temporary file in the same directory, fsync, rename)."""
+    target = Path(path)
+    check_output_file(target, option)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_parent(target))
+    except OSError as exc:
+        raise _failed(target, option, exc) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _final_mode(target))
+        os.replace(tmp, target)
+    except OSError as exc:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise _failed(target, option, exc) from None
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def atomic_dir(
+    path: str | os.PathLike[str],
+    option: str = "--output",
+    *,
+    what: str = "a directory",
+    must_be_empty: bool = False,
+) -> Iterator[Path]:
+    """A temporary directory (beside ``path``) to write into; when the block ends without an
+    error it becomes ``path`` (renamed whole when ``path`` is absent or empty, else each file
+    renamed into the existing directory, replacing files of the same name). On error it is
+    removed and ``path`` is left as it was."""
+    target = Path(path)
+    check_output_dir(target, option, what)
+    if must_be_empty and target.is_dir() and any(target.iterdir()):
+        raise InputError(f"{option} {target} exists and is not an empty directory")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=_parent(target)))
+    except OSError as exc:
+        raise _failed(target, option, exc) from None
+    try:
+        yield tmp
+        _install(tmp, target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _failed(target, option, exc) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _install(tmp: Path, target: Path) -> None:
+    os.chmod(tmp, 0o777 & ~_umask())
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    if target.is_dir() and not any(target.iterdir()):
+        os.rename(tmp, target)  # rename(2) replaces an empty directory
+        return
+    for root, dirs, files in os.walk(tmp):
+        rel = Path(root).relative_to(tmp)
+        for d in dirs:
+            (target / rel / d).mkdir(exist_ok=True)
+        for f in files:
+            os.replace(Path(root) / f, target / rel / f)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
