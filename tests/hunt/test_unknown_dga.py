@@ -1,99 +1,176 @@
-"""Unknown-DGA findings: a family the classifier never saw, queried by several clients,
-becomes one finding grouping those clients; benign clients do not appear."""
+"""Unknown DGAs at host level, measured on a simulated office day (tests/hunt/netsim.py):
+every infected client found, no clean client reported; and the pieces that make it so
+(benign structure explained away, typos, word-list labels, the volume-scaled test)."""
 
 from __future__ import annotations
 
-import datetime as dt
+import json
+import math
+import subprocess
+import sys
 from pathlib import Path
 
-from dgawatch.classify import DGAClassifier
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
 from dgawatch.hunt import HuntOptions, hunt_paths
-from dgawatch.hunt.unknown import shape_of
-from tests.classify.conftest import benign_sample, dga_sample
-from tests.hunt.logs import Query, utc, write_zeek
+from dgawatch.hunt.unknown import (
+    _TYPO_SQL,
+    UnknownParams,
+    _test,
+    explain,
+    read_allowlist,
+    word_split,
+)
+from tests.hunt.netsim import ORG, simulate
 
 
-def made_up_dga(day: dt.date, n: int) -> list[str]:
-    """A toy DGA written for this test (in no registry): an LCG over the date, 12 letters."""
-    x = day.toordinal() * 7919
-    out = []
-    for _ in range(n):
-        label = ""
-        for _ in range(12):
-            x = (x * 1103515245 + 12345) % 2**31
-            label += "abcdefghijklmnopqrstuvwxyz"[(x >> 16) % 26]
-        out.append(label + ".xyz")
-    return out
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """600 clients, 20 infected (two per family: clusters must join them)."""
+    return simulate(tmp_path_factory.mktemp("netsim") / "dns.log", 600, seed=3, infected=20)
 
 
-def test_unknown_dga_groups_infected_clients(tmp_path: Path) -> None:
-    benign = benign_sample(4000)
-    train_dga = dga_sample("cryptolocker", 3) + dga_sample("qakbot", 1) + dga_sample("ramnit", 1)
-    model = DGAClassifier(bits=16, family_bits=12, epochs=4).fit(
-        benign[:3000] + train_dga,
-        [0] * 3000 + [1] * len(train_dga),
-        family=[None] * 3000 + ["cryptolocker"] * len(train_dga),
-    )
-    model.calibrate(benign[3000:])
-    day = dt.date(2024, 3, 5)  # a Tuesday
-    names = made_up_dga(day, 40)
-    queries = []
-    infected = [f"10.1.0.{i}" for i in range(1, 13)]
-    for i, client in enumerate(infected):
-        for j in range(12):
-            q = names[(i * 3 + j) % len(names)]
-            queries.append(Query(utc(2024, 3, 5, 9 + i % 5, j, i), client, q))
-    clean = [f"10.2.0.{i}" for i in range(1, 6)]
-    for i, client in enumerate(clean):
-        for j, q in enumerate(benign[3000 + i * 40 : 3000 + i * 40 + 40]):
-            queries.append(Query(utc(2024, 3, 5, 10, j, i), client, q, "NOERROR"))
-    log = tmp_path / "dns.log"
-    write_zeek(log, queries)
-    options = HuntOptions(
-        variants=(), window_days=0, unknown_dga=True, unknown_fpr=1e-2, unknown_model=model
-    )
-    result = hunt_paths([log], options)
-    unknown = result.extra["unknown_dga"]
-    assert isinstance(unknown, list) and len(unknown) == 1
-    finding = unknown[0]
-    assert set(finding.clients) == set(infected)
-    assert not set(finding.clients) & set(clean)
-    assert finding.first_seen.date() == day and finding.nxdomain == finding.queries
-    assert finding.shapes == ("alpha/10-14/xyz",)
-    assert "12 hosts" in finding.summary and finding.to_dict()["kind"] == "unknown_dga"
+def test_simulated_day_every_infected_host_and_no_clean_one(day) -> None:  # type: ignore[no-untyped-def]
+    result = hunt_paths([day.path], HuntOptions(unknown_dga=True))
+    reported = {c for f in result.unknown_dga for c in f.clients}
+    assert not reported - set(day.infected), "clean hosts reported"
+    assert reported == set(day.infected)
+    for f in result.unknown_dga:
+        # One make per finding: its clients run one family (ground truth), and every
+        # name it cites is one the simulator made those clients ask.
+        assert len({day.infected[c] for c in f.clients}) == 1, f.summary
+        asked = set().union(*(day.dga_names[c] for c in f.clients))
+        assert set(f.samples[:5]) <= asked
+        # Mostly its DGA's names: at most a tenth are the hosts' own stray typos.
+        assert len(set(f.names) & asked) >= 0.9 * len(f.names) == 0.9 * f.distinct_names
+        assert all(h.p_value <= 0.01 / len(day.clients) for h in f.hosts)
+        assert f.nxdomain == f.queries  # the one resolving C2 name is not cited
+        d = f.to_dict()
+        assert d["explained"]["single-label"] > 0 and d["explained"]["psl-private"] > 0
+    # Hosts of one family share the day's build: one finding holds both.
+    families = sorted(day.infected[f.clients[0]] for f in result.unknown_dga)
+    assert families == sorted(set(day.infected.values()))
 
 
-def test_shape_of() -> None:
-    assert shape_of("www.deadbeef1234.co.uk") == ("hex", "10-14", "co.uk")
-    assert shape_of("abc-def.com") == ("alpha-", "5-9", "com")
-
-
-def test_hunt_cli_reports_unknown_dga_with_shipped_model(tmp_path: Path) -> None:
-    import json
-
-    from typer.testing import CliRunner
-
+def test_hunt_cli_default_options_on_simulated_day(tmp_path: Path) -> None:
+    """What a user runs (``dgawatch hunt LOG --json``, unknown-DGA stage on by default), a
+    different seed and size; ``--no-unknown-dga`` turns it off."""
     from dgawatch.cli import app
 
-    names = made_up_dga(dt.date(2024, 3, 5), 40)
-    queries = [
-        Query(utc(2024, 3, 5, 9, j, i), f"10.1.0.{i}", names[(i * 5 + j) % 40])
-        for i in range(1, 5)
-        for j in range(15)
-    ]
-    queries += [
-        Query(utc(2024, 3, 5, 10, j % 60, 0), "10.2.0.1", q, "NOERROR")
-        for j, q in enumerate(benign_sample(3200)[3000:])
-    ]
-    log = tmp_path / "dns.log"
-    write_zeek(log, queries)
-    res = CliRunner().invoke(app, ["hunt", str(log), "--json", "--family", "conficker"])
+    sim = simulate(tmp_path / "dns.log", 350, seed=8)
+    res = CliRunner().invoke(app, ["hunt", str(sim.path), "--json"])
     assert res.exit_code == 0, res.output
     summary = json.loads(res.stdout.splitlines()[-1])["summary"]
-    (finding,) = summary["unknown_dga"]
-    assert finding["clients"] == [f"10.1.0.{i}" for i in range(1, 5)]
-    off = CliRunner().invoke(
-        app, ["hunt", str(log), "--json", "--family", "conficker", "--no-unknown-dga"]
-    )
+    reported = {c for f in summary["unknown_dga"] for c in f["clients"]}
+    assert reported == set(sim.infected)
+    assert "unknown DGA:" in res.stderr
+    off = CliRunner().invoke(app, ["hunt", str(sim.path), "--json", "--no-unknown-dga"])
     assert off.exit_code == 0, off.output
     assert "unknown_dga" not in json.loads(off.stdout.splitlines()[-1])["summary"]
+
+
+def test_allowlist_file(tmp_path: Path) -> None:
+    from dgawatch.cli import app
+
+    sim = simulate(tmp_path / "dns.log", 120, seed=4, infected=10)
+    hidden = {
+        c for c, names in sim.dga_names.items() if all(n.endswith(".ddns.net") for n in names)
+    }
+    assert {sim.infected[c] for c in hidden} == {"corebot", "symmi"}
+    allow = tmp_path / "allow.txt"
+    allow.write_text("# our dynamic-DNS names\nddns.net\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["hunt", str(sim.path), "--json", "--allowlist", str(allow)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout.splitlines()[-1])["summary"]
+    reported = {c for f in summary["unknown_dga"] for c in f["clients"]}
+    assert reported == set(sim.infected) - hidden
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ok.example\nbad..name\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", "hunt", str(sim.path),
+         "--allowlist", str(bad)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert f"{bad}:2" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_explain_known_structure() -> None:
+    assert explain("wpad") == (None, "single-label")
+    assert explain("4.3.2.1.in-addr.arpa") == (None, "reverse-dns")
+    assert explain("_ldap._tcp.dc._msdcs." + ORG) == (None, "service")
+    assert explain("lb._dns-sd._udp." + ORG) == (None, "service")
+    assert explain("office-printer.local") == (None, "local")
+    assert explain("nas.lan") == (None, "local")
+    assert explain("co.uk") == (None, "public-suffix")
+    # Private section: the name is its own site, explained only if it resolves (analyse).
+    assert explain("a-b-1234.us-east-1.elb.amazonaws.com") == (
+        "a-b-1234.us-east-1.elb.amazonaws.com",
+        "psl-private?",
+    )
+    assert explain("x1y2.ddns.net") == ("x1y2.ddns.net", "psl-private?")
+    assert explain("www.example.co.uk") == ("example.co.uk", None)
+    assert explain("city.kawasaki.jp") == ("city.kawasaki.jp", None)  # a PSL exception rule
+    assert explain("www.google.com." + ORG) == ("northwind-traders.com", None)
+    allow = frozenset({"corp.example"})
+    assert explain("a.b.corp.example.com", allow) == ("example.com", None)
+    assert explain("vpn.corp.example", allow) == (None, "allowlist")
+
+
+def test_read_allowlist(tmp_path: Path) -> None:
+    p = tmp_path / "allow.txt"
+    p.write_text("*.Example.COM.\n# note\n\nfoo.net  # ours\n", encoding="utf-8")
+    assert read_allowlist(p) == frozenset({"example.com", "foo.net"})
+
+
+def test_typos_of_resolved_sites() -> None:
+    con = duckdb.connect()
+    con.register("unk_resolved", pa.table({"site": ["google.com", "theguardian.co.uk"]}))
+    suspects = ["gogle.com", "googgle.com", "goolge.com", "gpogle.com", "google.net",
+                "theguardain.co.uk", "gooogle1.com", "qxzvbnmt.com"]  # fmt: skip
+    con.register("unk_suspect", pa.table({"site": suspects}))
+    got = {r[0] for r in con.sql(_TYPO_SQL).fetchall()}
+    assert got == {"gogle.com", "googgle.com", "goolge.com", "gpogle.com", "theguardain.co.uk"}
+
+
+def test_word_split() -> None:
+    assert word_split("windowbreakfast") == ("window", "breakfast")
+    assert word_split("quiet-whiteclose") == ("quiet", "white", "close")
+    assert word_split("xjwqpzkrtvbn") is None
+    assert word_split("gooogle") is None  # too short
+    assert word_split("a1b2c3d4e5") is None
+
+
+def _poisson_sf(k: int, mu: float) -> float:
+    """P(X >= k) for X ~ Poisson(mu), summed directly (independent of the code's scipy)."""
+    return 1.0 - sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(k))
+
+
+def test_the_test_scales_with_volume() -> None:
+    """Twelve odd names among 20,000 queries are background; among 150, an infection."""
+    n = 1000
+    q = np.full(n, 150.0)
+    k = np.zeros(n)
+    k[::50] = 1  # the network's background: one odd name on every 50th client
+    q[0], k[0] = 20_000.0, 12.0
+    q[1], k[1] = 150.0, 12.0
+    params = UnknownParams()
+    pvals, _, flagged = _test(k, q, params)
+    assert not flagged[0] and flagged[1]
+    assert flagged.sum() == 1
+    assert pvals[1] <= params.alpha / n < pvals[0]
+
+
+def test_p_value_is_the_poisson_tail_without_over_dispersion() -> None:
+    q = np.full(500, 150.0)
+    k = np.zeros(500)
+    k[7] = 6.0
+    params = UnknownParams()
+    pvals, mu, flagged = _test(k, q, params)
+    assert mu[7] == pytest.approx(params.floor_rate * 150)  # no background: the floor
+    assert pvals[7] == pytest.approx(_poisson_sf(6, mu[7]), rel=1e-9)
+    assert list(np.flatnonzero(flagged)) == [7]

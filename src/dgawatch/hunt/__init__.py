@@ -41,7 +41,7 @@ from dgawatch.hunt.finding import (
     shapes_of,
 )
 from dgawatch.hunt.lists import ListSource
-from dgawatch.hunt.unknown import UnknownCollector, UnknownDGAFinding
+from dgawatch.hunt.unknown import UnknownCollector, UnknownDGAFinding, UnknownParams
 from dgawatch.readers import InputReport
 from dgawatch.store import ForecastStore
 
@@ -75,8 +75,10 @@ class HuntOptions:
     #: Also report clients querying many generated-looking names that match no forecast
     #: (:mod:`dgawatch.hunt.unknown`); ``unknown_model`` None means the shipped classifier.
     unknown_dga: bool = False
-    unknown_fpr: float = 1e-3
+    unknown_fpr: float = 1e-2
     unknown_min_names: int = 5
+    unknown_alpha: float = 0.01
+    unknown_allowlist: frozenset[str] = frozenset()
     unknown_model: object | None = None
 
     def selected(self) -> list[Variant]:
@@ -204,11 +206,13 @@ def hunt_batches(
 def _collector(options: HuntOptions) -> UnknownCollector | None:
     if not options.unknown_dga:
         return None
-    return UnknownCollector(
-        threshold_fpr=options.unknown_fpr,
+    params = UnknownParams(
+        fpr=options.unknown_fpr,
+        alpha=options.unknown_alpha,
         min_names=options.unknown_min_names,
-        model=options.unknown_model,
+        allowlist=options.unknown_allowlist,
     )
+    return UnknownCollector(params=params, model=options.unknown_model)
 
 
 def _day_span(batch: pa.RecordBatch) -> tuple[dt.date, dt.date]:

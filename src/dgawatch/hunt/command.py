@@ -14,6 +14,7 @@ from dgawatch.errors import InputError
 from dgawatch.families import select_variants
 from dgawatch.hunt import HuntOptions, HuntResult, hunt_paths
 from dgawatch.hunt.output import OUTPUT_FORMATS, report_lines, write_findings
+from dgawatch.hunt.unknown import read_allowlist
 from dgawatch.readers import InputReport
 from dgawatch.store import default_store_path
 
@@ -33,6 +34,7 @@ def run_hunt(
     out: Console,
     err: Console,
     unknown_dga: bool = True,
+    allowlist: Path | None = None,
 ) -> HuntResult:
     if window_days < 0:
         raise InputError(f"--window-days must be 0 or more, not {window_days}")
@@ -53,6 +55,7 @@ def run_hunt(
         fmt=fmt,
         strict=strict,
         unknown_dga=unknown_dga,
+        unknown_allowlist=read_allowlist(allowlist) if allowlist is not None else frozenset(),
     )
     if engine == "spark":
         from dgawatch.hunt.spark import hunt_spark
@@ -69,13 +72,19 @@ def run_hunt(
         markup=False,
     )
     for u in result.unknown_dga:
-        err.print(
-            f"unknown DGA: {u.summary}; clients {', '.join(u.clients[:10])}"
-            f"{' ...' if len(u.clients) > 10 else ''}; e.g. {', '.join(u.samples[:3])}",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
+        err.print(f"unknown DGA: {u.summary}", markup=False, highlight=False, soft_wrap=True)
+        for h in u.hosts[:10]:
+            err.print(
+                f"  {h.client}: {h.suspect_names} names ({h.nxdomain}/{h.suspect_queries} "
+                f"NXDOMAIN) among {h.queries:,} queries, {h.counted_sites} odd sites where "
+                f"{h.expected:.2f} expected, p = {h.p_value:.2g}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        if len(u.hosts) > 10:
+            err.print(f"  ... {len(u.hosts) - 10} more hosts", markup=False)
+        err.print(f"  e.g. {', '.join(u.samples[:5])}", markup=False, highlight=False)
     write_findings(result.findings, output_format, result.summary(), output=output, console=out)
     return result
 

@@ -11,10 +11,12 @@
    distinct candidate pairs with the same function as the local engine.
 3. Findings: the same aggregation SQL as the local engine (:mod:`dgawatch.hunt.finding`),
    collected as Arrow and scored by the same pure function. Same input, same findings.
-4. Unknown DGAs (``HuntOptions.unknown_dga``): the distinct names no match explains are
-   scored on the executors (an Arrow UDF, no pandas; the classifier loaded once per task);
-   only the rows of names over the threshold come back, to the local engine's
-   :class:`~dgawatch.hunt.unknown.UnknownCollector`, which clusters them.
+4. Unknown DGAs (``HuntOptions.unknown_dga``): the events no match explains are reduced
+   on the executors to one row per (client, name) with the local engine's SQL
+   (:data:`~dgawatch.hunt.unknown.PAIRS_SQL`); those rows come back as Arrow to the local
+   engine's :class:`~dgawatch.hunt.unknown.UnknownCollector`, which runs the host-level
+   analysis (same input, same findings). The driver holds the log's distinct pairs, not
+   its lines.
 
 Local mode by default (``local[*]``); ``master`` names a cluster (``spark://host:7077``,
 ``yarn``...); the work directory must then be on storage every executor can read.
@@ -26,7 +28,7 @@ import datetime as dt
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,7 @@ from dgawatch.hunt.finding import (
 )
 from dgawatch.hunt.lists import ListSource, lists_for_days
 from dgawatch.hunt.local import _accepts_suffix
-from dgawatch.hunt.unknown import UnknownCollector
+from dgawatch.hunt.unknown import PAIRS_SQL, UnknownCollector
 from dgawatch.readers import InputReport
 from dgawatch.store import ForecastStore
 
@@ -180,17 +182,8 @@ WHERE c.pos = 0 OR EXISTS (
 """
 
 _UNEXPLAINED_SQL = """
-SELECT qname, score FROM (
-    SELECT qname, hunt_logit(qname) AS score FROM (
-        SELECT DISTINCT e.qname
-        FROM hunt_events e LEFT ANTI JOIN matches m ON m.qname = e.qname
-        WHERE e.qname <> ''))
-WHERE score > :cut
-"""
-
-_SUSPECT_ROWS_SQL = """
-SELECT e.ts, e.client, e.qname, e.rcode, s.score
-FROM hunt_events e JOIN hunt_suspects s ON s.qname = e.qname
+SELECT e.ts, e.client, e.qname, e.rcode
+FROM hunt_events e LEFT ANTI JOIN (SELECT DISTINCT qname FROM matches) m ON m.qname = e.qname
 """
 
 
@@ -273,12 +266,12 @@ def _run(
         evidence_df.createOrReplaceTempView("evidence")
         days = spark.sql(EVIDENCE_DAYS_SQL).toArrow()
         if unknown is not None:
-            _collect_unknown(spark, unknown, options.unknown_model)
+            _collect_unknown(spark, unknown)
     finally:
         candidates.unpersist()
         for view in ("hunt_events", "hunt_forecast", "hunt_keys", "hunt_candidates"):
             spark.catalog.dropTempView(view)
-        for view in ("hunt_accepted", "matches", "evidence", "hunt_suspects"):
+        for view in ("hunt_accepted", "matches", "evidence", "unk_src"):
             spark.catalog.dropTempView(view)
     findings = assemble(
         stats, shapes, evidence, days, shapes_of(options.selected()), options.window_days
@@ -286,33 +279,9 @@ def _run(
     return findings, matches
 
 
-def _collect_unknown(spark: Any, unknown: UnknownCollector, model: object | None) -> None:
-    """Score the names no match explains on the executors; collect only the rows of the
-    names over the threshold (few: the threshold bounds them, not the log size)."""
-    from pyspark.sql.functions import arrow_udf
-
-    # Deterministic, but marked otherwise: else the optimizer pushes ``score > cut`` below
-    # the DISTINCT and the anti join, and every event is scored, on both sides of the join.
-    # (The type hints give the UDF type; pyspark's stubs still ask for it as an argument.)
-    logit = arrow_udf(_logit(model), "double").asNondeterministic()  # type: ignore[call-overload]
-    spark.udf.register("hunt_logit", logit)
-    suspects = spark.sql(_UNEXPLAINED_SQL, args={"cut": unknown.cut()})
-    suspects.createOrReplaceTempView("hunt_suspects")
-    rows = spark.sql(_SUSPECT_ROWS_SQL).toArrow()
-    names = rows.column("qname").to_pylist()
-    unknown.add_suspects(rows, dict(zip(names, rows.column("score").to_pylist(), strict=True)))
-
-
-def _logit(model: object | None) -> Callable[[Iterator[pa.Array]], Iterator[pa.Array]]:
-    """The executors' scoring function: log-odds per name, the classifier loaded once per
-    task (``model`` None: the shipped one, read once per worker process)."""
-
-    def score(names: Iterator[pa.Array]) -> Iterator[pa.Array]:
-        from dgawatch.classify import DGAClassifier, default_model
-
-        clf = default_model() if model is None else model
-        assert isinstance(clf, DGAClassifier)
-        for chunk in names:
-            yield pa.array(clf.decision_function(chunk.to_pylist()), pa.float64())
-
-    return score
+def _collect_unknown(spark: Any, unknown: UnknownCollector) -> None:
+    """Reduce the events no forecast match explains to one row per (client, name) on the
+    executors (the same aggregation as the local engine's, :data:`PAIRS_SQL`); the
+    collector analyses those rows on the driver with the local engine's code."""
+    spark.sql(_UNEXPLAINED_SQL).createOrReplaceTempView("unk_src")
+    unknown.add_pairs(spark.sql(PAIRS_SQL).toArrow())

@@ -1,63 +1,303 @@
-"""Unknown DGAs: clients querying many generated-looking names that no forecast explains.
+"""Unknown DGAs: hosts that, on one log, ask for many names nobody else can resolve, of
+one make, that no forecast explains.
 
-Forecast matching only finds families someone has reverse-engineered. This stage scores
-every distinct query name that matched no forecast with the classifier
-(:mod:`dgawatch.classify`), keeps the names over a threshold calibrated on benign names
-(FPR 1e-3 by default), and reports clients with at least ``min_names`` such names. A name
-that matched a forecast anywhere in the hunt is explained, whatever batch it came in: the
-local engine scores batch by batch, the Spark engine scores on its executors and hands
-over only the suspect rows (:meth:`UnknownCollector.add_suspects`).
+Scoring names one by one cannot carry this: a real network's day holds thousands of
+random-looking names (cloud and CDN hosts, browser probes, typos) and a classifier with a
+1e-3 false-positive rate still passes hundreds of them. What separates an infected machine
+is the *host and the day*. The stage therefore works in four steps, the same for both
+engines (they only differ in how they build the per-(client, name) relation
+:data:`PAIR_SCHEMA`; the local engine aggregates batch by batch, the Spark engine in SQL):
 
-Clients are then clustered: each name has a *shape*, (alphabet, label-length band,
-public suffix); two suspect clients belong to one cluster when they query names of a
-common shape or a common name. A cluster is one :class:`UnknownDGAFinding` ("12 hosts
-querying the same new DGA since Tuesday"), listing its clients, shapes, first and last
-query, and sample names.
+1. **Explain away known structure** (:func:`explain`): names that matched a forecast,
+   single-label names (browser probes, search retries, WPAD), reverse DNS (``.arpa``),
+   names whose TLD is not public (mDNS ``.local``, ``.lan``, ``.internal``...), service
+   names (a label starting with ``_``: DNS-SD, SRV), the user's allowlist (a name or any
+   parent), bare public suffixes, and names under a private suffix of the Public Suffix
+   List (``*.elb.amazonaws.com``, ``*.s3.amazonaws.com``, ``*.blogspot.com``...) that
+   resolved. Every other name belongs to a *site*: its registered domain (private suffixes
+   included, so a never-resolving ``<x>.ddns.net`` is its own site).
+2. **Keep the unusual sites of this log**: a site is *suspect* for a client when no client
+   ever got a NOERROR answer for any name under it (a name many clients resolve is no
+   rendezvous name), and it is no one-letter typo of a resolved site (edit distance 1,
+   same suffix). A suspect site *counts* when its label is generated-looking: classifier
+   log-odds over the cut calibrated for benign FPR ``fpr`` (1e-2 by default: the host-level
+   test below carries the error control), or a word-list make (the label splits, by
+   ``wordninja``'s English word-frequency model, into 2-4 words of 3+ letters).
+3. **A test that scales with volume**: for client ``c`` with ``Q_c`` queries (all of its
+   queries in the log) and ``k_c`` counted sites, the background is ``k_c ~ NB(mean
+   lam * Q_c, dispersion phi)``: ``lam`` the network's rate of counted sites per query
+   (pooled over clients not flagged, iterated; at least ``floor_rate``), ``phi`` the
+   gamma-Poisson over-dispersion estimated from the same clients by the method of moments
+   (0 = Poisson). A client is flagged when ``k_c >= min_names`` and its upper-tail p-value
+   ``P(K >= k_c)`` is at most ``alpha / N`` (Bonferroni over the ``N`` clients tested): the
+   probability that any clean client of the log is flagged is at most ``alpha`` (1 %),
+   under that background model. A 20,000-query client is compared with 20,000 queries'
+   worth of background, so a few odd names among many are not enough.
+4. **Coherent clusters**: a flagged client's counted names are grouped by *make* (word-list
+   or random; alphabet: letters, letters and digits, hex; hyphens); makes with fewer than
+   ``min_names`` names are dropped. Two (client, make) groups join when they share a name,
+   or have the same make and the same median label-length band. One finding is one make,
+   never a mix of hundreds of shapes; it says why (per-host counts, NXDOMAIN share,
+   p-value, samples, what the log explained away network-wide).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dgawatch.classify.features import label_of
+from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
     from dgawatch.classify.model import DGAClassifier
 
-#: Label lengths per shape band: 5..9, 10..14, ...
+#: Label lengths per band: 5..9, 10..14, ...
 LENGTH_BAND = 5
 SAMPLE_NAMES = 10
+#: Pairs held by the local engine before it re-aggregates them.
+COMPACT_ROWS = 1_000_000
+
+#: The per-(client, name) relation both engines hand to :func:`analyse`.
+PAIR_SCHEMA = pa.schema(
+    [
+        ("client", pa.string()),
+        ("qname", pa.string()),
+        ("queries", pa.int64()),
+        ("nx", pa.int64()),
+        ("ok", pa.int64()),
+        ("first_seen", pa.timestamp("ms", tz="UTC")),
+        ("last_seen", pa.timestamp("ms", tz="UTC")),
+    ]
+)
+
+#: Events -> pairs (DuckDB and Spark SQL alike) over a relation ``unk_src``.
+PAIRS_SQL = """
+SELECT client, qname, CAST(count(*) AS BIGINT) AS queries,
+       CAST(sum(CASE WHEN rcode = 'NXDOMAIN' THEN 1 ELSE 0 END) AS BIGINT) AS nx,
+       CAST(sum(CASE WHEN rcode = 'NOERROR' THEN 1 ELSE 0 END) AS BIGINT) AS ok,
+       min(ts) AS first_seen, max(ts) AS last_seen
+FROM unk_src WHERE qname <> '' GROUP BY client, qname
+"""
+
+_REAGG_SQL = """
+SELECT client, qname, CAST(sum(queries) AS BIGINT) AS queries, CAST(sum(nx) AS BIGINT) AS nx,
+       CAST(sum(ok) AS BIGINT) AS ok, min(first_seen) AS first_seen,
+       max(last_seen) AS last_seen
+FROM unk_pairs GROUP BY client, qname
+"""
+
+
+@dataclass(frozen=True)
+class UnknownParams:
+    """The stage's knobs (module docstring: what each controls)."""
+
+    fpr: float = 1e-2
+    alpha: float = 0.01
+    min_names: int = 5
+    floor_rate: float = 2e-4
+    allowlist: frozenset[str] = frozenset()
+
+
+def read_allowlist(path: Path) -> frozenset[str]:
+    """Names (one per line, ``#`` comments); each also allows every name below it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the allowlist {path}: {exc}") from None
+    out = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        name = line.split("#", 1)[0].strip().lower().rstrip(".").removeprefix("*.")
+        if not name:
+            continue
+        if " " in name or "\t" in name or ".." in name:
+            raise InputError(f"{path}:{n}: {line.strip()!r} is not a domain name")
+        out.add(name)
+    return frozenset(out)
+
+
+# --- step 1: structure ---------------------------------------------------------------------
+
+
+@cache
+def _tlds() -> frozenset[str]:
+    """TLDs the ICANN section knows (some, like ``za``, only through their children)."""
+    return frozenset(r.rsplit(".", 1)[-1] for r in _rules(True)[0])
+
+
+@cache
+def _rules(icann: bool) -> tuple[frozenset[str], int]:
+    """The Public Suffix List's rules (ICANN section only, or with the private one)."""
+    from publicsuffixlist import PublicSuffixList
+
+    psl = PublicSuffixList(only_icann=icann)
+    return psl._publicsuffix, psl._maxlabel
+
+
+def _suffix_labels(parts: list[str], icann: bool) -> int:
+    """Labels in the public suffix of ``parts`` (the PSL algorithm, wildcards and
+    exceptions; 1 for an unknown TLD), as :meth:`PublicSuffixList.publicsuffix` counts."""
+    rules, maxlabel = _rules(icann)
+    n = len(parts)
+    suffix = 1
+    for k in range(2, min(maxlabel, n) + 1):
+        tail = ".".join(parts[n - k :])
+        if "!" + tail in rules:  # an exception: the suffix is one label shorter
+            return k - 1
+        if tail in rules or "*." + ".".join(parts[n - k + 1 :]) in rules:
+            suffix = k
+    return suffix
+
+
+def explain(qname: str, allowlist: frozenset[str] = frozenset()) -> tuple[str | None, str | None]:
+    """(site, reason): ``reason`` names the benign structure that explains ``qname`` away,
+    ``site`` is its registered domain, private suffixes included. A private-suffix name gets
+    reason ``psl-private?``: explained only if it resolved (decided with the log,
+    :func:`analyse`)."""
+    if "." not in qname:
+        return None, "single-label"
+    parts = qname.split(".")
+    if parts[-1] == "arpa":
+        return None, "reverse-dns"
+    if any(lab.startswith("_") for lab in parts):
+        return None, "service"
+    if allowlist:
+        for i in range(len(parts)):
+            if ".".join(parts[i:]) in allowlist:
+                return None, "allowlist"
+    if parts[-1] not in _tlds():
+        return None, "local"
+    n = len(parts)
+    si = _suffix_labels(parts, True)
+    if si >= n:
+        return None, "public-suffix"
+    site = ".".join(parts[n - si - 1 :])
+    sf = _suffix_labels(parts, False) if n > 2 else si
+    if si < sf < n:
+        return ".".join(parts[n - sf - 1 :]), "psl-private?"
+    return site, None
+
+
+# --- step 2: what a suspect label looks like -----------------------------------------------
+
+
+@cache
+def _words() -> object:
+    import wordninja
+
+    return wordninja.DEFAULT_LANGUAGE_MODEL
+
+
+@lru_cache(maxsize=1 << 18)
+def word_split(label: str) -> tuple[str, ...] | None:
+    """The words of a word-list label (2-4 words of 3+ letters, 8+ letters in all), or None."""
+    if len(label) < 8 or not label.replace("-", "").isalpha():
+        return None
+    parts: list[str] = []
+    for chunk in label.split("-"):
+        parts.extend(_words().split(chunk))  # type: ignore[attr-defined]
+    if 2 <= len(parts) <= 4 and all(len(p) >= 3 for p in parts):
+        return tuple(parts)
+    return None
+
+
+def alphabet_of(label: str) -> str:
+    core = label.replace("-", "")
+    if core and all(c in "0123456789abcdef" for c in core) and any(c.isdigit() for c in core):
+        kind = "hex"
+    elif any(c.isdigit() for c in core):
+        kind = "alnum"
+    else:
+        kind = "letters"
+    return kind + ("-" if "-" in label else "")
+
+
+def _band(n: float) -> str:
+    lo = int(n) // LENGTH_BAND * LENGTH_BAND
+    return f"{lo}-{lo + LENGTH_BAND - 1}"
 
 
 def shape_of(name: str) -> tuple[str, str, str]:
-    """(alphabet, length band, public suffix) of a query name's label."""
-    label = label_of(name)
-    suffix = name[name.find(label + ".") + len(label) + 1 :] if label + "." in name else ""
-    if all(c in "0123456789abcdef" for c in label) and any(c.isdigit() for c in label):
-        alphabet = "hex"
-    elif any(c.isdigit() for c in label):
-        alphabet = "alnum"
-    else:
-        alphabet = "alpha"
-    if "-" in label:
-        alphabet += "-"
-    lo = len(label) // LENGTH_BAND * LENGTH_BAND
-    return alphabet, f"{lo}-{lo + LENGTH_BAND - 1}", suffix
+    """(alphabet, length band, suffix) of a name's site label."""
+    site, _ = explain(name)
+    site = site or name
+    label, _, suffix = site.partition(".")
+    return alphabet_of(label), _band(len(label)), suffix
+
+
+#: Suspect sites within edit distance 1 (insert, delete, substitute, swap of neighbours) of a
+#: resolved site's label under the same suffix: typos. Two labels are that close when they
+#: share a single-deletion key (or one is the other's); DuckDB expands the keys.
+_TYPO_SQL = """
+WITH r AS (
+    SELECT split_part(site, '.', 1) AS label, substr(site, strpos(site, '.') + 1) AS suffix
+    FROM unk_resolved
+), s AS (
+    SELECT site, split_part(site, '.', 1) AS label, substr(site, strpos(site, '.') + 1) AS suffix
+    FROM unk_suspect
+), rk AS (
+    SELECT suffix, label AS key FROM r WHERE length(label) >= 4
+    UNION
+    SELECT suffix, substr(label, 1, i) || substr(label, i + 2) AS key
+    FROM (SELECT suffix, label, unnest(range(length(label))) AS i FROM r
+          WHERE length(label) >= 4)
+), sk AS (
+    SELECT site, suffix, label AS key FROM s WHERE length(label) >= 4
+    UNION
+    SELECT site, suffix, substr(label, 1, i) || substr(label, i + 2) AS key
+    FROM (SELECT site, suffix, label, unnest(range(length(label))) AS i FROM s
+          WHERE length(label) >= 4)
+)
+SELECT DISTINCT sk.site FROM sk JOIN rk ON sk.suffix = rk.suffix AND sk.key = rk.key
+ORDER BY sk.site
+"""
+
+
+# --- findings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostEvidence:
+    """Why one client was flagged."""
+
+    client: str
+    queries: int  # all its queries in the log
+    suspect_names: int  # counted names of the finding's make
+    suspect_queries: int
+    nxdomain: int  # of those queries
+    counted_sites: int  # k: all its counted sites (any make)
+    expected: float  # lam * Q
+    p_value: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "client": self.client,
+            "queries": self.queries,
+            "suspect_names": self.suspect_names,
+            "suspect_queries": self.suspect_queries,
+            "nxdomain": self.nxdomain,
+            "nxdomain_share": round(self.nxdomain / max(1, self.suspect_queries), 4),
+            "counted_sites": self.counted_sites,
+            "expected": round(self.expected, 4),
+            "p_value": float(f"{self.p_value:.3g}"),
+        }
 
 
 @dataclass(frozen=True)
 class UnknownDGAFinding:
-    """A cluster of clients querying generated-looking names of shared shapes."""
+    """Clients asking for names of one make that nothing in the log explains."""
 
     clients: tuple[str, ...]
+    make: str
     shapes: tuple[str, ...]
     first_seen: dt.datetime
     last_seen: dt.datetime
@@ -67,18 +307,26 @@ class UnknownDGAFinding:
     mean_score: float
     closest_family: str | None
     samples: tuple[str, ...]
+    hosts: tuple[HostEvidence, ...] = ()
+    explained: tuple[tuple[str, int], ...] = ()
+    test: str = ""
+    names: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
         return (
             f"{len(self.clients)} hosts querying {self.distinct_names} names of an unknown DGA "
-            f"({', '.join(self.shapes)}) since {self.first_seen:%Y-%m-%d %H:%M} UTC"
+            f"({self.make}; {', '.join(self.shapes[:4])}"
+            f"{' ...' if len(self.shapes) > 4 else ''}) since "
+            f"{self.first_seen:%Y-%m-%d %H:%M} UTC, {self.nxdomain}/{self.queries} NXDOMAIN, "
+            f"p <= {max(h.p_value for h in self.hosts) if self.hosts else 1:.2g}"
         )
 
     def to_dict(self) -> dict[str, object]:
         return {
             "kind": "unknown_dga",
             "clients": list(self.clients),
+            "make": self.make,
             "shapes": list(self.shapes),
             "first_seen": _iso(self.first_seen),
             "last_seen": _iso(self.last_seen),
@@ -88,6 +336,10 @@ class UnknownDGAFinding:
             "mean_score": round(self.mean_score, 6),
             "closest_family": self.closest_family,
             "samples": list(self.samples),
+            "hosts": [h.to_dict() for h in self.hosts],
+            "explained": dict(self.explained),
+            "test": self.test,
+            "names": list(self.names),
             "summary": self.summary,
         }
 
@@ -96,19 +348,27 @@ def _iso(ts: dt.datetime) -> str:
     return ts.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    ts = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return ts.replace(microsecond=ts.microsecond // 1000 * 1000)
+
+
+# --- the collector (local engine) and the analysis (both) ---------------------------------
+
+
 @dataclass
 class UnknownCollector:
-    """Fed batch by batch during the hunt; holds only the suspect queries (bounded by the
-    threshold, not by the log size)."""
+    """Fed batch by batch (local engine) or with the whole pair relation (Spark); holds one
+    row per (client, name), re-aggregated as it grows: bounded by the log's distinct pairs,
+    not by its lines."""
 
-    threshold_fpr: float = 1e-3
-    min_names: int = 5
+    params: UnknownParams = field(default_factory=UnknownParams)
     model: object | None = None
-    rows: list[pa.Table] = field(default_factory=list)
-    #: Log-odds (:meth:`DGAClassifier.decision_function`) of every name scored so far.
-    scores: dict[str, float] = field(default_factory=dict)
+    parts: list[pa.Table] = field(default_factory=list)
     #: Names that matched a forecast: never unknown, even if kept from an earlier batch.
     explained: set[str] = field(default_factory=set)
+    _rows: int = 0
+    _con: duckdb.DuckDBPyConnection | None = None
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -119,108 +379,345 @@ class UnknownCollector:
         return self.model
 
     def cut(self) -> float:
-        """The log-odds a name must score over to be suspect."""
-        return self._model().logit_threshold_for(self.threshold_fpr)
+        """The log-odds over which a suspect name is generated-looking."""
+        return self._model().logit_threshold_for(self.params.fpr)
+
+    def _sql(self, sql: str, **tables: pa.Table | pa.RecordBatch) -> pa.Table:
+        if self._con is None:
+            self._con = duckdb.connect()
+            self._con.execute("SET TimeZone = 'UTC'")
+        for name, t in tables.items():
+            self._con.register(name, t)
+        try:
+            return self._con.sql(sql).to_arrow_table()
+        finally:
+            for name in tables:
+                self._con.unregister(name)
 
     def add(self, batch: pa.RecordBatch, matched: Iterable[str]) -> None:
-        """Score the batch's query names that matched no forecast; keep the suspect rows."""
+        """Aggregate one batch of query events; ``matched``: its names a forecast explains."""
         self.explained.update(matched)
         if batch.num_rows == 0:
             return
-        model = self._model()
-        qnames = batch.column("qname")
-        uniq = pc.unique(qnames).drop_null().to_pylist()
-        todo = [q for q in uniq if q and q not in self.explained and q not in self.scores]
-        if todo:
-            s = model.decision_function(todo)
-            self.scores.update(zip(todo, s.tolist(), strict=True))
-        cut = self.cut()
-        suspect = [
-            q for q in uniq if q and q not in self.explained and self.scores.get(q, -np.inf) > cut
-        ]
-        if not suspect:
-            return
-        mask = pc.is_in(qnames, value_set=pa.array(suspect, pa.string()))
-        self.add_suspects(pa.Table.from_batches([batch]).filter(mask))
+        src = batch.select(["ts", "client", "qname", "rcode"])
+        self.add_pairs(self._sql(PAIRS_SQL, unk_src=src))
 
-    def add_suspects(self, rows: pa.Table, scores: Mapping[str, float] | None = None) -> None:
-        """Keep query rows whose names were already found suspect (by the Spark executors),
-        with those names' log-odds."""
-        self.rows.append(rows.select(["ts", "client", "qname", "rcode"]))
-        self.scores.update(scores or {})
+    def add_pairs(self, pairs: pa.Table) -> None:
+        """Take pairs (:data:`PAIR_SCHEMA`) aggregated elsewhere (the Spark engine)."""
+        self.parts.append(pairs.cast(PAIR_SCHEMA))
+        self._rows += pairs.num_rows
+        if self._rows > COMPACT_ROWS and len(self.parts) > 1:
+            self._compact()
+            # Keep room: if the log has more distinct pairs than that, compact less often.
+            self._rows = 0 if self._rows < COMPACT_ROWS // 2 else self._rows // 2
+
+    def _compact(self) -> pa.Table:
+        t = pa.concat_tables(self.parts) if self.parts else PAIR_SCHEMA.empty_table()
+        if len(self.parts) > 1:
+            t = self._sql(_REAGG_SQL, unk_pairs=t).cast(PAIR_SCHEMA)
+        self.parts = [t]
+        self._rows = t.num_rows
+        return t
 
     def findings(self) -> list[UnknownDGAFinding]:
-        if not self.rows:
-            return []
-        t = pa.concat_tables(self.rows)
-        if self.explained:
+        pairs = self._compact()
+        if self.explained and pairs.num_rows:
             known = pa.array(sorted(self.explained), pa.string())
-            t = t.filter(pc.invert(pc.is_in(t.column("qname"), value_set=known)))
-        ts = t.column("ts").to_pylist()
-        clients = t.column("client").to_pylist()
-        qnames = t.column("qname").to_pylist()
-        rcodes = t.column("rcode").to_pylist()
-        names_of: dict[str, set[str]] = defaultdict(set)
-        for c, q in zip(clients, qnames, strict=True):
-            names_of[c].add(q)
-        suspects = sorted(c for c, n in names_of.items() if len(n) >= self.min_names)
-        if not suspects:
-            return []
-        # Union-find over clients joined by a shared shape or a shared name.
-        parent = {c: c for c in suspects}
+            pairs = pairs.filter(pc.invert(pc.is_in(pairs.column("qname"), value_set=known)))
+        try:
+            return analyse(pairs, self._model(), self.params, self._sql)
+        finally:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
 
-        def root(c: str) -> str:
-            while parent[c] != c:
-                parent[c] = parent[parent[c]]
-                c = parent[c]
-            return c
 
-        owner: dict[object, str] = {}
-        for c in suspects:
-            for q in sorted(names_of[c]):
-                for key in (("shape", shape_of(q)), ("name", q)):
-                    if key in owner:
-                        a, b = root(owner[key]), root(c)
-                        if a != b:
-                            parent[max(a, b)] = min(a, b)
-                    else:
-                        owner[key] = c
-        groups: dict[str, list[int]] = defaultdict(list)
-        suspect_set = set(suspects)
-        for i, c in enumerate(clients):
-            if c in suspect_set:
-                groups[root(c)].append(i)
-        model = self._model()
-        out = []
-        for rows in groups.values():
-            names = sorted({qnames[i] for i in rows})
-            shapes = sorted({"/".join(shape_of(q)) for q in names})
-            fam = None
-            from dgawatch.classify import DGAClassifier
+_NAMES_SQL = """
+WITH p AS (
+    SELECT p.client, p.qname, p.queries, p.nx, p.ok, n.site, n.reason
+    FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
+), resolved_name AS (
+    SELECT qname FROM p GROUP BY qname HAVING sum(ok) > 0
+)
+SELECT p.client, p.qname, p.queries, p.nx, p.ok, p.site,
+       CASE WHEN p.reason = 'psl-private?' AND r.qname IS NOT NULL THEN 'psl-private'
+            WHEN p.reason = 'psl-private?' THEN NULL ELSE p.reason END AS reason
+FROM p LEFT JOIN resolved_name r ON p.qname = r.qname
+"""
 
-            if isinstance(model, DGAClassifier):
-                fams, _ = model.predict_family(names)
-                vals, counts = np.unique(np.array([f or "" for f in fams]), return_counts=True)
-                fam = str(vals[counts.argmax()]) or None
-            times = [ts[i] for i in rows]
-            out.append(
-                UnknownDGAFinding(
-                    clients=tuple(sorted({clients[i] for i in rows})),
-                    shapes=tuple(shapes),
-                    first_seen=_utc(min(times)),
-                    last_seen=_utc(max(times)),
-                    queries=len(rows),
-                    nxdomain=sum(1 for i in rows if rcodes[i] == "NXDOMAIN"),
-                    distinct_names=len(names),
-                    mean_score=float(
-                        np.mean(1 / (1 + np.exp(-np.array([self.scores[q] for q in names]))))
-                    ),
-                    closest_family=fam,
-                    samples=tuple(names[:SAMPLE_NAMES]),
+_EXPLAINED_SQL = """
+SELECT reason, CAST(count(DISTINCT qname) AS BIGINT) AS names
+FROM unk_rows WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason
+"""
+
+_CLIENTS_SQL = """
+SELECT client, CAST(sum(queries) AS BIGINT) AS queries FROM unk_rows GROUP BY client
+ORDER BY client
+"""
+
+_RESOLVED_SITES_SQL = """
+SELECT DISTINCT site FROM unk_rows WHERE site IS NOT NULL AND ok > 0 ORDER BY site
+"""
+
+_SUSPECT_SQL = """
+WITH ok_sites AS (SELECT DISTINCT site FROM unk_rows WHERE site IS NOT NULL AND ok > 0)
+SELECT r.client, r.qname, r.site, r.queries, r.nx, p.first_seen, p.last_seen
+FROM unk_rows r JOIN unk_pairs p ON p.client = r.client AND p.qname = r.qname
+WHERE r.reason IS NULL AND r.site IS NOT NULL
+  AND r.site NOT IN (SELECT site FROM ok_sites)
+ORDER BY r.client, r.qname
+"""
+
+
+def _site_label(site: str) -> str:
+    return site.partition(".")[0]
+
+
+def analyse(
+    pairs: pa.Table,
+    model: DGAClassifier,
+    params: UnknownParams,
+    run: Callable[..., pa.Table],
+) -> list[UnknownDGAFinding]:
+    """Steps 1-4 of the module docstring over the whole log's pairs (no forecast matches).
+
+    ``run(query, **tables)`` runs DuckDB SQL over Arrow tables."""
+    if pairs.num_rows == 0:
+        return []
+    qnames = pc.unique(pairs.column("qname")).to_pylist()
+    sites, reasons = [], []
+    for q in qnames:
+        site, reason = explain(q, params.allowlist)
+        sites.append(site)
+        reasons.append(reason)
+    names = pa.table(
+        {
+            "qname": pa.array(qnames, pa.string()),
+            "site": pa.array(sites, pa.string()),
+            "reason": pa.array(reasons, pa.string()),
+        }
+    )
+    rows = run(_NAMES_SQL, unk_pairs=pairs, unk_names=names)
+    explained = tuple(
+        (r["reason"], int(r["names"])) for r in run(_EXPLAINED_SQL, unk_rows=rows).to_pylist()
+    )
+    totals = run(_CLIENTS_SQL, unk_rows=rows)
+    queries_of = dict(
+        zip(totals.column("client").to_pylist(), totals.column("queries").to_pylist(), strict=True)
+    )
+    suspect: list[dict[str, Any]] = run(_SUSPECT_SQL, unk_rows=rows, unk_pairs=pairs).to_pylist()
+    if not suspect:
+        return []
+    s_sites = sorted({r["site"] for r in suspect})
+    resolved = run(_RESOLVED_SITES_SQL, unk_rows=rows)
+    suspect_sites = pa.table({"site": pa.array(s_sites, pa.string())})
+    typo = set(
+        run(_TYPO_SQL, unk_resolved=resolved, unk_suspect=suspect_sites).column("site").to_pylist()
+    )
+    labels = sorted({_site_label(s) for s in s_sites if s not in typo})
+    logits = (
+        dict(zip(labels, model.decision_function(labels).tolist(), strict=True)) if labels else {}
+    )
+    cut = model.logit_threshold_for(params.fpr)
+
+    def make(site: str) -> str | None:
+        label = _site_label(site)
+        if site in typo:
+            return None
+        if word_split(label) is not None:
+            return f"word-list {alphabet_of(label)}"
+        if logits[label] > cut:
+            return f"random {alphabet_of(label)}"
+        return None
+
+    make_of = {s: make(s) for s in s_sites}
+    # k_c: counted sites per client.
+    counted: dict[str, set[str]] = defaultdict(set)
+    for r in suspect:
+        if make_of[r["site"]] is not None:
+            counted[r["client"]].add(r["site"])
+    clients = sorted(queries_of)
+    k = np.array([len(counted.get(c, ())) for c in clients], dtype=np.float64)
+    q = np.array([queries_of[c] for c in clients], dtype=np.float64)
+    pvals, mu, flagged = _test(k, q, params)
+    flagged_clients = {clients[i]: i for i in np.flatnonzero(flagged)}
+    if not flagged_clients:
+        return []
+    lam = float(np.median(mu / np.maximum(q, 1.0)))
+    test = (
+        f"negative-binomial tail of counted sites vs {lam:.2e} per query "
+        f"(Bonferroni alpha {params.alpha} over {len(clients)} clients)"
+    )
+    # Step 4: (client, make) groups of at least min_names names.
+    per_group: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in suspect:
+        m = make_of[r["site"]]
+        if m is not None and r["client"] in flagged_clients:
+            per_group[(r["client"], m)].append(r)
+    groups = {
+        key: rs
+        for key, rs in sorted(per_group.items())
+        if len({r["site"] for r in rs}) >= params.min_names
+    }
+    if not groups:
+        return []
+    keys = list(groups)
+    parent = list(range(len(keys)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # A host's names of one DGA may fall under two makes (a word-list label the
+    # segmentation misses, scored random): a host's groups are one unit, whose make is
+    # the set of its groups' makes (a host running two DGAs is reported as one mix).
+    unit_makes: dict[str, set[str]] = defaultdict(set)
+    unit_sites: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        unit_makes[key[0]].add(key[1])
+        unit_sites[key[0]].update(str(r["site"]) for r in groups[key])
+    unit_sig = {}
+    for client, sites_ in unit_sites.items():
+        lengths = sorted(len(_site_label(x)) for x in sites_)
+        unit_sig[client] = (
+            "make",
+            tuple(sorted(unit_makes[client])),
+            _band(lengths[len(lengths) // 2]),
+            _main_suffixes(sorted(sites_)),
+        )
+    owner: dict[object, int] = {}
+    for i, key in enumerate(keys):
+        joins: list[object] = [("host", key[0]), unit_sig[key[0]]]
+        joins += sorted({("name", r["qname"]) for r in groups[key]})
+        for j in joins:
+            if j in owner:
+                a, b = root(owner[j]), root(i)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+            else:
+                owner[j] = i
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(keys)):
+        clusters[root(i)].append(i)
+    out = []
+    for members in clusters.values():
+        rs = [r for i in members for r in groups[keys[i]]]
+        names = sorted({str(r["qname"]) for r in rs})
+        shape_count = Counter("/".join(shape_of(n)) for n in names)
+        shapes = tuple(
+            f"{s} x{c}" for s, c in sorted(shape_count.items(), key=lambda x: (-x[1], x[0]))
+        )
+        make_name = " + ".join(sorted({keys[i][1] for i in members}))
+        hosts = []
+        by_client: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for i in members:
+            by_client[keys[i][0]].extend(groups[keys[i]])
+        for client, g in sorted(by_client.items()):
+            ci = flagged_clients[client]
+            hosts.append(
+                HostEvidence(
+                    client=client,
+                    queries=int(q[ci]),
+                    suspect_names=len({r["qname"] for r in g}),
+                    suspect_queries=sum(int(r["queries"]) for r in g),
+                    nxdomain=sum(int(r["nx"]) for r in g),
+                    counted_sites=int(k[ci]),
+                    expected=float(mu[ci]),
+                    p_value=float(pvals[ci]),
                 )
             )
-        return sorted(out, key=lambda f: (-len(f.clients), -f.distinct_names, f.clients))
+        hosts.sort(key=lambda h: h.client)
+        scores = np.array([logits[_site_label(str(r["site"]))] for r in rs])
+        fam = None
+        if "random" in make_name:
+            fams, _ = model.predict_family(names)
+            vals, counts = np.unique(np.array([f or "" for f in fams]), return_counts=True)
+            fam = str(vals[counts.argmax()]) or None
+        firsts = [r["first_seen"] for r in rs]
+        lasts = [r["last_seen"] for r in rs]
+        out.append(
+            UnknownDGAFinding(
+                clients=tuple(h.client for h in hosts),
+                make=make_name,
+                shapes=shapes,
+                first_seen=_utc(min(firsts)),
+                last_seen=_utc(max(lasts)),
+                queries=sum(h.suspect_queries for h in hosts),
+                nxdomain=sum(h.nxdomain for h in hosts),
+                distinct_names=len(names),
+                mean_score=float(np.mean(1 / (1 + np.exp(-scores)))),
+                closest_family=fam,
+                samples=_samples(rs, logits),
+                hosts=tuple(hosts),
+                explained=explained,
+                test=test,
+                names=tuple(names),
+            )
+        )
+    return sorted(out, key=lambda f: (-len(f.clients), -f.distinct_names, f.clients))
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+def _samples(rows: list[dict[str, Any]], logits: dict[str, float]) -> tuple[str, ...]:
+    """The names most typical of the finding first: asked by most of its hosts, then the
+    most generated-looking (a host's own stray typos come last)."""
+    hosts: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        hosts[r["qname"]].add(r["client"])
+    order = sorted(
+        hosts, key=lambda n: (-len(hosts[n]), -logits.get(_site_label(explain(n)[0] or n), 0), n)
+    )
+    return tuple(order[:SAMPLE_NAMES])
+
+
+def _main_suffixes(sites: list[str]) -> tuple[str, ...]:
+    """The fewest suffixes that hold 80 % of the sites (a make's TLD set)."""
+    counts = Counter(x.partition(".")[2] for x in sites)
+    out: list[str] = []
+    held = 0
+    for suffix, c in sorted(counts.items(), key=lambda x: (-x[1], x[0])):
+        out.append(suffix)
+        held += c
+        if held >= 0.8 * len(sites):
+            break
+    return tuple(sorted(out))
+
+
+def _test(
+    k: np.ndarray, q: np.ndarray, params: UnknownParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(p-values, expected counts, flagged) of the volume-scaled tail test (step 3)."""
+    from scipy import special  # not scipy.stats: 1.5 s to import
+
+    n = len(k)
+    flagged = np.zeros(n, dtype=bool)
+    cut = params.alpha / max(1, n)
+    pvals = np.ones(n)
+    mu = np.zeros(n)
+    for _ in range(5):
+        bg = ~flagged
+        # Leave-one-out: a client's own count never feeds the background it is tested
+        # against (else one heavy infected host inflates the dispersion and hides itself).
+        own = bg.astype(np.float64)
+        lam = np.maximum(
+            params.floor_rate,
+            (k[bg].sum() - own * k) / np.maximum(1.0, q[bg].sum() - own * q),
+        )
+        mu = lam * q
+        # Method-of-moments over-dispersion: Var = mu + phi * mu^2.
+        terms = (k - mu) ** 2 - mu
+        num = float(terms[bg].sum()) - own * terms
+        den = float((mu[bg] ** 2).sum()) - own * mu**2
+        phi = np.where(den > 0, np.maximum(0.0, num / np.where(den > 0, den, 1.0)), 0.0)
+        # P(K >= k): NB(r = 1/phi, mean mu) is I_{mu/(r+mu)}(k, r); Poisson is P(k, mu).
+        r = 1.0 / np.maximum(phi, 1e-12)
+        kk = np.maximum(k, 1.0)
+        nb = special.betainc(kk, r, mu / (r + mu))
+        pvals = np.where(phi > 1e-9, nb, special.gammainc(kk, mu))
+        pvals = np.where(k > 0, pvals, 1.0)
+        new = (k >= params.min_names) & (pvals <= cut)
+        if np.array_equal(new, flagged):
+            break
+        flagged = new
+    return pvals, mu, flagged
