@@ -2,7 +2,8 @@
 write instead of ``dgawatch hunt``. Reads a Zeek dns.log, joins each query's name and its
 registered domain (the same public suffix list, :func:`dgawatch.domain.registered_domain`,
 applied to the distinct names) against the forecast names with their list day, keeps
-events within the window of a list day, and writes the matched events per client.
+events within the window of a list day, and writes the matched events per client and the
+number of match rows (event, variant, list day), which the hunt's summary also counts.
 
     python bench/_polars_hunt.py LOG NAMES.tsv WINDOW_DAYS
 """
@@ -44,7 +45,9 @@ def main() -> int:
         has_header=False,
         infer_schema=False,
     ).select(
-        pl.col("column_0").alias("domain"), pl.col("column_1").cast(pl.Int32).alias("list_day")
+        pl.col("column_0").alias("domain"),
+        pl.col("column_1").cast(pl.Int32).alias("list_day"),
+        pl.col("column_2").alias("variant"),
     )
     uniq = events.select("qname").unique()
     reg = [registered_domain(q) for q in uniq["qname"].to_list()]
@@ -62,11 +65,11 @@ def main() -> int:
         .join(keys, on="qname")
         .join(names, on="domain")
         .filter((pl.col("day") - pl.col("list_day")).abs() <= window)
-        .unique(["row", "domain", "list_day"])
+        .unique(["row", "variant", "list_day"])
     )
     per_client = hits.group_by("client").agg(pl.col("row").n_unique().alias("queries"))
     per_client.sort("client").write_csv(sys.stdout)
-    print(f"# matched events {hits['row'].n_unique()}")
+    print(f"# match rows (event, variant, list day) {hits.height}")
     return 0
 
 

@@ -145,7 +145,7 @@ def make_log(path: Path, lines: int, start: dt.date, days: int, seed: int = 11) 
 
 def write_names(workdir: Path, start: dt.date, days: int, window: int) -> tuple[Path, Path, int]:
     """The names the hunt matches (every variant's lists for the log's days +/- window):
-    one per line for grep, ``name<TAB>list day number`` for Polars."""
+    one per line for grep, ``name<TAB>list day number<TAB>variant`` for Polars."""
     span = list(day_range(start, days))
     specs = lists_for_days(list(all_variants()), span, window)
     epoch = dt.date(1970, 1, 1)
@@ -163,7 +163,7 @@ def write_names(workdir: Path, start: dt.date, days: int, window: int) -> tuple[
                     seen.add(name)
                     ft.write(name + "\n")
                 for d in days_of:
-                    fv.write(f"{name}\t{(d - epoch).days}\n")
+                    fv.write(f"{name}\t{(d - epoch).days}\t{spec.variant.key}\n")
     return txt, tsv, len(seen)
 
 
@@ -174,8 +174,8 @@ def check(workdir: Path, logdir: Path, truth: dict[str, list]) -> tuple[str, int
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     summary = rows[-1]["summary"]
     sure = [r for r in rows[:-1] if r["confidence"] >= 0.5]
-    found = {r["client"]: [r["family"], r["variant"], r["queries"]] for r in sure}
-    missed = {c: t for c, t in truth.items() if found.get(c) != t}
+    found = {(r["client"], r["family"], r["variant"], r["queries"]) for r in sure}
+    missed = {c: t for c, t in truth.items() if (c, *t) not in found}
     false = [r for r in sure if r["client"] not in truth]
     unknown = len(summary.get("unknown_dga", []))
     verdict = (
@@ -224,7 +224,7 @@ def bench_size(workdir: Path, lines: int, args: argparse.Namespace) -> bool:
     print(f"\n== {lines:,} lines ({size / 1e6:,.0f} MB), {args.days} days, {loadavg()}")
     print(f"answer: {verdict}")
     print(
-        f"matched events: dgawatch {matches:,}, polars {polars_matches:,}"
+        f"match rows (event, variant, list day): dgawatch {matches:,}, polars {polars_matches:,}"
         f" ({'same' if matches == polars_matches else 'DIFFERENT'}); grep {grep_lines:,} lines"
     )
     for r in (ours, grep, polars):

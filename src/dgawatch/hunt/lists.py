@@ -95,10 +95,27 @@ class ListSource:
         day = spec.day if spec.day is not None else spec.variant.active_from
         return day in self._covered[key]
 
+    def _load_coverage(self, specs: Sequence[ListSpec]) -> None:
+        """The store's coverage of every variant of ``specs`` in one query (one query per
+        variant costs more than reading a cached day list)."""
+        if self.store is None:
+            return
+        missing = {s.variant.key for s in specs} - self._covered.keys()
+        if len(missing) < 8:
+            return
+        rows = self.store.con.execute("SELECT family, variant, day FROM coverage").fetchall()
+        found: dict[str, set[dt.date]] = {k: set() for k in missing}
+        for family, variant, day in rows:
+            days = found.get(f"{family}/{variant}")
+            if days is not None:
+                days.add(day)
+        self._covered.update(found)
+
     def names(self, specs: Sequence[ListSpec]) -> list[pa.Array]:
         """The names of each list, in generation order (duplicates kept)."""
         out: list[pa.Array | None] = [None] * len(specs)
         todo = []
+        self._load_coverage(specs)
         for i, spec in enumerate(specs):
             day = spec.day if spec.day is not None else spec.variant.active_from
             if self._stored(spec):

@@ -155,16 +155,13 @@ class _Index:
         self.which = which[order]
         self.pos = pos[order]
         self.bits = max(16, int(n * 16).bit_length())
-        self.bitmap = np.zeros(1 << self.bits, dtype=np.bool_)
-        self.bitmap[(self.h >> np.uint64(64 - self.bits)).astype(np.intp)] = True
+        # one bit per slot (packed: 1/8 of the memory of a bool array)
+        slots = (self.h >> np.uint64(64 - self.bits)).astype(np.intp)
+        self.bitmap = np.zeros(1 << (self.bits - 3), dtype=np.uint8)
+        np.bitwise_or.at(self.bitmap, slots >> 3, np.left_shift(1, slots & 7).astype(np.uint8))
         self.labels = max((x.labels for x in self.lists), default=2)
         sizes = np.array([len(x.names) for x in self.lists], dtype=np.int64)
         self.list_offset = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])[:-1]
-        self.names = (
-            pa.concat_arrays([x.names for x in self.lists])
-            if self.lists
-            else pa.array([], pa.string())
-        )
         self.family = pa.array([x.family for x in self.lists], pa.string())
         self.variant = pa.array([x.variant for x in self.lists], pa.string())
         self.lo = np.array([x.lo for x in self.lists], dtype=np.int64)
@@ -173,7 +170,8 @@ class _Index:
 
     def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(key number, index entry) of every entry whose hash equals a key."""
-        maybe = np.flatnonzero(self.bitmap[(keys >> np.uint64(64 - self.bits)).astype(np.intp)])
+        slots = (keys >> np.uint64(64 - self.bits)).astype(np.intp)
+        maybe = np.flatnonzero((self.bitmap[slots >> 3] >> (slots & 7).astype(np.uint8)) & 1)
         if not len(maybe):
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         k = keys[maybe]
@@ -184,6 +182,22 @@ class _Index:
 
     def global_entry(self, entry: np.ndarray) -> np.ndarray:
         return self.list_offset[self.which[entry]] + self.pos[entry]
+
+    def names_of(self, entry: np.ndarray) -> pa.Array:
+        """The forecast names of index entries, taken list by list (the hits of a batch
+        touch few lists; no concatenated copy of every list is kept)."""
+        if not len(entry):
+            return pa.array([], pa.string())
+        which = self.which[entry]
+        order = np.argsort(which, kind="stable")
+        cuts = np.flatnonzero(np.diff(which[order])) + 1
+        chunks = [
+            self.lists[int(which[seg[0]])].names.take(pa.array(self.pos[entry[seg]]))
+            for seg in np.split(order, cuts)
+        ]
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        return pa.concat_arrays(chunks).take(pa.array(inverse))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -265,7 +279,7 @@ class LocalMatcher:
         u, e = index.probe(hasher.whole())
         if len(u):
             same = pc.equal(
-                uniq.take(pa.array(u)), index.names.take(pa.array(index.global_entry(e)))
+                uniq.take(pa.array(u)), index.names_of(e)
             )
             ok = np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)
             u, e = u[ok], e[ok]
@@ -279,7 +293,7 @@ class LocalMatcher:
             ku = rows[ku]
             ok = np.zeros(len(ku), dtype=np.bool_)
             queries = uniq.take(pa.array(ku)).to_pylist()
-            candidates = index.names.take(pa.array(index.global_entry(ke))).to_pylist()
+            candidates = index.names_of(ke).to_pylist()
             for i, (query, candidate) in enumerate(zip(queries, candidates, strict=True)):
                 ok[i] = query.endswith("." + candidate) and _accepts_suffix(query, candidate)
             cand_u.append(ku[ok])
@@ -323,7 +337,7 @@ class LocalMatcher:
                 "variant": index.variant.take(lists),
                 "list_day": pa.array(list_day.astype("datetime64[D]"), pa.date32()),
                 "idx": pa.array(index.pos[entry], pa.int32()),
-                "domain": index.names.take(pa.array(index.global_entry(entry))),
+                "domain": index.names_of(entry),
             },
             schema=MATCH_SCHEMA,
         )
