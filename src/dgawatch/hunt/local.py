@@ -278,9 +278,7 @@ class LocalMatcher:
         # Whole names: equal hash, then equal string (hash collisions are possible).
         u, e = index.probe(hasher.whole())
         if len(u):
-            same = pc.equal(
-                uniq.take(pa.array(u)), index.names_of(e)
-            )
+            same = pc.equal(uniq.take(pa.array(u)), index.names_of(e))
             ok = np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)
             u, e = u[ok], e[ok]
         cand_u, cand_e = [u], [e]
