@@ -231,6 +231,7 @@ def test_nat_and_churn_observed_and_bracketed(tmp_path: Path) -> None:
     assert obs["network_agent_pairs"] == len(
         set(zip((src >> 8).tolist(), agent.tolist(), strict=True))
     )
+    assert obs["requests"] == int(day.sum())
     assert obs["addresses"] != t.truth["bots_seen"]  # churn and NAT both at work
     rng = obs["churn_adjusted_range"]
     assert isinstance(rng, list) and rng[0] < b.bots < rng[1]

@@ -119,6 +119,12 @@ class Traffic:
     resolver: np.ndarray
     truth: dict[str, int] = field(default_factory=dict)
 
+    def select(self, mask: np.ndarray) -> Traffic:
+        """The contacts where ``mask`` holds (e.g. what one of several sinkholes saw)."""
+        cols = ("bot", "offset", "name", "ts", "dns_ts", "src", "agent", "resolver")
+        arrays = {c: getattr(self, c)[mask] for c in cols}
+        return Traffic(botnet=self.botnet, truth=dict(self.truth), **arrays)
+
     @property
     def half(self) -> np.ndarray:
         return self.name & 1
@@ -142,12 +148,23 @@ class Traffic:
         return self.dns_ts[idx], self.resolver[idx], self.offset[idx], self.name[idx]
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (by sorting: faster than np.unique's hash for int64 here)."""
+    s = np.sort(a, kind="stable")
+    if len(s) == 0:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def _unique_addresses(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
     """n distinct addresses in [lo, hi), none ending in .0 or .255."""
     out = np.zeros(0, dtype=np.int64)
     while len(out) < n:
         more = rng.integers(lo, hi, size=int(n * 1.05) + 16, dtype=np.int64)
-        out = np.unique(np.concatenate([out, more[(more & 0xFF) % 255 != 0]]))
+        out = _distinct(np.concatenate([out, more[(more & 0xFF) % 255 != 0]]))
     return rng.permutation(out)[:n]
 
 
@@ -239,16 +256,39 @@ def simulate(b: Botnet) -> Traffic:
         resolver=resolver[bot][order],
     )
     in_day = (traffic.ts >= d0) & (traffic.ts < d0 + DAY_MS)
-    seen = traffic.bot[in_day]
+    seen = np.zeros(n, dtype=bool)
+    seen[traffic.bot[in_day]] = True
     traffic.truth = {
         "bots": n,
-        "bots_seen": len(np.unique(seen)),
-        "addresses_seen": len(np.unique(traffic.src[in_day])),
+        "bots_seen": int(seen.sum()),
+        "addresses_seen": len(_distinct(traffic.src[in_day])),
         "nat_bots": n_nat,
         "churn_bots": n_churn,
         "contacts": int(in_day.sum()),
     }
     return traffic
+
+
+def observe(traffic: Traffic) -> dict[str, int]:
+    """What the sinkhole's HTTP side can count on day ``d``, from the arrays: distinct
+    sources (n_k), on half a (n1), half b (n2), both (m), /24s and (address|/24, agent)."""
+    d0 = int(dt.datetime.combine(traffic.botnet.day, dt.time(), dt.UTC).timestamp() * 1000)
+    sel = (traffic.ts >= d0) & (traffic.ts < d0 + DAY_MS)
+    src, half, agent = traffic.src[sel], traffic.half[sel], traffic.agent[sel].astype(np.int64)
+    keyed = _distinct(src * 2 + half)
+    owner = keyed >> 1
+    both = int(np.count_nonzero(owner[1:] == owner[:-1]))
+    n1 = int(np.count_nonzero((keyed & 1) == 0))
+    return {
+        "n_k": len(_distinct(src)),
+        "n1": n1,
+        "n2": len(keyed) - n1,
+        "m": both,
+        "networks_24": len(_distinct(src >> 8)),
+        "address_agent_pairs": len(_distinct(src * 64 + agent)),
+        "network_agent_pairs": len(_distinct((src >> 8) * 64 + agent)),
+        "requests": int(sel.sum()),
+    }
 
 
 def draw_exact(b: Botnet, rng: np.random.Generator) -> list[list[int]]:

@@ -26,8 +26,8 @@ D = 50,000 names, uniformly without replacement):
   (binomial 95 % interval ``N ± 1.96 sqrt(N (1 - p_k) / p_k)``).
 * **capture-recapture** (a plan with two addresses for the variant, each answering one half
   of the held names): sources seen on half a (n1), on half b (n2) and on both (m) give
-  Lincoln-Petersen ``n1 n2 / m`` and Chapman ``(n1+1)(n2+1)/(m+1) - 1``. It needs neither
-  D nor s, so it checks them.
+  Lincoln-Petersen ``n1 n2 / m`` and Chapman ``(n1+1)(n2+1)/(m+1) - 1`` (95 % interval
+  log-transformed, Chao 1987). It needs neither D nor s, so it checks them.
 
 For A/B every machine tries all 250 names, so one held name sees the whole active
 population: the estimate is the distinct count itself (method ``complete``).
@@ -116,15 +116,37 @@ def k_of_d(
     return n, (max(float(n_k), n - half), n + half)
 
 
+def requests_estimate(
+    requests: int, k: int, d: int = CONFICKER_C_D, s: int = CONFICKER_C_S
+) -> tuple[float, tuple[float, float]]:
+    """Machines from the number of HTTP requests: each machine draws a hypergeometric
+    number of held names (mean ``k s / d``) and contacts each once a day, whatever its
+    address. Blind to NAT and churn; retries make it an overcount, so it serves as an
+    upper bound."""
+    mean = k * s / d
+    var = s * (k / d) * (1 - k / d) * (d - s) / (d - 1)
+    n = requests / mean
+    half = 1.96 * math.sqrt(max(n, 1.0) * var) / mean
+    return n, (max(0.0, n - half), n + half)
+
+
 def lincoln_petersen(n1: int, n2: int, m: int) -> float | None:
     return n1 * n2 / m if m > 0 else None
 
 
 def chapman(n1: int, n2: int, m: int) -> tuple[float, tuple[float, float]]:
+    """Chapman's estimate with Seber's variance and the log-transformed 95 % interval of
+    Chao (1987) around the unseen part ``f0 = N - r`` (r = n1 + n2 - m seen): the
+    estimate's law is skewed when m is small, and the symmetric normal interval then
+    covers the truth in only ~92 % of runs (5,000 bots, k = 20; 95-96 % with this one)."""
     n = (n1 + 1) * (n2 + 1) / (m + 1) - 1
     var = (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
-    half = 1.96 * math.sqrt(max(var, 0.0))
-    return n, (max(float(n1 + n2 - m), n - half), n + half)
+    r = float(n1 + n2 - m)
+    f0 = n - r
+    if f0 <= 0 or var <= 0:
+        return n, (min(r, n), max(r, n))
+    c = math.exp(1.96 * math.sqrt(math.log(1 + var / f0**2)))
+    return n, (r + f0 / c, r + f0 * c)
 
 
 # -- SQL over the store -------------------------------------------------------------------
@@ -352,7 +374,8 @@ class SinkholeStats:
                   SELECT a_family AS family, a_variant AS variant, a_day AS day,
                     count(DISTINCT src_ip || '|' || coalesce(user_agent, '')) AS address_agents,
                     count(DISTINCT src_net || '|' || coalesce(user_agent, '')) AS net_agents,
-                    string_agg(DISTINCT attribution, ',') AS attribution
+                    string_agg(DISTINCT attribution, ',') AS attribution,
+                    count(*) AS requests
                   FROM http_attr WHERE a_family IS NOT NULL {where} GROUP BY ALL)
                 SELECT per.family, per.variant, per.day, count(*) AS addresses,
                   count(DISTINCT net) AS networks,
@@ -360,7 +383,8 @@ class SinkholeStats:
                   count(*) FILTER (ina AND inb) AS m, count(*) FILTER (only_edge) AS edge,
                   any_value(keys.address_agents) AS address_agents,
                   any_value(keys.net_agents) AS net_agents,
-                  any_value(keys.attribution) AS attribution
+                  any_value(keys.attribution) AS attribution,
+                  any_value(keys.requests) AS requests
                 FROM per JOIN keys USING (family, variant, day)
                 GROUP BY ALL ORDER BY day, family, variant""",
             params + params,
@@ -377,12 +401,14 @@ class SinkholeStats:
         * low: k-of-D over (/24, User-Agent) pairs (a machine renumbered by DHCP within its
           /24 counts once; two machines with the same agent in one /24 also count once),
           lower 95 % bound;
-        * high: k-of-D over (address, User-Agent) pairs (machines behind one NAT with
-          different agents count apart; a renumbered machine counts once per address),
-          upper 95 % bound.
+        * high: the larger of the upper 95 % bounds of k-of-D over (address, User-Agent)
+          pairs (machines behind one NAT with different agents count apart; a renumbered
+          machine once per address) and of :func:`requests_estimate` (requests, not
+          addresses: blind to NAT and churn, an overcount when bots retry).
 
-        Neither corrects NAT machines sharing an agent: the range brackets the truth when
-        churn, not same-agent NAT, dominates (measured in bench_sinkhole_estimates.py)."""
+        Measured in bench_sinkhole_estimates.py: it brackets the truth under churn and NAT
+        of the simulator's settings; it is wrong when bots contact a name less than once
+        per day it was drawn."""
         out = []
         for g in self._http_groups(days):
             day = g["day"]
@@ -404,10 +430,12 @@ class SinkholeStats:
             if variant == "c" and k > 0:
                 lo = k_of_d(int(g["net_agents"]), k)[1][0]  # type: ignore[call-overload]
                 hi = k_of_d(int(g["address_agents"]), k)[1][1]  # type: ignore[call-overload]
+                hi = max(hi, requests_estimate(int(g["requests"]), k)[1][1])  # type: ignore[call-overload]
+                row["requests"] = g["requests"]
                 row["churn_adjusted_range"] = [lo, hi]
                 row["churn_method"] = (
-                    "k-of-D lower bound over (/24, agent) pairs .. upper bound over "
-                    "(address, agent) pairs"
+                    "k-of-D lower bound over (/24, agent) pairs .. max(upper bound over "
+                    "(address, agent) pairs, upper bound from requests)"
                 )
             out.append(row)
         return out
