@@ -16,7 +16,9 @@ is shown.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import tempfile
 from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
@@ -25,7 +27,13 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dgawatch import __version__
@@ -38,6 +46,8 @@ from dgawatch.forecast import CSV_HEADER, DayList, check_active, iter_sourced_da
 from dgawatch.forecast import write_forecast as _write_forecast
 from dgawatch.lookup import lookup, plan_lookup
 from dgawatch.store import ForecastStore, default_store_path
+from dgawatch.web.guard import Busy, Deadline, HostAllowlist, Limiter, SecurityHeaders
+from dgawatch.web.sinkhole_cache import SinkholeAggregates
 
 log = logging.getLogger("dgawatch.web")
 
@@ -54,6 +64,15 @@ MAX_GENERATED_DAYS = 31
 DOWNLOAD_FORMATS = {"txt": "text/plain", "csv": "text/csv", "jsonl": "application/x-ndjson"}
 #: Benign false-positive rate whose calibrated threshold decides "generated".
 CLASSIFY_FPR = 1e-3
+#: Expensive requests (forecast, lookup, classify, sinkhole, downloads) served at once;
+#: more wait up to EXPENSIVE_WAIT_S for a slot, then get 503 with Retry-After.
+EXPENSIVE_SLOTS = 2
+EXPENSIVE_WAIT_S = 0.5
+#: Time budget of one download's generation (beyond it: 503, nothing sent).
+DOWNLOAD_BUDGET_S = 20.0
+#: A download is assembled here (memory up to this size, then a temporary file) so that
+#: a slow reader holds no expensive slot.
+SPOOL_BYTES = 8 << 20
 
 View = Callable[[Request, "Portal"], dict[str, Any] | list[Any]]
 
@@ -76,6 +95,8 @@ class Portal:
 
             sinkhole_dir = default_dir()
         self.sinkhole_dir = sinkhole_dir
+        self.sinkhole = SinkholeAggregates(sinkhole_dir)
+        self.limiter = Limiter(EXPENSIVE_SLOTS, EXPENSIVE_WAIT_S)
 
     def open_store(self) -> ForecastStore | None:
         """The forecast store read-only, or None when there is none (or it is locked)."""
@@ -126,13 +147,13 @@ def _sample_day(v: Variant) -> dt.date:
 
 
 def home_view(request: Request, portal: Portal) -> dict[str, Any]:
-    store: dict[str, Any] = {"path": str(portal.store_path), "present": False}
+    store: dict[str, Any] = {"present": False}  # no server paths in answers
     fs = portal.open_store()
     if fs is None:
         store["message"] = (
-            f"No forecast store at {portal.store_path}."
+            "No forecast store."
             if not portal.store_path.exists()
-            else f"The forecast store at {portal.store_path} cannot be opened right now."
+            else "The forecast store cannot be opened right now."
         )
     else:
         with fs:
@@ -142,7 +163,6 @@ def home_view(request: Request, portal: Portal) -> dict[str, Any]:
         "families": len(all_families()),
         "variants": len(all_variants()),
         "store": store,
-        "sinkhole_dir": str(portal.sinkhole_dir),
         "pages": ["/families", "/forecast", "/lookup", "/classify", "/sinkhole"],
     }
 
@@ -292,43 +312,56 @@ def classify_view(request: Request, portal: Portal) -> dict[str, Any]:
 
 
 def sinkhole_view(request: Request, portal: Portal) -> dict[str, Any]:
-    from dgawatch.sinkhole.stats import UNIT_OBSERVED, SinkholeStats
-    from dgawatch.sinkhole.store import count_events, list_files
+    """Per-day figures from the incrementally refreshed cache (never a store scan per
+    request; see :mod:`dgawatch.web.sinkhole_cache`)."""
+    from dgawatch.sinkhole.stats import UNIT_OBSERVED
 
-    directory = portal.sinkhole_dir
-    doc: dict[str, Any] = {"directory": str(directory), "unit": UNIT_OBSERVED}
-    if not list_files(directory) or count_events(directory) == 0:
-        return doc | {"present": False, "events": 0, "by_day": [], "by_family": [], "estimates": []}
-    with SinkholeStats(directory) as st:
-        by_day = st.by_time("day")
-        by_family = st.by_family()
-        estimates = [e.to_dict() for e in st.estimates()]
-    return doc | {
-        "present": True,
-        "events": count_events(directory),
-        "by_day": by_day,
-        "by_family": by_family,
-        "estimates": estimates,
-    }
+    figures = portal.sinkhole.figures()
+    return {"unit": UNIT_OBSERVED} | figures
 
 
 # -- downloads ----------------------------------------------------------------------------
 
 
-def _stream_forecast(
+def _generate_download(
     portal: Portal, variants: list[Variant], days: list[dt.date], fmt: str
-) -> Iterator[bytes]:
-    """The forecast in ``fmt``, one day list per chunk, through the CLI's writer (so the
-    bytes are those of ``dgawatch forecast --format fmt``)."""
+) -> tempfile.SpooledTemporaryFile[bytes]:
+    """The forecast in ``fmt`` through the CLI's writer (so the bytes are those of
+    ``dgawatch forecast --format fmt``), assembled within DOWNLOAD_BUDGET_S; at most
+    MAX_GENERATED_DAYS of it generated, the rest read from the store."""
     fs = portal.open_store()
+    spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - handed to the response, closed by _chunks
     try:
+        covered = {v.key: fs.covered_days(v) for v in variants} if fs is not None else {}
+        to_generate = sum(1 for v in variants for d in days if d not in covered.get(v.key, ()))
+        if to_generate > MAX_GENERATED_DAYS:
+            raise InputError(
+                f"{to_generate} of these day lists are not in the forecast store and at most "
+                f"{MAX_GENERATED_DAYS} are generated per download; narrow days=, or run "
+                "'dgawatch store build'"
+            )
+        deadline = Deadline(DOWNLOAD_BUDGET_S)
         if fmt == "csv":
-            yield CSV_HEADER.encode()
+            spool.write(CSV_HEADER.encode())
         for dl in iter_sourced_day_lists(variants, days, fs):
-            yield _one_list(dl, fmt)
+            spool.write(_one_list(dl, fmt))
+            deadline.check("this download")
+    except BaseException:
+        spool.close()
+        raise
     finally:
         if fs is not None:
             fs.close()
+    spool.seek(0)
+    return spool
+
+
+def _chunks(spool: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := spool.read(1 << 20):
+            yield chunk
+    finally:
+        spool.close()
 
 
 def _one_list(dl: DayList, fmt: str) -> bytes:
@@ -350,8 +383,13 @@ def _download(fmt: str) -> Callable[[Request], Response]:
         filename = f"{v.family}_{v.name}_{days[0].isoformat()}"
         if len(days) > 1:
             filename += f"_{len(days)}d"
+        portal.limiter.acquire()
+        try:
+            spool = _generate_download(portal, variants, days, fmt)
+        finally:
+            portal.limiter.release()
         return StreamingResponse(
-            _stream_forecast(portal, variants, days, fmt),
+            _chunks(spool),
             media_type=DOWNLOAD_FORMATS[fmt],
             headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
         )
@@ -373,25 +411,70 @@ def _json_url(request: Request) -> str:
     return url + (f"?{request.url.query}" if request.url.query else "")
 
 
-def _error(request: Request, status: int, message: str) -> Response:
+def _error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The error in the format the path asks for: JSON for .json and /api, one JSON line
+    for .jsonl, plain text for .txt and .csv downloads, else HTML."""
+    message = _scrub(request, message)
+    path = request.url.path
+    if path.endswith(".jsonl"):
+        line = json.dumps({"error": message, "status": status}) + "\n"
+        return Response(line, status, headers, media_type="application/x-ndjson")
+    if path.endswith((".txt", ".csv")):
+        return PlainTextResponse(f"error: {message}\n", status, headers)
     if _wants_json(request):
-        return JSONResponse({"error": message, "status": status}, status_code=status)
+        return JSONResponse({"error": message, "status": status}, status, headers)
     from dgawatch.web.templates import render
 
     html = render("error.html", title=f"Error {status}", message=message, json_url=None)
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def _scrub(request: Request, message: str) -> str:
+    """No server file path in an answer: the store locations become their role."""
+    portal: Portal = request.app.state.portal
+    for path, role in (
+        (portal.store_path, "<forecast store>"),
+        (portal.sinkhole_dir, "<sinkhole store>"),
+        (portal.store_path.parent, "<data directory>"),
+    ):
+        message = message.replace(str(path), role)
+    return message
 
 
 def _form(request: Request, *names: str) -> dict[str, str]:
     return {n: request.query_params.get(n, "") for n in names}
 
 
+def _limited(view: View) -> View:
+    """``view`` run in one of the portal's few expensive slots (else 503, see Limiter)."""
+
+    def run(request: Request, portal: Portal) -> dict[str, Any] | list[Any]:
+        portal.limiter.acquire()
+        try:
+            return view(request, portal)
+        finally:
+            portal.limiter.release()
+
+    return run
+
+
 def _page(
-    view: View, template: str, title: Callable[[Request], str], *, form: tuple[str, ...] = ()
+    view: View,
+    template: str,
+    title: Callable[[Request], str],
+    *,
+    form: tuple[str, ...] = (),
+    expensive: bool = False,
 ) -> tuple[Callable[[Request], Response], Callable[[Request], Response]]:
     """The HTML and JSON handlers of one view. ``form``: the page's query parameters; with
-    none of them given the HTML page shows its empty form (JSON says what is missing)."""
+    none of them given the HTML page shows its empty form (JSON says what is missing).
+    ``expensive``: the view may compute for long, so it runs in a limited slot."""
     from dgawatch.web.templates import render
+
+    if expensive:
+        view = _limited(view)
 
     def as_json(request: Request) -> Response:
         data = view(request, request.app.state.portal)
@@ -415,9 +498,14 @@ def _page(
     return as_html, as_json
 
 
-def create_app(store_path: Path | None = None, sinkhole_dir: Path | None = None) -> FastAPI:
+def create_app(
+    store_path: Path | None = None,
+    sinkhole_dir: Path | None = None,
+    allowed_hosts: tuple[str, ...] = (),
+) -> FastAPI:
     """The portal over the forecast store at ``store_path`` and the sinkhole event store in
-    ``sinkhole_dir`` (defaults: those under the data directory)."""
+    ``sinkhole_dir`` (defaults: those under the data directory). Requests whose Host is
+    not loopback or one of ``allowed_hosts`` are refused (421)."""
     app = FastAPI(
         title="dgawatch",
         version=__version__,
@@ -446,8 +534,11 @@ def create_app(store_path: Path | None = None, sinkhole_dir: Path | None = None)
         ("/sinkhole", "/sinkhole", sinkhole_view, "sinkhole.html", lambda r: "Sinkhole", ()),
     ]  # fmt: skip
     # JSON routes first, so that "/families/x.json" is not read as the family "x.json".
-    handlers = [(path, base, *_page(view, t, title, form=form)) for path, base, view, t, title,
-                form in pages]  # fmt: skip
+    expensive = {forecast_view, lookup_view, classify_view, sinkhole_view}
+    handlers = [
+        (path, base, *_page(view, t, title, form=form, expensive=view in expensive))
+        for path, base, view, t, title, form in pages
+    ]
     for _path, base, _html, as_json in handlers:
         app.add_api_route(base + ".json", as_json, methods=["GET"])
         app.add_api_route("/api" + ("" if base == "/index" else base), as_json, methods=["GET"])
@@ -455,6 +546,10 @@ def create_app(store_path: Path | None = None, sinkhole_dir: Path | None = None)
         app.add_api_route(f"/forecast.{fmt}", _download(fmt), methods=["GET"])
     for path, _base, as_html, _json in handlers:
         app.add_api_route(path, as_html, methods=["GET"], response_class=HTMLResponse)
+
+    @app.exception_handler(Busy)
+    def _busy(request: Request, exc: Busy) -> Response:
+        return _error(request, 503, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(DgawatchError)
     def _user_error(request: Request, exc: DgawatchError) -> Response:
@@ -470,4 +565,8 @@ def create_app(store_path: Path | None = None, sinkhole_dir: Path | None = None)
         log.error("error serving %s", request.url.path, exc_info=exc)
         return _error(request, 500, "internal error; the server log has the details")
 
+    from dgawatch.web.templates import style_hashes
+
+    app.add_middleware(SecurityHeaders, style_hashes=style_hashes())
+    app.add_middleware(HostAllowlist, hosts=allowed_hosts)  # outermost: checked first
     return app

@@ -23,6 +23,13 @@ def serve(
     sinkhole_dir: Annotated[
         Path | None, typer.Option(help="Sinkhole event store directory.")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Host name the portal answers to besides loopback and --host (repeatable; "
+            "other Host headers get 421, against DNS rebinding)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the portal until interrupted."""
     import uvicorn
@@ -41,5 +48,14 @@ def serve(
             "and its sinkhole page summarises victim traffic",
             markup=False,
         )
-    app = create_app(store_path=store, sinkhole_dir=sinkhole_dir)
+    hosts = tuple(allowed_host or ())
+    if host not in ("0.0.0.0", "::"):
+        hosts += (host,)
+    elif not hosts:
+        _err.print(
+            "warning: no --allowed-host given: requests must name the server by a loopback "
+            "address; give the names clients use with --allowed-host",
+            markup=False,
+        )
+    app = create_app(store_path=store, sinkhole_dir=sinkhole_dir, allowed_hosts=hosts)
     uvicorn.run(app, host=host, port=port, log_level="info")

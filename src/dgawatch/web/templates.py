@@ -60,7 +60,7 @@ _HOME = """{% extends "base.html" %}{% block content %}
 (<a href="/families">list</a>).</p>
 <h2>Forecast store</h2>
 {% if data.store.present %}
-<p>At <code>{{ data.store.path }}</code>:</p>
+<p>Day lists held:</p>
 {% if data.store.lists %}
 <table><tr><th>family</th><th>variant</th><th>first day</th><th>last day</th>
 <th>days</th><th>names</th></tr>
@@ -202,11 +202,11 @@ name <input name="q" value="{{ form.q }}" size="30"> <input type="submit" value=
 
 _SINKHOLE = """{% extends "base.html" %}{% block content %}
 {% if not data.present %}
-<p class="empty">No sinkhole events at <code>{{ data.directory }}</code>. Run
+<p class="empty">No sinkhole events in the event store. Run
 <code>dgawatch sinkhole serve</code> or <code>dgawatch sinkhole ingest</code> to collect some.</p>
 {% else %}
-<p>{{ "{:,}".format(data.events) }} events at <code>{{ data.directory }}</code>.
-Counts are {{ data.unit }}.</p>
+<p>{{ "{:,}".format(data.events) }} events (figures as of {{ data.as_of }}{% if data.stale %},
+being refreshed{% endif %}). Counts are {{ data.unit }}.</p>
 <h2>Per day</h2>
 <table><tr><th>day</th><th>addresses</th><th>DNS</th><th>HTTP</th><th>events</th></tr>
 {% for r in data.by_day %}<tr><td>{{ r.day }}</td><td class="num">{{ r.addresses }}</td>
@@ -258,3 +258,14 @@ _env.globals["forecast_url"] = lambda family, variant, day: (
 
 def render(name: str, **context: Any) -> str:
     return _env.get_template(name).render(**context)
+
+
+def style_hashes() -> list[str]:
+    """Base64 SHA-256 of each inline ``<style>`` block: the Content-Security-Policy allows
+    exactly these and no other style (and no script at all)."""
+    import base64
+    import hashlib
+    import re
+
+    blocks = re.findall(r"<style>(.*?)</style>", _BASE, flags=re.S)
+    return [base64.b64encode(hashlib.sha256(b.encode()).digest()).decode() for b in blocks]
