@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,12 @@ DGAWATCH = str(Path(sys.executable).parent / "dgawatch")
 
 
 class Server:
-    def __init__(self, directory: Path, *args: str) -> None:
+    def __init__(
+        self, directory: Path, *args: str, preexec_fn: Callable[[], None] | None = None
+    ) -> None:
         self.directory = directory
         self.args = args
+        self.preexec_fn = preexec_fn
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, object] = {}
 
@@ -46,6 +49,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            preexec_fn=self.preexec_fn,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -90,8 +94,10 @@ class Server:
 def server_factory(tmp_path: Path) -> Iterator[object]:
     started: list[Server] = []
 
-    def make(*args: str, directory: Path | None = None) -> Server:
-        s = Server(directory or tmp_path / "sinkhole", *args).start()
+    def make(
+        *args: str, directory: Path | None = None, preexec_fn: Callable[[], None] | None = None
+    ) -> Server:
+        s = Server(directory or tmp_path / "sinkhole", *args, preexec_fn=preexec_fn).start()
         started.append(s)
         return s
 

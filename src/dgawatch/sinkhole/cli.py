@@ -117,11 +117,15 @@ def _check_addresses(v4: tuple[str, ...], v6: tuple[str, ...]) -> None:
 
 @sinkhole_app.command("compact")
 def compact(directory: DirOpt = None) -> None:
-    """Rewrite closed days' raw event files as Parquet."""
+    """Rewrite closed days' raw event files as Parquet (mode 0600); files with corrupt
+    lines are kept aside in corrupt/ and named here."""
     from dgawatch.sinkhole.store import compact as run_compact
 
-    for path in run_compact(_directory(directory)):
-        err.print(f"wrote {path}")
+    def problem(message: str) -> None:
+        err.print(message, markup=False)
+
+    for path in run_compact(_directory(directory), problems=problem):
+        err.print(f"wrote {path}", markup=False)
 
 
 def _parse_day(text: str | None) -> dt.date | None:

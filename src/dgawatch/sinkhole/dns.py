@@ -42,6 +42,32 @@ _H_ONE_Q = b"\x00\x01\x00\x00\x00\x00\x00\x00"
 _H_ONE_Q_OPT = b"\x00\x01\x00\x00\x00\x00\x00\x01"
 _OPT_RR = b"\x00\x00\x29" + struct.pack("!HIH", UDP_PAYLOAD, 0, 0)
 _SOA_TIMERS = (3600, 600, 86400)  # refresh, retry, expire
+#: Bytes of a name the fast path takes: printable ASCII but those dnspython escapes.
+_PLAIN_NAME = bytes(b for b in range(0x21, 0x7F) if b not in b'"();\\@$')
+#: EDNS options dnspython parses (and may reject); the others it keeps as opaque bytes.
+_PARSED_OPTIONS = frozenset(int(t) for t in getattr(dns.edns, "_type_to_class", {})) | {
+    3,
+    8,
+    10,
+    15,
+}
+_COOKIE = 10
+
+
+def _plain_options(wire: bytes, pos: int, end: int) -> bool:
+    """True when the OPT record's options are well framed and none of them is one that
+    dnspython parses, except a COOKIE of a valid length (RFC 7873: 8, or 16 to 40)."""
+    while pos < end:
+        if pos + 4 > end:
+            return False
+        code = (wire[pos] << 8) | wire[pos + 1]
+        size = (wire[pos + 2] << 8) | wire[pos + 3]
+        pos += 4 + size
+        if pos > end:
+            return False
+        if code in _PARSED_OPTIONS and not (code == _COOKIE and (size == 8 or 16 <= size <= 40)):
+            return False
+    return True
 
 
 @dataclass
@@ -164,8 +190,8 @@ class DnsHandler:
         qtype = (wire[pos] << 8) | wire[pos + 1]
         qclass = (wire[pos + 2] << 8) | wire[pos + 3]
         qend = pos + 4
-        if qclass != 1:
-            return None
+        if qclass != 1 or qtype == T_OPT or 128 <= qtype < T_ANY:
+            return None  # meta types (AXFR, IXFR, TSIG, ...): dnspython decides
         if edns:
             # Exactly one OPT RR owned by the root, version 0, nothing after its options.
             if qend + 11 > n or wire[qend] != 0 or wire[qend + 1 : qend + 3] != b"\x00\x29":
@@ -173,13 +199,15 @@ class DnsHandler:
             if wire[qend + 6] != 0:  # EDNS version: BADVERS via dnspython
                 return None
             rdlen = (wire[qend + 9] << 8) | wire[qend + 10]
-            if qend + 11 + rdlen != n:
+            if qend + 11 + rdlen != n or not _plain_options(wire, qend + 11, n):
                 return None
         elif qend != n:
             return None
         raw = b".".join(labels)
-        if len(labels) != raw.count(b".") + 1 or not raw.isascii() or not labels:
-            return None  # a dot inside a label, non-ASCII, or the root: dnspython decides
+        if len(labels) != raw.count(b".") + 1 or raw.translate(None, _PLAIN_NAME) or not labels:
+            # A dot inside a label, a byte dnspython escapes in text (space, control,
+            # non-ASCII, any of "().;\@$), or the root: dnspython decides.
+            return None
         qname = raw.decode("ascii").lower()
         question = wire[12:qend]
         rd_cd = flags & 0x0110

@@ -6,7 +6,12 @@ slow clients are bounded: at most ``max_connections`` TCP connections (more are 
 once), a request head of at most ``max_header`` bytes, a deadline for every request
 (slowloris) and for idle keep-alive connections, reads paused while a connection waits on
 many responses or cannot take more output, and queries shed while the store's backlog is
-full. ``--workers N`` forks N such processes, each with its own event files and
+full. The connection cap stays below the open-files limit (with a margin), so accept()
+never runs out of descriptors. When the store cannot write (a full disk, an I/O error) the
+listeners stop acknowledging: no DNS answer, HTTP 503, for every event not stored; the
+status and the log say so once, other queries are still answered, and the first batch the
+disk takes again resumes acknowledging. A shutdown waits at most ``shutdown_timeout``
+seconds for the store. ``--workers N`` forks N such processes, each with its own event files and
 acknowledgement record: they share one UDP socket bound by the parent (whichever worker is
 free reads the next datagrams) and the TCP ports through SO_REUSEPORT.
 """
@@ -19,6 +24,7 @@ import ctypes
 import datetime as dt
 import functools
 import json
+import math
 import os
 import re
 import resource
@@ -33,6 +39,7 @@ from pathlib import Path
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
 from dgawatch.sinkhole.dns import NXDOMAIN, REFUSED, Answer, DnsCounters, DnsHandler, qtype_text
+from dgawatch.sinkhole.events import SCHEMA_VERSION
 from dgawatch.sinkhole.http import (
     BAD_REQUEST,
     LENGTH_REQUIRED,
@@ -71,6 +78,10 @@ class ServeConfig:
     worker: str = "0"
     workers: int = 1
     status_interval: float = 1.0
+    #: Seconds a shutdown waits for the store before failing what it still holds.
+    shutdown_timeout: float = 5.0
+    #: Seconds between retries of a failed midnight rebuild or held-names file.
+    refresh_retry: float = 60.0
     #: A UDP socket bound by the parent and shared by all workers (see :func:`serve`).
     udp_socket: socket.socket | None = None
     today: Callable[[], dt.date] = field(default=lambda: dt.datetime.now(dt.UTC).date())
@@ -84,6 +95,27 @@ class ServeConfig:
             raise InputError("--workers must be at least 1")
         if self.workers > 1 and (self.dns_port == 0 or 0 in self.http_ports):
             raise InputError("--workers > 1 needs fixed ports (not 0)")
+        for name, port in [("--dns-port", self.dns_port)] + [
+            ("--http-port", p) for p in self.http_ports
+        ]:
+            if port is not None and not 0 <= port <= 65535:
+                raise InputError(f"{name} must be 0..65535 (got {port})")
+        if self.max_connections < 1:
+            raise InputError(f"--max-connections must be at least 1 (got {self.max_connections})")
+        for name, value in (
+            ("--request-timeout", self.request_timeout),
+            ("--idle-timeout", self.idle_timeout),
+        ):
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"{name} must be a positive number of seconds (got {value})")
+        if self.max_names_per_day is not None and self.max_names_per_day < 1:
+            raise InputError(
+                f"--max-names-per-day must be at least 1 (got {self.max_names_per_day})"
+            )
+        if not 0 <= self.ttl <= 2_147_483_647:
+            raise InputError(f"--ttl must be 0..2147483647 seconds (got {self.ttl})")
+        if self.retention_days is not None and self.retention_days < 1:
+            raise InputError(f"--retention-days must be at least 1 (got {self.retention_days})")
 
 
 @dataclass
@@ -98,6 +130,7 @@ class HttpCounters:
     timed_out: int = 0
     rejected: int = 0  # over max_connections
     shed: int = 0  # store backlog full
+    accept_errors: int = 0  # accept() out of descriptors/memory (the cap keeps this 0)
 
     def to_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -109,6 +142,25 @@ _PLAIN = re.compile(r"[a-z0-9._-]*")
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def log(message: str) -> None:
+    """One line on stderr (the listeners log state changes, never per packet)."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"{stamp} dgawatch sinkhole: {message}\n")
+        sys.stderr.flush()
+
+
+def connection_cap(configured: int) -> tuple[int, int]:
+    """(connections allowed, open-files limit): ``configured``, lowered to leave a margin
+    below RLIMIT_NOFILE for the listening sockets, event files, status and accept() of a
+    connection that is then closed at once."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return configured, -1
+    margin = 64 + soft // 32
+    return max(1, min(configured, soft - margin)), soft
 
 
 def raise_nofile_limit() -> int:
@@ -141,6 +193,25 @@ class Sinkhole:
         self._tasks: list[asyncio.Task[None]] = []
         self.day: dt.date | None = None
         self._tails: dict[str, tuple[object, str]] = {}
+        self.max_connections = config.max_connections
+        self.nofile = -1
+        self._cap_logged = False
+        self._accept_logged = 0.0
+        #: The last rebuild of the sinkholed set (midnight) and the held-names file.
+        self.refresh_state: dict[str, object] = {"ok": True, "error": None, "failures": 0}
+        self._held_due: SinkholeSet | None = None
+        self._wake = asyncio.Event()
+        self.store.on_state = self._store_state
+
+    def _store_state(self, error: str | None) -> None:
+        if error is not None:
+            log(
+                f"cannot write events to {self.config.directory} ({error}): sinkholed queries "
+                "get no answer and HTTP gets 503 until the disk takes writes again"
+            )
+        else:
+            log(f"event store writable again; {self.store.failed:,} events were not stored")
+        self.write_status()
 
     # -- the sinkholed set -----------------------------------------------------------------
 
@@ -149,7 +220,12 @@ class Sinkhole:
         sinkset = SinkholeSet(
             cfg.variants, window(day, cfg.radius), max_names_per_day=cfg.max_names_per_day
         )
-        self._write_held(sinkset)
+        try:
+            self._write_held(sinkset)
+            self._held_due = None
+        except OSError as exc:
+            self._held_due = sinkset  # retried by the refresh task
+            self._refresh_failed(f"cannot write the held-names file: {exc}")
         # The address plan (which address answers which variant / half), kept in the store
         # for stats and reports.
         plan = AddressPlan.assign(cfg.variants, cfg.addresses, cfg.addresses6)
@@ -176,34 +252,106 @@ class Sinkhole:
         for day_text, held in per_day.items():
             write_held(directory, day_text, held, sinkset.max_names_per_day)
 
-    async def _refresh_at_midnight(self) -> None:
+    def _refresh_failed(self, message: str) -> None:
+        state = self.refresh_state
+        if state["ok"] or state["error"] != message:
+            log(f"{message}; retrying every {self.config.refresh_retry:g} s")
+        state.update(ok=False, error=message, failures=int(state["failures"]) + 1)  # type: ignore[call-overload]
+
+    def _refresh_ok(self) -> None:
+        if not self.refresh_state["ok"]:
+            log(f"sinkholed set and held-names file for {self.day} written")
+        self.refresh_state.update(ok=True, error=None)
+
+    async def refresh(self, day: dt.date) -> bool:
+        """Serve ``day``'s sinkholed set (and apply retention); False, logged and shown in
+        the status, if something failed (the refresh task retries)."""
         loop = asyncio.get_running_loop()
-        while True:
-            now = dt.datetime.now(dt.UTC)
-            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
-            await asyncio.sleep((midnight - now).total_seconds() + 0.01)
-            day = self.config.today()
+        try:
             self.handler = await loop.run_in_executor(None, self.build, day)
             self.day = day
             await loop.run_in_executor(None, self.store.apply_retention)
+        except Exception as exc:  # a dead refresh task would serve old names for ever
+            self._refresh_failed(f"cannot rebuild the sinkholed set for {day}: {exc}")
+            self._wake.set()  # the refresh task may sleep until midnight: retry sooner
+            return False
+        if self._held_due is None:
+            self._refresh_ok()
+            return True
+        self._wake.set()
+        return False
+
+    async def _retry_held(self) -> None:
+        sinkset = self._held_due
+        if sinkset is None:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._write_held, sinkset)
+        except OSError as exc:
+            self._refresh_failed(f"cannot write the held-names file: {exc}")
+            return
+        if self._held_due is sinkset:
+            self._held_due = None
+            self._refresh_ok()
+
+    async def _refresh_at_midnight(self) -> None:
+        while True:
+            now = dt.datetime.now(dt.UTC)
+            midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+            wait = (midnight - now).total_seconds() + 0.01
+            if not self.refresh_state["ok"]:
+                wait = min(wait, self.config.refresh_retry)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), wait)
+                continue  # a failure: sleep again, for the retry interval
+            except TimeoutError:
+                pass
+            day = self.config.today()
+            if day != self.day or (self._held_due is None and not self.refresh_state["ok"]):
+                await self.refresh(day)
+            else:
+                await self._retry_held()
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         cfg = self.config
         loop = asyncio.get_running_loop()
+        loop.set_exception_handler(self._loop_exception)
+        self.max_connections, self.nofile = connection_cap(cfg.max_connections)
+        if self.max_connections < cfg.max_connections:
+            log(
+                f"--max-connections {cfg.max_connections} lowered to {self.max_connections}: "
+                f"the open-files limit is {self.nofile} (raise it with ulimit -n)"
+            )
         self.store.open()
         self.day = cfg.today()
         self.handler = await loop.run_in_executor(None, self.build, self.day)
         reuse = cfg.workers > 1
         if cfg.dns_port is not None:
-            udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
+            for attempt in range(20):
+                udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
+                port = udp.port
+                try:
+                    tcp = await loop.create_server(
+                        lambda: _DnsTcp(self),
+                        cfg.listen,
+                        port,
+                        reuse_port=reuse or None,
+                        backlog=4096,
+                    )
+                except OSError:
+                    # Port 0: the free UDP port may be taken for TCP; try another one.
+                    if cfg.udp_socket is not None:
+                        raise
+                    udp.sock.close()
+                    if cfg.dns_port != 0 or attempt == 19:
+                        raise
+                    continue
+                break
             udp.start(loop)
             self._udp.append(udp)
-            port = udp.port
-            tcp = await loop.create_server(
-                lambda: _DnsTcp(self), cfg.listen, port, reuse_port=reuse or None, backlog=4096
-            )
             self._servers.append(tcp)
             self.ports["dns"] = port
         http_ports = []
@@ -220,6 +368,31 @@ class Sinkhole:
             self._tasks.append(asyncio.create_task(self._status_loop()))
         self.write_status()
 
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        """accept() out of descriptors: counted, logged once a minute without a traceback
+        (asyncio logs one per failed accept, thousands a second)."""
+        if str(context.get("message", "")).startswith("socket.accept() out of system resource"):
+            self.http.accept_errors += 1
+            now = time.monotonic()
+            if now - self._accept_logged > 60:
+                self._accept_logged = now
+                log(
+                    f"accept() failed: {context.get('exception')}; "
+                    f"{self.http.accept_errors:,} so far (counted as http.accept_errors)"
+                )
+            return
+        loop.default_exception_handler(context)
+
+    def rejected(self) -> None:
+        """A connection over the cap: closed at once, counted, logged the first time."""
+        self.http.rejected += 1
+        if not self._cap_logged:
+            self._cap_logged = True
+            log(
+                f"{self.max_connections:,} connections open: more are closed at once "
+                "(counted as http.rejected)"
+            )
+
     async def stop(self) -> None:
         for srv in self._servers:
             srv.close()
@@ -229,7 +402,12 @@ class Sinkhole:
             conn.abort()
         for task in self._tasks:
             task.cancel()
-        await self.store.drain()
+        if not await self.store.drain(self.config.shutdown_timeout):
+            lost = self.store.abandon()
+            log(
+                f"shutdown: the store did not finish within {self.config.shutdown_timeout:g} s; "
+                f"{lost:,} queued events were not stored (none of them was answered)"
+            )
         self.store.close()
         self.write_status()
 
@@ -240,7 +418,9 @@ class Sinkhole:
         while True:
             await asyncio.sleep(0.25)
             now = time.monotonic()
-            for conn in [c for c in self.conns if c.pending == 0 and c.deadline < now]:
+            # Waiting on an acknowledgement counts too: a store that cannot write must
+            # not hold connections open for ever.
+            for conn in [c for c in self.conns if c.deadline < now]:
                 conn.timed_out()
 
     async def _status_loop(self) -> None:
@@ -256,25 +436,54 @@ class Sinkhole:
             "sinkholed_names": len(self.handler.sinkset) if self.handler else 0,
             "days": [d.isoformat() for d in self.handler.sinkset.days] if self.handler else [],
             "open_connections": len(self.conns),
+            "max_connections": self.max_connections,
+            "open_files_limit": self.nofile,
+            "refresh": dict(self.refresh_state),
             "dns": self.handler.counters.to_dict() if self.handler else {},
             "http": self.http.to_dict(),
             "store": {
+                "writable": self.store.error is None,
+                "error": self.store.error,
+                "error_since": (
+                    dt.datetime.fromtimestamp(self.store.error_since, dt.UTC).isoformat(
+                        timespec="seconds"
+                    )
+                    if self.store.error_since is not None
+                    else None
+                ),
                 "acknowledged": self.store.acknowledged,
                 "failed": self.store.failed,
+                "failed_batches": self.store.failed_batches,
                 "batches": self.store.batches,
                 "pending": self.store.pending,
                 "inflight": self.store.inflight,
                 "rolled_back": self.store.rolled_back,
+                "repaired_nul_bytes": self.store.repaired_nul,
                 "bytes": self.store.bytes_written,
             },
         }
 
     def write_status(self) -> None:
+        """Atomically (temp file + rename); on a full disk, in place over the old file's
+        bytes (padded with spaces), so the status can still say the disk is full."""
         target = self.config.directory / f"status.{self.config.worker}.json"
         tmp = target.with_name(f".{target.name}.tmp")
-        with contextlib.suppress(OSError):
-            tmp.write_text(json.dumps(self.status()))
+        data = json.dumps(self.status()).encode()
+        try:
+            tmp.write_bytes(data)
             os.replace(tmp, target)
+            return
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        with contextlib.suppress(OSError):
+            fd = os.open(target, os.O_WRONLY)
+            try:
+                size = os.fstat(fd).st_size
+                if len(data) <= size:
+                    os.pwrite(fd, data.ljust(size), 0)
+            finally:
+                os.close(fd)
 
     # -- events -----------------------------------------------------------------------------
 
@@ -304,7 +513,8 @@ class Sinkhole:
         if not _PLAIN.fullmatch(qname):
             qname = json.dumps(qname)[1:-1]
         return (
-            f'{{"v":1,"ts":{ts},"proto":"{proto}","src_ip":"{src[0]}","src_port":{src[1]},'
+            f'{{"v":{SCHEMA_VERSION},"ts":{ts},"proto":"{proto}","src_ip":"{src[0]}",'
+            f'"src_port":{src[1]},'
             f'"dst_ip":"{dst[0]}","dst_port":{dst[1]},"qname":"{qname}",'
             f'"qtype":"{qtype_text(a.qtype)}","rcode":"NOERROR",{tail[1]}\n'
         ).encode()
@@ -461,7 +671,7 @@ class _DnsUdp:
             self._box.append((wire, addr))
             store.append(
                 ts,
-                f'{{"v":1,"ts":{ts},"proto":"dns/udp","src_ip":"{addr[0]}",'
+                f'{{"v":{SCHEMA_VERSION},"ts":{ts},"proto":"dns/udp","src_ip":"{addr[0]}",'
                 f'"src_port":{addr[1]}{rest}'.encode(),
             )
 
@@ -481,11 +691,12 @@ class _Conn(asyncio.Protocol):
         self.local: tuple[str, int] = ("", 0)
         self.closing = False
         self.paused = False
+        self.eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        if len(self.sink.conns) >= self.sink.config.max_connections:
-            self.sink.http.rejected += 1
+        if len(self.sink.conns) >= self.sink.max_connections:
+            self.sink.rejected()
             transport.abort()  # type: ignore[attr-defined]
             self.transport = None
             return
@@ -496,6 +707,17 @@ class _Conn(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.sink.conns.discard(self)
         self.transport = None
+
+    def eof_received(self) -> bool:
+        """A half-close (shutdown(SHUT_WR)) after a request: keep the transport open to
+        write the answers still waiting on the store, then close."""
+        self.eof = True
+        return self.pending > 0
+
+    def answered(self) -> None:
+        """After an answer: close a half-closed connection once nothing is waiting."""
+        if self.eof and self.pending == 0 and self.transport is not None:
+            self.transport.close()
 
     def pause_writing(self) -> None:
         if self.transport is not None:
@@ -521,6 +743,9 @@ class _Conn(asyncio.Protocol):
             self.transport.close()
 
     def _wait_more(self) -> None:
+        if self.pending == 0:
+            # Waiting on the store: bounded by the request timeout (see _sweep).
+            self.deadline = max(self.deadline, time.monotonic() + self.sink.config.request_timeout)
         self.pending += 1
         if self.pending > 64 and not self.paused and self.transport is not None:
             self.paused = True
@@ -562,6 +787,7 @@ class _DnsTcp(_Conn):
                 self._waited()
                 if ok and self.transport is not None:
                     self.transport.write(framed)
+                self.answered()
 
             if not self.sink.record_line(ts, line, done):
                 self.pending -= 1
@@ -640,7 +866,7 @@ class _Http(_Conn):
         sink.http.requests += 1
         ab = req.conficker_ab
         doc: dict[str, object] = {
-            "v": 1,
+            "v": SCHEMA_VERSION,
             "ts": 0,
             "proto": "http",
             "src_ip": self.peer[0],
@@ -677,6 +903,7 @@ class _Http(_Conn):
                 transport.close()
             elif self.pending == 0 and not self.buf:
                 self.deadline = time.monotonic() + sink.config.idle_timeout
+            self.answered()
 
         if not sink.record(doc, done):
             self.pending -= 1

@@ -25,8 +25,17 @@ id keeps every whole line instead (it may include acknowledged events the record
 only cuts a partial last line. Readers that look at the files between a crash and the
 writer's restart may still see the few unacknowledged events.
 
-Closed days can be compacted to Parquet (same columns); raw files older than the retention
-limit are deleted (victim addresses are personal data).
+Write errors (a full disk, an I/O error). A batch whose write, ``fdatasync`` or
+acknowledgement record fails is cut back off the files and its callbacks run with
+``False``: those events are never acknowledged, so no client gets an answer for them. The
+queue keeps moving (each later batch tries again), :attr:`EventStore.error` holds the
+first error of the run of failures and :attr:`EventStore.on_state` is called once when
+writing starts failing and once when a batch is acknowledged again. :meth:`EventStore.drain`
+takes a time bound; :meth:`EventStore.abandon` fails whatever is still queued, so a
+shutdown never waits on a dead disk.
+
+Closed days can be compacted to Parquet (same columns, mode 0600); raw files older than
+the retention limit are deleted (victim addresses are personal data).
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import datetime as dt
 import json
 import os
 import re
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -103,34 +113,53 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+_CHUNK = 1 << 16
+
+
 def _cut_partial_line(fd: int, size: int) -> int:
-    """Cut off a partial last line (never acknowledged); the new size."""
-    if not size:
-        return 0
-    tail_len = min(size, 1 << 16)
-    tail = os.pread(fd, tail_len, size - tail_len)
-    if tail.endswith(b"\n"):
-        return size
-    cut = tail.rfind(b"\n")
-    if cut < 0 and tail_len < size:
-        # One line longer than 64 KiB cannot be ours; search the whole file.
-        keep = os.pread(fd, size, 0).rfind(b"\n") + 1
+    """Cut off a partial last line (never acknowledged, or a NUL tail left by a power
+    loss); the new size. Reads backwards 64 KiB at a time: memory stays bounded."""
+    end = size
+    while end > 0:
+        start = max(0, end - _CHUNK)
+        chunk = os.pread(fd, end - start, start)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            keep = start + cut + 1
+            break
+        end = start
     else:
-        keep = size - tail_len + cut + 1
-    os.ftruncate(fd, keep)
-    os.fsync(fd)
+        keep = 0
+    if keep != size:
+        os.ftruncate(fd, keep)
+        os.fsync(fd)
     return keep
 
 
-def _count_lines(fd: int, size: int) -> int:
-    n, pos = 0, 0
+def _repair(fd: int, size: int) -> tuple[int, int]:
+    """Overwrite NUL bytes with newlines, in place; (lines, NUL bytes overwritten).
+
+    A power loss can leave blocks of zeros where lines were (the file's size reached the
+    disk, its data did not). Our lines never hold a NUL (JSON escapes it), so every NUL is
+    damage; as newlines they end the damaged line, and a whole line that follows a run of
+    zeros reads again instead of being lost with it. Offsets do not change.
+    Reads 4 MiB at a time."""
+    lines, fixed, pos = 0, 0, 0
     while pos < size:
         chunk = os.pread(fd, min(1 << 22, size - pos), pos)
         if not chunk:
             break
-        n += chunk.count(b"\n")
+        if b"\0" in chunk:
+            fixed += chunk.count(b"\0")
+            chunk = chunk.replace(b"\0", b"\n")
+            os.pwrite(fd, chunk, pos)
+            lines += sum(1 for seg in chunk.split(b"\n")[:-1] if seg)
+        else:
+            lines += chunk.count(b"\n")
         pos += len(chunk)
-    return n
+    if fixed:
+        os.fsync(fd)
+    return lines, fixed
 
 
 # -- the acknowledgement record ------------------------------------------------------------
@@ -241,8 +270,19 @@ class EventStore:
         self.bytes_written = 0
         #: Events cut off at open: written by a crashed writer but never acknowledged.
         self.rolled_back = 0
+        #: NUL bytes (power-loss damage) overwritten with newlines at open.
+        self.repaired_nul = 0
         #: Number of the batch now collecting events (see :meth:`on_commit`).
         self.batch_no = 0
+        #: The first error of the current run of failed batches (None: writing works).
+        self.error: str | None = None
+        #: ``time.time()`` of that first error.
+        self.error_since: float | None = None
+        #: Batches that failed (write, sync or acknowledgement record), ever.
+        self.failed_batches = 0
+        #: Called with the new :attr:`error` when writing starts failing (a message) and
+        #: when it works again (None): once per change, never per event.
+        self.on_state: Callable[[str | None], None] | None = None
         self._files: dict[int, _File] = {}
         self._lines: list[tuple[int, bytes]] = []
         self._callbacks: list[Done] = []
@@ -254,6 +294,7 @@ class EventStore:
         self._ack_seq = 0
         self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._abandoned = False
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -267,16 +308,18 @@ class EventStore:
         return self
 
     def close(self) -> None:
-        """Write and sync whatever is pending (synchronously), then close the files."""
+        """Write and sync whatever is pending (synchronously), then close the files.
+
+        After :meth:`abandon` nothing is pending and nothing is synced or waited for."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown(wait=not self._abandoned, cancel_futures=True)
             self._executor = None
         for batch in self._inflight:
             # Their syncs ran on the (now finished) pool; sync again here to be sure.
             batch.done = True
         if self._lines:
             self._start(now=True)
-        self._advance(sync_first=True)
+        self._advance(sync_first=not self._abandoned)
         for f in self._files.values():
             os.close(f.fd)
         self._files.clear()
@@ -298,7 +341,18 @@ class EventStore:
         self._recovered = rec
         if rec is not None:
             self._ack_seq = rec.seq
-        if rec is None or not rec.boot or rec.boot != self._boot:
+        if rec is None:
+            return
+        if not rec.boot or rec.boot != self._boot:
+            # After a reboot: the files open at the crash may end in zeros (power loss).
+            for name in rec.files:
+                with contextlib.suppress(OSError):
+                    fd = os.open(self.directory / name, os.O_RDWR)
+                    try:
+                        size = _cut_partial_line(fd, os.fstat(fd).st_size)
+                        self.repaired_nul += _repair(fd, size)[1]
+                    finally:
+                        os.close(fd)
             return
         for name, (size, _events) in rec.files.items():
             path = self.directory / name
@@ -328,7 +382,8 @@ class EventStore:
             events = known[1]
         else:
             size = _cut_partial_line(fd, size)
-            events = _count_lines(fd, size)
+            events, fixed = _repair(fd, size)
+            self.repaired_nul += fixed
         if created:
             _fsync_dir(path.parent)
         return _File(fd, path.name, size, events, (size, events))
@@ -384,10 +439,33 @@ class EventStore:
             raise StoreError(f"cannot write events to {self.directory}")
         return len(lines)
 
-    async def drain(self) -> None:
-        """Wait until every queued event is acknowledged (or failed)."""
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queued event is acknowledged (or failed); False if ``timeout``
+        seconds passed first (a hung disk: then :meth:`abandon`)."""
+        end = None if timeout is None else time.monotonic() + timeout
         while self._lines or self._inflight or self._scheduled:
+            if end is not None and time.monotonic() >= end:
+                return False
             await asyncio.sleep(0.001)
+        return True
+
+    def abandon(self) -> int:
+        """Fail every queued and in-flight event (callbacks get ``False``) without
+        waiting for the disk; the number failed. For a bounded shutdown."""
+        self._abandoned = True
+        lost = 0
+        batches = list(self._inflight)
+        self._inflight.clear()
+        if self._lines or self._callbacks:
+            batches.append(_Batch(len(self._lines), self._callbacks, {}))
+            self._lines, self._callbacks = [], []
+        for batch in batches:
+            lost += batch.n
+            self.failed += batch.n
+            for cb in batch.callbacks:
+                with contextlib.suppress(Exception):
+                    cb(False)
+        return lost
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -410,6 +488,9 @@ class EventStore:
         fds = self._write(lines, batch)
         if not batch.ok or now:
             batch.done = True
+            if not now:
+                # Failed at once: acknowledge-as-failed in order, so the queue moves on.
+                self._get_loop().call_soon(self._advance)
             return
         if not self.sync:
             batch.done = True
@@ -427,30 +508,54 @@ class EventStore:
         batch.ok = not fut.cancelled() and fut.exception() is None and bool(fut.result())
         self._advance()
 
+    #: The write call (a seam for tests that inject write errors).
+    _os_write = staticmethod(os.write)
+
     def _write(self, lines: list[tuple[int, bytes]], batch: _Batch) -> list[int]:
         by_day: dict[int, list[bytes]] = {}
         for day_no, line in lines:
             by_day.setdefault(day_no, []).append(line)
         fds = []
+        before: list[tuple[int, _File, int, int]] = []
         try:
             for day_no, chunk in by_day.items():
                 f = self._file(day_no)
+                before.append((day_no, f, f.size, f.events))
                 data = b"".join(chunk)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(f.fd, view) :]
-                except OSError:
-                    os.ftruncate(f.fd, f.size)  # no half line for the next batch to follow
-                    raise
+                view = memoryview(data)
+                while view:
+                    view = view[self._os_write(f.fd, view) :]
                 f.size += len(data)
                 f.events += len(chunk)
                 self.bytes_written += len(data)
                 batch.ends[day_no] = (f.size, f.events)
                 fds.append(f.fd)
-        except OSError:
+        except OSError as exc:
             batch.ok = False
+            batch.ends.clear()
+            self._failing(f"write: {exc}")
+            # Cut this batch off every file it touched: no half line for the next batch
+            # to follow, no unacknowledged event left behind to be read.
+            for day_no, f, size, events in before:
+                self.bytes_written -= f.size - size
+                f.size, f.events = size, events
+                try:
+                    os.ftruncate(f.fd, size)
+                except OSError:
+                    # Cannot cut: close it; reopening cuts a partial line.
+                    self._files.pop(day_no, None)
+                    with contextlib.suppress(OSError):
+                        os.close(f.fd)
+            return []
         return fds
+
+    def _failing(self, reason: str) -> None:
+        if self.error is None:
+            self.error = reason
+            self.error_since = time.time()
+            if self.on_state is not None:
+                with contextlib.suppress(Exception):
+                    self.on_state(reason)
 
     def _advance(self, sync_first: bool = False) -> None:
         """Acknowledge the finished batches at the head of the queue, in order: record
@@ -471,6 +576,7 @@ class EventStore:
         if not finished:
             return
         if any(b.ok for b in finished) and not self._write_ack():
+            self._failing("acknowledgement record: write failed")
             for b in finished:
                 b.ok = False
         for batch in finished:
@@ -479,6 +585,15 @@ class EventStore:
                 self.batches += 1
             else:
                 self.failed += batch.n
+                self.failed_batches += 1
+                if batch.ends:  # written but not synced
+                    self._failing("fdatasync failed")
+        if finished[-1].ok and self.error is not None:
+            self.error = self.error_since = None
+            if self.on_state is not None:
+                with contextlib.suppress(Exception):
+                    self.on_state(None)
+        for batch in finished:
             for cb in batch.callbacks:
                 with contextlib.suppress(Exception):  # a closed transport must not stop the rest
                     cb(batch.ok)
@@ -534,6 +649,9 @@ def write_events(events: Iterable[SinkholeEvent], directory: Path, worker: str =
 
 # -- reading ---------------------------------------------------------------------------
 
+#: 2100-01-01 in UTC milliseconds: a timestamp at or past it (or before 1970) is damage.
+MAX_TS = 4_102_444_800_000
+
 
 def _columns_sql() -> str:
     return "{" + ", ".join(f"'{k}': '{t}'" for k, t in COLUMNS.items()) + "}"
@@ -543,32 +661,84 @@ def _path_list(paths: list[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def events_sql(directory: Path) -> str:
-    """A SELECT over every event file (raw and compacted), with ``time`` as TIMESTAMP."""
+def _raw_sql(paths: str) -> str:
+    """Raw JSON-lines files (``paths``: a SQL list or a parameter) as the store's columns
+    plus ``_file`` and ``_ok``. A line that is not an event object reads as a row whose
+    ``ts`` is NULL (DuckDB's ``ignore_errors``); ``_ok`` is false for a timestamp that
+    cannot be ours: before 1970, from 2100 on, or off the UTC day its file is named after
+    (the writer files each event under the day of its timestamp)."""
+    cols = ", ".join(COLUMNS)
+    file_day = (
+        "date_diff('day', DATE '1970-01-01', "
+        r"CAST(regexp_extract(filename, 'events-([0-9]{4}-[0-9]{2}-[0-9]{2})\.[^/]*$', 1) AS DATE))"
+    )
+    return (
+        f"SELECT {cols}, filename AS _file, "
+        f"(ts >= 0 AND ts < {MAX_TS} AND ts // {MS_PER_DAY} = {file_day}) AS _ok "
+        f"FROM read_json({paths}, format='newline_delimited', columns={_columns_sql()}, "
+        "ignore_errors=true, filename=true)"
+    )
+
+
+def _parquet_sql(paths: str) -> str:
+    cols = ", ".join(COLUMNS)
+    return (
+        f"SELECT {cols}, filename AS _file, (ts >= 0 AND ts < {MAX_TS}) AS _ok "
+        f"FROM read_parquet({paths}, union_by_name=true, filename=true)"
+    )
+
+
+def _sources(directory: Path) -> tuple[list[Path], list[Path]]:
     files = list_files(directory)
     raw = [p for _d, _w, kind, p in files if kind == "jsonl" and p.stat().st_size > 0]
     parquet = [p for _d, _w, kind, p in files if kind == "parquet"]
+    return raw, parquet
+
+
+def _all_sql(directory: Path) -> str:
+    raw, parquet = _sources(directory)
     parts = []
     if raw:
-        parts.append(
-            f"SELECT * FROM read_json({_path_list(raw)}, format='newline_delimited', "
-            f"columns={_columns_sql()}, ignore_errors=true)"
-        )
+        parts.append(_raw_sql(_path_list(raw)))
     if parquet:
-        cols = ", ".join(COLUMNS)
-        parts.append(f"SELECT {cols} FROM read_parquet({_path_list(parquet)}, union_by_name=true)")
+        parts.append(_parquet_sql(_path_list(parquet)))
     if not parts:
         nulls = ", ".join(f"CAST(NULL AS {t}) AS {k}" for k, t in COLUMNS.items())
-        parts.append(f"SELECT {nulls} WHERE false")
-    body = " UNION ALL ".join(f"({p})" for p in parts)
-    return f"SELECT *, epoch_ms(ts) AS time FROM ({body}) WHERE ts IS NOT NULL"
+        parts.append(f"SELECT {nulls}, CAST(NULL AS VARCHAR) AS _file, false AS _ok WHERE false")
+    return " UNION ALL ".join(f"({p})" for p in parts)
+
+
+def events_sql(directory: Path) -> str:
+    """A SELECT over every event file (raw and compacted), with ``time`` as TIMESTAMP.
+
+    Lines that are not events and events with impossible timestamps are left out; see
+    :func:`problems_sql` and :func:`check` for their count."""
+    cols = ", ".join(COLUMNS)
+    return (
+        f"SELECT {cols}, epoch_ms(ts) AS time FROM ({_all_sql(directory)}) "
+        "WHERE ts IS NOT NULL AND _ok"
+    )
+
+
+def problems_sql(directory: Path) -> str:
+    """Per file, the lines readers leave out: ``corrupt`` (not an event object, or no
+    integer ``ts``) and ``impossible_ts``."""
+    return (
+        "SELECT _file AS file, count(*) FILTER (WHERE ts IS NULL) AS corrupt, "
+        "count(*) FILTER (WHERE ts IS NOT NULL AND NOT _ok) AS impossible_ts "
+        f"FROM ({_all_sql(directory)}) GROUP BY _file "
+        "HAVING count(*) FILTER (WHERE ts IS NULL OR NOT _ok) > 0 ORDER BY file"
+    )
 
 
 def connect(directory: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the view ``events`` over the store."""
+    """An in-memory DuckDB with the view ``events`` over the store, and the view
+    ``event_problems`` (file, corrupt, impossible_ts) of the lines ``events`` leaves out."""
+    directory = directory or default_dir()
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"CREATE VIEW events AS {events_sql(directory or default_dir())}")
+    con.execute(f"CREATE VIEW events AS {events_sql(directory)}")
+    con.execute(f"CREATE VIEW event_problems AS {problems_sql(directory)}")
     return con
 
 
@@ -581,10 +751,63 @@ def count_events(directory: Path) -> int:
         con.close()
 
 
-def compact(directory: Path | None = None, now: dt.datetime | None = None) -> list[Path]:
-    """Rewrite each closed day's raw files as one Parquet file (then remove the raw files).
+@dataclass
+class StoreCheck:
+    """What readers leave out of a store: per file, (corrupt lines, impossible timestamps)."""
+
+    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def corrupt(self) -> int:
+        return sum(c for c, _i in self.files.values())
+
+    @property
+    def impossible_ts(self) -> int:
+        return sum(i for _c, i in self.files.values())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "corrupt": self.corrupt,
+            "impossible_ts": self.impossible_ts,
+            "files": {k: {"corrupt": c, "impossible_ts": i} for k, (c, i) in self.files.items()},
+        }
+
+    def lines(self) -> list[str]:
+        """One message per damaged file, for a user."""
+        return [
+            f"{name}: {c:,} corrupt line(s), {i:,} impossible timestamp(s) left out"
+            for name, (c, i) in self.files.items()
+        ]
+
+
+def check(directory: Path | None = None) -> StoreCheck:
+    """Count the lines readers leave out, per file (one streaming scan by DuckDB)."""
+    con = connect(directory)
+    try:
+        rows = con.execute("SELECT * FROM event_problems").fetchall()
+    finally:
+        con.close()
+    return StoreCheck({str(f): (int(c), int(i)) for f, c, i in rows})
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 so a writer that truncates it keeps the mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+
+
+def compact(
+    directory: Path | None = None,
+    now: dt.datetime | None = None,
+    problems: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Rewrite each closed day's raw files as one Parquet file, mode 0600 like the raw
+    files (victim addresses), then remove the raw files.
 
     A day is closed five minutes after its UTC midnight, so late batches have landed.
+    A raw file with lines readers leave out (corrupt, impossible timestamps) is moved to
+    ``corrupt/`` instead of being deleted, and ``problems`` is told.
     """
     directory = directory or default_dir()
     clock = now or dt.datetime.now(dt.UTC)
@@ -593,23 +816,37 @@ def compact(directory: Path | None = None, now: dt.datetime | None = None) -> li
     for day, _worker, kind, path in list_files(directory):
         if kind == "jsonl" and day < closed_before:
             by_day.setdefault(day, []).append(path)
+    cols = ", ".join(COLUMNS)
     written = []
     for day, raw in sorted(by_day.items()):
         target = event_file(directory, day, "compacted", "parquet")
-        sources = raw + ([target] if target.exists() else [])
-        parts = [
-            f"SELECT * FROM read_json({_path_list(raw)}, format='newline_delimited', "
-            f"columns={_columns_sql()}, ignore_errors=true)"
-        ]
-        if target.exists():
-            parts.append(f"SELECT * FROM read_parquet({_path_list([target])})")
+        raw = [p for p in raw if p.stat().st_size > 0] or raw
+        has_target = target.exists()
+        parts = [f"SELECT * FROM ({_raw_sql('$raw')})"]
+        if has_target:
+            parts.append(f"SELECT * FROM ({_parquet_sql('$old')})")
         tmp = target.with_suffix(".parquet.tmp")
+        _private_file(tmp)
+        params: dict[str, object] = {"raw": [str(p) for p in raw], "tmp": str(tmp)}
+        if has_target:
+            params["old"] = [str(target)]
         con = duckdb.connect(":memory:")
         try:
-            query = " UNION ALL ".join(parts)
-            con.execute(f"COPY ({query} ORDER BY ts) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)")
+            union = " UNION ALL ".join(f"({p})" for p in parts)
+            bad = con.execute(
+                "SELECT _file, count(*) FILTER (WHERE ts IS NULL), "
+                f"count(*) FILTER (WHERE ts IS NOT NULL AND NOT _ok) FROM ({union}) "
+                "GROUP BY _file HAVING count(*) FILTER (WHERE ts IS NULL OR NOT _ok) > 0",
+                {k: v for k, v in params.items() if k != "tmp"},
+            ).fetchall()
+            con.execute(
+                f"COPY (SELECT {cols} FROM ({union}) WHERE ts IS NOT NULL AND _ok ORDER BY ts) "
+                "TO $tmp (FORMAT parquet, COMPRESSION zstd)",
+                params,
+            )
         finally:
             con.close()
+        os.chmod(tmp, 0o600)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -617,8 +854,18 @@ def compact(directory: Path | None = None, now: dt.datetime | None = None) -> li
             os.close(fd)
         os.replace(tmp, target)
         _fsync_dir(directory)
-        for p in sources:
-            if p != target:
+        damaged = {Path(f) for f, _c, _i in bad}
+        for f, c, i in bad:
+            if problems is not None:
+                problems(
+                    f"{f}: {c:,} corrupt line(s), {i:,} impossible timestamp(s) not compacted; "
+                    f"the file is kept in {directory / 'corrupt'}"
+                )
+        for p in raw:
+            if p in damaged:
+                (directory / "corrupt").mkdir(mode=0o700, exist_ok=True)
+                os.replace(p, directory / "corrupt" / p.name)
+            else:
                 p.unlink()
         written.append(target)
     return written

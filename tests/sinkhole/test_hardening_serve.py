@@ -1,0 +1,166 @@
+"""The listeners under the open-files limit, half-closing clients, and bad option values."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import resource
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import dns.message
+import pytest
+
+from dgawatch.families import get_family
+from dgawatch.sinkhole.server import raise_nofile_limit
+from dgawatch.sinkhole.store import connect
+from tests.sinkhole.conftest import DGAWATCH
+
+
+def _name() -> str:
+    return get_family("conficker").variant("b").domains(dt.datetime.now(dt.UTC).date())[5]
+
+
+def _nofile_1024() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+
+def _get(port: int, timeout: float = 5.0) -> bytes:
+    """One HTTP/1.0 request; b"" if the server closed the connection without answering."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"GET /n HTTP/1.0\r\nHost: 192.0.2.1\r\n\r\n")
+            return s.recv(4096)
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+
+
+def test_connection_cap_stays_below_the_open_files_limit(server_factory) -> None:  # type: ignore[no-untyped-def]
+    """ulimit -n 1024 and 1,500 idle connections. Before the fix: accept() failed with
+    EMFILE in a loop (a traceback each, 43 MB of log in 14 s), `rejected` stayed 0 and a
+    normal client timed out."""
+    raise_nofile_limit()
+    srv = server_factory(
+        "--family",
+        "conficker",
+        "--variant",
+        "b",
+        "--no-dns",
+        "--request-timeout",
+        "60",
+        preexec_fn=_nofile_1024,
+    )
+
+    async def run() -> None:
+        writers = []
+        for _ in range(1500):
+            _r, w = await asyncio.open_connection("127.0.0.1", srv.http_port)
+            writers.append(w)
+        await asyncio.sleep(0.5)
+        # a client over the cap is closed at once (not left to time out)
+        reply = await asyncio.to_thread(_get, srv.http_port)
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 200")
+        for w in writers[:1000]:
+            w.close()
+        await asyncio.sleep(0.5)
+        reply = await asyncio.to_thread(_get, srv.http_port)
+        assert reply.startswith(b"HTTP/1.1 200")
+        for w in writers[1000:]:
+            w.close()
+
+    asyncio.run(run())
+    assert srv.proc is not None and srv.proc.stderr is not None
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.proc.wait(15) == 0
+    log = srv.proc.stderr.read().decode()
+    srv.stop()
+    st = srv.status()
+    cap = st["max_connections"]
+    assert st["open_files_limit"] == 1024 and 512 <= cap < 1024 - 32
+    assert st["http"]["rejected"] >= 1500 - cap
+    assert st["http"]["accept_errors"] == 0
+    # the lowered cap and the first reject are logged once each; no traceback
+    assert len(log.splitlines()) <= 4 and "Traceback" not in log, log
+    assert log.count("lowered to") == 1 and log.count("closed at once") == 1
+
+
+def _read_all(s: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        data = s.recv(65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+def test_half_closed_clients_get_their_answers(server_factory) -> None:  # type: ignore[no-untyped-def]
+    """shutdown(SHUT_WR) right after the request. Before the fix: the event was stored but
+    the connection was closed without the answer (DNS over TCP and HTTP)."""
+    srv = server_factory("--family", "conficker", "--variant", "b")
+    name = _name()
+    wire = dns.message.make_query(f"half.{name}", "A").to_wire()
+    with socket.create_connection(("127.0.0.1", srv.dns_port), timeout=5) as s:
+        s.sendall(len(wire).to_bytes(2, "big") + wire)
+        s.shutdown(socket.SHUT_WR)
+        data = _read_all(s)
+    answer = dns.message.from_wire(data[2:])
+    assert [rr.to_text() for rr in answer.answer[0]] == ["192.0.2.1"]
+    for request in (
+        b"GET /half10 HTTP/1.0\r\nHost: 192.0.2.1\r\n\r\n",
+        b"GET /half11 HTTP/1.1\r\nHost: 192.0.2.1\r\n\r\n",  # keep-alive: closed after
+    ):
+        with socket.create_connection(("127.0.0.1", srv.http_port), timeout=5) as s:
+            s.sendall(request)
+            s.shutdown(socket.SHUT_WR)
+            assert _read_all(s).startswith(b"HTTP/1.1 200 OK")
+    assert srv.stop() == 0
+    con = connect(srv.directory)
+    rows = con.execute("SELECT coalesce(path, qname) FROM events ORDER BY ts").fetchall()
+    assert [r[0] for r in rows] == [f"half.{name}", "/half10", "/half11"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--max-connections", "-1", "--max-connections must be at least 1"),
+        ("--request-timeout", "-1", "--request-timeout must be a positive number"),
+        ("--idle-timeout", "0", "--idle-timeout must be a positive number"),
+        ("--max-names-per-day", "-5", "--max-names-per-day must be at least 1"),
+        ("--ttl", "-1", "--ttl must be 0..2147483647"),
+        ("--dns-port", "65536", "--dns-port must be 0..65535"),
+        ("--http-port", "70000", "--http-port must be 0..65535"),
+    ],
+)
+def test_bad_serve_values_are_refused(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    out = subprocess.run(
+        [
+            DGAWATCH,
+            "sinkhole",
+            "serve",
+            "--dir",
+            str(tmp_path),
+            "--address",
+            "192.0.2.1",
+            "--family",
+            "conficker",
+            "--variant",
+            "b",
+            "--dns-port",
+            "0",
+            "--http-port",
+            "0",
+            option,
+            value,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and f"(got {value}" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())  # refused before anything was written
