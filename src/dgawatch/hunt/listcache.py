@@ -6,14 +6,15 @@ on every run (mostly pure-Python hash chains), far more than matching a million 
 Logs are hunted again and again over the same recent days, so the lists are kept.
 
 What is kept: one file per (variant, list day), the list as ``domains_blob`` gives it
-(``name\\n`` per name, generation order), under ``$DGAWATCH_LIST_CACHE`` or else
-``<data dir>/list-cache-v1`` (``$DGAWATCH_LIST_CACHE=off`` turns the cache off). A file's
-folder carries a fingerprint of the variant's parameters, the dgawatch version and the
-source of the family's module, so a changed generator never reads an old list. Only
-registered variants are cached (an ad-hoc ``Variant`` built in code may reuse a key).
-The cache holds at most ``$DGAWATCH_LIST_CACHE_MB`` (default 1024) MB: past that the least
-recently used files go. Files are written to a temporary name and renamed, so concurrent
-hunts never read a partial list; any I/O error only means the list is generated.
+(``name\\n`` per name, generation order), and the matcher's sorted hashes of it, under
+``$DGAWATCH_LIST_CACHE`` or else ``<data dir>/list-cache-v1`` (``off`` turns the cache
+off). A file's folder carries a fingerprint of the variant's parameters, the dgawatch
+version and the source of the family's module, so a changed generator never reads an old
+list. Only registered variants are cached (an ad-hoc ``Variant`` built in code may reuse a
+key). The cache holds at most ``$DGAWATCH_LIST_CACHE_MB`` (default 1024) MB: past that
+the least recently used files go. Files are written to a temporary name and renamed, so
+concurrent hunts never read a partial list; any I/O error only means the list is
+generated.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import sys
 import tempfile
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from dgawatch import __version__
 from dgawatch.families.base import Variant
@@ -135,10 +138,41 @@ class ListCache:
             return
         self.written += 1
 
+    def get_array(self, variant: Variant, day: dt.date, kind: str) -> np.ndarray | None:
+        """An array derived from the list (``kind`` names it and its format version)."""
+        path = self._path(variant, day)
+        if path is None:
+            return None
+        try:
+            arr = np.load(path.with_suffix(f".{kind}.npy"), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        return arr if isinstance(arr, np.ndarray) else None
+
+    def put_array(self, variant: Variant, day: dt.date, kind: str, arr: np.ndarray) -> None:
+        path = self._path(variant, day)
+        if path is None:
+            return
+        target = path.with_suffix(f".{kind}.npy")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    np.save(fh, arr, allow_pickle=False)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return
+        self.written += 1
+
     def trim(self) -> None:
         """Drop least recently used files past the size limit (only after writes)."""
         if self.root is None or not self.written:
             return
+        self.written = 0
         try:
             limit = int(float(os.environ.get("DGAWATCH_LIST_CACHE_MB", DEFAULT_MB)) * (1 << 20))
         except ValueError:

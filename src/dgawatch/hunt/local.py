@@ -27,6 +27,9 @@ from dgawatch.hunt.finding import MATCH_SCHEMA
 from dgawatch.hunt.lists import ListSource, ListSpec, lists_for_days
 
 _EPOCH = dt.date(1970, 1, 1)
+#: Name (and version) of the hashes this module keeps in the list cache; change it with
+#: the hash function.
+_PREPARED = "hash1"
 #: Lists kept in memory (names); older ones are dropped and regenerated if needed again.
 MAX_CACHED_NAMES = 8_000_000
 
@@ -124,7 +127,9 @@ def _accepts_suffix(query: str, candidate: str) -> bool:
 class _List:
     __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "order", "variant")
 
-    def __init__(self, spec: ListSpec, names: pa.Array, window: int) -> None:
+    def __init__(
+        self, spec: ListSpec, names: pa.Array, window: int, prepared: np.ndarray | None = None
+    ) -> None:
         lo, hi = spec.valid(window)
         self.family = spec.variant.family
         self.variant = spec.variant.name
@@ -132,12 +137,31 @@ class _List:
         self.lo = (lo - _EPOCH).days
         self.hi = (hi - _EPOCH).days
         self.names = names
+        if prepared is not None and self._take(prepared):
+            return
         hasher = _Hasher(self.names)
         h = hasher.whole()
         self.order = np.argsort(h, kind="stable").astype(np.int32)
         self.hashes = h[self.order]
         counts = np.diff(np.searchsorted(hasher.dots, hasher.offsets, "left"))
         self.labels = int(counts.max()) + 1 if len(counts) else 2
+
+    def prepared(self) -> np.ndarray:
+        """Sorted hashes, order and label count in one array (kept by the list cache)."""
+        return np.concatenate(
+            [self.hashes, self.order.astype(np.uint64), np.array([self.labels], np.uint64)]
+        )
+
+    def _take(self, arr: np.ndarray) -> bool:
+        """Use a cached :meth:`prepared` array when it fits these names (spot-checked)."""
+        n = len(self.names)
+        if arr.dtype != np.uint64 or len(arr) != 2 * n + 1:
+            return False
+        hashes, order = arr[:n], arr[n : 2 * n].astype(np.int32)
+        if n and _Hasher(self.names.slice(int(order[0]), 1)).whole()[0] != hashes[0]:
+            return False
+        self.hashes, self.order, self.labels = hashes, order, int(arr[-1])
+        return True
 
 
 class _Index:
@@ -229,9 +253,15 @@ class LocalMatcher:
     def _load(self, specs: Sequence[ListSpec]) -> list[_List]:
         missing = [s for s in specs if s.key not in self._lists]
         if missing:
+            cache = self.source.cache
             for spec, names in zip(missing, self.source.names(missing), strict=True):
-                self._lists[spec.key] = _List(spec, names, self.window)
+                day = spec.day if spec.day is not None else spec.variant.active_from
+                prepared = cache.get_array(spec.variant, day, _PREPARED)
+                lst = self._lists[spec.key] = _List(spec, names, self.window, prepared)
+                if prepared is None and len(names) >= 1000:
+                    cache.put_array(spec.variant, day, _PREPARED, lst.prepared())
                 self._cached_names += len(names)
+            cache.trim()
         for s in specs:
             self._lists.move_to_end(s.key)
         wanted = {s.key for s in specs}
