@@ -28,6 +28,7 @@ from dgawatch.families.base import Variant
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.lookup import default_window, lookup, plan_lookup
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
+from dgawatch.readers import READER_NAMES
 from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.store import ForecastStore, default_store_path
 from dgawatch.web.cli import web_app
@@ -508,7 +509,19 @@ MAX_WINDOW_DAYS = 366
 @app.command()
 def hunt(
     paths: Annotated[list[Path], typer.Argument(help="Log files or directories.")],
-    fmt: Annotated[str, typer.Option("--format", help="Input format, or auto.")] = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", help=f"Input format: auto, {', '.join(READER_NAMES)}.")
+    ] = "auto",
+    column: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV/Parquet: the columns of the event fields, e.g. "
+            "ts=timestamp,client=src,qname=query. Required: ts (epoch seconds or ISO 8601), "
+            "client, qname; optional: qtype, rcode, answers, sensor. Recognised without it: "
+            "the field names and common ones (timestamp, time, client_ip, src_ip, query, "
+            "domain, ...; see README)."
+        ),
+    ] = None,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master URL (default local[*]).")
@@ -533,7 +546,9 @@ def hunt(
 ) -> None:
     """Find clients querying DGA names in DNS logs: per client, family and variant."""
     from dgawatch.hunt.command import run_hunt
+    from dgawatch.readers.tabular import parse_column_map
 
+    column_map = parse_column_map(column) if column is not None else None
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
         raise InputError(
             f"--window-days must be between 0 and {MAX_WINDOW_DAYS}, not {window_days}"
@@ -554,6 +569,7 @@ def hunt(
         strict=strict,
         unknown_dga=unknown_dga,
         allowlist=allowlist,
+        column_map=column_map,
         out=out,
         err=err,
     )

@@ -41,8 +41,8 @@ def test_csv_default_names(tmp_path) -> None:
 
 def test_csv_column_map(tmp_path) -> None:
     p = tmp_path / "q.csv"
-    p.write_text("timestamp,src,query\n1714557600,192.0.2.7,kxcvbnmqwerty.info\n")
-    rows, _ = read(p, "csv", column_map={"ts": "timestamp", "client": "src", "qname": "query"})
+    p.write_text("when,who,what\n1714557600,192.0.2.7,kxcvbnmqwerty.info\n")
+    rows, _ = read(p, "csv", column_map={"ts": "when", "client": "who", "qname": "what"})
     assert [(r["ts"], r["client"], r["qname"]) for r in rows] == [
         (utc(2024, 5, 1, 10, 0), "192.0.2.7", "kxcvbnmqwerty.info")
     ]

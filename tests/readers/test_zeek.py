@@ -1,3 +1,6 @@
+import pytest
+
+from dgawatch.errors import InputError
 from dgawatch.readers import InputReport
 from tests.readers.helpers import FIXTURES, bad, read, utc
 
@@ -57,12 +60,16 @@ def test_zeek_tsv_fast_path_and_header_change(tmp_path) -> None:
 
 
 def test_not_dns_log_is_reported(tmp_path) -> None:
-    p = tmp_path / "conn.log"
-    p.write_text("#separator \\x09\n#path\tconn\n#fields\tts\tuid\n1600000000.0\tC1\n")
+    p = tmp_path / "other.log"
+    p.write_text("#separator \\x09\n#fields\tts\tuid\n1600000000.0\tC1\n")
     rows, report = read(p, "zeek")
     assert rows == [] and bad(report) == [
-        (3, "Zeek log without a query field (not dns.log); skipped")
+        (2, "Zeek log without a query field (not dns.log); skipped")
     ]
+    conn = tmp_path / "conn.log"  # its header says what it is: refused, by name (issue 17)
+    conn.write_text("#separator \\x09\n#path\tconn\n#fields\tts\tuid\n1600000000.0\tC1\n")
+    with pytest.raises(InputError, match=r"conn\.log is a Zeek conn\.log, not dns\.log"):
+        read(conn, "zeek")
 
 
 def test_zeek_json_fixture() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -35,6 +35,7 @@ def run_hunt(
     err: Console,
     unknown_dga: bool = True,
     allowlist: Path | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> HuntResult:
     if window_days < 0:
         raise InputError(f"--window-days must be 0 or more, not {window_days}")
@@ -55,6 +56,7 @@ def run_hunt(
         fmt=fmt,
         strict=strict,
         unknown_dga=unknown_dga,
+        column_map=column_map,
         unknown_allowlist=read_allowlist(allowlist) if allowlist is not None else frozenset(),
     )
     if engine == "spark":

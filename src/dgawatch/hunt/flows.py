@@ -150,6 +150,25 @@ def read_flows(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> 
             yield from _read_one(fh, name, report)
 
 
+def _json_log_type(doc: dict[str, object]) -> str:
+    """The Zeek log type a JSON record says it is ("" when it cannot tell)."""
+    path = doc.get("_path")
+    if isinstance(path, str):
+        return path
+    return "dns" if "query" in doc and ("qtype" in doc or "rcode" in doc) else ""
+
+
+def _refuse_other_log(name: str, log_type: str) -> None:
+    """A Zeek log of another type (dns.log has the same id.* fields as conn.log, so it would
+    be read as flows and give 0 findings without a word) is refused, naming what to do."""
+    if log_type and log_type not in ("conn", "conn_long"):
+        hint = " (DNS logs go to 'dgawatch hunt')" if log_type == "dns" else ""
+        raise InputError(
+            f"{name} is a Zeek {log_type}.log, not conn.log; hunt-flows reads conn.log and "
+            f"flow CSV{hint}"
+        )
+
+
 def _read_one(fh: io.TextIOBase, name: str, report: InputReport) -> Iterator[Flow]:
     cols: dict[str, int] | None = None
     sep = "\t"
@@ -160,6 +179,8 @@ def _read_one(fh: io.TextIOBase, name: str, report: InputReport) -> Iterator[Flo
         if not line.strip():
             continue
         if line.startswith("#"):
+            if line.startswith("#path"):
+                _refuse_other_log(name, line.split(sep, 1)[1].strip() if sep in line else "")
             if line.startswith("#separator"):
                 sep = (
                     line.split(" ", 1)[1].encode().decode("unicode_escape") if " " in line else sep
@@ -182,6 +203,8 @@ def _read_one(fh: io.TextIOBase, name: str, report: InputReport) -> Iterator[Flo
         try:
             if mode == "json":
                 doc = json.loads(line)
+                if n == 1 and isinstance(doc, dict):
+                    _refuse_other_log(name, _json_log_type(doc))
                 flat = dict(doc)
                 for k, v in doc.get("id", {}).items() if isinstance(doc.get("id"), dict) else ():
                     flat[f"id.{k}"] = v

@@ -56,6 +56,44 @@ _REQUIRED = ("ts", "client", "qname")
 _STRINGS = pa.list_(pa.string())
 
 
+#: Column names recognised without a mapping (case-insensitive, first present wins), after
+#: the field's own name. Documented in the README ("Hunt"); ``--column`` overrides.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "ts": ("timestamp", "time", "datetime", "@timestamp", "event_time", "query_time", "epoch"),
+    "client": (
+        "client_ip",
+        "src_ip",
+        "source_ip",
+        "srcip",
+        "src",
+        "client_address",
+        "id.orig_h",
+        "ip",
+    ),
+    "qname": ("query", "query_name", "domain", "dns_query", "question", "fqdn", "rrname"),
+    "qtype": ("query_type", "qtype_name", "record_type", "rrtype"),
+    "rcode": ("response_code", "rcode_name", "reply_code"),
+    "answers": ("answer", "rdata", "response"),
+    "sensor": ("sensor_id", "sensor_name"),
+}
+
+
+def parse_column_map(text: str) -> dict[str, str]:
+    """``ts=timestamp,client=src,qname=query`` -> a column map (the ``--column`` option)."""
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        field_, eq, column = part.partition("=")
+        field_, column = field_.strip(), column.strip()
+        if not eq or not column:
+            raise InputError(f"--column {part!r}: write FIELD=COLUMN, e.g. ts=timestamp")
+        if field_ not in _FIELDS:
+            raise InputError(f"--column {field_!r}: not an event field ({', '.join(_FIELDS)})")
+        out[field_] = column
+    return out
+
+
 def _mapping(column_map: Mapping[str, str] | None) -> dict[str, str]:
     column_map = dict(column_map or {})
     unknown = set(column_map) - set(_FIELDS)
@@ -63,15 +101,35 @@ def _mapping(column_map: Mapping[str, str] | None) -> dict[str, str]:
         raise InputError(
             f"column map names unknown event fields {sorted(unknown)}; known: {', '.join(_FIELDS)}"
         )
-    return {f: column_map.get(f, f) for f in _FIELDS}
+    return dict(column_map)
 
 
-def _check_columns(names: list[str], mapping: dict[str, str], file: str) -> dict[str, str]:
-    missing = [f"{f} (column {mapping[f]!r})" for f in _REQUIRED if mapping[f] not in names]
+def _resolve(names: list[str], given: dict[str, str]) -> dict[str, str]:
+    """field -> column: the mapping given, else the field's own name, else an alias."""
+    lower = {n.lower(): n for n in reversed(names)}
+    out: dict[str, str] = {}
+    for f in _FIELDS:
+        if f in given:
+            out[f] = given[f]
+            continue
+        for candidate in (f, *ALIASES.get(f, ())):
+            if candidate.lower() in lower:
+                out[f] = lower[candidate.lower()]
+                break
+    return out
+
+
+def _check_columns(names: list[str], given: dict[str, str], file: str) -> dict[str, str]:
+    mapping = _resolve(names, given)
+    missing = [
+        f"{f} (column {given[f]!r})" if f in given else f
+        for f in _REQUIRED
+        if mapping.get(f) not in names
+    ]
     if missing:
         raise InputError(
             f"{file}: no column for {', '.join(missing)}; columns are {names[:20]}"
-            " (map them with a column map, e.g. --column ts=timestamp)"
+            " (name them with --column, e.g. --column ts=timestamp,client=src,qname=query)"
         )
     return {f: c for f, c in mapping.items() if c in names}
 
@@ -335,9 +393,13 @@ def _read_parquet_default(
 
 
 def _detect_csv(head: bytes) -> bool:
-    first = head.split(b"\n", 1)[0].lower()
-    names = [c.strip().strip(b'"') for c in first.split(b",")]
-    return len(names) >= 3 and b"qname" in names and b"client" in names
+    """A header naming a time, a client and a query column (own names or ALIASES)."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    names = [c.strip().strip('"') for c in first.split(",")]
+    if len(names) < 3:
+        return False
+    found = _resolve(names, {})
+    return all(f in found for f in _REQUIRED)
 
 
 def _detect_parquet(head: bytes) -> bool:

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
+from dgawatch.errors import InputError
 from dgawatch.readers import InputReport, Reader
 from dgawatch.readers._common import (
     BadLine,
@@ -94,6 +95,7 @@ def _header(state: _TsvState, text: str, file: str, line: int, report: InputRepo
         state.unset = value
     elif key == "#path":
         state.path = value
+        _refuse_other_log(file, value.strip())
     elif key == "#fields":
         state.fields = value.split(state.sep)
         state.skip_reported = False
@@ -355,6 +357,9 @@ def _parse_json(text: str) -> tuple[Any, ...] | None:
         raise BadLine("not a JSON object")
     query = obj.get("query")
     if query is None:
+        path = obj.get("_path")
+        if isinstance(path, str):
+            _refuse_other_log("", path)
         return None
     if not isinstance(query, str):
         raise BadLine("query is not a string")
@@ -383,7 +388,22 @@ def _parse_json(text: str) -> tuple[Any, ...] | None:
 
 
 def _read_json(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
-    return read_text_lines(stream, file, report, _parse_json)
+    try:
+        yield from read_text_lines(stream, file, report, _parse_json)
+    except _OtherLog as exc:
+        raise InputError(f"{file}{exc}") from None
+
+
+class _OtherLog(InputError):
+    pass
+
+
+def _refuse_other_log(file: str, log_type: str) -> None:
+    """A Zeek log whose header (or ``_path``) names another type is refused, not read as
+    an empty DNS log."""
+    if log_type and log_type != "dns":
+        hint = " (conn.log goes to 'dgawatch hunt-flows')" if log_type == "conn" else ""
+        raise _OtherLog(f"{file} is a Zeek {log_type}.log, not dns.log{hint}")
 
 
 def _detect_tsv(head: bytes) -> bool:
