@@ -50,7 +50,7 @@ def test_simulated_day_every_infected_host_and_no_clean_one(day) -> None:  # typ
         assert all(h.p_value <= 0.01 / len(day.clients) for h in f.hosts)
         assert f.nxdomain == f.queries  # the one resolving C2 name is not cited
         d = f.to_dict()
-        assert d["explained"]["single-label"] > 0 and d["explained"]["psl-private"] > 0
+        assert d["explained"]["single-label"] > 0 and d["explained"]["resolved"] > 0
     # Hosts of one family share the day's build: one finding holds both.
     families = sorted(day.infected[f.clients[0]] for f in result.unknown_dga)
     assert families == sorted(set(day.infected.values()))

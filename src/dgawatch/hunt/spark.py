@@ -11,12 +11,12 @@
    distinct candidate pairs with the same function as the local engine.
 3. Findings: the same aggregation SQL as the local engine (:mod:`dgawatch.hunt.finding`),
    collected as Arrow and scored by the same pure function. Same input, same findings.
-4. Unknown DGAs (``HuntOptions.unknown_dga``): the events no match explains are reduced
-   on the executors to one row per (client, name) with the local engine's SQL
-   (:data:`~dgawatch.hunt.unknown.PAIRS_SQL`); those rows come back as Arrow to the local
-   engine's :class:`~dgawatch.hunt.unknown.UnknownCollector`, which runs the host-level
-   analysis (same input, same findings). The driver holds the log's distinct pairs, not
-   its lines.
+4. Unknown DGAs (``HuntOptions.unknown_dga``): the events are reduced on the executors
+   with the local engine's SQL (:data:`~dgawatch.hunt.unknown.PAIRS_SQL`: one row per
+   (client, name) not answered NOERROR; queries per client; names resolved); those come
+   back as Arrow to the local engine's :class:`~dgawatch.hunt.unknown.UnknownCollector`,
+   with the names a forecast matched, and it runs the host-level analysis (same input,
+   same findings). The driver holds distinct clients and names, not lines.
 
 Local mode by default (``local[*]``); ``master`` names a cluster (``spark://host:7077``,
 ``yarn``...); the work directory must then be on storage every executor can read.
@@ -51,7 +51,7 @@ from dgawatch.hunt.finding import (
 )
 from dgawatch.hunt.lists import ListSource, lists_for_days
 from dgawatch.hunt.local import _accepts_suffix
-from dgawatch.hunt.unknown import PAIRS_SQL, UnknownCollector
+from dgawatch.hunt.unknown import CLIENTS_SQL, PAIRS_SQL, RESOLVED_SQL, UnknownCollector
 from dgawatch.readers import InputReport
 from dgawatch.store import ForecastStore
 
@@ -181,11 +181,6 @@ WHERE c.pos = 0 OR EXISTS (
     SELECT 1 FROM hunt_accepted a WHERE a.qname = c.qname AND a.domain = c.domain)
 """
 
-_UNEXPLAINED_SQL = """
-SELECT e.ts, e.client, e.qname, e.rcode
-FROM hunt_events e LEFT ANTI JOIN (SELECT DISTINCT qname FROM matches) m ON m.qname = e.qname
-"""
-
 
 def hunt_spark(
     paths: Sequence[str | os.PathLike[str]],
@@ -280,8 +275,15 @@ def _run(
 
 
 def _collect_unknown(spark: Any, unknown: UnknownCollector) -> None:
-    """Reduce the events no forecast match explains to one row per (client, name) on the
-    executors (the same aggregation as the local engine's, :data:`PAIRS_SQL`); the
-    collector analyses those rows on the driver with the local engine's code."""
-    spark.sql(_UNEXPLAINED_SQL).createOrReplaceTempView("unk_src")
-    unknown.add_pairs(spark.sql(PAIRS_SQL).toArrow())
+    """Reduce the events on the executors to the unknown-DGA stage's three relations (the
+    local engine's SQL, :data:`~dgawatch.hunt.unknown.PAIRS_SQL` and its two siblings),
+    hand the collector those and the names a forecast matched; it analyses them on the
+    driver with the local engine's code."""
+    spark.sql("SELECT ts, client, qname, rcode FROM hunt_events").createOrReplaceTempView("unk_src")
+    matched = spark.sql("SELECT DISTINCT qname FROM matches").toArrow()
+    unknown.explained.update(matched.column("qname").to_pylist())
+    unknown.add_relations(
+        pairs=spark.sql(PAIRS_SQL).toArrow(),
+        clients=spark.sql(CLIENTS_SQL).toArrow(),
+        resolved=spark.sql(RESOLVED_SQL).toArrow(),
+    )

@@ -64,37 +64,52 @@ if TYPE_CHECKING:
 #: Label lengths per band: 5..9, 10..14, ...
 LENGTH_BAND = 5
 SAMPLE_NAMES = 10
-#: Pairs held by the local engine before it re-aggregates them.
+#: Rows held by the local engine before it re-aggregates them.
 COMPACT_ROWS = 1_000_000
+#: Query events the local engine reduces at a time.
+REDUCE_ROWS = 500_000
 
-#: The per-(client, name) relation both engines hand to :func:`analyse`.
+#: The relations both engines reduce a log to, and hand to :func:`analyse`: one row per
+#: (client, name) of the queries that did not get NOERROR (``PAIR_SCHEMA``), the queries of
+#: each client (``CLIENT_SCHEMA``) and the names some client resolved (``RESOLVED_SCHEMA``).
+#: Bounded by the log's distinct clients and names, not by its lines.
 PAIR_SCHEMA = pa.schema(
     [
         ("client", pa.string()),
         ("qname", pa.string()),
         ("queries", pa.int64()),
         ("nx", pa.int64()),
-        ("ok", pa.int64()),
         ("first_seen", pa.timestamp("ms", tz="UTC")),
         ("last_seen", pa.timestamp("ms", tz="UTC")),
     ]
 )
+CLIENT_SCHEMA = pa.schema([("client", pa.string()), ("queries", pa.int64())])
+RESOLVED_SCHEMA = pa.schema([("qname", pa.string())])
 
-#: Events -> pairs (DuckDB and Spark SQL alike) over a relation ``unk_src``.
+#: Query events (a relation ``unk_src``: ts, client, qname, rcode) -> the three relations;
+#: DuckDB and Spark SQL alike.
 PAIRS_SQL = """
 SELECT client, qname, CAST(count(*) AS BIGINT) AS queries,
        CAST(sum(CASE WHEN rcode = 'NXDOMAIN' THEN 1 ELSE 0 END) AS BIGINT) AS nx,
-       CAST(sum(CASE WHEN rcode = 'NOERROR' THEN 1 ELSE 0 END) AS BIGINT) AS ok,
        min(ts) AS first_seen, max(ts) AS last_seen
-FROM unk_src WHERE qname <> '' GROUP BY client, qname
+FROM unk_src WHERE qname <> '' AND (rcode IS NULL OR rcode <> 'NOERROR')
+GROUP BY client, qname
 """
+CLIENTS_SQL = "SELECT client, CAST(count(*) AS BIGINT) AS queries FROM unk_src GROUP BY client"
+RESOLVED_SQL = "SELECT DISTINCT qname FROM unk_src WHERE rcode = 'NOERROR' AND qname <> ''"
 
-_REAGG_SQL = """
+_REAGG_SQL = {
+    "pairs": """
 SELECT client, qname, CAST(sum(queries) AS BIGINT) AS queries, CAST(sum(nx) AS BIGINT) AS nx,
-       CAST(sum(ok) AS BIGINT) AS ok, min(first_seen) AS first_seen,
-       max(last_seen) AS last_seen
-FROM unk_pairs GROUP BY client, qname
-"""
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen
+FROM unk_part GROUP BY client, qname
+""",
+    "clients": """
+SELECT client, CAST(sum(queries) AS BIGINT) AS queries FROM unk_part GROUP BY client
+""",
+    "resolved": "SELECT DISTINCT qname FROM unk_part",
+}
+_SCHEMAS = {"pairs": PAIR_SCHEMA, "clients": CLIENT_SCHEMA, "resolved": RESOLVED_SCHEMA}
 
 
 @dataclass(frozen=True)
@@ -358,17 +373,20 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 @dataclass
 class UnknownCollector:
-    """Fed batch by batch (local engine) or with the whole pair relation (Spark); holds one
-    row per (client, name), re-aggregated as it grows: bounded by the log's distinct pairs,
-    not by its lines."""
+    """Fed batch by batch (local engine) or with the three relations at once (Spark);
+    re-aggregates as they grow (:data:`PAIR_SCHEMA`)."""
 
     params: UnknownParams = field(default_factory=UnknownParams)
     model: object | None = None
-    parts: list[pa.Table] = field(default_factory=list)
+    parts: dict[str, list[pa.Table]] = field(
+        default_factory=lambda: {"pairs": [], "clients": [], "resolved": []}
+    )
     #: Names that matched a forecast: never unknown, even if kept from an earlier batch.
     explained: set[str] = field(default_factory=set)
     _rows: int = 0
     _con: duckdb.DuckDBPyConnection | None = None
+    _pending: list[pa.RecordBatch] = field(default_factory=list)
+    _pending_rows: int = 0
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -395,77 +413,101 @@ class UnknownCollector:
                 self._con.unregister(name)
 
     def add(self, batch: pa.RecordBatch, matched: Iterable[str]) -> None:
-        """Aggregate one batch of query events; ``matched``: its names a forecast explains."""
+        """Take one batch of query events; ``matched``: its names a forecast explains.
+        Batches are reduced :data:`REDUCE_ROWS` events at a time (one SQL call per batch
+        cost more than the reduction itself)."""
         self.explained.update(matched)
         if batch.num_rows == 0:
             return
-        src = batch.select(["ts", "client", "qname", "rcode"])
-        self.add_pairs(self._sql(PAIRS_SQL, unk_src=src))
+        self._pending.append(batch.select(["ts", "client", "qname", "rcode"]))
+        self._pending_rows += batch.num_rows
+        if self._pending_rows >= REDUCE_ROWS:
+            self._reduce()
 
-    def add_pairs(self, pairs: pa.Table) -> None:
-        """Take pairs (:data:`PAIR_SCHEMA`) aggregated elsewhere (the Spark engine)."""
-        self.parts.append(pairs.cast(PAIR_SCHEMA))
-        self._rows += pairs.num_rows
-        if self._rows > COMPACT_ROWS and len(self.parts) > 1:
+    def _reduce(self) -> None:
+        if not self._pending:
+            return
+        src = pa.Table.from_batches(self._pending)
+        self._pending, self._pending_rows = [], 0
+        self.add_relations(
+            pairs=self._sql(PAIRS_SQL, unk_src=src),
+            clients=self._sql(CLIENTS_SQL, unk_src=src),
+            resolved=self._sql(RESOLVED_SQL, unk_src=src),
+        )
+
+    def add_relations(self, *, pairs: pa.Table, clients: pa.Table, resolved: pa.Table) -> None:
+        """Take the three relations reduced elsewhere (the Spark engine), or one batch's."""
+        for kind, t in (("pairs", pairs), ("clients", clients), ("resolved", resolved)):
+            self.parts[kind].append(t.cast(_SCHEMAS[kind]))
+            self._rows += t.num_rows
+        if self._rows > COMPACT_ROWS:
             self._compact()
-            # Keep room: if the log has more distinct pairs than that, compact less often.
+            # If the log has more distinct rows than that, compact less often.
             self._rows = 0 if self._rows < COMPACT_ROWS // 2 else self._rows // 2
 
-    def _compact(self) -> pa.Table:
-        t = pa.concat_tables(self.parts) if self.parts else PAIR_SCHEMA.empty_table()
-        if len(self.parts) > 1:
-            t = self._sql(_REAGG_SQL, unk_pairs=t).cast(PAIR_SCHEMA)
-        self.parts = [t]
-        self._rows = t.num_rows
-        return t
+    def _compact(self) -> dict[str, pa.Table]:
+        out = {}
+        self._rows = 0
+        for kind, parts in self.parts.items():
+            t = pa.concat_tables(parts) if parts else _SCHEMAS[kind].empty_table()
+            if len(parts) > 1:
+                t = self._sql(_REAGG_SQL[kind], unk_part=t).cast(_SCHEMAS[kind])
+            self.parts[kind] = [t]
+            self._rows += t.num_rows
+            out[kind] = t
+        return out
 
     def findings(self) -> list[UnknownDGAFinding]:
-        pairs = self._compact()
+        self._reduce()
+        rel = self._compact()
+        pairs = rel["pairs"]
         if self.explained and pairs.num_rows:
             known = pa.array(sorted(self.explained), pa.string())
             pairs = pairs.filter(pc.invert(pc.is_in(pairs.column("qname"), value_set=known)))
         try:
-            return analyse(pairs, self._model(), self.params, self._sql)
+            return analyse(
+                pairs, rel["clients"], rel["resolved"], self._model(), self.params, self._sql
+            )
         finally:
             if self._con is not None:
                 self._con.close()
                 self._con = None
 
 
-_NAMES_SQL = """
-WITH p AS (
-    SELECT p.client, p.qname, p.queries, p.nx, p.ok, n.site, n.reason
-    FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
-), resolved_name AS (
-    SELECT qname FROM p GROUP BY qname HAVING sum(ok) > 0
-)
-SELECT p.client, p.qname, p.queries, p.nx, p.ok, p.site,
-       CASE WHEN p.reason = 'psl-private?' AND r.qname IS NOT NULL THEN 'psl-private'
-            WHEN p.reason = 'psl-private?' THEN NULL ELSE p.reason END AS reason
-FROM p LEFT JOIN resolved_name r ON p.qname = r.qname
+_UNRESOLVED_SQL = """
+SELECT DISTINCT p.qname FROM unk_pairs p ANTI JOIN unk_resolved r ON p.qname = r.qname
+ORDER BY p.qname
 """
 
-_EXPLAINED_SQL = """
-SELECT reason, CAST(count(DISTINCT qname) AS BIGINT) AS names
-FROM unk_rows WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason
+#: Sites (among ``unk_sites``) that some resolved name lies under (or is).
+_OK_SITES_SQL = """
+WITH p AS (SELECT string_split(qname, '.') AS parts FROM unk_resolved),
+t AS (SELECT array_to_string(parts[i:], '.') AS site
+      FROM (SELECT parts, unnest(range(1, len(parts))) AS i FROM p))
+SELECT DISTINCT site FROM t WHERE site IN (SELECT site FROM unk_sites) ORDER BY site
 """
 
-_CLIENTS_SQL = """
-SELECT client, CAST(sum(queries) AS BIGINT) AS queries FROM unk_rows GROUP BY client
-ORDER BY client
-"""
-
-_RESOLVED_SITES_SQL = """
-SELECT DISTINCT site FROM unk_rows WHERE site IS NOT NULL AND ok > 0 ORDER BY site
+#: Resolved names' last 2 and 3 labels (a registered domain has one of those lengths but for
+#: a few deep suffixes) with a suffix and a label length (+-1) some suspect site has: the
+#: sites a suspect may be a typo of.
+_RESOLVED_TAILS_SQL = """
+WITH p AS (SELECT string_split(qname, '.') AS parts FROM unk_resolved),
+t AS (SELECT array_to_string(parts[-2:], '.') AS site FROM p WHERE len(parts) >= 2
+      UNION ALL
+      SELECT array_to_string(parts[-3:], '.') AS site FROM p WHERE len(parts) >= 3),
+s AS (SELECT substr(site, strpos(site, '.') + 1) AS suffix,
+             length(split_part(site, '.', 1)) AS n FROM unk_sites)
+SELECT DISTINCT t.site FROM t
+WHERE length(split_part(t.site, '.', 1)) >= 4
+  AND (substr(t.site, strpos(t.site, '.') + 1), length(split_part(t.site, '.', 1)))
+      IN (SELECT (suffix, n + d) FROM s, (SELECT unnest([-1, 0, 1]) AS d))
 """
 
 _SUSPECT_SQL = """
-WITH ok_sites AS (SELECT DISTINCT site FROM unk_rows WHERE site IS NOT NULL AND ok > 0)
-SELECT r.client, r.qname, r.site, r.queries, r.nx, p.first_seen, p.last_seen
-FROM unk_rows r JOIN unk_pairs p ON p.client = r.client AND p.qname = r.qname
-WHERE r.reason IS NULL AND r.site IS NOT NULL
-  AND r.site NOT IN (SELECT site FROM ok_sites)
-ORDER BY r.client, r.qname
+SELECT p.client, p.qname, n.site, p.queries, p.nx, p.first_seen, p.last_seen
+FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
+WHERE n.reason IS NULL AND n.site NOT IN (SELECT site FROM unk_ok)
+ORDER BY p.client, p.qname
 """
 
 
@@ -475,55 +517,51 @@ def _site_label(site: str) -> str:
 
 def analyse(
     pairs: pa.Table,
+    clients_table: pa.Table,
+    resolved: pa.Table,
     model: DGAClassifier,
     params: UnknownParams,
     run: Callable[..., pa.Table],
 ) -> list[UnknownDGAFinding]:
-    """Steps 1-4 of the module docstring over the whole log's pairs (no forecast matches).
-
-    ``run(query, **tables)`` runs DuckDB SQL over Arrow tables."""
+    """Steps 1-4 of the module docstring over the whole log's relations (pairs without
+    forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables."""
     if pairs.num_rows == 0:
         return []
-    qnames = pc.unique(pairs.column("qname")).to_pylist()
+    # Step 1, for the names nobody resolved (the others can never count).
+    qnames = run(_UNRESOLVED_SQL, unk_pairs=pairs, unk_resolved=resolved)
     sites, reasons = [], []
-    for q in qnames:
+    for q in qnames.column("qname").to_pylist():
         site, reason = explain(q, params.allowlist)
         sites.append(site)
-        reasons.append(reason)
-    names = pa.table(
-        {
-            "qname": pa.array(qnames, pa.string()),
-            "site": pa.array(sites, pa.string()),
-            "reason": pa.array(reasons, pa.string()),
-        }
+        reasons.append(None if reason == "psl-private?" else reason)
+    names = qnames.append_column("site", pa.array(sites, pa.string())).append_column(
+        "reason", pa.array(reasons, pa.string())
     )
-    rows = run(_NAMES_SQL, unk_pairs=pairs, unk_names=names)
-    explained = tuple(
-        (r["reason"], int(r["names"])) for r in run(_EXPLAINED_SQL, unk_rows=rows).to_pylist()
-    )
-    totals = run(_CLIENTS_SQL, unk_rows=rows)
+    why = Counter(r for r in reasons if r is not None)
+    explained = (("resolved", resolved.num_rows), *sorted(why.items()))
     queries_of = dict(
-        zip(totals.column("client").to_pylist(), totals.column("queries").to_pylist(), strict=True)
+        zip(
+            clients_table.column("client").to_pylist(),
+            clients_table.column("queries").to_pylist(),
+            strict=True,
+        )
     )
-    suspect: list[dict[str, Any]] = run(_SUSPECT_SQL, unk_rows=rows, unk_pairs=pairs).to_pylist()
+    # Step 2: sites nobody resolved anything under, minus typos of resolved sites.
+    open_sites = {s for s, r in zip(sites, reasons, strict=True) if s is not None and r is None}
+    cand = pa.table({"site": pa.array(sorted(open_sites), pa.string())})
+    ok = run(_OK_SITES_SQL, unk_resolved=resolved, unk_sites=cand)
+    suspect: list[dict[str, Any]] = run(
+        _SUSPECT_SQL, unk_pairs=pairs, unk_names=names, unk_ok=ok
+    ).to_pylist()
     if not suspect:
         return []
     s_sites = sorted({r["site"] for r in suspect})
-    resolved = run(_RESOLVED_SITES_SQL, unk_rows=rows)
-    suspect_sites = pa.table({"site": pa.array(s_sites, pa.string())})
-    typo = set(
-        run(_TYPO_SQL, unk_resolved=resolved, unk_suspect=suspect_sites).column("site").to_pylist()
-    )
-    labels = sorted({_site_label(s) for s in s_sites if s not in typo})
-    logits = (
-        dict(zip(labels, model.decision_function(labels).tolist(), strict=True)) if labels else {}
-    )
+    labels = sorted({_site_label(s) for s in s_sites})
+    logits = dict(zip(labels, model.decision_function(labels).tolist(), strict=True))
     cut = model.logit_threshold_for(params.fpr)
 
     def make(site: str) -> str | None:
         label = _site_label(site)
-        if site in typo:
-            return None
         if word_split(label) is not None:
             return f"word-list {alphabet_of(label)}"
         if logits[label] > cut:
@@ -531,6 +569,11 @@ def analyse(
         return None
 
     make_of = {s: make(s) for s in s_sites}
+    # Typos only matter for the sites that would count.
+    maybe = pa.table({"site": pa.array([s for s in s_sites if make_of[s]], pa.string())})
+    tails = run(_RESOLVED_TAILS_SQL, unk_resolved=resolved, unk_sites=maybe)
+    for site in run(_TYPO_SQL, unk_resolved=tails, unk_suspect=maybe).column("site").to_pylist():
+        make_of[site] = None
     # k_c: counted sites per client.
     counted: dict[str, set[str]] = defaultdict(set)
     for r in suspect:
