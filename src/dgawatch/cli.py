@@ -335,6 +335,53 @@ def _read_names(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
 
 
+def _lookup_all(queries: list[str], variants: list[Variant], *, as_json: bool) -> None:
+    """``lookup --all``: the all-time index where it covers, generation elsewhere."""
+    from dgawatch.index import AllTimeIndex, lookup_all
+
+    index = AllTimeIndex()
+    with progress(0, "generating", enabled=False) as bar:
+        result = lookup_all(queries, variants, index=index, on_generated_day=lambda: _advance(bar))
+    err.print(
+        f"whole active periods (open-ended ones to today+1 year): "
+        f"{result.variants_pruned} of {len(variants)} variants ruled out by their signature, "
+        f"{result.days_from_index:,} variant-days from the all-time index, "
+        f"{result.days_generated:,} generated"
+    )
+    if result.days_generated:
+        err.print("run 'dgawatch store build --all-time' once to answer --all from the index")
+    if as_json:
+        lines = []
+        for q in queries:
+            doc: dict[str, object] = {"query": q}
+            if q in result.invalid:
+                doc["error"] = result.invalid[q]
+            else:
+                name = normalise(q)
+                doc["name"] = name
+                doc["registered_domain"] = registered_domain(name)
+            doc["matches"] = [h.to_dict() for h in result.hits.get(q, [])]
+            doc["shape_of"] = result.shapes.get(q, [])
+            lines.append(json.dumps(doc))
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
+    table = Table("query", "family", "variant", "days", "index", "forecast name")
+    for q in queries:
+        hits = result.hits.get(q, [])
+        if q in result.invalid:
+            table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
+        elif not hits:
+            shape = result.shapes.get(q)
+            note = f"no match; shape of {', '.join(shape)} (seed unknown)" if shape else "no match"
+            table.add_row(q, f"[dim]{note}[/]", "", "", "", "")
+        for h in hits:
+            days = h.first_day.isoformat()
+            if h.last_day != h.first_day:
+                days += f"..{h.last_day.isoformat()}"
+            table.add_row(q, h.family, h.variant, days, str(h.index), h.domain)
+    out.print(table)
+
+
 @app.command("lookup")
 def lookup_cmd(
     domains: Annotated[list[str] | None, typer.Argument(help="Domains to look up.")] = None,
@@ -357,6 +404,11 @@ def lookup_cmd(
     if not queries:
         raise InputError("give domains as arguments or --file")
     variants = select_variants(family, variant)
+    if all_days:
+        if start is not None or end is not None:
+            raise InputError("--all looks at whole active periods; drop --start/--end")
+        _lookup_all(queries, variants, as_json=as_json)
+        return
     first = _day_option(start, "--start")
     last = _day_option(end, "--end")
     if first is None or last is None:
@@ -414,18 +466,63 @@ def lookup_cmd(
 # --- store ------------------------------------------------------------------------------
 
 
+def _build_all_time(variants: list[Variant], *, as_json: bool) -> None:
+    import time
+
+    from dgawatch.index import AllTimeIndex
+
+    index = AllTimeIndex()
+    total = sum(len(index.missing_days(v)) for v in variants)
+    started = time.monotonic()
+    with progress(total, "all-time index") as bar:
+        n = index.build(variants, on_day=lambda k: _advance(bar, k))
+    seconds = time.monotonic() - started
+    size = index.size_bytes()
+    if as_json:
+        doc = {
+            "index": str(index.path),
+            "version": "alltime/1",
+            "indexed_names": n,
+            "variant_days": total,
+            "seconds": round(seconds, 1),
+            "size_bytes": size,
+            "coverage": index.summary(variants),
+        }
+        out.print_json(json.dumps(doc))
+    else:
+        err.print(
+            f"indexed {n:,} names ({total:,} variant-days) in {seconds:.0f} s; "
+            f"{index.path} holds {size / 2**20:,.1f} MiB"
+        )
+
+
 @store_app.command("build")
 def store_build(
-    start: Annotated[str, typer.Option(help="First UTC day.")],
+    start: Annotated[str | None, typer.Option(help="First UTC day.")] = None,
     end: Annotated[str | None, typer.Option(help="Last UTC day (inclusive).")] = None,
     days: Annotated[int | None, typer.Option(help="Number of days (instead of --end).")] = None,
     family: Annotated[list[str] | None, typer.Option(help="Only these families.")] = None,
     variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
     rebuild: Annotated[bool, typer.Option(help="Regenerate days already stored.")] = False,
+    all_time: Annotated[
+        bool,
+        typer.Option(
+            "--all-time",
+            help="Build the all-time lookup index (each variant's whole active period, "
+            "to today+1 year; days already indexed are skipped) instead of the store.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Materialise forecasts into the store; days already stored are skipped."""
+    if all_time:
+        if start is not None or end is not None or days is not None or rebuild:
+            raise InputError("--all-time indexes whole active periods; drop --start/--end/--days")
+        _build_all_time(select_variants(family, variant), as_json=as_json)
+        return
+    if start is None:
+        raise InputError("give --start (or --all-time)")
     first = parse_day(start, what="--start")
     if (end is None) == (days is None):
         raise InputError("give exactly one of --end and --days")

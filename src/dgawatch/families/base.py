@@ -26,6 +26,21 @@ GENERATOR_TYPES = ("arithmetic", "hash", "wordlist", "permutation")
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The grammar of a variant's names, as its generator guarantees it: one label of
+    ``min_len..max_len`` characters from ``alphabet``, then one of the variant's TLDs.
+    Used to rule a variant out before generating anything (a name outside the grammar
+    cannot be one of its names) and to answer "has the shape of family X"."""
+
+    alphabet: str
+    min_len: int
+    max_len: int
+
+    def matches_label(self, label: str) -> bool:
+        return self.min_len <= len(label) <= self.max_len and not set(label) - set(self.alphabet)
+
+
+@dataclass(frozen=True)
 class Variant:
     """One generator of one family. ``domains`` is pure: same day, same list."""
 
@@ -46,6 +61,8 @@ class Variant:
     blob_generator: Callable[[dt.date], bytes] | None = field(
         default=None, repr=False, compare=False
     )
+    #: Declared name grammar (optional; without one only the TLD set rules names out).
+    signature: Signature | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:

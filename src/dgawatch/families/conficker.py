@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import string
 import struct
 from dataclasses import dataclass
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M64 = (1 << 64) - 1
 M32 = (1 << 32) - 1
@@ -247,6 +248,8 @@ def _variant(
         generator=lambda day: day_names(kind, day),
         blob_generator=lambda day: day_blob(kind, day),
         aliases=aliases,
+        # A/B: trunc_rem(r, 4) + 8 letters (5..11); C: labs(r) % 6 + 4 letters (4..9).
+        signature=Signature(string.ascii_lowercase, *((4, 9) if kind == "c" else (5, 11))),
     )
 
 

@@ -46,12 +46,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import string
 import struct
 from dataclasses import dataclass
 from functools import cache, lru_cache, partial
 from itertools import chain
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _U32 = struct.Struct("<I")
 _BIG_U32 = struct.Struct(">I")
@@ -171,6 +172,7 @@ def _bader_variant(name: str) -> Variant:
         tlds=(config.tld,),
         generator=partial(generate, config=name),
         period_days=1,
+        signature=Signature(string.ascii_lowercase, 9, 12),  # 9 + (value & 3) letters
         parameters=(
             ("config", name),
             ("consonants", config.first),
@@ -203,6 +205,7 @@ FAMILY = Family(
             tlds=("ru",),
             generator=generate_andrewaeva,
             period_days=1,
+            signature=Signature(string.ascii_lowercase, 8, 8),
             parameters=(("nr", str(ANDREWAEVA_NAMES)), ("label_length", "8")),
         ),
     ),

@@ -1,0 +1,492 @@
+"""All-time lookup: which variant generates a name on any day of its whole active period.
+
+Generating every day of every family to answer one question takes CPU-minutes (1.6 billion
+names to today + 1 year), so two things answer instead:
+
+* **Signatures** (:class:`dgawatch.families.base.Signature` and each variant's TLD set)
+  rule out every variant whose grammar the name does not fit, before anything is generated.
+  They also answer "has the shape of family X" for names no registered seed generates.
+* The **all-time index** (format version 1, a folder ``alltime-v1`` in the data directory):
+  per variant, *segments*; a segment covers a contiguous range of days and holds
+
+  - ``<first>_<last>.runs.npy``: ``int32[R, 2]``, the first and last day (proleptic
+    ordinals) of each *run* of consecutive days with the same list (a static variant's
+    list is one run over its whole period);
+  - ``<first>_<last>.keys.npy``: a sorted ``uint64`` array, one entry per distinct
+    (name, run): the name's 64-bit hash (:func:`hash_lines`) with its low 16 bits replaced
+    by the run number. 8 bytes per name.
+
+  A query hashes its candidate keys (the name and its last 2..4 labels) and probes each
+  segment with two ``searchsorted`` calls. A hit is *verified* by regenerating the run's
+  first day, which also gives the index in the list: 48-bit hash collisions cost one
+  regeneration, never a wrong answer, and no name of an indexed day is ever missed.
+
+Days the index does not cover are generated (after signature pruning), so an answer is
+always complete; ``dgawatch store build --all-time`` makes it fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dgawatch.days import today
+from dgawatch.domain import normalise, registered_domain
+from dgawatch.errors import InputError, StoreError
+from dgawatch.families.base import Variant
+from dgawatch.forecast import iter_day_lists
+
+INDEX_VERSION = 1
+INDEX_DIR = f"alltime-v{INDEX_VERSION}"
+#: Open-ended variants are looked up (and indexed) this far ahead of today.
+HORIZON_DAYS = 365
+#: Candidate keys of a query: the name itself and its last 2..MAX_SUFFIX_LABELS labels.
+MAX_SUFFIX_LABELS = 4
+_RUN_BITS = 16
+_RUN_MASK = np.uint64((1 << _RUN_BITS) - 1)
+_HASH_MASK = ~_RUN_MASK
+_SEGMENT = re.compile(r"^(\d+)_(\d+)\.keys\.npy$")
+
+
+def default_index_dir() -> Path:
+    from dgawatch.store import data_dir
+
+    return data_dir() / INDEX_DIR
+
+
+def horizon(now: dt.date | None = None) -> dt.date:
+    return (now or today()) + dt.timedelta(days=HORIZON_DAYS)
+
+
+def active_span(variant: Variant, until: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The variant's whole active period, open-ended ones cut at today + 1 year."""
+    end = until or horizon()
+    return variant.active_from, min(variant.active_until or end, end)
+
+
+# --- hashing ---------------------------------------------------------------------------
+
+_K0 = np.uint64(0x9E3779B97F4A7C15)
+_K1 = np.uint64(0xBF58476D1CE4E5B9)
+_K2 = np.uint64(0x94D049BB133111EB)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser (a bijection with full avalanche), element-wise."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _K1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _K2
+    return x ^ (x >> np.uint64(31))
+
+
+def hash_lines(blob: bytes) -> np.ndarray:
+    """64-bit hashes of the ``\\n``-terminated lines of ``blob`` (version 1 of the index
+    format: changing this function means a new INDEX_VERSION). Vectorised: each name is
+    read as little-endian 8-byte words, mixed word by word."""
+    if not blob:
+        return np.empty(0, np.uint64)
+    a = np.frombuffer(blob, np.uint8)
+    ends = np.flatnonzero(a == 10)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    out = np.empty(len(ends), np.uint64)
+    # Chunks keep the padded matrix small whatever the longest name is.
+    for lo in range(0, len(ends), 65_536):
+        s, n = starts[lo : lo + 65_536], lens[lo : lo + 65_536]
+        width = int(-(-int(n.max()) // 8) * 8) or 8
+        cols = np.arange(width)
+        idx = s[:, None] + cols[None, :]
+        m = a[np.minimum(idx, len(a) - 1)]
+        m[cols[None, :] >= n[:, None]] = 0
+        words = np.ascontiguousarray(m).view("<u8")
+        h = _mix(n.astype(np.uint64) * _K0 + _K0)
+        for j in range(width // 8):
+            mixed = _mix(h ^ words[:, j])
+            h = np.where(n > 8 * j, mixed, h)
+        out[lo : lo + 65_536] = h
+    return out
+
+
+# --- the index on disk ------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    first: dt.date
+    last: dt.date
+    keys: np.ndarray
+    runs: np.ndarray
+
+
+class AllTimeIndex:
+    """The index folder; segments are memory-mapped on first use."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_index_dir()
+        self._segments: dict[str, list[Segment]] = {}
+
+    def _variant_dir(self, v: Variant) -> Path:
+        return self.path / v.family / v.name
+
+    def segments(self, v: Variant) -> list[Segment]:
+        if v.key not in self._segments:
+            found: list[Segment] = []
+            folder = self._variant_dir(v)
+            if folder.is_dir():
+                for f in sorted(folder.iterdir()):
+                    m = _SEGMENT.match(f.name)
+                    if not m:
+                        continue
+                    runs_file = f.with_name(f.name.replace(".keys.", ".runs."))
+                    try:
+                        keys = np.load(f, mmap_mode="r")
+                        runs = np.load(runs_file)
+                    except (OSError, ValueError) as exc:
+                        raise StoreError(
+                            f"all-time index segment {f} is unreadable ({exc}); delete "
+                            f"{self.path} and run 'dgawatch store build --all-time' again"
+                        ) from None
+                    first = dt.date.fromordinal(int(m.group(1)))
+                    last = dt.date.fromordinal(int(m.group(2)))
+                    found.append(Segment(first, last, keys, runs))
+            self._segments[v.key] = found
+        return self._segments[v.key]
+
+    def covered(self, v: Variant) -> set[dt.date]:
+        out: set[dt.date] = set()
+        for s in self.segments(v):
+            out.update(
+                dt.date.fromordinal(o) for o in range(s.first.toordinal(), s.last.toordinal() + 1)
+            )
+        return out
+
+    def missing_days(self, v: Variant, until: dt.date | None = None) -> list[dt.date]:
+        first, last = active_span(v, until)
+        if last < first:
+            return []
+        covered = [(s.first.toordinal(), s.last.toordinal()) for s in self.segments(v)]
+        return [
+            dt.date.fromordinal(o)
+            for o in range(first.toordinal(), last.toordinal() + 1)
+            if not any(a <= o <= b for a, b in covered)
+        ]
+
+    def size_bytes(self) -> int:
+        if not self.path.is_dir():
+            return 0
+        return sum(f.stat().st_size for f in self.path.rglob("*.npy"))
+
+    def summary(self, variants: Sequence[Variant]) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        for v in variants:
+            segs = self.segments(v)
+            if segs:
+                rows.append(
+                    {
+                        "family": v.family,
+                        "variant": v.name,
+                        "first_day": min(s.first for s in segs).isoformat(),
+                        "last_day": max(s.last for s in segs).isoformat(),
+                        "names": int(sum(len(s.keys) for s in segs)),
+                        "segments": len(segs),
+                    }
+                )
+        return rows
+
+    # --- building ---------------------------------------------------------------------
+
+    def build(
+        self,
+        variants: Sequence[Variant],
+        *,
+        days: Iterable[dt.date] | None = None,
+        until: dt.date | None = None,
+        on_day: Callable[[int], None] | None = None,
+    ) -> int:
+        """Index the days of each variant's active period (to ``until``, default today +
+        1 year; or only ``days``) that no segment covers yet; returns names indexed.
+        ``on_day(n)`` reports n more (variant, day) pairs done."""
+        wanted = None if days is None else set(days)
+        total = 0
+        for v in variants:
+            todo = self.missing_days(v, until)
+            if wanted is not None:
+                todo = [d for d in todo if d in wanted]
+            for first, last in _ranges(todo):
+                total += self._build_range(v, first, last, on_day)
+            self._segments.pop(v.key, None)
+        return total
+
+    def _build_range(
+        self, v: Variant, first: dt.date, last: dt.date, on_day: Callable[[int], None] | None
+    ) -> int:
+        runs: list[list[int]] = []
+        parts: list[np.ndarray] = []
+        if v.period_days == 0:  # one static list, valid on every day
+            blob = v.domains_blob(v.active_from)
+            runs.append([first.toordinal(), last.toordinal()])
+            parts.append(hash_lines(blob))
+            if on_day is not None:
+                on_day((last - first).days + 1)
+        else:
+            days = [dt.date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]
+            previous: bytes | None = None
+            for dl in iter_day_lists([v], days):
+                if dl.blob == previous:
+                    runs[-1][1] = dl.day.toordinal()
+                else:
+                    previous = dl.blob
+                    runs.append([dl.day.toordinal(), dl.day.toordinal()])
+                    parts.append(hash_lines(dl.blob))
+                if on_day is not None:
+                    on_day(1)
+        if len(runs) > (1 << _RUN_BITS):
+            raise StoreError(f"{v.key}: {len(runs)} lists in one segment; index fewer days")
+        keyed = [(h & _HASH_MASK) | np.uint64(i) for i, h in enumerate(parts)]
+        keys = np.unique(np.concatenate(keyed)) if keyed else np.empty(0, np.uint64)
+        folder = self._variant_dir(v)
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{first.toordinal()}_{last.toordinal()}"
+        tmp = folder / f".{stem}.tmp"
+        tmp.mkdir(exist_ok=True)
+        np.save(tmp / "runs.npy", np.asarray(runs, np.int32).reshape(-1, 2))
+        np.save(tmp / "keys.npy", keys)
+        # The keys file appears last: a segment is visible only when complete.
+        (tmp / "runs.npy").replace(folder / f"{stem}.runs.npy")
+        (tmp / "keys.npy").replace(folder / f"{stem}.keys.npy")
+        shutil.rmtree(tmp, ignore_errors=True)
+        return len(keys)
+
+
+def _ranges(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out and (d - out[-1][1]).days == 1:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+# --- looking up -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class AllTimeHit:
+    """A (variant, index) whose list holds the name on every day of first_day..last_day."""
+
+    query: str
+    family: str
+    variant: str
+    first_day: dt.date
+    last_day: dt.date
+    index: int
+    domain: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "family": self.family,
+            "variant": self.variant,
+            "day": self.first_day.isoformat(),
+            "first_day": self.first_day.isoformat(),
+            "last_day": self.last_day.isoformat(),
+            "index": self.index,
+            "domain": self.domain,
+        }
+
+
+@dataclass
+class AllTimeResult:
+    hits: dict[str, list[AllTimeHit]] = field(default_factory=dict)
+    #: query -> variant keys whose declared signature the name fits (when nothing matched).
+    shapes: dict[str, list[str]] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+    variants_pruned: int = 0
+    days_from_index: int = 0
+    days_generated: int = 0
+    lists_verified: int = 0
+
+
+@dataclass
+class _Keys:
+    """Candidate keys of the valid queries: key text, hash, owning query, label count."""
+
+    text: list[str]
+    query: list[str]
+    pos: list[int]
+    hashes: np.ndarray
+    by_suffix: dict[str, list[int]]
+
+
+def _candidate_keys(names: dict[str, str]) -> _Keys:
+    text: list[str] = []
+    owner: list[str] = []
+    pos: list[int] = []
+    for query, name in names.items():
+        labels = name.split(".")
+        text.append(name)
+        owner.append(query)
+        pos.append(0)
+        for n in range(2, min(len(labels) - 1, MAX_SUFFIX_LABELS) + 1):
+            text.append(".".join(labels[-n:]))
+            owner.append(query)
+            pos.append(n)
+    by_suffix: dict[str, list[int]] = {}
+    for i, key in enumerate(text):
+        by_suffix.setdefault(key.partition(".")[2], []).append(i)
+    blob = ("\n".join(text) + "\n").encode("ascii") if text else b""
+    return _Keys(text, owner, pos, hash_lines(blob), by_suffix)
+
+
+def _fits(v: Variant, keys: _Keys) -> list[int]:
+    """Keys that could be names of ``v`` (TLD set, then the declared label grammar)."""
+    found = [i for tld in v.tlds for i in keys.by_suffix.get(tld, ())]
+    if v.signature is not None:
+        sig = v.signature
+        found = [i for i in found if sig.matches_label(keys.text[i].partition(".")[0])]
+    return sorted(found)
+
+
+def lookup_all(
+    queries: Sequence[str],
+    variants: Sequence[Variant],
+    *,
+    index: AllTimeIndex | None = None,
+    until: dt.date | None = None,
+    generate_missing: bool = True,
+    on_generated_day: Callable[[], None] | None = None,
+) -> AllTimeResult:
+    """Every (variant, run of days, index) generating each query on any day of its whole
+    active period (to today + 1 year). Indexed days are probed; the rest is generated
+    (unless ``generate_missing`` is false), only for variants whose grammar fits."""
+    result = AllTimeResult()
+    names: dict[str, str] = {}
+    for q in dict.fromkeys(queries):
+        try:
+            names[q] = normalise(q)
+        except InputError as exc:
+            result.invalid[q] = str(exc)
+    keys = _candidate_keys(names)
+    # (query, variant key, first ordinal, last ordinal, index, domain)
+    found: set[tuple[str, str, int, int, int, str]] = set()
+    by_key = {v.key: v for v in variants}
+    for v in variants:
+        cand = _fits(v, keys)
+        if not cand:
+            result.variants_pruned += 1
+            continue
+        cand_hashes = keys.hashes[cand] & _HASH_MASK
+        segments = index.segments(v) if index is not None else []
+        to_verify: dict[int, list[tuple[int, int]]] = {}  # first day ordinal -> (key, last)
+        for seg in segments:
+            result.days_from_index += (seg.last - seg.first).days + 1
+            lo = np.searchsorted(seg.keys, cand_hashes, "left")
+            hi = np.searchsorted(seg.keys, cand_hashes | _RUN_MASK, "right")
+            for j in np.flatnonzero(hi > lo):
+                for entry in seg.keys[lo[j] : hi[j]]:
+                    first, last = seg.runs[int(entry & _RUN_MASK)]
+                    to_verify.setdefault(int(first), []).append((cand[j], int(last)))
+        for first_ord, items in to_verify.items():
+            day_names = v.domains(dt.date.fromordinal(first_ord))
+            result.lists_verified += 1
+            wanted = {keys.text[k] for k, _ in items}
+            positions: dict[str, list[int]] = {}
+            for i, n in enumerate(day_names):
+                if n in wanted:
+                    positions.setdefault(n, []).append(i)
+            for k, last in items:
+                for i in positions.get(keys.text[k], ()):
+                    found.add((keys.query[k], v.key, first_ord, last, i, keys.text[k]))
+        if generate_missing:
+            covered = [(s.first.toordinal(), s.last.toordinal()) for s in segments]
+            first, last = active_span(v, until)
+            todo = [
+                dt.date.fromordinal(o)
+                for o in range(first.toordinal(), last.toordinal() + 1)
+                if not any(a <= o <= b for a, b in covered)
+            ]
+            # A static list is generated once per uncovered range of days.
+            todo_lists = _ranges(todo) if v.period_days == 0 else [(d, d) for d in todo]
+            wanted_keys: dict[str, list[int]] = {}
+            for k in cand:
+                wanted_keys.setdefault(keys.text[k], []).append(k)
+            for dl in iter_day_lists([v], [d for d, _ in todo_lists]):
+                until_day = dict(todo_lists)[dl.day]
+                day_names = dl.names()
+                if not wanted_keys.keys().isdisjoint(day_names):
+                    for i, n in enumerate(day_names):
+                        for k in wanted_keys.get(n, ()):
+                            found.add(
+                                (
+                                    keys.query[k],
+                                    v.key,
+                                    dl.day.toordinal(),
+                                    until_day.toordinal(),
+                                    i,
+                                    n,
+                                )
+                            )
+                result.days_generated += (until_day - dl.day).days + 1
+                if on_generated_day is not None:
+                    on_generated_day()
+    # A hit through a suffix key counts only when it is the query's registered domain.
+    for query, vkey, a, b, i, domain in found:
+        if domain != names[query] and registered_domain(names[query]) != domain:
+            continue
+        v = by_key[vkey]
+        first_day, last_day = dt.date.fromordinal(a), dt.date.fromordinal(b)
+        result.hits.setdefault(query, []).append(
+            AllTimeHit(query, v.family, v.name, first_day, last_day, i, domain)
+        )
+    for query, hits in result.hits.items():
+        result.hits[query] = _merge_runs(hits)
+    for query, name in names.items():
+        if query not in result.hits:
+            shapes = _shapes(name, variants)
+            if shapes:
+                result.shapes[query] = shapes
+    return result
+
+
+def _merge_runs(hits: list[AllTimeHit]) -> list[AllTimeHit]:
+    """Consecutive days of the same (variant, index, name) become one hit."""
+    out: list[AllTimeHit] = []
+    for h in sorted(hits, key=lambda h: (h.family, h.variant, h.index, h.domain, h.first_day)):
+        p = out[-1] if out else None
+        if (
+            p is not None
+            and (p.family, p.variant, p.index, p.domain) == (h.family, h.variant, h.index, h.domain)
+            and (h.first_day - p.last_day).days <= 1
+        ):
+            out[-1] = AllTimeHit(
+                p.query,
+                p.family,
+                p.variant,
+                p.first_day,
+                max(p.last_day, h.last_day),
+                p.index,
+                p.domain,
+            )
+        else:
+            out.append(h)
+    return sorted(out, key=lambda h: (h.first_day, h.family, h.variant, h.index))
+
+
+def _shapes(name: str, variants: Sequence[Variant]) -> list[str]:
+    """Variants with a declared signature that ``name`` (or its registered domain) fits."""
+    reg = registered_domain(name) or name
+    label, _, suffix = reg.partition(".")
+    return [
+        v.key
+        for v in variants
+        if v.signature is not None and suffix in v.tlds and v.signature.matches_label(label)
+    ]

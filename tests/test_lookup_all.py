@@ -1,0 +1,196 @@
+"""All-time lookup (``lookup --all``) against the published examples and benign names.
+
+Expected families come from ``examples.csv.gz`` (ground truth), never from dgawatch. The
+index is built only for the days the examples need (a full index is minutes of CPU):
+
+* static variants (one list for their whole period) and tempedreve and zloader are indexed
+  over their *whole* active period;
+* every other family on the days its examples were published for (the days its own
+  ground-truth test in ``tests/families`` uses; found once by scanning the families' active
+  periods, recorded here).
+
+Covered: every example row (35 families, 161,314 rows) except the parts of two sources
+that list more names than the malware generates a day (documented in those families'
+tests): CryptoLocker ``ANDREWAEVA`` keeps its first 1,000 of 10,000 names, Tinba
+``ANDREWAEVA`` its first 464 (the contiguous run) of 10,000. A sample of 3,000 Alexa
+top-100k names must match nothing in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dgawatch.families import all_variants, get_family
+from dgawatch.index import AllTimeIndex, hash_lines, lookup_all
+from tests.shared_data import _examples, data_path
+
+D = dt.date.fromisoformat
+WHOLE_PERIOD = ("tempedreve", "zloader")
+EXAMPLE_DAYS: dict[str, list[str]] = {
+    "bazarbackdoor": ["2021-12-28"],
+    "chinad": ["2017-01-13"],
+    "corebot": ["2015-09-01"],
+    "cryptolocker": ["2014-10-07", "2017-04-13"],
+    "gameover": [
+        "2014-04-07", "2014-04-18", "2014-04-23", "2014-04-29", "2014-05-05", "2014-05-12",
+        "2014-05-20", "2014-05-21", "2014-05-31", "2014-06-06", "2014-06-11", "2014-06-16",
+        "2014-06-24", "2014-06-29", "2014-07-03", "2014-07-13", "2014-07-16", "2014-07-21",
+        "2014-07-31", "2014-08-05", "2014-08-09", "2014-08-15", "2014-08-21", "2014-08-30",
+        "2014-09-02", "2014-09-12", "2014-09-17", "2014-09-26", "2014-09-28", "2014-10-06",
+        "2014-10-13", "2014-10-15", "2014-10-26", "2014-10-28", "2014-11-05", "2014-11-08",
+        "2014-11-17", "2014-11-25", "2014-11-28", "2014-12-03", "2014-12-09", "2014-12-14",
+        "2014-12-27", "2014-12-31", "2017-04-13",
+    ],
+    "gozi": ["2016-03-28"],
+    "kraken": ["2015-12-22"],
+    "locky": ["2016-02-28"],
+    "murofet": ["2015-09-03"],
+    "mydoom": ["2019-10-12"],
+    "necurs": ["2015-08-28"],
+    "newgoz": ["2014-08-29", "2015-08-31"],
+    "nymaim": ["2019-07-19"],
+    "padcrypt": ["2016-03-06"],
+    "pushdo": ["2014-11-07", "2019-12-06"],
+    "pykspa": ["2015-08-31"],
+    "qadars": ["2016-03-31"],
+    "qakbot": ["2016-02-21"],
+    "ranbyus": ["2015-05-14", "2015-09-25"],
+    "sisron": ["2016-06-02"],
+    "symmi": ["2015-08-16"],
+}  # fmt: skip
+#: Sources listing more names than the malware uses a day: how many lead rows count.
+LONGER_THAN_A_DAY = {
+    ("cryptolocker", "ANDREWAEVA:dga_wordlists/"): 1000,
+    ("tinba", "ANDREWAEVA:dga_wordlists/"): 464,
+}
+CLI = "from dgawatch.cli import main; main()"
+
+
+def _expected() -> dict[str, str]:
+    out: dict[str, str] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for family, domain, _date, source in _examples():
+        block = next(
+            (k for k in LONGER_THAN_A_DAY if k[0] == family and source.startswith(k[1])), None
+        )
+        if block is not None:
+            seen[block] = seen.get(block, 0) + 1
+            if seen[block] > LONGER_THAN_A_DAY[block]:
+                continue
+        out[domain] = family
+    return out
+
+
+def _benign(count: int = 3000) -> list[str]:
+    lines = data_path("benign/alexa_top100k_2015-05.csv").read_text().splitlines()
+    names = [line.split(",")[-1].strip().lower() for line in lines if "." in line]
+    return names[:: max(1, len(names) // count)][:count]
+
+
+@pytest.fixture(scope="module")
+def index_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("alltime")
+    index = AllTimeIndex(home / "alltime-v1")
+    families = {f for f, _, _, _ in _examples()}
+    for name in sorted(families):
+        variants = get_family(name).variants
+        static = [v for v in variants if v.period_days == 0]
+        index.build(static)
+        timed = [v for v in variants if v.period_days != 0]
+        if name in WHOLE_PERIOD:
+            index.build(timed)
+        else:
+            index.build(timed, days=[D(d) for d in EXAMPLE_DAYS.get(name, [])])
+    return home
+
+
+def test_hash_is_stable_and_independent_of_the_batch() -> None:
+    one = hash_lines(b"abc.com\nverylongname-over-eight-bytes.example\n")
+    two = hash_lines(b"x\nverylongname-over-eight-bytes.example\nabc.com\n")
+    assert one[0] == two[2] and one[1] == two[1]
+    assert len(set(hash_lines(b"a.b\nb.a\nab.\n").tolist())) == 3
+    assert hash_lines(b"").dtype == np.uint64
+
+
+def test_every_example_found_with_its_family_and_benign_names_match_nothing(
+    index_home: Path,
+) -> None:
+    expected = _expected()
+    assert len(expected) > 140_000
+    benign = [n for n in _benign() if n not in expected]
+    index = AllTimeIndex(index_home / "alltime-v1")
+    result = lookup_all([*expected, *benign], all_variants(), index=index, generate_missing=False)
+    assert result.days_generated == 0 and not result.invalid
+    wrong = {
+        q: f for q, f in expected.items() if f not in {h.family for h in result.hits.get(q, [])}
+    }
+    assert wrong == {}
+    assert {q: result.hits[q] for q in benign if q in result.hits} == {}
+    # All 35 families of the file are covered.
+    assert len(set(expected.values())) == 35
+
+
+def test_cli_lookup_all_from_the_index(index_home: Path, tmp_path: Path) -> None:
+    """A real process: tinba is static (indexed whole), so nothing is generated."""
+    tinba = [d for f, d, _, s in _examples() if f == "tinba" and s.startswith("BADERJ")]
+    names = tmp_path / "names.txt"
+    names.write_text("\n".join([tinba[5], "www." + tinba[6], "google.com", "bad..name"]) + "\n")
+    env = dict(os.environ, DGAWATCH_HOME=str(index_home))
+    proc = subprocess.run(
+        [sys.executable, "-c", CLI, "lookup", "--all", "--file", str(names),
+         "--family", "tinba", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert ", 0 generated" in proc.stderr.replace("\n", " ")
+    docs = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [{m["family"] for m in d["matches"]} for d in docs] == [
+        {"tinba"},
+        {"tinba"},
+        set(),
+        set(),
+    ]
+    assert docs[1]["matches"][0]["domain"] == tinba[6]
+    assert "not a valid domain name" in docs[3]["error"]
+    # A static list is valid over the variant's whole period: one hit with its span.
+    match = docs[0]["matches"][0]
+    assert match["first_day"] <= "2016-03-31" and match["last_day"] > "2026-01-01"
+
+
+def test_lookup_all_without_index_generates_and_agrees(index_home: Path) -> None:
+    """Same answer with and without the index (signature pruning + generation)."""
+    locky = get_family("locky").variant("config1")
+    static = get_family("dnschanger").variants[0]
+    day = D("2016-02-28")
+    names = [locky.domains(day)[3], "www." + static.domains(day)[4], "google.com"]
+    idx = AllTimeIndex(index_home / "scratch")
+    idx.build([locky], days=[day])
+    with_index = lookup_all(names, [locky, static], index=idx)
+    without = lookup_all(names, [locky, static], index=None)
+    assert with_index.hits == without.hits
+    assert (day, 3) in [(h.first_day, h.index) for h in without.hits[names[0]]]
+    assert [h.domain for h in without.hits[names[1]]] == [names[1][4:]]
+    assert with_index.days_from_index == 1
+    assert with_index.days_generated == without.days_generated - 1
+    assert "google.com" not in without.hits
+
+
+def test_signatures_rule_out_and_give_the_shape() -> None:
+    a, c = get_family("conficker").variant("a"), get_family("conficker").variant("c")
+    result = lookup_all(
+        ["google.com", "www.abcdefghi.cn", "toolongforconficker.com", "x1y2.com"],
+        [a, c],
+        generate_missing=False,
+    )
+    # Conficker A: 5..11 letters under com/net/org/info/biz; C: 4..9 letters, 116 TLDs.
+    assert result.shapes == {"google.com": ["conficker/a"], "www.abcdefghi.cn": ["conficker/c"]}
+    assert result.variants_pruned == 0
+    assert lookup_all(["x1y2.com"], [a, c], generate_missing=False).variants_pruned == 2
