@@ -61,6 +61,7 @@ _U16 = struct.Struct(">H")
 _U32 = struct.Struct(">I")
 _HHHH = struct.Struct(">HHHH")
 _HH = struct.Struct(">HH")
+_RR = struct.Struct(">HHIH")  # type, class, TTL, data length
 _IP4 = struct.Struct(">BBHHHBBH4s4s")
 #: Ethernet type, then IPv4 version/IHL, total length, fragment, protocol, addresses, then
 #: the UDP ports, in one unpack (valid when the IPv4 header has no options).
@@ -94,7 +95,7 @@ class _Events:
         self.addr: dict[bytes, str] = {}
         self.flows: dict[tuple[bytes, int, bytes, int], tuple[list[int], bytearray]] = {}
         self.tcp_bytes = 0  # held in the streams of ``flows``
-        self.handle = self._make_handler()
+        self.handle, self.dns = self._make_handler()
 
     def bad(self, no: int, reason: str, buf: bytes, start: int, end: int) -> None:
         self.report.bad(self.file, no, reason, buf[start : min(end, start + 48)].hex())
@@ -135,7 +136,13 @@ class _Events:
             self.pending = {k: v for k, v in self.pending.items() if v >= base}
         return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
 
-    def _make_handler(self) -> Callable[[bytes, int, int, int, int, int], None]:
+    def _make_handler(
+        self,
+    ) -> tuple[
+        Callable[[bytes, int, int, int, int, int], None],
+        Callable[[bytes, int, int, bytes, int, bytes, int, int], None],
+    ]:
+        """(packet handler, DNS message handler)."""
         ts_l, client_l, qname_l, qtype_l = self.ts, self.client, self.qname, self.qtype
         rcode_l, ans_l, line_l = self.rcode, self.answers, self.line
         pending = self.pending
@@ -148,6 +155,7 @@ class _Events:
         hh = _HH.unpack_from
         plain = plain_name
         rcodes = tuple(rcode_text(r) for r in range(16))
+        rr = _RR.unpack_from
 
         def text(raw: bytes) -> str:
             t = addr.get(raw)
@@ -160,21 +168,18 @@ class _Events:
         tcache: dict[int, str] = {}
 
         def question(buf: bytes, m: int, q0: int, mend: int, no: int) -> tuple[str, int]:
-            """(normalised name or "" when reported, position after the name)."""
-            fast = plain(buf, q0, mend)
-            if fast is not None:
-                name, pos = fast
-            else:
-                try:
-                    qname, pos = name_at(buf, m, q0, mend)
-                except WireError as exc:
-                    bad(no, f"malformed DNS message: {exc}", buf, m, mend)
-                    return "", -1
-                try:
-                    name = norm_qname(qname)
-                except InputError:
-                    bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
-                    name = ""
+            """(normalised name or "" when reported, position after the name): the general
+            path, for names :func:`plain_name` leaves out."""
+            try:
+                qname, pos = name_at(buf, m, q0, mend)
+            except WireError as exc:
+                bad(no, f"malformed DNS message: {exc}", buf, m, mend)
+                return "", -1
+            try:
+                name = norm_qname(qname)
+            except InputError:
+                bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
+                name = ""
             # Cache only a name written out in full up to its root label: then these bytes
             # always mean this name (a compressed or zero-holding name is parsed each time).
             if buf[pos - 1] == 0 and buf.find(b"\0", q0, pos) == pos - 1:
@@ -200,7 +205,19 @@ class _Events:
                         pos = skip_name(buf, q0, mend) + 4
                         if pos > mend:
                             raise WireError("truncated question")
-                        ans: list[str] | None = answers(buf, m, pos, mend, an) if an else []
+                        ans: list[str] | None
+                        if not an:
+                            ans = []
+                        elif an == 1 and buf[pos] == 0xC0 and pos + 16 <= mend:
+                            # one record named by a pointer: an A record is read in place
+                            rtype, _rc, _ttl, rdlen = rr(buf, pos + 2)
+                            if rtype == 1 and rdlen == 4 and pos + 16 <= mend:
+                                raw = buf[pos + 12 : pos + 16]
+                                ans = [addr.get(raw) or text(raw)]
+                            else:
+                                ans = answers(buf, m, pos, mend, an)
+                        else:
+                            ans = answers(buf, m, pos, mend, an)
                     except WireError as exc:
                         bad(no, f"malformed DNS response: {exc}", buf, m, mend)
                         ans = None
@@ -211,12 +228,17 @@ class _Events:
                     return  # (a query already emitted keeps its empty response fields)
             z = buf.find(b"\0", q0, mend)
             name = qcache.get(buf[q0 : z + 1]) if z >= 0 else None
-            if name is None:
+            if name is not None:
+                pos = z + 1
+            elif (fast := plain(buf, q0, mend)) is not None:
+                name, pos = fast  # written out in full, no zero inside: cacheable
+                if len(qcache) > 200_000:
+                    qcache.clear()
+                qcache[buf[q0:pos]] = name
+            else:
                 name, pos = question(buf, m, q0, mend, no)
                 if pos < 0:
                     return
-            else:
-                pos = z + 1
             if pos + 4 > mend:
                 bad(no, "malformed DNS message: truncated question", buf, m, mend)
                 return
@@ -406,7 +428,7 @@ class _Events:
             elif proto == 6:
                 tcp(buf, p, end, src, dst, ts, no)
 
-        return packet
+        return packet, dns
 
 
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
@@ -430,7 +452,10 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         report.bad(file, 0, f"unsupported link type {link}", head.hex())
         return
     ev = _Events(file, report)
-    packet = ev.handle
+    packet, dns = ev.handle, ev.dns
+    ethernet = link == _ETHERNET
+    fast4 = _ETH_IP4_UDP.unpack_from
+    min_ts, max_ts = MIN_TS_MS, ev.max_ts
     rec = struct.Struct(endian + "IIII").unpack_from
     buf = b""
     off = 0
@@ -451,8 +476,26 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
                     return
                 break
             no += 1
-            packet(buf, off + 16, end, sec * 1000 + frac // div, no, link)
+            ts = sec * 1000 + frac // div
+            p = off + 16
             off = end
+            if ethernet and incl >= 42 and min_ts <= ts <= max_ts:  # the common case, inline
+                et, vihl, total, frag, proto, src, dst, sport, dport = fast4(buf, p)
+                if (
+                    et == 0x0800
+                    and vihl == 0x45
+                    and proto == 17
+                    and not frag & 0x1FFF
+                    and total >= 28
+                ):
+                    if total < incl - 14:
+                        end = p + 14 + total  # drop Ethernet padding
+                    if sport == 53:
+                        dns(buf, p + 42, end, src, dport, dst, ts, no)
+                    elif dport == 53:
+                        dns(buf, p + 42, end, src, sport, dst, ts, no)
+                    continue
+            packet(buf, p, end, ts, no, link)
         while len(ev.ts) >= BATCH_ROWS:
             yield ev.take()
         if not data:
