@@ -68,6 +68,9 @@ CLASSIFY_FPR = 1e-3
 #: more wait up to EXPENSIVE_WAIT_S for a slot, then get 503 with Retry-After.
 EXPENSIVE_SLOTS = 2
 EXPENSIVE_WAIT_S = 0.5
+#: Most names a download generates (day lists the store does not hold): a month of
+#: Conficker C; a family with more names a day gets fewer days.
+MAX_GENERATED_NAMES = 1_600_000
 #: Time budget of one download's generation (beyond it: 503, nothing sent).
 DOWNLOAD_BUDGET_S = 20.0
 #: A download is assembled here (memory up to this size, then a temporary file) so that
@@ -333,12 +336,13 @@ def _generate_download(
     spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - handed to the response, closed by _chunks
     try:
         covered = {v.key: fs.covered_days(v) for v in variants} if fs is not None else {}
-        to_generate = sum(1 for v in variants for d in days if d not in covered.get(v.key, ()))
-        if to_generate > MAX_GENERATED_DAYS:
+        missing = [(v, d) for v in variants for d in days if d not in covered.get(v.key, ())]
+        names = sum(v.domains_per_day for v, _d in missing)
+        if len(missing) > MAX_GENERATED_DAYS or names > MAX_GENERATED_NAMES:
             raise InputError(
-                f"{to_generate} of these day lists are not in the forecast store and at most "
-                f"{MAX_GENERATED_DAYS} are generated per download; narrow days=, or run "
-                "'dgawatch store build'"
+                f"{len(missing)} of these day lists ({names:,} names) are not in the forecast "
+                f"store; a download generates at most {MAX_GENERATED_DAYS} of them and "
+                f"{MAX_GENERATED_NAMES:,} names: narrow days=, or run 'dgawatch store build'"
             )
         deadline = Deadline(DOWNLOAD_BUDGET_S)
         if fmt == "csv":
