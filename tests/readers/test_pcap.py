@@ -225,3 +225,31 @@ def test_half_open_tcp_flows_are_bounded(tmp_path) -> None:
     assert report.total_bad >= flows // 2
     # the whole file sits in one read chunk; what is buffered on top stays under the bound
     assert peak < 2 * p.stat().st_size + pcap.MAX_TCP_BYTES + (4 << 20)
+
+
+def test_unanswered_queries_do_not_pile_up(tmp_path, monkeypatch) -> None:
+    """Queries never answered are forgotten once their batch is out: the pairing table the
+    handler uses stays bounded (it used to be rebuilt as a new dict the handler never saw)."""
+    from dgawatch.readers import pcap
+
+    monkeypatch.setattr(pcap, "BATCH_ROWS", 50)
+    monkeypatch.setattr(pcap, "CHUNK", 4096)
+    frames = [
+        g.exchange(T0 + i, "10.0.0.5", 1000 + i, "10.0.0.1", f"n{i}.example", "A", i)[0]
+        for i in range(1200)
+    ]
+    p = tmp_path / "q.pcap"
+    g.write_pcap(str(p), frames)
+    seen: list[int] = []
+    orig = pcap._Events.take
+
+    def take(self, final=False):
+        batch = orig(self, final)
+        cell = self.dns.__code__.co_freevars.index("pending")
+        seen.append(len(self.dns.__closure__[cell].cell_contents))
+        return batch
+
+    monkeypatch.setattr(pcap._Events, "take", take)
+    rows, _ = read(p)
+    assert len(rows) == 1200
+    assert len(seen) > 10 and max(seen) <= 4 * 50 + 100

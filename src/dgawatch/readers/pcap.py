@@ -132,8 +132,10 @@ class _Events:
             del lst[:n]
         self.base += n
         if len(self.pending) > 4 * BATCH_ROWS:
+            # in place: the handler holds this dict (queries never answered are dropped)
             base = self.base
-            self.pending = {k: v for k, v in self.pending.items() if v >= base}
+            for key in [k for k, v in self.pending.items() if v < base]:
+                del self.pending[key]
         return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
 
     def _make_handler(
