@@ -96,3 +96,10 @@ def test_bad_plan_is_a_one_line_error(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 2 and "--skew" in proc.stderr
+    proc = subprocess.run(
+        [DGAWATCH, "sinkhole", "stats", "--dir", str(tmp_path), "--engine", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "--engine" in proc.stderr

@@ -168,6 +168,16 @@ def stats(
             "other day's list (those HTTP sources are reported as 'edge')."
         ),
     ] = 900,
+    engine: Annotated[
+        str,
+        typer.Option(help="duckdb (the whole store) or spark (its compacted Parquet days)."),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master for --engine spark (default local[*]; spark://h:7077, yarn)."
+        ),
+    ] = None,
     asn_db: Annotated[Path | None, typer.Option(help="Prefix-to-ASN file (pyasn format).")] = None,
     country_db: Annotated[Path | None, typer.Option(help="Prefix-to-country file.")] = None,
     directory: DirOpt = None,
@@ -187,7 +197,14 @@ def stats(
         raise InputError(f"--dir {directory} is not a directory; give the sinkhole's --dir")
     for option, db in (("--asn-db", asn_db), ("--country-db", country_db)):
         _check_text_db(option, db)
-    with SinkholeStats(_directory(directory), skew=dt.timedelta(seconds=skew)) as st:
+    with SinkholeStats(
+        _directory(directory),
+        skew=dt.timedelta(seconds=skew),
+        engine=engine,
+        spark_master=spark_master,
+    ) as st:
+        for path in st.skipped:
+            err.print(f"not compacted, not read by Spark: {path}", markup=False)
         if by in ("hour", "day"):
             rows = st.by_time(by, days)
         elif by == "family":

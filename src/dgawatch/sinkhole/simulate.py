@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dgawatch.families import get_family
-from dgawatch.sinkhole.events import COLUMNS
+from dgawatch.sinkhole.events import COLUMNS, SinkholeEvent
 from dgawatch.sinkhole.names import held_names, write_held
 from dgawatch.sinkhole.plan import AddressPlan, PlanEntry, write_plan
 from dgawatch.sinkhole.stats import CONFICKER_C_D, CONFICKER_C_S
@@ -414,6 +414,62 @@ def write_store(traffic: Traffic, directory: Path, *, dns: bool = True) -> list[
         os.replace(tmp, target)
         written.append(target)
     return written
+
+
+def events(traffic: Traffic, *, dns: bool = True) -> list[SinkholeEvent]:
+    """The same events as :func:`write_store`, as values for the JSON-lines store (small
+    botnets: ``write_events`` then ``compact``)."""
+    b = traffic.botnet
+    out = []
+    for bot, half, ts, src, agent in zip(
+        traffic.bot.tolist(),
+        traffic.half.tolist(),
+        traffic.ts.tolist(),
+        traffic.src.tolist(),
+        traffic.agent.tolist(),
+        strict=True,
+    ):
+        dst = b.plan[half]
+        path = f"/search?q={bot % 997}"
+        out.append(
+            SinkholeEvent(
+                ts=ts,
+                proto="http",
+                src_ip=ip_text(src),
+                src_port=1024 + bot % 60000,
+                dst_ip=dst,
+                dst_port=80,
+                request_line=f"GET {path} HTTP/1.0",
+                method="GET",
+                path=path,
+                host=dst,
+                user_agent=_AGENTS[agent],
+                body_len=0,
+                worker="sim",
+            )
+        )
+    if dns:
+        for ts, r, o, i in zip(*(x.tolist() for x in traffic.dns_queries()), strict=True):
+            name = b.names[o][i]
+            out.append(
+                SinkholeEvent(
+                    ts=ts,
+                    proto="dns/udp",
+                    src_ip=ip_text(resolver_address(b, r)),
+                    src_port=5353,
+                    dst_ip="192.0.2.53",
+                    dst_port=53,
+                    domain=name,
+                    family="conficker",
+                    variant="c",
+                    day=(b.day + dt.timedelta(days=o)).isoformat(),
+                    qname=name,
+                    qtype="A",
+                    rcode="NOERROR",
+                    worker="sim",
+                )
+            )
+    return out
 
 
 # -- driving a real server ------------------------------------------------------------------

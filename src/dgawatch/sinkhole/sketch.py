@@ -33,7 +33,7 @@ import datasketches as ds
 from dgawatch.errors import InputError
 from dgawatch.sinkhole.enrich import Enricher
 from dgawatch.sinkhole.report import write_private
-from dgawatch.sinkhole.stats import SinkholeStats
+from dgawatch.sinkhole.stats import SinkholeStats, day_of_no
 
 SCHEMA = "dgawatch-sketch/1"
 DEFAULT_LG_K = 12
@@ -136,21 +136,15 @@ def export(
         raise InputError(f"--lg-k {lg_k}: give 4 to 21")
     enrich = enrich or Enricher()
     with SinkholeStats(directory) as st:
-        where = ""
-        params: list[object] = []
-        if days:
-            where = f"AND a_day IN ({', '.join('?' for _ in days)})"
-            params = list(days)
         pairs = st.con.execute(
             f"""SELECT DISTINCT a_day, a_family, a_variant, src_ip FROM http_attr
-                WHERE a_family IS NOT NULL {where}""",
-            params,
+                WHERE a_family IS NOT NULL {st._days_in("a_day", days, "AND")}"""
         ).fetchall()
     sketches: dict[Key, ds.hll_sketch] = {}
     for day, family, variant, ip in pairs:
         asn = enrich.asn(ip)
         key: Key = (
-            str(day),
+            day_of_no(day).isoformat(),
             family,
             variant,
             enrich.country(ip) or "unknown",

@@ -150,25 +150,32 @@ def chapman(n1: int, n2: int, m: int) -> tuple[float, tuple[float, float]]:
 
 
 # -- SQL over the store -------------------------------------------------------------------
+# One SQL for both engines (DuckDB and Spark SQL): days are day numbers since the epoch
+# computed from ``ts`` (no time-zone conversion anywhere), joins instead of IN-subqueries,
+# FILTER (WHERE ...), GROUP BY ALL.
 
-_VIEWS = """
-CREATE OR REPLACE TEMP VIEW dns_ev AS
-  SELECT * FROM events WHERE proto LIKE 'dns/%' AND domain IS NOT NULL;
-CREATE OR REPLACE TEMP VIEW http_ev AS
-  SELECT *, CAST(time AS DATE) AS uday,
+_VIEWS = [
+    """CREATE OR REPLACE TEMPORARY VIEW ev AS
+  SELECT *, CAST(floor(ts / 86400000.0) AS BIGINT) AS dayno FROM events WHERE ts IS NOT NULL""",
+    """CREATE OR REPLACE TEMPORARY VIEW dns_ev AS
+  SELECT * FROM ev WHERE proto LIKE 'dns/%' AND domain IS NOT NULL""",
+    """CREATE OR REPLACE TEMPORARY VIEW http_ev AS
+  SELECT *, dayno AS uday,
     lower(CASE
-      WHEN host LIKE '[%' THEN regexp_extract(host, '^\\[([^]]*)\\]', 1)
+      WHEN host LIKE '[%' THEN regexp_extract(host, '^\\[([^\\]]*)\\]', 1)
       WHEN length(host) - length(replace(host, ':', '')) = 1 THEN split_part(host, ':', 1)
       ELSE host END) AS host_addr,
     CASE WHEN contains(src_ip, ':') THEN src_ip
          ELSE regexp_replace(src_ip, '\\.[0-9]+$', '.0/24') END AS src_net
-  FROM events WHERE proto = 'http';
-CREATE OR REPLACE TEMP VIEW http_target AS
-  SELECT h.*, CASE
-      WHEN h.dst_ip IN (SELECT address FROM plan_rows) THEN h.dst_ip
-      WHEN h.host_addr IN (SELECT address FROM plan_rows) THEN h.host_addr END AS target
-  FROM http_ev h;
-CREATE OR REPLACE TEMP VIEW http_attr AS
+  FROM ev WHERE proto = 'http'""",
+    """CREATE OR REPLACE TEMPORARY VIEW plan_addrs AS SELECT DISTINCT address FROM plan_rows""",
+    """CREATE OR REPLACE TEMPORARY VIEW http_target AS
+  SELECT h.*, CASE WHEN pd.address IS NOT NULL THEN h.dst_ip
+                   WHEN ph.address IS NOT NULL THEN h.host_addr END AS target
+  FROM http_ev h
+  LEFT JOIN plan_addrs pd ON pd.address = h.dst_ip
+  LEFT JOIN plan_addrs ph ON ph.address = h.host_addr""",
+    """CREATE OR REPLACE TEMPORARY VIEW http_attr AS
   SELECT t.*,
     CASE WHEN planned THEN p_family ELSE one.family END AS a_family,
     CASE WHEN planned THEN p_variant ELSE one.variant END AS a_variant,
@@ -176,30 +183,58 @@ CREATE OR REPLACE TEMP VIEW http_attr AS
     CASE WHEN planned OR one.family IS NOT NULL THEN t.uday END AS a_day,
     CASE WHEN planned THEN 'plan' WHEN one.family IS NOT NULL THEN 'single-variant'
          ELSE 'none' END AS attribution,
-    (t.ts - epoch_ms(CAST(t.uday AS TIMESTAMP)) < {skew_ms}
-      OR epoch_ms(CAST(t.uday + 1 AS TIMESTAMP)) - t.ts <= {skew_ms}) AS edge
+    (t.ts - t.uday * 86400000 < {skew_ms} OR (t.uday + 1) * 86400000 - t.ts <= {skew_ms})
+      AS edge
   FROM (SELECT h.*, p.family AS p_family, p.variant AS p_variant, p.half AS p_half,
                coalesce(p.family <> '{shared}', false) AS planned
         FROM http_target h LEFT JOIN plan_rows p
           ON p.address = h.target AND h.ts >= p.since AND h.ts < p.until) t
-  LEFT JOIN single_variant one ON one.day = t.uday;
-CREATE OR REPLACE TEMP VIEW attributed AS
-  SELECT time, ts, proto, src_ip, family, variant, day, 'dns' AS attribution FROM dns_ev
+  LEFT JOIN single_variant one ON one.dayno = t.uday""",
+    """CREATE OR REPLACE TEMPORARY VIEW attributed AS
+  SELECT dayno, ts, proto, src_ip, family, variant, 'dns' AS attribution FROM dns_ev
   UNION ALL
-  SELECT time, ts, proto, src_ip, a_family, a_variant, a_day, attribution FROM http_attr;
-CREATE OR REPLACE TEMP VIEW dns_class AS
+  SELECT uday, ts, proto, src_ip, a_family, a_variant, attribution FROM http_attr""",
+    """CREATE OR REPLACE TEMPORARY VIEW dns_class AS
   SELECT uday, src_ip, family, variant,
     CASE WHEN bool_or(names > max_names) THEN 'resolver'
          WHEN bool_or(max_names IS NULL) THEN 'unclassified' ELSE 'end-host' END AS class,
     sum(queries) AS queries, max(names) AS most_names
-  FROM (SELECT CAST(d.time AS DATE) AS uday, d.src_ip, d.family, d.variant, d.day,
-               count(DISTINCT d.domain) AS names, count(*) AS queries, any_value(t.max_names)
-                 AS max_names
+  FROM (SELECT d.dayno AS uday, d.src_ip, d.family, d.variant, d.day,
+               count(DISTINCT d.domain) AS names, count(*) AS queries,
+               max(t.max_names) AS max_names
         FROM dns_ev d LEFT JOIN thresholds t
           ON t.family = d.family AND t.variant = d.variant AND t.day = d.day
-        GROUP BY ALL)
-  GROUP BY ALL;
-"""
+        GROUP BY ALL) x
+  GROUP BY ALL""",
+]
+
+_TABLES: dict[str, list[tuple[str, str]]] = {
+    "plan_rows": [
+        ("since", "BIGINT"),
+        ("until", "BIGINT"),
+        ("address", "VARCHAR"),
+        ("family", "VARCHAR"),
+        ("variant", "VARCHAR"),
+        ("half", "VARCHAR"),
+    ],
+    "single_variant": [("dayno", "BIGINT"), ("family", "VARCHAR"), ("variant", "VARCHAR")],
+    "thresholds": [
+        ("day", "DATE"),
+        ("family", "VARCHAR"),
+        ("variant", "VARCHAR"),
+        ("max_names", "INTEGER"),
+    ],
+}
+_EPOCH = dt.date(1970, 1, 1)
+ENGINES = ("duckdb", "spark")
+
+
+def dayno(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+def day_of_no(n: object) -> dt.date:
+    return _EPOCH + dt.timedelta(days=int(n))  # type: ignore[call-overload]
 
 
 def held_days(directory: Path) -> list[dt.date]:
@@ -212,54 +247,148 @@ def held_days(directory: Path) -> list[dt.date]:
     return sorted(days)
 
 
-class SinkholeStats:
-    """Read-only statistics over an event store directory."""
+class _DuckEngine:
+    """The store's raw and compacted files through DuckDB (the default)."""
 
-    def __init__(self, directory: Path, *, skew: dt.timedelta = DEFAULT_SKEW) -> None:
-        if skew < dt.timedelta(0) or skew > dt.timedelta(hours=12):
-            raise InputError("--skew must be between 0 and 12 hours")
-        self.directory = directory
-        self.skew = skew
-        self.plans = read_plans(directory)
+    def __init__(self, directory: Path) -> None:
         self.con: duckdb.DuckDBPyConnection = connect(directory)
-        self.held: dict[dt.date, dict[str, int]] = {
-            d: read_held(directory, d)[0] for d in held_days(directory)
-        }
-        self._tables()
-        self.con.execute(_VIEWS.format(skew_ms=int(skew.total_seconds() * 1000), shared=SHARED))
+        self.skipped: list[str] = []
 
-    def _tables(self) -> None:
-        con = self.con
-        con.execute(
-            "CREATE TEMP TABLE plan_rows (since BIGINT, until BIGINT, address VARCHAR, "
-            "family VARCHAR, variant VARCHAR, half VARCHAR)"
-        )
-        rows = []
-        for i, (since, plan) in enumerate(self.plans):
-            until = self.plans[i + 1][0] if i + 1 < len(self.plans) else _FOREVER
-            rows += [(since, until, e.address, e.family, e.variant, e.half) for e in plan.entries]
+    def run(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def table(self, name: str, rows: list[tuple[object, ...]]) -> None:
+        cols = ", ".join(f"{c} {t}" for c, t in _TABLES[name])
+        self.con.execute(f"CREATE TEMP TABLE {name} ({cols})")
         if rows:
-            con.executemany("INSERT INTO plan_rows VALUES (?, ?, ?, ?, ?, ?)", rows)
-        con.execute("CREATE TEMP TABLE single_variant (day DATE, family VARCHAR, variant VARCHAR)")
-        con.execute(
-            "CREATE TEMP TABLE thresholds (day DATE, family VARCHAR, variant VARCHAR, "
-            "max_names INTEGER)"
-        )
-        single, limits = [], []
-        for day, held in self.held.items():
-            live = [key for key, k in held.items() if k > 0]
-            if len(live) == 1:
-                single.append((day, *live[0].split("/", 1)))
-            k = held.get("conficker/c", 0)
-            if k > 0:
-                limits.append((day, "conficker", "c", end_host_max_names(k)))
-        if single:
-            con.executemany("INSERT INTO single_variant VALUES (?, ?, ?)", single)
-        if limits:
-            con.executemany("INSERT INTO thresholds VALUES (?, ?, ?, ?)", limits)
+            marks = ", ".join("?" for _ in _TABLES[name])
+            self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+    def rows(self, sql: str) -> list[dict[str, object]]:
+        cur = self.con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def close(self) -> None:
         self.con.close()
+
+
+#: The columns stats read; the Spark engine reads only these from the Parquet files.
+_SPARK_COLUMNS = (
+    "ts proto src_ip src_port dst_ip dst_port host user_agent domain family variant day"
+).split()
+
+
+class _SparkEngine:
+    """The store's day-partitioned Parquet (what ``sinkhole compact`` writes) through Spark
+    SQL: the same statements as DuckDB, for stores past one machine. Raw (not yet compacted)
+    files are not read; they are listed in ``skipped``."""
+
+    def __init__(self, directory: Path, master: str | None) -> None:
+        from pyspark.sql import types as T
+
+        from dgawatch.hunt.spark import spark_session
+        from dgawatch.sinkhole.store import list_files
+
+        files = list_files(directory)
+        parquet = [str(p) for _d, _w, kind, p in files if kind == "parquet"]
+        self.skipped = [str(p) for _d, _w, kind, p in files if kind != "parquet"]
+        self.spark = spark_session(master)
+        self._types = {
+            "BIGINT": T.LongType(),
+            "INTEGER": T.IntegerType(),
+            "VARCHAR": T.StringType(),
+            "DATE": T.DateType(),
+        }
+        from dgawatch.sinkhole.events import COLUMNS
+
+        schema = T.StructType(
+            [T.StructField(c, self._types[COLUMNS[c]], True) for c in _SPARK_COLUMNS]
+        )
+        if parquet:
+            df = self.spark.read.parquet(*parquet).select(*_SPARK_COLUMNS)
+        else:
+            df = self.spark.createDataFrame([], schema)
+        df.createOrReplaceTempView("events")
+
+    def run(self, sql: str) -> None:
+        self.spark.sql(sql)
+
+    def table(self, name: str, rows: list[tuple[object, ...]]) -> None:
+        from pyspark.sql import types as T
+
+        schema = T.StructType([T.StructField(c, self._types[t], True) for c, t in _TABLES[name]])
+        self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+
+    def rows(self, sql: str) -> list[dict[str, object]]:
+        return [r.asDict() for r in self.spark.sql(sql).collect()]
+
+    def close(self) -> None:
+        for name in ("events", *_TABLES):
+            self.spark.catalog.dropTempView(name)
+
+
+class SinkholeStats:
+    """Read-only statistics over an event store directory (engine ``duckdb`` or ``spark``;
+    the same SQL, the same results)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        skew: dt.timedelta = DEFAULT_SKEW,
+        engine: str = "duckdb",
+        spark_master: str | None = None,
+    ) -> None:
+        if skew < dt.timedelta(0) or skew > dt.timedelta(hours=12):
+            raise InputError("--skew must be between 0 and 12 hours")
+        if engine not in ENGINES:
+            raise InputError(f"--engine must be one of {', '.join(ENGINES)}")
+        self.directory = directory
+        self.skew = skew
+        self._groups: dict[tuple[dt.date, ...], list[dict[str, object]]] = {}
+        self.plans = read_plans(directory)
+        self.held: dict[dt.date, dict[str, int]] = {
+            d: read_held(directory, d)[0] for d in held_days(directory)
+        }
+        self.engine: _DuckEngine | _SparkEngine = (
+            _DuckEngine(directory) if engine == "duckdb" else _SparkEngine(directory, spark_master)
+        )
+        self._tables()
+        for sql in _VIEWS:
+            self.engine.run(sql.format(skew_ms=int(skew.total_seconds() * 1000), shared=SHARED))
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection (reports and sketches query its views directly)."""
+        if not isinstance(self.engine, _DuckEngine):
+            raise InputError("this needs the duckdb engine")
+        return self.engine.con
+
+    @property
+    def skipped(self) -> list[str]:
+        return self.engine.skipped
+
+    def _tables(self) -> None:
+        rows: list[tuple[object, ...]] = []
+        for i, (since, plan) in enumerate(self.plans):
+            until = self.plans[i + 1][0] if i + 1 < len(self.plans) else _FOREVER
+            rows += [(since, until, e.address, e.family, e.variant, e.half) for e in plan.entries]
+        self.engine.table("plan_rows", rows)
+        single: list[tuple[object, ...]] = []
+        limits: list[tuple[object, ...]] = []
+        for day, held in self.held.items():
+            live = [key for key, k in held.items() if k > 0]
+            if len(live) == 1:
+                single.append((dayno(day), *live[0].split("/", 1)))
+            k = held.get("conficker/c", 0)
+            if k > 0:
+                limits.append((day, "conficker", "c", end_host_max_names(k)))
+        self.engine.table("single_variant", single)
+        self.engine.table("thresholds", limits)
+
+    def close(self) -> None:
+        self.engine.close()
 
     def __enter__(self) -> SinkholeStats:
         return self
@@ -267,62 +396,65 @@ class SinkholeStats:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _rows(self, sql: str, params: list[object] | None = None) -> list[dict[str, object]]:
-        cur = self.con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    def _rows(self, sql: str) -> list[dict[str, object]]:
+        return self.engine.rows(sql)
 
     def _where(self, days: list[dt.date] | None, alias: str = "") -> tuple[str, list[object]]:
+        """DuckDB-only filter on ``time`` for the views' direct users (reports, sketches)."""
         if not days:
             return "", []
         col = f"{alias}time" if alias else "time"
         return f"WHERE CAST({col} AS DATE) IN ({', '.join('?' for _ in days)})", list(days)
 
+    @staticmethod
+    def _days_in(column: str, days: list[dt.date] | None, op: str = "WHERE") -> str:
+        if not days:
+            return ""
+        return f"{op} {column} IN ({', '.join(str(dayno(d)) for d in days)})"
+
     def by_time(self, unit: str, days: list[dt.date] | None = None) -> list[dict[str, object]]:
-        bucket = "date_trunc('hour', time)" if unit == "hour" else "CAST(time AS DATE)"
-        where, params = self._where(days)
+        bucket = "CAST(floor(ts / 3600000.0) AS BIGINT)" if unit == "hour" else "dayno"
         rows = self._rows(
             f"""SELECT {bucket} AS bucket,
                   count(DISTINCT src_ip) AS addresses,
-                  count(DISTINCT src_ip) FILTER (proto = 'http') AS http_addresses,
-                  count(DISTINCT src_ip) FILTER (proto LIKE 'dns/%') AS dns_addresses,
+                  count(DISTINCT src_ip) FILTER (WHERE proto = 'http') AS http_addresses,
+                  count(DISTINCT src_ip) FILTER (WHERE proto LIKE 'dns/%') AS dns_addresses,
                   count(*) AS events
-                FROM events {where} GROUP BY ALL ORDER BY bucket""",
-            params,
+                FROM ev {self._days_in("dayno", days)} GROUP BY ALL ORDER BY bucket"""
         )
         for r in rows:
-            b = r.pop("bucket")
-            r[unit] = b.isoformat() if isinstance(b, dt.date | dt.datetime) else str(b)
+            b = int(r.pop("bucket"))  # type: ignore[call-overload]
+            r[unit] = (
+                dt.datetime.fromtimestamp(b * 3600, dt.UTC).replace(tzinfo=None).isoformat()
+                if unit == "hour"
+                else day_of_no(b).isoformat()
+            )
         return rows
 
     def by_family(self, days: list[dt.date] | None = None) -> list[dict[str, object]]:
-        where, params = self._where(days)
         rows = self._rows(
-            f"""SELECT CAST(time AS DATE) AS day, coalesce(family, '(unattributed)') AS family,
+            f"""SELECT dayno, coalesce(family, '(unattributed)') AS family,
                   coalesce(variant, '') AS variant, attribution,
                   count(DISTINCT src_ip) AS addresses, count(*) AS events
-                FROM attributed {where} GROUP BY ALL ORDER BY day, family, variant, attribution""",
-            params,
+                FROM attributed {self._days_in("dayno", days)}
+                GROUP BY ALL ORDER BY dayno, family, variant, attribution"""
         )
-        for r in rows:
-            r["day"] = str(r["day"])
-        return rows
+        return [{"day": day_of_no(r.pop("dayno")).isoformat(), **r} for r in rows]
 
     def by_network(
         self, what: str, enrich: object, days: list[dt.date] | None = None
     ) -> list[dict[str, object]]:
-        where, params = self._where(days)
-        pairs = self.con.execute(
-            f"SELECT DISTINCT CAST(time AS DATE) AS day, src_ip FROM events {where}", params
-        ).fetchall()
+        pairs = self._rows(f"SELECT DISTINCT dayno, src_ip FROM ev {self._days_in('dayno', days)}")
         lookup = getattr(enrich, what)
         counts: dict[tuple[str, object], int] = {}
-        for day, ip in pairs:
-            key = (str(day), lookup(ip))
+        for p in pairs:
+            key = (day_of_no(p["dayno"]).isoformat(), lookup(p["src_ip"]))
             counts[key] = counts.get(key, 0) + 1
         return [
             {"day": day, what: value if value is not None else "unknown", "addresses": n}
-            for (day, value), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1]))
+            for (day, value), n in sorted(
+                counts.items(), key=lambda kv: (kv[0][0], -kv[1], str(kv[0][1]))
+            )
         ]
 
     # -- DNS sources -----------------------------------------------------------------------
@@ -331,18 +463,18 @@ class SinkholeStats:
         """Per UTC day and variant: DNS source addresses classified as resolvers (more held
         names than one machine draws but with probability 1e-3) or end hosts. Counts of
         resolvers, not machines: a resolver serves any number of them."""
-        where = f"WHERE uday IN ({', '.join('?' for _ in days)})" if days else ""
         rows = self._rows(
             f"""SELECT uday AS day, family, variant,
-                  count(*) FILTER (class = 'resolver') AS resolvers,
-                  count(*) FILTER (class = 'end-host') AS end_hosts,
-                  count(*) FILTER (class = 'unclassified') AS unclassified,
+                  count(*) FILTER (WHERE class = 'resolver') AS resolvers,
+                  count(*) FILTER (WHERE class = 'end-host') AS end_hosts,
+                  count(*) FILTER (WHERE class = 'unclassified') AS unclassified,
                   sum(queries) AS queries
-                FROM dns_class {where} GROUP BY ALL ORDER BY day, family, variant""",
-            list(days or []),
+                FROM dns_class {self._days_in("uday", days)}
+                GROUP BY ALL ORDER BY day, family, variant"""
         )
         for r in rows:
-            r["day"] = str(r["day"])
+            r["day"] = day_of_no(r["day"]).isoformat()
+            r["queries"] = int(r["queries"])  # type: ignore[call-overload]
             r["unit"] = UNIT_RESOLVERS
             k = self.held.get(dt.date.fromisoformat(str(r["day"])), {}).get(
                 f"{r['family']}/{r['variant']}", 0
@@ -359,36 +491,54 @@ class SinkholeStats:
     # -- HTTP observations and population ------------------------------------------------
 
     def _http_groups(self, days: list[dt.date] | None) -> list[dict[str, object]]:
-        where = ""
-        params: list[object] = []
-        if days:
-            where = f"AND a_day IN ({', '.join('?' for _ in days)})"
-            params = list(days)
-        return self._rows(
+        """One row per (variant, list day) of the HTTP side (cached: estimates and
+        observed share it, and on Spark it is the expensive query)."""
+        key = tuple(days or ())
+        cached = self._groups.get(key)
+        if cached is None:
+            cached = self._groups[key] = self._http_groups_sql(days)
+        return [dict(r) for r in cached]
+
+    def _http_groups_sql(self, days: list[dt.date] | None) -> list[dict[str, object]]:
+        where = self._days_in("a_day", days, "AND")
+        rows = self._rows(
             f"""WITH per AS (
-                  SELECT a_family AS family, a_variant AS variant, a_day AS day, src_ip,
-                    any_value(src_net) AS net, bool_or(a_half = 'a') AS ina,
+                  SELECT a_family AS family, a_variant AS variant, a_day AS lday, src_ip,
+                    max(src_net) AS net, bool_or(a_half = 'a') AS ina,
                     bool_or(a_half = 'b') AS inb, bool_and(edge) AS only_edge
                   FROM http_attr WHERE a_family IS NOT NULL {where} GROUP BY ALL),
                 keys AS (
-                  SELECT a_family AS family, a_variant AS variant, a_day AS day,
+                  SELECT a_family AS family, a_variant AS variant, a_day AS lday,
                     count(DISTINCT src_ip || '|' || coalesce(user_agent, '')) AS address_agents,
                     count(DISTINCT src_net || '|' || coalesce(user_agent, '')) AS net_agents,
-                    string_agg(DISTINCT attribution, ',') AS attribution,
+                    min(attribution) AS attribution_min, max(attribution) AS attribution_max,
                     count(*) AS requests
                   FROM http_attr WHERE a_family IS NOT NULL {where} GROUP BY ALL)
-                SELECT per.family, per.variant, per.day, count(*) AS addresses,
+                SELECT per.family, per.variant, per.lday, count(*) AS addresses,
                   count(DISTINCT net) AS networks,
-                  count(*) FILTER (ina) AS n1, count(*) FILTER (inb) AS n2,
-                  count(*) FILTER (ina AND inb) AS m, count(*) FILTER (only_edge) AS edge,
-                  any_value(keys.address_agents) AS address_agents,
-                  any_value(keys.net_agents) AS net_agents,
-                  any_value(keys.attribution) AS attribution,
-                  any_value(keys.requests) AS requests
-                FROM per JOIN keys USING (family, variant, day)
-                GROUP BY ALL ORDER BY day, family, variant""",
-            params + params,
+                  count(*) FILTER (WHERE ina) AS n1, count(*) FILTER (WHERE inb) AS n2,
+                  count(*) FILTER (WHERE ina AND inb) AS m,
+                  count(*) FILTER (WHERE only_edge) AS edge,
+                  max(keys.address_agents) AS address_agents,
+                  max(keys.net_agents) AS net_agents,
+                  max(keys.attribution_min) AS attribution_min,
+                  max(keys.attribution_max) AS attribution_max,
+                  max(keys.requests) AS requests
+                FROM per JOIN keys
+                  ON per.family = keys.family AND per.variant = keys.variant
+                     AND per.lday = keys.lday
+                GROUP BY per.family, per.variant, per.lday
+                ORDER BY per.lday, per.family, per.variant"""
         )
+        for r in rows:
+            r["day"] = day_of_no(r.pop("lday"))
+            lo, hi = r.pop("attribution_min"), r.pop("attribution_max")
+            r["attribution"] = lo if lo == hi else f"{lo},{hi}"
+            for key in ("addresses", "networks", "n1", "n2", "m", "edge", "requests"):
+                r[key] = int(r[key])  # type: ignore[call-overload]
+            for key in ("address_agents", "net_agents"):
+                r[key] = int(r[key])  # type: ignore[call-overload]
+        return rows
 
     def _k(self, family: str, variant: str, day: dt.date) -> int:
         return self.held.get(day, {}).get(f"{family}/{variant}", 0)

@@ -1,0 +1,45 @@
+"""Spark stats over the Parquet that ``sinkhole compact`` writes equal DuckDB's."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from dgawatch.sinkhole.names import write_held
+from dgawatch.sinkhole.plan import write_plan
+from dgawatch.sinkhole.simulate import Botnet, events, simulate
+from dgawatch.sinkhole.stats import SinkholeStats
+from dgawatch.sinkhole.store import compact, list_files, write_events
+
+DAY = dt.date(2026, 11, 27)
+
+
+def _all(st: SinkholeStats) -> str:
+    doc = {
+        "estimates": [e.to_dict() for e in st.estimates()],
+        "observed": st.observed(),
+        "dns": st.dns_sources(),
+        "family": st.by_family(),
+    }
+    return json.dumps(doc, default=str, sort_keys=True)
+
+
+@pytest.mark.slow  # a Spark session: about a minute when cold (run in CI too)
+def test_spark_equals_duckdb_on_the_compacted_store(tmp_path: Path) -> None:
+    b = Botnet(bots=1_500, held=60, day=DAY, seed=9, nat_fraction=0.05, churn_fraction=0.1)
+    write_events(events(simulate(b)), tmp_path)
+    for o in (-1, 0, 1):
+        write_held(tmp_path, (DAY + dt.timedelta(days=o)).isoformat(), {"conficker/c": 60}, 60)
+    write_plan(tmp_path, b.address_plan(), since_ms=0)
+    compact(tmp_path)
+    assert {kind for _d, _w, kind, _p in list_files(tmp_path)} == {"parquet"}
+    with SinkholeStats(tmp_path) as st:
+        duck = _all(st)
+    with SinkholeStats(tmp_path, engine="spark", spark_master="local[2]") as st:
+        spark = _all(st)
+        assert st.skipped == []
+    assert spark == duck
+    doc = json.loads(duck)
+    assert {e["method"] for e in doc["estimates"]} >= {"k-of-D", "chapman"}
+    assert doc["dns"] and doc["observed"]
