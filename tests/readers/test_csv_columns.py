@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dgawatch.errors import InputError
+from dgawatch.readers import InputReport
 from dgawatch.readers.tabular import ALIASES, parse_column_map
 
 from .helpers import FIXTURES, read, utc
@@ -119,3 +120,29 @@ def test_hunt_flows_refuses_a_dns_log(tmp_path: Path, name: str) -> None:
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "is a Zeek dns.log, not conn.log" in proc.stderr
     assert "dgawatch hunt" in proc.stderr
+
+
+def test_a_log_directory_with_other_files_is_hunted(tmp_path: Path) -> None:
+    """A Zeek log directory holds conn.log, http.log... beside dns.log, and often a stray
+    file: each is skipped with a counted message (strict or not), the DNS log is read."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "dns.log").write_text(
+        "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tquery\n"
+        "1700000000.1\tC1\t10.0.0.1\ta.example.com\n1700000000.2\tC2\t10.0.0.2\tb.example.org\n"
+    )
+    (logs / "conn.log").write_text(
+        "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tquery\n1700000000.1\tC1\tx\n"
+    )
+    (logs / "http.json").write_text('{"_path": "http", "ts": 1700000000.1, "uid": "C2"}\n')
+    (logs / "notes.txt").write_text("kept by an analyst\n")
+    expected, _ = read(logs / "dns.log")
+    for strict in (False, True):
+        rows, report = read(logs, report=InputReport(strict=strict))
+        assert rows == expected and len(rows) == 2
+        assert sorted((Path(f).name, r) for f, r in report.counts) == [
+            ("conn.log", "is a Zeek conn.log, not dns.log (conn.log goes to "
+             "'dgawatch hunt-flows'); skipped"),
+            ("http.json", "cannot tell its format (name it with --format); skipped"),
+            ("notes.txt", "cannot tell its format (name it with --format); skipped"),
+        ]  # fmt: skip

@@ -30,6 +30,18 @@ from dgawatch.errors import DgawatchError, InputError
 MAX_EXAMPLES_PER_REASON = 5
 
 
+class FileRefused(InputError):
+    """A whole file that is not input of the kind asked for (its format cannot be told, a
+    Zeek log of another type, a table without the needed columns). Named on the command
+    line it is an error; met while walking a directory it is skipped with a message, so
+    that a conn.log beside the dns.log does not end the hunt."""
+
+    def __init__(self, file: str, reason: str, message: str | None = None) -> None:
+        super().__init__(message or f"{file}: {reason}")
+        self.file = file
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class BadInput:
     file: str
@@ -265,10 +277,10 @@ def _zstd_damage(raw: BinaryIO) -> str | None:
 
 def _expand(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], report: InputReport
-) -> Iterator[str]:
-    """Every file named or under a named directory. Inside a directory, what is not a
-    regular file (a FIFO would block the read forever, a device never end) is reported as
-    skipped; a named one is an error."""
+) -> Iterator[tuple[str, bool]]:
+    """(file, found in a directory) for every file named or under a named directory.
+    Inside a directory, what is not a regular file (a FIFO would block the read forever, a
+    device never end) is reported as skipped; a named one is an error."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     for p in paths:
@@ -283,12 +295,12 @@ def _expand(
                         if kind:
                             report.skipped(path, f"{kind}, not a regular file; skipped")
                         else:
-                            yield path
+                            yield path, True
         else:
             kind = _not_regular(name)
             if kind:
                 raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
-            yield name
+            yield name, False
 
 
 def _not_regular(path: str) -> str | None:
@@ -336,10 +348,13 @@ def read_events(
     table = readers()
     if fmt != "auto" and fmt not in table:
         raise InputError(f"unknown input format {fmt!r}; choose from auto, {', '.join(table)}")
-    for name in _expand(paths, report):
+    for name, in_dir in _expand(paths, report):
         try:
             raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
         except OSError as exc:
+            if in_dir:
+                report.skipped(name, f"cannot read it ({exc.strerror or exc}); skipped")
+                continue
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
         with raw:
             try:
@@ -351,6 +366,10 @@ def read_events(
                     yield from _read_one(
                         stream, head, name, fmt, table, report, batch_size, column_map
                     )
+                except FileRefused as exc:
+                    if not in_dir:
+                        raise
+                    report.skipped(name, f"{exc.reason}; skipped")
                 except (DgawatchError, MemoryError):
                     raise
                 except Exception as exc:  # hostile input must not end the hunt
@@ -384,8 +403,10 @@ def _read_one(
             return
         found = next((r for r in table.values() if r.detect(head)), None)
         if found is None:
-            raise InputError(
-                f"cannot tell the format of {name}; name it with --format ({', '.join(table)})"
+            raise FileRefused(
+                name,
+                "cannot tell its format (name it with --format)",
+                f"cannot tell the format of {name}; name it with --format ({', '.join(table)})",
             )
         reader = found
     else:

@@ -28,7 +28,7 @@ import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
 from dgawatch.errors import InputError
-from dgawatch.readers import InputReport, Reader
+from dgawatch.readers import FileRefused, InputReport, Reader
 from dgawatch.readers._common import (
     BATCH_ROWS,
     MAX_LINE,
@@ -127,9 +127,10 @@ def _check_columns(names: list[str], given: dict[str, str], file: str) -> dict[s
         if mapping.get(f) not in names
     ]
     if missing:
-        raise InputError(
-            f"{file}: no column for {', '.join(missing)}; columns are {names[:20]}"
-            " (name them with --column, e.g. --column ts=timestamp,client=src,qname=query)"
+        raise FileRefused(
+            file,
+            f"no column for {', '.join(missing)}; columns are {names[:20]}"
+            " (name them with --column, e.g. --column ts=timestamp,client=src,qname=query)",
         )
     return {f: c for f, c in mapping.items() if c in names}
 

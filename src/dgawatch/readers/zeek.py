@@ -33,8 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
-from dgawatch.errors import InputError
-from dgawatch.readers import InputReport, Reader
+from dgawatch.readers import FileRefused, InputReport, Reader
 from dgawatch.readers._common import (
     BadLine,
     LongLine,
@@ -390,20 +389,19 @@ def _parse_json(text: str) -> tuple[Any, ...] | None:
 def _read_json(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     try:
         yield from read_text_lines(stream, file, report, _parse_json)
-    except _OtherLog as exc:
-        raise InputError(f"{file}{exc}") from None
-
-
-class _OtherLog(InputError):
-    pass
+    except FileRefused as exc:
+        if exc.file:
+            raise
+        raise FileRefused(file, exc.reason, f"{file} {exc.reason}") from None
 
 
 def _refuse_other_log(file: str, log_type: str) -> None:
-    """A Zeek log whose header (or ``_path``) names another type is refused, not read as
-    an empty DNS log."""
+    """A Zeek log whose header (or ``_path``) names another type is refused (not read as
+    an empty DNS log); the caller names the file when ``file`` is empty."""
     if log_type and log_type != "dns":
         hint = " (conn.log goes to 'dgawatch hunt-flows')" if log_type == "conn" else ""
-        raise _OtherLog(f"{file} is a Zeek {log_type}.log, not dns.log{hint}")
+        reason = f"is a Zeek {log_type}.log, not dns.log{hint}"
+        raise FileRefused(file, reason, f"{file} {reason}")
 
 
 def _detect_tsv(head: bytes) -> bool:
