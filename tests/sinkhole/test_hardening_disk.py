@@ -176,3 +176,51 @@ def test_server_survives_a_full_disk(server_factory) -> None:  # type: ignore[no
         r[0] for r in con.execute("SELECT qname FROM events WHERE qname IS NOT NULL").fetchall()
     }
     assert stored == set(before) | set(after)  # none of the unanswered ones
+
+
+def test_waiting_connections_time_out_and_stop_is_bounded_on_a_hung_disk(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """fdatasync never returns: the HTTP client waiting on its acknowledgement is closed
+    after the request timeout (before: held for ever), and stop() returns after the
+    shutdown bound with the queued events failed (before: drain waited for ever)."""
+    from dgawatch.sinkhole.server import ServeConfig, Sinkhole
+
+    release = threading.Event()
+    real = store_mod._sync_all
+
+    def hung(fds: list[int]) -> bool:
+        release.wait(30)
+        return real(fds)
+
+    config = ServeConfig(
+        variants=[get_family("conficker").variant("b")],
+        addresses=("192.0.2.1",),
+        dns_port=None,
+        http_ports=(0,),
+        directory=tmp_path,
+        status_interval=0,
+        request_timeout=0.5,
+        shutdown_timeout=0.5,
+    )
+
+    async def run() -> tuple[bytes, dict[str, object]]:
+        sink = Sinkhole(config)
+        await sink.start()
+        monkeypatch.setattr(store_mod, "_sync_all", hung)
+        port = sink.ports["http"][0]  # type: ignore[index]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /hung HTTP/1.1\r\nHost: 192.0.2.1\r\n\r\n")
+        got = await asyncio.wait_for(reader.read(), 5)  # closed by the sweep, no answer
+        writer.close()
+        await asyncio.wait_for(sink.stop(), 10)  # bounded (0.5 s); before: never returned
+        return got, sink.status()
+
+    try:
+        got, status = asyncio.run(run())
+    finally:
+        release.set()
+    assert got == b""  # nothing answered: the event is not acknowledged
+    assert status["http"]["timed_out"] == 1  # type: ignore[index]
+    assert status["store"]["acknowledged"] == 0 and status["store"]["failed"] == 1  # type: ignore[index]
+    assert "did not finish within 0.5 s; 1 queued events were not stored" in capsys.readouterr().err

@@ -199,7 +199,7 @@ class DnsHandler:
             if wire[qend + 6] != 0:  # EDNS version: BADVERS via dnspython
                 return None
             rdlen = (wire[qend + 9] << 8) | wire[qend + 10]
-            if qend + 11 + rdlen != n or not _plain_options(wire, qend + 11, n):
+            if qend + 11 + rdlen != n or (rdlen and not _plain_options(wire, qend + 11, n)):
                 return None
         elif qend != n:
             return None

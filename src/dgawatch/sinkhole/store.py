@@ -305,6 +305,14 @@ class EventStore:
             raise StoreError(f"cannot create event store {self.directory}: {exc}") from None
         self.apply_retention()
         self._recover()
+        # Check today's file now (cut a partial tail, repair, count its lines: ~1.4 s for
+        # 500 MB) rather than when the first event arrives and waits for it.
+        today = time.time_ns() // 1_000_000 // MS_PER_DAY
+        if event_file(
+            self.directory, dt.date.fromordinal(_EPOCH_ORDINAL + today), self.worker
+        ).exists():
+            with contextlib.suppress(OSError):
+                self._file(today)
         return self
 
     def close(self) -> None:
