@@ -123,3 +123,20 @@ def test_damaged_hash_file_is_not_trusted(tmp_path: Path, monkeypatch) -> None:
         np.save(path, np.zeros_like(np.load(path)))
     again = hunt_paths([log], options)
     assert [(f.client, f.queries) for f in again.findings] == [("10.0.0.7", 12)]
+
+
+@pytest.mark.parametrize(
+    "blob", [b"a\nbb\n", b"a\n\nccc", b"x", b"\n", b"ab.com\nq.net\n", b"caf\xc3\xa9.de\n"]
+)
+def test_blob_names_splits_like_python(blob: bytes) -> None:
+    from dgawatch.hunt.lists import blob_names
+
+    lines = blob.decode().split("\n")
+    expected = lines[:-1] if blob.endswith(b"\n") else lines
+    if not blob.isascii():
+        with pytest.raises(UnicodeDecodeError):
+            blob_names(blob)
+        return
+    arr = blob_names(blob)
+    arr.validate(full=True)
+    assert arr.to_pylist() == expected
