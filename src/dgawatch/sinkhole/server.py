@@ -465,10 +465,12 @@ class Sinkhole:
 
     def write_status(self) -> None:
         """Atomically (temp file + rename); on a full disk, in place over the old file's
-        bytes (padded with spaces), so the status can still say the disk is full."""
+        bytes, so the status can still say the disk is full. Padded with spaces to whole
+        4 KiB blocks, so the in-place write needs no new block."""
         target = self.config.directory / f"status.{self.config.worker}.json"
         tmp = target.with_name(f".{target.name}.tmp")
         data = json.dumps(self.status()).encode()
+        data = data.ljust(-(-(len(data) + 512) // 4096) * 4096)
         try:
             tmp.write_bytes(data)
             os.replace(tmp, target)
