@@ -33,16 +33,16 @@ CLI = [sys.executable, "-c", "from dgawatch.cli import main; main()"]
 
 def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
     """(seconds, peak RSS MiB, JSON summary) of one ``dgawatch hunt LOG --json`` process."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [*CLI, "hunt", str(log), "--json", *extra], stdout=out, stderr=subprocess.DEVNULL
-        )
+        proc = subprocess.Popen([*CLI, "hunt", str(log), "--json", *extra], stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         took = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
-            raise SystemExit(f"dgawatch hunt exited {proc.returncode} on {log}")
+            err.seek(0)
+            tail = err.read().decode(errors="replace")[-2000:]
+            raise SystemExit(f"dgawatch hunt exited {proc.returncode} on {log}:\n{tail}")
         out.seek(0)
         last = out.read().decode().splitlines()[-1]
     return took, usage.ru_maxrss / 1024, json.loads(last)["summary"]

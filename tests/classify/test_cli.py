@@ -24,17 +24,66 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_json_schema(tmp_path: Path) -> None:
     f = tmp_path / "names.txt"
     f.write_text("# comment\nwikipedia.org\n")
-    p = run(
-        "classify", "google.com", "xjwqpzkrtvbn.ru", "--file", str(f), "--json", "--fpr", "0.001"
-    )
+    p = run("classify", "google.com", "xjwqpzkrtvbn.ru", "--file", str(f), "--json", "--no-lookup")
     assert p.returncode == 0, p.stderr
     docs = [json.loads(line) for line in p.stdout.splitlines()]
     assert [d["domain"] for d in docs] == ["google.com", "xjwqpzkrtvbn.ru", "wikipedia.org"]
     for d in docs:
         assert set(d) == {"domain", "score", "family", "family_score", "generated"}
         assert 0.0 <= d["score"] <= 1.0 and 0.0 <= d["family_score"] <= 1.0
-        assert isinstance(d["family"], str)
-    assert docs[1]["generated"] and not docs[0]["generated"]
+    # The default verdict is the FPR 1e-3 one; a closest family only for generated names.
+    cut = default_model().threshold_for(1e-3)
+    assert [d["generated"] for d in docs] == [d["score"] > cut for d in docs] == [0, 1, 0]
+    assert isinstance(docs[1]["family"], str)
+    assert docs[0]["family"] is None and docs[2]["family"] is None
+
+
+def _ramnit_name() -> tuple[str, str]:
+    """A name of a registered static variant (its own generator: ground truth)."""
+    from dgawatch.days import today
+    from dgawatch.families import get_family
+
+    v = get_family("ramnit").variant("4302c04a")
+    return v.domains(today())[0], v.name
+
+
+def test_forecast_match_comes_before_the_model() -> None:
+    name, variant = _ramnit_name()
+    p = run("classify", name, "google.click", "--json")
+    assert p.returncode == 0, p.stderr
+    hit, benign = (json.loads(line) for line in p.stdout.splitlines())
+    assert hit["generated"] and hit["family"] == "ramnit"
+    (match,) = hit["forecast"]
+    assert (match["family"], match["variant"], match["index"]) == ("ramnit", variant, 0)
+    assert match["first_day"] <= match["last_day"] and match["days"] > 300
+    assert benign["forecast"] == [] and benign["family"] is None and not benign["generated"]
+    # The table says it too, by default (no option): verdict, family, why.
+    p = run("classify", name, "google.click")
+    assert p.returncode == 0, p.stderr
+    rows = {
+        line.split("\u2502")[1].strip(): line for line in p.stdout.splitlines() if "\u2502" in line
+    }
+    assert "DGA (forecast)" in rows[name] and f"ramnit/{variant}" in rows[name]
+    assert "exact match" in rows[name]
+    assert "benign" in rows["google.click"] and "no forecast match" in rows["google.click"]
+
+
+def test_invalid_names_are_refused_with_a_reason(tmp_path: Path) -> None:
+    for bad, why in (("", "empty name"), ("bad..name", "empty label"), ("a b.com", "' '")):
+        p = run("classify", "google.com", bad, "--no-lookup")
+        assert p.returncode == 2, (bad, p.stdout)
+        assert why in p.stderr and "Traceback" not in p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1
+    f = tmp_path / "names.txt"
+    f.write_text("google.com\nbad..name\n" + "x" * 64 + ".com\n")
+    p = run("classify", "--file", str(f), "--json", "--no-lookup")
+    assert p.returncode == 0, p.stderr
+    docs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert docs[1] == {"domain": "bad..name", "error": docs[1]["error"]}
+    assert "empty label" in docs[1]["error"] and "at most 63" in docs[2]["error"]
+    assert f"{f}:2" in p.stderr and f"{f}:3" in p.stderr
+    p = run("classify", "--file", str(f), "--no-lookup")
+    assert p.returncode == 0 and "invalid" in p.stdout
 
 
 def test_json_streams_a_file_larger_than_one_chunk(tmp_path: Path) -> None:
@@ -48,7 +97,7 @@ def test_json_streams_a_file_larger_than_one_chunk(tmp_path: Path) -> None:
     names += benign_sample(200)
     f = tmp_path / "many.txt"
     f.write_text("\n".join(names) + "\n")
-    p = run("classify", "--file", str(f), "--json")
+    p = run("classify", "--file", str(f), "--json", "--no-lookup")
     assert p.returncode == 0, p.stderr
     docs = [json.loads(line) for line in p.stdout.splitlines()]
     assert [d["domain"] for d in docs] == names
@@ -123,26 +172,31 @@ def test_json_lines_are_exactly_what_json_dumps_writes() -> None:
     scores = np.array([0.1234567891, 1.0, 0.0, 1e-7, 0.5, 0.999999951])
     fams: list[str | None] = ["necurs", None, "gozi", "necurs", None, 'q"uote']
     fscores = np.array([0.5, 0.25, 1e-9, 0.3333333333, 1.0, 0.0])
-    for cut in (None, 0.3):
+    hit = {"family": "x", "variant": "v", "index": 3}
+    for cut, hits in ((None, None), (0.3, None), (0.3, {"google.com": [hit]})):
         expected = ""
         for n, s, f, fs in zip(names, scores, fams, fscores, strict=True):
+            found = (hits or {}).get(n, [])
+            generated = bool((cut is not None and s > cut) or found)
             doc: dict[str, object] = {
                 "domain": n,
                 "score": round(float(s), 6),
-                "family": f,
+                "family": "x" if found else f if cut is None or s > cut else None,
                 "family_score": round(float(fs), 6),
             }
             if cut is not None:
-                doc["generated"] = bool(s > cut)
+                doc["generated"] = generated
+            if hits is not None:
+                doc["forecast"] = found
             expected += json.dumps(doc) + "\n"
-        assert _json_lines(names, scores, fams, fscores, cut) == expected
+        assert _json_lines(names, scores, list(fams), fscores, cut, hits) == expected
         plain = [
             n
             for n in names
             if n.isascii() and n.replace("-", "").replace("_", "").replace(".", "").isalnum()
         ]
         rows = [names.index(n) for n in plain]
-        only = _json_lines(plain, scores[rows], [fams[i] for i in rows], fscores[rows], cut)
+        only = _json_lines(plain, scores[rows], [fams[i] for i in rows], fscores[rows], cut, hits)
         assert only == "".join(
             line + "\n" for i, line in enumerate(expected.splitlines()) if i in rows
         )

@@ -1,15 +1,20 @@
 """``dgawatch classify``: score names, rebuild the shipped model, evaluate a model.
 
-``dgawatch classify DOMAIN... | --file F [--threshold T | --fpr F] [--json]`` prints, per
-name, the score (0..1, 1 = generated), whether it is over the threshold, and the known
-family it most resembles. ``--json``: one object per line,
-``{"domain", "score", "family", "family_score"}`` (schema ``classify/1``; ``generated``
-is added when a threshold is in force).
+``dgawatch classify DOMAIN... | --file F [--threshold T | --fpr F] [--json] [--no-lookup]``
+prints, per name, its verdict: an exact forecast match first (``dgawatch.lookup``, default
+window: family, variant, day), else generated or benign by the model's score against the
+threshold calibrated for benign FPR 1e-3 (or ``--fpr``/``--threshold``), with the known
+family it most resembles only for names it calls generated. Invalid names are refused
+with the reason (arguments: a one-line error, exit 2; file lines: reported, skipped).
+``--json``: one object per line, ``{"domain", "score", "family", "family_score",
+"generated", "forecast"}`` (schema ``classify/2``; ``forecast`` is the list of exact
+matches, absent with ``--no-lookup``; ``{"domain", "error"}`` for an invalid file line).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 import json
 import re
@@ -76,6 +81,84 @@ def _model(path: Path | None) -> DGAClassifier:
     return default_model() if path is None else DGAClassifier.load(path)
 
 
+#: The benign false-positive rate whose calibrated threshold gives the default verdict.
+DEFAULT_FPR = 1e-3
+_LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def invalid_reason(name: str) -> str | None:
+    """Why ``name`` is no domain name a resolver would ask for, or None."""
+    if not name:
+        return "empty name"
+    text = name.rstrip(".")
+    if not text:
+        return "only a dot"
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            return f"not a valid internationalised name ({exc})"
+    if len(text) > 253:
+        return f"{len(text)} characters (at most 253)"
+    for label in text.split("."):
+        if not label:
+            return "empty label (two dots in a row, or a leading dot)"
+        if len(label) > 63:
+            return f"label of {len(label)} characters (at most 63)"
+        bad = sorted(set(label.lower()) - _LABEL_CHARS)
+        if bad:
+            return f"character {bad[0]!r} not allowed in a DNS label"
+    return None
+
+
+def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
+    """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
+    default store when there is one) of valid names, keyed by name. Variants whose TLD
+    set or declared name grammar rules every name out are skipped before generating."""
+    from dgawatch.domain import lookup_keys, normalise
+    from dgawatch.families import all_variants
+    from dgawatch.lookup import lookup, plan_lookup
+    from dgawatch.store import ForecastStore, default_store_path
+
+    keys = {k.partition(".")[::2] for n in names for k in lookup_keys(normalise(n))}
+    variants = [
+        v
+        for v in all_variants()
+        if any(
+            suffix in v.tlds and (v.signature is None or v.signature.matches_label(label))
+            for label, suffix in keys
+        )
+    ]
+    if not variants or not names:
+        return {}
+    path = default_store_path()
+    store = ForecastStore(path, read_only=True) if path.exists() else None
+    try:
+        plan = plan_lookup(variants, store=store)
+        result = lookup(names, variants, plan=plan, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    out: dict[str, list[dict[str, object]]] = {}
+    for q, found in result.hits.items():
+        spans: dict[tuple[str, str, int, str], list[dt.date]] = {}
+        for h in found:
+            spans.setdefault((h.family, h.variant, h.index, h.domain), []).append(h.day)
+        out[q] = [
+            {
+                "family": fam,
+                "variant": var,
+                "index": index,
+                "domain": domain,
+                "first_day": min(days).isoformat(),
+                "last_day": max(days).isoformat(),
+                "days": len(days),
+            }
+            for (fam, var, index, domain), days in sorted(spans.items())
+        ]
+    return out
+
+
 @classify_app.command("score")
 def classify(
     domains: Annotated[list[str] | None, typer.Argument(help="Domain names.")] = None,
@@ -85,44 +168,112 @@ def classify(
     ] = None,
     fpr: Annotated[
         float | None,
-        typer.Option(help="Use the threshold calibrated for this benign false-positive rate."),
+        typer.Option(
+            help="Use the threshold calibrated for this benign false-positive rate (default 0.001)."
+        ),
     ] = None,
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per name.")] = False,
+    no_lookup: Annotated[
+        bool,
+        typer.Option(
+            "--no-lookup", help="Skip the exact forecast look-up (it generates lists: slow)."
+        ),
+    ] = False,
 ) -> None:
-    """Score domain names: generated or not, and the closest known family (the default)."""
+    """Is each name a DGA name? An exact forecast match first (family, variant, day), else
+    the model's verdict at the FPR 1e-3 threshold, and the closest known family only for
+    names it calls generated."""
     if threshold is not None and fpr is not None:
         raise InputError("give --threshold or --fpr, not both")
+    for name in domains or []:
+        why = invalid_reason(name)
+        if why is not None:
+            raise InputError(f"{name!r} is not a domain name: {why}")
     clf = _model(model)
-    cut = threshold if threshold is not None else (clf.threshold_for(fpr) if fpr else None)
-    names = _names(domains or [], file)
+    cut = threshold if threshold is not None else clf.threshold_for(fpr or DEFAULT_FPR)
+    hits: dict[str, list[dict[str, object]]] | None = None
+    if not no_lookup:
+        valid = [n for _, n in _names(domains or [], file) if invalid_reason(n) is None]
+        hits = _forecast_hits(list(dict.fromkeys(valid)))
     if as_json:
         # Chunk by chunk: a file of any size streams through in bounded memory.
         total = 0
+        names = _names(domains or [], file)
         for chunk in iter(lambda: list(itertools.islice(names, CHUNK)), []):
             total += len(chunk)
-            sys.stdout.write(_json_lines(chunk, *clf.classify(chunk), cut))
+            ok = [n for _, n in chunk if invalid_reason(n) is None]
+            scores, fams, fscores = clf.classify(ok) if ok else _empty()
+            lines = iter(_json_lines(ok, scores, fams, fscores, cut, hits).splitlines(True))
+            out = []
+            for where, n in chunk:
+                why = invalid_reason(n)
+                if why is None:
+                    out.append(next(lines))
+                else:
+                    _err.print(f"{where}: {n!r} is not a domain name: {why}", markup=False)
+                    out.append(json.dumps({"domain": n, "error": why}) + "\n")
+            sys.stdout.write("".join(out))
         if not total:
             raise InputError("give domains as arguments or --file")
         return
-    rows = list(names)
+    rows = list(_names(domains or [], file))
     if not rows:
         raise InputError("give domains as arguments or --file")
-    scores, fams, fscores = clf.classify(rows)
-    table = Table("domain", "score", "generated", "closest family", "family score")
-    for name, s, f, fs in zip(rows, scores, fams, fscores, strict=True):
-        verdict = "" if cut is None else ("[red]yes[/]" if s > cut else "no")
-        table.add_row(name, f"{s:.4f}", verdict, f or "", f"{fs:.3f}")
+    ok = [n for _, n in rows if invalid_reason(n) is None]
+    scores, fams, fscores = clf.classify(ok) if ok else _empty()
+    scored = {
+        n: (float(s), f, float(fs)) for n, s, f, fs in zip(ok, scores, fams, fscores, strict=True)
+    }
+    note = " (--threshold)" if threshold is not None else f" (FPR {fpr or DEFAULT_FPR:g})"
+    table = Table("domain", "verdict", "score", "family", "why")
+    for where, name in rows:
+        why = invalid_reason(name)
+        if why is not None:
+            table.add_row(name or "''", "[yellow]invalid[/]", "", "", f"{why} ({where})")
+            continue
+        s, f, fs = scored[name]
+        found = (hits or {}).get(name)
+        if found:
+            h = found[0]
+            more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+            table.add_row(
+                name,
+                "[red]DGA (forecast)[/]",
+                f"{s:.4f}",
+                f"{h['family']}/{h['variant']}",
+                f"exact match: index {h['index']} of the lists of {h['first_day']}"
+                f"..{h['last_day']} ({h['days']} days){more}",
+            )
+        elif s > cut:
+            table.add_row(
+                name,
+                "[red]generated[/]",
+                f"{s:.4f}",
+                f"{f} ({fs:.2f})" if f else "",
+                f"score > {cut:.4f}{note}; family: closest known one",
+            )
+        else:
+            lookup_note = "" if no_lookup else "; no forecast match"
+            table.add_row(name, "benign", f"{s:.4f}", "", f"score <= {cut:.4f}{note}{lookup_note}")
     _out.print(table)
+
+
+def _empty() -> tuple[np.ndarray, list[str | None], np.ndarray]:
+    import numpy as np
+
+    return np.zeros(0), [], np.zeros(0)
 
 
 #: Names scored at a time by ``classify --json``.
 CHUNK = 65536
 
 
-def _names(domains: list[str], file: Path | None) -> Iterator[str]:
-    """The argument names, then the file's (one per line; blank and ``#`` lines skipped)."""
-    yield from domains
+def _names(domains: list[str], file: Path | None) -> Iterator[tuple[str, str]]:
+    """(where, name): the argument names, then the file's (one per line; blank and ``#``
+    lines skipped)."""
+    for i, d in enumerate(domains, 1):
+        yield f"argument {i}", d
     if file is None:
         return
     try:
@@ -130,10 +281,10 @@ def _names(domains: list[str], file: Path | None) -> Iterator[str]:
     except OSError as exc:
         raise InputError(f"cannot read {file}: {exc}") from None
     with fh:
-        for line in fh:
+        for n, line in enumerate(fh, 1):
             name = line.strip()
             if name and not name.startswith("#"):
-                yield name
+                yield f"{file}:{n}", name
 
 
 def _json_lines(
@@ -142,9 +293,24 @@ def _json_lines(
     fams: list[str | None],
     fscores: np.ndarray,
     cut: float | None,
+    hits: dict[str, list[dict[str, object]]] | None = None,
 ) -> str:
-    """One ``classify/1`` JSON object per name, exactly as ``json.dumps`` writes it (tested),
-    built column by column: ``json.dumps`` per line cost as much as the scoring."""
+    """One ``classify/2`` JSON object per name, exactly as ``json.dumps`` writes it (tested),
+    built column by column: ``json.dumps`` per line cost as much as the scoring. The
+    closest family is only named for a name over the threshold; an exact forecast match
+    (``hits``, when the look-up ran) names its family and makes the name generated."""
+    values = scores.tolist()
+    if cut is not None:
+        fams = [f if v > cut else None for f, v in zip(fams, values, strict=True)]
+    generated = [cut is not None and v > cut for v in values]
+    forecast: list[str] = []
+    if hits is not None:
+        for i, n in enumerate(names):
+            found = hits.get(n, [])
+            forecast.append(json.dumps(found))
+            if found:
+                fams[i] = str(found[0]["family"])
+                generated[i] = True
     family = {f: json.dumps(f) for f in set(fams)}
     if _UNSAFE.search("".join(names)):
         domains = [f'"{n}"' if not _UNSAFE.search(n) else json.dumps(n) for n in names]
@@ -152,15 +318,18 @@ def _json_lines(
         domains = [f'"{n}"' for n in names]
     columns = [
         domains,
-        [repr(round(x, 6)) for x in scores.tolist()],
+        [repr(round(x, 6)) for x in values],
         [family[f] for f in fams],
         [repr(round(x, 6)) for x in fscores.tolist()],
     ]
-    if cut is None:
-        line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s}\n'
-    else:
-        line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s, "generated": %s}\n'
-        columns.append(["true" if x > cut else "false" for x in scores.tolist()])
+    line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s'
+    if cut is not None:
+        line += ', "generated": %s'
+        columns.append(["true" if g else "false" for g in generated])
+    if hits is not None:
+        line += ', "forecast": %s'
+        columns.append(forecast)
+    line += "}\n"
     return "".join([line % row for row in zip(*columns, strict=True)])
 
 
