@@ -144,6 +144,7 @@ CASES = [
     (["conficker", "ports", "192.0.2.1", "--week", "-1"], ["--week"]),
     (["conficker", "ports", "192.0.2.1", "--week", "3", "--date", D], ["--date", "--week"]),
     (["web", "serve", "--port", "70000"], ["--port"]),
+    (["web", "serve", "--host", "999.1.1.1"], ["--host 999.1.1.1"]),
     (["sinkhole", "stats", "--skew", "1e20"], ["--skew"]),
     (["sinkhole", "stats", "--dir", "{nodir}"], ["--dir"]),
     (["sinkhole", "stats", "--dir", "{adir}", "--by", "asn", "--asn-db", "{binary}"], ["--asn-db"]),
@@ -162,6 +163,19 @@ def test_user_mistake_is_one_line_and_status_2(
     assert_one_line_error(code, err, *needles)
     assert Path(places["afile"]).read_text() == "keep me\n"
     assert not Path(places["missing"]).parent.exists()
+
+
+def test_web_serve_on_a_port_in_use(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, _, err = run_main(["web", "serve", "--port", port], capsys, monkeypatch)
+    assert_one_line_error(code, err, f"port {port}", "Address already in use")
 
 
 def test_unexpected_error_is_one_line_with_a_hint(

@@ -15,6 +15,27 @@ web_app = typer.Typer(help="Read-only web portal with JSON twins.", no_args_is_h
 _err = Console(stderr=True, highlight=False)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Bind once before uvicorn does, so that a bad --host or a port in use is a one-line
+    error with exit status 2 rather than uvicorn's log lines and status 3."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"--host {host}: not an address to listen on ({exc})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host} port {port}: {exc.strerror}; choose another --port "
+                "or --host"
+            ) from None
+
+
 @web_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
@@ -38,6 +59,7 @@ def serve(
 
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be between 1 and 65535, not {port}")
+    _check_listen(host, port)
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
