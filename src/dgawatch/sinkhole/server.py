@@ -326,6 +326,11 @@ class Sinkhole:
                 f"the open-files limit is {self.nofile} (raise it with ulimit -n)"
             )
         self.store.open()
+        if self.store.rolled_back or self.store.repaired_nul:
+            log(
+                f"recovered the event store: {self.store.rolled_back:,} unacknowledged events "
+                f"cut, {self.store.repaired_nul:,} NUL bytes (power loss) turned into newlines"
+            )
         self.day = cfg.today()
         self.handler = await loop.run_in_executor(None, self.build, self.day)
         reuse = cfg.workers > 1

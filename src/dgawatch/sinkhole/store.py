@@ -383,17 +383,26 @@ class EventStore:
         path = event_file(self.directory, day, self.worker)
         created = not path.exists()
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-        size = os.fstat(fd).st_size
-        rec = self._recovered
-        known = rec.files.get(path.name) if rec is not None else None
-        if known is not None and known[0] == size and rec is not None and rec.boot == self._boot:
-            events = known[1]
-        else:
-            size = _cut_partial_line(fd, size)
-            events, fixed = _repair(fd, size)
-            self.repaired_nul += fixed
-        if created:
-            _fsync_dir(path.parent)
+        try:
+            size = os.fstat(fd).st_size
+            rec = self._recovered
+            known = rec.files.get(path.name) if rec is not None else None
+            if (
+                known is not None
+                and known[0] == size
+                and rec is not None
+                and rec.boot == self._boot
+            ):
+                events = known[1]
+            else:
+                size = _cut_partial_line(fd, size)
+                events, fixed = _repair(fd, size)
+                self.repaired_nul += fixed
+            if created:
+                _fsync_dir(path.parent)
+        except OSError:
+            os.close(fd)  # a failing disk: each retry must not leak a descriptor
+            raise
         return _File(fd, path.name, size, events, (size, events))
 
     def _file(self, day_no: int) -> _File:
