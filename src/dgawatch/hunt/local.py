@@ -283,6 +283,7 @@ class LocalMatcher:
         ahead = lists_for_days(
             self.variants, [*days, max(days) + dt.timedelta(days=1)], self.window
         )
+        self._index = None  # freed first: two indexes of ~4 days each never coexist
         self._index = _Index(self._load(ahead))
         self._index_key = tuple(s.key for s in ahead)
         return self._index
