@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from dgawatch.families import all_variants, get_family
-from dgawatch.index import AllTimeIndex, hash_lines, lookup_all
+from dgawatch.index import VERIFY_RUNS, AllTimeIndex, hash_lines, lookup_all
 from tests.shared_data import _examples, data_path
 
 D = dt.date.fromisoformat
@@ -194,3 +194,19 @@ def test_signatures_rule_out_and_give_the_shape() -> None:
     assert result.shapes == {"google.com": ["conficker/a"], "www.abcdefghi.cn": ["conficker/c"]}
     assert result.variants_pruned == 0
     assert lookup_all(["x1y2.com"], [a, c], generate_missing=False).variants_pruned == 2
+
+
+def test_names_in_many_lists_agree_with_generation(tmp_path: Path) -> None:
+    """MyDoom names recur on many days: past the first verified runs, index entries are
+    trusted on their key and stored position; the answer must equal generation's."""
+    v = get_family("mydoom").variants[0]
+    days = [D("2019-10-12") + dt.timedelta(days=i) for i in range(0, 400, 3)]
+    names = sorted({n for d in days[:3] for n in v.domains(d)[:5]})
+    index = AllTimeIndex(tmp_path / "alltime-v1")
+    index.build([v])
+    with_index = lookup_all(names, [v], index=index)
+    without = lookup_all(names, [v], index=None)
+    assert with_index.days_generated == 0 and without.days_from_index == 0
+    assert with_index.hits == without.hits
+    assert max(len(h) for h in with_index.hits.values()) > 2 * VERIFY_RUNS
+    assert with_index.lists_verified < sum(len(h) for h in with_index.hits.values())

@@ -51,6 +51,8 @@ MAX_SUFFIX_LABELS = 4
 _RUN_BITS = 16
 _RUN_MASK = np.uint64((1 << _RUN_BITS) - 1)
 _HASH_MASK = ~_RUN_MASK
+#: Runs per (name, variant) verified by regeneration before the rest are trusted.
+VERIFY_RUNS = 2
 _SEGMENT = re.compile(r"^(\d+)_(\d+)\.keys\.npy$")
 
 
@@ -125,6 +127,7 @@ class Segment:
     last: dt.date
     keys: np.ndarray
     runs: np.ndarray
+    pos: np.ndarray
 
 
 class AllTimeIndex:
@@ -147,9 +150,11 @@ class AllTimeIndex:
                     if not m:
                         continue
                     runs_file = f.with_name(f.name.replace(".keys.", ".runs."))
+                    pos_file = f.with_name(f.name.replace(".keys.", ".pos."))
                     try:
                         keys = np.load(f, mmap_mode="r")
                         runs = np.load(runs_file)
+                        pos = np.load(pos_file, mmap_mode="r")
                     except (OSError, ValueError) as exc:
                         raise StoreError(
                             f"all-time index segment {f} is unreadable ({exc}); delete "
@@ -157,7 +162,7 @@ class AllTimeIndex:
                         ) from None
                     first = dt.date.fromordinal(int(m.group(1)))
                     last = dt.date.fromordinal(int(m.group(2)))
-                    found.append(Segment(first, last, keys, runs))
+                    found.append(Segment(first, last, keys, runs, pos))
             self._segments[v.key] = found
         return self._segments[v.key]
 
@@ -173,12 +178,7 @@ class AllTimeIndex:
         first, last = active_span(v, until)
         if last < first:
             return []
-        covered = [(s.first.toordinal(), s.last.toordinal()) for s in self.segments(v)]
-        return [
-            dt.date.fromordinal(o)
-            for o in range(first.toordinal(), last.toordinal() + 1)
-            if not any(a <= o <= b for a, b in covered)
-        ]
+        return _days(_uncovered(first, last, self.segments(v)))
 
     def size_bytes(self) -> int:
         if not self.path.is_dir():
@@ -252,19 +252,53 @@ class AllTimeIndex:
         if len(runs) > (1 << _RUN_BITS):
             raise StoreError(f"{v.key}: {len(runs)} lists in one segment; index fewer days")
         keyed = [(h & _HASH_MASK) | np.uint64(i) for i, h in enumerate(parts)]
-        keys = np.unique(np.concatenate(keyed)) if keyed else np.empty(0, np.uint64)
+        if keyed:
+            flat = np.concatenate(keyed)
+            at = np.concatenate([np.arange(len(h), dtype=np.uint32) for h in parts])
+            order = np.argsort(flat, kind="stable")  # a name's first position comes first
+            flat, at = flat[order], at[order]
+            first_of = np.ones(len(flat), bool)
+            first_of[1:] = flat[1:] != flat[:-1]
+            keys, positions = flat[first_of], at[first_of]
+        else:
+            keys, positions = np.empty(0, np.uint64), np.empty(0, np.uint32)
         folder = self._variant_dir(v)
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{first.toordinal()}_{last.toordinal()}"
         tmp = folder / f".{stem}.tmp"
         tmp.mkdir(exist_ok=True)
         np.save(tmp / "runs.npy", np.asarray(runs, np.int32).reshape(-1, 2))
+        np.save(tmp / "pos.npy", positions)
         np.save(tmp / "keys.npy", keys)
         # The keys file appears last: a segment is visible only when complete.
         (tmp / "runs.npy").replace(folder / f"{stem}.runs.npy")
+        (tmp / "pos.npy").replace(folder / f"{stem}.pos.npy")
         (tmp / "keys.npy").replace(folder / f"{stem}.keys.npy")
         shutil.rmtree(tmp, ignore_errors=True)
         return len(keys)
+
+
+def _uncovered(
+    first: dt.date, last: dt.date, segments: Sequence[Segment]
+) -> list[tuple[dt.date, dt.date]]:
+    """The ranges of first..last that no segment covers."""
+    out: list[tuple[dt.date, dt.date]] = []
+    at = first
+    for s in sorted(segments, key=lambda s: s.first):
+        if s.first > at:
+            out.append((at, min(last, s.first - dt.timedelta(days=1))))
+        at = max(at, s.last + dt.timedelta(days=1))
+        if at > last:
+            return [r for r in out if r[0] <= r[1]]
+    if at <= last:
+        out.append((at, last))
+    return [r for r in out if r[0] <= r[1]]
+
+
+def _days(ranges: Sequence[tuple[dt.date, dt.date]]) -> list[dt.date]:
+    return [
+        dt.date.fromordinal(o) for a, b in ranges for o in range(a.toordinal(), b.toordinal() + 1)
+    ]
 
 
 def _ranges(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -386,36 +420,18 @@ def lookup_all(
             continue
         cand_hashes = keys.hashes[cand] & _HASH_MASK
         segments = index.segments(v) if index is not None else []
-        to_verify: dict[int, list[tuple[int, int]]] = {}  # first day ordinal -> (key, last)
-        for seg in segments:
-            result.days_from_index += (seg.last - seg.first).days + 1
-            lo = np.searchsorted(seg.keys, cand_hashes, "left")
-            hi = np.searchsorted(seg.keys, cand_hashes | _RUN_MASK, "right")
-            for j in np.flatnonzero(hi > lo):
-                for entry in seg.keys[lo[j] : hi[j]]:
-                    first, last = seg.runs[int(entry & _RUN_MASK)]
-                    to_verify.setdefault(int(first), []).append((cand[j], int(last)))
-        for first_ord, items in to_verify.items():
-            day_names = v.domains(dt.date.fromordinal(first_ord))
-            result.lists_verified += 1
-            wanted = {keys.text[k] for k, _ in items}
-            positions: dict[str, list[int]] = {}
-            for i, n in enumerate(day_names):
-                if n in wanted:
-                    positions.setdefault(n, []).append(i)
-            for k, last in items:
-                for i in positions.get(keys.text[k], ()):
-                    found.add((keys.query[k], v.key, first_ord, last, i, keys.text[k]))
+        probes = [_probe(seg, np.asarray(cand), cand_hashes) for seg in segments]
+        result.days_from_index += sum((seg.last - seg.first).days + 1 for seg in segments)
+        if probes and sum(len(p[0]) for p in probes):
+            cols = [np.concatenate(col) for col in zip(*probes, strict=True)]
+            rows = _verified(cols[0], cols[1], cols[2], cols[3], v, keys, result)
+            for k, a, b, i in rows:
+                found.add((keys.query[k], v.key, a, b, i, keys.text[k]))
         if generate_missing:
-            covered = [(s.first.toordinal(), s.last.toordinal()) for s in segments]
             first, last = active_span(v, until)
-            todo = [
-                dt.date.fromordinal(o)
-                for o in range(first.toordinal(), last.toordinal() + 1)
-                if not any(a <= o <= b for a, b in covered)
-            ]
+            gaps = _uncovered(first, last, segments)
             # A static list is generated once per uncovered range of days.
-            todo_lists = _ranges(todo) if v.period_days == 0 else [(d, d) for d in todo]
+            todo_lists = gaps if v.period_days == 0 else [(d, d) for d in _days(gaps)]
             wanted_keys: dict[str, list[int]] = {}
             for k in cand:
                 wanted_keys.setdefault(keys.text[k], []).append(k)
@@ -457,6 +473,112 @@ def lookup_all(
     return result
 
 
+class _Verifier:
+    """Regenerates runs' lists (once each) to check that a name is really in them."""
+
+    def __init__(self, variant: Variant, result: AllTimeResult) -> None:
+        self.variant = variant
+        self.result = result
+        self.lists: dict[int, dict[str, list[int]]] = {}
+
+    def positions(self, first_ord: int, name: str) -> list[int]:
+        if first_ord not in self.lists:
+            at: dict[str, list[int]] = {}
+            for i, n in enumerate(self.variant.domains(dt.date.fromordinal(first_ord))):
+                at.setdefault(n, []).append(i)
+            self.lists[first_ord] = at
+            self.result.lists_verified += 1
+        return self.lists[first_ord].get(name, [])
+
+
+def _verified(
+    ks: np.ndarray,
+    firsts: np.ndarray,
+    lasts: np.ndarray,
+    poss: np.ndarray,
+    v: Variant,
+    keys: _Keys,
+    result: AllTimeResult,
+) -> list[tuple[int, int, int, int]]:
+    """Index entries (key, run first day, run last day, position) checked and merged.
+
+    For each key, its first VERIFY_RUNS runs are regenerated; when they all hold the name,
+    the key's other runs are taken on the 64-bit entry and the stored position, otherwise
+    every run of it is regenerated. Runs of consecutive days with the name at the same
+    position are merged (vectorised: a name can sit in thousands of daily lists)."""
+    order = np.lexsort((firsts, ks))
+    ks, firsts, lasts, poss = ks[order], firsts[order], lasts[order], poss[order]
+    n = len(ks)
+    starts = np.r_[True, ks[1:] != ks[:-1]]
+    rank = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    check = rank < VERIFY_RUNS
+    verifier = _Verifier(v, result)
+    exact: list[tuple[int, int, int, int]] = []
+    doubtful: set[int] = set()
+    for row in np.flatnonzero(check).tolist():
+        k, a, b = int(ks[row]), int(firsts[row]), int(lasts[row])
+        at = verifier.positions(a, keys.text[k])
+        if not at:
+            doubtful.add(k)
+        exact.extend((k, a, b, j) for j in at)
+    rest = ~check
+    if doubtful:
+        suspect = rest & np.isin(ks, np.fromiter(doubtful, np.int64, len(doubtful)))
+        for row in np.flatnonzero(suspect).tolist():
+            k, a, b = int(ks[row]), int(firsts[row]), int(lasts[row])
+            exact.extend((k, a, b, j) for j in verifier.positions(a, keys.text[k]))
+        rest &= ~suspect
+    if exact:
+        e = np.asarray(exact, np.int64)
+        ks = np.r_[ks[rest], e[:, 0]]
+        firsts, lasts, poss = (
+            np.r_[firsts[rest], e[:, 1]],
+            np.r_[lasts[rest], e[:, 2]],
+            np.r_[poss[rest], e[:, 3]],
+        )
+    else:
+        ks, firsts, lasts, poss = ks[rest], firsts[rest], lasts[rest], poss[rest]
+    if not len(ks):
+        return []
+    order = np.lexsort((firsts, poss, ks))
+    ks, firsts, lasts, poss = ks[order], firsts[order], lasts[order], poss[order]
+    new = np.r_[True, (ks[1:] != ks[:-1]) | (poss[1:] != poss[:-1]) | (firsts[1:] > lasts[:-1] + 1)]
+    heads = np.flatnonzero(new)
+    last_of = np.maximum.reduceat(lasts, heads)
+    return list(
+        zip(
+            ks[heads].tolist(),
+            firsts[heads].tolist(),
+            last_of.tolist(),
+            poss[heads].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _probe(
+    seg: Segment, cand: np.ndarray, cand_hashes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(key, run first day, run last day, position) of every entry matching a candidate."""
+    lo = np.searchsorted(seg.keys, cand_hashes, "left")
+    hi = np.searchsorted(seg.keys, cand_hashes | _RUN_MASK, "right")
+    counts = hi - lo
+    nz = np.flatnonzero(counts)
+    c = counts[nz]
+    total = int(c.sum())
+    if not total:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty, empty
+    idx = np.repeat(lo[nz] - (np.cumsum(c) - c), c) + np.arange(total)
+    run_ids = (np.asarray(seg.keys[idx]) & _RUN_MASK).astype(np.intp)
+    return (
+        np.repeat(cand[nz], c),
+        seg.runs[run_ids, 0],
+        seg.runs[run_ids, 1],
+        np.asarray(seg.pos[idx]),
+    )
+
+
 def _merge_runs(hits: list[AllTimeHit]) -> list[AllTimeHit]:
     """Consecutive days of the same (variant, index, name) become one hit."""
     out: list[AllTimeHit] = []
@@ -482,11 +604,17 @@ def _merge_runs(hits: list[AllTimeHit]) -> list[AllTimeHit]:
 
 
 def _shapes(name: str, variants: Sequence[Variant]) -> list[str]:
-    """Variants with a declared signature that ``name`` (or its registered domain) fits."""
-    reg = registered_domain(name) or name
-    label, _, suffix = reg.partition(".")
-    return [
-        v.key
-        for v in variants
-        if v.signature is not None and suffix in v.tlds and v.signature.matches_label(label)
-    ]
+    """Variants with a declared signature that ``name`` (or a parent of it) fits: the label
+    right before one of the variant's TLDs. (No public-suffix lookup: loading the list
+    costs 0.4 s, most of a one-name lookup.)"""
+    labels = name.split(".")
+    found = []
+    for v in variants:
+        sig = v.signature
+        if sig is None:
+            continue
+        for n in range(1, len(labels)):
+            if ".".join(labels[n:]) in v.tlds and sig.matches_label(labels[n - 1]):
+                found.append(v.key)
+                break
+    return found
