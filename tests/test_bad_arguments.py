@@ -23,6 +23,12 @@ from dgawatch import cli
 D = "2009-04-01"
 
 
+@pytest.fixture(autouse=True)
+def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs read and write nothing of the user's data directory."""
+    monkeypatch.setenv("DGAWATCH_HOME", str(tmp_path / "home"))
+
+
 def run_main(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, str, str]:
@@ -134,6 +140,8 @@ CASES = [
         ["--output", "directory"],
     ),
     (["export", "hosts", "--start", D, "--wildcard"], ["--wildcard", "hosts"]),
+    (["export", "rpz", "--start", D, "--zone", "a..b"], ["--zone 'a..b'"]),
+    (["store", "build", "--start", D, "--days", "1000000000"], ["--days"]),
     (
         ["gopack", "--tld", "nl", "--start", D, "--months", "1000000000", "--output", "{nodir}"],
         ["--months"],

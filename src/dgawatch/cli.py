@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,9 @@ def _advance(bar: Progress, n: int = 1) -> None:
 def _day_option(value: str | None, what: str) -> dt.date | None:
     return None if value is None else parse_day(value, what=what)
 
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_ZONE_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 
 #: Days from the first to the last supported day: no --days can be longer.
 MAX_DAYS = (LAST_SUPPORTED - FIRST_SUPPORTED).days + 1
@@ -221,6 +225,11 @@ def export(
 
     exporter = get_exporter(fmt)
     _check_days(days)
+    if not _ZONE_NAME.fullmatch(zone.strip(".").lower()) or len(zone.strip(".")) > 253:
+        raise InputError(
+            f"--zone {zone!r} is not a DNS zone name (dot-separated labels of letters, digits, "
+            "'-' or '_', e.g. rpz.example.org)"
+        )
     if wildcard and not exporter.wildcard:
         raise InputError(f"--wildcard does not apply to format {fmt} (it has no wildcard entries)")
     if output is not None:
@@ -526,6 +535,8 @@ def store_build(
     first = parse_day(start, what="--start")
     if (end is None) == (days is None):
         raise InputError("give exactly one of --end and --days")
+    if days is not None:
+        _check_days(days)
     if end is not None:
         day_list = list(span(first, parse_day(end, what="--end")))
     else:
