@@ -11,10 +11,12 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.message
 import dns.rcode
+import pytest
 
 from dgawatch.families import get_family
 from dgawatch.sinkhole import store as store_mod
@@ -38,14 +40,16 @@ def test_failed_writes_never_block_the_queue_and_writing_resumes(tmp_path: Path)
     results: dict[int, bool] = {}
 
     async def run() -> FailingStore:
-        store = FailingStore(tmp_path, worker="w").open()
+        store = FailingStore(tmp_path, worker="w")
+        store.open()
         store.on_state = states.append
+
+        def done(i: int) -> Callable[[bool], None]:
+            return lambda ok: results.__setitem__(i, ok)
 
         async def batch(first: int, n: int) -> None:
             for i in range(first, first + n):
-                store.append(
-                    T0 + i, _event(i).to_line(), lambda ok, i=i: results.__setitem__(i, ok)
-                )
+                store.append(T0 + i, _event(i).to_line(), done(i))
             await asyncio.sleep(0.01)  # one batch each
 
         await batch(0, 5)
@@ -179,8 +183,8 @@ def test_server_survives_a_full_disk(server_factory) -> None:  # type: ignore[no
 
 
 def test_waiting_connections_time_out_and_stop_is_bounded_on_a_hung_disk(
-    tmp_path: Path, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """fdatasync never returns: the HTTP client waiting on its acknowledgement is closed
     after the request timeout (before: held for ever), and stop() returns after the
     shutdown bound with the queued events failed (before: drain waited for ever)."""

@@ -87,7 +87,7 @@ def test_connection_cap_stays_below_the_open_files_limit(server_factory) -> None
 
 
 def _read_all(s: socket.socket) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         data = s.recv(65536)
         if not data:

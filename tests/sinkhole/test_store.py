@@ -1,6 +1,7 @@
 import asyncio
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from dgawatch.sinkhole.events import SinkholeEvent
@@ -51,11 +52,13 @@ def test_acknowledged_only_after_sync_and_day_files(tmp_path: Path) -> None:
 
     async def run() -> EventStore:
         store = EventStore(tmp_path, worker="t").open()
+
+        def done(i: int) -> Callable[[bool], None]:
+            return lambda ok: acked.append(i) if ok else None
+
         for i in range(1000):
             ts = T0 + (i % 2) * DAY_MS  # two UTC days
-            store.append(
-                ts, _event(i, ts).to_line(), lambda ok, i=i: acked.append(i) if ok else None
-            )
+            store.append(ts, _event(i, ts).to_line(), done(i))
         assert acked == []  # nothing is acknowledged before the writer thread synced it
         await store.drain()
         store.close()
@@ -69,6 +72,7 @@ def test_acknowledged_only_after_sync_and_day_files(tmp_path: Path) -> None:
     assert count_events(tmp_path) == 1000
     con = connect(tmp_path)
     row = con.execute("SELECT headers, time FROM events WHERE path = '/7'").fetchone()
+    assert row is not None
     assert row[0] == [["Host", "192.0.2.1"], ["X-Odd", "\xe9\x00"]]
     assert row[1] == dt.datetime(2026, 11, 28, 12, 0, 0, 7000)
 
