@@ -228,3 +228,36 @@ def test_waiting_connections_time_out_and_stop_is_bounded_on_a_hung_disk(
     assert status["http"]["timed_out"] == 1  # type: ignore[index]
     assert status["store"]["acknowledged"] == 0 and status["store"]["failed"] == 1  # type: ignore[index]
     assert "did not finish within 0.5 s; 1 queued events were not stored" in capsys.readouterr().err
+
+
+def test_a_failed_fdatasync_is_not_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EIO from fdatasync: that batch's events are failed (no answer), the error is shown
+    once, and the next batch that syncs clears it."""
+    real = store_mod._sync_all
+    fail = [True]
+
+    def flaky(fds: list[int]) -> bool:
+        return False if fail[0] else real(fds)
+
+    monkeypatch.setattr(store_mod, "_sync_all", flaky)
+    results: list[tuple[int, bool]] = []
+    states: list[str | None] = []
+
+    async def run() -> EventStore:
+        store = EventStore(tmp_path, worker="w").open()
+        store.on_state = states.append
+        for i in range(3):
+            store.append(T0 + i, _event(i).to_line(), lambda ok, i=i: results.append((i, ok)))  # type: ignore[misc]
+        assert await store.drain(5)
+        fail[0] = False
+        store.append(T0 + 3, _event(3).to_line(), lambda ok: results.append((3, ok)))
+        assert await store.drain(5)
+        store.close()
+        return store
+
+    store = asyncio.run(run())
+    assert results == [(0, False), (1, False), (2, False), (3, True)]
+    assert states == ["fdatasync failed", None] and store.failed == 3
+    assert store.acknowledged == 1
