@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from dgawatch.errors import InputError
 from dgawatch.families import get_family
 from dgawatch.sinkhole.events import COLUMNS, SinkholeEvent
 from dgawatch.sinkhole.names import held_names, write_held
@@ -88,6 +89,14 @@ class Botnet:
     seed: int = 1
     space: str = "public"
     edge_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.bots < 1 or not 1 <= self.held <= CONFICKER_C_D - CONFICKER_C_S:
+            raise InputError("a botnet needs bots >= 1 and 1 <= held <= 49,500")
+        if not 1 <= self.agents <= len(_AGENTS) or self.resolvers < 1:
+            raise InputError(f"agents must be 1..{len(_AGENTS)}, resolvers at least 1")
+        if self.space not in _SPACES or len(self.plan) != 2:
+            raise InputError(f"space is one of {', '.join(_SPACES)}; plan is two addresses")
 
     @cached_property
     def names(self) -> dict[int, list[str]]:
