@@ -16,9 +16,10 @@ engines (they only differ in how they build the per-(client, name) relation
    List (``*.elb.amazonaws.com``, ``*.s3.amazonaws.com``, ``*.blogspot.com``...) that
    resolved. Every other name belongs to a *site*: its registered domain (private suffixes
    included, so a never-resolving ``<x>.ddns.net`` is its own site).
-2. **Keep the unusual sites of this log**: a site is *suspect* for a client when no client
-   ever got a NOERROR answer for any name under it (a name many clients resolve is no
-   rendezvous name), and it is no one-letter typo of a resolved site (edit distance 1,
+2. **Keep the unusual sites of this log**: a site is *suspect* for a client when the client
+   got NXDOMAIN for a name under it, no client ever got a NOERROR answer for any name under
+   it (a name many clients resolve is no rendezvous name; a log without answers gives no
+   suspect at all), and it is no one-letter typo of a resolved site (edit distance 1,
    same suffix). A suspect site *counts* when its label is generated-looking: classifier
    log-odds over the cut calibrated for benign FPR ``fpr`` (1e-2 by default: the host-level
    test below carries the error control), or a word-list make (the label splits, by
@@ -506,7 +507,7 @@ WHERE length(split_part(t.site, '.', 1)) >= 4
 _SUSPECT_SQL = """
 SELECT p.client, p.qname, n.site, p.queries, p.nx, p.first_seen, p.last_seen
 FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
-WHERE n.reason IS NULL AND n.site NOT IN (SELECT site FROM unk_ok)
+WHERE n.reason IS NULL AND p.nx > 0 AND n.site NOT IN (SELECT site FROM unk_ok)
 ORDER BY p.client, p.qname
 """
 
