@@ -52,7 +52,7 @@ _RUN_BITS = 16
 _RUN_MASK = np.uint64((1 << _RUN_BITS) - 1)
 _HASH_MASK = ~_RUN_MASK
 #: Runs per (name, variant) verified by regeneration before the rest are trusted.
-VERIFY_RUNS = 2
+VERIFY_RUNS = 1
 _SEGMENT = re.compile(r"^(\d+)_(\d+)\.keys\.npy$")
 
 
@@ -358,7 +358,7 @@ class _Keys:
     query: list[str]
     pos: list[int]
     hashes: np.ndarray
-    by_suffix: dict[str, list[int]]
+    by_suffix: dict[str, np.ndarray]
 
 
 def _candidate_keys(names: dict[str, str]) -> _Keys:
@@ -374,20 +374,25 @@ def _candidate_keys(names: dict[str, str]) -> _Keys:
             text.append(".".join(labels[-n:]))
             owner.append(query)
             pos.append(n)
-    by_suffix: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}
     for i, key in enumerate(text):
-        by_suffix.setdefault(key.partition(".")[2], []).append(i)
+        groups.setdefault(key.partition(".")[2], []).append(i)
+    by_suffix = {suffix: np.asarray(idx, np.int64) for suffix, idx in groups.items()}
     blob = ("\n".join(text) + "\n").encode("ascii") if text else b""
     return _Keys(text, owner, pos, hash_lines(blob), by_suffix)
 
 
-def _fits(v: Variant, keys: _Keys) -> list[int]:
+def _fits(v: Variant, keys: _Keys) -> np.ndarray:
     """Keys that could be names of ``v`` (TLD set, then the declared label grammar)."""
-    found = [i for tld in v.tlds for i in keys.by_suffix.get(tld, ())]
+    parts = [keys.by_suffix[tld] for tld in v.tlds if tld in keys.by_suffix]
+    if not parts:
+        return np.empty(0, np.int64)
+    found = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0]
     if v.signature is not None:
         sig = v.signature
-        found = [i for i in found if sig.matches_label(keys.text[i].partition(".")[0])]
-    return sorted(found)
+        ok = [sig.matches_label(keys.text[i].partition(".")[0]) for i in found.tolist()]
+        found = found[np.asarray(ok, bool)]
+    return found
 
 
 def lookup_all(
@@ -415,7 +420,7 @@ def lookup_all(
     by_key = {v.key: v for v in variants}
     for v in variants:
         cand = _fits(v, keys)
-        if not cand:
+        if not len(cand):
             result.variants_pruned += 1
             continue
         cand_hashes = keys.hashes[cand] & _HASH_MASK
@@ -433,10 +438,11 @@ def lookup_all(
             # A static list is generated once per uncovered range of days.
             todo_lists = gaps if v.period_days == 0 else [(d, d) for d in _days(gaps)]
             wanted_keys: dict[str, list[int]] = {}
-            for k in cand:
+            for k in cand.tolist():
                 wanted_keys.setdefault(keys.text[k], []).append(k)
-            for dl in iter_day_lists([v], [d for d, _ in todo_lists]):
-                until_day = dict(todo_lists)[dl.day]
+            valid_until = dict(todo_lists)
+            for dl in iter_day_lists([v], list(valid_until)):
+                until_day = valid_until[dl.day]
                 day_names = dl.names()
                 if not wanted_keys.keys().isdisjoint(day_names):
                     for i, n in enumerate(day_names):
