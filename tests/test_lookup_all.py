@@ -31,6 +31,7 @@ import pytest
 from dgawatch.families import all_variants, get_family
 from dgawatch.index import VERIFY_RUNS, AllTimeIndex, hash_lines, lookup_all
 from tests.shared_data import _examples, data_path
+from tests.web.test_portal import get, serve_in_thread
 
 D = dt.date.fromisoformat
 WHOLE_PERIOD = ("tempedreve", "zloader")
@@ -210,3 +211,21 @@ def test_names_in_many_lists_agree_with_generation(tmp_path: Path) -> None:
     assert with_index.hits == without.hits
     assert max(len(h) for h in with_index.hits.values()) > 2 * VERIFY_RUNS
     assert with_index.lists_verified < sum(len(h) for h in with_index.hits.values())
+
+
+def test_portal_lookup_all_page_and_json(index_home: Path) -> None:
+    tinba = [d for f, d, _, s in _examples() if f == "tinba" and s.startswith("BADERJ")]
+    with serve_in_thread(store_path=index_home / "forecast.duckdb") as base:
+        doc = get(base, "/lookup.json", q="www." + tinba[9], all="1", family="tinba").json()
+        assert doc["all"] is True and doc["days_not_indexed"] == 0
+        assert [m["domain"] for m in doc["results"][0]["matches"]] == [tinba[9]]
+        assert doc == get(base, "/api/lookup", q="www." + tinba[9], all="1", family="tinba").json()
+        none = get(base, "/lookup.json", q="google.com", all="1", family="conficker").json()
+        assert none["results"][0]["matches"] == [] and none["days_not_indexed"] > 0
+        assert none["results"][0]["shape_of"] == ["conficker/a", "conficker/b"]
+        page = get(base, "/lookup", q="google.com", all="1", family="conficker")
+        assert page.status_code == 200
+        assert "Has the shape of conficker/a, conficker/b" in page.text
+        assert "store build --all-time" in page.text
+        bad = get(base, "/lookup.json", q="x.com", all="1", start="2020-01-01")
+        assert bad.status_code == 400 and "drop start/end" in bad.text

@@ -247,6 +247,12 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
         raise InputError("q (the domain name to look up) is required")
     name = normalise(q)  # an invalid name is the visitor's error (400), not an empty answer
     start, end = _day(request, "start"), _day(request, "end")
+    if _param(request, "all") is not None:
+        if start is not None or end is not None:
+            raise InputError("all looks at whole active periods; drop start/end")
+        family = _param(request, "family")
+        variants = select_variants([family] if family else None, _param(request, "variant"))
+        return _lookup_all_view(q, name, variants, portal)
     if start is None and end is None:
         now = today()
         start, end = now - dt.timedelta(days=WEB_BACK_DAYS), now + dt.timedelta(days=WEB_AHEAD_DAYS)
@@ -280,6 +286,30 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
         "end": end.isoformat(),
         "days_from_store": result.days_from_store,
         "days_generated": result.days_generated,
+        "results": [doc],
+    }
+
+
+def _lookup_all_view(
+    q: str, name: str, variants: list[Variant], portal: Portal
+) -> dict[str, Any]:
+    """``all=1``: each variant's whole active period, from the all-time index only (a web
+    request never generates years of lists); days the index lacks are counted."""
+    from dgawatch.index import INDEX_DIR, AllTimeIndex, lookup_all
+
+    index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
+    result = lookup_all([q], variants, index=index, generate_missing=False)
+    doc = {
+        "query": q,
+        "name": name,
+        "registered_domain": registered_domain(name),
+        "matches": [h.to_dict() for h in result.hits.get(q, [])],
+        "shape_of": result.shapes.get(q, []),
+    }
+    return {
+        "all": True,
+        "days_from_index": result.days_from_index,
+        "days_not_indexed": sum(len(index.missing_days(v)) for v in variants),
         "results": [doc],
     }
 
@@ -491,7 +521,7 @@ def _page(
             template,
             title=title(request),
             data=data,
-            form=_form(request, "q", "start", "end", "family", "variant", "day", "days"),
+            form=_form(request, "q", "start", "end", "family", "variant", "day", "days", "all"),
             json_url=_json_url(request),
             max_days=MAX_GENERATED_DAYS,
             default_back=WEB_BACK_DAYS,
@@ -533,7 +563,7 @@ def create_app(
         ("/forecast", "/forecast", forecast_view, "forecast.html", lambda r: "Forecast",
          ("family", "variant", "day", "days")),
         ("/lookup", "/lookup", lookup_view, "lookup.html", lambda r: "Lookup",
-         ("q", "start", "end", "family", "variant")),
+         ("q", "start", "end", "family", "variant", "all")),
         ("/classify", "/classify", classify_view, "classify.html", lambda r: "Classify", ("q",)),
         ("/sinkhole", "/sinkhole", sinkhole_view, "sinkhole.html", lambda r: "Sinkhole", ()),
     ]  # fmt: skip

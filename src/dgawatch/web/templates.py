@@ -152,11 +152,18 @@ _LOOKUP = """{% extends "base.html" %}{% block content %}
 name <input name="q" value="{{ form.q }}" size="30">
 from <input name="start" value="{{ form.start }}" size="10" placeholder="YYYY-MM-DD">
 to <input name="end" value="{{ form.end }}" size="10" placeholder="YYYY-MM-DD">
+<label><input type="checkbox" name="all" value="1"{% if form.get("all") %} checked{% endif %}>
+all time</label>
 <input type="submit" value="look up">
 </form>
-{% if data %}
+{% if data %}{% if data.get("all") %}
+<p>Whole active periods (to today + 1 year), from the all-time index:
+{{ data.days_from_index }} variant-day(s) indexed{% if data.days_not_indexed %},
+{{ data.days_not_indexed }} not indexed (not searched; run
+<code>dgawatch store build --all-time</code>){% endif %}.</p>
+{% else %}
 <p>Window {{ data.start }} .. {{ data.end }}: {{ data.days_from_store }} day list(s) read from the
-store, {{ data.days_generated }} generated.</p>
+store, {{ data.days_generated }} generated.</p>{% endif %}
 {% for r in data.results %}
 <h2 class="mono">{{ r.query }}</h2>
 {% if r.get("error") %}<p class="error">{{ r.error }}</p>
@@ -165,10 +172,14 @@ store, {{ data.days_generated }} generated.</p>
 <table><tr><th>family</th><th>variant</th><th>day</th><th>index</th><th>forecast name</th></tr>
 {% for m in r.matches %}<tr>
 <td><a href="/families/{{ m.family | urlencode }}">{{ m.family }}</a></td><td>{{ m.variant }}</td>
-<td><a href="{{ forecast_url(m.family, m.variant, m.day) }}">{{ m.day }}</a></td>
+<td><a href="{{ forecast_url(m.family, m.variant, m.day) }}">{{ m.day }}</a>{% if m.get("last_day")
+and m.last_day != m.day %} .. {{ m.last_day }}{% endif %}</td>
 <td class="num">{{ m.index }}</td><td class="mono">{{ m.domain }}</td></tr>{% endfor %}
 </table>
-{% else %}<p class="empty">No registered variant generates it in this window.
+{% else %}{% if r.get("shape_of") %}<p>Has the shape of {{ r.shape_of | join(", ") }}
+(seed unknown).</p>{% endif %}<p class="empty">{% if data.get("all") %}
+No registered variant generates it on any indexed day.{% else %}
+No registered variant generates it in this window.{% endif %}
 Try <a href="/classify?q={{ r.query | urlencode }}">the classifier</a>.</p>{% endif %}
 {% endfor %}
 {% else %}
