@@ -174,3 +174,19 @@ def test_p_value_is_the_poisson_tail_without_over_dispersion() -> None:
     assert mu[7] == pytest.approx(params.floor_rate * 150)  # no background: the floor
     assert pvals[7] == pytest.approx(_poisson_sf(6, mu[7]), rel=1e-9)
     assert list(np.flatnonzero(flagged)) == [7]
+
+
+def test_many_infected_hosts_do_not_mask_one_another() -> None:
+    """5 % of the clients infected (30-60 odd names each, one of them at 15,000 queries),
+    over a clean background with over-dispersed heavy clients: every infected client and
+    no clean one is flagged."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    q = np.minimum(25 * (1 + rng.pareto(1.15, n)), 20_000).round()
+    clean_rate = rng.gamma(2.0, 2e-4 / 2.0, n)  # odd names per query, mean 2e-4
+    k = rng.poisson(clean_rate * q).astype(np.float64)
+    infected = rng.choice(n, 150, replace=False)
+    q[infected[0]] = 15_000.0
+    k[infected] += rng.integers(30, 61, len(infected))
+    _, _, flagged = _test(k, q, UnknownParams())
+    assert set(np.flatnonzero(flagged)) == set(infected.tolist())

@@ -29,15 +29,19 @@ engines (they only differ in how they build the per-(client, name) relation
    lam * Q_c, dispersion phi)``: ``lam`` the network's rate of counted sites per query
    (pooled over clients not flagged, iterated; at least ``floor_rate``), ``phi`` the
    gamma-Poisson over-dispersion estimated from the same clients by the method of moments
-   (0 = Poisson). A client is flagged when ``k_c >= min_names`` and its upper-tail p-value
-   ``P(K >= k_c)`` is at most ``alpha / N`` (Bonferroni over the ``N`` clients tested): the
-   probability that any clean client of the log is flagged is at most ``alpha`` (1 %),
+   (0 = Poisson); both leave the tested client out, and both leave out clients whose count
+   not even a Poisson background explains (P < :data:`TRIM_P`), so that a few infected
+   hosts do not mask one another. A client is flagged when ``k_c >= min_names`` and its
+   upper-tail p-value ``P(K >= k_c)`` is at most ``alpha / N`` (Bonferroni over the ``N``
+   clients tested): the probability that any clean client of the log is flagged is at
+   most ``alpha`` (1 %),
    under that background model. A 20,000-query client is compared with 20,000 queries'
    worth of background, so a few odd names among many are not enough.
 4. **Coherent clusters**: a flagged client's counted names are grouped by *make* (word-list
    or random; alphabet: letters, letters and digits, hex; hyphens); makes with fewer than
-   ``min_names`` names are dropped. Two (client, make) groups join when they share a name,
-   or have the same make and the same median label-length band. One finding is one make,
+   ``min_names`` names are dropped; a host's groups form one unit. Units join when they
+   share a name, or have the same makes, label length (a fixed length, else the median's
+   band) and TLD set (the fewest suffixes holding 80 % of the names). One finding is one make,
    never a mix of hundreds of shapes; it says why (per-host counts, NXDOMAIN share,
    p-value, samples, what the log explained away network-wide).
 """
@@ -67,6 +71,9 @@ LENGTH_BAND = 5
 SAMPLE_NAMES = 10
 #: Rows held by the local engine before it re-aggregates them.
 COMPACT_ROWS = 1_000_000
+#: Clients whose count a Poisson background could not give (P below this) are left out of
+#: the background's rate and dispersion estimates (they are tested all the same).
+TRIM_P = 1e-6
 #: Query events the local engine reduces at a time.
 REDUCE_ROWS = 500_000
 
@@ -625,10 +632,12 @@ def analyse(
     unit_sig = {}
     for client, sites_ in unit_sites.items():
         lengths = sorted(len(_site_label(x)) for x in sites_)
+        # A fixed label length is part of the make (tinba's 12 letters vs ramnit's 8-19).
+        fixed = lengths[0] == lengths[-1]
         unit_sig[client] = (
             "make",
             tuple(sorted(unit_makes[client])),
-            _band(lengths[len(lengths) // 2]),
+            f"={lengths[0]}" if fixed else _band(lengths[len(lengths) // 2]),
             _main_suffixes(sorted(sites_)),
         )
     owner: dict[object, int] = {}
@@ -737,26 +746,32 @@ def _test(
     n = len(k)
     flagged = np.zeros(n, dtype=bool)
     cut = params.alpha / max(1, n)
+    kk = np.maximum(k, 1.0)
+
+    def rate(bg: np.ndarray) -> np.ndarray:
+        # Leave-one-out: a client's own count never feeds the background it is tested
+        # against (else a heavy infected host raises the rate that hides it).
+        own = bg.astype(np.float64)
+        lam = (k[bg].sum() - own * k) / np.maximum(1.0, q[bg].sum() - own * q)
+        return np.asarray(np.maximum(params.floor_rate, lam) * q)
+
     pvals = np.ones(n)
     mu = np.zeros(n)
-    for _ in range(5):
+    for _ in range(10):
+        # The background: clients not flagged, less the extreme ones even a Poisson
+        # background cannot explain (P < TRIM_P): a handful of infected hosts left in it
+        # would each inflate the dispersion estimate (masking one another).
         bg = ~flagged
-        # Leave-one-out: a client's own count never feeds the background it is tested
-        # against (else one heavy infected host inflates the dispersion and hides itself).
-        own = bg.astype(np.float64)
-        lam = np.maximum(
-            params.floor_rate,
-            (k[bg].sum() - own * k) / np.maximum(1.0, q[bg].sum() - own * q),
-        )
-        mu = lam * q
-        # Method-of-moments over-dispersion: Var = mu + phi * mu^2.
+        trim = bg & (np.where(k > 0, special.gammainc(kk, rate(bg)), 1.0) >= TRIM_P)
+        mu = rate(trim)
+        own = trim.astype(np.float64)
+        # Method-of-moments over-dispersion: Var = mu + phi * mu^2 (leave-one-out too).
         terms = (k - mu) ** 2 - mu
-        num = float(terms[bg].sum()) - own * terms
-        den = float((mu[bg] ** 2).sum()) - own * mu**2
+        num = float(terms[trim].sum()) - own * terms
+        den = float((mu[trim] ** 2).sum()) - own * mu**2
         phi = np.where(den > 0, np.maximum(0.0, num / np.where(den > 0, den, 1.0)), 0.0)
         # P(K >= k): NB(r = 1/phi, mean mu) is I_{mu/(r+mu)}(k, r); Poisson is P(k, mu).
         r = 1.0 / np.maximum(phi, 1e-12)
-        kk = np.maximum(k, 1.0)
         nb = special.betainc(kk, r, mu / (r + mu))
         pvals = np.where(phi > 1e-9, nb, special.gammainc(kk, mu))
         pvals = np.where(k > 0, pvals, 1.0)
