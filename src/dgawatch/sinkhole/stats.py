@@ -324,7 +324,8 @@ class _SparkEngine:
         return [r.asDict() for r in self.spark.sql(sql).collect()]
 
     def close(self) -> None:
-        for name in ("events", *_TABLES):
+        views = ("ev", "dns_ev", "http_ev", "plan_addrs", "http_target", "http_attr")
+        for name in ("events", *_TABLES, *views, "attributed", "dns_class"):
             self.spark.catalog.dropTempView(name)
 
 
