@@ -1,4 +1,5 @@
-"""Real DNS servers for the export tests: NSD, Knot, Unbound and BIND on 127.0.0.1.
+"""Real DNS servers for the export tests on 127.0.0.1: NSD, Knot, Unbound, BIND, Knot
+Resolver, PowerDNS Recursor and dnsmasq.
 
 Each server runs in the foreground as a child process on a free high port, with its config,
 working directory and PID file under the test's tmp directory; it is stopped by its PID
@@ -8,6 +9,9 @@ anywhere but 127.0.0.1, and the resolvers forward only to the local authoritativ
 
 from __future__ import annotations
 
+import grp
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -302,3 +306,68 @@ include: "{include}"
     )
     assert check.returncode == 0, check.stdout + check.stderr
     return Server("knotd", ["knotd", "-c", str(conf)], workdir, port)
+
+
+def start_kresd(workdir: Path, port: int, upstream_port: int, rpz: Path) -> Server:
+    """Knot Resolver 5 with ``rpz`` as its policy zone (``CNAME .`` answered NXDOMAIN),
+    everything else sent to the upstream as a stub (no DNSSEC: the test root is unsigned)."""
+    conf = workdir / "kresd.conf"
+    conf.write_text(
+        f"""net.listen('{LOOPBACK}', {port}, {{ kind = 'dns' }})
+trust_anchors.remove('.')
+cache.open(10 * MB, 'lmdb://{workdir}/cache')
+modules.unload('priming')
+modules.unload('detect_time_skew')
+policy.add(policy.rpz(policy.DENY, '{rpz}', false))
+policy.add(policy.all(policy.STUB({{'{LOOPBACK}@{upstream_port}'}})))
+"""
+    )
+    return Server("kresd", ["kresd", "-n", "-c", str(conf), str(workdir)], workdir, port)
+
+
+def start_pdns_recursor(workdir: Path, port: int, upstream_port: int, rpz: Path) -> Server:
+    """PowerDNS Recursor with ``rpz`` loaded by ``rpzFile`` (Lua config), forwarding
+    everything to the upstream (allowed on loopback: ``dont-query`` emptied)."""
+    (workdir / "recursor.conf").write_text("")
+    lua = workdir / "recursor.lua"
+    lua.write_text(f'rpzFile("{rpz}", {{policyName="rpz.dgawatch"}})\n')
+    argv = [
+        "pdns_recursor",
+        f"--config-dir={workdir}",
+        f"--socket-dir={workdir}",
+        "--daemon=no",
+        "--disable-syslog=yes",
+        f"--local-address={LOOPBACK}",
+        f"--local-port={port}",
+        f"--forward-zones=.={LOOPBACK}:{upstream_port}",
+        "--dont-query=",
+        "--dnssec=off",
+        "--threads=1",
+        f"--lua-config-file={lua}",
+    ]
+    return Server("pdns_recursor", argv, workdir, port)
+
+
+def start_dnsmasq(workdir: Path, port: int, upstream_port: int, hosts: Path) -> Server:
+    """dnsmasq answering from ``hosts`` (``--addn-hosts``), forwarding the rest to the
+    upstream; no system files read, no DHCP, runs as the current user."""
+    user = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(user.pw_gid).gr_name
+    argv = [
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--log-facility=-",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        f"--user={user.pw_name}",
+        f"--group={group}",
+        f"--pid-file={workdir}/dnsmasq.pid",
+        f"--listen-address={LOOPBACK}",
+        "--bind-interfaces",
+        f"--port={port}",
+        f"--server={LOOPBACK}#{upstream_port}",
+        f"--addn-hosts={hosts}",
+    ]
+    return Server("dnsmasq", argv, workdir, port)
