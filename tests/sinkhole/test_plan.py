@@ -16,6 +16,7 @@ from dgawatch.families import get_family
 from dgawatch.sinkhole.dns import DnsHandler
 from dgawatch.sinkhole.names import SinkholeSet
 from dgawatch.sinkhole.plan import AddressPlan, read_plans, write_plan
+from tests.needs import missing
 
 DAY = dt.date(2026, 11, 27)
 C = get_family("conficker").variant("c")
@@ -103,3 +104,47 @@ def test_bad_plan_is_a_one_line_error(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 2 and "--engine" in proc.stderr
+
+
+def test_zone_export_answers_by_the_plan(tmp_path: Path) -> None:
+    """`sinkhole zone` with two addresses for C: every name's zone answers its half's
+    address (position parity in its first day list, computed here from the registry),
+    and NSD accepts the configuration and every zone file."""
+    out = subprocess.run(
+        [DGAWATCH, "sinkhole", "zone", "--family", "conficker", "--variant", "c",
+         "--address", "192.0.2.1", "--address", "192.0.2.2", "--max-names-per-day", "6",
+         "--date", DAY.isoformat(), "--output", str(tmp_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    files = [Path(p) for p in out.stdout.split()]
+    conf = next(p for p in files if p.name == "nsd.conf.sinkhole")
+    expected: dict[str, str] = {}
+    for day in (DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1)):
+        held = list(dict.fromkeys(n.lower() for n in C.domains(day)[:6]))
+        for i, name in enumerate(held):
+            expected.setdefault(name, ("192.0.2.1", "192.0.2.2")[i % 2])
+    zonefile: dict[str, Path] = {}
+    answered: dict[str, str] = {}
+    pattern = ""
+    for line in conf.read_text().splitlines():
+        value = line.split('"')[1] if '"' in line else ""
+        if line.strip().startswith("zonefile:"):
+            zonefile[pattern] = Path(value)
+        elif line.strip().startswith("name:") and value.startswith("dgawatch-sinkhole"):
+            pattern = value
+        elif line.strip().startswith("name:"):
+            name = value
+        elif line.strip().startswith("include-pattern:"):
+            records = zonefile[value].read_text().splitlines()
+            (addr,) = {r.split()[-1] for r in records if " IN A " in r}
+            answered[name] = addr
+    assert answered == expected and set(answered.values()) == {"192.0.2.1", "192.0.2.2"}
+    knot = (tmp_path / "knot.conf.sinkhole").read_text()
+    assert knot.count("  - domain: ") == len(expected) and knot.count("  - id: ") == 2
+    if not Path("/usr/sbin/nsd-checkconf").exists():
+        missing("nsd not installed")
+    main = tmp_path / "main.conf"
+    main.write_text(f'server:\n  zonesdir: "{tmp_path}"\ninclude: "{conf}"\n')
+    subprocess.run(["/usr/sbin/nsd-checkconf", str(main)], check=True)
+    for path in zonefile.values():
+        subprocess.run(["/usr/sbin/nsd-checkzone", next(iter(expected)), str(path)], check=True)

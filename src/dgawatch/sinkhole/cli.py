@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from dgawatch.errors import InputError
-from dgawatch.families import Variant, select_variants
+from dgawatch.families import select_variants
 
 sinkhole_app = typer.Typer(
     help="Sinkhole: DNS/HTTP listeners, event store, population estimates, network reports.",
@@ -433,48 +433,12 @@ def zone(
         parse_day(date, what="--date"),
         max_names_per_day=max_names_per_day,
     )
-    names = sinkset.names()
-    files = _write_zones(names, output, v4, v6)
+    from dgawatch.sinkhole.zone import write_planned_zones
+
+    files = write_planned_zones(sinkset, output, addresses=v4, addresses6=v6)
     for f in files:
         sys.stdout.write(f"{f}\n")
-    err.print(f"{len(names):,} sinkholed names")
-
-
-def _write_zones(
-    names: list[str], output: Path, v4: tuple[str, ...], v6: tuple[str, ...]
-) -> list[Path]:
-    """Through the export module's NSD/Knot writers where present, else our own."""
-    output.mkdir(parents=True, exist_ok=True)
-    try:
-        from dgawatch.export import ExportOptions, get_exporter
-        from dgawatch.forecast import DayList
-    except ImportError:
-        get_exporter = None  # type: ignore[assignment]
-    if get_exporter is not None and len(v4) <= 1 and len(v6) <= 1:
-        try:
-            options = ExportOptions(
-                policy="sinkhole",
-                address=v4[0] if v4 else None,
-                address6=v6[0] if v6 else None,
-                wildcard=True,
-            )
-            blob = ("\n".join(names) + "\n").encode("ascii") if names else b""
-            lists = [DayList(_any_variant(), dt.date.today(), blob)]
-            files: list[Path] = []
-            for fmt in ("nsd", "knot"):
-                files += get_exporter(fmt).write(lists, output, options).files
-            return list(dict.fromkeys(files))
-        except (InputError, KeyError, AttributeError, TypeError):
-            pass
-    from dgawatch.sinkhole.zone import write_zone_set
-
-    return write_zone_set(names, output, addresses=v4, addresses6=v6)
-
-
-def _any_variant() -> Variant:
-    from dgawatch.families import all_variants
-
-    return all_variants()[0]
+    err.print(f"{len(sinkset):,} sinkholed names, answered by the address plan")
 
 
 @sinkhole_app.command("ingest")
