@@ -159,10 +159,15 @@ def _tlds() -> frozenset[str]:
 
 @cache
 def _rules(icann: bool) -> tuple[frozenset[str], int]:
-    """The Public Suffix List's rules (ICANN section only, or with the private one)."""
+    """The Public Suffix List's rules (ICANN section only, or with the private one: the
+    classifier's, already parsed)."""
     from publicsuffixlist import PublicSuffixList
 
-    psl = PublicSuffixList(only_icann=icann)
+    if not icann:
+        from dgawatch.classify.features import _suffixes
+
+        return _suffixes()
+    psl = PublicSuffixList(only_icann=True)
     return psl._publicsuffix, psl._maxlabel
 
 
@@ -269,13 +274,13 @@ WITH r AS (
     FROM unk_suspect
 ), rk AS (
     SELECT suffix, label AS key FROM r WHERE length(label) >= 4
-    UNION
+    UNION ALL
     SELECT suffix, substr(label, 1, i) || substr(label, i + 2) AS key
     FROM (SELECT suffix, label, unnest(range(length(label))) AS i FROM r
           WHERE length(label) >= 4)
 ), sk AS (
     SELECT site, suffix, label AS key FROM s WHERE length(label) >= 4
-    UNION
+    UNION ALL
     SELECT site, suffix, substr(label, 1, i) || substr(label, i + 2) AS key
     FROM (SELECT site, suffix, label, unnest(range(length(label))) AS i FROM s
           WHERE length(label) >= 4)
@@ -499,16 +504,16 @@ SELECT DISTINCT site FROM t WHERE site IN (SELECT site FROM unk_sites) ORDER BY 
 #: a few deep suffixes) with a suffix and a label length (+-1) some suspect site has: the
 #: sites a suspect may be a typo of.
 _RESOLVED_TAILS_SQL = """
-WITH p AS (SELECT string_split(qname, '.') AS parts FROM unk_resolved),
-t AS (SELECT array_to_string(parts[-2:], '.') AS site FROM p WHERE len(parts) >= 2
+WITH s AS (SELECT DISTINCT substr(site, strpos(site, '.') + 1) AS suffix,
+                  length(split_part(site, '.', 1)) + d AS n
+           FROM unk_sites, (SELECT unnest([-1, 0, 1]) AS d)),
+p AS (SELECT string_split(qname, '.') AS parts FROM unk_resolved),
+t AS (SELECT parts[-2] AS label, parts[-1] AS suffix FROM p WHERE len(parts) >= 2
       UNION ALL
-      SELECT array_to_string(parts[-3:], '.') AS site FROM p WHERE len(parts) >= 3),
-s AS (SELECT substr(site, strpos(site, '.') + 1) AS suffix,
-             length(split_part(site, '.', 1)) AS n FROM unk_sites)
-SELECT DISTINCT t.site FROM t
-WHERE length(split_part(t.site, '.', 1)) >= 4
-  AND (substr(t.site, strpos(t.site, '.') + 1), length(split_part(t.site, '.', 1)))
-      IN (SELECT (suffix, n + d) FROM s, (SELECT unnest([-1, 0, 1]) AS d))
+      SELECT parts[-3], parts[-2] || '.' || parts[-1] FROM p WHERE len(parts) >= 3)
+SELECT DISTINCT t.label || '.' || t.suffix AS site FROM t JOIN s
+  ON t.suffix = s.suffix AND length(t.label) = s.n
+WHERE s.n >= 4
 """
 
 _SUSPECT_SQL = """
