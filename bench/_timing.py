@@ -63,8 +63,9 @@ def run_once(cmd: Command) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
-def alternate(commands: Sequence[Command], repeat: int) -> dict[str, Runs]:
-    """Run the commands in turn, ``repeat`` rounds, the order rotated each round."""
+def alternate(commands: Sequence[Command], repeat: int, progress: bool = False) -> dict[str, Runs]:
+    """Run the commands in turn, ``repeat`` rounds, the order rotated each round
+    (``progress``: print each run as it ends, for long runs)."""
     runs = {c.name: Runs(c.name) for c in commands}
     for r in range(repeat):
         k = r % len(commands)
@@ -72,6 +73,8 @@ def alternate(commands: Sequence[Command], repeat: int) -> dict[str, Runs]:
             wall, peak = run_once(cmd)
             runs[cmd.name].seconds.append(wall)
             runs[cmd.name].peak_mb.append(peak)
+            if progress:
+                print(f"  round {r + 1}: {cmd.name} {wall:.2f} s, {peak:.0f} MB", flush=True)
     return runs
 
 
