@@ -21,12 +21,14 @@ from rich.table import Table
 
 from dgawatch import __version__
 from dgawatch.classify.cli import classify_app
+from dgawatch.clihelp import hidden_alias, output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, select_variants
 from dgawatch.families.base import Variant
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
+from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
 from dgawatch.lookup import default_window, lookup, plan_lookup
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
 from dgawatch.readers import READER_NAMES
@@ -49,7 +51,7 @@ app.add_typer(sinkhole_app, name="sinkhole")
 app.add_typer(classify_app, name="classify")
 app.add_typer(web_app, name="web")
 
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+out = output_console()
 err = Console(stderr=True, highlight=False)
 
 
@@ -115,6 +117,51 @@ def _check_tlds(variants: list[Variant], tlds: list[str] | None) -> None:
         err.print(f"warning: no selected variant generates names under --tld {', '.join(missing)}")
 
 
+# --- the CLI convention (README, "Using it"): one spelling per meaning -------------------
+
+START_HELP = "First UTC day, YYYY-MM-DD or 'today'."
+END_HELP = "Last UTC day (inclusive; instead of --days)."
+DAYS_HELP = "Number of days from --start (default 1; instead of --end)."
+#: Generated from the family registry, so a new family module appears here by itself.
+FAMILY_HELP = (
+    "Family (repeatable; default: all): " + ", ".join(f.name for f in all_families()) + "."
+)
+VARIANT_HELP = "Variant of the one --family (repeatable; default: all its variants)."
+
+
+def _window(start: str | None, end: str | None, days: int | None) -> list[dt.date]:
+    """``--start`` with either ``--end`` (inclusive) or ``--days`` (default 1)."""
+    if start is None:
+        raise InputError("give --start (YYYY-MM-DD or 'today')")
+    first = parse_day(start, what="--start")
+    if end is not None and days is not None:
+        raise InputError("give --end or --days, not both")
+    if end is None:
+        n = 1 if days is None else days
+        _check_days(n)
+        return day_range(first, n)
+    last = parse_day(end, what="--end")
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    _check_days((last - first).days + 1, "--start..--end")
+    return list(span(first, last))
+
+
+def _all_families(families: list[str] | None) -> bool:
+    return not families or "all" in families
+
+
+def _select(families: list[str] | None, variants: list[str] | None) -> list[Variant]:
+    """Repeatable ``--family`` (``all`` = every family) and repeatable ``--variant``."""
+    fams = None if _all_families(families) else families
+    if not variants:
+        return select_variants(fams, None)
+    chosen: list[Variant] = []
+    for name in variants:
+        chosen += [v for v in select_variants(fams, name) if v not in chosen]
+    return chosen
+
+
 # --- families ---------------------------------------------------------------------------
 
 
@@ -144,29 +191,41 @@ def families(
 
 @app.command()
 def forecast(
-    family: Annotated[str, typer.Argument(help="Family name, or 'all'.")],
-    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
-    variant: Annotated[str | None, typer.Option(help="One variant (default: all).")] = None,
-    days: Annotated[int, typer.Option(help="Number of days.")] = 1,
+    family_arg: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="FAMILY", hidden=True, help="Old spelling of --family (one release)."
+        ),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help=START_HELP)] = None,
+    end: Annotated[str | None, typer.Option(help=END_HELP)] = None,
+    days: Annotated[int | None, typer.Option(help=DAYS_HELP)] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     tld: Annotated[
         list[str] | None, typer.Option(help="Keep names under this suffix (repeatable).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "txt",
     output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
     ignore_active_period: Annotated[
-        bool, typer.Option(help="Compute days outside a variant's active period.")
+        bool,
+        typer.Option(
+            "--ignore-active-period", help="Compute days outside a variant's active period."
+        ),
     ] = False,
 ) -> None:
-    """Domains a family generates, in generation order (duplicates kept)."""
-    _check_days(days)
+    """Domains of the selected families (default: all), in generation order (duplicates
+    kept)."""
+    if family_arg is not None:
+        family = [family_arg, *(family or [])]
+    day_list = _window(start, end, days)
     if output is not None:
         check_output_file(output)
-    variants = select_variants(None if family == "all" else [family], variant)
+    every = _all_families(family)
+    variants = _select(family, variant)
     _check_tlds(variants, tld)
-    first = parse_day(start, what="--start")
-    day_list = day_range(first, days)
     if not ignore_active_period:
-        if family == "all":
+        if every:
             skipped = [v.key for v in variants if not v.is_active(day_list[0])]
             variants = [v for v in variants if v.is_active(day_list[0])]
             if skipped:
@@ -187,15 +246,37 @@ def forecast(
 # --- export -----------------------------------------------------------------------------
 
 
-@app.command()
+def _export_help() -> str:
+    """``export --help``'s format list, from the exporter registry (one line per format)."""
+    from dgawatch.export import all_exporters
+
+    lines = []
+    for e in all_exporters().values():
+        kind = " (a directory)" if e.writes_directory else " (binary)" if e.binary else ""
+        lines.append(f"{e.name}{kind}: {e.summary}")
+    return "\n\n".join(lines)
+
+
+def _asks_export_help() -> bool:
+    """Only ``export --help`` builds the format list: the registry imports every exporter
+    (pymisp, stix2: 0.4 s), a cost no other command should pay."""
+    return "export" in sys.argv and "--help" in sys.argv
+
+
+@app.command(epilog="Formats (--format):\n\n" + _export_help() if _asks_export_help() else None)
 def export(
-    fmt: Annotated[str, typer.Argument(metavar="FORMAT", help="Export format (see --help).")],
-    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
-    family: Annotated[
-        list[str] | None, typer.Option(help="Family (repeatable; default: all).")
+    fmt_arg: Annotated[
+        str | None,
+        typer.Argument(metavar="FORMAT", hidden=True, help="Old spelling of --format."),
     ] = None,
-    variant: Annotated[str | None, typer.Option(help="One variant of the one family.")] = None,
-    days: Annotated[int, typer.Option(help="Number of days.")] = 1,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Export format (listed below).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help=START_HELP)] = None,
+    end: Annotated[str | None, typer.Option(help=END_HELP)] = None,
+    days: Annotated[int | None, typer.Option(help=DAYS_HELP)] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     tld: Annotated[
         list[str] | None, typer.Option(help="Keep names under this suffix (repeatable).")
     ] = None,
@@ -205,7 +286,9 @@ def export(
     policy: Annotated[str, typer.Option(help="nxdomain, nodata or sinkhole.")] = "nxdomain",
     address: Annotated[str | None, typer.Option(help="Sinkhole IPv4 address.")] = None,
     address6: Annotated[str | None, typer.Option(help="Sinkhole IPv6 address.")] = None,
-    wildcard: Annotated[bool, typer.Option(help="Also cover every subdomain.")] = False,
+    wildcard: Annotated[
+        bool, typer.Option("--wildcard", help="Also cover every subdomain.")
+    ] = False,
     zone: Annotated[str, typer.Option(help="Policy zone name (RPZ).")] = "rpz.dgawatch",
     serial: Annotated[
         int | None, typer.Option(help="SOA serial (default: from the clock).")
@@ -215,16 +298,17 @@ def export(
     ] = False,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
 ) -> None:
-    """Blocking / sharing exports of a forecast.
-
-    FORMAT: rpz, unbound, hosts, bind-sinkhole, nsd, knot (directory), zeek-intel,
-    suricata-dataset (directory), stix, misp (directory), csv, jsonl, parquet.
-    """
+    """Blocking / sharing exports of a forecast (--format, listed below)."""
     from dgawatch.export import ExportOptions, get_exporter
     from dgawatch.forecast import iter_sourced_day_lists
 
+    if fmt is not None and fmt_arg is not None and fmt != fmt_arg:
+        raise InputError(f"give the format once: --format {fmt} or {fmt_arg}, not both")
+    fmt = fmt or fmt_arg
+    if fmt is None:
+        raise InputError("give --format (see 'dgawatch export --help' for the formats)")
     exporter = get_exporter(fmt)
-    _check_days(days)
+    day_list = _window(start, end, days)
     if not _ZONE_NAME.fullmatch(zone.strip(".").lower()) or len(zone.strip(".")) > 253:
         raise InputError(
             f"--zone {zone!r} is not a DNS zone name (dot-separated labels of letters, digits, "
@@ -248,9 +332,8 @@ def export(
         serial=serial,
         tlds=tuple(tld or ()),
     )
-    variants = select_variants(family, variant)
+    variants = _select(family, variant)
     _check_tlds(variants, tld)
-    day_list = day_range(parse_day(start, what="--start"), days)
     variants = [v for v in variants if any(v.is_active(d) for d in day_list)]
     if not variants:
         raise InputError("no selected variant is active in that date range")
@@ -397,13 +480,18 @@ def lookup_cmd(
     file: Annotated[Path | None, typer.Option(help="File with one domain per line.")] = None,
     start: Annotated[str | None, typer.Option(help="Window start (default today-365).")] = None,
     end: Annotated[str | None, typer.Option(help="Window end (default today+90).")] = None,
+    days: Annotated[
+        int | None, typer.Option(help="Window of this many days from --start (instead of --end).")
+    ] = None,
     all_days: Annotated[
         bool, typer.Option("--all", help="Each variant's whole active period.")
     ] = False,
-    family: Annotated[list[str] | None, typer.Option(help="Only these families.")] = None,
-    variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
-    no_store: Annotated[bool, typer.Option(help="Always generate, never read the store.")] = False,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Always generate, never read the store.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
 ) -> None:
     """Which family, variant, day and index generate each domain."""
@@ -412,7 +500,12 @@ def lookup_cmd(
         queries += _read_names(file)
     if not queries:
         raise InputError("give domains as arguments or --file")
-    variants = select_variants(family, variant)
+    variants = _select(family, variant)
+    if days is not None:
+        if start is None:
+            raise InputError("--days counts from --start; give --start too")
+        window = _window(start, end, days)
+        end = window[-1].isoformat()
     if all_days:
         if start is not None or end is not None:
             raise InputError("--all looks at whole active periods; drop --start/--end")
@@ -510,10 +603,12 @@ def store_build(
     start: Annotated[str | None, typer.Option(help="First UTC day.")] = None,
     end: Annotated[str | None, typer.Option(help="Last UTC day (inclusive).")] = None,
     days: Annotated[int | None, typer.Option(help="Number of days (instead of --end).")] = None,
-    family: Annotated[list[str] | None, typer.Option(help="Only these families.")] = None,
-    variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
-    rebuild: Annotated[bool, typer.Option(help="Regenerate days already stored.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Regenerate days already stored.")
+    ] = False,
     all_time: Annotated[
         bool,
         typer.Option(
@@ -522,26 +617,18 @@ def store_build(
             "to today+1 year; days already indexed are skipped) instead of the store.",
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """Materialise forecasts into the store; days already stored are skipped."""
     if all_time:
         if start is not None or end is not None or days is not None or rebuild:
             raise InputError("--all-time indexes whole active periods; drop --start/--end/--days")
-        _build_all_time(select_variants(family, variant), as_json=as_json)
+        _build_all_time(_select(family, variant), as_json=as_json)
         return
     if start is None:
         raise InputError("give --start (or --all-time)")
-    first = parse_day(start, what="--start")
-    if (end is None) == (days is None):
-        raise InputError("give exactly one of --end and --days")
-    if days is not None:
-        _check_days(days)
-    if end is not None:
-        day_list = list(span(first, parse_day(end, what="--end")))
-    else:
-        day_list = day_range(first, days or 1)
-    variants = select_variants(family, variant)
+    day_list = _window(start, end, days)
+    variants = _select(family, variant)
     with ForecastStore(store) as fs, progress(len(day_list) * len(variants), "store") as bar:
         n = fs.build(variants, day_list, rebuild=rebuild, on_progress=lambda n: _advance(bar, n))
         path = fs.path
@@ -559,7 +646,7 @@ def store_build(
 @store_app.command("info")
 def store_info(
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """What the store holds, per variant."""
     with ForecastStore(store, read_only=True) as fs:
@@ -617,8 +704,11 @@ MAX_WINDOW_DAYS = 366
 @app.command()
 def hunt(
     paths: Annotated[list[Path], typer.Argument(help="Log files or directories.")],
-    fmt: Annotated[
-        str, typer.Option("--format", help=f"Input format: auto, {', '.join(READER_NAMES)}.")
+    input_format: Annotated[
+        str,
+        typer.Option(
+            "--input-format", help=f"Log format: auto, {', '.join(READER_NAMES)} (the readers)."
+        ),
     ] = "auto",
     column: Annotated[
         str | None,
@@ -640,9 +730,20 @@ def hunt(
     ] = None,
     store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
-    output_format: Annotated[str, typer.Option(help="table, json, csv or parquet.")] = "table",
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --output-format json.")] = False,
-    strict: Annotated[bool, typer.Option(help="Stop at the first malformed line.")] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            hidden_alias("--output-format"),
+            help=f"Output format: {', '.join(HUNT_OUTPUT_FORMATS)} (default table).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Same as --format json (JSON lines).")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first malformed line.")
+    ] = False,
     unknown_dga: Annotated[
         bool,
         typer.Option(help="Also find hosts of DGAs no forecast knows (host-level test)."),
@@ -657,6 +758,10 @@ def hunt(
     from dgawatch.readers.tabular import parse_column_map
 
     column_map = parse_column_map(column) if column is not None else None
+    if fmt is not None and fmt not in HUNT_OUTPUT_FORMATS and fmt in (*READER_NAMES, "auto"):
+        # the old spelling: --format named the input (until the next release)
+        err.print(f"note: --format {fmt} is a log format; the new spelling is --input-format {fmt}")
+        input_format, fmt = fmt, None
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
         raise InputError(
             f"--window-days must be between 0 and {MAX_WINDOW_DAYS}, not {window_days}"
@@ -666,14 +771,14 @@ def hunt(
 
     run_hunt(
         paths,
-        fmt=fmt,
+        fmt=input_format,
         engine=engine,
         spark_master=spark_master,
         window_days=window_days,
         families=family,
         store=store,
         output=output,
-        output_format="json" if as_json else output_format,
+        output_format="json" if as_json else (fmt or "table"),
         strict=strict,
         unknown_dga=unknown_dga,
         allowlist=allowlist,

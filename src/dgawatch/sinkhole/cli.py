@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dgawatch.clihelp import hidden_alias, output_console
 from dgawatch.errors import InputError
 from dgawatch.families import select_variants
 
@@ -24,8 +25,15 @@ FamilyOpt = Annotated[
     list[str] | None, typer.Option("--family", help="Family to sinkhole (repeatable; default all).")
 ]
 VariantOpt = Annotated[str | None, typer.Option(help="One variant of the one family.")]
+#: One name for the sinkhole store in every command (``web serve`` too); ``--dir`` is the
+#: old spelling, accepted but not shown (README, "Using it").
 DirOpt = Annotated[
-    Path | None, typer.Option("--dir", help="Event store directory (default: <data dir>/sinkhole).")
+    Path | None,
+    typer.Option(
+        "--sinkhole-dir",
+        hidden_alias("--dir"),
+        help="Event store directory (default: <data dir>/sinkhole).",
+    ),
 ]
 
 
@@ -50,7 +58,7 @@ def serve(
     http_port: Annotated[
         list[int] | None, typer.Option(help="HTTP port (repeatable; 0 = any free).")
     ] = None,
-    no_dns: Annotated[bool, typer.Option(help="Run only the HTTP listener.")] = False,
+    no_dns: Annotated[bool, typer.Option("--no-dns", help="Run only the HTTP listener.")] = False,
     retention_days: Annotated[
         int | None, typer.Option(help="Delete raw events older than this many days.")
     ] = None,
@@ -194,7 +202,7 @@ def stats(
     if not 0 <= skew <= 43_200:
         raise InputError(f"--skew {skew}: give seconds between 0 and 43200")
     if directory is not None and not directory.is_dir():
-        raise InputError(f"--dir {directory} is not a directory; give the sinkhole's --dir")
+        raise InputError(f"--sinkhole-dir/--dir {directory}: not a directory; give the event store")
     for option, db in (("--asn-db", asn_db), ("--country-db", country_db)):
         _check_text_db(option, db)
     with SinkholeStats(
@@ -227,7 +235,7 @@ def stats(
     if as_json:
         sys.stdout.write(json.dumps(doc, default=str) + "\n")
         return
-    out = Console(highlight=False)
+    out = output_console()
     if rows:
         table = Table(*rows[0].keys(), title=f"{UNIT_OBSERVED}, by {by}")
         for r in rows:
@@ -407,7 +415,7 @@ def sketch_merge(
             f"{r['estimate']:,.0f}",
             f"{r['lower']:,.0f} .. {r['upper']:,.0f}",
         )
-    Console(highlight=False).print(table)
+    output_console().print(table)
 
 
 @sinkhole_app.command("zone")

@@ -1,0 +1,93 @@
+"""How every ``dgawatch`` command's help looks and how old option spellings keep working.
+
+Two things typer does not offer, installed once on import (idempotent):
+
+- **Hidden aliases.** ``typer.Option("--sinkhole-dir", hidden_alias("--dir"))`` accepts
+  ``--dir`` exactly like ``--sinkhole-dir`` but shows only ``--sinkhole-dir`` in ``--help``:
+  the old spellings of the CLI convention (README, "Using it") keep working for one release
+  without cluttering the help.
+- **Readable output.** :func:`output_console` prints tables whole when stdout is piped.
+- **Readable help.** Flags show no ``<bool>`` type, and the help is never narrower than
+  :data:`MIN_HELP_WIDTH` columns (piped help is :data:`PIPED_HELP_WIDTH` wide), so option
+  names are never cut (``--ignore-active-…``). ``TERMINAL_WIDTH`` still overrides both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from rich.console import Console
+from typer import rich_utils
+from typer.core import TyperOption
+
+#: Prefix marking a declared option name as a hidden alias (stripped before click sees it).
+_MARK = "\x00hidden-alias\x00"
+MIN_HELP_WIDTH = 100
+PIPED_HELP_WIDTH = 120
+#: Width of tables written to a pipe or file: no cell is ever cut ("confic…").
+PIPED_TABLE_WIDTH = 100_000
+
+
+def hidden_alias(name: str) -> str:
+    """An option name accepted on the command line but not shown in ``--help``."""
+    return _MARK + name
+
+
+def help_width() -> int:
+    """The terminal's width, at least MIN_HELP_WIDTH; PIPED_HELP_WIDTH when not a terminal."""
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((PIPED_HELP_WIDTH, 24)).columns, MIN_HELP_WIDTH)
+    columns = os.environ.get("COLUMNS", "")
+    return max(int(columns) if columns.isdigit() else 0, PIPED_HELP_WIDTH)
+
+
+def output_console() -> Console:
+    """The console for stdout's tables: the terminal's width in a terminal; when piped, so
+    wide that every value is printed whole (a table is only as wide as its content)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_TABLE_WIDTH)
+
+
+def _install() -> None:
+    if getattr(TyperOption, "_dgawatch_installed", False):
+        return
+    init = TyperOption.__init__
+    add_to_parser = TyperOption.add_to_parser
+    display_type_rich = TyperOption.display_type_rich
+
+    def __init__(self: TyperOption, *args: Any, **kwargs: Any) -> None:
+        decls = list(kwargs.get("param_decls") or ())
+        hidden = [d[len(_MARK) :] for d in decls if d.startswith(_MARK)]
+        if hidden:
+            kwargs["param_decls"] = [d for d in decls if not d.startswith(_MARK)]
+        init(self, *args, **kwargs)
+        self._hidden_aliases = hidden  # type: ignore[attr-defined]
+
+    def _add_to_parser(self: TyperOption, parser: Any, ctx: Any) -> None:
+        hidden = getattr(self, "_hidden_aliases", [])
+        if not hidden:
+            add_to_parser(self, parser, ctx)
+            return
+        shown = self.opts
+        self.opts = [*shown, *hidden]
+        try:
+            add_to_parser(self, parser, ctx)
+        finally:
+            self.opts = shown
+
+    def _display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None  # a flag takes no value: no "<bool>"
+        return display_type_rich(self, ctx)
+
+    TyperOption.__init__ = __init__  # type: ignore[method-assign]
+    TyperOption.add_to_parser = _add_to_parser  # type: ignore[method-assign]
+    TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign]
+    TyperOption._dgawatch_installed = True  # type: ignore[attr-defined]
+    if rich_utils.MAX_WIDTH is None:  # TERMINAL_WIDTH unset
+        rich_utils.MAX_WIDTH = help_width()
+
+
+_install()
