@@ -80,11 +80,11 @@ def test_column_map_parsing() -> None:
 def test_hunt_column_option_and_help(tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text("when,who,what\n1700000000,10.0.0.1,www.example.com\n")
-    refused = cli("hunt", str(path), "--format", "csv", "--no-unknown-dga", home=tmp_path)
+    refused = cli("hunt", str(path), "--input-format", "csv", "--no-unknown-dga", home=tmp_path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "no column for ts, client, qname" in refused.stderr and "--column" in refused.stderr
     done = cli(
-        "hunt", str(path), "--format", "csv", "--no-unknown-dga", "--json",
+        "hunt", str(path), "--input-format", "csv", "--no-unknown-dga", "--json",
         "--column", "ts=when,client=who,qname=what", home=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -143,6 +143,6 @@ def test_a_log_directory_with_other_files_is_hunted(tmp_path: Path) -> None:
         assert sorted((Path(f).name, r) for f, r in report.counts) == [
             ("conn.log", "is a Zeek conn.log, not dns.log (conn.log goes to "
              "'dgawatch hunt-flows'); skipped"),
-            ("http.json", "cannot tell its format (name it with --format); skipped"),
-            ("notes.txt", "cannot tell its format (name it with --format); skipped"),
+            ("http.json", "cannot tell its format (name it with --input-format); skipped"),
+            ("notes.txt", "cannot tell its format (name it with --input-format); skipped"),
         ]  # fmt: skip

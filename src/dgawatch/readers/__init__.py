@@ -405,8 +405,9 @@ def _read_one(
         if found is None:
             raise FileRefused(
                 name,
-                "cannot tell its format (name it with --format)",
-                f"cannot tell the format of {name}; name it with --format ({', '.join(table)})",
+                "cannot tell its format (name it with --input-format)",
+                f"cannot tell the format of {name}; name it with --input-format "
+                f"({', '.join(table)})",
             )
         reader = found
     else:
