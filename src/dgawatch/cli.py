@@ -21,7 +21,7 @@ from rich.table import Table
 
 from dgawatch import __version__
 from dgawatch.classify.cli import classify_app
-from dgawatch.clihelp import hidden_alias, output_console
+from dgawatch.clihelp import output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
@@ -734,9 +734,11 @@ def hunt(
         str | None,
         typer.Option(
             "--format",
-            hidden_alias("--output-format"),
             help=f"Output format: {', '.join(HUNT_OUTPUT_FORMATS)} (default table).",
         ),
+    ] = None,
+    old_output_format: Annotated[
+        str | None, typer.Option("--output-format", hidden=True, help="Old --format.")
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Same as --format json (JSON lines).")
@@ -762,6 +764,10 @@ def hunt(
         # the old spelling: --format named the input (until the next release)
         err.print(f"note: --format {fmt} is a log format; the new spelling is --input-format {fmt}")
         input_format, fmt = fmt, None
+    if old_output_format is not None:  # its own option: old --format X --output-format Y
+        if fmt is not None and fmt != old_output_format:
+            raise InputError(f"give the output format once: --format {fmt}")
+        fmt = old_output_format
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
         raise InputError(
             f"--window-days must be between 0 and {MAX_WINDOW_DAYS}, not {window_days}"
@@ -793,7 +799,9 @@ def hunt_flows_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Zeek conn.log or flow CSV files.")],
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
-    strict: Annotated[bool, typer.Option(help="Stop at the first malformed line.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first malformed line.")
+    ] = False,
 ) -> None:
     """Sources of flows to Conficker C P2P ports (probably running Conficker C)."""
     from dgawatch.hunt.command import run_hunt_flows

@@ -29,6 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dgawatch.classify import MODEL_FILE
+from dgawatch.clihelp import output_console
 from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ classify_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+_out = output_console()  # piped: every value whole
 _err = Console(stderr=True, highlight=False)
 SHIPPED = Path(__file__).resolve().parent / "model" / MODEL_FILE
 
@@ -367,7 +368,8 @@ def evaluate_cmd(
     dga: Annotated[Path, typer.Option(help="Generated names: one per line, or family,domain.")],
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped).")] = None,
     lofo: Annotated[
-        bool, typer.Option(help="Also leave-one-family-out (retrains 35 times; ~15 min).")
+        bool,
+        typer.Option("--lofo", help="Also leave-one-family-out (retrains 35 times; ~15 min)."),
     ] = False,
     lofo_family: Annotated[
         list[str] | None, typer.Option(help="Only these families for --lofo.")

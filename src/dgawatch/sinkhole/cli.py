@@ -458,7 +458,9 @@ def ingest(
         int | None, typer.Option(help="As given to `sinkhole zone` (first N names a day).")
     ] = None,
     radius: Annotated[int, typer.Option(help="Days either side the server held.")] = 1,
-    strict: Annotated[bool, typer.Option(help="Stop at the first malformed frame.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first malformed frame.")
+    ] = False,
     worker: Annotated[str, typer.Option(help="Writer name of the event files.")] = "ingest",
     as_json: Annotated[bool, typer.Option("--json", help="Summary as one JSON document.")] = (
         False
