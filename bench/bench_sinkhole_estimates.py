@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,14 @@ import time
 from pathlib import Path
 
 from dgawatch.sinkhole.simulate import Botnet, observe, simulate, write_store
-from dgawatch.sinkhole.stats import SinkholeStats, chapman, k_of_d, requests_estimate
+from dgawatch.sinkhole.stats import (
+    SinkholeStats,
+    chapman,
+    half_odds_ratio,
+    k_of_d,
+    p_k,
+    requests_estimate,
+)
 
 DAY = dt.date(2026, 11, 27)
 
@@ -52,17 +60,32 @@ def store_check(b: Botnet) -> bool:
     return same and all(o[x] == obs[x] for x in keys)
 
 
+def _binom_sf(x: int, n: int, p: float) -> float:
+    """P(X <= x), X ~ Binomial(n, p): how unlikely so few covering runs are for a true
+    95 % interval."""
+    return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(x + 1))
+
+
 def cell(bots: int, held: int, runs: int) -> dict[str, object]:
+    """Per method: errors, coverage, and z = (estimate - N) / its standard error at the
+    truth (k-of-D: sqrt(N (1-p)/p); Chapman: Seber's). A right interval has z ~ N(0, 1):
+    mean z says bias, sd z says a variance the interval leaves out."""
     errs: dict[str, list[float]] = {"k-of-D": [], "chapman": []}
+    zs: dict[str, list[float]] = {"k-of-D": [], "chapman": []}
     inside = {"k-of-D": 0, "chapman": 0}
+    theta = half_odds_ratio((held + 1) // 2, held // 2)
+    p = p_k(held)
     for seed in range(runs):
         t = simulate(Botnet(bots=bots, held=held, day=DAY, seed=10_000 + seed))
         o = observe(t)
-        for method, (n, (lo, hi)) in (
-            ("k-of-D", k_of_d(o["n_k"], held)),
-            ("chapman", chapman(o["n1"], o["n2"], o["m"])),
+        n1, n2, m = o["n1"], o["n2"], o["m"]
+        var_c = theta**2 * (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
+        for method, (n, (lo, hi)), se in (
+            ("k-of-D", k_of_d(o["n_k"], held), math.sqrt(bots * (1 - p) / p)),
+            ("chapman", chapman(n1, n2, m, theta), math.sqrt(max(var_c, 1e-9))),
         ):
             errs[method].append((n - bots) / bots)
+            zs[method].append((n - bots) / se)
             inside[method] += lo <= bots <= hi
     out: dict[str, object] = {"bots": bots, "held": held, "runs": runs}
     for method, e in errs.items():
@@ -71,6 +94,9 @@ def cell(bots: int, held: int, runs: int) -> dict[str, object]:
             "max": max(abs(x) for x in e),
             "within5": sum(abs(x) <= 0.05 for x in e) / runs,
             "coverage": inside[method] / runs,
+            "p": _binom_sf(inside[method], runs, 0.95),
+            "z_mean": statistics.fmean(zs[method]),
+            "z_sd": statistics.stdev(zs[method]) if runs > 1 else 0.0,
         }
     return out
 
@@ -130,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     print(
         f"{'N':>8} {'K':>4} {'runs':>4} {'store':>5} | "
-        f"{'k-of-D mean':>11} {'max':>6} {'<=5%':>5} {'cover':>5} | "
-        f"{'Chapman mean':>12} {'max':>6} {'<=5%':>5} {'cover':>5}"
+        f"{'k-of-D mean':>11} {'max':>6} {'<=5%':>5} {'cover':>6} {'p':>5} {'z mean':>6} "
+        f"{'z sd':>5} | {'Chapman mean':>12} {'max':>6} {'<=5%':>5} {'cover':>6} {'p':>5} "
+        f"{'z mean':>6} {'z sd':>5}"
     )
     worst_cov = 1.0
     for bots in args.bots:
@@ -143,18 +170,25 @@ def main(argv: list[str] | None = None) -> int:
             worst_cov = min(worst_cov, k["coverage"], c["coverage"])
             print(
                 f"{bots:>8,} {held:>4} {args.runs:>4} {'same' if ok else 'DIFF':>5} | "
-                f"{k['mean']:>+11.2%} {k['max']:>6.1%} {k['within5']:>5.0%} "
-                f"{k['coverage']:>5.0%} | {c['mean']:>+12.2%} {c['max']:>6.1%} "
-                f"{c['within5']:>5.0%} {c['coverage']:>5.0%}",
+                + " | ".join(
+                    f"{x['mean']:>+{w}.2%} {x['max']:>6.1%} {x['within5']:>5.0%} "
+                    f"{x['coverage']:>6.1%} {x['p']:>5.2f} {x['z_mean']:>+6.2f} "
+                    f"{x['z_sd']:>5.2f}"
+                    for x, w in ((k, 11), (c, 12))
+                ),
                 flush=True,
             )
+    print(
+        "p: probability of so few covering runs if the interval were a true 95 % one "
+        "(binomial); z = (estimate - N) / standard error, mean 0 and sd 1 if right"
+    )
     print()
     print(
         f"{'setting':<20} {'N':>7} {'K':>4} {'runs':>4} | {'addr k-of-D/N':>13} "
         f"{'/24s/addr':>9} {'(a,UA)/addr':>11} {'req/N':>6} | {'range lo/N':>10} {'hi/N':>6} "
         f"{'brackets':>8}"
     )
-    for held in args.held:
+    for held in args.held if args.nat_runs else []:
         for row in nat_rows(args.nat_bots, held, args.nat_runs):
             print(
                 f"{row['setting']:<20} {row['bots']:>7,} {row['held']:>4} {row['runs']:>4} | "

@@ -1,13 +1,19 @@
 """``sinkhole stats`` on DuckDB and on Spark (local mode) over the same Parquet store.
 
-The store is a simulated Conficker C day (:mod:`dgawatch.sinkhole.simulate`, Parquet per
-UTC day as ``compact`` leaves it, DNS through 4 resolvers). The command a user runs,
-``dgawatch sinkhole stats --json --dir STORE``, is timed as a whole process for each engine,
-alternated; the two JSON documents must be identical. Spark's time is mostly its start
-(JVM, session, code generation): it is there for stores past one machine, not for speed
-on one. Peak RSS is the dgawatch process's (Spark's JVM is a child it may not wait for).
+The store is simulated Conficker C traffic (:mod:`dgawatch.sinkhole.simulate`, Parquet per
+UTC day as ``compact`` leaves it, DNS through 4 resolvers): ``--chunks`` botnets of
+``--bots`` machines each (distinct seeds, written under writers ``sim0``, ``sim1``...; DNS
+from the first), so a store of 50 M events is built in pieces that fit in memory:
+``--bots 250000 --held 2000 --chunks 10`` is ~52 M events for ~2.5 M distinct addresses
+(each machine contacts ~20 of the 2,000 held names). ``--store DIR`` keeps the store (and
+reuses it when it exists). The command a user runs, ``dgawatch sinkhole stats --json --dir
+STORE``, is timed as a whole process for each engine in ``--engines``, alternated; with both,
+the two JSON documents must be identical. Peak memory is the whole process tree's (Spark's
+JVM is a child of the dgawatch process), sampled from /proc every 0.2 s.
 
     nice .venv/bin/python bench/bench_sinkhole_stats_engines.py [--bots 200000] [--repeat 1]
+    nice .venv/bin/python bench/bench_sinkhole_stats_engines.py --bots 250000 --held 2000 \\
+        --chunks 10 --engines duckdb --store /tmp/store50m
 """
 
 from __future__ import annotations
@@ -15,59 +21,136 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import Command, alternate, line, loadavg, pair_ratios, ratio_line
+from _timing import loadavg
 from dgawatch.sinkhole.simulate import Botnet, simulate, write_store
 from dgawatch.sinkhole.store import count_events
 
 DAY = dt.date(2026, 11, 27)
 DGAWATCH = str(Path(sys.executable).parent / "dgawatch")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(root: int) -> int:
+    """Bytes resident in ``root`` and all its descendants now."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+            rss[int(entry)] = int(fields[21]) * _PAGE
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+
+def run_sampled(argv: list[str], stdout: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS of the process tree in MB)."""
+    peak = 0
+    with open(stdout, "wb") as out, open(f"{stdout}.err", "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.wait(0.2):
+                peak = max(peak, _tree_rss(proc.pid))
+
+        thread = threading.Thread(target=sample, daemon=True)
+        thread.start()
+        rc = proc.wait()
+        wall = time.perf_counter() - t0
+        done.set()
+        thread.join()
+    if rc != 0:
+        raise RuntimeError(f"{argv} failed ({rc}): {Path(f'{stdout}.err').read_text()[-2000:]}")
+    return wall, peak / 2**20
+
+
+def build(store: Path, bots: int, held: int, chunks: int) -> None:
+    for i in range(chunks):
+        t = simulate(Botnet(bots=bots, held=held, day=DAY, seed=1 + i))
+        write_store(t, store, dns=i == 0, worker=f"sim{i}")
+        del t
+        print(f"  chunk {i + 1}/{chunks} written", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bots", type=int, default=200_000)
     ap.add_argument("--held", type=int, default=200)
+    ap.add_argument("--chunks", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--engines", default="duckdb,spark")
     ap.add_argument("--spark-master", default="local[2]")
+    ap.add_argument("--store", type=Path, help="keep the store here (reused if present)")
     ap.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.build is not None:
-        write_store(simulate(Botnet(bots=args.bots, held=args.held, day=DAY, seed=1)), args.build)
+        build(args.build, args.bots, args.held, args.chunks)
         print(count_events(args.build))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        store = Path(tmp) / "store"
-        # Built in a child: a child's peak RSS starts at its parent's (fork), so this
-        # process stays small for the timed commands' figures to be theirs.
-        built = subprocess.run(
-            [sys.executable, __file__, "--build", str(store), "--bots", str(args.bots),
-             "--held", str(args.held)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        events = int(built.stdout.split()[-1])
+        store = args.store or Path(tmp) / "store"
+        if not store.is_dir():
+            # Built in a child: the timed commands run in a small parent.
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, __file__, "--build", str(store), "--bots", str(args.bots),
+                 "--held", str(args.held), "--chunks", str(args.chunks)],
+                check=True,
+            )  # fmt: skip
+            print(f"built in {time.perf_counter() - t0:.0f} s")
+        events = count_events(store)
+        size = sum(p.stat().st_size for p in store.iterdir()) / 2**20
         base = ["sinkhole", "stats", "--json", "--dir", str(store)]
-        cmds = [
-            Command("duckdb", [DGAWATCH, *base], Path(tmp) / "duck.json"),
-            Command(
-                "spark",
-                [DGAWATCH, *base, "--engine", "spark", "--spark-master", args.spark_master],
-                Path(tmp) / "spark.json",
-            ),
-        ]
-        print(f"{events:,} events ({args.bots:,} bots, k = {args.held}); {loadavg()}")
-        runs = alternate(cmds, args.repeat)
-        same = json.loads(cmds[0].stdout.read_text()) == json.loads(cmds[1].stdout.read_text())
-        for r in runs.values():
-            print(line(r, events, "events"))
-        print(ratio_line("duckdb speed-up over spark", pair_ratios(runs["spark"], runs["duckdb"])))
-        print(f"identical JSON: {same}")
-        return 0 if same else 1
+        cmds = {
+            "duckdb": [DGAWATCH, *base],
+            "spark": [DGAWATCH, *base, "--engine", "spark", "--spark-master", args.spark_master],
+        }
+        engines = [e for e in args.engines.split(",") if e]
+        print(f"{events:,} events, {size:,.0f} MiB Parquet; {loadavg()}", flush=True)
+        docs: dict[str, object] = {}
+        times: dict[str, list[tuple[float, float]]] = {e: [] for e in engines}
+        for r in range(args.repeat):
+            for e in engines[r % len(engines) :] + engines[: r % len(engines)]:
+                out = Path(tmp) / f"{e}.json"
+                times[e].append(run_sampled(cmds[e], out))
+                docs[e] = json.loads(out.read_text())
+                wall, peak = times[e][-1]
+                print(f"  {e}: {wall:.1f} s, peak {peak:,.0f} MB (process tree)", flush=True)
+        for e, ts in times.items():
+            walls = sorted(w for w, _ in ts)
+            print(
+                f"{e}: min {walls[0]:.1f} s, median {walls[len(walls) // 2]:.1f} s, "
+                f"{events / walls[0] / 1e6:.2f} M events/s, peak {max(p for _, p in ts):,.0f} MB"
+            )
+        if len(engines) == 2:
+            pairs = [b[0] / a[0] for a, b in zip(times["duckdb"], times["spark"], strict=True)]
+            print(f"spark / duckdb wall time per pair: {', '.join(f'{x:.1f}' for x in pairs)}")
+            same = docs["duckdb"] == docs["spark"]
+            print(f"identical JSON: {same}; {loadavg()}")
+            return 0 if same else 1
+        print(loadavg())
+        return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 shared caching resolvers, and its HTTP side from their own addresses."""
 
 import datetime as dt
+import itertools
 import math
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from dgawatch.sinkhole.stats import (
     SinkholeStats,
     chapman,
     end_host_max_names,
+    half_odds_ratio,
     k_of_d,
+    lincoln_petersen,
     p_k,
 )
 from dgawatch.sinkhole.store import write_events
@@ -46,6 +49,23 @@ def test_p_k_and_resolver_threshold() -> None:
         # smallest q with P(X > q) < 1e-3, X ~ hypergeometric(D=50,000, K=k, s=500)
         q = next(q for q in range(k + 1) if hypergeom.sf(q, 50_000, k, 500) < 1e-3)
         assert end_host_max_names(k) == q
+
+
+def test_half_dependence_by_enumeration() -> None:
+    """The two halves' odds ratio, checked by listing every draw of 5 of 20 names (halves
+    of 3 and 4 names): and with it Lincoln-Petersen returns N from the expected table."""
+    cells = {(a, b): 0 for a in (0, 1) for b in (0, 1)}
+    for draw in itertools.combinations(range(20), 5):
+        cells[(any(x < 3 for x in draw), any(3 <= x < 7 for x in draw))] += 1
+    total = math.comb(20, 5)
+    p = {key: v / total for key, v in cells.items()}
+    theta = p[(1, 1)] * p[(0, 0)] / (p[(1, 0)] * p[(0, 1)])
+    assert half_odds_ratio(3, 4, d=20, s=5) == pytest.approx(theta, rel=1e-12)
+    assert theta < 1  # without replacement: seen on both is rarer than independence says
+    n = 1e6
+    n1, n2, m = n * (p[(1, 1)] + p[(1, 0)]), n * (p[(1, 1)] + p[(0, 1)]), n * p[(1, 1)]
+    assert lincoln_petersen(n1, n2, m, theta) == pytest.approx(n, rel=1e-9)  # type: ignore[arg-type]
+    assert lincoln_petersen(n1, n2, m) > n * 1.01  # type: ignore[arg-type,operator]
 
 
 def test_simulator_draws_as_the_literal_process() -> None:
@@ -102,7 +122,8 @@ def _coverage(bots: int, held: int, runs: int) -> tuple[float, float, float]:
         c = truth_counts(t)
         n, (lo, hi) = k_of_d(c["n_k"], held)
         inside_k += lo <= bots <= hi
-        nc, (clo, chi) = chapman(c["n1"], c["n2"], c["m"])
+        theta = half_odds_ratio((held + 1) // 2, held // 2)
+        nc, (clo, chi) = chapman(c["n1"], c["n2"], c["m"], theta)
         inside_c += clo <= bots <= chi
         worst = max(worst, abs(n - bots) / bots, abs(nc - bots) / bots)
     return inside_k / runs, inside_c / runs, worst

@@ -346,9 +346,12 @@ def _table(cols: dict[str, pa.Array], n: int) -> pa.Table:
     return pa.table(arrays, names=list(COLUMNS))
 
 
-def write_store(traffic: Traffic, directory: Path, *, dns: bool = True) -> list[Path]:
-    """The traffic as the sinkhole's store (Parquet per UTC day, writer ``sim``), with
-    ``held-<day>.json`` for the three lists and the plan in force since the epoch."""
+def write_store(
+    traffic: Traffic, directory: Path, *, dns: bool = True, worker: str = "sim"
+) -> list[Path]:
+    """The traffic as the sinkhole's store (Parquet per UTC day, writer ``worker``: several
+    botnets written under distinct writers make one larger store), with ``held-<day>.json``
+    for the three lists and the plan in force since the epoch."""
     b = traffic.botnet
     directory.mkdir(parents=True, exist_ok=True)
     for o in (-1, 0, 1):
@@ -375,7 +378,7 @@ def write_store(traffic: Traffic, directory: Path, *, dns: bool = True) -> list[
         "host": dst,
         "user_agent": agents,
         "body_len": pa.array(np.zeros(n, dtype=np.int64)),
-        "worker": pa.array(["sim"] * n),
+        "worker": pa.array([worker] * n),
     }
     tables = [_table(http, n)]
     if dns:
@@ -405,7 +408,7 @@ def write_store(traffic: Traffic, directory: Path, *, dns: bool = True) -> list[
                     "qname": dom,
                     "qtype": pa.array(["A"] * m),
                     "rcode": pa.array(["NOERROR"] * m),
-                    "worker": pa.array(["sim"] * m),
+                    "worker": pa.array([worker] * m),
                 },
                 m,
             )
@@ -416,7 +419,7 @@ def write_store(traffic: Traffic, directory: Path, *, dns: bool = True) -> list[
     for day_no in sorted(set(day_ms.to_pylist())):
         part = table.filter(pc.equal(day_ms, day_no))
         utc_day = dt.date(1970, 1, 1) + dt.timedelta(days=int(day_no))
-        target = directory / f"events-{utc_day.isoformat()}.sim.parquet"
+        target = directory / f"events-{utc_day.isoformat()}.{worker}.parquet"
         tmp = target.with_name(f".{target.name}.tmp")
         pq.write_table(part.sort_by("ts"), tmp)
         os.chmod(tmp, 0o600)
