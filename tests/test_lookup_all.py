@@ -229,3 +229,27 @@ def test_portal_lookup_all_page_and_json(index_home: Path) -> None:
         assert "store build --all-time" in page.text
         bad = get(base, "/lookup.json", q="x.com", all="1", start="2020-01-01")
         assert bad.status_code == 400 and "drop start/end" in bad.text
+
+
+def test_cli_store_build_all_time_then_refresh(tmp_path: Path) -> None:
+    """``store build --all-time`` as a user runs it: the index appears, a second run adds
+    nothing, and ``lookup --all`` then answers from it alone."""
+    env = dict(os.environ, DGAWATCH_HOME=str(tmp_path))
+    run = [sys.executable, "-c", CLI]
+    build = [*run, "store", "build", "--all-time", "--family", "dnschanger", "--json"]
+    first = json.loads(subprocess.run(build, capture_output=True, text=True, env=env,
+                                      check=True, timeout=120).stdout)  # fmt: skip
+    v = get_family("dnschanger").variants[0]
+    assert first["indexed_names"] == len(set(v.domains(v.active_from)))
+    assert first["size_bytes"] > 0 and (tmp_path / "alltime-v1" / "dnschanger").is_dir()
+    again = json.loads(subprocess.run(build, capture_output=True, text=True, env=env,
+                                      check=True, timeout=120).stdout)  # fmt: skip
+    assert again["indexed_names"] == 0 and again["variant_days"] == 0
+    name = v.domains(v.active_from)[2]
+    proc = subprocess.run([*run, "lookup", "--all", name, "--family", "dnschanger"],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert ", 0 generated" in proc.stderr.replace("\n", " ") and "dnschanger" in proc.stdout
+    bad = subprocess.run([*run, "store", "build", "--all-time", "--start", "2020-01-01"],
+                         capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert bad.returncode == 2 and "drop --start" in bad.stderr
