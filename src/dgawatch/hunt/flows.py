@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
-import io
 import ipaddress
 import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import BinaryIO
 
 from dgawatch.conficker_p2p import P2PPorts, ports, week_number
 from dgawatch.errors import InputError
-from dgawatch.readers import InputReport
+from dgawatch.readers import FileRefused, InputReport, read_files
+from dgawatch.readers._common import iter_lines
 
 _ALIASES = {
     "src": ("src", "id.orig_h", "src_ip", "saddr", "source", "srcaddr"),
@@ -131,23 +131,16 @@ def _columns(names: Sequence[str]) -> dict[str, int] | None:
     return found
 
 
-def _open_text(path: str) -> io.TextIOBase:
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - wrapped and closed by the caller
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    head = raw.read(2)
-    raw.seek(0)
-    stream = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-
-
 def read_flows(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> Iterator[Flow]:
-    """Flows from Zeek conn.log (TSV or JSON) and flow CSV files."""
-    for p in paths:
-        name = os.fspath(p)
-        with _open_text(name) as fh:
-            yield from _read_one(fh, name, report)
+    """Flows from Zeek conn.log (TSV or JSON) and flow CSV files, read like DNS logs
+    (:func:`dgawatch.readers.read_files`): directories walked, gzip/zstd, damaged
+    compression reported, lines longer than MAX_LINE or not UTF-8 reported and skipped, a
+    log of another type refused by name (skipped inside a directory)."""
+
+    def one(name: str, stream: BinaryIO, _head: bytes) -> Iterator[Flow]:
+        return _read_one(iter_lines(stream, name, report), name, report)
+
+    return read_files(paths, one, report=report)
 
 
 def _json_log_type(doc: dict[str, object]) -> str:
@@ -163,19 +156,19 @@ def _refuse_other_log(name: str, log_type: str) -> None:
     be read as flows and give 0 findings without a word) is refused, naming what to do."""
     if log_type and log_type not in ("conn", "conn_long"):
         hint = " (DNS logs go to 'dgawatch hunt')" if log_type == "dns" else ""
-        raise InputError(
+        raise FileRefused(
+            name,
+            f"a Zeek {log_type}.log, not conn.log",
             f"{name} is a Zeek {log_type}.log, not conn.log; hunt-flows reads conn.log and "
-            f"flow CSV{hint}"
+            f"flow CSV{hint}",
         )
 
 
-def _read_one(fh: io.TextIOBase, name: str, report: InputReport) -> Iterator[Flow]:
+def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) -> Iterator[Flow]:
     cols: dict[str, int] | None = None
     sep = "\t"
     mode = ""
-    for n, raw in enumerate(fh, start=1):
-        line = raw.rstrip("\r\n")
-        report.lines_read[name] += 1
+    for n, line in lines:
         if not line.strip():
             continue
         if line.startswith("#"):

@@ -21,13 +21,14 @@ import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pyarrow as pa
 
 from dgawatch.errors import DgawatchError, InputError
 
 MAX_EXAMPLES_PER_REASON = 5
+T = TypeVar("T")
 
 
 class FileRefused(InputError):
@@ -348,6 +349,25 @@ def read_events(
     table = readers()
     if fmt != "auto" and fmt not in table:
         raise InputError(f"unknown input format {fmt!r}; choose from auto, {', '.join(table)}")
+
+    def one(name: str, stream: BinaryIO, head: bytes) -> Iterator[pa.RecordBatch]:
+        return _read_one(stream, head, name, fmt, table, report, batch_size, column_map)
+
+    yield from read_files(paths, one, report=report)
+
+
+def read_files(
+    paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str],
+    read_one: Callable[[str, BinaryIO, bytes], Iterator[T]],
+    *,
+    report: InputReport,
+) -> Iterator[T]:
+    """What ``read_one(name, stream, head)`` yields for every file in ``paths``, with the
+    guarantees of :func:`read_events` for any line-oriented input (hunt-flows' flow logs
+    use it too): directories walked (hidden entries skipped), FIFOs/devices refused or
+    skipped, gzip/zstd decompressed (``head``: the first decompressed bytes), truncated or
+    corrupt compression reported, a :class:`FileRefused` inside a directory skipped with
+    its reason, and a reader's unforeseen exception costing the rest of that file only."""
     for name, in_dir in _expand(paths, report):
         try:
             raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
@@ -363,9 +383,7 @@ def read_events(
                 raise InputError(f"cannot read {name}: {exc}") from None
             if head or dec is None:
                 try:
-                    yield from _read_one(
-                        stream, head, name, fmt, table, report, batch_size, column_map
-                    )
+                    yield from read_one(name, stream, head)
                 except FileRefused as exc:
                     if not in_dir:
                         raise

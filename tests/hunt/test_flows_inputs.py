@@ -1,0 +1,77 @@
+"""hunt-flows reads its flow logs through ``dgawatch.readers`` (``read_files``): the same
+guarantees as DNS logs (directories, gzip and zstd, damaged compression, overlong and
+non-UTF-8 lines, a log of another type refused by name or skipped inside a directory)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from dgawatch.errors import InputError
+from dgawatch.hunt.flows import hunt_flows
+from dgawatch.readers import InputReport
+from dgawatch.readers._common import MAX_LINE
+from tests.hunt.test_flows import write_flows
+from tests.test_cli import run
+
+DNS_LOG = "#separator \\x09\n#path\tdns\n#fields\tts\tid.orig_h\tid.resp_h\tid.resp_p\tproto\n"
+
+
+def found(paths: list[Path], report: InputReport) -> dict[str, int]:
+    return {f.source: f.flows for f in hunt_flows(paths, report)}
+
+
+def test_compressed_files_and_directories_read_like_dns_logs(tmp_path: Path) -> None:
+    plain = tmp_path / "flows.csv"
+    infected = write_flows(plain)  # sources planted from the nmap observations (ground truth)
+    expected = {src: 3 for src in infected}
+    data = plain.read_bytes()
+    logs = tmp_path / "logs"
+    (logs / "sub").mkdir(parents=True)
+    (logs / "sub" / "flows.csv.zst").write_bytes(zstandard.ZstdCompressor().compress(data))
+    (logs / "dns.log").write_text(DNS_LOG + "1238544000\t10.0.0.1\t10.0.0.2\t53\tudp\n")
+    (logs / ".hidden.csv").write_bytes(data)  # hidden: not read
+    gz = tmp_path / "flows.csv.gz"
+    gz.write_bytes(gzip.compress(data))
+
+    assert found([plain], InputReport()) == expected
+    assert found([gz], InputReport()) == expected
+    report = InputReport()
+    assert found([logs], report) == expected
+    reasons = {f: r for f, r in report.counts}  # and write_flows' two planted bad lines
+    assert reasons[str(logs / "dns.log")] == "a Zeek dns.log, not conn.log; skipped"
+    assert report.total_bad == 3 and str(logs / ".hidden.csv") not in report.lines_read
+    with pytest.raises(InputError, match=r"is a Zeek dns\.log, not conn\.log"):
+        found([logs / "dns.log"], InputReport())  # named: an error, not a skip
+
+
+def test_damaged_input_is_reported_not_silently_dropped(tmp_path: Path) -> None:
+    plain = tmp_path / "flows.csv"
+    infected = write_flows(plain)
+    with plain.open("ab") as fh:
+        fh.write(b"1238544000,10.0.0.1," + b"9" * (MAX_LINE + 10) + b",445,tcp\n")
+        fh.write(b"1238544000,10.0.0.\xff,10.0.0.2,445,tcp\n")
+    report = InputReport()
+    assert found([plain], report) == {src: 3 for src in infected}
+    text = json.dumps(report.to_dict())
+    assert f"line longer than {MAX_LINE} bytes" in text and "not UTF-8" in text
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(plain.read_bytes())[:-200])
+    report = InputReport()
+    hunt_flows([cut], report)
+    assert "truncated or corrupt compressed input" in json.dumps(report.to_dict())
+
+
+def test_cli_reads_a_directory(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    infected = write_flows(logs / "flows.csv")
+    (logs / "dns.log").write_text(DNS_LOG)
+    proc = run("hunt-flows", str(logs), "--json", home=tmp_path)
+    lines = [json.loads(ln) for ln in proc.stdout.splitlines()]
+    assert {d["source"] for d in lines[:-1]} == set(infected)
+    assert "dns.log, not conn.log; skipped" in proc.stderr
