@@ -30,6 +30,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from _timing import loadavg
 from dgawatch.sinkhole.simulate import Botnet, simulate, write_store
 from dgawatch.sinkhole.store import count_events
@@ -85,12 +89,35 @@ def run_sampled(argv: list[str], stdout: Path) -> tuple[float, float]:
     return wall, peak / 2**20
 
 
-def build(store: Path, bots: int, held: int, chunks: int) -> None:
+def build(store: Path, bots: int, held: int, chunks: int, copies: int) -> None:
     for i in range(chunks):
-        t = simulate(Botnet(bots=bots, held=held, day=DAY, seed=1 + i))
-        write_store(t, store, dns=i == 0, worker=f"sim{i}")
-        del t
+        if not any(store.glob(f"events-*.sim{i}.parquet")):
+            t = simulate(Botnet(bots=bots, held=held, day=DAY, seed=1 + i))
+            write_store(t, store, dns=i == 0, worker=f"sim{i}")
+            del t
         print(f"  chunk {i + 1}/{chunks} written", flush=True)
+    for j in range(1, copies):
+        for path in sorted(store.glob("events-*.sim*.parquet")):
+            day, writer = path.name.split(".")[0], path.name.split(".")[1]
+            if "c" in writer:
+                continue
+            target = store / f"{day}.{writer}c{j}.parquet"
+            if target.exists():
+                continue
+            table = pq.read_table(path)
+            table = table.filter(pc.equal(table["proto"], "http"))
+            # the same machines' traffic from other addresses: first octet permuted
+            # within 11..125 (the simulator's public space)
+            src = table["src_ip"]
+            parts = pc.split_pattern(src, ".", max_splits=1)
+            first = pc.cast(pc.list_element(parts, 0), pa.int32())
+            rest = pc.list_element(parts, 1)
+            x = pc.add(pc.subtract(first, 11), 7 * j)
+            moved = pc.add(pc.if_else(pc.greater_equal(x, 115), pc.subtract(x, 115), x), 11)
+            ip = pc.binary_join_element_wise(pc.cast(moved, pa.string()), rest, ".")
+            table = table.set_column(table.schema.get_field_index("src_ip"), "src_ip", ip)
+            pq.write_table(table, target)
+        print(f"  copy {j + 1}/{copies} written", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bots", type=int, default=200_000)
     ap.add_argument("--held", type=int, default=200)
     ap.add_argument("--chunks", type=int, default=1)
+    ap.add_argument("--copies", type=int, default=1, help="HTTP copies from moved addresses")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--engines", default="duckdb,spark")
     ap.add_argument("--spark-master", default="local[2]")
@@ -105,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.build is not None:
-        build(args.build, args.bots, args.held, args.chunks)
+        build(args.build, args.bots, args.held, args.chunks, args.copies)
         print(count_events(args.build))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             subprocess.run(
                 [sys.executable, __file__, "--build", str(store), "--bots", str(args.bots),
-                 "--held", str(args.held), "--chunks", str(args.chunks)],
+                 "--held", str(args.held), "--chunks", str(args.chunks),
+                 "--copies", str(args.copies)],
                 check=True,
             )  # fmt: skip
             print(f"built in {time.perf_counter() - t0:.0f} s")

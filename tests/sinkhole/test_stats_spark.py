@@ -21,6 +21,8 @@ def _all(st: SinkholeStats) -> str:
         "observed": st.observed(),
         "dns": st.dns_sources(),
         "family": st.by_family(),
+        "hours": st.by_time("hour"),
+        "days": st.by_time("day"),
     }
     return json.dumps(doc, default=str, sort_keys=True)
 

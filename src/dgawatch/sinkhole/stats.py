@@ -344,7 +344,9 @@ class _SparkEngine:
             [T.StructField(c, self._types[COLUMNS[c]], True) for c in _SPARK_COLUMNS]
         )
         if parquet:
-            df = self.spark.read.parquet(*parquet).select(*_SPARK_COLUMNS)
+            # The schema given, not inferred: no footer-reading job before the first query,
+            # and only these columns are read.
+            df = self.spark.read.schema(schema).parquet(*parquet)
         else:
             df = self.spark.createDataFrame([], schema)
         df.createOrReplaceTempView("events")
