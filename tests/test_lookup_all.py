@@ -253,3 +253,22 @@ def test_cli_store_build_all_time_then_refresh(tmp_path: Path) -> None:
     bad = subprocess.run([*run, "store", "build", "--all-time", "--start", "2020-01-01"],
                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "drop --start" in bad.stderr
+
+
+def test_declared_signatures_hold_for_generated_lists() -> None:
+    """A signature that a generated name does not fit would be a false negative of
+    --all: every name of sample days (and every example row of those families) fits."""
+    declared = [v for v in all_variants() if v.signature is not None]
+    assert {v.family for v in declared} >= {"conficker", "pushdo"}
+    for v in declared:
+        first = v.active_from
+        for day in (first, D("2014-11-07"), D("2019-12-06"), D("2026-02-28")):
+            for name in v.domains(max(day, first)):
+                label, _, tld = name.partition(".")
+                assert tld in v.tlds and v.signature is not None
+                assert v.signature.matches_label(label), (v.key, name)
+    examples = {(f, d) for f, d, _, _ in _examples() if f in {v.family for v in declared}}
+    for family, name in examples:
+        label, _, tld = name.partition(".")
+        fits = [v for v in get_family(family).variants if v.signature and tld in v.tlds]
+        assert any(v.signature and v.signature.matches_label(label) for v in fits), name
