@@ -190,3 +190,21 @@ def test_many_infected_hosts_do_not_mask_one_another() -> None:
     k[infected] += rng.integers(30, 61, len(infected))
     _, _, flagged = _test(k, q, UnknownParams())
     assert set(np.flatnonzero(flagged)) == set(infected.tolist())
+
+
+def test_arrow_reduction_equals_the_shared_sql(day) -> None:  # type: ignore[no-untyped-def]
+    """The local engine's Arrow reduction gives the rows of the SQL Spark runs."""
+    from dgawatch.hunt.unknown import _SCHEMAS, CLIENTS_SQL, PAIRS_SQL, RESOLVED_SQL, reduce_events
+    from dgawatch.readers import InputReport, read_events
+
+    batches = list(read_events([day.path], "auto", report=InputReport()))
+    src = pa.Table.from_batches(batches).select(["ts", "client", "qname", "rcode"])
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("unk_src", src)
+    sql = {"pairs": PAIRS_SQL, "clients": CLIENTS_SQL, "resolved": RESOLVED_SQL}
+    for kind, got in reduce_events(src).items():
+        want = con.sql(sql[kind]).to_arrow_table().cast(_SCHEMAS[kind])
+        order = [(c, "ascending") for c in want.column_names]
+        assert got.cast(_SCHEMAS[kind]).sort_by(order).equals(want.sort_by(order)), kind
+        assert want.num_rows > 0
