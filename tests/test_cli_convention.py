@@ -66,20 +66,61 @@ def walk(cmd, path):
             walk(sub, [*path, name])
 
 walk(root, [])
-print(json.dumps(found, default=str))
+parsed = {}
+for path, positive, negative, name in json.loads(sys.argv[1]):
+    cmd = root
+    for part in path.split():
+        cmd = cmd.commands[part]
+    values = []
+    for args in ([positive, negative], [negative, positive], [negative]):
+        ctx = cmd.make_context(path, list(args), resilient_parsing=True)
+        values.append(ctx.params[name])
+    parsed[f"{path} {negative}"] = values
+print(json.dumps({"helps": found, "parsed": parsed}, default=str))
 """
+
+#: The negations typer used to generate for off-by-default flags ("--no-no-dns"): hidden,
+#: still accepted for one release, setting the flag off. (command, flag, old, parameter)
+OLD_NEGATIONS = [
+    ("forecast", "--ignore-active-period", "--no-ignore-active-period", "ignore_active_period"),
+    ("export", "--wildcard", "--no-wildcard", "wildcard"),
+    ("lookup", "--no-store", "--no-no-store", "no_store"),
+    ("store build", "--rebuild", "--no-rebuild", "rebuild"),
+    ("hunt", "--strict", "--no-strict", "strict"),
+    ("hunt-flows", "--strict", "--no-strict", "strict"),
+    ("sinkhole serve", "--no-dns", "--no-no-dns", "no_dns"),
+    ("sinkhole ingest", "--strict", "--no-strict", "strict"),
+    ("classify evaluate", "--lofo", "--no-lofo", "lofo"),
+]
 
 
 @pytest.fixture(scope="module")
-def helps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def walked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("TERMINAL_WIDTH",)}
     env.update(COLUMNS="80", DGAWATCH_HOME=str(tmp_path_factory.mktemp("home")))
     proc = subprocess.run(
-        [sys.executable, "-c", WALK], capture_output=True, text=True, env=env, timeout=300
+        [sys.executable, "-c", WALK, json.dumps(OLD_NEGATIONS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     found: dict[str, Any] = json.loads(proc.stdout)
     return found
+
+
+@pytest.fixture(scope="module")
+def helps(walked: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = walked["helps"]
+    return found
+
+
+def test_old_negations_still_set_the_flag_off(walked: dict[str, Any]) -> None:
+    for path, _positive, negative, _name in OLD_NEGATIONS:
+        # positive then old negation: off; the other way round: on; alone: off
+        assert walked["parsed"][f"{path} {negative}"] == [False, True, False], (path, negative)
+        assert negative not in walked["helps"][path][0], (path, negative)
 
 
 def test_every_help_is_readable_at_80_columns(helps: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from dgawatch import __version__
 from dgawatch.classify.cli import classify_app
-from dgawatch.clihelp import output_console
+from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
@@ -210,7 +210,9 @@ def forecast(
     ignore_active_period: Annotated[
         bool,
         typer.Option(
-            "--ignore-active-period", help="Compute days outside a variant's active period."
+            "--ignore-active-period",
+            hidden_negation("--no-ignore-active-period"),
+            help="Compute days outside a variant's active period.",
         ),
     ] = False,
 ) -> None:
@@ -287,7 +289,10 @@ def export(
     address: Annotated[str | None, typer.Option(help="Sinkhole IPv4 address.")] = None,
     address6: Annotated[str | None, typer.Option(help="Sinkhole IPv6 address.")] = None,
     wildcard: Annotated[
-        bool, typer.Option("--wildcard", help="Also cover every subdomain.")
+        bool,
+        typer.Option(
+            "--wildcard", hidden_negation("--no-wildcard"), help="Also cover every subdomain."
+        ),
     ] = False,
     zone: Annotated[str, typer.Option(help="Policy zone name (RPZ).")] = "rpz.dgawatch",
     serial: Annotated[
@@ -490,7 +495,12 @@ def lookup_cmd(
     variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
     no_store: Annotated[
-        bool, typer.Option("--no-store", help="Always generate, never read the store.")
+        bool,
+        typer.Option(
+            "--no-store",
+            hidden_negation("--no-no-store"),
+            help="Always generate, never read the store.",
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
 ) -> None:
@@ -607,7 +617,10 @@ def store_build(
     variant: Annotated[list[str] | None, typer.Option(help=VARIANT_HELP)] = None,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
     rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Regenerate days already stored.")
+        bool,
+        typer.Option(
+            "--rebuild", hidden_negation("--no-rebuild"), help="Regenerate days already stored."
+        ),
     ] = False,
     all_time: Annotated[
         bool,
@@ -744,7 +757,10 @@ def hunt(
         bool, typer.Option("--json", help="Same as --format json (JSON lines).")
     ] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first malformed line.")
+        bool,
+        typer.Option(
+            "--strict", hidden_negation("--no-strict"), help="Stop at the first malformed line."
+        ),
     ] = False,
     unknown_dga: Annotated[
         bool,
@@ -800,7 +816,10 @@ def hunt_flows_cmd(
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first malformed line.")
+        bool,
+        typer.Option(
+            "--strict", hidden_negation("--no-strict"), help="Stop at the first malformed line."
+        ),
     ] = False,
 ) -> None:
     """Sources of flows to Conficker C P2P ports (probably running Conficker C)."""

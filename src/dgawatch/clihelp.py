@@ -23,8 +23,10 @@ from rich.console import Console
 from typer import rich_utils
 from typer.core import TyperOption
 
-#: Prefix marking a declared option name as a hidden alias (stripped before click sees it).
+#: Prefixes marking a declared option name as a hidden alias or a hidden negation of a
+#: flag (stripped before click sees them).
 _MARK = "\x00hidden-alias\x00"
+_NEG = "\x00hidden-negation\x00"
 MIN_HELP_WIDTH = 100
 PIPED_HELP_WIDTH = 120
 #: Width of tables written to a pipe or file: no cell is ever cut ("confic…").
@@ -34,6 +36,12 @@ PIPED_TABLE_WIDTH = 100_000
 def hidden_alias(name: str) -> str:
     """An option name accepted on the command line but not shown in ``--help``."""
     return _MARK + name
+
+
+def hidden_negation(name: str) -> str:
+    """A ``--no-x`` spelling of a flag (sets it off, its default) accepted but not shown:
+    the old typer-generated negations of off-by-default flags, kept for one release."""
+    return _NEG + name
 
 
 def help_width() -> int:
@@ -60,22 +68,26 @@ def _install() -> None:
     def __init__(self: TyperOption, *args: Any, **kwargs: Any) -> None:
         decls = list(kwargs.get("param_decls") or ())
         hidden = [d[len(_MARK) :] for d in decls if d.startswith(_MARK)]
-        if hidden:
-            kwargs["param_decls"] = [d for d in decls if not d.startswith(_MARK)]
+        negations = [d[len(_NEG) :] for d in decls if d.startswith(_NEG)]
+        if hidden or negations:
+            kwargs["param_decls"] = [d for d in decls if not d.startswith((_MARK, _NEG))]
         init(self, *args, **kwargs)
         self._hidden_aliases = hidden  # type: ignore[attr-defined]
+        self._hidden_negations = negations  # type: ignore[attr-defined]
 
     def _add_to_parser(self: TyperOption, parser: Any, ctx: Any) -> None:
         hidden = getattr(self, "_hidden_aliases", [])
-        if not hidden:
+        negations = getattr(self, "_hidden_negations", [])
+        if not hidden and not negations:
             add_to_parser(self, parser, ctx)
             return
-        shown = self.opts
+        shown, shown_negations = self.opts, self.secondary_opts
         self.opts = [*shown, *hidden]
+        self.secondary_opts = [*shown_negations, *negations]
         try:
             add_to_parser(self, parser, ctx)
         finally:
-            self.opts = shown
+            self.opts, self.secondary_opts = shown, shown_negations
 
     def _display_type_rich(self: TyperOption, ctx: Any) -> str | None:
         if self.is_flag and self.metavar is None:

@@ -29,7 +29,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from dgawatch.classify import MODEL_FILE
-from dgawatch.clihelp import output_console
+from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -369,7 +369,11 @@ def evaluate_cmd(
     model: Annotated[Path | None, typer.Option(help="Model file (default: shipped).")] = None,
     lofo: Annotated[
         bool,
-        typer.Option("--lofo", help="Also leave-one-family-out (retrains 35 times; ~15 min)."),
+        typer.Option(
+            "--lofo",
+            hidden_negation("--no-lofo"),
+            help="Also leave-one-family-out (retrains 35 times; ~15 min).",
+        ),
     ] = False,
     lofo_family: Annotated[
         list[str] | None, typer.Option(help="Only these families for --lofo.")

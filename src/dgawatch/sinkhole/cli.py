@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from dgawatch.clihelp import hidden_alias, output_console
+from dgawatch.clihelp import hidden_alias, hidden_negation, output_console
 from dgawatch.errors import InputError
 from dgawatch.families import select_variants
 
@@ -58,7 +58,12 @@ def serve(
     http_port: Annotated[
         list[int] | None, typer.Option(help="HTTP port (repeatable; 0 = any free).")
     ] = None,
-    no_dns: Annotated[bool, typer.Option("--no-dns", help="Run only the HTTP listener.")] = False,
+    no_dns: Annotated[
+        bool,
+        typer.Option(
+            "--no-dns", hidden_negation("--no-no-dns"), help="Run only the HTTP listener."
+        ),
+    ] = False,
     retention_days: Annotated[
         int | None, typer.Option(help="Delete raw events older than this many days.")
     ] = None,
@@ -459,7 +464,10 @@ def ingest(
     ] = None,
     radius: Annotated[int, typer.Option(help="Days either side the server held.")] = 1,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first malformed frame.")
+        bool,
+        typer.Option(
+            "--strict", hidden_negation("--no-strict"), help="Stop at the first malformed frame."
+        ),
     ] = False,
     worker: Annotated[str, typer.Option(help="Writer name of the event files.")] = "ingest",
     as_json: Annotated[bool, typer.Option("--json", help="Summary as one JSON document.")] = (
