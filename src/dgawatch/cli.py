@@ -29,7 +29,7 @@ from dgawatch.families import all_families, select_variants
 from dgawatch.families.base import Variant
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
-from dgawatch.lookup import default_window, lookup, plan_lookup
+from dgawatch.lookup import default_window, json_lines, lookup, plan_lookup, query_array
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
 from dgawatch.readers import READER_NAMES
 from dgawatch.sinkhole.cli import sinkhole_app
@@ -536,8 +536,9 @@ def lookup_cmd(
         plan = plan_lookup(variants, start=first, end=last, whole_period=all_days, store=fs)
         todo = sum(len(p.to_generate) for p in plan)
         with progress(todo, "generating", enabled=todo > 30) as bar:
+            names = query_array(queries)
             result = lookup(
-                queries, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
+                names, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
             )
     finally:
         if fs is not None:
@@ -546,22 +547,11 @@ def lookup_cmd(
         f"window {first}..{last}" if not all_days else "whole active periods",
         f"- {result.days_from_store} day lists from the store, {result.days_generated} generated",
     )
-    if as_json:
-        lines = []
-        for q in queries:
-            doc: dict[str, object] = {"query": q}
-            if q in result.invalid:
-                doc["error"] = result.invalid[q]
-            else:
-                try:
-                    name = normalise(q)
-                    doc["name"] = name
-                    doc["registered_domain"] = registered_domain(name)
-                except InputError as exc:
-                    doc["error"] = str(exc)
-            doc["matches"] = [h.to_dict() for h in result.hits.get(q, [])]
-            lines.append(json.dumps(doc))
-        sys.stdout.write("\n".join(lines) + "\n")
+    if as_json:  # column-wise, a chunk of lines at a time (same bytes as json.dumps per doc)
+        sys.stdout.flush()
+        for block in json_lines(names, result):
+            sys.stdout.buffer.write(block)
+        sys.stdout.buffer.flush()
         return
     table = Table("query", "family", "variant", "day", "index", "forecast name")
     for q in queries:

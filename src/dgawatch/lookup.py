@@ -14,15 +14,23 @@ under the cost of a million PSL calls.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dgawatch.days import span, today
-from dgawatch.domain import lookup_keys, normalise, suffix_is_public
+from dgawatch.domain import (
+    lookup_keys,
+    normalise,
+    registered_domain,
+    registered_domains,
+    suffix_is_public,
+)
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists
@@ -277,3 +285,167 @@ def _by_generation(
     result.parts.append(
         pa.table(dict(zip(HIT_SCHEMA.names, columns, strict=True)), schema=HIT_SCHEMA)
     )
+
+
+# --- JSON lines, column-wise ------------------------------------------------------------
+
+#: Rows per chunk of :func:`json_lines` (bounded memory for a file of millions of names).
+JSON_CHUNK = 262_144
+
+
+def _plain_text(array: pa.Array) -> np.ndarray:
+    """Per value: non-empty, printable ASCII without space, ``"`` or ``\\``, i.e. a string that
+    ``json.dumps`` writes as itself between quotes and ``str.strip`` leaves alone."""
+    array = pa.concat_arrays([array.cast(pa.large_string())])
+    n = len(array)
+    offsets = np.frombuffer(array.buffers()[1], np.int64, n + 1, array.offset * 8)
+    buf = array.buffers()[2]
+    data = np.frombuffer(buf, np.uint8) if buf is not None else np.zeros(0, np.uint8)
+    bad = (data < 0x21) | (data > 0x7E) | (data == 0x22) | (data == 0x5C)
+    count = np.zeros(len(data) + 1, np.int64)
+    np.cumsum(bad, out=count[1:])
+    starts, ends = offsets[:-1], offsets[1:]
+    nulls = np.asarray(array.is_null())
+    return (ends > starts) & (count[ends] == count[starts]) & ~nulls
+
+
+def _join(*parts: pa.Array | str) -> pa.Array:
+    args = [pa.scalar(p, pa.string()) if isinstance(p, str) else p.cast(pa.string()) for p in parts]
+    return pc.binary_join_element_wise(*args, pa.scalar("", pa.string()))
+
+
+def _matches_json(table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """(distinct queries with hits, the JSON list of their hits), each list equal to
+    ``json.dumps([h.to_dict() for h in sorted hits])``."""
+    if table.num_rows == 0:
+        return pa.array([], pa.string()), pa.array([], pa.string())
+    table = table.sort_by([(c, "ascending") for c in HIT_SCHEMA.names])
+    plain = (
+        _plain_text(table.column("family").combine_chunks())
+        & _plain_text(table.column("variant").combine_chunks())
+        & _plain_text(table.column("domain").combine_chunks())
+    )
+    col = {c: table.column(c).combine_chunks() for c in HIT_SCHEMA.names}
+    hit = _join(
+        '{"family": "',
+        col["family"],
+        '", "variant": "',
+        col["variant"],
+        '", "day": "',
+        col["day"].cast(pa.string()),
+        '", "index": ',
+        col["index"].cast(pa.string()),
+        ', "domain": "',
+        col["domain"],
+        '"}',
+    )
+    if not plain.all():
+        values = hit.to_pylist()
+        rows = table.to_pylist()
+        for i in np.flatnonzero(~plain):
+            values[i] = json.dumps(Hit(**rows[i]).to_dict())
+        hit = pa.array(values, pa.string())
+    query = col["query"].cast(pa.string())
+    new = np.ones(len(query), bool)
+    if len(query) > 1:
+        new[1:] = np.asarray(pc.not_equal(query[1:], query[:-1]))
+    first = np.flatnonzero(new)
+    offsets = pa.array(np.append(first, len(query)).astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, hit)
+    return query.take(pa.array(first)), _join("[", pc.binary_join(lists, ", "), "]")
+
+
+def query_array(queries: Sequence[str]) -> pa.Array | Sequence[str]:
+    """The queries as one Arrow string array (what the store path and :func:`json_lines`
+    want), or the list itself when a name is not UTF-8 (undecodable bytes on a command line)."""
+    try:
+        return pa.array(queries, pa.string())
+    except UnicodeEncodeError:
+        return queries
+
+
+def json_lines(
+    queries: pa.Array | Sequence[str], result: LookupResult, *, chunk_size: int = JSON_CHUNK
+) -> Iterator[bytes]:
+    """``lookup --json`` output, a chunk of lines at a time: per query
+    ``json.dumps({"query", "name", "registered_domain", "matches"})`` (``"error"`` instead of
+    name and registered domain for an invalid one), byte for byte, built column-wise: plain
+    names (printable ASCII, no quote or backslash) by Arrow string kernels and one batch PSL
+    pass, the rest by ``json.dumps`` per name."""
+    keys, lists = _matches_json(result.table)
+    if not isinstance(queries, pa.Array):
+        yield "".join(_slow_lines(queries, result, keys, lists)).encode("ascii")
+        return
+    invalid = pa.array([q for q in result.invalid if q.isascii() or _utf8(q)], pa.string())
+    for start in range(0, len(queries), chunk_size):
+        chunk = queries.slice(start, chunk_size).cast(pa.string())
+        in_invalid = np.asarray(pc.fill_null(pc.is_in(chunk, value_set=invalid), False))
+        fast = _plain_text(chunk) & ~in_invalid
+        q = chunk.filter(pa.array(fast))
+        name = pc.ascii_lower(pc.utf8_rtrim(q, characters="."))
+        reg = pc.fill_null(_join('"', registered_domains(name), '"'), "null")
+        found = pc.take(lists, pc.index_in(q, value_set=keys))
+        lines = _join(
+            '{"query": "',
+            q,
+            '", "name": "',
+            name,
+            '", "registered_domain": ',
+            reg,
+            ', "matches": ',
+            pc.fill_null(found, "[]"),
+            "}\n",
+        )
+        slow = np.flatnonzero(~fast)
+        if len(slow):
+            lines = _merge(
+                lines,
+                fast,
+                _slow_lines(chunk.take(pa.array(slow)).to_pylist(), result, keys, lists),
+            )
+        offsets = lines.buffers()[1]
+        first, last = np.frombuffer(offsets, np.int32, len(lines) + 1, lines.offset * 4)[[0, -1]]
+        data = lines.buffers()[2]
+        yield b"" if data is None else data.to_pybytes()[first:last]
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _merge(fast_lines: pa.Array, fast: np.ndarray, slow_lines: list[str]) -> pa.Array:
+    """Lines in query order from the fast rows' array and the slow rows' list."""
+    both = pa.concat_arrays([fast_lines.cast(pa.string()), pa.array(slow_lines, pa.string())])
+    order = np.empty(len(fast), np.int64)
+    order[fast] = np.arange(int(fast.sum()))
+    order[~fast] = int(fast.sum()) + np.arange(len(slow_lines))
+    return pa.concat_arrays([both.take(pa.array(order))])
+
+
+def _json_line(query: str | None, result: LookupResult, matches: str | None) -> str:
+    """One line the way the CLI always wrote it (names the column-wise path leaves out);
+    ``matches`` is the query's JSON list of hits (None: no hit)."""
+    doc: dict[str, object] = {"query": query}
+    if query in result.invalid:
+        doc["error"] = result.invalid[query]
+    else:
+        try:
+            name = normalise(query)  # type: ignore[arg-type]
+            doc["name"] = name
+            doc["registered_domain"] = registered_domain(name)
+        except InputError as exc:
+            doc["error"] = str(exc)
+    return f'{json.dumps(doc)[:-1]}, "matches": {matches or "[]"}}}\n'
+
+
+def _slow_lines(
+    queries: Sequence[str | None], result: LookupResult, keys: pa.Array, lists: pa.Array
+) -> list[str]:
+    """:func:`_json_line` for each query (one hash lookup for all their hit lists)."""
+    text = [q if q is None or q.isascii() or _utf8(q) else None for q in queries]
+    found = pc.take(lists, pc.index_in(pa.array(text, pa.string()), value_set=keys))
+    return [_json_line(q, result, m) for q, m in zip(queries, found.to_pylist(), strict=True)]
