@@ -1,0 +1,119 @@
+"""``dgawatch lookup --file F --json`` as a user runs it: one whole process (start-up, reading
+the file, the store join, the JSON lines written to a file), against a DuckDB baseline
+process doing the natural equivalent, alternated in the same run.
+
+Target (issue 19): >= 1 M names/s end to end for 1 M names. Store: one year of Conficker C
+(18.3 M names). Names: as ``bench_lookup.py`` (30 % forecast names, a third of them as
+``www.`` subdomains; 70 % random names under common suffixes). Baseline: a Python process
+that opens the same store with DuckDB, reads the file with ``read_csv``, left-joins each
+lower-cased name (trailing dot dropped) against the forecast's ``domain`` column and writes
+one JSON line per name with its matches (``COPY ... (FORMAT json)``): it does less than
+dgawatch (no registered-domain keys, no PSL, no validation), so it is a floor to compare with.
+Pairs alternate which command runs first; wall and CPU seconds (user + system of the child)
+are reported as min / median.
+
+    nice .venv/bin/python bench/bench_lookup_cli.py [--names 1000000] [--pairs 3] [--store S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_lookup import make_queries
+from dgawatch.days import day_range
+from dgawatch.families import get_family
+from dgawatch.store import ForecastStore
+
+CLI = "from dgawatch.cli import main; main()"
+BASELINE = """
+import sys, duckdb
+store, names, out = sys.argv[1:]
+con = duckdb.connect(store, read_only=True)
+con.sql(f'''COPY (
+  SELECT q.name AS query, list(struct_pack(family := f.family, variant := f.variant,
+         day := f.day, "index" := f.idx, domain := f.domain)
+         ORDER BY f.family, f.variant, f.day, f.idx) FILTER (WHERE f.domain IS NOT NULL) AS matches
+  FROM (SELECT name, row_number() OVER () AS n FROM read_csv('{names}', header=false,
+        columns={{'name': 'VARCHAR'}}, quote='', escape='')) q
+  LEFT JOIN forecast f ON f.domain = lower(rtrim(q.name, '.'))
+  GROUP BY q.n, q.name ORDER BY q.n) TO '{out}' (FORMAT json)''')
+"""
+
+
+def timed(cmd: list[str], out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one child process, its stdout into ``out``."""
+    before = os.times()
+    t0 = time.perf_counter()
+    with out.open("wb") as fh:
+        subprocess.run(cmd, stdout=fh, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--names", type=int, default=1_000_000)
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--store", type=Path, help="reuse a store holding 2020 of Conficker C")
+    args = ap.parse_args()
+    c = get_family("conficker").variant("c")
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        store = args.store or tmp / "forecast.duckdb"
+        if args.store is None:
+            t0 = time.perf_counter()
+            with ForecastStore(store) as fs:
+                fs.build([c], day_range(dt.date(2020, 1, 1), 366))
+            print(f"store build (2020 of C)     {time.perf_counter() - t0:8.1f} s")
+        with ForecastStore(store, read_only=True) as fs:
+            names = make_queries(fs, args.names)
+        path = tmp / "names.txt"
+        path.write_text("\n".join(names) + "\n")
+        ours = [sys.executable, "-c", CLI, "lookup", "--file", str(path), "--store", str(store)]
+        ours += ["--family", "conficker", "--variant", "c"]
+        ours += ["--start", "2020-01-01", "--end", "2020-12-31", "--json"]
+        base = [sys.executable, "-c", BASELINE, str(store), str(path), str(tmp / "base.json")]
+        runs: dict[str, list[tuple[float, float]]] = {"dgawatch": [], "duckdb": []}
+        for pair in range(args.pairs):
+            order = [("dgawatch", ours), ("duckdb", base)]
+            for label, cmd in order if pair % 2 == 0 else order[::-1]:
+                runs[label].append(timed(cmd, tmp / f"{label}.out"))
+        lines = (tmp / "dgawatch.out").read_bytes().count(b"\n")
+        matched = sum(
+            1 for line in (tmp / "dgawatch.out").open() if not line.endswith('"matches": []}\n')
+        )
+    print(f"names                       {args.names:,} ({matched:,} with matches; {lines:,} lines)")
+    print(
+        "                            wall min / median      CPU min / median   names/s (min wall)"
+    )
+    for label, values in runs.items():
+        walls, cpus = [w for w, _ in values], [u for _, u in values]
+        print(
+            f"{label:27} {min(walls):7.2f} / {statistics.median(walls):7.2f} s  "
+            f"{min(cpus):7.2f} / {statistics.median(cpus):7.2f} s  "
+            f"{args.names / min(walls) / 1e6:6.2f} M/s"
+        )
+    ratios = [b[0] / a[0] for a, b in zip(runs["dgawatch"], runs["duckdb"], strict=True)]
+    med = statistics.median(ratios)
+    print(f"speed vs DuckDB join (pairs) min {min(ratios):.2f} / median {med:.2f}x")
+    best = args.names / min(w for w, _ in runs["dgawatch"])
+    print(f"rate / target (1 M/s)       {best / 1e6:8.2f}  (target >= 1.0)")
+    return 0 if lines == args.names else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
