@@ -200,3 +200,25 @@ def test_json_lines_are_exactly_what_json_dumps_writes() -> None:
         assert only == "".join(
             line + "\n" for i, line in enumerate(expected.splitlines()) if i in rows
         )
+
+
+def test_time_seeded_forecast_match_near_today() -> None:
+    """A time-seeded variant's name of tomorrow is an exact match without a store: the
+    lists classify generates cover today +- 7 days (the name comes from the generator)."""
+    import datetime as dt
+
+    from dgawatch.days import today
+    from dgawatch.families import get_family
+
+    v = get_family("necurs").variants[0]
+    day = today() + dt.timedelta(days=1)
+    assert v.period_days >= 1 and v.is_active(day)
+    name = v.domains(day)[0]
+    p = run("classify", name, "--json")
+    assert p.returncode == 0, p.stderr
+    (doc,) = (json.loads(line) for line in p.stdout.splitlines())
+    assert doc["generated"] and doc["family"] == "necurs"
+    assert any(
+        m["family"] == "necurs" and m["first_day"] <= day.isoformat() <= m["last_day"]
+        for m in doc["forecast"]
+    )

@@ -1,8 +1,9 @@
 """``dgawatch classify``: score names, rebuild the shipped model, evaluate a model.
 
 ``dgawatch classify DOMAIN... | --file F [--threshold T | --fpr F] [--json] [--no-lookup]``
-prints, per name, its verdict: an exact forecast match first (``dgawatch.lookup``, default
-window: family, variant, day), else generated or benign by the model's score against the
+prints, per name, its verdict: an exact forecast match first (``dgawatch.lookup``: the
+store's days of its default window, lists generated for today +- 7 days; family, variant,
+day), else generated or benign by the model's score against the
 threshold calibrated for benign FPR 1e-3 (or ``--fpr``/``--threshold``), with the known
 family it most resembles only for names it calls generated. Invalid names are refused
 with the reason (arguments: a one-line error, exit 2; file lines: reported, skipped).
@@ -14,6 +15,7 @@ matches, absent with ``--no-lookup``; ``{"domain", "error"}`` for an invalid fil
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -30,7 +32,11 @@ from typer.core import TyperGroup
 
 from dgawatch.classify import MODEL_FILE
 from dgawatch.clihelp import hidden_negation, output_console
+from dgawatch.days import today
 from dgawatch.errors import InputError
+
+#: Days either side of today for which ``classify`` generates lists the store lacks.
+GENERATE_DAYS = 7
 
 if TYPE_CHECKING:
     import numpy as np
@@ -134,8 +140,21 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
         return {}
     path = default_store_path()
     store = ForecastStore(path, read_only=True) if path.exists() else None
+    # The store answers for every day of lookup's default window it holds; time-seeded
+    # lists are generated for today +- GENERATE_DAYS only, so a verdict costs seconds, not
+    # a CPU-minute (`dgawatch lookup --all` answers for all time). A static variant's one
+    # list stands for every day of the window.
+    now = today()
+    near = (now - dt.timedelta(days=GENERATE_DAYS), now + dt.timedelta(days=GENERATE_DAYS))
     try:
-        plan = plan_lookup(variants, store=store)
+        plan = [
+            p
+            if p.variant.period_days == 0
+            else dataclasses.replace(
+                p, to_generate=[d for d in p.to_generate if near[0] <= d <= near[1]]
+            )
+            for p in plan_lookup(variants, store=store)
+        ]
         result = lookup(names, variants, plan=plan, store=store)
     finally:
         if store is not None:
@@ -178,7 +197,8 @@ def classify(
     no_lookup: Annotated[
         bool,
         typer.Option(
-            "--no-lookup", help="Skip the exact forecast look-up (it generates lists: slow)."
+            "--no-lookup",
+            help="Skip the exact forecast look-up (store + lists generated for today ± 7 days).",
         ),
     ] = False,
 ) -> None:
