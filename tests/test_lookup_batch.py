@@ -18,7 +18,7 @@ import pytest
 from dgawatch.domain import _psl, normalise, registered_domain, registered_domains
 from dgawatch.errors import InputError
 from dgawatch.families import get_family
-from dgawatch.lookup import LookupResult, json_lines, lookup
+from dgawatch.lookup import LookupResult, json_lines, lookup, read_names
 from dgawatch.store import ForecastStore
 
 NECURS = get_family("necurs").variant("magic9")
@@ -175,3 +175,27 @@ def test_cli_json_output_equals_json_dumps_per_query(home: Path, tmp_path: Path)
     with ForecastStore(home / "forecast.duckdb", read_only=True) as store:
         result = lookup(qs, [NECURS], days=WINDOW, store=store)
     assert proc.stdout == per_name_json(qs, result)
+
+
+def old_read(path: Path) -> list[str]:
+    """The former ``--file`` reader."""
+    text = path.read_text(encoding="utf-8", errors="strict")
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a.com\n\n  b.net \n#c.org\n  #kept.org\n\tx.de\t\ny.io",  # plain ASCII, no final \n
+        "a.com\nb.net\n",
+        "a.com\r\nb.net\r\n# x\r\n",  # CRLF
+        "a.com\x0bb.net\x1cc.org\x1fd.io\n",  # separators Python splits on
+        "bücher.de\n  münchen.de\u2028x.com\n",  # UTF-8
+        "",
+        "\n\n# only comments\n",
+    ],
+)
+def test_read_names_equals_splitlines_and_strip(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "names.txt"
+    path.write_bytes(text.encode())
+    assert read_names(path).to_pylist() == old_read(path)

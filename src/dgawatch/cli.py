@@ -29,7 +29,15 @@ from dgawatch.families import all_families, select_variants
 from dgawatch.families.base import Variant
 from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
 from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
-from dgawatch.lookup import default_window, json_lines, lookup, plan_lookup, query_array
+from dgawatch.lookup import (
+    as_list,
+    default_window,
+    join_queries,
+    json_lines,
+    lookup,
+    plan_lookup,
+    read_names,
+)
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
 from dgawatch.readers import READER_NAMES
 from dgawatch.sinkhole.cli import sinkhole_app
@@ -383,7 +391,9 @@ def gopack(
     start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
     output: Annotated[Path, typer.Option(help="Pack directory (absent or empty).")],
     months: Annotated[int, typer.Option(help="Calendar months, from --start's month.")] = 1,
-    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    family: Annotated[
+        list[str] | None, typer.Option(help="Family (repeatable; default: all).")
+    ] = None,
     exclude_registered: Annotated[
         Path | None,
         typer.Option(help="Registered names (plain list or zone file): to collisions.csv."),
@@ -420,14 +430,6 @@ def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
 
 
 # --- lookup -----------------------------------------------------------------------------
-
-
-def _read_names(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
 
 
 def _lookup_all(queries: list[str], variants: list[Variant], *, as_json: bool) -> None:
@@ -504,9 +506,8 @@ def lookup_cmd(
 ) -> None:
     """Which family, variant, day and index generate each domain."""
     queries = list(domains or [])
-    if file is not None:
-        queries += _read_names(file)
-    if not queries:
+    from_file = read_names(file) if file is not None else None
+    if not queries and (from_file is None or not len(from_file)):
         raise InputError("give domains as arguments or --file")
     variants = _select(family, variant)
     if days is not None:
@@ -517,7 +518,7 @@ def lookup_cmd(
     if all_days:
         if start is not None or end is not None:
             raise InputError("--all looks at whole active periods; drop --start/--end")
-        _lookup_all(queries, variants, as_json=as_json)
+        _lookup_all(as_list(join_queries(queries, from_file)), variants, as_json=as_json)
         return
     first = _day_option(start, "--start")
     last = _day_option(end, "--end")
@@ -534,7 +535,7 @@ def lookup_cmd(
         plan = plan_lookup(variants, start=first, end=last, whole_period=all_days, store=fs)
         todo = sum(len(p.to_generate) for p in plan)
         with progress(todo, "generating", enabled=todo > 30) as bar:
-            names = query_array(queries)
+            names = join_queries(queries, from_file)
             result = lookup(
                 names, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
             )
@@ -552,7 +553,7 @@ def lookup_cmd(
         sys.stdout.buffer.flush()
         return
     table = Table("query", "family", "variant", "day", "index", "forecast name")
-    for q in queries:
+    for q in as_list(names):
         hits = result.hits.get(q, [])
         if q in result.invalid:
             table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
@@ -726,7 +727,9 @@ def hunt(
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,
     window_days: Annotated[int, typer.Option(help="Days around each event's day.")] = 1,
-    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
+    family: Annotated[
+        list[str] | None, typer.Option(help="Only these families (repeatable).")
+    ] = None,
     store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
     fmt: Annotated[

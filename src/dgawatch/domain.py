@@ -121,25 +121,25 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
     starts, ends = offsets[:-1], offsets[1:]
     is_dot = data == ord(".")
     dots = np.flatnonzero(is_dot).astype(np.int64)
-    dot_count = np.zeros(len(data) + 1, np.int64)
+    dot_count = np.zeros(len(data) + 1, np.int32)
     np.cumsum(is_dot, out=dot_count[1:])
     first_dot, end_dot = dot_count[starts], dot_count[ends]  # dots before start / end
-    n_labels = end_dot - first_dot + 1
-    # non-ASCII or an empty label (leading dot, '..', empty name): per name, as before
-    high = np.zeros(len(data) + 1, np.int64)
-    np.cumsum(data >= 0x80, out=high[1:])
-    pairs = np.zeros(len(data) + 1, np.int64)
+    n_labels = (end_dot - first_dot + 1).astype(np.int64)
+    # non-ASCII or an empty label (leading dot, '..', empty name): per name, as before.
+    # A '..' pair starting at a name's last byte means that byte is a dot: flagged anyway.
+    odd = data >= 0x80
     if len(data) > 1:
-        np.cumsum(is_dot[:-1] & is_dot[1:], out=pairs[2:])
+        odd[:-1] |= is_dot[:-1] & is_dot[1:]
+    odd_count = np.zeros(len(data) + 1, np.int32)
+    np.cumsum(odd, out=odd_count[1:])
     nonempty = ends > starts
     first_byte = np.where(nonempty, data[np.minimum(starts, max(len(data) - 1, 0))], 0)
     last_byte = np.where(nonempty, data[np.maximum(ends - 1, 0)], 0) if len(data) else first_byte
     bad = (
         ~nonempty
-        | (high[ends] > high[starts])
+        | (odd_count[ends] > odd_count[starts])
         | (first_byte == ord("."))
         | (last_byte == ord("."))
-        | (pairs[np.maximum(ends, starts + 1)] > pairs[np.minimum(starts + 1, ends)])
     )
     valid_np = ~(np.asarray(stripped.is_null()) | bad)
     keys, key_flags = _rule_table()

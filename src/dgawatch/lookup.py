@@ -18,6 +18,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -302,7 +303,7 @@ def _plain_text(array: pa.Array) -> np.ndarray:
     buf = array.buffers()[2]
     data = np.frombuffer(buf, np.uint8) if buf is not None else np.zeros(0, np.uint8)
     bad = (data < 0x21) | (data > 0x7E) | (data == 0x22) | (data == 0x5C)
-    count = np.zeros(len(data) + 1, np.int64)
+    count = np.zeros(len(data) + 1, np.int32)
     np.cumsum(bad, out=count[1:])
     starts, ends = offsets[:-1], offsets[1:]
     nulls = np.asarray(array.is_null())
@@ -362,6 +363,54 @@ def query_array(queries: Sequence[str]) -> pa.Array | Sequence[str]:
         return pa.array(queries, pa.string())
     except UnicodeEncodeError:
         return queries
+
+
+def read_names(path: Path) -> pa.Array:
+    """``--file``: one name per line, stripped, blank lines and lines starting with ``#``
+    left out (``str.splitlines`` and ``str.strip`` semantics). A plain ASCII file with ``\n``
+    line ends (the usual case) is split without a Python string per line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    data = np.frombuffer(raw, np.uint8)
+    # bytes that split lines or count as whitespace for Python but not for Arrow's ASCII trim
+    exotic = (data >= 0x80) | (data == 0x0D) | (data == 0x0B) | (data == 0x0C)
+    exotic |= (data >= 0x1C) & (data <= 0x1F)
+    if not exotic.any():
+        ends = np.flatnonzero(data == 0x0A) + 1
+        offsets = np.concatenate(
+            [[0], ends, [len(data)] if len(ends) == 0 or ends[-1] != len(data) else []]
+        )
+        lines = pa.LargeStringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(raw)
+        )
+        keep = pc.invert(pc.starts_with(lines, "#"))
+        lines = pc.ascii_trim_whitespace(lines.filter(keep))
+        lines = lines.filter(pc.greater(pc.binary_length(lines), 0))
+        return pa.concat_arrays([lines.cast(pa.string())])
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    names = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return pa.array(names, pa.string())
+
+
+def join_queries(args: Sequence[str], from_file: pa.Array | None) -> pa.Array | Sequence[str]:
+    """Command-line names then the file's, as one array (a list when an argument is not
+    UTF-8: undecodable bytes on a command line)."""
+    first = query_array(args)
+    if from_file is None:
+        return first
+    if isinstance(first, pa.Array):
+        return pa.concat_arrays([first, from_file])
+    return [*args, *from_file.to_pylist()]
+
+
+def as_list(queries: pa.Array | Sequence[str]) -> list[str]:
+    """The queries as Python strings (table output, ``--all``)."""
+    return queries.to_pylist() if isinstance(queries, pa.Array) else list(queries)
 
 
 def json_lines(
