@@ -391,9 +391,7 @@ def gopack(
     start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
     output: Annotated[Path, typer.Option(help="Pack directory (absent or empty).")],
     months: Annotated[int, typer.Option(help="Calendar months, from --start's month.")] = 1,
-    family: Annotated[
-        list[str] | None, typer.Option(help="Family (repeatable; default: all).")
-    ] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
     exclude_registered: Annotated[
         Path | None,
         typer.Option(help="Registered names (plain list or zone file): to collisions.csv."),
@@ -727,9 +725,7 @@ def hunt(
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,
     window_days: Annotated[int, typer.Option(help="Days around each event's day.")] = 1,
-    family: Annotated[
-        list[str] | None, typer.Option(help="Only these families (repeatable).")
-    ] = None,
+    family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
     store: Annotated[Path | None, typer.Option(help="Forecast store file.")] = None,
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
     fmt: Annotated[
