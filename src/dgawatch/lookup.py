@@ -426,14 +426,17 @@ def json_lines(
         yield "".join(_slow_lines(queries, result, keys, lists)).encode("ascii")
         return
     invalid = pa.array([q for q in result.invalid if q.isascii() or _utf8(q)], pa.string())
+    queries = queries.cast(pa.string())
+    # one hash table of the hit queries for all chunks (a 4-byte position per query)
+    hit_list = pc.index_in(queries, value_set=keys)
     for start in range(0, len(queries), chunk_size):
-        chunk = queries.slice(start, chunk_size).cast(pa.string())
+        chunk = queries.slice(start, chunk_size)
         in_invalid = np.asarray(pc.fill_null(pc.is_in(chunk, value_set=invalid), False))
         fast = _plain_text(chunk) & ~in_invalid
         q = chunk.filter(pa.array(fast))
         name = pc.ascii_lower(pc.utf8_rtrim(q, characters="."))
         reg = pc.fill_null(_join('"', registered_domains(name), '"'), "null")
-        found = pc.take(lists, pc.index_in(q, value_set=keys))
+        found = pc.take(lists, hit_list.slice(start, chunk_size).filter(pa.array(fast)))
         lines = _join(
             '{"query": "',
             q,
