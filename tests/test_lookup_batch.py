@@ -95,6 +95,8 @@ def test_batch_registered_domain_equals_per_name() -> None:
     assert registered_domains(sliced).to_pylist() == [registered_domain(n) for n in normal]
     assert registered_domains(pa.array([None, "a.com"])).to_pylist() == [None, "a.com"]
     assert registered_domains([]).to_pylist() == []
+    chunked = pa.chunked_array([normal[:100], normal[100:200]], pa.string())
+    assert registered_domains(chunked).to_pylist() == [registered_domain(n) for n in normal[:200]]
 
 
 def per_name_json(queries: list[str], result: LookupResult) -> bytes:

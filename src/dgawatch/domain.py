@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from publicsuffixlist import PublicSuffixList
 
 from dgawatch.errors import InputError
+
+if TYPE_CHECKING:  # numpy and pyarrow load on first batch use: every command imports this
+    import numpy as np
+    import pyarrow as pa
 
 
 @cache
@@ -68,6 +70,9 @@ def _rule_table() -> tuple[pa.Array, np.ndarray]:
     """The PSL rules of :func:`_psl` as ``_countpublic`` reads them, one row per string:
     flags exception body (``!x``), wildcard body (``*.x``), exact rule, and suffix of some
     body (a name's tail can match at depth d only when its tail at depth d-1 is one)."""
+    import numpy as np
+    import pyarrow as pa
+
     rules = _psl()._publicsuffix  # the very rule set privatesuffix() consults
     flags: dict[str, int] = {}
     for rule in rules:
@@ -88,6 +93,9 @@ def _rule_table() -> tuple[pa.Array, np.ndarray]:
 
 def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
     """String array of ``data[starts[i]:ends[i]]`` (byte ranges of one UTF-8 buffer)."""
+    import numpy as np
+    import pyarrow as pa
+
     lengths = (ends - starts).astype(np.int64)
     offsets = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -103,11 +111,15 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
     one hashed set membership over the names still in question (most leave after their
     TLD or their last two labels). ASCII names take this path; others (and names with an
     empty label) go through :func:`registered_domain` one by one."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
     array = names if isinstance(names, pa.Array) else pa.array(list(names), pa.string())
     array = pc.ascii_lower(array.cast(pa.large_string()))
-    # PSL drops one trailing dot; fresh buffers (no slice offset) for the byte arithmetic
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
+    # PSL drops one trailing dot
     trailing = pc.fill_null(pc.ends_with(array, "."), False)
     stripped = pa.concat_arrays(
         [pc.if_else(trailing, pc.utf8_slice_codeunits(array, 0, -1), array)]
