@@ -6,10 +6,12 @@ import datetime as dt
 import io
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from dgawatch.errors import InputError
 from dgawatch.export import ExportOptions, _stream, get_exporter
+from dgawatch.export.rpz import SeenHashes
 from dgawatch.families import get_family
 from dgawatch.forecast import DayList
 
@@ -68,11 +70,71 @@ def test_rpz_policies(opts: dict[str, object], expected: list[str]) -> None:
     assert body(text("rpz", [small(["abcd.com"])], serial=1, **opts)) == expected
 
 
-def test_rpz_keeps_every_name_of_the_stream_in_order() -> None:
-    lists = day_lists()
-    zone = text("rpz", lists, serial=1)
-    names = [line.split(" ")[0] for line in body(zone)]
-    assert names == [n for dl in lists for n in dl.names()]  # duplicates kept, see module doc
+def first_seen(days: list[dt.date]) -> list[str]:
+    """Independent expectation: the generator's lists, each name kept at its first occurrence."""
+    seen: dict[str, None] = {}
+    for day in days:
+        for name in C.domains(day):
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def test_rpz_writes_each_name_once_across_day_lists_in_first_seen_order() -> None:
+    days = [DAY + dt.timedelta(n) for n in range(3)]
+    generated = [n for day in days for n in C.domains(day)]
+    assert len(set(generated)) < len(generated)  # Conficker C repeats names: the test bites
+    zone = text("rpz", day_lists(3), serial=1)
+    owners = [line.split(" ")[0] for line in body(zone)]
+    assert len(owners) == len(set(owners))  # each owner name exactly once
+    assert set(owners) == set(generated)
+    assert owners == first_seen(days)  # generation order, first occurrence
+    comments = [line for line in zone.splitlines() if line.startswith("; conficker/c ")]
+    assert comments == [f"; conficker/c {day.isoformat()}" for day in days]
+
+
+@pytest.mark.parametrize(
+    ("opts", "records"),
+    [
+        ({"wildcard": True}, ["CNAME ."]),
+        ({"policy": "nodata", "wildcard": True}, ["CNAME *."]),
+        (
+            {"policy": "sinkhole", "address": "192.0.2.1", "address6": "::1", "wildcard": True},
+            ["A 192.0.2.1", "AAAA ::1"],
+        ),
+    ],
+)
+def test_rpz_records_unique_per_owner_with_wildcard(
+    opts: dict[str, object], records: list[str]
+) -> None:
+    days = [DAY, DAY + dt.timedelta(1)]
+    zone = text("rpz", day_lists(2), serial=1, **opts)
+    lines = body(zone)
+    assert len(lines) == len(set(lines))  # no record twice
+    names = first_seen(days)
+    want = {f"{owner} {rec}" for n in names for owner in (n, f"*.{n}") for rec in records}
+    assert set(lines) == want
+    assert len(lines) == len(names) * 2 * len(records)
+
+
+def test_rpz_name_recurring_within_and_across_lists_and_stats() -> None:
+    lists = [
+        small(["abcd.com", "efgh.net", "abcd.com", "ijkl.org"]),
+        small(["efgh.net", "abcd.com"], DAY + dt.timedelta(1)),  # nothing new: comment only
+        small(["mnop.info", "ijkl.org"], DAY + dt.timedelta(2)),
+    ]
+    out = io.BytesIO()
+    stats = get_exporter("rpz").write(iter(lists), out, ExportOptions(serial=1))
+    zone = out.getvalue().decode("ascii")
+    assert [line for line in zone.splitlines() if not line.startswith(("$", "@"))][4:] == [
+        "; conficker/c 2009-04-01",
+        "abcd.com CNAME .",
+        "efgh.net CNAME .",
+        "ijkl.org CNAME .",
+        "; conficker/c 2009-04-02",
+        "; conficker/c 2009-04-03",
+        "mnop.info CNAME .",
+    ]
+    assert stats.names == 4
 
 
 def test_rpz_is_deterministic_apart_from_the_clock_serial(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -161,3 +223,18 @@ def test_unique_names_bounded_external_sort_is_exact() -> None:
 def test_errors_say_what_to_fix(fmt: str, opts: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         text(fmt, [small(["abcd.com"])], **opts)
+
+
+def test_seen_hashes_matches_a_python_set_over_many_merges() -> None:
+    """The run-merging hash set answers like a set (expected from a plain Python set)."""
+    rng = np.random.default_rng(7)
+    seen, reference = SeenHashes(), set[int]()
+    for size in [1, 5, 300, 2, 40, 1_000, 3, 3, 700, 10]:
+        batch = np.unique(rng.integers(0, 5_000, size, dtype=np.uint64))
+        mask = seen.contains(batch)
+        assert mask.tolist() == [int(h) in reference for h in batch]
+        seen.add(batch[~mask])
+        reference.update(int(h) for h in batch)
+        assert len(seen) == len(reference)
+        assert all(np.all(r[:-1] < r[1:]) for r in seen.runs)
+    assert len(seen.runs) <= 4

@@ -214,28 +214,13 @@ def test_rpz_in_knot_resolver(
 
 #: PowerDNS Recursor 4.8 refuses a whole policy zone in which a name has two QName triggers
 #: of a non-local-data kind ("Adding a QName-based filter policy of kind . but a policy of
-#: kind . already exists"), logs it, and resolves unfiltered; the RPZ export writes a name
-#: that recurs in the selection again (this day: guyv.com.bs, zwvu.is). Local data
-#: (sinkhole) records are merged. Strict: passes (and so fails here) once rpz dedups.
+#: kind . already exists"), logs it, and resolves unfiltered. This day recurs names
+#: (guyv.com.bs, zwvu.is, always in the sample); the RPZ export writes each name once.
 class ZoneRefused(AssertionError):
     """The server logged that it refused the policy zone (and answers unfiltered)."""
 
 
-PDNS_DUPLICATES = pytest.mark.xfail(
-    raises=ZoneRefused,
-    strict=True,
-    reason="rpz export repeats recurring names; PowerDNS Recursor drops the zone",
-)
-
-
-@pytest.mark.parametrize(
-    "policy",
-    [
-        pytest.param("nxdomain", marks=PDNS_DUPLICATES),
-        pytest.param("nodata", marks=PDNS_DUPLICATES),
-        "sinkhole",
-    ],
-)
+@pytest.mark.parametrize("policy", POLICIES)
 def test_rpz_in_pdns_recursor(
     tmp_path: Path,
     day_list: DayList,

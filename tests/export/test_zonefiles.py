@@ -193,10 +193,11 @@ BASE = ("--family", "conficker", "--variant", "c", "--start", "2009-04-01")
 def test_cli_rpz_to_file(tmp_path: Path, day_list: DayList) -> None:
     out = tmp_path / "x.rpz"
     proc = cli("export", "rpz", *BASE, "--output", str(out), "--serial", "2009040100")
-    assert "exported 50,000 names as rpz" in proc.stderr
+    distinct = len(set(day_list.names()))  # 49,998: two names recur that day, written once
+    assert f"exported {distinct:,} names as rpz" in proc.stderr
     zone = out.read_text()
     assert "hostmaster.localhost. 2009040100 " in zone
-    assert zone.count(" CNAME .\n") == 50_000
+    assert zone.count(" CNAME .\n") == distinct
     again = tmp_path / "y.rpz"
     cli("export", "rpz", *BASE, "--output", str(again), "--serial", "2009040100")
     assert again.read_bytes() == out.read_bytes()
