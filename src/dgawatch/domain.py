@@ -88,20 +88,22 @@ def _rule_table() -> tuple[pa.Array, np.ndarray]:
             tail = ".".join(labels[i:])
             flags[tail] = flags.get(tail, 0) | 8
     keys = sorted(flags)
-    return pa.array(keys, pa.string()), np.array([flags[k] for k in keys] + [0], np.uint8)
+    return pa.array(keys, pa.large_binary()), np.array([flags[k] for k in keys] + [0], np.uint8)
 
 
-def _gather(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """String array of ``data[starts[i]:ends[i]]`` (byte ranges of one UTF-8 buffer)."""
+def _ranges(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Byte ranges ``[starts[i], ends[i])`` of one buffer (ascending, not overlapping) as the
+    odd elements of a binary array over that buffer, without copying: element 2i is the gap
+    before range i. Hashing kernels then run on it directly (results taken ``[1::2]``)."""
     import numpy as np
     import pyarrow as pa
 
-    lengths = (ends - starts).astype(np.int64)
-    offsets = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    index = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1] - starts, lengths)
-    return pa.LargeStringArray.from_buffers(
-        len(lengths), pa.py_buffer(offsets), pa.py_buffer(data[index].tobytes())
+    offsets = np.empty(2 * len(starts) + 1, np.int64)
+    offsets[0] = starts[0] if len(starts) else 0
+    offsets[1::2] = starts
+    offsets[2::2] = ends
+    return pa.Array.from_buffers(
+        pa.large_binary(), 2 * len(starts), [None, pa.py_buffer(offsets), buffer]
     )
 
 
@@ -128,8 +130,8 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
     if n == 0:
         return pa.array([], pa.string())
     offsets = np.frombuffer(stripped.buffers()[1], np.int64, n + 1, stripped.offset * 8)
-    data_buf = stripped.buffers()[2]
-    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    buffer = stripped.buffers()[2] or pa.py_buffer(b"")
+    data = np.frombuffer(buffer, np.uint8)
     starts, ends = offsets[:-1], offsets[1:]
     is_dot = data == ord(".")
     dots = np.flatnonzero(is_dot).astype(np.int64)
@@ -172,9 +174,9 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
         active = active[n_labels[active] >= depth]
         if not len(active):
             break
-        tails = _gather(data, tail_start(active, depth), ends[active])
+        tails = _ranges(buffer, tail_start(active, depth), ends[active])
         where = pc.fill_null(pc.index_in(tails, value_set=keys), len(keys))
-        flag = key_flags[where.to_numpy()]
+        flag = key_flags[where.to_numpy()[1::2]]
         is_exc, is_wild, is_exact = (flag & 1) > 0, (flag & 2) > 0, (flag & 4) > 0
         found.append((depth, active, is_exc, is_wild, is_exact))
         active = active[(flag & 8) > 0]
@@ -189,7 +191,8 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
         decided[idx[hit]] = True
     has_private = valid_np & (publen > 0) & (n_labels >= publen + 1)
     keep = np.flatnonzero(has_private)
-    out = _gather(data, tail_start(keep, publen[keep] + 1), ends[keep]).cast(pa.string())
+    spans = _ranges(buffer, tail_start(keep, publen[keep] + 1), ends[keep])
+    out = spans.take(pa.array(np.arange(1, 2 * len(keep), 2))).cast(pa.string())
     result = pa.array([None] * n, pa.string()) if len(keep) < n else out
     if len(keep) < n:
         positions = np.full(n, -1, np.int64)
