@@ -229,7 +229,7 @@ def test_seen_hashes_matches_a_python_set_over_many_merges() -> None:
     """The run-merging hash set answers like a set (expected from a plain Python set)."""
     rng = np.random.default_rng(7)
     seen, reference = SeenHashes(), set[int]()
-    for size in [1, 5, 300, 2, 40, 1_000, 3, 3, 700, 10]:
+    for size in [1, 5, 300, 2, 40, 1_000, 3, 3, 700, 10] * 2:  # ~20 runs, merged in groups
         batch = np.unique(rng.integers(0, 5_000, size, dtype=np.uint64))
         mask = seen.contains(batch)
         assert mask.tolist() == [int(h) in reference for h in batch]
@@ -237,4 +237,4 @@ def test_seen_hashes_matches_a_python_set_over_many_merges() -> None:
         reference.update(int(h) for h in batch)
         assert len(seen) == len(reference)
         assert all(np.all(r[:-1] < r[1:]) for r in seen.runs)
-    assert len(seen.runs) <= 4
+    assert len(seen.runs) <= 6
