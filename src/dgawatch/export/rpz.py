@@ -10,12 +10,13 @@ often it recurs within a day list or across the day lists, variants and families
 export: PowerDNS Recursor refuses a whole policy zone with a repeated ``CNAME`` trigger, and
 PowerDNS Recursor and Knot Resolver answer a repeated sinkhole record twice.
 
-Streaming and fast: each day list is hashed at once (:func:`dgawatch.index.hash_lines`,
-64-bit), names already seen are dropped by their hash (:class:`SeenHashes`), and the
-remaining blob is rewritten as a whole with ``bytes.replace``. Memory: 8 bytes per distinct
-name of the export (16 while two runs merge), e.g. ~146 MB for a year of Conficker C
-(18.25 M names). Two distinct names with the same hash would drop the later one; for n
-distinct names that happens with probability about n² / 2^65, ~1e-5 for a year of Conficker C.
+Streaming and fast: each day list is hashed at once (:func:`line_hashes`, the hunt's
+64-bit polynomial hash), names already seen are dropped by their hash (:class:`SeenHashes`),
+and the remaining blob is rewritten as a whole with ``bytes.replace``. Memory: 8 bytes per
+distinct name of the export (16 while runs merge) plus a 32 MiB flag table, e.g. ~180 MB for
+a year of Conficker C (18.25 M names). Two distinct names with the same hash would drop the
+later one from the zone (never add a name); treating the hash as random, for n distinct
+names that happens with probability about n² / 2^65, ~1e-5 for a year of Conficker C.
 """
 
 from __future__ import annotations
