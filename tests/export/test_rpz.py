@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import socket
+import struct
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
+import dns.flags
+import dns.message
 import numpy as np
 import pytest
 
@@ -14,9 +20,19 @@ from dgawatch.export import ExportOptions, _stream, get_exporter
 from dgawatch.export.rpz import SeenHashes
 from dgawatch.families import get_family
 from dgawatch.forecast import DayList
+from tests.export.dns_servers import (
+    free_port,
+    need,
+    not_servfail,
+    running,
+    start_kresd,
+    start_pdns_recursor,
+    upstream,
+)
 
 C = get_family("conficker").variant("c")
 DAY = dt.date(2009, 4, 1)
+SINK = "192.0.2.66"
 
 
 def day_lists(days: int = 2) -> list[DayList]:
@@ -238,3 +254,42 @@ def test_seen_hashes_matches_a_python_set_over_many_merges() -> None:
         assert len(seen) == len(reference)
         assert all(np.all(r[:-1] < r[1:]) for r in seen.runs)
     assert len(seen.runs) <= 6
+
+
+def raw_answers(port: int, name: str) -> tuple[int, bytes]:
+    """(ANCOUNT from the raw header, the reply): dnspython's parser merges duplicate records."""
+    q = dns.message.make_query(name, "A")
+    q.flags |= dns.flags.RD
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(5)
+        sock.sendto(q.to_wire(), ("127.0.0.1", port))
+        reply = sock.recv(65535)
+    return struct.unpack(">H", reply[6:8])[0], reply
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["kresd", "pdns_recursor"])
+def test_rpz_sinkhole_recurring_names_answer_one_record(tmp_path: Path, server: str) -> None:
+    """The names that recur in a Conficker C day list get one A record, not one per repeat."""
+    need("nsd", server)
+    names = C.domains(DAY)
+    recurring = sorted(n for n, k in Counter(names).items() if k > 1)  # guyv.com.bs, zwvu.is
+    assert recurring
+    other = next(n for n in C.domains(DAY + dt.timedelta(30)) if n not in set(names))
+    rpz = tmp_path / "dga.rpz"
+    with open(rpz, "wb") as fh:
+        get_exporter("rpz").write(
+            iter(day_lists(1)), fh, ExportOptions(serial=1, policy="sinkhole", address=SINK)
+        )
+    start = start_kresd if server == "kresd" else start_pdns_recursor
+    with upstream(tmp_path / "up", [*recurring, other]) as up:
+        port = free_port()
+        (tmp_path / server).mkdir()
+        with running(start(tmp_path / server, port, up.port, rpz)) as resolver:
+            resolver.wait_ready(other, not_servfail)
+            assert "Exception while loading RPZ" not in resolver.output()
+            for name in recurring:
+                count, reply = raw_answers(port, name)
+                message = dns.message.from_wire(reply)
+                assert [rd.to_text() for rr in message.answer for rd in rr] == [SINK], name
+                assert count == 1, name
