@@ -59,3 +59,33 @@ def test_strict_and_unreadable_file_are_one_line_errors(scenario: Scenario, tmp_
     assert "Traceback" not in proc.stderr
     proc = run("hunt", str(tmp_path / "missing.log"), check=False, home=tmp_path)
     assert proc.returncode == 2 and "cannot read" in proc.stderr
+
+
+def test_output_file_is_written_whole_or_not_at_all(scenario: Scenario, tmp_path: Path) -> None:
+    """A write error half-way through the findings file (a file-size limit, as a full disk
+    would) is one line, status 2, and the previous file under that name is left whole."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    target = tmp_path / "findings.json"
+    target.write_text("previous\n")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", "hunt",
+         str(scenario.path), "--family", "conficker", "--json", "--output", str(target)],
+        capture_output=True, text=True, preexec_fn=limit, check=False, timeout=300,
+        env=dict(os.environ, DGAWATCH_HOME=str(tmp_path / "home"), DGAWATCH_LIST_CACHE="off"),
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "cannot write --output" in proc.stderr
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["findings.json"]
+    # Without the limit the same command replaces it with the findings.
+    run("hunt", str(scenario.path), "--family", "conficker", "--json", "--output", str(target),
+        home=tmp_path)  # fmt: skip
+    assert len(target.read_text().splitlines()) == 5

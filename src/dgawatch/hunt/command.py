@@ -3,6 +3,7 @@ declares the options)."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,7 @@ from dgawatch.families import select_variants
 from dgawatch.hunt import HuntOptions, HuntResult, hunt_paths
 from dgawatch.hunt.output import OUTPUT_FORMATS, report_lines, write_findings
 from dgawatch.hunt.unknown import read_allowlist
+from dgawatch.outfile import atomic_file
 from dgawatch.readers import InputReport
 from dgawatch.store import default_store_path
 
@@ -115,7 +117,8 @@ def run_hunt_flows(
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="utf-8")
+            with atomic_file(output) as fh:
+                fh.write(text.encode("utf-8"))
         return
     table = Table("source", "first seen", "last seen", "flows", "targets", "first evidence")
     for f in findings:
@@ -132,5 +135,7 @@ def run_hunt_flows(
     if output is None:
         out.print(table)
     else:
-        with open(output, "w", encoding="utf-8") as fh:
-            Console(file=fh, width=200).print(table)
+        buf = io.StringIO()
+        Console(file=buf, width=200).print(table)
+        with atomic_file(output) as fh:
+            fh.write(buf.getvalue().encode("utf-8"))

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from dgawatch.errors import InputError
 from dgawatch.hunt.finding import Finding
+from dgawatch.outfile import atomic_file
 from dgawatch.readers import InputReport
 
 OUTPUT_FORMATS = ("table", "json", "csv", "parquet")
@@ -150,17 +151,16 @@ def write_findings(
     if fmt == "parquet":
         if output is None:
             raise InputError("--output-format parquet needs --output PATH")
-        pq.write_table(findings_table(findings), output)
+        with atomic_file(output) as fh:
+            pq.write_table(findings_table(findings), fh)
         return
-    if fmt == "table":
-        if output is None:
-            write_table(findings, console)
-            return
-        with open(output, "w", encoding="utf-8") as fh:
-            write_table(findings, Console(file=fh, width=200, highlight=False))
+    if fmt == "table" and output is None:
+        write_table(findings, console)
         return
     buf = io.StringIO()
-    if fmt == "json":
+    if fmt == "table":
+        write_table(findings, Console(file=buf, width=200, highlight=False))
+    elif fmt == "json":
         write_json(findings, summary, buf)
     else:
         write_csv(findings, buf)
@@ -169,7 +169,8 @@ def write_findings(
 
         sys.stdout.write(buf.getvalue())
     else:
-        output.write_text(buf.getvalue(), encoding="utf-8")
+        with atomic_file(output) as fh:
+            fh.write(buf.getvalue().encode("utf-8"))
 
 
 def report_lines(report: InputReport) -> list[str]:
