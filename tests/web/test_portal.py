@@ -272,7 +272,7 @@ def test_sinkhole_empty_state(tmp_path: Path) -> None:
         ("/forecast", {"family": "nosuch", "day": "2009-04-01"}, "unknown family"),
         ("/forecast", {"family": "conficker", "variant": "z"}, "no variant"),
         ("/forecast", {"family": "conficker", "variant": "c", "day": "2008-01-01"}, "before"),
-        ("/forecast", {"family": "conficker", "day": "2009-04-01"}, "several variants"),
+        ("/forecast", {"family": "conficker", "variant": "c", "tld": "zz"}, "no selected variant"),
         ("/forecast", {"family": "conficker", "variant": "c", "days": "x"}, "whole number"),
         ("/families/nosuch", {}, "unknown family"),
         ("/lookup", {"q": "xpun.nl", "start": "2014-11-31"}, "real calendar"),

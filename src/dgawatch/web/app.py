@@ -20,11 +20,13 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pyarrow as pa
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import (
@@ -37,14 +39,27 @@ from fastapi.responses import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dgawatch import __version__
-from dgawatch.days import day_range, parse_day, today
+from dgawatch.days import day_range, parse_day, span, today
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError, StoreError
 from dgawatch.families import all_families, all_variants, get_family, select_variants
 from dgawatch.families.base import Variant
-from dgawatch.forecast import CSV_HEADER, DayList, check_active, iter_sourced_day_lists
+from dgawatch.forecast import (
+    CSV_HEADER,
+    DayList,
+    check_active,
+    iter_sourced_day_lists,
+    tld_filter,
+)
 from dgawatch.forecast import write_forecast as _write_forecast
-from dgawatch.lookup import lookup, plan_lookup
+from dgawatch.lookup import (
+    HIT_SCHEMA,
+    PlannedVariant,
+    default_window,
+    json_lines,
+    lookup,
+    plan_lookup,
+)
 from dgawatch.store import ForecastStore, default_store_path
 from dgawatch.web.guard import Busy, Deadline, HostAllowlist, Limiter, SecurityHeaders
 from dgawatch.web.sinkhole_cache import SinkholeAggregates
@@ -55,12 +70,13 @@ log = logging.getLogger("dgawatch.web")
 SHOWN_NAMES = 500
 #: Longest forecast download, in days.
 MAX_FORECAST_DAYS = 366
-#: Web lookups without a window look this far back and ahead (the CLI's 365/90 would mean
-#: generating ~450 days of every family on one request when no store holds them).
-WEB_BACK_DAYS = 7
-WEB_AHEAD_DAYS = 7
-#: Most days a lookup window may span when day lists must be generated on demand.
+#: Most days a lookup window may span when day lists must be generated on demand. A lookup
+#: without start/end uses the CLI's window (today-365..today+90): the store and the all-time
+#: index answer the days they hold, and only the MAX_GENERATED_DAYS days nearest to today
+#: are generated; the answer counts the variant-days left uncovered.
 MAX_GENERATED_DAYS = 31
+#: Most names one lookup request takes (repeated q= and/or one per line in q).
+MAX_LOOKUP_NAMES = 1_000
 DOWNLOAD_FORMATS = {"txt": "text/plain", "csv": "text/csv", "jsonl": "application/x-ndjson"}
 #: Benign false-positive rate whose calibrated threshold decides "generated".
 CLASSIFY_FPR = 1e-3
@@ -182,135 +198,327 @@ def family_view(request: Request, portal: Portal) -> dict[str, Any]:
     return doc
 
 
-def _forecast_selection(request: Request) -> tuple[list[Variant], list[dt.date]] | None:
-    family = _param(request, "family")
-    if family is None:
-        if any(_param(request, k) for k in ("variant", "day", "days")):
-            raise InputError("family is required")
+def _params(request: Request, name: str) -> list[str]:
+    """Every non-empty value of a repeatable parameter (``family=a&family=b``)."""
+    return [v.strip() for v in request.query_params.getlist(name) if v.strip()]
+
+
+def _select(families: list[str], variants: list[str]) -> list[Variant]:
+    """As the CLI's ``--family`` (repeatable, ``all`` or none = every family) and
+    ``--variant`` (repeatable, default: all variants of the chosen families)."""
+    fams = None if not families or "all" in families else families
+    if not variants:
+        return select_variants(fams, None)
+    chosen: list[Variant] = []
+    for name in variants:
+        chosen += [v for v in select_variants(fams, name) if v not in chosen]
+    return chosen
+
+
+def _check_tlds(variants: list[Variant], tlds: list[str]) -> None:
+    """As ``forecast --tld``: a suffix no selected variant generates names under is refused
+    (it would silently select nothing); ``uk`` counts ``co.uk``."""
+    tld_filter(tlds)  # an empty suffix is refused here, as in the CLI
+    if not tlds:
+        return
+    known = {t.strip(".").lower() for v in variants for t in v.tlds}
+    if not known or any(not v.tlds for v in variants):
+        return  # some variant's suffixes are open-ended: cannot tell
+    wanted = [t.strip().strip(".").lower() for t in tlds]
+    if not any(k == w or k.endswith("." + w) for w in wanted for k in known):
+        some = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+        raise InputError(
+            f"tld {', '.join(wanted)}: no selected variant generates names under it "
+            f"(their suffixes: {some})"
+        )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a forecast page or download covers: the CLI's selection (``dgawatch forecast
+    --family ... --variant ... --start ... --days ... --tld ...``)."""
+
+    families: list[str]
+    variant_names: list[str]
+    variants: list[Variant]
+    days: list[dt.date]
+    tlds: list[str]
+
+    def query(self) -> str:
+        params: list[tuple[str, str]] = [("family", f) for f in self.families]
+        params += [("variant", v) for v in self.variant_names]
+        params.append(("day", self.days[0].isoformat()))
+        if len(self.days) > 1:
+            params.append(("days", str(len(self.days))))
+        params += [("tld", t) for t in self.tlds]
+        return urlencode(params)
+
+    def filename(self) -> str:
+        v = self.variants[0]
+        if len(self.variants) == 1:
+            stem = f"{v.family}_{v.name}"
+        elif len({x.family for x in self.variants}) == 1:
+            stem = v.family
+        else:
+            stem = "dgawatch"
+        stem += f"_{self.days[0].isoformat()}"
+        return stem + (f"_{len(self.days)}d" if len(self.days) > 1 else "")
+
+
+FORECAST_FORM = ("family", "variant", "day", "start", "end", "days", "tld")
+
+
+def _forecast_selection(request: Request) -> Selection | None:
+    """The selection asked for; None when no forecast parameter is given at all."""
+    if not any(_params(request, k) for k in FORECAST_FORM):
         return None
-    fam = get_family(family)
-    variant = _param(request, "variant")
-    if variant is None and len(fam.variants) > 1:
-        known = ", ".join(v.name for v in fam.variants)
-        raise InputError(f"family {fam.name!r} has several variants; give variant= ({known})")
-    variants = select_variants([fam.name], variant or fam.variants[0].name)
-    start = _day(request, "day") or _sample_day(variants[0])
-    days = day_range(start, _int(request, "days", 1, 1, MAX_FORECAST_DAYS))
+    families, names, tlds = (
+        _params(request, "family"),
+        _params(request, "variant"),
+        _params(request, "tld"),
+    )
+    variants = _select(families, names)
+    _check_tlds(variants, tlds)
+    start = _day(request, "day") or _day(request, "start")
+    if _param(request, "day") and _param(request, "start"):
+        raise InputError("give day or start, not both")
+    every = not families or "all" in families
+    if start is None:
+        start = _sample_day(variants[0]) if len(variants) == 1 else today()
+    end = _day(request, "end")
+    if end is not None:
+        if _param(request, "days"):
+            raise InputError("give end or days, not both")
+        if end < start:
+            raise InputError(f"end {end} is before start {start}")
+        n = (end - start).days + 1
+        if n > MAX_FORECAST_DAYS:
+            raise InputError(f"day..end spans {n} days; at most {MAX_FORECAST_DAYS}")
+    else:
+        n = _int(request, "days", 1, 1, MAX_FORECAST_DAYS)
+    days = day_range(start, n)
+    if every:  # as the CLI: with every family, the variants not active on the first day drop out
+        variants = [v for v in variants if v.is_active(days[0])]
+        if not variants:
+            raise InputError(f"no selected variant is active on {days[0]}")
     check_active(variants, days)
-    return variants, days
-
-
-def _forecast_query(variants: list[Variant], days: list[dt.date]) -> str:
-    v = variants[0]
-    params = {"family": v.family, "variant": v.name, "day": days[0].isoformat()}
-    if len(days) > 1:
-        params["days"] = str(len(days))
-    return urlencode(params)
+    return Selection(families, names, variants, days, tlds)
 
 
 def forecast_view(request: Request, portal: Portal) -> dict[str, Any]:
     selection = _forecast_selection(request)
     if selection is None:
-        raise InputError("family is required (and variant, when it has several; day: YYYY-MM-DD)")
-    variants, days = selection
+        raise InputError(
+            "give family (repeatable; none or 'all' = every family), variant (repeatable), "
+            "day (YYYY-MM-DD), days, tld"
+        )
+    variants, days = selection.variants, selection.days
+    keep = tld_filter(selection.tlds)
     names: list[dict[str, object]] = []
+    generated = generated_names = 0
+    stopped = False
     fs = portal.open_store()
     try:
-        for dl in iter_sourced_day_lists(variants, days, fs):
-            for index, name in enumerate(dl.names()[: SHOWN_NAMES - len(names)]):
-                names.append(
-                    {"day": dl.day.isoformat(), "family": dl.variant.family,
-                     "variant": dl.variant.name, "index": index, "domain": name}
-                )  # fmt: skip
-            if len(names) >= SHOWN_NAMES:
+        for day in days:
+            for v in variants:
+                dl = fs.day_list(v, day) if fs is not None else None
+                if dl is None:  # generation within the downloads' bound
+                    generated += 1
+                    generated_names += v.domains_per_day
+                    if generated > MAX_GENERATED_DAYS or generated_names > MAX_GENERATED_NAMES:
+                        stopped = True
+                        break
+                    dl = DayList(v, day, v.domains_blob(day))
+                for index, name in enumerate(dl.names()):
+                    if keep is None or keep(name):
+                        names.append(
+                            {"day": dl.day.isoformat(), "family": dl.variant.family,
+                             "variant": dl.variant.name, "index": index, "domain": name}
+                        )  # fmt: skip
+                        if len(names) >= SHOWN_NAMES:
+                            break
+                if len(names) >= SHOWN_NAMES:
+                    break
+            if stopped or len(names) >= SHOWN_NAMES:
                 break
     finally:
         if fs is not None:
             fs.close()
-    query = _forecast_query(variants, days)
+    query = selection.query()
     return {
         "variants": [v.key for v in variants],
         "start": days[0].isoformat(),
         "end": days[-1].isoformat(),
         "days": len(days),
         "lists": len(days) * len(variants),
-        "names_per_day": variants[0].domains_per_day,
+        "tlds": selection.tlds,
+        "names_per_day": sum(v.domains_per_day for v in variants),
         "shown": len(names),
+        "shown_complete": not stopped,
         "names": names,
         "downloads": {fmt: f"/forecast.{fmt}?{query}" for fmt in DOWNLOAD_FORMATS},
     }
 
 
+def _lookup_names(request: Request) -> list[str]:
+    """Repeated ``q`` and/or one name per line of a ``q``, blank lines dropped, in order."""
+    names = [
+        line.strip()
+        for value in request.query_params.getlist("q")
+        for line in value.splitlines()
+        if line.strip()
+    ]
+    if len(names) > MAX_LOOKUP_NAMES:
+        raise InputError(
+            f"{len(names):,} names; a lookup takes at most {MAX_LOOKUP_NAMES:,} "
+            "(use 'dgawatch lookup --file' for more)"
+        )
+    return names
+
+
+def _ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    out: list[tuple[dt.date, dt.date]] = []
+    for d in sorted(days):
+        if out and (d - out[-1][1]).days == 1:
+            out[-1] = (out[-1][0], d)
+        else:
+            out.append((d, d))
+    return out
+
+
+def _index_hits(
+    names: list[str], days: dict[str, set[dt.date]], variants: list[Variant], index: Any
+) -> pa.Table:
+    """Hits of ``names`` on the given (variant key -> days) from the all-time index, one row
+    per day as :func:`dgawatch.lookup.lookup` gives them."""
+    from dgawatch.index import lookup_all
+
+    rows: list[tuple[str, str, str, dt.date, int, str]] = []
+    chosen = [v for v in variants if days.get(v.key)]
+    if chosen:
+        found = lookup_all(names, chosen, index=index, generate_missing=False)
+        for q, hits in found.hits.items():
+            for h in hits:
+                wanted = days[f"{h.family}/{h.variant}"]
+                for d in span(h.first_day, h.last_day):
+                    if d in wanted:
+                        rows.append((q, h.family, h.variant, d, h.index, h.domain))
+    rows.sort()
+    columns: list[list[object]] = [list(c) for c in zip(*rows, strict=True)]
+    if not rows:
+        columns = [[] for _ in HIT_SCHEMA.names]
+    return pa.table(dict(zip(HIT_SCHEMA.names, columns, strict=True)), schema=HIT_SCHEMA)
+
+
 def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
-    q = _param(request, "q")
-    if q is None:
-        raise InputError("q (the domain name to look up) is required")
-    name = normalise(q)  # an invalid name is the visitor's error (400), not an empty answer
+    queries = _lookup_names(request)
+    if not queries:
+        raise InputError(
+            "q (the domain name to look up) is required; repeat q= or give one name a line"
+        )
+    if len(queries) == 1:
+        normalise(queries[0])  # one invalid name is the visitor's error (400), not an answer
+    families, variant_names = _params(request, "family"), _params(request, "variant")
     start, end = _day(request, "start"), _day(request, "end")
     if _param(request, "all") is not None:
         if start is not None or end is not None:
             raise InputError("all looks at whole active periods; drop start/end")
-        family = _param(request, "family")
-        variants = select_variants([family] if family else None, _param(request, "variant"))
-        return _lookup_all_view(q, name, variants, portal)
-    if start is None and end is None:
-        now = today()
-        start, end = now - dt.timedelta(days=WEB_BACK_DAYS), now + dt.timedelta(days=WEB_AHEAD_DAYS)
+        return _lookup_all_view(queries, _select(families, variant_names), portal)
+    explicit = start is not None or end is not None
+    if _param(request, "days") is not None:
+        if start is None or end is not None:
+            raise InputError("days counts from start; give start (and not end)")
+        end = start + dt.timedelta(days=_int(request, "days", 1, 1, MAX_FORECAST_DAYS) - 1)
+    if not explicit:
+        start, end = default_window()
     start, end = start or end, end or start
     assert start is not None and end is not None
     if end < start:
         raise InputError(f"end {end} is before start {start}")
-    family = _param(request, "family")
-    variants = select_variants([family] if family else None, _param(request, "variant"))
+    variants = _select(families, variant_names)
+    from dgawatch.index import INDEX_DIR, AllTimeIndex
+
+    index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
+    now = today()
+    half = dt.timedelta(days=MAX_GENERATED_DAYS // 2)
+    near = (now - half, now + half)
     fs = portal.open_store()
     try:
-        too_long = (end - start).days + 1 > MAX_GENERATED_DAYS
         plan = plan_lookup(variants, start=start, end=end, store=fs)
-        if too_long and any(p.to_generate for p in plan):
+        from_index: dict[str, set[dt.date]] = {}
+        gen_plan: list[PlannedVariant] = []
+        uncovered: list[dict[str, object]] = []
+        for p in plan:
+            indexed = index.covered(p.variant) if p.to_generate else set()
+            from_index[p.variant.key] = {d for d in p.to_generate if d in indexed}
+            rest = [d for d in p.to_generate if d not in indexed]
+            # The CLI's default window: generate only the days nearest to today.
+            gen = rest if explicit else [d for d in rest if near[0] <= d <= near[1]]
+            gen_plan.append(PlannedVariant(p.variant, p.from_store, gen))
+            for a, b in _ranges([d for d in rest if d not in set(gen)]):
+                uncovered.append({"variant": p.variant.key, "first": a.isoformat(),
+                                  "last": b.isoformat()})  # fmt: skip
+        needs = {d for p in gen_plan for d in p.to_generate}
+        if explicit and needs and (end - start).days + 1 > MAX_GENERATED_DAYS:
             raise InputError(
-                f"window {start}..{end} is longer than {MAX_GENERATED_DAYS} days and the "
-                "forecast store does not hold it; narrow it, or run 'dgawatch store build'"
+                f"window {start}..{end} is longer than {MAX_GENERATED_DAYS} days and neither "
+                "the forecast store nor the all-time index holds it; narrow it, or run "
+                "'dgawatch store build'"
             )
-        result = lookup([q], variants, plan=plan, store=fs)
+        result = lookup(queries, variants, plan=gen_plan, store=fs)
     finally:
         if fs is not None:
             fs.close()
-    doc = {
-        "query": q,
-        "name": name,
-        "registered_domain": registered_domain(name),
-        "matches": [h.to_dict() for h in result.hits.get(q, [])],
-    }
+    result.parts.append(_index_hits(queries, from_index, variants, index))
+    # The CLI's own JSON lines, so that portal and `dgawatch lookup --json` cannot disagree.
+    results = [json.loads(ln) for block in json_lines(queries, result) for ln in block.splitlines()]
+    generated = sorted(needs)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "days_from_store": result.days_from_store,
+        "days_from_index": sum(len(d) for d in from_index.values()),
         "days_generated": result.days_generated,
-        "results": [doc],
+        "generated": (
+            {"first": generated[0].isoformat(), "last": generated[-1].isoformat()}
+            if generated
+            else None
+        ),
+        "days_not_covered": sum(
+            (dt.date.fromisoformat(str(u["last"])) - dt.date.fromisoformat(str(u["first"]))).days
+            + 1
+            for u in uncovered
+        ),
+        "not_covered": uncovered,
+        "results": results,
     }
 
 
-def _lookup_all_view(
-    q: str, name: str, variants: list[Variant], portal: Portal
-) -> dict[str, Any]:
+def _lookup_all_view(queries: list[str], variants: list[Variant], portal: Portal) -> dict[str, Any]:
     """``all=1``: each variant's whole active period, from the all-time index only (a web
     request never generates years of lists); days the index lacks are counted."""
     from dgawatch.index import INDEX_DIR, AllTimeIndex, lookup_all
 
     index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
-    result = lookup_all([q], variants, index=index, generate_missing=False)
-    doc = {
-        "query": q,
-        "name": name,
-        "registered_domain": registered_domain(name),
-        "matches": [h.to_dict() for h in result.hits.get(q, [])],
-        "shape_of": result.shapes.get(q, []),
-    }
+    result = lookup_all(queries, variants, index=index, generate_missing=False)
+    docs: list[dict[str, Any]] = []
+    for q in queries:
+        if q in result.invalid:
+            docs.append({"query": q, "error": result.invalid[q], "matches": []})
+            continue
+        name = normalise(q)
+        docs.append({
+            "query": q,
+            "name": name,
+            "registered_domain": registered_domain(name),
+            "matches": [h.to_dict() for h in result.hits.get(q, [])],
+            "shape_of": result.shapes.get(q, []),
+        })  # fmt: skip
     return {
         "all": True,
         "days_from_index": result.days_from_index,
         "days_not_indexed": sum(len(index.missing_days(v)) for v in variants),
-        "results": [doc],
+        "results": docs,
     }
 
 
@@ -357,11 +565,12 @@ def sinkhole_view(request: Request, portal: Portal) -> dict[str, Any]:
 
 
 def _generate_download(
-    portal: Portal, variants: list[Variant], days: list[dt.date], fmt: str
+    portal: Portal, selection: Selection, fmt: str
 ) -> tempfile.SpooledTemporaryFile[bytes]:
     """The forecast in ``fmt`` through the CLI's writer (so the bytes are those of
     ``dgawatch forecast --format fmt``), assembled within DOWNLOAD_BUDGET_S; at most
     MAX_GENERATED_DAYS of it generated, the rest read from the store."""
+    variants, days = selection.variants, selection.days
     fs = portal.open_store()
     spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # noqa: SIM115 - handed to the response, closed by _chunks
     try:
@@ -378,7 +587,7 @@ def _generate_download(
         if fmt == "csv":
             spool.write(CSV_HEADER.encode())
         for dl in iter_sourced_day_lists(variants, days, fs):
-            spool.write(_one_list(dl, fmt))
+            spool.write(_one_list(dl, fmt, selection.tlds))
             deadline.check("this download")
     except BaseException:
         spool.close()
@@ -398,9 +607,9 @@ def _chunks(spool: tempfile.SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
         spool.close()
 
 
-def _one_list(dl: DayList, fmt: str) -> bytes:
+def _one_list(dl: DayList, fmt: str, tlds: list[str]) -> bytes:
     buf = BytesIO()
-    _write_forecast([dl], fmt, buf)
+    _write_forecast([dl], fmt, buf, tlds=tlds)
     data = buf.getvalue()
     # The writer opens every csv with its header; the stream has written it once already.
     return data[len(CSV_HEADER) :] if fmt == "csv" else data
@@ -411,15 +620,11 @@ def _download(fmt: str) -> Callable[[Request], Response]:
         portal: Portal = request.app.state.portal
         selection = _forecast_selection(request)
         if selection is None:
-            raise InputError("family is required")
-        variants, days = selection
-        v = variants[0]
-        filename = f"{v.family}_{v.name}_{days[0].isoformat()}"
-        if len(days) > 1:
-            filename += f"_{len(days)}d"
+            raise InputError("give family (none or 'all' = every family) and day")
+        filename = selection.filename()
         portal.limiter.acquire()
         try:
-            spool = _generate_download(portal, variants, days, fmt)
+            spool = _generate_download(portal, selection, fmt)
         finally:
             portal.limiter.release()
         return StreamingResponse(
@@ -478,7 +683,10 @@ def _scrub(request: Request, message: str) -> str:
 
 
 def _form(request: Request, *names: str) -> dict[str, str]:
-    return {n: request.query_params.get(n, "") for n in names}
+    """The form's fields as given: several names one a line, repeated families/variants/TLDs
+    comma-separated (the form splits them again)."""
+    sep = {"q": "\n"}
+    return {n: sep.get(n, ",").join(request.query_params.getlist(n)) for n in names}
 
 
 def _limited(view: View) -> View:
@@ -521,11 +729,12 @@ def _page(
             template,
             title=title(request),
             data=data,
-            form=_form(request, "q", "start", "end", "family", "variant", "day", "days", "all"),
+            form=_form(
+                request, "q", "start", "end", "family", "variant", "day", "days", "all", "tld"
+            ),
             json_url=_json_url(request),
             max_days=MAX_GENERATED_DAYS,
-            default_back=WEB_BACK_DAYS,
-            default_ahead=WEB_AHEAD_DAYS,
+            max_names=MAX_LOOKUP_NAMES,
         )
         return HTMLResponse(html)
 
@@ -561,9 +770,9 @@ def create_app(
             (),
         ),
         ("/forecast", "/forecast", forecast_view, "forecast.html", lambda r: "Forecast",
-         ("family", "variant", "day", "days")),
+         FORECAST_FORM),
         ("/lookup", "/lookup", lookup_view, "lookup.html", lambda r: "Lookup",
-         ("q", "start", "end", "family", "variant", "all")),
+         ("q", "start", "end", "days", "family", "variant", "all")),
         ("/classify", "/classify", classify_view, "classify.html", lambda r: "Classify", ("q",)),
         ("/sinkhole", "/sinkhole", sinkhole_view, "sinkhole.html", lambda r: "Sinkhole", ()),
     ]  # fmt: skip

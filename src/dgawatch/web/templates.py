@@ -127,29 +127,34 @@ _FAMILY = """{% extends "base.html" %}{% block content %}
 
 _FORECAST = """{% extends "base.html" %}{% block content %}
 <form action="/forecast">
-family <input name="family" value="{{ form.family }}" size="14">
-variant <input name="variant" value="{{ form.variant }}" size="8">
+family <input name="family" value="{{ form.family }}" size="14" placeholder="all">
+variant <input name="variant" value="{{ form.variant }}" size="8" placeholder="all">
 day <input name="day" value="{{ form.day }}" size="10" placeholder="YYYY-MM-DD">
 days <input name="days" value="{{ form.days }}" size="3">
+tld <input name="tld" value="{{ form.tld }}" size="6">
 <input type="submit" value="show">
 </form>
 {% if data %}
 <p>{{ data.lists }} day list(s) of {{ data.variants | join(", ") }} from {{ data.start }}
-to {{ data.end }} ({{ "{:,}".format(data.names_per_day) }} names a day). Download all names:
+to {{ data.end }} ({{ "{:,}".format(data.names_per_day) }} names a day{% if data.tlds %}, kept
+under {{ data.tlds | join(", ") }}{% endif %}). Download all names:
 {% for fmt, url in data.downloads.items() %}<a href="{{ url }}">{{ fmt }}</a> {% endfor %}</p>
-<p>The first {{ "{:,}".format(data.names | length) }} names:</p>
+<p>The first {{ "{:,}".format(data.names | length) }} names{% if not data.shown_complete %}
+(generating stopped at the portal's bound of {{ max_days }} day lists; the downloads read the
+rest from the store or are refused){% endif %}:</p>
 <table><tr><th>day</th><th>variant</th><th>index</th><th>domain</th></tr>
 {% for n in data.names %}<tr><td>{{ n.day }}</td><td>{{ n.family }}/{{ n.variant }}</td>
 <td class="num">{{ n.index }}</td><td class="mono">{{ n.domain }}</td></tr>{% endfor %}
 </table>
 {% else %}
-<p class="empty">Pick a family (and a variant when it has several) and a day.</p>
+<p class="empty">Pick families and variants (none = all; repeat <code>family=</code> in the
+address for several), a day and an optional TLD.</p>
 {% endif %}
 {% endblock %}"""
 
 _LOOKUP = """{% extends "base.html" %}{% block content %}
 <form action="/lookup">
-name <input name="q" value="{{ form.q }}" size="30">
+names <textarea name="q" rows="3" cols="30">{{ form.q }}</textarea>
 from <input name="start" value="{{ form.start }}" size="10" placeholder="YYYY-MM-DD">
 to <input name="end" value="{{ form.end }}" size="10" placeholder="YYYY-MM-DD">
 <label><input type="checkbox" name="all" value="1"{% if form.get("all") %} checked{% endif %}>
@@ -163,7 +168,11 @@ all time</label>
 <code>dgawatch store build --all-time</code>){% endif %}.</p>
 {% else %}
 <p>Window {{ data.start }} .. {{ data.end }}: {{ data.days_from_store }} day list(s) read from the
-store, {{ data.days_generated }} generated.</p>{% endif %}
+store, {{ data.days_from_index }} from the all-time index, {{ data.days_generated }} generated
+{% if data.generated %}({{ data.generated.first }} .. {{ data.generated.last }}){% endif %}.
+{% if data.days_not_covered %}<strong>{{ "{:,}".format(data.days_not_covered) }} variant-day(s)
+not searched</strong> (a web request generates at most {{ max_days }} days; run
+<code>dgawatch store build</code> or use <code>dgawatch lookup</code>).{% endif %}</p>{% endif %}
 {% for r in data.results %}
 <h2 class="mono">{{ r.query }}</h2>
 {% if r.get("error") %}<p class="error">{{ r.error }}</p>
@@ -183,8 +192,10 @@ No registered variant generates it in this window.{% endif %}
 Try <a href="/classify?q={{ r.query | urlencode }}">the classifier</a>.</p>{% endif %}
 {% endfor %}
 {% else %}
-<p class="empty">Give a domain name. Without a store, at most {{ max_days }} days are generated
-on demand; the default window is {{ default_back }} days back to {{ default_ahead }} days ahead.</p>
+<p class="empty">Give a domain name, or several one a line (at most
+{{ "{:,}".format(max_names) }}). The
+default window is the CLI's, 365 days back to 90 days ahead: the store and the all-time index
+answer the days they hold, and at most the {{ max_days }} days nearest to today are generated.</p>
 {% endif %}
 {% endblock %}"""
 
