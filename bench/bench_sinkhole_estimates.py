@@ -14,6 +14,7 @@ The second table: NAT and DHCP churn. Observed distinct addresses, /24s and
 (stats.observed) brackets N.
 
     nice .venv/bin/python bench/bench_sinkhole_estimates.py [--runs 40] [--bots 5000,50000,200000]
+        [--seed-base 10000] [--skew-sd 600]
         [--held 20,200] [--nat-runs 10]
 """
 
@@ -66,7 +67,9 @@ def _binom_sf(x: int, n: int, p: float) -> float:
     return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(x + 1))
 
 
-def cell(bots: int, held: int, runs: int) -> dict[str, object]:
+def cell(
+    bots: int, held: int, runs: int, seed_base: int = 10_000, skew_sd_s: float = 600.0
+) -> dict[str, object]:
     """Per method: errors, coverage, and z = (estimate - N) / its standard error at the
     truth (k-of-D: sqrt(N (1-p)/p); Chapman: Seber's). A right interval has z ~ N(0, 1):
     mean z says bias, sd z says a variance the interval leaves out."""
@@ -76,8 +79,8 @@ def cell(bots: int, held: int, runs: int) -> dict[str, object]:
     theta = half_odds_ratio((held + 1) // 2, held // 2)
     p = p_k(held)
     for seed in range(runs):
-        t = simulate(Botnet(bots=bots, held=held, day=DAY, seed=10_000 + seed))
-        o = observe(t)
+        b = Botnet(bots=bots, held=held, day=DAY, seed=seed_base + seed, skew_sd_s=skew_sd_s)
+        o = observe(simulate(b))
         n1, n2, m = o["n1"], o["n2"], o["m"]
         var_c = theta**2 * (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
         for method, (n, (lo, hi)), se in (
@@ -151,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bots", type=_ints, default=[5_000, 50_000, 200_000])
     ap.add_argument("--held", type=_ints, default=[20, 200])
     ap.add_argument("--nat-runs", type=int, default=10)
+    ap.add_argument("--seed-base", type=int, default=10_000, help="first seed of each cell")
+    ap.add_argument("--skew-sd", type=float, default=600.0, help="bots' clock skew sd (s)")
     ap.add_argument("--nat-bots", type=int, default=20_000)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     for bots in args.bots:
         for held in args.held:
             ok = store_check(Botnet(bots=bots, held=held, day=DAY, seed=10_000))
-            r = cell(bots, held, args.runs)
+            r = cell(bots, held, args.runs, args.seed_base, args.skew_sd)
             k, c = r["k-of-D"], r["chapman"]
             assert isinstance(k, dict) and isinstance(c, dict)
             worst_cov = min(worst_cov, k["coverage"], c["coverage"])
