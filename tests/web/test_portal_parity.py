@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from dgawatch.days import today as utc_today
 from dgawatch.families import get_family
 from dgawatch.store import ForecastStore
 from tests.shared_data import read_csv
@@ -113,7 +114,7 @@ def test_every_family_beyond_the_generation_bound_is_refused(portal: str) -> Non
     # Today, every family: ~140 variant-days, none in the store, above the 31 a download
     # generates.
     for path in ("/forecast.txt", "/forecast.jsonl"):
-        r = get(portal, path, [("family", "all"), ("day", dt.date.today().isoformat())])
+        r = get(portal, path, [("family", "all"), ("day", utc_today().isoformat())])
         assert r.status_code == 400
         assert "at most 31" in r.text and "Traceback" not in r.text
     r = get(portal, "/forecast.json", [("tld", "zz"), ("day", "2009-04-01")])
@@ -171,7 +172,7 @@ def test_default_window_is_the_clis_and_says_what_it_did_not_search(
     """No start/end: the CLI's today-365..today+90. Without store or index the portal
     generates the 31 days nearest to today and names the days it did not search; inside
     those it agrees with the CLI."""
-    today = dt.date.today()
+    today = utc_today()
     old = today - dt.timedelta(days=100)
     sel = ["--family", "mydoom", "--variant", "fa8"]
     recent = cli(home, "forecast", *sel, "--start", today.isoformat()).split()[5].decode()
@@ -200,3 +201,36 @@ def test_default_window_is_the_clis_and_says_what_it_did_not_search(
     assert doc["results"][0]["matches"]  # today's name found
     html = get(portal, "/lookup", [("q", recent), ("family", "mydoom")]).text
     assert "not searched" in html
+
+
+def test_default_window_reads_the_all_time_index(tmp_path: Path) -> None:
+    """Days the all-time index holds are searched without generating: with the past year
+    indexed, a name of 100 days ago is found, as by the CLI (which generates it)."""
+    from dgawatch.index import INDEX_DIR, AllTimeIndex
+
+    fa8 = get_family("mydoom").variant("fa8")
+    today = utc_today()
+    past = [today - dt.timedelta(days=k) for k in range(1, 366)]
+    AllTimeIndex(tmp_path / INDEX_DIR).build([fa8], days=past)
+    sel = ["--family", "mydoom", "--variant", "fa8"]
+    old = today - dt.timedelta(days=100)
+    soon = today + dt.timedelta(days=3)
+    older = cli(tmp_path, "forecast", *sel, "--start", old.isoformat()).split()[3].decode()
+    sooner = cli(tmp_path, "forecast", *sel, "--start", soon.isoformat()).split()[9].decode()
+    expected = _cli_lookup(tmp_path, [older, sooner, "example.com"], *sel)
+    with serve_in_thread(
+        store_path=tmp_path / "forecast.duckdb", sinkhole_dir=tmp_path / "s"
+    ) as url:
+        q = [("q", f"{older}\n{sooner}\nexample.com"), ("family", "mydoom"), ("variant", "fa8")]
+        doc = get(url, "/lookup.json", q).json()
+    assert doc["days_from_index"] == 365 and doc["days_from_store"] == 0
+    assert doc["generated"] == {
+        "first": today.isoformat(),
+        "last": (today + dt.timedelta(days=15)).isoformat(),
+    }
+    assert doc["days_generated"] == 16 and doc["days_not_covered"] == 90 - 15
+    last = doc["generated"]["last"]
+    for want, have in zip(expected, doc["results"], strict=True):
+        assert have["matches"] == [m for m in want["matches"] if m["day"] <= last]
+    assert any(m["day"] == old.isoformat() for m in doc["results"][0]["matches"])
+    assert any(m["day"] == soon.isoformat() for m in doc["results"][1]["matches"])
