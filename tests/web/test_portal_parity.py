@@ -98,6 +98,9 @@ def test_forecast_download_is_the_cli_output(
     first = [json.loads(line) for line in expected.splitlines()[: page["shown"]]]
     assert [n["domain"] for n in page["names"]] == [f["domain"] for f in first]
     assert get(portal, page["downloads"]["jsonl"], []).content == expected
+    # The HTML form sends repeated values back comma-separated: the same selection.
+    joined = {k: ",".join(v for kk, v in params if kk == k) for k, _ in params}
+    assert get(portal, "/forecast.jsonl", list(joined.items())).content == expected
 
 
 def test_forecast_txt_with_tld_is_the_cli_output(portal: str, home: Path) -> None:

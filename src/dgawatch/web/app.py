@@ -199,8 +199,10 @@ def family_view(request: Request, portal: Portal) -> dict[str, Any]:
 
 
 def _params(request: Request, name: str) -> list[str]:
-    """Every non-empty value of a repeatable parameter (``family=a&family=b``)."""
-    return [v.strip() for v in request.query_params.getlist(name) if v.strip()]
+    """Every non-empty value of a repeatable parameter: ``family=a&family=b`` or, as the
+    HTML form sends it back, ``family=a,b``."""
+    values = request.query_params.getlist(name)
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
 def _select(families: list[str], variants: list[str]) -> list[Variant]:
