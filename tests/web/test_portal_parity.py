@@ -173,7 +173,7 @@ def test_default_window_is_the_clis_and_says_what_it_did_not_search(
     portal: str, home: Path
 ) -> None:
     """No start/end: the CLI's today-365..today+90. Without store or index the portal
-    generates the 31 days nearest to today and names the days it did not search; inside
+    generates today +- 7 days and names the days it did not search; inside
     those it agrees with the CLI."""
     today = utc_today()
     old = today - dt.timedelta(days=100)
@@ -189,8 +189,8 @@ def test_default_window_is_the_clis_and_says_what_it_did_not_search(
         (today + dt.timedelta(days=90)).isoformat(),
     )
     first, last = doc["generated"]["first"], doc["generated"]["last"]
-    assert doc["days_generated"] == 31 and doc["days_from_store"] == 0
-    assert doc["days_not_covered"] == 365 + 90 + 1 - 31
+    assert doc["days_generated"] == 15 and doc["days_from_store"] == 0
+    assert doc["days_not_covered"] == 365 + 90 + 1 - 15
     gaps = [(g["first"], g["last"]) for g in doc["not_covered"]]
     assert gaps == [
         (doc["start"], (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()),
@@ -229,9 +229,9 @@ def test_default_window_reads_the_all_time_index(tmp_path: Path) -> None:
     assert doc["days_from_index"] == 365 and doc["days_from_store"] == 0
     assert doc["generated"] == {
         "first": today.isoformat(),
-        "last": (today + dt.timedelta(days=15)).isoformat(),
+        "last": (today + dt.timedelta(days=7)).isoformat(),
     }
-    assert doc["days_generated"] == 16 and doc["days_not_covered"] == 90 - 15
+    assert doc["days_generated"] == 8 and doc["days_not_covered"] == 90 - 7
     last = doc["generated"]["last"]
     for want, have in zip(expected, doc["results"], strict=True):
         assert have["matches"] == [m for m in want["matches"] if m["day"] <= last]

@@ -72,9 +72,11 @@ SHOWN_NAMES = 500
 MAX_FORECAST_DAYS = 366
 #: Most days a lookup window may span when day lists must be generated on demand. A lookup
 #: without start/end uses the CLI's window (today-365..today+90): the store and the all-time
-#: index answer the days they hold, and only the MAX_GENERATED_DAYS days nearest to today
-#: are generated; the answer counts the variant-days left uncovered.
+#: index answer the days they hold, and only today +- DEFAULT_GENERATED_HALF days are generated
+#: (one name against every family: ~5 CPU-s without a store); the answer counts the
+#: variant-days left uncovered.
 MAX_GENERATED_DAYS = 31
+DEFAULT_GENERATED_HALF = 7
 #: Most names one lookup request takes (repeated q= and/or one per line in q).
 MAX_LOOKUP_NAMES = 1_000
 DOWNLOAD_FORMATS = {"txt": "text/plain", "csv": "text/csv", "jsonl": "application/x-ndjson"}
@@ -442,7 +444,7 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
 
     index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
     now = today()
-    half = dt.timedelta(days=MAX_GENERATED_DAYS // 2)
+    half = dt.timedelta(days=DEFAULT_GENERATED_HALF)
     near = (now - half, now + half)
     fs = portal.open_store()
     try:
