@@ -50,6 +50,32 @@ def default_store_path() -> Path:
     return data_dir() / STORE_FILE
 
 
+_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse an existing ``path`` that is not a DuckDB database, by its header.
+
+    DuckDB itself answers a CSV (any name without a database extension) with an unrelated
+    "Cannot launch in-memory database" error, so the file is read first and every wrong file
+    gets the same one-line message naming it. An absent path is left to the caller.
+    """
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError(f"{path} is not a file; give --store the forecast store file")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise StoreError(f"cannot read forecast store {path}: {exc.strerror}") from None
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise StoreError(
+            f"{path} is not a DuckDB forecast store; give --store the file that "
+            "'dgawatch store build' wrote (or a new path to create one)"
+        )
+
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS forecast (
@@ -70,6 +96,7 @@ class ForecastStore:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"no forecast store at {self.path}; run 'dgawatch store build' first")
+        check_store_file(self.path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -78,7 +105,14 @@ class ForecastStore:
             raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
         if not read_only:
             self.con.execute(_DDL)
-        version = self._meta("schema_version")
+        try:
+            version = self._meta("schema_version")
+        except duckdb.CatalogException:
+            self.con.close()
+            raise StoreError(
+                f"{self.path} is a DuckDB file but not a dgawatch forecast store (no meta "
+                "table); give --store the file that 'dgawatch store build' wrote"
+            ) from None
         if version is None and not read_only:
             self.con.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?), ('hash_probe', ?)",

@@ -36,6 +36,25 @@ def _check_listen(host: str, port: int) -> None:
             ) from None
 
 
+def _check_sources(store: Path | None, sinkhole_dir: Path | None) -> None:
+    """Refuse at start what the portal could never open, rather than serve pages that
+    later say the store "cannot be opened right now". An absent --store is fine (the
+    portal shows its empty state until 'dgawatch store build' writes one)."""
+    from dgawatch.errors import StoreError
+    from dgawatch.store import check_store_file, default_store_path
+
+    try:
+        check_store_file(store if store is not None else default_store_path())
+    except StoreError as exc:
+        raise InputError(f"--store: {exc}") from None
+    if sinkhole_dir is not None and not sinkhole_dir.is_dir():
+        what = "does not exist" if not sinkhole_dir.exists() else "is not a directory"
+        raise InputError(
+            f"--sinkhole-dir {sinkhole_dir} {what}; give the sinkhole event store "
+            "directory (the --sinkhole-dir of 'dgawatch sinkhole serve')"
+        )
+
+
 @web_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (loopback by default).")] = "127.0.0.1",
@@ -59,6 +78,7 @@ def serve(
 
     if not 1 <= port <= 65535:
         raise InputError(f"--port must be between 1 and 65535, not {port}")
+    _check_sources(store, sinkhole_dir)
     _check_listen(host, port)
     try:
         loopback = ipaddress.ip_address(host).is_loopback
