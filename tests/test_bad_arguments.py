@@ -267,3 +267,30 @@ def test_gopack_failure_leaves_no_partial_pack(tmp_path: Path) -> None:
     )  # fmt: skip
     assert_one_line_error(proc.returncode, proc.stderr, "cannot write --output")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == []
+
+
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM unwinds like an exit (status 143): the half-written output's temporary file is
+    removed and the previous file under the requested name is untouched."""
+    import signal
+    import time
+
+    target = tmp_path / "names.txt"
+    target.write_text("previous\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", "forecast",
+         "--family", "conficker", "--variant", "c", "--start", D, "--days", "3000",
+         "--output", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, DGAWATCH_HOME=str(tmp_path / "home")),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "home") == ["names.txt"]

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -840,6 +841,10 @@ def _fail(message: str, status: int) -> NoReturn:
     sys.exit(status)
 
 
+def _terminated(signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Run the CLI; every error ends as one line on stderr: user mistakes (bad options,
     unreadable inputs, unwritable outputs) with status 2, anything unexpected with status 1
@@ -850,6 +855,9 @@ def main() -> None:
     no_args = (click.exceptions.NoArgsIsHelpError, tclick.exceptions.NoArgsIsHelpError)
     usage = (click.UsageError, tclick.exceptions.UsageError)
     other = (click.ClickException, tclick.exceptions.ClickException)
+    # SIGTERM unwinds like an exit, so temporary files and directories (half-written outputs,
+    # Spark's work directory) are removed; servers install their own handlers over this one.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         rv = app(standalone_mode=False)
     except DgawatchError as exc:
