@@ -187,3 +187,19 @@ def test_errors(tmp_path: Path) -> None:
                str(tmp_path / "o"), "--family", "conficker")  # fmt: skip
     assert proc.returncode == 2 and "--tld" in proc.stderr
     assert not os.path.exists(tmp_path / "o")
+
+
+def test_a_tld_that_selects_nothing_is_refused_before_generating(tmp_path: Path) -> None:
+    """QA: '--tld zz' generated every family for a month, then wrote an empty pack, exit 0.
+    No registered family generates under .zz (ISO 3166 user-assigned, never delegated)."""
+    out = tmp_path / "p6"
+    proc = cli("gopack", "--tld", "zz", "--start", "2026-01-01", "--months", "1",
+               "--output", str(out))  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--tld zz" in lines[0], proc.stderr
+    assert not out.exists()
+    # Each --tld is a folder of its own: one empty among useful ones is refused too, by name.
+    with pytest.raises(InputError, match=r"--tld zz\b"):
+        build_gopack([C], ["nl", "zz"], NOV, 1, tmp_path / "mixed")
+    assert not (tmp_path / "mixed").exists()

@@ -90,6 +90,22 @@ def registry_suffix(tld: str) -> str:
     return name
 
 
+def _check_suffixes(active: Sequence[Variant], suffixes: Sequence[str]) -> None:
+    """Refuse, before any generation, a --tld under which no active variant generates names:
+    its folder would be empty after minutes of work. Each --tld is its own folder of the
+    pack, so every one must select something (``export`` warns on a partial miss instead)."""
+    if any(not v.tlds for v in active):
+        return  # some variant's suffixes are open-ended: cannot tell
+    known = sorted({t.strip(".").lower() for v in active for t in v.tlds})
+    empty = [s for s in suffixes if not any(k == s or k.endswith("." + s) for k in known)]
+    if empty:
+        some = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        raise InputError(
+            f"--tld {', '.join(empty)}: no selected variant active in that range generates "
+            f"names under it (their suffixes: {some}); give another --tld or --family"
+        )
+
+
 def _under(name: str, suffixes: Sequence[str]) -> bool:
     return any(name.endswith("." + s) for s in suffixes)
 
@@ -230,6 +246,7 @@ def build_gopack(
     ]
     if not active:
         raise InputError("no selected variant is active in that date range")
+    _check_suffixes(active, suffixes)
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise InputError(f"{output} exists and is not an empty directory")
     taken = load_registered(registered, suffixes) if registered is not None else None
