@@ -207,6 +207,12 @@ def classify(
     names it calls generated."""
     if threshold is not None and fpr is not None:
         raise InputError("give --threshold or --fpr, not both")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise InputError(f"--threshold {threshold:g} is not within [0, 1] (scores are 0..1)")
+    if fpr is not None and not 0.0 < fpr < 1.0:
+        raise InputError(f"--fpr {fpr:g} is not within (0, 1) (e.g. 0.001)")
+    if file is not None:
+        check_names_file(file)
     for name in domains or []:
         why = invalid_reason(name)
         if why is not None:
@@ -221,6 +227,7 @@ def classify(
         # Chunk by chunk: a file of any size streams through in bounded memory.
         total = 0
         names = _names(domains or [], file)
+        report = _InvalidReport()
         for chunk in iter(lambda: list(itertools.islice(names, CHUNK)), []):
             total += len(chunk)
             ok = [n for _, n in chunk if invalid_reason(n) is None]
@@ -232,9 +239,10 @@ def classify(
                 if why is None:
                     out.append(next(lines))
                 else:
-                    _err.print(f"{where}: {n!r} is not a domain name: {why}", markup=False)
+                    report(where, n, why)
                     out.append(json.dumps({"domain": n, "error": why}) + "\n")
             sys.stdout.write("".join(out))
+        report.close()
         if not total:
             raise InputError("give domains as arguments or --file")
         return
@@ -278,6 +286,81 @@ def classify(
             lookup_note = "" if no_lookup else "; no forecast match"
             table.add_row(name, "benign", f"{s:.4f}", "", f"score <= {cut:.4f}{note}{lookup_note}")
     _out.print(table)
+
+
+#: Invalid file lines reported one by one on stderr; the rest are counted.
+MAX_LINE_MESSAGES = 10
+#: Lines of a file looked at before scoring, and the share of them that may be invalid.
+PROBE_LINES = 1000
+MAX_INVALID_SHARE = 0.5
+
+
+class _InvalidReport:
+    """Writes the first :data:`MAX_LINE_MESSAGES` invalid-line messages, then a count: a
+    file of a million bad lines must not flood the terminal."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, where: str, name: str, why: str) -> None:
+        self.count += 1
+        if self.count <= MAX_LINE_MESSAGES:
+            sys.stderr.write(f"{where}: {name!r} is not a domain name: {why}\n")
+
+    def close(self) -> None:
+        if self.count > MAX_LINE_MESSAGES:
+            more = self.count - MAX_LINE_MESSAGES
+            sys.stderr.write(f"... and {more:,} more invalid lines ({self.count:,} in all)\n")
+
+
+def _field(line: str, csv_field: int | None) -> str:
+    if csv_field is None:
+        return line
+    parts = line.split(",")
+    return parts[csv_field].strip() if len(parts) > csv_field else ""
+
+
+def check_names_file(
+    path: Path, csv_field: int | None = None, what: str = "domain names", min_lines: int = 20
+) -> None:
+    """Refuse (one-line :class:`InputError`) a file that holds no names, or whose first
+    :data:`PROBE_LINES` lines are mostly not names (a log, a CSV of another shape): scoring
+    it would only write one error per line. ``csv_field``: the comma-separated field holding
+    the name on lines that have a comma; files shorter than ``min_lines`` are only refused
+    when empty (each bad line is reported, cheaply)."""
+    try:
+        fh = path.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    with fh:
+        lines: list[str] = []
+        for raw in fh:
+            line = raw.strip()
+            if line and not line.startswith("#"):
+                lines.append(line)
+                if len(lines) >= PROBE_LINES:
+                    break
+    if not lines:
+        raise InputError(f"{path} holds no names (only blank or # lines); give one name a line")
+    fields = [_field(x, csv_field if "," in x else None) for x in lines]
+    bad = [
+        x
+        for x, f in zip(lines, fields, strict=True)
+        if f != "domain" and invalid_reason(f) is not None
+    ]
+    if len(lines) >= min_lines and len(bad) > MAX_INVALID_SHARE * len(lines):
+        first = bad[0]
+        shape = (
+            "tab-separated columns (a log?)"
+            if "\t" in first
+            else "comma-separated columns"
+            if "," in first
+            else "not one name a line"
+        )
+        raise InputError(
+            f"{path}: {len(bad)} of its first {len(lines)} lines are not {what}; "
+            f"it looks like {shape}: {first[:60]!r}"
+        )
 
 
 def _empty() -> tuple[np.ndarray, list[str | None], np.ndarray]:
@@ -341,7 +424,10 @@ def _json_lines(
         domains,
         [repr(round(x, 6)) for x in values],
         [family[f] for f in fams],
-        [repr(round(x, 6)) for x in fscores.tolist()],
+        [
+            "null" if f is None else repr(round(x, 6))
+            for f, x in zip(fams, fscores.tolist(), strict=True)
+        ],
     ]
     line = '{"domain": %s, "score": %s, "family": %s, "family_score": %s'
     if cut is not None:
@@ -360,14 +446,32 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 @classify_app.command("train")
 def train_cmd(
-    output: Annotated[Path, typer.Option(help="Model file to write.")] = SHIPPED,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Model file to write (default: DATA_DIR/dgawatch-classifier.npz, not the "
+            "shipped model; to rebuild the shipped one give --output "
+            "src/dgawatch/classify/model/dgawatch-classifier.npz in a checkout).",
+        ),
+    ] = None,
     benign: Annotated[
         Path | None,
         typer.Option(help="Folder of the benign lists (default ../shared/data/benign)."),
     ] = None,
 ) -> None:
-    """Rebuild the classifier from scratch (deterministic; about 3 minutes on 2 cores)."""
+    """Rebuild the classifier from scratch (deterministic; about 3 minutes on 2 cores; needs
+    PyTorch, the ``train`` extra). Writes to the data directory unless --output says where."""
+    import importlib.util
+
+    # Checked before the minute of data preparation that would precede the import.
+    if importlib.util.find_spec("torch") is None:
+        raise InputError(
+            "classify train needs PyTorch: pip install 'dgawatch[train]' (or torch), then rerun"
+        )
     from dgawatch.classify.train import evaluate_scores, train_model
+    from dgawatch.store import data_dir
+
+    output = output or data_dir() / MODEL_FILE
 
     folder = benign or _shared_benign()
     if not folder.is_dir():
@@ -404,6 +508,8 @@ def evaluate_cmd(
     from dgawatch.classify.data import read_benign_file
     from dgawatch.classify.train import evaluate_scores, leave_one_family_out, lofo_macro
 
+    check_names_file(benign, csv_field=1, what="names (or rank,domain)", min_lines=1)
+    check_names_file(dga, csv_field=1, what="names (or family,domain)", min_lines=1)
     ben = read_benign_file(benign)
     names, fams = _read_dga(dga)
     if not ben or not names:
