@@ -346,6 +346,7 @@ def export(
         serial=serial,
         tlds=tuple(tld or ()),
     )
+    exporter.check_options(options)  # before --output's directory is created
     variants = _select(family, variant)
     _check_tlds(variants, tld)
     variants = [v for v in variants if any(v.is_active(d) for d in day_list)]

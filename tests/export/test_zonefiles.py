@@ -220,3 +220,14 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "give --output" in proc.stderr
     proc = cli("export", "unbound", *BASE, "--policy", "drop", check_rc=False)
     assert proc.returncode == 2 and "unknown policy" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["nsd", "knot", "bind-sinkhole"])
+def test_cli_refusal_creates_no_directory(tmp_path: Path, fmt: str) -> None:
+    """QA: 'export --format nsd --output nsdout' without --address refused (exit 2) but left
+    an empty nsdout/ behind."""
+    out = tmp_path / "nsdout"
+    proc = cli("export", "--format", fmt, *BASE, "--output", str(out), check_rc=False)
+    assert proc.returncode == 2 and "--address" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not out.exists()

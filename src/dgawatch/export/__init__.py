@@ -65,6 +65,14 @@ class Exporter:
     #: --wildcard applies: the format can cover subdomains (else asking for it is an error,
     #: not a silently ignored option).
     wildcard: bool = False
+    #: Raises InputError for options the format cannot write (a sinkhole zone without an
+    #: address); called before any output file or directory is created.
+    check: Callable[[ExportOptions], None] | None = field(default=None, repr=False)
+
+    def check_options(self, options: ExportOptions) -> None:
+        """Refuse options this format cannot write, before anything is created."""
+        if self.check is not None:
+            self.check(options)
 
 
 @cache

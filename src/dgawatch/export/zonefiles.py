@@ -31,13 +31,20 @@ ZONE_FILE = "sinkhole.zone"
 _BATCH = 10_000
 
 
+def _needs_address(fmt: str) -> Callable[[ExportOptions], None]:
+    def check(options: ExportOptions) -> None:
+        if options.policy != "sinkhole":
+            raise InputError(
+                f"format {fmt} serves each name at a sinkhole address: give --address and/or "
+                "--address6 (an authoritative server cannot answer NXDOMAIN for its own zone)"
+            )
+
+    return check
+
+
 def zone_text(options: ExportOptions, fmt: str) -> str:
     """The shared zone file: valid for any origin, so one file serves every forecast name."""
-    if options.policy != "sinkhole":
-        raise InputError(
-            f"format {fmt} serves each name at a sinkhole address: give --address and/or "
-            "--address6 (an authoritative server cannot answer NXDOMAIN for its own zone)"
-        )
+    _needs_address(fmt)(options)
     v4, v6 = addresses(options)
     owners = ["@", "*"] if options.wildcard else ["@"]
     lines = [
@@ -134,6 +141,7 @@ EXPORTERS = (
         _writer("bind-sinkhole"),
         writes_directory=True,
         wildcard=True,
+        check=_needs_address("bind-sinkhole"),
     ),
     Exporter(
         "nsd",
@@ -141,6 +149,7 @@ EXPORTERS = (
         _writer("nsd"),
         writes_directory=True,
         wildcard=True,
+        check=_needs_address("nsd"),
     ),
     Exporter(
         "knot",
@@ -148,5 +157,6 @@ EXPORTERS = (
         _writer("knot"),
         writes_directory=True,
         wildcard=True,
+        check=_needs_address("knot"),
     ),
 )
