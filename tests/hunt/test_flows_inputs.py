@@ -75,3 +75,36 @@ def test_cli_reads_a_directory(tmp_path: Path) -> None:
     lines = [json.loads(ln) for ln in proc.stdout.splitlines()]
     assert {d["source"] for d in lines[:-1]} == set(infected)
     assert "dns.log, not conn.log; skipped" in proc.stderr
+
+
+def test_csv_without_flow_columns_is_refused_like_hunt_does(tmp_path: Path) -> None:
+    """QA: a CSV header without time/src/dst/dport/proto gave an empty table, exit 0 (while
+    ``hunt`` refused it, exit 2); inside a directory it is skipped with its reason."""
+    bad = tmp_path / "badflows.csv"
+    bad.write_text("when,from,to,bytes\n2026-01-01,10.0.0.1,10.0.0.2,300\n")
+    for cmd in ("hunt-flows", "hunt"):
+        proc = run(cmd, str(bad), home=tmp_path, check=False)
+        assert proc.returncode == 2 and "badflows.csv" in proc.stderr, (cmd, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = run("hunt-flows", str(bad), "--json", home=tmp_path, check=False)
+    assert proc.returncode == 2 and proc.stdout == "" and "lacks src, dst" in proc.stderr
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    infected = write_flows(logs / "flows.csv")
+    (logs / "badflows.csv").write_text(bad.read_text())
+    proc = run("hunt-flows", str(logs), "--json", home=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert {json.loads(ln)["source"] for ln in proc.stdout.splitlines()[:-1]} == set(infected)
+    assert "lacks src, dst, dport, proto, time; skipped" in proc.stderr
+
+
+def test_a_directory_without_log_files_is_an_error(tmp_path: Path) -> None:
+    """QA: ``hunt empty/`` said "0 query events", exit 0: nothing was read at all."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".hidden.log").write_text("x\n")  # hidden entries are never read
+    for cmd in ("hunt", "hunt-flows"):
+        proc = run(cmd, str(empty), home=tmp_path, check=False)
+        assert proc.returncode == 2, (cmd, proc.stderr)
+        (line,) = proc.stderr.strip().splitlines()
+        assert f"{empty} holds no log files" in line

@@ -191,7 +191,14 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 mode = "csv"
                 cols = _columns(next(csv.reader([line])))
                 if cols is None:
-                    report.bad(name, n, "CSV header lacks src, dst, dport, proto, time", line)
+                    # Refused as 'hunt' refuses it (exit 2 named, skipped in a directory):
+                    # an empty table would read as "no infected host".
+                    raise FileRefused(
+                        name,
+                        "CSV header lacks src, dst, dport, proto, time",
+                        f"{name}:{n}: CSV header {line[:80]!r} lacks src, dst, dport, proto, "
+                        "time columns; hunt-flows reads Zeek conn.log and flow CSV",
+                    )
                 continue
         try:
             if mode == "json":

@@ -287,6 +287,7 @@ def _expand(
     for p in paths:
         name = os.fspath(p)
         if os.path.isdir(name):
+            found = False
             for root, dirs, files in os.walk(name):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
@@ -296,7 +297,13 @@ def _expand(
                         if kind:
                             report.skipped(path, f"{kind}, not a regular file; skipped")
                         else:
+                            found = True
                             yield path, True
+            if not found:
+                raise InputError(
+                    f"{name} holds no log files (hidden entries are skipped); give log files "
+                    "or a directory of them"
+                )
         else:
             kind = _not_regular(name)
             if kind:
