@@ -134,11 +134,18 @@ def compact(directory: DirOpt = None) -> None:
     lines are kept aside in corrupt/ and named here."""
     from dgawatch.sinkhole.store import compact as run_compact
 
+    if directory is not None and not directory.is_dir():
+        raise InputError(f"--sinkhole-dir/--dir {directory}: not a directory; give the event store")
+
     def problem(message: str) -> None:
         err.print(message, markup=False)
 
-    for path in run_compact(_directory(directory), problems=problem):
+    where = _directory(directory)
+    written = run_compact(where, problems=problem) if where.is_dir() else []
+    for path in written:
         err.print(f"wrote {path}", markup=False)
+    if not written:
+        err.print(f"nothing to compact: no raw event file of a closed day in {where}", markup=False)
 
 
 def _parse_day(text: str | None) -> dt.date | None:
