@@ -39,6 +39,7 @@ from fastapi.responses import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dgawatch import __version__
+from dgawatch.classify.cli import DEFAULT_FPR
 from dgawatch.days import day_range, parse_day, span, today
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError, StoreError
@@ -80,8 +81,8 @@ DEFAULT_GENERATED_HALF = 7
 #: Most names one lookup request takes (repeated q= and/or one per line in q).
 MAX_LOOKUP_NAMES = 1_000
 DOWNLOAD_FORMATS = {"txt": "text/plain", "csv": "text/csv", "jsonl": "application/x-ndjson"}
-#: Benign false-positive rate whose calibrated threshold decides "generated".
-CLASSIFY_FPR = 1e-3
+#: Benign false-positive rate whose calibrated threshold decides "generated": the CLI's.
+CLASSIFY_FPR = DEFAULT_FPR
 #: Expensive requests (forecast, lookup, classify, sinkhole, downloads) served at once;
 #: more wait up to EXPENSIVE_WAIT_S for a slot, then get 503 with Retry-After.
 EXPENSIVE_SLOTS = 2
@@ -420,8 +421,9 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
         raise InputError(
             "q (the domain name to look up) is required; repeat q= or give one name a line"
         )
-    if len(queries) == 1:
-        normalise(queries[0])  # one invalid name is the visitor's error (400), not an answer
+    if len(queries) == 1:  # one invalid name is the visitor's error (400), not an answer;
+        _check_name(queries[0])  # in a batch it is that name's error line, as the CLI's
+        normalise(queries[0])
     families, variant_names = _params(request, "family"), _params(request, "variant")
     start, end = _day(request, "start"), _day(request, "end")
     if _param(request, "all") is not None:
@@ -526,10 +528,21 @@ def _lookup_all_view(queries: list[str], variants: list[Variant], portal: Portal
     }
 
 
+def _check_name(name: str) -> None:
+    """The CLI's own validity check (``dgawatch classify`` exits 2 on these names): an
+    invalid name is the visitor's error, a 400 with the reason, never a score or an answer."""
+    from dgawatch.classify.cli import invalid_reason
+
+    why = invalid_reason(name)
+    if why is not None:
+        raise InputError(f"{name!r} is not a domain name: {why}")
+
+
 def classify_view(request: Request, portal: Portal) -> dict[str, Any]:
     q = _param(request, "q")
     if q is None:
         raise InputError("q (the domain name to score) is required")
+    _check_name(q)
     name = normalise(q)
     try:
         from dgawatch.classify import default_model
@@ -544,15 +557,18 @@ def classify_view(request: Request, portal: Portal) -> dict[str, Any]:
     except DgawatchError:
         threshold = None
     score = float(scores[0])
+    generated = None if threshold is None else score > threshold
+    # As 'dgawatch classify --json': the closest known family only for a name called
+    # generated (a benign name resembles no family; naming one reads as an accusation).
     return {
         "domain": name,
         "available": True,
         "score": score,
-        "family": families[0],
-        "family_score": float(family_scores[0]),
+        "family": families[0] if generated else None,
+        "family_score": float(family_scores[0]) if generated else None,
         "fpr": CLASSIFY_FPR,
         "threshold": threshold,
-        "generated": None if threshold is None else score > threshold,
+        "generated": generated,
     }
 
 
