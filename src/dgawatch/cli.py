@@ -32,6 +32,7 @@ from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, wr
 from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
 from dgawatch.lookup import (
     as_list,
+    candidate_variants,
     default_window,
     join_queries,
     json_lines,
@@ -432,12 +433,21 @@ def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
 # --- lookup -----------------------------------------------------------------------------
 
 
-def _lookup_all(queries: list[str], variants: list[Variant], *, as_json: bool) -> None:
+def _lookup_all(
+    queries: list[str], variants: list[Variant], *, as_json: bool, build: str = ""
+) -> None:
     """``lookup --all``: the all-time index where it covers, generation elsewhere."""
-    from dgawatch.index import AllTimeIndex, lookup_all
+    from dgawatch.index import AllTimeIndex, generation_plan, lookup_all
 
     index = AllTimeIndex()
-    with progress(0, "generating", enabled=False) as bar:
+    todo_days, lists = generation_plan(queries, variants, index=index)
+    if todo_days:  # said before the work starts: without the index this takes minutes
+        err.print(
+            f"--all: generating {todo_days:,} variant-days ({lists:,} lists) that no all-time "
+            f"index holds; run 'dgawatch store build --all-time{build}' once to answer from it",
+            markup=False,
+        )
+    with progress(lists, "generating", enabled=lists > 0) as bar:
         result = lookup_all(queries, variants, index=index, on_generated_day=lambda: _advance(bar))
     err.print(
         f"whole active periods (open-ended ones to today+1 year): "
@@ -446,7 +456,9 @@ def _lookup_all(queries: list[str], variants: list[Variant], *, as_json: bool) -
         f"{result.days_generated:,} generated"
     )
     if result.days_generated:
-        err.print("run 'dgawatch store build --all-time' once to answer --all from the index")
+        err.print(
+            f"run 'dgawatch store build --all-time{build}' once to answer --all from the index"
+        )
     if as_json:
         lines = []
         for q in queries:
@@ -518,7 +530,11 @@ def lookup_cmd(
     if all_days:
         if start is not None or end is not None:
             raise InputError("--all looks at whole active periods; drop --start/--end")
-        _lookup_all(as_list(join_queries(queries, from_file)), variants, as_json=as_json)
+        build = "".join(f" --family {f}" for f in family or [])
+        build += "".join(f" --variant {v}" for v in variant or [])
+        _lookup_all(
+            as_list(join_queries(queries, from_file)), variants, as_json=as_json, build=build
+        )
         return
     first = _day_option(start, "--start")
     last = _day_option(end, "--end")
@@ -532,10 +548,12 @@ def lookup_cmd(
     if not no_store and (store is not None or store_path.exists()):
         fs = ForecastStore(store_path, read_only=True)
     try:
-        plan = plan_lookup(variants, start=first, end=last, whole_period=all_days, store=fs)
+        names = join_queries(queries, from_file)
+        # Only variants whose TLDs and grammar fit some name (same hits, far fewer lists).
+        fit = candidate_variants(names, variants)
+        plan = plan_lookup(fit, start=first, end=last, whole_period=all_days, store=fs)
         todo = sum(len(p.to_generate) for p in plan)
         with progress(todo, "generating", enabled=todo > 30) as bar:
-            names = join_queries(queries, from_file)
             result = lookup(
                 names, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
             )

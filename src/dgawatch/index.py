@@ -395,6 +395,36 @@ def _fits(v: Variant, keys: _Keys) -> np.ndarray:
     return found
 
 
+def generation_plan(
+    queries: Sequence[str],
+    variants: Sequence[Variant],
+    *,
+    index: AllTimeIndex | None = None,
+    until: dt.date | None = None,
+) -> tuple[int, int]:
+    """(variant-days, day lists) that :func:`lookup_all` will generate for ``queries``:
+    the days no index segment covers, of the variants whose TLDs and grammar fit some
+    query (a static list is generated once per uncovered range). Why: to say up front how
+    long an ``--all`` without the index takes, and to size its progress bar."""
+    names: dict[str, str] = {}
+    for q in dict.fromkeys(queries):
+        try:
+            names[q] = normalise(q)
+        except InputError:
+            continue
+    keys = _candidate_keys(names)
+    days = lists = 0
+    for v in variants:
+        if not len(_fits(v, keys)):
+            continue
+        first, last = active_span(v, until)
+        gaps = _uncovered(first, last, index.segments(v) if index is not None else [])
+        n = sum((b - a).days + 1 for a, b in gaps)
+        days += n
+        lists += len(gaps) if v.period_days == 0 else n
+    return days, lists
+
+
 def lookup_all(
     queries: Sequence[str],
     variants: Sequence[Variant],

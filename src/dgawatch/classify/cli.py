@@ -122,20 +122,11 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
     default store when there is one) of valid names, keyed by name. Variants whose TLD
     set or declared name grammar rules every name out are skipped before generating."""
-    from dgawatch.domain import lookup_keys, normalise
     from dgawatch.families import all_variants
-    from dgawatch.lookup import lookup, plan_lookup
+    from dgawatch.lookup import candidate_variants, lookup, plan_lookup
     from dgawatch.store import ForecastStore, default_store_path
 
-    keys = {k.partition(".")[::2] for n in names for k in lookup_keys(normalise(n))}
-    variants = [
-        v
-        for v in all_variants()
-        if any(
-            suffix in v.tlds and (v.signature is None or v.signature.matches_label(label))
-            for label, suffix in keys
-        )
-    ]
+    variants = candidate_variants(names, all_variants())
     if not variants or not names:
         return {}
     path = default_store_path()
