@@ -32,12 +32,12 @@ from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, wr
 from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
 from dgawatch.lookup import (
     as_list,
-    candidate_variants,
     default_window,
     join_queries,
     json_lines,
     lookup,
     plan_lookup,
+    prune_plan,
     read_names,
 )
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
@@ -549,13 +549,19 @@ def lookup_cmd(
         fs = ForecastStore(store_path, read_only=True)
     try:
         names = join_queries(queries, from_file)
-        # Only variants whose TLDs and grammar fit some name (same hits, far fewer lists).
-        fit = candidate_variants(names, variants)
-        plan = plan_lookup(fit, start=first, end=last, whole_period=all_days, store=fs)
+        plan = plan_lookup(variants, start=first, end=last, whole_period=all_days, store=fs)
+        if any(p.to_generate for p in plan):
+            # Only variants whose TLDs and grammar fit some name (same hits, fewer lists).
+            plan = prune_plan(names, plan)
         todo = sum(len(p.to_generate) for p in plan)
         with progress(todo, "generating", enabled=todo > 30) as bar:
             result = lookup(
-                names, variants, plan=plan, store=fs, on_generated_day=lambda: _advance(bar)
+                names,
+                variants,
+                plan=plan,
+                store=fs,
+                on_generated_day=lambda: _advance(bar),
+                prune=False,
             )
     finally:
         if fs is not None:

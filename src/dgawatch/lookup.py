@@ -191,6 +191,15 @@ def candidate_variants(
     return keep
 
 
+def prune_plan(
+    queries: Sequence[str | None] | pa.Array, plan: Sequence[PlannedVariant]
+) -> list[PlannedVariant]:
+    """``plan`` less the variants that cannot generate any query (see
+    :func:`candidate_variants`); the store answers the same either way."""
+    fit = {v.key for v in candidate_variants(queries, [p.variant for p in plan])}
+    return [p for p in plan if p.variant.key in fit]
+
+
 def _grammar(sig: Signature) -> str:
     alphabet = "".join(re.escape(c) for c in sorted(set(sig.alphabet)))
     return f"^[{alphabet}]{{{sig.min_len},{sig.max_len}}}$"
@@ -241,21 +250,17 @@ def lookup(
     store: ForecastStore | None = None,
     plan: Sequence[PlannedVariant] | None = None,
     on_generated_day: Callable[[], None] | None = None,
+    prune: bool = True,
 ) -> LookupResult:
-    """Look ``queries`` up as :func:`plan_lookup` plans it (or along a given ``plan``),
-    only for the :func:`candidate_variants` of the queries (the same hits, fewer lists)."""
-    pool = variants if plan is None else [p.variant for p in plan]
-    fit = {v.key for v in candidate_variants(queries, pool)}
+    """Look ``queries`` up as :func:`plan_lookup` plans it (or along a given ``plan``).
+    Lists to generate are first cut to the :func:`candidate_variants` of the queries (the
+    same hits, fewer lists; ``prune=False`` when the caller already did)."""
     if plan is None:
         plan = plan_lookup(
-            [v for v in variants if v.key in fit],
-            start=start,
-            end=end,
-            whole_period=whole_period,
-            days=days,
-            store=store,
+            variants, start=start, end=end, whole_period=whole_period, days=days, store=store
         )
-    plan = [p for p in plan if p.variant.key in fit]
+    if prune and any(p.to_generate for p in plan):
+        plan = prune_plan(queries, plan)
     result = LookupResult()
     # Invalid names are reported whichever source answers (the store's SQL path would
     # otherwise just find nothing for them).
