@@ -446,6 +446,7 @@ def _lookup_all(
             f"--all: generating {todo_days:,} variant-days ({lists:,} lists) that no all-time "
             f"index holds; run 'dgawatch store build --all-time{build}' once to answer from it",
             markup=False,
+            soft_wrap=True,
         )
     with progress(lists, "generating", enabled=lists > 0) as bar:
         result = lookup_all(queries, variants, index=index, on_generated_day=lambda: _advance(bar))
