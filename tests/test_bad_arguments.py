@@ -192,7 +192,7 @@ def test_unexpected_error_is_one_line_with_a_hint(
     def boom(*_a: object, **_k: object) -> None:
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(cli, "select_variants", boom)
+    monkeypatch.setattr(cli, "choose_variants", boom)
     code, _, err = run_main(["forecast", "conficker", "--start", D], capsys, monkeypatch)
     assert code == 1 and "Traceback" not in err
     assert err.strip() == (

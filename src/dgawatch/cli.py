@@ -26,9 +26,17 @@ from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
-from dgawatch.families import all_families, select_variants
+from dgawatch.families import all_families, choose_variants, select_variants
 from dgawatch.families.base import Variant
-from dgawatch.forecast import FORMATS, DayList, check_active, iter_day_lists, write_forecast
+from dgawatch.forecast import (
+    FORMATS,
+    DayList,
+    check_active,
+    iter_day_lists,
+    some_suffixes,
+    tlds_selecting_nothing,
+    write_forecast,
+)
 from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
 from dgawatch.lookup import (
     as_list,
@@ -109,22 +117,16 @@ def _check_days(days: int, option: str = "--days") -> None:
 
 def _check_tlds(variants: list[Variant], tlds: list[str] | None) -> None:
     """A --tld no selected variant generates names under would silently select nothing."""
-    if not tlds:
+    found = tlds_selecting_nothing(variants, tlds or [])
+    if found is None or not found[0]:
         return
-    known = {t.strip(".").lower() for v in variants for t in v.tlds}
-    if not known or any(not v.tlds for v in variants):
-        return  # some variant's suffixes are open-ended: cannot tell
-    wanted = [t.strip().strip(".").lower() for t in tlds]
-    hits = [w for w in wanted if any(k == w or k.endswith("." + w) for k in known)]
-    if not hits:
-        some = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+    missing, known = found
+    if len(missing) == len(tlds or []):
         raise InputError(
-            f"--tld {', '.join(wanted)}: no selected variant generates names under it "
-            f"(their suffixes: {some})"
+            f"--tld {', '.join(missing)}: no selected variant generates names under it "
+            f"(their suffixes: {some_suffixes(known)})"
         )
-    missing = [w for w in wanted if w not in hits]
-    if missing:
-        err.print(f"warning: no selected variant generates names under --tld {', '.join(missing)}")
+    err.print(f"warning: no selected variant generates names under --tld {', '.join(missing)}")
 
 
 # --- the CLI convention (README, "Using it"): one spelling per meaning -------------------
@@ -159,17 +161,6 @@ def _window(start: str | None, end: str | None, days: int | None) -> list[dt.dat
 
 def _all_families(families: list[str] | None) -> bool:
     return not families or "all" in families
-
-
-def _select(families: list[str] | None, variants: list[str] | None) -> list[Variant]:
-    """Repeatable ``--family`` (``all`` = every family) and repeatable ``--variant``."""
-    fams = None if _all_families(families) else families
-    if not variants:
-        return select_variants(fams, None)
-    chosen: list[Variant] = []
-    for name in variants:
-        chosen += [v for v in select_variants(fams, name) if v not in chosen]
-    return chosen
 
 
 # --- families ---------------------------------------------------------------------------
@@ -234,7 +225,7 @@ def forecast(
     if output is not None:
         check_output_file(output)
     every = _all_families(family)
-    variants = _select(family, variant)
+    variants = choose_variants(family, variant)
     _check_tlds(variants, tld)
     if not ignore_active_period:
         if every:
@@ -348,7 +339,7 @@ def export(
         tlds=tuple(tld or ()),
     )
     exporter.check_options(options)  # before --output's directory is created
-    variants = _select(family, variant)
+    variants = choose_variants(family, variant)
     _check_tlds(variants, tld)
     variants = [v for v in variants if any(v.is_active(d) for d in day_list)]
     if not variants:
@@ -522,7 +513,7 @@ def lookup_cmd(
     from_file = read_names(file) if file is not None else None
     if not queries and (from_file is None or not len(from_file)):
         raise InputError("give domains as arguments or --file")
-    variants = _select(family, variant)
+    variants = choose_variants(family, variant)
     if days is not None:
         if start is None:
             raise InputError("--days counts from --start; give --start too")
@@ -650,12 +641,12 @@ def store_build(
     if all_time:
         if start is not None or end is not None or days is not None or rebuild:
             raise InputError("--all-time indexes whole active periods; drop --start/--end/--days")
-        _build_all_time(_select(family, variant), as_json=as_json)
+        _build_all_time(choose_variants(family, variant), as_json=as_json)
         return
     if start is None:
         raise InputError("give --start (or --all-time)")
     day_list = _window(start, end, days)
-    variants = _select(family, variant)
+    variants = choose_variants(family, variant)
     with ForecastStore(store) as fs, progress(len(day_list) * len(variants), "store") as bar:
         n = fs.build(variants, day_list, rebuild=rebuild, on_progress=lambda n: _advance(bar, n))
         path = fs.path

@@ -115,6 +115,25 @@ def tld_filter(tlds: Sequence[str]) -> Callable[[str], bool] | None:
     return lambda name: name.endswith(suffixes)
 
 
+def tlds_selecting_nothing(
+    variants: Sequence[Variant], tlds: Sequence[str]
+) -> tuple[list[str], list[str]] | None:
+    """(the wanted suffixes under which no variant generates names, the variants' own suffixes
+    sorted), or None when that cannot be told (no ``tlds``, or some variant's suffixes are
+    open-ended). ``uk`` counts ``co.uk``, as :func:`tld_filter` keeps it."""
+    if not tlds or not variants or any(not v.tlds for v in variants):
+        return None
+    known = sorted({t.strip(".").lower() for v in variants for t in v.tlds})
+    wanted = [t.strip().strip(".").lower() for t in tlds]
+    missing = [w for w in wanted if not any(k == w or k.endswith("." + w) for k in known)]
+    return missing, known
+
+
+def some_suffixes(known: Sequence[str]) -> str:
+    """The first dozen of ``known`` for a message."""
+    return ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+
+
 def _selected(dl: DayList, keep: Callable[[str], bool] | None) -> list[tuple[int, str]]:
     names = dl.names()
     if keep is None:

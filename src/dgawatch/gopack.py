@@ -38,7 +38,7 @@ from dgawatch.days import check_supported
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
-from dgawatch.forecast import iter_day_lists
+from dgawatch.forecast import iter_day_lists, some_suffixes, tlds_selecting_nothing
 from dgawatch.outfile import atomic_dir
 
 SCHEMA = "gopack/1"
@@ -94,15 +94,12 @@ def _check_suffixes(active: Sequence[Variant], suffixes: Sequence[str]) -> None:
     """Refuse, before any generation, a --tld under which no active variant generates names:
     its folder would be empty after minutes of work. Each --tld is its own folder of the
     pack, so every one must select something (``export`` warns on a partial miss instead)."""
-    if any(not v.tlds for v in active):
-        return  # some variant's suffixes are open-ended: cannot tell
-    known = sorted({t.strip(".").lower() for v in active for t in v.tlds})
-    empty = [s for s in suffixes if not any(k == s or k.endswith("." + s) for k in known)]
-    if empty:
-        some = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    found = tlds_selecting_nothing(active, suffixes)
+    if found is not None and found[0]:
         raise InputError(
-            f"--tld {', '.join(empty)}: no selected variant active in that range generates "
-            f"names under it (their suffixes: {some}); give another --tld or --family"
+            f"--tld {', '.join(found[0])}: no selected variant active in that range generates "
+            f"names under it (their suffixes: {some_suffixes(found[1])}); give another --tld "
+            "or --family"
         )
 
 

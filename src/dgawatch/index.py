@@ -221,7 +221,7 @@ class AllTimeIndex:
             todo = self.missing_days(v, until)
             if wanted is not None:
                 todo = [d for d in todo if d in wanted]
-            for first, last in _ranges(todo):
+            for first, last in day_ranges(todo):
                 total += self._build_range(v, first, last, on_day)
             self._segments.pop(v.key, None)
         return total
@@ -301,7 +301,8 @@ def _days(ranges: Sequence[tuple[dt.date, dt.date]]) -> list[dt.date]:
     ]
 
 
-def _ranges(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+def day_ranges(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Runs of consecutive days, as (first, last) pairs."""
     out: list[tuple[dt.date, dt.date]] = []
     for d in sorted(days):
         if out and (d - out[-1][1]).days == 1:

@@ -48,6 +48,18 @@ def get_family(name: str) -> Family:
     raise UnknownFamilyError(f"unknown family {name!r} (known: {known})")
 
 
+def choose_variants(families: list[str] | None, variants: list[str] | None) -> list[Variant]:
+    """The CLI's and the portal's selection: repeatable families (none or ``all`` = every
+    family) and repeatable variants (none = every variant of the chosen families)."""
+    fams = None if not families or "all" in families else families
+    if not variants:
+        return select_variants(fams, None)
+    chosen: list[Variant] = []
+    for name in variants:
+        chosen += [v for v in select_variants(fams, name) if v not in chosen]
+    return chosen
+
+
 def select_variants(families: list[str] | None = None, variant: str | None = None) -> list[Variant]:
     """Resolve CLI-style selections: no family means every family; a variant needs one."""
     if variant is not None and (not families or len(families) != 1):

@@ -43,14 +43,21 @@ from dgawatch.classify.cli import DEFAULT_FPR
 from dgawatch.days import day_range, parse_day, span, today
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError, StoreError
-from dgawatch.families import all_families, all_variants, get_family, select_variants
+from dgawatch.families import (
+    all_families,
+    all_variants,
+    choose_variants,
+    get_family,
+)
 from dgawatch.families.base import Variant
 from dgawatch.forecast import (
     CSV_HEADER,
     DayList,
     check_active,
     iter_sourced_day_lists,
+    some_suffixes,
     tld_filter,
+    tlds_selecting_nothing,
 )
 from dgawatch.forecast import write_forecast as _write_forecast
 from dgawatch.lookup import (
@@ -208,33 +215,15 @@ def _params(request: Request, name: str) -> list[str]:
     return [p.strip() for v in values for p in v.split(",") if p.strip()]
 
 
-def _select(families: list[str], variants: list[str]) -> list[Variant]:
-    """As the CLI's ``--family`` (repeatable, ``all`` or none = every family) and
-    ``--variant`` (repeatable, default: all variants of the chosen families)."""
-    fams = None if not families or "all" in families else families
-    if not variants:
-        return select_variants(fams, None)
-    chosen: list[Variant] = []
-    for name in variants:
-        chosen += [v for v in select_variants(fams, name) if v not in chosen]
-    return chosen
-
-
 def _check_tlds(variants: list[Variant], tlds: list[str]) -> None:
     """As ``forecast --tld``: a suffix no selected variant generates names under is refused
     (it would silently select nothing); ``uk`` counts ``co.uk``."""
     tld_filter(tlds)  # an empty suffix is refused here, as in the CLI
-    if not tlds:
-        return
-    known = {t.strip(".").lower() for v in variants for t in v.tlds}
-    if not known or any(not v.tlds for v in variants):
-        return  # some variant's suffixes are open-ended: cannot tell
-    wanted = [t.strip().strip(".").lower() for t in tlds]
-    if not any(k == w or k.endswith("." + w) for w in wanted for k in known):
-        some = ", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")
+    found = tlds_selecting_nothing(variants, tlds)
+    if found is not None and found[0] and len(found[0]) == len(tlds):
         raise InputError(
-            f"tld {', '.join(wanted)}: no selected variant generates names under it "
-            f"(their suffixes: {some})"
+            f"tld {', '.join(found[0])}: no selected variant generates names under it "
+            f"(their suffixes: {some_suffixes(found[1])})"
         )
 
 
@@ -282,7 +271,7 @@ def _forecast_selection(request: Request) -> Selection | None:
         _params(request, "variant"),
         _params(request, "tld"),
     )
-    variants = _select(families, names)
+    variants = choose_variants(families, names)
     _check_tlds(variants, tlds)
     start = _day(request, "day") or _day(request, "start")
     if _param(request, "day") and _param(request, "start"):
@@ -381,16 +370,6 @@ def _lookup_names(request: Request) -> list[str]:
     return names
 
 
-def _ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    out: list[tuple[dt.date, dt.date]] = []
-    for d in sorted(days):
-        if out and (d - out[-1][1]).days == 1:
-            out[-1] = (out[-1][0], d)
-        else:
-            out.append((d, d))
-    return out
-
-
 def _index_hits(
     names: list[str], days: dict[str, set[dt.date]], variants: list[Variant], index: Any
 ) -> pa.Table:
@@ -429,7 +408,7 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
     if _param(request, "all") is not None:
         if start is not None or end is not None:
             raise InputError("all looks at whole active periods; drop start/end")
-        return _lookup_all_view(queries, _select(families, variant_names), portal)
+        return _lookup_all_view(queries, choose_variants(families, variant_names), portal)
     explicit = start is not None or end is not None
     if _param(request, "days") is not None:
         if start is None or end is not None:
@@ -441,8 +420,8 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
     assert start is not None and end is not None
     if end < start:
         raise InputError(f"end {end} is before start {start}")
-    variants = _select(families, variant_names)
-    from dgawatch.index import INDEX_DIR, AllTimeIndex
+    variants = choose_variants(families, variant_names)
+    from dgawatch.index import INDEX_DIR, AllTimeIndex, day_ranges
 
     index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
     now = today()
@@ -461,7 +440,8 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
             # The CLI's default window: generate only the days nearest to today.
             gen = rest if explicit else [d for d in rest if near[0] <= d <= near[1]]
             gen_plan.append(PlannedVariant(p.variant, p.from_store, gen))
-            for a, b in _ranges([d for d in rest if d not in set(gen)]):
+            chosen = set(gen)
+            for a, b in day_ranges([d for d in rest if d not in chosen]):
                 uncovered.append({"variant": p.variant.key, "first": a.isoformat(),
                                   "last": b.isoformat()})  # fmt: skip
         needs = {d for p in gen_plan for d in p.to_generate}
