@@ -101,6 +101,18 @@ class LookupResult:
         return out
 
 
+#: Days either side of today for which a quick answer (``classify``, the portal's default
+#: lookup) generates the lists the store and the all-time index lack.
+NEAR_DAYS = 7
+
+
+def near_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """Today +- NEAR_DAYS: what a quick answer generates (the rest of the default window is
+    answered only where the store or the all-time index holds it)."""
+    now = now or today()
+    return now - dt.timedelta(days=NEAR_DAYS), now + dt.timedelta(days=NEAR_DAYS)
+
+
 def default_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
     now = now or today()
     return now - dt.timedelta(days=DEFAULT_BACK_DAYS), now + dt.timedelta(days=DEFAULT_AHEAD_DAYS)

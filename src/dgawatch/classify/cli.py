@@ -32,11 +32,7 @@ from typer.core import TyperGroup
 
 from dgawatch.classify import MODEL_FILE
 from dgawatch.clihelp import hidden_negation, output_console
-from dgawatch.days import today
 from dgawatch.errors import InputError
-
-#: Days either side of today for which ``classify`` generates lists the store lacks.
-GENERATE_DAYS = 7
 
 if TYPE_CHECKING:
     import numpy as np
@@ -123,7 +119,7 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     default store when there is one) of valid names, keyed by name. Variants whose TLD
     set or declared name grammar rules every name out are skipped before generating."""
     from dgawatch.families import all_variants
-    from dgawatch.lookup import candidate_variants, lookup, plan_lookup
+    from dgawatch.lookup import candidate_variants, lookup, near_window, plan_lookup
     from dgawatch.store import ForecastStore, default_store_path
 
     variants = candidate_variants(names, all_variants())
@@ -132,11 +128,10 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     path = default_store_path()
     store = ForecastStore(path, read_only=True) if path.exists() else None
     # The store answers for every day of lookup's default window it holds; time-seeded
-    # lists are generated for today +- GENERATE_DAYS only, so a verdict costs seconds, not
+    # lists are generated for today +- NEAR_DAYS only, so a verdict costs seconds, not
     # a CPU-minute (`dgawatch lookup --all` answers for all time). A static variant's one
     # list stands for every day of the window.
-    now = today()
-    near = (now - dt.timedelta(days=GENERATE_DAYS), now + dt.timedelta(days=GENERATE_DAYS))
+    near = near_window()
     try:
         plan = [
             p

@@ -66,6 +66,7 @@ from dgawatch.lookup import (
     default_window,
     json_lines,
     lookup,
+    near_window,
     plan_lookup,
 )
 from dgawatch.store import ForecastStore, default_store_path
@@ -80,11 +81,10 @@ SHOWN_NAMES = 500
 MAX_FORECAST_DAYS = 366
 #: Most days a lookup window may span when day lists must be generated on demand. A lookup
 #: without start/end uses the CLI's window (today-365..today+90): the store and the all-time
-#: index answer the days they hold, and only today +- DEFAULT_GENERATED_HALF days are generated
+#: index answer the days they hold, and only today +- lookup.NEAR_DAYS days are generated
 #: (one name against every family: ~5 CPU-s without a store); the answer counts the
 #: variant-days left uncovered.
 MAX_GENERATED_DAYS = 31
-DEFAULT_GENERATED_HALF = 7
 #: Most names one lookup request takes (repeated q= and/or one per line in q).
 MAX_LOOKUP_NAMES = 1_000
 DOWNLOAD_FORMATS = {"txt": "text/plain", "csv": "text/csv", "jsonl": "application/x-ndjson"}
@@ -425,8 +425,7 @@ def lookup_view(request: Request, portal: Portal) -> dict[str, Any]:
 
     index = AllTimeIndex(portal.store_path.parent / INDEX_DIR)
     now = today()
-    half = dt.timedelta(days=DEFAULT_GENERATED_HALF)
-    near = (now - half, now + half)
+    near = near_window(now)
     fs = portal.open_store()
     try:
         plan = plan_lookup(variants, start=start, end=end, store=fs)
