@@ -153,6 +153,15 @@ CASES = [
     (["conficker", "ports", "192.0.2.1", "--week", "3", "--date", D], ["--date", "--week"]),
     (["web", "serve", "--port", "70000"], ["--port"]),
     (["web", "serve", "--host", "999.1.1.1"], ["--host 999.1.1.1"]),
+    (
+        ["sinkhole", "serve", "--address", "::1", "--dir", "{adir}"],
+        ["--address '::1'", "--address6"],
+    ),
+    (
+        ["sinkhole", "serve", "--address6", "192.0.2.1", "--dir", "{adir}"],
+        ["--address6", "--address"],
+    ),
+    (["sinkhole", "serve", "--address", "192.0.2.999", "--dir", "{adir}"], ["not an IP address"]),
     (["sinkhole", "stats", "--skew", "1e20"], ["--skew"]),
     (["sinkhole", "stats", "--dir", "{nodir}"], ["--dir"]),
     (["sinkhole", "stats", "--dir", "{adir}", "--by", "asn", "--asn-db", "{binary}"], ["--asn-db"]),

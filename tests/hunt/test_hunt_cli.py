@@ -32,6 +32,9 @@ def test_json_lines_and_summary(scenario: Scenario, tmp_path: Path) -> None:
     bad = summary["input"]["malformed"]
     assert sum(b["count"] for b in bad) == 2 and bad[0]["examples"]
     assert "2 line" in proc.stderr or "line(s)" in proc.stderr
+    # The summary is one line whatever the terminal width, with its nouns in number.
+    summary_line = next(line for line in proc.stderr.splitlines() if "query events" in line)
+    assert summary_line.endswith("engine local)") and " 4 findings " in summary_line
 
 
 def test_csv_parquet_and_table(scenario: Scenario, tmp_path: Path) -> None:

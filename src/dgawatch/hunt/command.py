@@ -19,6 +19,7 @@ from dgawatch.hunt.unknown import read_allowlist
 from dgawatch.outfile import atomic_file
 from dgawatch.readers import InputReport
 from dgawatch.store import default_store_path
+from dgawatch.words import counted
 
 
 def run_hunt(
@@ -70,17 +71,20 @@ def run_hunt(
     for line in report_lines(result.report):
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     err.print(
-        f"{result.events:,} query events, {len(result.findings)} findings "
-        f"({result.lists_from_store} day lists from the store, "
-        f"{result.lists_generated} generated; engine {result.engine})",
+        f"{counted(result.events, 'query event')}, {counted(len(result.findings), 'finding')} "
+        f"({counted(result.lists_from_store, 'day list')} from the store, "
+        f"{result.lists_generated:,} generated; engine {result.engine})",
         markup=False,
+        highlight=False,
+        soft_wrap=True,
     )
     for u in result.unknown_dga:
         err.print(f"unknown DGA: {u.summary}", markup=False, highlight=False, soft_wrap=True)
         for h in u.hosts[:10]:
             err.print(
-                f"  {h.client}: {h.suspect_names} names ({h.nxdomain}/{h.suspect_queries} "
-                f"NXDOMAIN) among {h.queries:,} queries, {h.counted_sites} odd sites where "
+                f"  {h.client}: {counted(h.suspect_names, 'name')} ({h.nxdomain}/"
+                f"{h.suspect_queries} NXDOMAIN) among {counted(h.queries, 'query', 'queries')}, "
+                f"{counted(h.counted_sites, 'odd site')} where "
                 f"{h.expected:.2f} expected, p = {h.p_value:.2g}",
                 markup=False,
                 highlight=False,

@@ -62,6 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dgawatch.errors import InputError
+from dgawatch.words import counted
 
 if TYPE_CHECKING:
     from dgawatch.classify.model import DGAClassifier
@@ -343,7 +344,8 @@ class UnknownDGAFinding:
     @property
     def summary(self) -> str:
         return (
-            f"{len(self.clients)} hosts querying {self.distinct_names} names of an unknown DGA "
+            f"{counted(len(self.clients), 'host')} querying {counted(self.distinct_names, 'name')} "
+            "of an unknown DGA "
             f"({self.make}; {', '.join(self.shapes[:4])}"
             f"{' ...' if len(self.shapes) > 4 else ''}) since "
             f"{self.first_seen:%Y-%m-%d %H:%M} UTC, {self.nxdomain}/{self.queries} NXDOMAIN, "

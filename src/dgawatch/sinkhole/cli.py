@@ -14,6 +14,7 @@ from rich.console import Console
 from dgawatch.clihelp import hidden_alias, hidden_negation, output_console
 from dgawatch.errors import InputError
 from dgawatch.families import select_variants
+from dgawatch.words import counted
 
 sinkhole_app = typer.Typer(
     help="Sinkhole: DNS/HTTP listeners, event store, population estimates, network reports.",
@@ -119,13 +120,19 @@ def serve(
 def _check_addresses(v4: tuple[str, ...], v6: tuple[str, ...]) -> None:
     import ipaddress
 
-    try:
-        for a in v4:
-            ipaddress.IPv4Address(a)
-        for a in v6:
-            ipaddress.IPv6Address(a)
-    except ValueError as exc:
-        raise InputError(f"bad sinkhole address: {exc}") from None
+    for option, other, kind, addresses in (
+        ("--address", "--address6", ipaddress.IPv4Address, v4),
+        ("--address6", "--address", ipaddress.IPv6Address, v6),
+    ):
+        for a in addresses:
+            try:
+                kind(a)
+            except ValueError:
+                try:
+                    ipaddress.ip_address(a)
+                except ValueError:
+                    raise InputError(f"{option} {a!r}: not an IP address") from None
+                raise InputError(f"{option} {a!r}: give this address with {other}") from None
 
 
 @sinkhole_app.command("compact")
@@ -498,7 +505,7 @@ def ingest(
         sys.stdout.write(json.dumps(result.to_dict()) + "\n")
         return
     err.print(
-        f"{result.read:,} queries read, {result.stored:,} sinkholed stored, "
+        f"{counted(result.read, 'query', 'queries')} read, {result.stored:,} sinkholed stored, "
         f"{result.not_sinkholed:,} for other names, {result.report.total_bad:,} malformed"
     )
     for (file, reason), n in sorted(result.report.counts.items()):
