@@ -63,6 +63,9 @@ class Variant:
     )
     #: Declared name grammar (optional; without one only the TLD set rules names out).
     signature: Signature | None = field(default=None, compare=False)
+    #: Where ``active_from`` / ``active_until`` come from (a report, a feed, a sample's
+    #: compile date; "estimate" when no source pins them). Empty when not yet recorded.
+    period_source: str = field(default="", compare=False)
 
     @property
     def key(self) -> str:
@@ -116,7 +119,21 @@ class Variant:
             "period_days": self.period_days,
             "tlds": list(self.tlds),
             "parameters": dict(self.parameters),
+            "period_source": self.period_source,
         }
+
+
+@dataclass(frozen=True)
+class VariantAlias:
+    """A declared duplicate: this family's variant ``name`` generates exactly the names of
+    the registered variant ``same_as`` (``"family/variant"``). It is not a second generator:
+    the registry (and so lookup, hunt, the index) holds only ``same_as``, so a hit is
+    reported once, under that name; ``Family.variant(name)`` resolves to it, so
+    ``--family <this> --variant <name>`` still selects the same names."""
+
+    name: str
+    same_as: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,8 @@ class Family:
     references: tuple[str, ...]
     variants: tuple[Variant, ...]
     aliases: tuple[str, ...] = ()
+    #: Variants of this family that are another registered variant under a second name.
+    variant_aliases: tuple[VariantAlias, ...] = ()
 
     def __post_init__(self) -> None:
         if self.generator_type not in GENERATOR_TYPES:
@@ -139,13 +158,20 @@ class Family:
         for v in self.variants:
             if v.family != self.name:
                 raise ValueError(f"{self.name}: variant {v.name} names family {v.family}")
+        own = {v.name for v in self.variants}
+        for alias in self.variant_aliases:
+            if alias.name in own or "/" not in alias.same_as:
+                raise ValueError(f"{self.name}: bad variant alias {alias}")
 
     def variant(self, name: str) -> Variant:
         wanted = name.strip().lower()
         for v in self.variants:
             if wanted == v.name.lower() or wanted in (a.lower() for a in v.aliases):
                 return v
-        known = ", ".join(v.name for v in self.variants)
+        for alias in self.variant_aliases:
+            if wanted == alias.name.lower():
+                return _resolve(alias.same_as)
+        known = ", ".join([v.name for v in self.variants] + [a.name for a in self.variant_aliases])
         raise UnknownFamilyError(
             f"family {self.name!r} has no variant {name!r} (variants: {known})"
         )
@@ -159,4 +185,16 @@ class Family:
             "time_seeded": self.time_seeded,
             "references": list(self.references),
             "variants": [v.to_dict() for v in self.variants],
+            "variant_aliases": [
+                {"variant": a.name, "same_as": a.same_as, "note": a.note}
+                for a in self.variant_aliases
+            ],
         }
+
+
+def _resolve(key: str) -> Variant:
+    """The registered variant ``"family/variant"`` (a declared alias's target)."""
+    from dgawatch.families import get_family  # the registry imports this module
+
+    family, _, variant = key.partition("/")
+    return get_family(family).variant(variant)
