@@ -8,6 +8,11 @@ family (a name already listed by an earlier block is left out), keeps host names
 and at most 10,000 names per block. So each block is checked as an ordered subsequence of
 the variant's list and, where nothing was dropped before the cut (beta, buggy, v2), as its
 exact prefix.
+
+The names the ground-truth file leaves out are checked against reference outputs in
+``fixtures/bazarbackdoor`` (see its PROVENANCE.md): the buggy version's full list
+(55,125 names, ``]``, ``^``, ``_`` and backticks included: the bot queries them), buggy2,
+and v4 in the months whose syllables run past the table the v4 reference publishes.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from collections.abc import Sequence
 import pytest
 
 from dgawatch.families import get_family
-from dgawatch.families.bazarbackdoor import SYLLABLE_VERSIONS, generate_syllables, syllables
+from dgawatch.families.bazarbackdoor import syllables
 from shared_data import family_examples
+from tests.families._fixtures import reference_lines
 
 MONTH = dt.date(2021, 12, 1)
 VERSIONS = ("beta", "buggy", "v2", "v3", "v4", "v5", "v6", "v7")
+D = dt.date.fromisoformat
 
 
 def _examples(version: str) -> list[str]:
@@ -43,7 +50,7 @@ def test_december_2021_block_in_order(version: str) -> None:
     assert len(names) == variant.domains_per_day
     assert expected
     assert _is_ordered_subsequence(expected, names)
-    if version in ("beta", "buggy", "v2"):
+    if version in ("beta", "v2"):
         assert names[: len(expected)] == expected
 
 
@@ -67,10 +74,43 @@ def test_monthly_lists() -> None:
     assert variant.domains(dt.date(2021, 12, 31)) != variant.domains(dt.date(2022, 1, 1))
 
 
-def test_short_tables_leave_out_unknown_names() -> None:
-    # Table 2 has 114 syllables: month digit 6 needs syllables 114-132 (all unknown).
-    assert len(syllables(2)) == 114
+@pytest.mark.parametrize("day", ["2020-07-15", "2021-12-01"])
+def test_buggy_is_the_reference_list_names_outside_host_name_syntax_included(day: str) -> None:
+    expected = reference_lines("bazarbackdoor", f"buggy_{day}.txt.xz")
+    names = get_family("bazarbackdoor").variant("buggy").domains(D(day))
+    assert names == expected
+    assert len(names) == 55_125
+    assert sum(1 for n in names if set(n) & set("]^_`")) == 28_875
+
+
+@pytest.mark.parametrize(
+    ("day", "known"), [("2021-07-01", 0), ("2021-10-01", 5776), ("2021-12-01", 5776)]
+)
+def test_buggy2_is_the_reference_set_without_unknown_syllables(day: str, known: int) -> None:
+    reference = reference_lines("bazarbackdoor", f"buggy2_{day}.sorted.txt.xz")
+    expected = sorted(n for n in reference if "?" not in n)
+    names = get_family("bazarbackdoor").variant("buggy2").domains(D(day))
+    assert sorted(names) == expected and len(names) == len(set(names)) == known
+
+
+@pytest.mark.parametrize(("day", "known"), [("2021-06-01", 21_736), ("2021-07-01", 0)])
+def test_v4_past_its_published_table_follows_the_july_2021_table(day: str, known: int) -> None:
+    # dga_buggy2.py as of July 2021 is v4's slots over the 127-syllable table: exactly
+    # what the v4 build reads in the months that run past the 114 syllables of dga.py.
+    reference = reference_lines("bazarbackdoor", f"buggy2-9a9e29d_{day}.sorted.txt.xz")
+    expected = sorted(n for n in reference if "?" not in n)
+    names = get_family("bazarbackdoor").variant("v4").domains(D(day))
+    assert sorted(names) == expected and len(names) == known
+
+
+def test_v4_months_june_to_september_2021() -> None:
+    # June: syllables 114-126 known, 127-132 not; July-September: all past the table.
     v4 = get_family("bazarbackdoor").variant("v4")
-    assert v4.domains(dt.date(2021, 6, 1)) == []
-    names = generate_syllables(2021, 5, syllables(2), SYLLABLE_VERSIONS["v4"][1])
-    assert len(names) == v4.domains_per_day
+    sizes = [len(v4.domains(dt.date(2021, m, 1))) for m in range(5, 11)]
+    assert sizes == [31_768, 21_736, 0, 0, 0, 31_768]
+
+
+def test_table_2_extends_the_v4_table() -> None:
+    # The v4 reference publishes 114 syllables; buggy2's sample shows the same table at 127.
+    assert len(syllables(2)) == 127
+    assert "".join(syllables(2)).startswith("yzewevmeywreomvi")

@@ -13,6 +13,10 @@ from dgawatch.families import all_families, all_variants, get_family, select_var
 from dgawatch.families.base import GENERATOR_TYPES
 
 NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+#: Variants whose bot queries names outside host-name syntax, and why (module docstring).
+NOT_HOST_NAMES = {"bazarbackdoor/buggy": "labels with ]^_` (the bot queries them)"}
+#: What those still guarantee: dot-separated lower-case labels, only these extra characters.
+DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9\]^_`-]{1,63}\.)+[a-z0-9-]{2,63}$")
 VARIANTS = all_variants()
 
 
@@ -41,10 +45,18 @@ def test_variant_is_pure_and_emits_dns_names(variant) -> None:  # type: ignore[n
     if variant.active_until is not None:
         day = min(day, variant.active_until)
     first = variant.domains(day)
+    # A build may have months with no knowable names (bazarbackdoor reading past its
+    # syllable table), but not a whole year of them.
+    for _ in range(12):
+        if first or (variant.active_until is not None and day >= variant.active_until):
+            break
+        day += dt.timedelta(days=31)
+        first = variant.domains(day)
     assert first == variant.domains(day), "same day, same list"
-    assert first, "an active day has names"
+    assert first, "an active year has names"
     assert variant.domains_blob(day) == ("\n".join(first) + "\n").encode()
-    bad = [n for n in first if not NAME.match(n)]
+    grammar = DNS_NAME if variant.key in NOT_HOST_NAMES else NAME
+    bad = [n for n in first if not grammar.match(n)]
     assert bad == [], f"not lower-case DNS names: {bad[:5]}"
     assert variant.period_days >= 0 and variant.domains_per_day > 0
     if variant.tlds:

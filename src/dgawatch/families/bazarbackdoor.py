@@ -9,25 +9,60 @@ lexicographic order (first position slowest):
   ``f"{12 - month:02d}{year - 18:04d}"``; 2,160 names.
 - ``buggy`` (July 2020): the same scheme with wider sets that start below ``a``
   (``]^_`abcde``, ```abcdef``, ``bcdefgh``, ``efghi``, ``ghijk``, ``ijklm``); a shifted character
-  below ``a`` becomes ``z``, and the TLD is misspelt ``.bazaar``. Of its 55,125 combinations
-  the 28,875 whose first half holds ``]``, ``^``, ``_`` or a backtick are not host names and are
-  left out: 26,250 names, in generation order.
-- ``v2`` to ``v7`` (December 2020 to December 2021): four two-letter syllables, each taken
-  from a range of a 2-letter syllable table; range ``k`` starts at ``mul * digit`` and spans
-  ``width`` syllables, where ``digit`` is a digit of ``f"{month:02d}{year:04d}"`` (positions 0,
-  1, 4, 5). v2: 12,996 names; v3 and v4: 31,768; v5, v6 and v7: 5,776.
+  below ``a`` becomes ``z``, and the TLD is misspelt ``.bazaar``. All 55,125 combinations,
+  in generation order.
+- ``v2`` to ``v7`` (December 2020 to December 2021) and ``buggy2`` (July 2021): four
+  two-letter syllables, each taken from a range of a 2-letter syllable table; range ``k``
+  starts at ``mul * digit`` and spans ``width`` syllables, where ``digit`` is a digit of
+  ``f"{month:02d}{year:04d}"`` (positions 0, 1, 4, 5). v2: 12,996 names; v3 and v4: 31,768;
+  v5, v6, v7 and buggy2: 5,776.
 
-The syllable tables are data of the malware, in ``data/bazarbackdoor_pool*.txt``. Table 2
-(v4, 114 syllables) and table 3 (v6, 127 syllables) are shorter than the highest month
-digits need (the sample would read past its table): for those months the combinations that
-fall outside the table are unknown and left out.
+Names that are not host names (``buggy``). 28,875 of the buggy version's 55,125 names hold
+``]``, ``^``, ``_`` or a backtick in their first half. They are not valid host names, but
+the malware does not check: it hands every generated name to the resolver, and DNS carries
+any octet in a label (RFC 2181 section 11), so these queries do appear on the wire (the
+reference's own example list holds them, 28,875 of its 55,125 lines). A forecast is a list
+of what the bot will *query*, so the buggy variant emits all 55,125 names, in generation
+order; lookup and the sinkhole's blocklists therefore also see them. (Until issue 18 they
+were dropped as "not host names"; the registry test exempts exactly this variant from its
+host-name check and still requires printable, dot-separated, lower-case labels.) None of
+these names can ever be registered (``.bazaar`` is not an Emercoin TLD either), so a query
+for one is a sure sign of this build.
+
+Syllable tables and months that read past them. The syllable tables are data of the
+malware, in ``data/bazarbackdoor_pool*.txt`` (provenance: the string literals of the
+reference scripts ``dga.py`` and ``dga_buggy2.py``). A slot reads syllables
+``mul * digit .. mul * digit + width - 1``, so month digits up to 9 need up to 190
+syllables; table 2 holds 127 and table 3 127, so some months index past the table's end.
+The sample then reads whatever bytes follow the table in its image: those bytes are not
+published, so those combinations are unknown. We emit the combinations whose four
+syllables all lie inside the table and leave the others out (the references mark them
+``?``); such a month's list is shorter than ``domains_per_day`` (possibly empty).
+
+Table 2 is the 127-syllable table of the July 2021 ``buggy2`` sample. Its first 114
+syllables are exactly the v4 table the v4 reference publishes (March 2021; the reference
+stops there because its example month needs no more), so v4 uses the full 127: the same
+constant string, which the July sample shows continuing. Issue 18, defect 5 ("v4 yields 0
+names for June-September 2021"): with the second slot's range ``19 * month_digit ..
++ 18``, June 2021 needs syllables 114-132: 114-126 are known, so June 2021 has
+19 * 13 * 22 * 4 = 21,736 names; July-September 2021 need 133-189, all past the table, so
+the v4 build queries only names we cannot know and its forecast is empty for those months
+(the operators shipped ``buggy2`` at the end of July and v5 in October). The reference
+``dga_buggy2.py`` at commit 9a9e29d (July 2021) is exactly v4's slots over this table, and
+its output for June and July 2021 (names without ``?``) is the test's ground truth.
+
+``buggy2`` follows the reference at its latest commit: table 2 with the v5 slots
+(``19,19 / 19,19 / 4,4 / 4,4``); the reference changed it from v4's slots to these in
+October 2021 (commit 2f5f399). Its months 07-09 (and every month whose second digit is 7
+or more) index past the table and are empty.
 
 Seeding: time-dependent (month and year of the local date): one list per calendar month,
 the same every day of it (``period_days`` is 1 because months differ in length).
 Names per day: as above (the month's list).
 TLDs: ``bazar`` (``bazaar`` for the buggy version).
 Active period: each version's ``active_from`` is the date its reimplementation was
-published (the earliest date the references give for it); none has a known end.
+published in baderj/domain_generation_algorithms (the git history: the earliest date the
+references give for it); none has a known end.
 
 References:
 - https://github.com/baderj/domain_generation_algorithms/tree/master/bazarbackdoor
@@ -66,6 +101,7 @@ SYLLABLE_VERSIONS: dict[str, tuple[int, tuple[Slot, ...], dt.date]] = {
     "v2": (1, _C1, dt.date(2020, 12, 15)),
     "v3": (1, _C2, dt.date(2021, 1, 22)),
     "v4": (2, _C2, dt.date(2021, 3, 23)),
+    "buggy2": (2, _C3, dt.date(2021, 7, 29)),
     "v5": (1, _C3, dt.date(2021, 10, 25)),
     "v6": (3, _C3, dt.date(2021, 11, 8)),
     "v7": (4, _C3, dt.date(2021, 12, 28)),
@@ -87,12 +123,13 @@ def syllables(table: int) -> tuple[str, ...]:
 def generate_syllables(
     year: int, month: int, table: Sequence[str], slots: Sequence[Slot]
 ) -> list[str]:
-    """The month's names for a syllable version (combinations past the table left out)."""
+    """The month's names for a syllable version (combinations past the table left out:
+    the bytes the sample reads there are unknown)."""
     digits = f"{month:02d}{year:04d}"
     choices = []
     for slot in slots:
         start = slot.mul * int(digits[slot.digit])
-        choices.append(table[start : start + slot.width])
+        choices.append(table[start : start + slot.width])  # a slice stops at the table's end
     return ["".join(parts) + ".bazar" for parts in product(*choices)]
 
 
@@ -105,13 +142,11 @@ def _shifted_names(year: int, month: int, sets: Sequence[str], tld: str) -> list
             code = ord(c) + digit
             pairs.append((c, "z" if code < 97 else chr(code)))
         halves.append(pairs)
-    out = []
-    for combo in product(*halves):
-        first = "".join(c for c, _ in combo)
-        if not first.isalpha():  # ']', '^', '_', '`' cannot appear in a host name
-            continue
-        out.append(first + "".join(s for _, s in combo) + "." + tld)
-    return out
+    # Every combination, ']', '^', '_' and '`' included: the bot queries them all.
+    return [
+        "".join(c for c, _ in combo) + "".join(s for _, s in combo) + "." + tld
+        for combo in product(*halves)
+    ]
 
 
 def generate_beta(year: int, month: int) -> list[str]:
@@ -136,7 +171,7 @@ def _count(version: str) -> int:
     if version == "beta":
         return 2160
     if version == "buggy":
-        return 26250
+        return 55125
     _, slots, _ = SYLLABLE_VERSIONS[version]
     n = 1
     for slot in slots:
@@ -170,13 +205,17 @@ def _variant(version: str, summary: str, active_from: dt.date) -> Variant:
         generator=names,
         period_days=1,
         parameters=params,
+        period_source=(
+            "date the reimplementation was published: git history of "
+            "baderj/domain_generation_algorithms, bazarbackdoor/"
+        ),
     )
 
 
 FAMILY = Family(
     name="bazarbackdoor",
     aliases=("bazarloader", "bazar"),
-    summary="BazarBackdoor/BazarLoader: monthly enumerations of .bazar names (8 versions)",
+    summary="BazarBackdoor/BazarLoader: monthly enumerations of .bazar names (9 versions)",
     generator_type="permutation",
     time_seeded=True,
     references=(
@@ -184,7 +223,11 @@ FAMILY = Family(
     ),
     variants=(
         _variant("beta", "First version: 2,160 letter-shift names per month", dt.date(2020, 7, 11)),
-        _variant("buggy", "Faulty letter-shift version under .bazaar", dt.date(2020, 7, 15)),
+        _variant(
+            "buggy",
+            "Faulty letter-shift version under .bazaar (names with ]^_` included)",
+            dt.date(2020, 7, 15),
+        ),
         *(
             _variant(v, f"Syllable version {v} (table {t})", since)
             for v, (t, _, since) in SYLLABLE_VERSIONS.items()
