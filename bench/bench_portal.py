@@ -19,6 +19,7 @@ Timings come from a shared machine: compare the ratios within one run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import statistics
 import tempfile
@@ -33,10 +34,14 @@ import httpx
 import uvicorn
 
 import dgawatch.web.app as web_app
+import dgawatch.web.pages.forecast as forecast_page
+from dgawatch.families import get_family
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.simulate import Botnet, simulate, write_store
 from dgawatch.sinkhole.stats import UNIT_OBSERVED, SinkholeStats
 from dgawatch.sinkhole.store import count_events, list_files, write_events
+from dgawatch.web.guard import Busy
+from dgawatch.web.pages import all_pages
 
 DAY = dt.date(2026, 11, 20)
 RAW_DAY = dt.date(2026, 11, 25)
@@ -175,15 +180,16 @@ def main() -> None:
         print(f"  after, first computation: {t_first:.2f}; one day grew, refresh: {t_incr:.2f}")
 
         # A forecast download: the whole year before, at most 31 generated days now.
-        fam = web_app.get_family("pushdo")
+        fam = get_family("pushdo")
         for v in fam.variants:
-            n_days = min(31, web_app.MAX_GENERATED_NAMES // v.domains_per_day)
+            n_days = min(31, forecast_page.MAX_GENERATED_NAMES // v.domains_per_day)
             days = [dt.date(2014, 1, 1) + dt.timedelta(days=i) for i in range(n_days)]
             t0 = time.process_time()
             try:
-                web_app._generate_download(portal, [v], days, "txt")
+                sel = forecast_page.Selection(["pushdo"], [v.name], [v], days, [])
+                forecast_page._generate_download(portal, sel, "txt").close()
                 what = "served"
-            except web_app.Busy as exc:
+            except Busy as exc:
                 what = f"503 ({exc})"
             t = time.process_time() - t0
             print(f"/forecast.txt pushdo/{v.name}, {n_days} days (the most generated now): "
@@ -191,15 +197,14 @@ def main() -> None:
         print("  (366 days: refused with 400 before any work; it used to stream all of them)")
 
         # Cheap-page latency under 4 expensive clients, old behaviour vs shipped.
-        real_view = web_app.sinkhole_view
-        web_app.sinkhole_view = old_sinkhole_view  # type: ignore[assignment]
-        try:
-            before_app = web_app.create_app(
-                store_path=Path(tmp) / "none.duckdb", sinkhole_dir=store
-            )
-            before_app.state.portal.limiter._sem = threading.BoundedSemaphore(1000)
-        finally:
-            web_app.sinkhole_view = real_view  # type: ignore[assignment]
+        old_pages = tuple(
+            dataclasses.replace(pg, view=old_sinkhole_view) if pg.path == "/sinkhole" else pg
+            for pg in all_pages()
+        )
+        before_app = web_app.create_app(
+            store_path=Path(tmp) / "none.duckdb", sinkhole_dir=store, pages=old_pages
+        )
+        before_app.state.portal.limiter._sem = threading.BoundedSemaphore(1000)
         lat_b, st_b = under_load(before_app, args.seconds)
         after_app = web_app.create_app(store_path=Path(tmp) / "none.duckdb", sinkhole_dir=store)
         lat_a, st_a = under_load(after_app, args.seconds)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 import dgawatch.web.app as web_app
+import dgawatch.web.pages.forecast as forecast_page
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.simulate import Botnet, simulate, write_store
 from dgawatch.sinkhole.stats import SinkholeStats
@@ -114,14 +115,14 @@ def test_concurrent_expensive_requests_get_503_while_cheap_ones_are_served(
     to come back (503 + Retry-After) instead of queueing, and cheap pages answer meanwhile."""
     gate = threading.Event()
     entered = threading.Semaphore(0)
-    real = web_app._generate_download
+    real = forecast_page._generate_download
 
     def held(*args: Any, **kwargs: Any) -> Any:
         entered.release()
         gate.wait(60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(web_app, "_generate_download", held)
+    monkeypatch.setattr(forecast_page, "_generate_download", held)
     q = {"family": "conficker", "variant": "b", "day": "2009-01-08"}
     n = web_app.EXPENSIVE_SLOTS + 2
     with ThreadPoolExecutor(n) as pool:
@@ -150,7 +151,7 @@ def test_download_generation_is_bounded(portal: str, monkeypatch: pytest.MonkeyP
     r = get(portal, "/forecast.txt", family="pushdo", variant="kz_v1", day="2014-01-01", days="366")
     assert r.status_code == 400 and "at most 31" in r.text
     assert r.headers["content-type"].startswith("text/plain")
-    monkeypatch.setattr(web_app, "DOWNLOAD_BUDGET_S", 0.0)
+    monkeypatch.setattr(forecast_page, "DOWNLOAD_BUDGET_S", 0.0)
     r = get(portal, "/forecast.jsonl", family="conficker", variant="b", day="2009-01-08")
     assert r.status_code == 503 and r.headers["retry-after"].isdigit()
     assert r.json()["status"] == 503 and "budget" in r.json()["error"]

@@ -1,0 +1,136 @@
+"""What every portal page shares: where the portal reads from (:class:`Portal`), the
+limits of one request, and the parsing of query parameters (a bad value is an
+:class:`~dgawatch.errors.InputError`, answered 400)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from dgawatch.days import parse_day, today
+from dgawatch.errors import DgawatchError, InputError, StoreError
+from dgawatch.families.base import Variant
+from dgawatch.store import ForecastStore, default_store_path
+from dgawatch.web.guard import Limiter
+from dgawatch.web.sinkhole_cache import SinkholeAggregates
+
+log = logging.getLogger("dgawatch.web")
+
+
+#: Longest forecast download, in days.
+MAX_FORECAST_DAYS = 366
+#: Most days a lookup window may span when day lists must be generated on demand. A lookup
+#: without start/end uses the CLI's window (today-365..today+90): the store and the all-time
+#: index answer the days they hold, and only today +- lookup.NEAR_DAYS days are generated
+#: (one name against every family: ~5 CPU-s without a store); the answer counts the
+#: variant-days left uncovered.
+MAX_GENERATED_DAYS = 31
+#: Most names one lookup request takes (repeated q= and/or one per line in q).
+MAX_LOOKUP_NAMES = 1_000
+#: Expensive requests (forecast, lookup, classify, sinkhole, downloads) served at once;
+#: more wait up to EXPENSIVE_WAIT_S for a slot, then get 503 with Retry-After.
+EXPENSIVE_SLOTS = 2
+EXPENSIVE_WAIT_S = 0.5
+
+View = Callable[[Request, "Portal"], dict[str, Any] | list[Any]]
+
+
+class WebError(DgawatchError):
+    """An error with an HTTP status other than 400."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Portal:
+    """Where the portal reads from (fixed when the app is created)."""
+
+    def __init__(self, store_path: Path | None = None, sinkhole_dir: Path | None = None) -> None:
+        self.store_path = store_path or default_store_path()
+        if sinkhole_dir is None:
+            from dgawatch.sinkhole.store import default_dir
+
+            sinkhole_dir = default_dir()
+        self.sinkhole_dir = sinkhole_dir
+        self.sinkhole = SinkholeAggregates(sinkhole_dir)
+        self.limiter = Limiter(EXPENSIVE_SLOTS, EXPENSIVE_WAIT_S)
+
+    def open_store(self) -> ForecastStore | None:
+        """The forecast store read-only, or None when there is none (or it is locked)."""
+        if not self.store_path.exists():
+            return None
+        try:
+            return ForecastStore(self.store_path, read_only=True)
+        except StoreError as exc:
+            log.warning("forecast store unavailable, generating instead: %s", exc)
+            return None
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+
+def param(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def day_param(request: Request, name: str) -> dt.date | None:
+    text = param(request, name)
+    return None if text is None else parse_day(text, what=name)
+
+
+def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    text = param(request, name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number, got {text!r}") from None
+    if not lo <= value <= hi:
+        raise InputError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def sample_day(v: Variant) -> dt.date:
+    """A day the variant is active on: today if it still is, else its last or first day."""
+    now = today()
+    if v.is_active(now):
+        return now
+    return v.active_until if v.active_until and v.active_until < now else v.active_from
+
+
+def multi_param(request: Request, name: str) -> list[str]:
+    """Every non-empty value of a repeatable parameter: ``family=a&family=b`` or, as the
+    HTML form sends it back, ``family=a,b``."""
+    values = request.query_params.getlist(name)
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+def check_name(name: str) -> None:
+    """The CLI's own validity check (``dgawatch classify`` exits 2 on these names): an
+    invalid name is the visitor's error, a 400 with the reason, never a score or an answer."""
+    from dgawatch.classify.cli import invalid_reason
+
+    why = invalid_reason(name)
+    if why is not None:
+        raise InputError(f"{name!r} is not a domain name: {why}")
+
+
+def limited(view: View) -> View:
+    """``view`` run in one of the portal's few expensive slots (else 503, see Limiter)."""
+
+    def run(request: Request, portal: Portal) -> dict[str, Any] | list[Any]:
+        portal.limiter.acquire()
+        try:
+            return view(request, portal)
+        finally:
+            portal.limiter.release()
+
+    return run
