@@ -9,11 +9,25 @@ Names per day: 256. The malware loops 1,000 times but the counter is a single by
 256 distinct names exist per day; this module lists each once, counter order 0-255 (the
 order of the public reimplementation).
 TLDs: com, org, net, biz, info, ru, cn.
-Active period: the references give no first-seen date; the example list is for 2017-01-13,
-the day the reimplementation was published, used as ``active_from``. No end date is known.
+Active period: ``active_from`` is 2016-10-24, the earliest public evidence: 360netlab
+published Chinad as a new DGA that day (github.com/360netlab/DGA, commit 545d67c of
+2016-10-24, "The implementation of Chinad", its issue #1 "New DGA: Chinad") together with
+``code/chinad/examples.txt``, the list of 2016-10-24 (the malware's 1,000 names, i.e. the
+256 distinct names four times over). Until issue 18 the period began on 2017-01-13, the day
+of baderj's reimplementation, so ``lookup --all`` missed that published list. No end date
+is known.
+
+Open question (not resolved here): 360netlab changed its reimplementation on 2017-01-17
+(commit 6245a99, "domain would be duplicated when index > 0xFF") to put the counter's high
+byte in the fifth hashed byte, which gives 1,000 distinct names a day; baderj's
+reimplementation (2017-01-13) states that the malware's counter is one byte ("1000
+domains, but only 256 different"). Both agree on the 256 names listed here, and the only
+published list (2016-10-24) holds exactly these 256; without the sample the other 744 of
+the 16-bit reading are not forecast.
 
 References:
 - https://github.com/baderj/domain_generation_algorithms/tree/master/chinad
+- https://github.com/360netlab/DGA/tree/master/code/chinad
 """
 
 from __future__ import annotations
@@ -57,13 +71,20 @@ FAMILY = Family(
     summary="Chinad: 256 SHA-1 derived names per day under seven TLDs",
     generator_type="hash",
     time_seeded=True,
-    references=("https://github.com/baderj/domain_generation_algorithms/tree/master/chinad",),
+    references=(
+        "https://github.com/baderj/domain_generation_algorithms/tree/master/chinad",
+        "https://github.com/360netlab/DGA/tree/master/code/chinad",
+    ),
     variants=(
         Variant(
             family="chinad",
             name="default",
             summary="The only published variant (date-seeded, no sample-specific seed)",
-            active_from=dt.date(2017, 1, 13),
+            active_from=dt.date(2016, 10, 24),
+            period_source=(
+                "360netlab/DGA commit 545d67c (2016-10-24): Chinad published as a new DGA "
+                "with that day's list, code/chinad/examples.txt"
+            ),
             active_until=None,
             domains_per_day=COUNT,
             tlds=TLDS,
