@@ -110,7 +110,7 @@ def _under(name: str, suffixes: Sequence[str]) -> bool:
 # --- registered names -------------------------------------------------------------------
 
 
-def _is_zone_file(path: Path) -> bool:
+def is_zone_file(path: Path) -> bool:
     """A zone file starts (after blank and comment lines) with a ``$`` directive or a line
     of several fields; a plain list has one name a line."""
     with open(path, encoding="utf-8", errors="replace") as fh:
@@ -174,7 +174,7 @@ def load_registered(path: Path, suffixes: Sequence[str]) -> set[str]:
     """Names in ``path`` (plain list or zone file) under ``suffixes``, with their registered
     domains (a host such as ``ns1.foo.nl`` shows ``foo.nl`` is registered)."""
     try:
-        names = zone_owner_names(path) if _is_zone_file(path) else _plain_names(path)
+        names = zone_owner_names(path) if is_zone_file(path) else _plain_names(path)
         found: set[str] = set()
         for raw in names:
             try:

@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from dgawatch.forecast import DayList
 
-from . import Exporter, ExportOptions, ExportStats
+from . import Exporter, ExportOptions, ExportStats, comments
 from ._stream import TTL, addresses, name_blobs, prefixed, unique_names
 
 _ZONE_TYPE = {"nxdomain": "always_nxdomain", "nodata": "always_nodata", "sinkhole": "redirect"}
@@ -42,6 +42,7 @@ def write_unbound(
         "# each distinct forecast name once, in byte order; a local zone covers subdomains\n"
         "server:\n".encode("ascii")
     )
+    output.write(comments(options, "# ", final=False))
     local_data = []
     if v4:
         local_data.append(f'    local-data: "{{0}}. {TTL} IN A {v4}"\n')
@@ -59,6 +60,7 @@ def write_unbound(
     output.write("".join(batch).encode("ascii"))
     stats.names += len(batch)
     output.write(f"# {stats.names} names\n".encode("ascii"))
+    output.write(comments(options, "# ", final=True))
     output.flush()
     return stats
 
@@ -74,12 +76,14 @@ def write_hosts(
             "ascii"
         )
     )
+    output.write(comments(options, "# ", final=False))
     stats = ExportStats()
     for dl in name_blobs(lists, options.tlds):
         if not dl.blob:
             continue
         output.writelines(prefixed(dl.blob, f"{t} ".encode("ascii")) for t in targets)
         stats.names += dl.blob.count(b"\n")
+    output.write(comments(options, "# ", final=True))
     output.flush()
     return stats
 

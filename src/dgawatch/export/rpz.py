@@ -31,7 +31,7 @@ import pyarrow as pa
 from dgawatch.forecast import DayList
 from dgawatch.hunt.local import _Hasher
 
-from . import Exporter, ExportOptions, ExportStats
+from . import Exporter, ExportOptions, ExportStats, comments
 from ._stream import TTL, addresses, name_blobs, prefixed, serial
 
 #: Prefilter of :class:`SeenHashes`: one flag per value of a hash's top bits (32 MiB).
@@ -148,6 +148,7 @@ def header(options: ExportOptions) -> bytes:
         f"; policy {what}{', subdomains too' if options.wildcard else ''}\n"
         "; owner names are relative: load this file as the policy zone's zone file\n"
         "; each name once, at its first occurrence\n"
+        f"{comments(options, '; ', final=False).decode('ascii')}"
         f"$TTL {TTL}\n"
         f"@ IN SOA localhost. hostmaster.localhost. {serial(options)} 3600 600 604800 {TTL}\n"
         "@ IN NS localhost.\n"
@@ -173,6 +174,7 @@ def write_rpz(
             parts.extend(owner.replace(b"\n", rec) for owner in owners for rec in records)
             stats.names += blob.count(b"\n")
         output.writelines(parts)
+    output.write(comments(options, "; ", final=True))
     output.flush()
     return stats
 

@@ -33,7 +33,7 @@ from json.encoder import encode_basestring_ascii as _json_str  # what json.dumps
 from pathlib import Path
 from typing import BinaryIO
 
-from stix2.v21 import Identity, Indicator
+from stix2.v21 import Identity, Indicator, Note
 
 from dgawatch.export import Exporter, ExportOptions, ExportStats, selected_names
 from dgawatch.forecast import DayList
@@ -165,6 +165,21 @@ def check_template(dl: DayList, index: int, name: str, creator: str) -> None:
         )
 
 
+def withheld_note(options: ExportOptions, creator: str) -> Note:
+    """A STIX Note saying which names this bundle withholds and why (after the stream)."""
+    assert options.withheld is not None
+    content = "\n".join([*options.withheld.header(), options.withheld.summary()])
+    return Note(
+        id=_id("note", f"withheld/{content}"),
+        created_by_ref=creator,
+        created=IDENTITY_TIME,
+        modified=IDENTITY_TIME,
+        abstract="Forecast names withheld from this bundle",
+        content=content,
+        object_refs=[creator],
+    )
+
+
 def write_stix(
     lists: Iterable[DayList], out: BinaryIO | Path, options: ExportOptions
 ) -> ExportStats:
@@ -198,6 +213,10 @@ def write_stix(
             ids.update("".join(f"indicator--{u}\n" for u in uids).encode("ascii"))
             out.write(("".join(",\n" + t for t in texts)).encode("ascii"))
         stats.names += len(first)
+    if options.withheld:  # why names are missing, as a note on the producer
+        note = withheld_note(options, who.id)
+        out.write(b",\n" + note.serialize().encode("utf-8"))
+        ids.update(note.id.encode("ascii") + b"\n")
     bundle_id = f"bundle--{uuid.uuid5(NAMESPACE, ids.hexdigest())}"
     out.write(f'\n], "id": "{bundle_id}"}}\n'.encode("ascii"))
     out.flush()

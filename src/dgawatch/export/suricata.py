@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dgawatch import __version__
-from dgawatch.export import Exporter, ExportOptions, ExportStats, selected_names
+from dgawatch.export import Exporter, ExportOptions, ExportStats, comments, selected_names
 from dgawatch.forecast import DayList
 from dgawatch.outfile import atomic_file
 
@@ -82,10 +82,10 @@ def write_suricata(
         f"# dgawatch {__version__} Suricata dataset rule\n"
         f"# variants: {', '.join(sorted(variants)) or '(none)'}\n"
         f"# days: {span}; {stats.names} dataset lines in {DATASET_FILE}\n"
-    )
+    ) + (comments(options, "# ", final=False) + comments(options, "# ", final=True)).decode()
     with atomic_file(out / RULES_FILE) as fh:
         fh.write((header + rule(memcap, hashsize)).encode("ascii"))
-    yaml = (
+    yaml = comments(options, "# ", final=True).decode() + (
         "# Alternative to the load options in the rule: declare the set in suricata.yaml\n"
         "# (absolute path to where you copied the file) ...\n"
         "datasets:\n"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from dgawatch.export import Exporter, ExportOptions, ExportStats, selected_names
+from dgawatch.export import Exporter, ExportOptions, ExportStats, comments, selected_names
 from dgawatch.forecast import DayList
 
 FIELDS = ("indicator", "indicator_type", "meta.source", "meta.desc")
@@ -37,12 +37,14 @@ def write_zeek_intel(
     assert not isinstance(out, Path)
     stats = ExportStats()
     out.write(HEADER.encode("ascii"))
+    out.write(comments(options, "# ", final=False))  # Zeek skips "#" lines but "#fields"
     for dl, rows in selected_names(lists, options.tlds):
         source = _field(f"{options.source}:{dl.variant.key}")
         desc = _field(f"{dl.variant.key} DGA domain for {dl.day.isoformat()} (UTC), index")
         head = f"\t{INDICATOR_TYPE}\t{source}\t{desc} "
         out.write("".join(f"{name}{head}{i}\n" for i, name in rows).encode("ascii"))
         stats.names += len(rows)
+    out.write(comments(options, "# ", final=True))
     out.flush()
     return stats
 

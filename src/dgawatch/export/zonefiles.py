@@ -24,7 +24,7 @@ from dgawatch.errors import InputError
 from dgawatch.forecast import DayList
 from dgawatch.outfile import atomic_file
 
-from . import Exporter, ExportOptions, ExportStats
+from . import Exporter, ExportOptions, ExportStats, comments
 from ._stream import TTL, addresses, serial, unique_names
 
 ZONE_FILE = "sinkhole.zone"
@@ -102,6 +102,8 @@ _CONF = {
     "nsd": ("nsd.conf.sinkhole", _nsd_conf),
     "knot": ("knot.conf.sinkhole", _knot_conf),
 }
+#: How each server's config file starts a comment.
+_COMMENT = {"bind-sinkhole": "// ", "nsd": "# ", "knot": "# "}
 
 
 def _writer(fmt: str) -> Callable[[Iterable[DayList], BinaryIO | Path, ExportOptions], ExportStats]:
@@ -118,8 +120,10 @@ def _writer(fmt: str) -> Callable[[Iterable[DayList], BinaryIO | Path, ExportOpt
         # head, then the section opening the zone list (before the first zone only), stanzas
         head, section, stanza = conf(zone_file)
         stats = ExportStats(files=[zone_file, directory / conf_name])
+        note = _COMMENT[fmt]
         with atomic_file(directory / conf_name) as fh:
             fh.write(head.encode("ascii"))
+            fh.write(comments(options, note, final=False))
             batch: list[str] = [section]
             for name in unique_names(lists, options.tlds):
                 batch.append(stanza.format(name.decode("ascii")))
@@ -129,6 +133,7 @@ def _writer(fmt: str) -> Callable[[Iterable[DayList], BinaryIO | Path, ExportOpt
                     batch.clear()
             if stats.names:
                 fh.write("".join(batch).encode("ascii"))
+            fh.write(comments(options, note, final=True))
         return stats
 
     return write
