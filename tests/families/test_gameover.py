@@ -5,6 +5,9 @@
 - ANDREWAEVA zeus.txt: exactly the ``andrewaeva-zeus`` list for November 2014, in order.
 - ANDREWAEVA goz.txt: observed ``.ru`` names in no generation order (a shuffled set from
   the DDS list); each must be in some ``pre-tovar`` list of 2014-04-01 .. 2014-12-31.
+
+``pre-tovar`` and ``post-tovar`` are declared aliases of ``murofet/v1`` and
+``newgoz/default`` (issue 18): the checks go through ``Family.variant``, as the CLI does.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from __future__ import annotations
 import datetime as dt
 
 from dgawatch.families import get_family
-from dgawatch.families.gameover import generate_andrewaeva, generate_pre_tovar
+from dgawatch.families.gameover import (
+    generate_andrewaeva,
+    generate_post_tovar,
+    generate_pre_tovar,
+)
 from tests.shared_data import family_examples
 
 
@@ -59,7 +66,27 @@ def test_all_examples_covered() -> None:
 def test_registry() -> None:
     family = get_family("goz")
     assert family.name == "gameover"
-    for v in family.variants:
-        got = v.domains(dt.date(2014, 5, 2))
-        assert len(got) == v.domains_per_day == 1000
-        assert "\n".join(got) + "\n" == v.domains_blob(dt.date(2014, 5, 2)).decode()
+    assert [v.name for v in family.variants] == ["andrewaeva-zeus"]
+    day = dt.date(2014, 5, 2)
+    for name, size in (("pre-tovar", 1020), ("post-tovar", 1000), ("andrewaeva-zeus", 1000)):
+        v = family.variant(name)
+        got = v.domains(day)
+        assert len(got) == v.domains_per_day == size
+        assert "\n".join(got) + "\n" == v.domains_blob(day).decode()
+
+
+def test_aliases_are_the_original_generators_reported_once() -> None:
+    family = get_family("gameover")
+    pre, post = family.variant("pre-tovar"), family.variant("post-tovar")
+    assert (pre.key, post.key) == ("murofet/v1", "newgoz/default")
+    assert family.variant("newgoz") is post
+    day = dt.date(2014, 5, 2)
+    # The GOZ pre-Tovar list is the first 1,000 names of murofet v1's 1,020.
+    assert generate_pre_tovar(day) == pre.domains(day)[:1000]
+    assert generate_post_tovar(day) == post.domains(day)
+    doc = family.to_dict()
+    assert {a["variant"]: a["same_as"] for a in doc["variant_aliases"]} == {  # type: ignore[attr-defined, index]
+        "pre-tovar": "murofet/v1",
+        "post-tovar": "newgoz/default",
+        "newgoz": "newgoz/default",
+    }

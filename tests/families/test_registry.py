@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib
 import re
 
@@ -69,3 +70,50 @@ def test_unknown_names_are_clear_errors() -> None:
         get_family("nope")
     with pytest.raises(UnknownFamilyError, match="--variant needs exactly one family"):
         select_variants(None, "a")
+
+
+#: Days on which every variant's list is compared with every other's (any era's lists).
+SAMPLE_DAYS = (dt.date(2014, 5, 2), dt.date(2017, 4, 13), dt.date(2021, 12, 1))
+#: Names from the start of each list that must not open another variant's list.
+HEAD = 50
+
+
+def _fingerprints(variant, day: dt.date) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+    names = variant.domains(day)
+    if not names:
+        return None
+    head = hashlib.blake2b("\n".join(names[:HEAD]).encode(), digest_size=16).hexdigest()
+    whole = hashlib.blake2b("\n".join(sorted(set(names))).encode(), digest_size=16).hexdigest()
+    return head, whole
+
+
+def test_no_two_variants_generate_the_same_list() -> None:
+    # Same names (in any order), or the same first names (one list a prefix of the other,
+    # like gameover's 1,000 pre-Tovar names and murofet v1's 1,020): a hit would be
+    # reported twice under two names. Such a pair must be one variant plus a declared
+    # alias (Family.variant_aliases), which the registry does not hold twice.
+    clashes: list[tuple[str, str, str]] = []
+    for day in SAMPLE_DAYS:
+        seen: dict[str, str] = {}
+        for variant in VARIANTS:
+            prints = _fingerprints(variant, day)
+            for fp in prints or ():
+                other = seen.setdefault(fp, variant.key)
+                if other != variant.key:
+                    clashes.append((day.isoformat(), other, variant.key))
+    assert sorted(set(clashes)) == []
+
+
+def test_declared_aliases_resolve_to_registered_variants_of_their_names() -> None:
+    keys = {v.key for v in VARIANTS}
+    declared = [(f, a) for f in all_families() for a in f.variant_aliases]
+    assert declared, "gameover declares its aliases"
+    for family, alias in declared:
+        target = family.variant(alias.name)
+        assert target.key == alias.same_as and target.key in keys
+        assert alias.name not in {v.name for v in family.variants}
+    gameover = get_family("gameover")
+    assert gameover.variant("pre-tovar") is get_family("murofet").variant("v1")
+    assert gameover.variant("post-tovar") is get_family("newgoz").variant("default")
+    assert select_variants(["gameover"], "pre-tovar") == [get_family("murofet").variant("v1")]
+    assert "gameover/pre-tovar" not in keys and "gameover/post-tovar" not in keys

@@ -2,6 +2,17 @@
 
 Generator type: hash (MD5 in both generations).
 
+Declared aliases (issue 18, defect 3). GOZ reused generators that are registered under
+the families that introduced them, so ``pre-tovar`` and ``post-tovar`` are not generators
+of their own here but declared aliases (``Family.variant_aliases``): ``pre-tovar`` *is*
+``murofet/v1`` and ``post-tovar`` *is* ``newgoz/default``. The registry (and so lookup,
+hunt and the index) holds each list once, so a hit is reported once, under the original
+name; ``--family gameover --variant pre-tovar`` resolves to ``murofet/v1`` and gives its
+names. Before, both were second generators of the same lists and every hit came twice.
+``murofet/v1`` generates 1,020 names a list; the pre-Tovar GOZ list was described as 1,000
+(the first 1,000 of the same list, and every observed name below index 1,000), so the
+alias forecasts 20 names more than a GOZ bot queries: the superset, never a miss.
+
 - ``pre-tovar`` (2011-2014): the Murofet/LICAT v1 generator (see ``murofet``): MD5 over
   ``(year & 0xFF) + 0x30, month, 7 * (day // 7)`` and the index, two letters per digest
   byte; the list changes on the 1st, 7th, 14th, 21st and 28th of each month
@@ -39,7 +50,7 @@ import datetime as dt
 from functools import lru_cache
 
 from dgawatch.families import murofet, newgoz
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Variant, VariantAlias
 
 NAMES_PER_DAY = 1000
 #: The andrewaeva list starts at the salt modulo 1000 and wraps round.
@@ -73,22 +84,6 @@ def generate_andrewaeva(
     return andrewaeva_blob(day, key, nr).decode("ascii").split("\n")[:-1]
 
 
-def _pre(day: dt.date) -> list[str]:
-    return generate_pre_tovar(day)
-
-
-def _pre_blob(day: dt.date) -> bytes:
-    return murofet.generate_v1_blob(day, NAMES_PER_DAY)
-
-
-def _post(day: dt.date) -> list[str]:
-    return generate_post_tovar(day)
-
-
-def _post_blob(day: dt.date) -> bytes:
-    return newgoz.generate_blob(day)
-
-
 def _andrewaeva(day: dt.date) -> list[str]:
     return _andrewaeva_blob(day).decode("ascii").split("\n")[:-1]
 
@@ -105,7 +100,7 @@ def _andrewaeva_blob(day: dt.date) -> bytes:
 FAMILY = Family(
     name="gameover",
     aliases=("goz", "gameover-zeus", "p2p-zeus"),
-    summary="Gameover Zeus fallback DGAs: Murofet-style before Tovar, newGOZ after",
+    summary="Gameover Zeus fallback DGAs: murofet/v1 before Tovar, newgoz/default after (aliases)",
     generator_type="hash",
     time_seeded=True,
     references=(
@@ -114,32 +109,20 @@ FAMILY = Family(
         "https://github.com/andrewaeva/DGA",
         "https://osint.bambenekconsulting.com/feeds/",
     ),
+    variant_aliases=(
+        VariantAlias(
+            "pre-tovar",
+            same_as="murofet/v1",
+            note="GOZ before Operation Tovar (2011-2014) ran the Murofet v1 generator",
+        ),
+        VariantAlias(
+            "post-tovar",
+            same_as="newgoz/default",
+            note="GOZ after Operation Tovar (July 2014 -) is newGOZ, salt 0x35190501",
+        ),
+        VariantAlias("newgoz", same_as="newgoz/default", note="the post-tovar list"),
+    ),
     variants=(
-        Variant(
-            family="gameover",
-            name="pre-tovar",
-            summary="GOZ before Operation Tovar: Murofet v1 generator, 1000 names per week",
-            active_from=dt.date(2011, 9, 1),
-            active_until=dt.date(2014, 12, 31),
-            domains_per_day=NAMES_PER_DAY,
-            tlds=murofet.V1_TLDS,
-            generator=_pre,
-            blob_generator=_pre_blob,
-            period_days=7,
-        ),
-        Variant(
-            family="gameover",
-            name="post-tovar",
-            aliases=("newgoz",),
-            summary="GOZ after Operation Tovar (newGOZ): 1000 base-36 names per day",
-            active_from=dt.date(2014, 7, 10),
-            active_until=None,
-            domains_per_day=NAMES_PER_DAY,
-            tlds=newgoz.TLDS,
-            generator=_post,
-            blob_generator=_post_blob,
-            parameters=(("key", "0x35190501"),),
-        ),
         Variant(
             family="gameover",
             name="andrewaeva-zeus",
@@ -152,6 +135,7 @@ FAMILY = Family(
             blob_generator=_andrewaeva_blob,
             period_days=30,
             parameters=(("key", "0x35190501"), ("first_index", str(_ANDREWAEVA_START))),
+            period_source="newGOZ's first appearance (Arbor, July 2014); list of Nov 2014",
         ),
     ),
 )
