@@ -11,7 +11,7 @@ import pytest
 
 from dgawatch.errors import UnknownFamilyError
 from dgawatch.families import all_families, all_variants, get_family, select_variants
-from dgawatch.families.base import GENERATOR_TYPES
+from dgawatch.families.base import GENERATOR_TYPES, alias_keys
 
 NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 #: Variants whose bot queries names outside host-name syntax, and why (module docstring).
@@ -117,3 +117,16 @@ def test_declared_aliases_resolve_to_registered_variants_of_their_names() -> Non
     assert gameover.variant("post-tovar") is get_family("newgoz").variant("default")
     assert select_variants(["gameover"], "pre-tovar") == [get_family("murofet").variant("v1")]
     assert "gameover/pre-tovar" not in keys and "gameover/post-tovar" not in keys
+
+
+def test_selecting_a_family_includes_its_aliases_targets() -> None:
+    gameover = get_family("gameover")
+    keys = [v.key for v in gameover.selection()]
+    assert keys == ["gameover/andrewaeva-zeus", "murofet/v1", "newgoz/default"]
+    assert alias_keys(all_families())["murofet/v1"] == ("gameover/pre-tovar",)
+    assert alias_keys(all_families())["newgoz/default"] == (
+        "gameover/post-tovar",
+        "gameover/newgoz",
+    )
+    for family in all_families():
+        assert family.selection()[: len(family.variants)] == family.variants

@@ -13,7 +13,7 @@ the module exposes a function taking arbitrary parameters for everything else.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dgawatch.days import check_supported
@@ -176,6 +176,16 @@ class Family:
             f"family {self.name!r} has no variant {name!r} (variants: {known})"
         )
 
+    def selection(self) -> tuple[Variant, ...]:
+        """What selecting this family means: its own variants, then the variants its
+        declared aliases name (each once; they are registered under their own family)."""
+        out = list(self.variants)
+        for alias in self.variant_aliases:
+            target = _resolve(alias.same_as)
+            if target not in out:
+                out.append(target)
+        return tuple(out)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "family": self.name,
@@ -190,6 +200,16 @@ class Family:
                 for a in self.variant_aliases
             ],
         }
+
+
+def alias_keys(families: Iterable[Family]) -> dict[str, tuple[str, ...]]:
+    """Registered variant key -> the keys its declared aliases give it
+    (``"murofet/v1" -> ("gameover/pre-tovar",)``): for reporting a hit under every name."""
+    out: dict[str, list[str]] = {}
+    for family in families:
+        for alias in family.variant_aliases:
+            out.setdefault(alias.same_as, []).append(f"{family.name}/{alias.name}")
+    return {key: tuple(names) for key, names in out.items()}
 
 
 def _resolve(key: str) -> Variant:
