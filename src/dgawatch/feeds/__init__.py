@@ -1,0 +1,93 @@
+"""Feeds people already consume: dgawatch's forecasts written in their formats, and their
+files read back and cross-checked against dgawatch's generators.
+
+One module per feed format, each with its writer and its reader (a pair, tested round-trip):
+
+- :mod:`dgawatch.feeds.dgarchive`: DGArchive's ``/today`` JSON document;
+- :mod:`dgawatch.feeds.bambenek`: Bambenek Consulting's DGA feed (CSV);
+- :mod:`dgawatch.feeds.netlab`: 360 Netlab's DGA feed (TSV).
+
+:mod:`dgawatch.feeds.check` explains each name of a feed file with dgawatch's lists, and
+:mod:`dgawatch.feeds.cli` is the ``dgawatch feed`` command. The readers turn every line into
+one :class:`FeedEntry`; a malformed line goes to a :class:`dgawatch.readers.InputReport`
+(counted with its file and line, or an error with ``--strict``), as the log readers do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from dgawatch.days import today
+from dgawatch.errors import InputError
+
+#: Days either side of ``--date`` a published feed covers (yesterday, today, tomorrow).
+WINDOW = (-1, 0, 1)
+
+
+def window(day: dt.date | None = None) -> list[dt.date]:
+    """Yesterday, today and tomorrow of ``day`` (default: today, UTC)."""
+    day = day or today()
+    return [day + dt.timedelta(days=d) for d in WINDOW]
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One name of a feed file: where it was read, the family as the feed spells it, and the
+    days on which the feed says the name is in use (``first..last``, inclusive, UTC)."""
+
+    file: str
+    line: int
+    domain: str
+    family: str
+    first: dt.date
+    last: dt.date
+
+    def days(self, cap: int) -> list[dt.date]:
+        """The stated days, at most ``cap`` from ``first``."""
+        n = min((self.last - self.first).days + 1, cap)
+        return [self.first + dt.timedelta(days=i) for i in range(n)]
+
+
+def open_feed(path: Path) -> BinaryIO:
+    """The file as a binary stream, gunzipped when it is gzip; one-line errors otherwise."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; give a feed file")
+    try:
+        raw = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
+    head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def text_lines(fh: BinaryIO, file: str) -> Iterator[tuple[int, str | None, bytes]]:
+    """(line number, text or None when not UTF-8, raw bytes) of each line."""
+    try:
+        for number, raw in enumerate(fh, 1):
+            try:
+                yield number, raw.decode("utf-8").rstrip("\r\n"), raw
+            except UnicodeDecodeError:
+                yield number, None, raw
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"{file}: cannot read it ({exc})") from None
+
+
+def today_document(day: dt.date | None = None, variants: object = None) -> dict[str, list[str]]:
+    """DGArchive's ``/today`` document for ``day`` (default today): the selected variants'
+    names of day-1..day+1 (see :mod:`dgawatch.feeds.dgarchive`); ``variants`` None = all.
+    What the portal's ``/api/today`` answers."""
+    from dgawatch.families import all_variants
+    from dgawatch.feeds.dgarchive import document
+
+    chosen = list(all_variants()) if variants is None else list(variants)  # type: ignore[call-overload]
+    return document(chosen, window(day))

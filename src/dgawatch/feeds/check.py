@@ -1,0 +1,218 @@
+"""Cross-check of a feed file against dgawatch's generators: is each feed name one that
+dgawatch generates, for the family and on the day the feed says?
+
+Each name gets one status (report schema ``feed-check/1``):
+
+- ``stated_day``: a variant of the feed's family generates it on a stated day (for a feed
+  naming a variant, that variant);
+- ``other_variant``: another variant of the feed's family generates it on a stated day;
+- ``other_day``: the feed's family generates it, but on other days only (within
+  ``near_days`` of the stated ones, or on any day the all-time index holds);
+- ``other_family``: only other families generate it (on a stated day or near one);
+- ``unexplained``: nothing dgawatch has generates it near the stated days (a generator bug,
+  or a seed or family dgawatch lacks: ``family_known`` says whether the feed's family maps to
+  a registered one).
+
+The stated days are generated first (the lists of the variants whose TLDs and grammar fit
+some name: :func:`dgawatch.lookup.lookup`), then, for the names still unexplained, the days
+around them and the all-time index (without generating whole periods).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from dgawatch.families import all_families
+from dgawatch.families.base import Variant
+from dgawatch.feeds import FeedEntry
+from dgawatch.feeds.names import Mapped, map_family
+from dgawatch.lookup import Hit, lookup
+
+STATUSES = ("stated_day", "other_variant", "other_day", "other_family", "unexplained")
+SCHEMA = "feed-check/1"
+#: Stated days taken per entry at most (a Netlab validity of years is cut to its first year).
+MAX_STATED_DAYS = 366
+NEAR_DAYS = 7
+MAX_NEAR_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One feed entry and what dgawatch says about it."""
+
+    entry: FeedEntry
+    mapped: Mapped
+    status: str
+    hit: Hit | None = None  # the (family, variant, day, index) that explains it
+
+    def to_dict(self) -> dict[str, object]:
+        e, h = self.entry, self.hit
+        return {
+            "file": e.file,
+            "line": e.line,
+            "domain": e.domain,
+            "feed_family": e.family,
+            "first_day": e.first.isoformat(),
+            "last_day": e.last.isoformat(),
+            "family_known": self.mapped.family is not None,
+            "status": self.status,
+            "family": h.family if h else None,
+            "variant": h.variant if h else None,
+            "day": h.day.isoformat() if h else None,
+            "index": h.index if h else None,
+        }
+
+
+@dataclass
+class CheckResult:
+    rows: list[Explained] = field(default_factory=list)
+    days_generated: int = 0
+
+    def summary(self) -> list[dict[str, object]]:
+        """Per feed family: dgawatch's family and the count of each status."""
+        counts: dict[str, Counter[str]] = {}
+        mapped: dict[str, str | None] = {}
+        for r in self.rows:
+            counts.setdefault(r.entry.family, Counter())[r.status] += 1
+            mapped[r.entry.family] = r.mapped.family
+        out: list[dict[str, object]] = []
+        for fam in sorted(counts):
+            c = counts[fam]
+            row: dict[str, object] = {"feed_family": fam, "family": mapped[fam]}
+            row["names"] = sum(c.values())
+            row.update({s: c[s] for s in STATUSES})
+            out.append(row)
+        return out
+
+    def totals(self) -> dict[str, int]:
+        c = Counter(r.status for r in self.rows)
+        return {"names": len(self.rows)} | {s: c[s] for s in STATUSES}
+
+
+def _same_family(mapped: Mapped, hit: Hit) -> bool:
+    """The hit is the feed's family, its variant, or a list that family declares identical
+    to another family's (``VariantAlias``: gameover's post-Tovar list is newgoz/default)."""
+    if mapped.family is None:
+        return False
+    if hit.family == mapped.family or f"{hit.family}/{hit.variant}" == mapped.variant:
+        return True
+    for fam in all_families():
+        if fam.name == mapped.family:
+            for alias in getattr(fam, "variant_aliases", ()):
+                if str(getattr(alias, "same_as", "")).split("/")[0] == hit.family:
+                    return True
+    return False
+
+
+def _rank(entry: FeedEntry, mapped: Mapped, hit: Hit, stated: set[dt.date]) -> tuple[int, str]:
+    """(preference, status) of one hit for one entry: lower is better."""
+    same = _same_family(mapped, hit)
+    on_day = hit.day in stated
+    if same and on_day:
+        if mapped.variant is None or mapped.variant == f"{hit.family}/{hit.variant}":
+            return 0, "stated_day"
+        return 1, "other_variant"
+    if same:
+        return 2, "other_day"
+    return 3, "other_family"
+
+
+def _best(
+    entry: FeedEntry, mapped: Mapped, hits: Iterable[Hit], cap: int
+) -> tuple[str, Hit] | None:
+    stated = set(entry.days(cap))
+    ranked = [(_rank(entry, mapped, h, stated), abs((h.day - entry.first).days), h) for h in hits]
+    if not ranked:
+        return None
+    (_, status), _, hit = min(ranked, key=lambda t: (t[0][0], t[1], t[2]))
+    return status, hit
+
+
+def check(
+    entries: Sequence[FeedEntry],
+    variants: Sequence[Variant],
+    *,
+    near_days: int = NEAR_DAYS,
+    index_lookup: Callable[[list[str]], dict[str, list[tuple[Hit, dt.date]]]] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> CheckResult:
+    """Explain every entry (see the module docstring). ``index_lookup`` answers names from
+    the all-time index (no generation), for the names the days near them leave unexplained."""
+    result = CheckResult()
+    mapped = {e.family: map_family(e.family) for e in entries}
+    days = sorted({d for e in entries for d in e.days(MAX_STATED_DAYS)})
+    names = list(dict.fromkeys(e.domain for e in entries))
+    if on_stage:
+        on_stage(f"generating {len(days)} stated day(s)")
+    first = lookup(names, variants, days=days)
+    result.days_generated += first.days_generated
+    best: dict[int, tuple[str, Hit]] = {}
+    for i, e in enumerate(entries):
+        found = _best(e, mapped[e.family], first.hits.get(e.domain, []), MAX_STATED_DAYS)
+        if found is not None:
+            best[i] = found
+    # Names not yet explained as the feed states them: the days around the stated ones.
+    open_ = [i for i, e in enumerate(entries) if best.get(i, ("",))[0] not in ("stated_day",)]
+    if open_ and near_days > 0:
+        near: set[dt.date] = set()
+        for i in open_:
+            e = entries[i]
+            lo = e.first - dt.timedelta(days=near_days)
+            hi = e.last + dt.timedelta(days=near_days)
+            if (hi - lo).days > 2 * near_days + MAX_STATED_DAYS:
+                hi = lo + dt.timedelta(days=2 * near_days + MAX_STATED_DAYS)
+            near.update(lo + dt.timedelta(days=k) for k in range((hi - lo).days + 1))
+        near -= set(days)
+        if near:
+            if on_stage:
+                on_stage(f"generating {len(near)} day(s) near them for {len(open_)} name(s)")
+            second = lookup(
+                list(dict.fromkeys(entries[i].domain for i in open_)), variants, days=sorted(near)
+            )
+            result.days_generated += second.days_generated
+            for i in open_:
+                e = entries[i]
+                hits = [*first.hits.get(e.domain, []), *second.hits.get(e.domain, [])]
+                found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
+                if found is not None:
+                    best[i] = found
+    still = [i for i, e in enumerate(entries) if i not in best or best[i][0] == "other_family"]
+    if still and index_lookup is not None:
+        more = index_lookup(list(dict.fromkeys(entries[i].domain for i in still)))
+        for i in still:
+            e = entries[i]
+            # an index hit is a run of days: take its day nearest to the stated ones
+            hits = [
+                dataclasses.replace(h, day=min(max(e.first, h.day), last))
+                for h, last in more.get(e.domain, [])
+            ]
+            if i in best:
+                hits.append(best[i][1])
+            found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
+            if found is not None:
+                best[i] = found
+    for i, e in enumerate(entries):
+        status, hit = best.get(i, ("unexplained", None))
+        result.rows.append(Explained(e, mapped[e.family], status, hit))
+    return result
+
+
+def index_hits(
+    names: list[str], variants: Sequence[Variant]
+) -> dict[str, list[tuple[Hit, dt.date]]]:
+    """Runs from the all-time index only (no generation): (hit on the run's first day, the
+    run's last day)."""
+    from dgawatch.index import AllTimeIndex, lookup_all
+
+    index = AllTimeIndex()
+    if not any(index.segments(v) for v in variants):
+        return {}
+    res = lookup_all(names, variants, index=index, generate_missing=False)
+    return {
+        q: [(Hit(q, h.family, h.variant, h.first_day, h.index, h.domain), h.last_day) for h in hits]
+        for q, hits in res.hits.items()
+    }
