@@ -12,6 +12,7 @@ import pytest
 
 from dgawatch.families import get_family
 from dgawatch.families.necurs import generate, generate_reference
+from tests.families._fixtures import reference_lines
 from tests.shared_data import family_examples
 
 
@@ -41,3 +42,12 @@ def test_registry() -> None:
     names = v.domains(dt.date(2020, 2, 1))
     assert len(names) == v.domains_per_day == 2048
     assert all(n.isascii() and n == n.lower() for n in names)
+
+
+@pytest.mark.parametrize("magic", [5, 7])
+@pytest.mark.parametrize("day", ["2016-11-01", "2017-03-14"])
+def test_magic_5_and_7_against_the_reference(magic: int, day: str) -> None:
+    expected = reference_lines("necurs", f"magic{magic}_{day}.txt.xz")
+    assert len(expected) == 2048
+    variant = get_family("necurs").variant(f"magic{magic}")
+    assert variant.domains(dt.date.fromisoformat(day)) == expected

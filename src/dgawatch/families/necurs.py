@@ -11,7 +11,11 @@ magic; its length is ``7 + v % 15``; each letter ``'a' + f(v + i) % 25`` is foll
 ``v <- f(v + 0xABBEDF)``; the final value picks one of 43 TLDs.
 
 Names per period: 2048. TLDs: 43, from ``tj`` to ``bit`` (see ``TLDS``; order matters).
-Published magic: 9 (the reference's default).
+Magic numbers: 9 (the reference's default sample), 5 and 7. The magic is the only
+per-build input; builds with magic 5 and 7 were the most common Necurs sources in a 2017
+360netlab DGA feed snapshot (3,433 of its 5,481 Necurs names, issue 18), so they are
+registered presets too. The reference's ``generate_necurs_domain(seq, magic, date)`` takes
+the magic as an argument; its output for magic 5 and 7 is the ground truth.
 
 Cost: each name needs about 30 calls of ``f`` (roughly 2,500 64-bit steps), so Necurs is
 by far the most expensive family here. The list is computed with numpy for all 2048
@@ -124,8 +128,24 @@ def generate_reference(day: dt.date, seq: int, magic: int = DEFAULT_MAGIC) -> st
     return "".join(letters) + "." + TLDS[v % len(TLDS)]
 
 
-def _default(day: dt.date) -> list[str]:
-    return generate(day)
+def _variant(magic: int, summary: str, aliases: tuple[str, ...] = ()) -> Variant:
+    def names(day: dt.date) -> list[str]:
+        return generate(day, magic)
+
+    return Variant(
+        family="necurs",
+        name=f"magic{magic}",
+        aliases=aliases,
+        summary=summary,
+        active_from=dt.date(2012, 1, 1),
+        active_until=None,
+        domains_per_day=NAMES_PER_PERIOD,
+        tlds=TLDS,
+        generator=names,
+        period_days=4,
+        parameters=(("magic", str(magic)),),
+        period_source="estimate: Necurs first reported in 2012 (Bader's write-up, 2015-02)",
+    )
 
 
 FAMILY = Family(
@@ -138,18 +158,8 @@ FAMILY = Family(
         "https://github.com/baderj/domain_generation_algorithms/tree/master/necurs",
     ),
     variants=(
-        Variant(
-            family="necurs",
-            name="magic9",
-            aliases=("default",),
-            summary="Necurs with magic number 9 (the reference's default sample)",
-            active_from=dt.date(2012, 1, 1),
-            active_until=None,
-            domains_per_day=NAMES_PER_PERIOD,
-            tlds=TLDS,
-            generator=_default,
-            period_days=4,
-            parameters=(("magic", "9"),),
-        ),
+        _variant(9, "Necurs with magic number 9 (the reference's default sample)", ("default",)),
+        _variant(5, "Necurs with magic number 5 (seen in 360netlab's 2017 feed)"),
+        _variant(7, "Necurs with magic number 7 (seen in 360netlab's 2017 feed)"),
     ),
 )
