@@ -9,7 +9,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -22,7 +22,9 @@ from dgawatch.families import all_families, choose_variants
 from dgawatch.families.base import Variant
 from dgawatch.feeds import FeedEntry, open_feed, window
 from dgawatch.outfile import atomic_file, check_output_file
-from dgawatch.readers import InputReport
+
+if TYPE_CHECKING:  # pyarrow: imported by the commands that need it (start-up time)
+    from dgawatch.readers import InputReport
 
 #: Output formats of ``dgawatch feed`` (the feed a consumer reads).
 FORMATS = ("dgarchive", "bambenek", "netlab")
@@ -135,6 +137,7 @@ def _detect(path: Path) -> str:
 
 
 def read_entries(path: Path, fmt: str, report: InputReport) -> list[FeedEntry]:
+    """The file's entries; malformed lines go to ``report``; no entry at all is an error."""
     from dgawatch.feeds import bambenek, netlab
 
     reader = bambenek.read if fmt == "bambenek" else netlab.read
@@ -183,6 +186,7 @@ def check_cmd(
     """Which feed names dgawatch generates on the stated day, on another day or by another
     family, and which it cannot explain: a summary per family (--format csv: per name)."""
     from dgawatch.feeds.check import MAX_NEAR_DAYS, SCHEMA, STATUSES, check, index_hits
+    from dgawatch.readers import InputReport
 
     if input_format not in INPUT_FORMATS:
         raise InputError(
