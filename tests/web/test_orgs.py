@@ -1,0 +1,125 @@
+"""``dgawatch org``: claims proven by a TXT record served by a real NSD on loopback, by a
+token mailed to the abuse contact (a real aiosmtpd server) and given back; keys; revocation;
+what each role's scope matcher lets through."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from dgawatch.orgs import Org, OrgStore, Scope, ScopeMatcher
+from tests.export.dns_servers import free_port, need, nsd_conf, running, start_nsd
+from tests.web.smtp import smtp_server
+
+CLI = "from dgawatch.cli import main; main()"
+
+
+def org(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, DGAWATCH_HOME=str(home))
+    return subprocess.run([sys.executable, "-c", CLI, "org", *args], capture_output=True,
+                          text=True, env=env, timeout=120)  # fmt: skip
+
+
+def test_claim_proven_by_txt_record_on_a_real_nsd(tmp_path: Path) -> None:
+    need("nsd")
+    home = tmp_path / "home"
+    added = org(home, "add", "acme", "--email", "noc@acme.example", "--contact",
+                "abuse@acme.example", "--cidr", "203.0.113.0/24",
+                "--domain", "acme.example")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    scopes = OrgStore(home / "orgs.json").get("acme").scopes
+    cidr, domain = scopes
+    assert cidr.txt_name == domain.txt_name == "_dgawatch-challenge.acme.example"
+    assert f'"{cidr.txt_value}"' in added.stdout
+    # The claimant publishes only the prefix's token (and a decoy) under the contact's domain.
+    zone = tmp_path / "acme.example.zone"
+    zone.write_text(
+        "$TTL 60\n@ IN SOA ns hostmaster 1 3600 600 86400 60\n@ IN NS ns\nns IN A 127.0.0.1\n"
+        f'_dgawatch-challenge IN TXT "{cidr.txt_value}"\n'
+        '_dgawatch-challenge IN TXT "dgawatch-verification=someone-elses"\n'
+    )
+    port = free_port()
+    conf = nsd_conf(tmp_path, port, f'zone:\n    name: "acme.example"\n    zonefile: "{zone}"\n')
+    with running(start_nsd(tmp_path, conf, port)) as nsd:
+        nsd.wait_ready("ns.acme.example", lambda m: bool(m.answer))
+        checked = org(home, "verify", "acme", "--resolver", f"127.0.0.1:{port}")
+    assert checked.returncode == 2  # the domain's own token is not published
+    assert "1 claim(s) of acme not proven" in checked.stderr
+    assert "Traceback" not in checked.stderr and len(checked.stderr.splitlines()) == 1
+    assert "cidr:203.0.113.0/24: verified (dns)" in checked.stdout
+    after = {s.label: s for s in OrgStore(home / "orgs.json").get("acme").scopes}
+    assert after["cidr:203.0.113.0/24"].status == "verified"
+    assert after["cidr:203.0.113.0/24"].method == "dns"
+    assert after["domain:acme.example"].status == "pending"
+
+
+def test_token_mailed_to_the_abuse_contact_and_given_back(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert (
+        org(home, "add", "beta", "--contact", "abuse@beta.example", "--asn", "AS64500").returncode
+        == 0
+    )
+    with smtp_server() as (port, inbox):
+        sent = org(home, "verify", "beta", "--mail", "--smtp", f"127.0.0.1:{port}")
+        assert sent.returncode == 0, sent.stderr
+    assert len(inbox) == 1 and inbox[0][1] == ["abuse@beta.example"]
+    body = message_from_bytes(inbox[0][2]).get_payload(decode=True).decode()
+    token = OrgStore(home / "orgs.json").get("beta").scopes[0].token
+    assert token in body
+    wrong = org(home, "verify", "beta", "--token", "x" + token)
+    assert wrong.returncode == 2 and "token does not match" in wrong.stdout
+    right = org(home, "verify", "beta", "--token", token)
+    assert right.returncode == 0 and "asn:AS64500: verified (mail)" in right.stdout
+
+
+def test_keys_list_and_revoke(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert org(home, "add", "gamma", "--domain", "gamma.example").returncode == 0
+    made = org(home, "key", "gamma")
+    key_id = made.stdout.split()[1]
+    secret = made.stdout.split()[3]
+    store = OrgStore(home / "orgs.json")
+    assert store.by_key(key_id) is not None
+    listed = org(home, "list", "--json")
+    assert secret not in listed.stdout and key_id in listed.stdout
+    assert store.get("gamma").scopes[0].token not in listed.stdout
+    assert json.loads(listed.stdout)[0]["scopes"][0]["status"] == "pending"
+    assert org(home, "revoke", "gamma", "--key", key_id).returncode == 0
+    assert store.by_key(key_id) is None
+    bad = org(home, "add", "Bad Name!")
+    assert bad.returncode == 2 and "organisation name" in bad.stderr
+    assert org(home, "add", "x", "--cidr", "10.0.0.0/24").returncode == 2  # no --contact
+
+
+class FakeEnrich:
+    def asn(self, address: str) -> int | None:
+        return 64500 if address.startswith("198.51.100.") else None
+
+    def country(self, address: str) -> str | None:
+        return "NL" if address.startswith(("198.51.100.", "192.0.2.")) else None
+
+
+@pytest.mark.parametrize(
+    ("role", "scopes", "sees"),
+    [
+        ("org", [("cidr", "203.0.113.0/25", "verified")], {"203.0.113.5"}),
+        ("org", [("cidr", "203.0.113.0/25", "pending")], set()),
+        ("org", [("asn", "AS64500", "verified")], {"198.51.100.9"}),
+        ("cert", [("country", "NL", "verified")], {"198.51.100.9", "192.0.2.1"}),
+        ("admin", [], {"203.0.113.5", "203.0.113.200", "198.51.100.9", "192.0.2.1"}),
+        ("org", [("cidr", "203.0.113.0/25", "revoked")], set()),
+    ],
+)
+def test_scope_matcher(role: str, scopes: list[tuple[str, str, str]], sees: set[str]) -> None:
+    o = Org("t", role=role, scopes=[Scope(k, v, status) for k, v, status in scopes])
+    m = ScopeMatcher(o)
+    addresses = {"203.0.113.5", "203.0.113.200", "198.51.100.9", "192.0.2.1"}
+    assert {a for a in addresses if m.address(a, FakeEnrich())} == sees
+    o.revoked = "now"
+    assert not any(ScopeMatcher(o).address(a, FakeEnrich()) for a in addresses)
