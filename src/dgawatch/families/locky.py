@@ -1,4 +1,4 @@
-"""Locky ransomware rendezvous domains, DGA version 2 (the February/March 2016 generator).
+"""Locky ransomware rendezvous domains: DGA v2 (February/March 2016) and v3 (from March 2016).
 
 Generator type: arithmetic (multiply by 0xB11924E1, rotate right, add 0x27100001, on 32
 bits). Seeding: time-dependent, from year, ``day // 2`` and month plus a per-sample seed;
@@ -17,12 +17,26 @@ Presets: seven published sample configurations (seed, rotation, modulus), named
 
 Active period: Locky was first seen on 2016-02-16 (``active_from``); the example list is
 for 2016-02-28/29. A third DGA replaced this one later in 2016, but the references give no
-end date, so ``active_until`` is open. Locky's DGA v3 (12 names, other TLDs) is not
-implemented: the ground truth has no example of it.
+end date, so ``active_until`` is open.
+
+DGA v3 (``v3-config1`` .. ``v3-config20``, the reference's ``dgav3.py`` numbering; the
+reference first published it on 2016-03-29 as "second version of locky dga"): the same
+multiply/rotate/add step, but the state is folded seven times over (year + j for
+j = 0..6, each round mixing in the previous round's value, the sample seed, ``day // 2``,
+the month, ``rol32(seed, 17)`` and ``rol32(i, 21)`` with the constants 0x1BF5, 0xD8EFFFFF
+and 0x65CAD), then ``7 + r % 11`` letters ``'a' + r % 25`` and one of ten TLDs (ru info
+biz click su work pl org pw xyz). 12 names per list; the list changes every two days
+(``period_days = 2``). The 20 configurations differ only in the seed (rotation 7
+throughout); each variant's ``active_from`` is the day its seed was first published in
+the reference (git history of locky/ in baderj/domain_generation_algorithms, from
+2016-03-29 to 2016-07-13): the earliest public evidence of that build, not its first
+infection. A 2017 360netlab feed snapshot shows these configurations in the wild
+(issue 18).
 
 References:
 - https://blogs.forcepoint.com/security-labs/lockys-new-dga-seeding-new-domains
 - https://github.com/baderj/domain_generation_algorithms/tree/master/locky
+- https://nominum.com/locky-back/ (seeds 7773 and 7743)
 """
 
 from __future__ import annotations
@@ -109,17 +123,102 @@ def _variant(name: str) -> Variant:
         generator=generator,
         period_days=2,
         parameters=(("seed", str(seed)), ("shift", str(shift)), ("mod", str(mod))),
+        period_source="Locky first seen 2016-02-16 (Forcepoint)",
+    )
+
+
+V3_TLDS = ("ru", "info", "biz", "click", "su", "work", "pl", "org", "pw", "xyz")
+V3_NAMES_PER_DAY = 12
+
+
+def generate_v3(day: dt.date, seed: int, shift: int = 7, nr: int = V3_NAMES_PER_DAY) -> list[str]:
+    """``nr`` Locky v3 names for ``day`` and sample ``seed``."""
+
+    def step(x: int) -> int:
+        return _ror(_MUL * (x & M32), shift)
+
+    seed_part = _rol(seed, 17)
+    half_day = day.day // 2
+    out: list[str] = []
+    for i in range(nr):
+        index_part = _rol(i, 21)
+        r = 0
+        for year in range(day.year, day.year + 7):
+            a = (step(year + r + 0x1BF5) + _ADD) ^ r
+            b = (step(a + seed) + _ADD) ^ a
+            c = (0xD8EFFFFF - step(half_day + b) + b) & M32
+            d = (c + step(day.month + c - 0x65CAD) + _ADD) & M32
+            r = ((step(d + seed_part + index_part) + _ADD) & M32) ^ d
+        letters = []
+        for pos in range(r % 11 + 7):
+            r = (step(_rol(r, pos)) + _ADD) & M32
+            letters.append(chr(97 + r % 25))
+        r = step(r)
+        out.append("".join(letters) + "." + V3_TLDS[((r + _ADD) & M32) % len(V3_TLDS)])
+    return out
+
+
+#: v3 configurations (reference numbering) -> (seed, first publication of the seed).
+V3_CONFIGS: dict[int, tuple[int, dt.date]] = {
+    1: (7077, dt.date(2016, 3, 29)),
+    2: (5566, dt.date(2016, 3, 31)),
+    3: (9106, dt.date(2016, 3, 31)),
+    4: (5579, dt.date(2016, 4, 4)),
+    5: (111, dt.date(2016, 4, 4)),
+    6: (9044, dt.date(2016, 4, 12)),
+    7: (9099, dt.date(2016, 4, 13)),
+    8: (9047, dt.date(2016, 5, 2)),
+    9: (9133, dt.date(2016, 5, 3)),
+    10: (9199, dt.date(2016, 5, 6)),
+    11: (9190, dt.date(2016, 5, 10)),
+    12: (9088, dt.date(2016, 5, 19)),
+    13: (9998, dt.date(2016, 5, 19)),
+    14: (9992, dt.date(2016, 5, 19)),
+    15: (1511, dt.date(2016, 5, 26)),
+    16: (1513, dt.date(2016, 5, 30)),
+    17: (1517, dt.date(2016, 5, 30)),
+    18: (9056, dt.date(2016, 6, 1)),
+    19: (7773, dt.date(2016, 7, 13)),
+    20: (7743, dt.date(2016, 7, 13)),
+}
+
+
+def _v3_variant(number: int) -> Variant:
+    seed, published = V3_CONFIGS[number]
+
+    def generator(day: dt.date) -> list[str]:
+        return generate_v3(day, seed)
+
+    return Variant(
+        family="locky",
+        name=f"v3-config{number}",
+        aliases=("v3",) if number == 1 else (),
+        summary=f"Locky DGA v3, sample seed {seed} (shift 7)",
+        active_from=published,
+        active_until=None,
+        domains_per_day=V3_NAMES_PER_DAY,
+        tlds=V3_TLDS,
+        generator=generator,
+        period_days=2,
+        parameters=(("seed", str(seed)), ("shift", "7")),
+        period_source=(
+            "first publication of this seed in baderj/domain_generation_algorithms "
+            "(git history of locky/)"
+        ),
     )
 
 
 FAMILY = Family(
     name="locky",
-    summary="Locky ransomware DGA v2: 8 names per two days, per-sample seed",
+    summary="Locky ransomware DGAs: v2 (8 names per two days) and v3 (12), per-sample seed",
     generator_type="arithmetic",
     time_seeded=True,
     references=(
         "https://blogs.forcepoint.com/security-labs/lockys-new-dga-seeding-new-domains",
         "https://github.com/baderj/domain_generation_algorithms/tree/master/locky",
     ),
-    variants=tuple(_variant(name) for name in CONFIGS),
+    variants=(
+        *(_variant(name) for name in CONFIGS),
+        *(_v3_variant(number) for number in V3_CONFIGS),
+    ),
 )
