@@ -8,8 +8,10 @@ because some DGAs generate names under them).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publicsuffixlist import PublicSuffixList
@@ -23,7 +25,41 @@ if TYPE_CHECKING:  # numpy and pyarrow load on first batch use: every command im
 
 @cache
 def _psl() -> PublicSuffixList:
-    return PublicSuffixList()
+    """The package's PSL. Parsing it costs 0.1-0.3 s, paid by every command, so its rules
+    are kept, once parsed, as a plain rule list in the cache directory (keyed by the
+    package version and the list file's size and time) and read back in milliseconds."""
+    import publicsuffixlist
+
+    from dgawatch.home import cache_root
+
+    root = cache_root()
+    source = Path(publicsuffixlist.PSLFILE)
+    try:
+        st = source.stat()
+        key = f"{publicsuffixlist.__version__}-{st.st_size}-{st.st_mtime_ns}"
+    except OSError:
+        return PublicSuffixList()
+    cached = root / f"psl-{key}.txt" if root is not None else None
+    if cached is not None:
+        try:
+            head, _, body = cached.read_text("utf-8").partition("\n")
+            psl = PublicSuffixList.__new__(PublicSuffixList)
+            psl.accept_unknown = True
+            psl._maxlabel = int(head)
+            psl._publicsuffix = frozenset(body.split("\n"))
+            return psl
+        except (OSError, ValueError):
+            pass
+    psl = PublicSuffixList()
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}")
+            tmp.write_text(f"{psl._maxlabel}\n" + "\n".join(sorted(psl._publicsuffix)), "utf-8")
+            tmp.replace(cached)
+        except OSError:
+            pass
+    return psl
 
 
 def normalise(qname: str) -> str:

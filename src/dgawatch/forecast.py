@@ -14,30 +14,44 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
-from typing import IO, Protocol
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING, Protocol
 
 from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
 from dgawatch.outfile import atomic_file
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 FORMATS = ("txt", "csv", "jsonl", "parquet")
 CSV_HEADER = "day,family,variant,index,domain\n"
 
-#: Parquet/Arrow schema of a forecast (version 1; documented in README "Schemas").
-SCHEMA = pa.schema(
-    [
-        pa.field("day", pa.date32(), nullable=False),
-        pa.field("family", pa.string(), nullable=False),
-        pa.field("variant", pa.string(), nullable=False),
-        pa.field("index", pa.int32(), nullable=False),
-        pa.field("domain", pa.string(), nullable=False),
-    ],
-    metadata={"dgawatch.schema": "forecast/1"},
-)
+
+@cache
+def forecast_schema() -> pa.Schema:
+    """Parquet/Arrow schema of a forecast (version 1; documented in README "Schemas").
+    Built on first use, as ``SCHEMA``: pyarrow is imported only by the commands that write
+    Arrow or Parquet, not by every command that imports this module."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            pa.field("day", pa.date32(), nullable=False),
+            pa.field("family", pa.string(), nullable=False),
+            pa.field("variant", pa.string(), nullable=False),
+            pa.field("index", pa.int32(), nullable=False),
+            pa.field("domain", pa.string(), nullable=False),
+        ],
+        metadata={"dgawatch.schema": "forecast/1"},
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name == "SCHEMA":
+        return forecast_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -199,6 +213,8 @@ def _write_text(
 
 
 def day_table(dl: DayList, keep: Callable[[str], bool] | None = None) -> pa.Table:
+    import pyarrow as pa
+
     rows = _selected(dl, keep)
     n = len(rows)
     return pa.table(
@@ -209,7 +225,7 @@ def day_table(dl: DayList, keep: Callable[[str], bool] | None = None) -> pa.Tabl
             "index": pa.array([i for i, _ in rows], pa.int32()),
             "domain": pa.array([name for _, name in rows], pa.string()),
         },
-        schema=SCHEMA,
+        schema=forecast_schema(),
     )
 
 
@@ -219,8 +235,10 @@ def _write_parquet(
     keep: Callable[[str], bool] | None,
     on_day: Callable[[DayList, int], None] | None,
 ) -> int:
+    import pyarrow.parquet as pq
+
     total = 0
-    with pq.ParquetWriter(out, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(out, forecast_schema(), compression="zstd") as writer:
         for dl in lists:
             table = day_table(dl, keep)
             writer.write_table(table)

@@ -407,6 +407,14 @@ def generation_plan(
     the days no index segment covers, of the variants whose TLDs and grammar fit some
     query (a static list is generated once per uncovered range). Why: to say up front how
     long an ``--all`` without the index takes, and to size its progress bar."""
+    gaps_of: dict[str, list[tuple[dt.date, dt.date]]] = {}
+    for v in variants:
+        first, last = active_span(v, until)
+        gaps = _uncovered(first, last, index.segments(v) if index is not None else [])
+        if gaps:
+            gaps_of[v.key] = gaps
+    if not gaps_of:  # the index covers every day: nothing to generate, no keys to fit
+        return 0, 0
     names: dict[str, str] = {}
     for q in dict.fromkeys(queries):
         try:
@@ -416,10 +424,9 @@ def generation_plan(
     keys = _candidate_keys(names)
     days = lists = 0
     for v in variants:
-        if not len(_fits(v, keys)):
+        gaps = gaps_of.get(v.key, [])
+        if not gaps or not len(_fits(v, keys)):
             continue
-        first, last = active_span(v, until)
-        gaps = _uncovered(first, last, index.segments(v) if index is not None else [])
         n = sum((b - a).days + 1 for a, b in gaps)
         days += n
         lists += len(gaps) if v.period_days == 0 else n
@@ -463,9 +470,9 @@ def lookup_all(
             rows = _verified(cols[0], cols[1], cols[2], cols[3], v, keys, result)
             for k, a, b, i in rows:
                 found.add((keys.query[k], v.key, a, b, i, keys.text[k]))
-        if generate_missing:
-            first, last = active_span(v, until)
-            gaps = _uncovered(first, last, segments)
+        first, last = active_span(v, until)
+        gaps = _uncovered(first, last, segments) if generate_missing else []
+        if gaps:
             # A static list is generated once per uncovered range of days.
             todo_lists = gaps if v.period_days == 0 else [(d, d) for d in _days(gaps)]
             wanted_keys: dict[str, list[int]] = {}
@@ -492,9 +499,13 @@ def lookup_all(
                 if on_generated_day is not None:
                     on_generated_day()
     # A hit through a suffix key counts only when it is the query's registered domain.
+    registered: dict[str, str | None] = {}
     for query, vkey, a, b, i, domain in found:
-        if domain != names[query] and registered_domain(names[query]) != domain:
-            continue
+        if domain != names[query]:
+            if query not in registered:
+                registered[query] = registered_domain(names[query])
+            if registered[query] != domain:
+                continue
         v = by_key[vkey]
         first_day, last_day = dt.date.fromordinal(a), dt.date.fromordinal(b)
         result.hits.setdefault(query, []).append(
@@ -516,16 +527,24 @@ class _Verifier:
     def __init__(self, variant: Variant, result: AllTimeResult) -> None:
         self.variant = variant
         self.result = result
-        self.lists: dict[int, dict[str, list[int]]] = {}
+        self.blobs: dict[int, bytes] = {}
 
     def positions(self, first_ord: int, name: str) -> list[int]:
-        if first_ord not in self.lists:
-            at: dict[str, list[int]] = {}
-            for i, n in enumerate(self.variant.domains(dt.date.fromordinal(first_ord))):
-                at.setdefault(n, []).append(i)
-            self.lists[first_ord] = at
+        """Every position of ``name`` in the run's list. The list is searched as one
+        ``b"\\n"``-joined blob (the families' fast path, memchr-speed search) rather than
+        indexed name by name: a 50,000-name list is checked for one name in microseconds."""
+        blob = self.blobs.get(first_ord)
+        if blob is None:
+            blob = b"\n" + self.variant.domains_blob(dt.date.fromordinal(first_ord))
+            self.blobs[first_ord] = blob
             self.result.lists_verified += 1
-        return self.lists[first_ord].get(name, [])
+        needle = b"\n" + name.encode("ascii") + b"\n"
+        out: list[int] = []
+        at = blob.find(needle)
+        while at >= 0:
+            out.append(blob.count(b"\n", 0, at))
+            at = blob.find(needle, at + 1)
+        return out
 
 
 def _verified(

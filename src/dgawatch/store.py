@@ -20,7 +20,6 @@ Reverse lookup joins the queried names (and their registered-domain keys) agains
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -32,18 +31,10 @@ from dgawatch import __version__
 from dgawatch.errors import StoreError
 from dgawatch.families.base import Variant
 from dgawatch.forecast import DayList, iter_day_lists
+from dgawatch.home import data_dir
 
 SCHEMA_VERSION = "1"
 STORE_FILE = "forecast.duckdb"
-
-
-def data_dir() -> Path:
-    """``$DGAWATCH_HOME``, else ``$XDG_DATA_HOME/dgawatch``, else ``~/.local/share/dgawatch``."""
-    home = os.environ.get("DGAWATCH_HOME")
-    if home:
-        return Path(home)
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "dgawatch"
 
 
 def default_store_path() -> Path:

@@ -31,21 +31,9 @@ import numpy as np
 
 from dgawatch import __version__
 from dgawatch.families.base import Variant
+from dgawatch.home import cache_root
 
-CACHE_DIR = "list-cache-v1"
 DEFAULT_MB = 1024
-
-
-def cache_root() -> Path | None:
-    """Where lists are cached, or None when the cache is off."""
-    env = os.environ.get("DGAWATCH_LIST_CACHE")
-    if env is not None and env.strip().lower() in ("", "0", "off", "no", "false"):
-        return None
-    if env:
-        return Path(env)
-    from dgawatch.store import data_dir
-
-    return data_dir() / CACHE_DIR
 
 
 @cache

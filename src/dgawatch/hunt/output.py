@@ -23,11 +23,12 @@ from rich.console import Console
 from rich.table import Table
 
 from dgawatch.errors import InputError
+from dgawatch.formats import HUNT_OUTPUT_FORMATS
 from dgawatch.hunt.finding import Finding
 from dgawatch.outfile import atomic_file
 from dgawatch.readers import InputReport
 
-OUTPUT_FORMATS = ("table", "json", "csv", "parquet")
+OUTPUT_FORMATS = HUNT_OUTPUT_FORMATS
 
 SCALAR_COLUMNS = (
     "client",

@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, TypeVar
 import pyarrow as pa
 
 from dgawatch.errors import DgawatchError, InputError
+from dgawatch.formats import READER_NAMES
 
 MAX_EXAMPLES_PER_REASON = 5
 T = TypeVar("T")
@@ -116,21 +117,6 @@ class Reader:
 
 
 # --- entry point ---------------------------------------------------------------------------
-
-#: Format names accepted by :func:`read_events` (``fmt``), in auto-detection order.
-READER_NAMES: tuple[str, ...] = (
-    "pcap",
-    "dnstap",
-    "parquet",
-    "zeek",
-    "zeek-json",
-    "pdns-cof",
-    "bind",
-    "unbound",
-    "powerdns",
-    "windows-dns",
-    "csv",
-)
 
 _READER_MODULES = (
     "pcap",
