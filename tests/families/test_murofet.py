@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dgawatch.families import get_family
 from dgawatch.families.murofet import generate_v1, generate_v2
+from tests.families._fixtures import reference_lines
 from tests.shared_data import family_examples
 
 
@@ -41,5 +44,18 @@ def test_registry() -> None:
     day = dt.date(2015, 9, 3)
     for v in family.variants:
         names = v.domains(day)
-        assert len(names) == v.domains_per_day == 1020
+        assert len(names) == v.domains_per_day == (1000 if v.name == "v3" else 1020)
         assert all(n.isascii() and n == n.lower() and "." in n for n in names)
+
+
+@pytest.mark.parametrize("day", ["2015-09-03", "2016-03-15"])
+def test_v3_against_the_reference(day: str) -> None:
+    expected = reference_lines("murofet", f"v3_{day}.txt.xz")
+    assert len(expected) == 1000
+    assert get_family("murofet").variant("v3").domains(dt.date.fromisoformat(day)) == expected
+
+
+def test_v3_weekly_lists() -> None:
+    v3 = get_family("murofet").variant("v3")
+    assert v3.domains(dt.date(2016, 3, 14)) == v3.domains(dt.date(2016, 3, 20))
+    assert v3.domains(dt.date(2016, 3, 20)) != v3.domains(dt.date(2016, 3, 21))

@@ -1,4 +1,4 @@
-"""Murofet (a.k.a. LICAT, a Zeus relative) rendezvous domains, variants 1 and 2.
+"""Murofet (a.k.a. LICAT, a Zeus relative) rendezvous domains, variants 1, 2 and 3.
 
 Generator type: hash (MD5 of a small date/index record, mapped to letters).
 Seeding: time-dependent.
@@ -19,14 +19,22 @@ Seeding: time-dependent.
   ``.com``. Daily list. Published keys: none (the reference's default), 0xD6D7A4BE,
   0xDEADC2DE, 0xD6D7A4B1.
 
-Names per day: 1020 for both variants (the reference loops over 1020 indices).
-TLDs: v1 ru/biz/info/org/net/com; v2 biz/info/org/net/com.
+- v3: v1's record (``7 * (day // 7)``, so the same weekly lists) and TLD rule, but each
+  MD5 byte ``b`` gives ``'a' + (b & 0xF)`` then ``'q' + (b >> 4)``; when that second
+  character passes ``z`` it becomes a digit ``'1'..'6'`` and a third character follows,
+  the digit ``(ord(first) % 10)``. Labels of 32-48 characters mixing letters and digits;
+  1000 names per list.
+
+Names per day: 1020 for v1 and v2 (the reference loops over 1020 indices), 1000 for v3.
+TLDs: v1 and v3 ru/biz/info/org/net/com; v2 biz/info/org/net/com.
 
 Active period: Murofet/LICAT was first reported by anti-virus vendors in autumn 2010;
 ``active_from`` is 2010-10-01 (an estimate from that, not pinned by the write-up). The
 published example lists are for days in September 2015 (v1: 2015-09-01..06, v2:
 2015-09-03, the reference's "today" at publication), so ``active_until`` is left open.
-Murofet v3 (digits mixed into the labels) is not implemented: no ground truth for it.
+v3's ``active_from`` is 2015-09-03, the day its reimplementation was published (the
+earliest public evidence found; the write-up does not date its sample). A 2017 360netlab
+feed snapshot shows v3 in the wild (issue 18).
 
 References:
 - https://johannesbader.ch/2015/09/three-variants-of-murofets-dga/
@@ -115,6 +123,41 @@ def generate_v1(day: dt.date, nr: int = NAMES_PER_DAY) -> list[str]:
     return generate_v1_blob(day, nr).decode("ascii").split("\n")[:-1]
 
 
+V3_NAMES_PER_LIST = 1000
+
+
+@cache
+def _v3_chars() -> tuple[str, ...]:
+    """Per digest byte, its two or three characters."""
+    out = []
+    for b in range(256):
+        first = (b & 0xF) + 97
+        second = (b >> 4) + 113
+        if second > 122:  # past 'z': a digit 1-6, and a third character
+            out.append(chr(first) + chr(second - 74) + chr(first % 10 + 48))
+        else:
+            out.append(chr(first) + chr(second))
+    return tuple(out)
+
+
+@lru_cache(maxsize=8)
+def _v3_list(year: int, month: int, week_day: int, nr: int) -> tuple[str, ...]:
+    head = bytes(((year & 0xFF) + 0x30 & 0xFF, month, week_day))
+    chars = _v3_chars()
+    md5 = hashlib.md5
+    return tuple(
+        "".join([chars[b] for b in md5(head + i.to_bytes(4, "little")).digest()])
+        + "."
+        + _tld_for(i, V1_TLDS)
+        for i in range(nr)
+    )
+
+
+def generate_v3(day: dt.date, nr: int = V3_NAMES_PER_LIST) -> list[str]:
+    """Murofet v3 names for ``day`` (weekly lists like v1; digits in the labels)."""
+    return list(_v3_list(day.year, day.month, (day.day // 7) * 7, nr))
+
+
 def generate_v2_blob(day: dt.date, key: int | None = None, nr: int = NAMES_PER_DAY) -> bytes:
     """Murofet v2 names for ``day`` and 32-bit ``key`` as ``b"name\\n"`` lines."""
     if not nr:
@@ -177,7 +220,7 @@ def _v2_variant(name: str, key: int | None) -> Variant:
 FAMILY = Family(
     name="murofet",
     aliases=("licat",),
-    summary="Murofet / LICAT: MD5-based, 1020 names per day (v1 about weekly, v2 daily)",
+    summary="Murofet / LICAT: MD5-based, 1000-1020 names (v1 and v3 about weekly, v2 daily)",
     generator_type="hash",
     time_seeded=True,
     references=(
@@ -198,5 +241,17 @@ FAMILY = Family(
             period_days=7,
         ),
         *(_v2_variant(name, key) for name, key in V2_KEYS.items()),
+        Variant(
+            family="murofet",
+            name="v3",
+            summary="Murofet v3: 1000 letter-and-digit names, list changes about weekly",
+            active_from=dt.date(2015, 9, 3),
+            active_until=None,
+            domains_per_day=V3_NAMES_PER_LIST,
+            tlds=V1_TLDS,
+            generator=generate_v3,
+            period_days=7,
+            period_source="reimplementation published 2015-09-03 (baderj murofet/v3)",
+        ),
     ),
 )
