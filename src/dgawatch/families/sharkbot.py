@@ -23,7 +23,8 @@ and v2.1, whose own first dates are not published; v2.8's DGA was published on
 2022-05-14 (reference commit 1964e64). No end is documented.
 
 References:
-- https://www.cleafy.com/cleafy-labs/sharkbot-a-new-generation-of-android-trojan-is-targeting-banks-in-europe
+- Cleafy Labs, "SharkBot: a new generation of Android Trojan is targeting banks in
+  Europe", 2021
 - https://github.com/baderj/domain_generation_algorithms/tree/master/sharkbot
 """
 
@@ -104,7 +105,8 @@ FAMILY = Family(
     generator_type="hash",
     time_seeded=True,
     references=(
-        "https://www.cleafy.com/cleafy-labs/sharkbot-a-new-generation-of-android-trojan-is-targeting-banks-in-europe",
+        "Cleafy Labs, 'SharkBot: a new generation of Android Trojan is targeting banks in "
+        "Europe', 2021",
         "https://github.com/baderj/domain_generation_algorithms/tree/master/sharkbot",
     ),
     variants=(
