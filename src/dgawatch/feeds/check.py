@@ -8,14 +8,16 @@ Each name gets one status (report schema ``feed-check/1``):
 - ``other_variant``: another variant of the feed's family generates it on a stated day;
 - ``other_day``: the feed's family generates it, but on other days only (within
   ``near_days`` of the stated ones, or on any day the all-time index holds);
-- ``other_family``: only other families generate it (on a stated day or near one);
+- ``other_family``: only other families generate it (on a stated day, or on any day the
+  all-time index holds);
 - ``unexplained``: nothing dgawatch has generates it near the stated days (a generator bug,
   or a seed or family dgawatch lacks: ``family_known`` says whether the feed's family maps to
   a registered one).
 
-The stated days are generated first (the lists of the variants whose TLDs and grammar fit
-some name: :func:`dgawatch.lookup.lookup`), then, for the names still unexplained, the days
-around them and the all-time index (without generating whole periods).
+The stated days are generated first, for every variant whose TLDs and grammar fit some name
+(:func:`dgawatch.lookup.lookup`); then, for the names not explained as stated, the feed
+family's lists of the days around them; last, the all-time index where it is built
+(``dgawatch store build --all-time``; no whole period is generated here).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
-from dgawatch.families import all_families
+from dgawatch.families import get_family
 from dgawatch.families.base import Variant
 from dgawatch.feeds import FeedEntry
 from dgawatch.feeds.names import Mapped, map_family
@@ -93,19 +96,22 @@ class CheckResult:
         return {"names": len(self.rows)} | {s: c[s] for s in STATUSES}
 
 
+@cache
+def _family_keys(family: str) -> frozenset[str]:
+    """Variant keys selecting ``family`` means (its variants and its declared aliases'
+    targets: gameover's post-Tovar list is ``newgoz/default``)."""
+    fam = get_family(family)
+    chosen = fam.selection() if hasattr(fam, "selection") else fam.variants
+    return frozenset(v.key for v in chosen)
+
+
 def _same_family(mapped: Mapped, hit: Hit) -> bool:
-    """The hit is the feed's family, its variant, or a list that family declares identical
-    to another family's (``VariantAlias``: gameover's post-Tovar list is newgoz/default)."""
     if mapped.family is None:
         return False
-    if hit.family == mapped.family or f"{hit.family}/{hit.variant}" == mapped.variant:
-        return True
-    for fam in all_families():
-        if fam.name == mapped.family:
-            for alias in getattr(fam, "variant_aliases", ()):
-                if str(getattr(alias, "same_as", "")).split("/")[0] == hit.family:
-                    return True
-    return False
+    key = f"{hit.family}/{hit.variant}"
+    return (
+        hit.family == mapped.family or key == mapped.variant or key in _family_keys(mapped.family)
+    )
 
 
 def _rank(entry: FeedEntry, mapped: Mapped, hit: Hit, stated: set[dt.date]) -> tuple[int, str]:
@@ -155,31 +161,39 @@ def check(
         found = _best(e, mapped[e.family], first.hits.get(e.domain, []), MAX_STATED_DAYS)
         if found is not None:
             best[i] = found
-    # Names not yet explained as the feed states them: the days around the stated ones.
-    open_ = [i for i, e in enumerate(entries) if best.get(i, ("",))[0] not in ("stated_day",)]
-    if open_ and near_days > 0:
+    # Names not yet explained as the feed states them: the days around the stated ones,
+    # generated for the feed's family only (another family counts on a stated day).
+    open_ = [i for i, e in enumerate(entries) if best.get(i, ("",))[0] != "stated_day"]
+    groups: dict[str, list[int]] = {}
+    for i in open_:
+        fam = mapped[entries[i].family].family
+        if fam is not None and near_days > 0:
+            groups.setdefault(fam, []).append(i)
+    for fam, members in sorted(groups.items()):
+        keys = _family_keys(fam)
+        chosen = [v for v in variants if v.key in keys]
         near: set[dt.date] = set()
-        for i in open_:
+        for i in members:
             e = entries[i]
             lo = e.first - dt.timedelta(days=near_days)
-            hi = e.last + dt.timedelta(days=near_days)
-            if (hi - lo).days > 2 * near_days + MAX_STATED_DAYS:
-                hi = lo + dt.timedelta(days=2 * near_days + MAX_STATED_DAYS)
+            hi = min(e.last, e.first + dt.timedelta(days=MAX_STATED_DAYS)) + dt.timedelta(
+                days=near_days
+            )
             near.update(lo + dt.timedelta(days=k) for k in range((hi - lo).days + 1))
         near -= set(days)
-        if near:
-            if on_stage:
-                on_stage(f"generating {len(near)} day(s) near them for {len(open_)} name(s)")
-            second = lookup(
-                list(dict.fromkeys(entries[i].domain for i in open_)), variants, days=sorted(near)
-            )
-            result.days_generated += second.days_generated
-            for i in open_:
-                e = entries[i]
-                hits = [*first.hits.get(e.domain, []), *second.hits.get(e.domain, [])]
-                found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
-                if found is not None:
-                    best[i] = found
+        if not near or not chosen:
+            continue
+        if on_stage:
+            on_stage(f"{fam}: generating {len(near)} day(s) near the stated ones")
+        names_f = list(dict.fromkeys(entries[i].domain for i in members))
+        second = lookup(names_f, chosen, days=sorted(near))
+        result.days_generated += second.days_generated
+        for i in members:
+            e = entries[i]
+            hits = [*first.hits.get(e.domain, []), *second.hits.get(e.domain, [])]
+            found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
+            if found is not None:
+                best[i] = found
     still = [i for i, e in enumerate(entries) if i not in best or best[i][0] == "other_family"]
     if still and index_lookup is not None:
         more = index_lookup(list(dict.fromkeys(entries[i].domain for i in still)))

@@ -103,7 +103,11 @@ def feed(
     if output is not None:
         with atomic_file(output) as fh:
             n = publish(variants, fmt, fh, days)
-        err.print(f"wrote {n:,} entries ({fmt}, {days[0]}..{days[-1]}) to {output}")
+        err.print(
+            f"wrote {n:,} entries ({fmt}, {days[0]}..{days[-1]}) to {output}",
+            markup=False,
+            soft_wrap=True,
+        )
     else:
         n = publish(variants, fmt, sys.stdout.buffer, days)
         sys.stdout.buffer.flush()
@@ -212,10 +216,14 @@ def check_cmd(
         on_stage=lambda what: err.print(what, markup=False) if err.is_terminal else None,
     )
     if report.total_bad:
-        err.print(f"{file}: {report.total_bad} malformed line(s) skipped", markup=False)
+        err.print(
+            f"{file}: {report.total_bad} malformed line(s) skipped (--strict stops at the first)",
+            markup=False,
+            soft_wrap=True,
+        )
         for examples in report.examples.values():
             for bad in examples[:3]:
-                err.print(f"  {bad}", markup=False)
+                err.print(f"  {bad}", markup=False, soft_wrap=True)
     totals = result.totals()
     err.print(
         f"{file} ({kind}): {totals['names']:,} names: "
@@ -254,6 +262,6 @@ def check_cmd(
     if output is not None:
         with atomic_file(output) as fh:
             fh.write(text.encode("utf-8"))
-        err.print(f"wrote the check to {output}")
+        err.print(f"wrote the check to {output}", markup=False, soft_wrap=True)
     else:
         sys.stdout.write(text)
