@@ -29,6 +29,7 @@ from dgawatch.families.pykspa import (
     reference_improved_seed,
 )
 from shared_data import family_examples
+from tests.families._fixtures import reference_lines
 from tests.needs import missing
 
 PERIOD = (dt.date(2015, 8, 31), dt.date(2015, 9, 1))
@@ -113,3 +114,25 @@ def test_improved_compiled_matches_reference() -> None:
     big = 0xFFFFFFFF
     blob = fast.improved_names(big, 20_000).decode("ascii")
     assert blob.split("\n")[:-1] == reference_improved_names(big, 20_000)
+
+
+@pytest.mark.parametrize("day", ["2015-02-17", "2015-08-31", "2017-03-14"])
+def test_noise_set_against_the_reference(day: str) -> None:
+    expected = reference_lines("pykspa", f"improved-noise_{day}.txt")
+    assert len(expected) == 1000
+    variant = get_family("pykspa").variant("improved-noise")
+    assert variant.domains(dt.date.fromisoformat(day)) == expected
+
+
+def test_noise_names_of_the_write_ups_capture() -> None:
+    # bin.re/blog/the-dga-of-pykspa: traffic "generated on February 16th, 2015", set (3).
+    observed = [
+        "haqwrnonlaj.info", "jlbdgfhi.net", "hiyumk.net", "ezrmsrnmzddx.net",
+        "okqwmayiseaq.com", "lchsxgzmwg.info", "wbtkdnfr.info", "bodlmkjkckx.net",
+        "xcixrwcyesou.net", "ofebrbnbmvfa.info", "bkmothb.net",
+    ]  # fmt: skip
+    noise = get_family("pykspa").variant("noise").domains(dt.date(2015, 2, 17))
+    assert [noise.index(n) for n in observed] == [7, 21, 39, 56, 58, 66, 94, 153, 203, 205, 249]
+    # Set (4) of the same capture: the useful list's first four names.
+    useful = get_family("pykspa").variant("improved").domains(dt.date(2015, 2, 16))
+    assert useful[:4] == ["ejtuxsflbknn.net", "wrthooba.info", "asgwkyaioy.com", "nazihzsljevt.net"]

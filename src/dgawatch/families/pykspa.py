@@ -40,9 +40,22 @@ letters); letter ``i`` is ``(len**2 + i*len + (s * (s mod 5 + s mod 123456 + i *
 * s * len mod 2**32) + 82344) mod (541 * len + 4)`` per letter; the TLD is
 ``com net org info cc`` indexed by ``s & 3``, so ``cc`` never occurs. Arithmetic follows
 the reference exactly (unbounded ``s``, products reduced mod 2**32).
-Names per period: 200 for the "useful" set modelled here (``period_days = 20``). The
-malware interleaves a second "noise" set seeded the same way with a daily period number
-(``days since 1970-01-01``); it is not registered as a variant.
+Names per period: 200 for the "useful" set (``period_days = 20``).
+
+Noise set (variant ``improved-noise``, issue 18): the malware interleaves a second set
+made by the same seeding and name generator from a daily period number (``days since
+1970-01-01``, UTC here), the reference's ``--set_nr 2``. The write-up's traffic capture
+("February 16th, 2015") shows the first four useful names with eleven noise names between
+them, at indices 7, 21, 39, 56, 58, 66, 94, 153, 203, 205 and 249 of the noise list the
+reference computes for 2015-02-17: the bot walks the noise list and queries a
+pseudo-random subset of it. Two things are not published: how far one pass walks (the
+capture suggests some thousands of positions for 200 useful names) and why the capture's
+day matches the next day's list (the capture's clock, or a seed of day + 1). This variant
+follows the reference's day index and forecasts the first 1,000 names of each day's noise
+list: it covers the observed walk with margin without flooding lookups with tens of
+thousands of short random names a day (each a chance of a false alarm on a real domain).
+A hit on it says "Pykspa noise query", which is as good a sign of infection as a useful
+name.
 
 The reference examples (10 names, the reference's default) are the first names of
 period 833 (2015-08-13 .. 2015-09-01 UTC); the example list was committed on 2015-09-03.
@@ -297,10 +310,23 @@ def generate_improved_blob(day: dt.date) -> bytes:
     return _improved_blob(improved_period_index(day), IMPROVED_PER_PERIOD)
 
 
+NOISE_PER_DAY = 1000
+
+
+def generate_noise_blob(day: dt.date, nr: int = NOISE_PER_DAY) -> bytes:
+    """The first ``nr`` names of ``day``'s noise list (daily period number), one per line."""
+    return _improved_blob((day - _EPOCH).days, nr)
+
+
+def generate_noise(day: dt.date, nr: int = NOISE_PER_DAY) -> list[str]:
+    """The first ``nr`` names of ``day``'s noise list."""
+    return generate_noise_blob(day, nr).decode("ascii").split("\n")[:-1]
+
+
 FAMILY = Family(
     name="pykspa",
     aliases=("pykse", "skyper", "skypebot"),
-    summary="Pykspa Skype worm: precursor (5,000 names / 2 days) and improved (200 / 20 days)",
+    summary="Pykspa Skype worm: precursor (5,000 / 2 days), improved (200 / 20 days + noise)",
     generator_type="arithmetic",
     time_seeded=True,
     references=(
@@ -320,6 +346,7 @@ FAMILY = Family(
             generator=generate,
             period_days=2,
             parameters=(("nr", str(DOMAINS_PER_PERIOD)),),
+            period_source="estimate: write-up of July 2015 (samples not dated)",
         ),
         Variant(
             family="pykspa",
@@ -334,6 +361,22 @@ FAMILY = Family(
             aliases=("v2",),
             parameters=(("nr", str(IMPROVED_PER_PERIOD)), ("set", "1 (useful)")),
             blob_generator=generate_improved_blob,
+            period_source="write-up (2015-03): observed since at least October 2013",
+        ),
+        Variant(
+            family="pykspa",
+            name="improved-noise",
+            summary="Pykspa improved DGA, noise set: first 1,000 names of a daily list",
+            active_from=dt.date(2013, 10, 1),
+            active_until=None,
+            domains_per_day=NOISE_PER_DAY,
+            tlds=IMPROVED_TLDS,
+            generator=generate_noise,
+            period_days=1,
+            aliases=("noise",),
+            parameters=(("nr", str(NOISE_PER_DAY)), ("set", "2 (noise)")),
+            blob_generator=generate_noise_blob,
+            period_source="as the useful set: the same sample queries both",
         ),
     ),
 )
