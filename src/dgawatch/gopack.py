@@ -14,10 +14,19 @@ A registry runs its second-level suffixes too: ``--tld uk`` keeps every name end
 Work goes one month at a time: memory holds that month's unique names of the selected
 suffixes (about 100 bytes a name) plus the registered names under those suffixes, never the
 whole range. Output is deterministic: no timestamps, sorted content, fixed JSON layout.
+
+The registry loop (issue 15): names that must not be blocked (``--allowlist``, the watch's
+collisions: :class:`dgawatch.export.Withheld`) are left out and counted in the manifest; a
+pack is signed with Ed25519 (``cryptography``) over ``MANIFEST.json``, which holds every
+file's SHA-256, so :func:`verify_pack` checks every byte with one signature; each registry's
+acknowledgement of a month is recorded in the data directory (:func:`record_ack`); and
+:func:`release_names` lists the names whose days have passed, so a registry can free them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import datetime as dt
 import hashlib
@@ -28,6 +37,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import dns.exception
 import dns.name
@@ -36,13 +46,24 @@ import dns.tokenizer
 from dgawatch import __version__
 from dgawatch.days import check_supported
 from dgawatch.domain import normalise, registered_domain
-from dgawatch.errors import InputError
+from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists, some_suffixes, tlds_selecting_nothing
-from dgawatch.outfile import atomic_dir
+from dgawatch.outfile import atomic_dir, atomic_file
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+    from dgawatch.export import Withheld
 
 SCHEMA = "gopack/1"
 MANIFEST = "MANIFEST.json"
+SIGNATURE = "MANIFEST.sig"
+SIGNATURE_SCHEMA = "gopack-signature/1"
+ACKS = "gopack-acks.jsonl"
 COLLISIONS = "collisions.csv"
 COLLISION_FIELDS = ("name", "month", "family", "variant", "first_day")
 
@@ -228,9 +249,12 @@ def build_gopack(
     output: Path,
     *,
     registered: Path | None = None,
+    withheld: Withheld | None = None,
+    sign_key: Path | None = None,
     on_month: Callable[[Month, int], None] | None = None,
 ) -> dict[str, object]:
-    """Write the pack to ``output`` (absent or empty) and return its manifest."""
+    """Write the pack to ``output`` (absent or empty) and return its manifest; names of
+    ``withheld`` are left out of every file, and ``sign_key`` signs the manifest."""
     suffixes = sorted(dict.fromkeys(registry_suffix(t) for t in tlds))
     if not suffixes:
         raise InputError("give at least one --tld")
@@ -247,10 +271,32 @@ def build_gopack(
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise InputError(f"{output} exists and is not an empty directory")
     taken = load_registered(registered, suffixes) if registered is not None else None
+    key = load_private_key(sign_key) if sign_key is not None else None
     # Built beside the destination and renamed into place once whole (dgawatch.outfile):
     # a failure half-way leaves no partial pack under the requested name.
     with atomic_dir(output, what="a go-pack", must_be_empty=True) as tmp:
-        return _build(active, suffixes, span, first, last, tmp, registered, taken, on_month)
+        manifest = _build(
+            active, suffixes, span, first, last, tmp, registered, taken, withheld, on_month
+        )
+        if key is not None:
+            sign_pack(tmp, key)
+        return manifest
+
+
+def _withheld_entry(withheld: Withheld, kept_out: dict[str, set[str]]) -> dict[str, object]:
+    """The manifest's account of the names left out of the pack and why."""
+    out: dict[str, set[str]] = {x.reason: set() for x in withheld.lists}
+    for names in kept_out.values():
+        for name in names:
+            out[withheld.reason_of(name.encode("ascii"))].add(name)
+    return {
+        "lists": [
+            {"reason": x.reason, "detail": x.detail, "names_listed": len(x.names)}
+            for x in withheld.lists
+        ],
+        "names": {reason: len(names) for reason, names in out.items()},
+        "names_per_tld": {s: len(names) for s, names in kept_out.items()},
+    }
 
 
 def _build(
@@ -262,9 +308,12 @@ def _build(
     output: Path,
     registered: Path | None,
     taken: set[str] | None,
+    withheld: Withheld | None,
     on_month: Callable[[Month, int], None] | None,
 ) -> dict[str, object]:
     files: list[_Hashed] = []
+    never = {n.decode("ascii") for n in withheld.names} if withheld else set()
+    kept_out: dict[str, set[str]] = {s: set() for s in suffixes}
     collision_rows: dict[str, list[tuple[str, str, str, str, str]]] = {s: [] for s in suffixes}
     for month in span:
         blocked: dict[str, set[str]] = {s: set() for s in suffixes}
@@ -276,6 +325,9 @@ def _build(
                 for s in suffixes:
                     dot = "." + s
                     kept = [n for n in names if n.endswith(dot)]
+                    if never and not never.isdisjoint(kept):
+                        kept_out[s].update(never.intersection(kept))
+                        kept = [n for n in kept if n not in never]
                     if taken is None:
                         blocked[s].update(kept)
                         continue
@@ -330,7 +382,362 @@ def _build(
             "sha256": _file_sha256(registered),
             "names_under_tlds": len(taken or ()),
         },
+        "withheld": None if not withheld else _withheld_entry(withheld, kept_out),
         "files": [f.to_dict() for f in files],
     }
     (output / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+# --- signatures (Ed25519, ``cryptography``) ----------------------------------------------
+
+
+class VerificationError(Exception):
+    """A pack that does not verify: tampered, incomplete, or signed by another key. Not a
+    user mistake (``DgawatchError``): the CLI reports it with exit status 1."""
+
+
+def _key_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    """An Ed25519 private key from a PEM file written by :func:`keygen`."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(_key_bytes(path, "--sign-key"), password=None)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"--sign-key {path} is not an unencrypted PEM private key ({exc}); make one with "
+            "'dgawatch gopack keygen'"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InputError(f"--sign-key {path} is not an Ed25519 key (see 'gopack keygen')")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    """An Ed25519 public key from a PEM file (``<key>.pub`` of :func:`keygen`)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(_key_bytes(path, "--key"))
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"--key {path} is not a PEM public key ({exc}); give the .pub file of "
+            "'dgawatch gopack keygen'"
+        ) from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise InputError(f"--key {path} is not an Ed25519 public key")
+    return key
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short fingerprint: the first 16 hex digits of SHA-256 of the raw 32-byte key."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def keygen(path: Path) -> tuple[Path, Path, str]:
+    """Write a new Ed25519 key pair: ``path`` (private, PKCS#8 PEM, mode 0600) and
+    ``path.pub`` (public, SubjectPublicKeyInfo PEM). Refuses to overwrite either."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    public = path.with_name(path.name + ".pub")
+    for p in (path, public):
+        if p.exists() or p.is_symlink():
+            raise InputError(f"--output: {p} exists; keys are never overwritten")
+    if not path.parent.is_dir():
+        raise InputError(f"--output: directory {path.parent} does not exist")
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(private_pem)
+        with atomic_file(public) as fh:
+            fh.write(public_pem)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise InputError(f"cannot write --output {path}: {exc.strerror}") from None
+    return path, public, key_id(key.public_key())
+
+
+def sign_pack(pack: Path, key: Ed25519PrivateKey) -> dict[str, str]:
+    """Sign ``MANIFEST.json`` (which holds every file's SHA-256) into ``MANIFEST.sig``."""
+    manifest = pack / MANIFEST
+    try:
+        data = manifest.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{pack} is not a go-pack: cannot read {MANIFEST} ({exc.strerror})"
+        ) from None
+    doc = {
+        "schema": SIGNATURE_SCHEMA,
+        "algorithm": "ed25519",
+        "key_id": key_id(key.public_key()),
+        "signed": MANIFEST,
+        "signature": base64.b64encode(key.sign(data)).decode("ascii"),
+    }
+    with atomic_file(pack / SIGNATURE) as fh:
+        fh.write((json.dumps(doc, indent=2) + "\n").encode("ascii"))
+    return doc
+
+
+def _safe_member(pack: Path, rel: object) -> Path:
+    """A manifest path as a file inside the pack (no absolute paths, no '..')."""
+    if not isinstance(rel, str) or not rel or rel.startswith("/") or ".." in rel.split("/"):
+        raise VerificationError(f"{MANIFEST} lists an unsafe path {rel!r}")
+    return pack / rel
+
+
+def verify_pack(pack: Path, key: Ed25519PublicKey) -> dict[str, Any]:
+    """Check a pack: the signature over ``MANIFEST.json`` by ``key``, then every listed
+    file's SHA-256, and that the pack holds no file the manifest does not list. Returns
+    the manifest; raises :class:`VerificationError` naming the first problem."""
+    from cryptography.exceptions import InvalidSignature
+
+    if not pack.is_dir():
+        raise InputError(f"{pack} is not a directory (give a go-pack directory)")
+    try:
+        data = (pack / MANIFEST).read_bytes()
+        sig_text = (pack / SIGNATURE).read_bytes()
+    except FileNotFoundError as exc:
+        raise VerificationError(f"{Path(exc.filename).name} is missing (unsigned pack?)") from None
+    try:
+        sig = json.loads(sig_text)
+        signature = base64.b64decode(sig["signature"], validate=True)
+        if sig.get("schema") != SIGNATURE_SCHEMA or sig.get("algorithm") != "ed25519":
+            raise ValueError("unknown schema or algorithm")
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        raise VerificationError(f"{SIGNATURE} is not a go-pack signature ({exc})") from None
+    if sig.get("key_id") != key_id(key):
+        raise VerificationError(
+            f"signed by key {sig.get('key_id')!r}, not by the given key {key_id(key)}"
+        )
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        raise VerificationError(f"the signature does not match {MANIFEST}") from None
+    manifest = json.loads(data)
+    listed = {MANIFEST, SIGNATURE}
+    for entry in manifest["files"]:
+        path = _safe_member(pack, entry["path"])
+        listed.add(entry["path"])
+        try:
+            digest = _file_sha256(path)
+        except OSError:
+            raise VerificationError(f"{entry['path']} is missing") from None
+        if digest != entry["sha256"]:
+            raise VerificationError(f"{entry['path']} differs from its SHA-256 in {MANIFEST}")
+    extra = sorted(str(p.relative_to(pack)) for p in pack.rglob("*") if not p.is_dir())
+    unlisted = [p for p in extra if p not in listed]
+    if unlisted:
+        raise VerificationError(f"{unlisted[0]} is not listed in {MANIFEST}")
+    return dict(manifest)
+
+
+def read_manifest(pack: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads((pack / MANIFEST).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{pack} is not a go-pack: cannot read its {MANIFEST} ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise InputError(f"{pack}/{MANIFEST} is not a {SCHEMA} manifest")
+    return doc
+
+
+def pack_id(pack: Path) -> str:
+    """A pack's identity: the SHA-256 of its ``MANIFEST.json`` (what the signature covers)."""
+    return _file_sha256(pack / MANIFEST)
+
+
+# --- registry acknowledgements ----------------------------------------------------------
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def check_month(month: str) -> str:
+    if not _MONTH.match(month):
+        raise InputError(f"--month {month!r} is not a month such as 2026-03 (YYYY-MM)")
+    return month
+
+
+def acks_path(data: Path | None = None) -> Path:
+    from dgawatch.store import data_dir
+
+    return (data or data_dir()) / ACKS
+
+
+def record_ack(
+    tld: str,
+    month: str,
+    *,
+    pack: Path | None = None,
+    note: str = "",
+    when: dt.datetime | None = None,
+    data: Path | None = None,
+) -> dict[str, object]:
+    """Record that the registry of ``tld`` acknowledged (acted on) ``month`` of a pack: one
+    JSON line appended to ``<data dir>/gopack-acks.jsonl``. With ``pack``, the TLD and
+    month must be in it and the record names the pack (:func:`pack_id`)."""
+    suffix = registry_suffix(tld)
+    check_month(month)
+    record: dict[str, object] = {"tld": suffix, "month": month}
+    if pack is not None:
+        manifest = read_manifest(pack)
+        if suffix not in manifest["tlds"]:
+            raise InputError(f"--tld {suffix} is not in the pack {pack} ({manifest['tlds']})")
+        if month not in manifest["months"]:
+            raise InputError(
+                f"--month {month} is not in the pack {pack} "
+                f"({manifest['months'][0]} .. {manifest['months'][-1]})"
+            )
+        record["pack"] = pack_id(pack)
+    moment = when or dt.datetime.now(dt.UTC)
+    record["acked_at"] = moment.astimezone(dt.UTC).isoformat(timespec="seconds")
+    if note:
+        record["note"] = note
+    path = acks_path(data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise InputError(f"cannot record the acknowledgement in {path}: {exc.strerror}") from None
+    return record
+
+
+def read_acks(data: Path | None = None) -> list[dict[str, Any]]:
+    path = acks_path(data)
+    if not path.exists():
+        return []
+    found = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                raise InputError(f"{path}:{number}: not a JSON record; fix or remove it") from None
+    return found
+
+
+def ack_table(pack: Path | None = None, data: Path | None = None) -> list[dict[str, Any]]:
+    """One row per (tld, month): for a pack, every TLD and month of it, acknowledged or not
+    (the weakest link shows as ``acked: False``); without, every recorded acknowledgement.
+    The latest acknowledgement of a (tld, month) wins; with a pack, only those naming it or
+    naming no pack count."""
+    acks = read_acks(data)
+    if pack is None:
+        latest = {(a["tld"], a["month"]): a for a in acks}
+        return [{**a, "acked": True} for _, a in sorted(latest.items())]
+    manifest = read_manifest(pack)
+    ident = pack_id(pack)
+    latest = {(a["tld"], a["month"]): a for a in acks if a.get("pack") in (None, ident)}
+    rows = []
+    for tld in manifest["tlds"]:
+        for month in manifest["months"]:
+            a = latest.get((tld, month))
+            rows.append(
+                {
+                    "tld": tld,
+                    "month": month,
+                    "acked": a is not None,
+                    "acked_at": a["acked_at"] if a else None,
+                    "note": a.get("note", "") if a else "",
+                }
+            )
+    return rows
+
+
+# --- release lists ----------------------------------------------------------------------
+
+
+def _pack_variants(manifest: dict[str, Any]) -> list[Variant]:
+    """The pack's variants from the registry, refusing ones whose parameters changed."""
+    from dgawatch.families import get_family
+
+    found = []
+    for v in manifest["variants"]:
+        try:
+            variant = get_family(v["family"]).variant(v["variant"])
+        except DgawatchError:
+            raise InputError(
+                f"the pack's variant {v['family']}/{v['variant']} is unknown to this dgawatch"
+            ) from None
+        if dict(variant.parameters) != v["parameters"]:
+            raise InputError(
+                f"the pack's variant {variant.key} was made with other parameters than this "
+                "dgawatch's; release with the version that made it"
+            )
+        found.append(variant)
+    return found
+
+
+def release_names(pack: Path, tld: str, through: dt.date) -> tuple[list[str], dict[str, Any]]:
+    """The names of the pack's ``tld`` files whose days have all passed by ``through``: names
+    generated on a pack day up to ``through`` and on none after it (to the pack's end), so
+    the registry may free them. Withheld and colliding names are in no names file, so they
+    are never listed. Returns the sorted names and a summary for the header."""
+    manifest = read_manifest(pack)
+    suffix = registry_suffix(tld)
+    if suffix not in manifest["tlds"]:
+        raise InputError(f"--tld {suffix} is not in the pack {pack} ({manifest['tlds']})")
+    start = dt.date.fromisoformat(manifest["start"])
+    end = dt.date.fromisoformat(manifest["end"])
+    if through < start:
+        raise InputError(f"--through {through} is before the pack's first day {start}")
+    variants = _pack_variants(manifest)
+    dot = "." + suffix
+    passed: set[str] = set()
+    by_month = {f.get("month"): f for f in manifest["files"] if f.get("tld") == suffix}
+    for label in manifest["months"]:
+        entry = by_month.get(label)
+        if entry is None:
+            continue
+        month_first = max(start, dt.date.fromisoformat(label + "-01"))
+        nxt = dt.date(month_first.year + month_first.month // 12, month_first.month % 12 + 1, 1)
+        month_last = min(end, nxt - dt.timedelta(days=1))
+        if month_first > through:
+            break
+        if month_last <= through:  # the whole month has passed: its file, as signed
+            text = _safe_member(pack, entry["path"]).read_text(encoding="ascii")
+            passed.update(text.split())
+        else:  # the month of ``through``: its days so far, generated again
+            count = (through - month_first).days + 1
+            days = [month_first + dt.timedelta(days=i) for i in range(count)]
+            current: set[str] = set()
+            for dl in iter_day_lists(variants, days):
+                if dl.variant.is_active(dl.day):
+                    current.update(n for n in dl.names() if n.endswith(dot))
+            text = _safe_member(pack, entry["path"]).read_text(encoding="ascii")
+            passed.update(current.intersection(text.split()))
+    later = [through + dt.timedelta(days=i + 1) for i in range((end - through).days)]
+    for dl in iter_day_lists(variants, later):
+        if passed and dl.variant.is_active(dl.day):
+            passed.difference_update(n for n in dl.names() if n.endswith(dot))
+    summary = {
+        "tld": suffix,
+        "through": through.isoformat(),
+        "checked_until": end.isoformat(),
+        "pack": pack_id(pack),
+        "names": len(passed),
+    }
+    return sorted(passed), summary
