@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dgawatch.families import get_family
-from dgawatch.families.vawtrak import INCREMENTS, generate
+from dgawatch.families.vawtrak import INCREMENTS, generate, generate_v1
+from tests.families._fixtures import reference_lines
 from tests.shared_data import family_examples
 
 DAY = dt.date(2017, 1, 13)
@@ -42,3 +45,14 @@ def test_registry() -> None:
     for variant in family.variants:
         assert len(variant.domains(DAY)) == variant.domains_per_day == 150
         assert variant.period_days == 0
+
+
+@pytest.mark.parametrize("seed", ["DEADBEEF", "5884C3C4"])
+def test_v1_generator_against_the_reference(seed: str) -> None:
+    expected = reference_lines("vawtrak", f"v1_seed-{seed}.txt")
+    assert len(expected) == 96
+    assert generate_v1(int(seed, 16)) == expected
+
+
+def test_v1_is_not_registered_without_a_published_seed() -> None:
+    assert not any(v.name.startswith("v1") for v in get_family("vawtrak").variants)

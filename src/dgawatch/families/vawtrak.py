@@ -13,8 +13,15 @@ increment (2 in version 2, 0x1895120F in version 3) and advanced; the letter is
 ``consonants[x % 12]`` while consonants are due, else ``vowels[x % 5]`` after which one
 more draw sets how many consonants follow (1 or 2).
 
-Version 1 (mid 2016, 7-11 random letters under ``.top``) is not registered: no sample
-seed for it is published in the references, and there are no examples to check it.
+Version 1 (mid 2016; reference ``vawtrak/dga.py`` of 2016-10-06): one LCG stream (the
+same multiplier and increment, state kept to 31 bits) runs through all names; per name
+one draw gives the length ``7 + x % 5`` and each letter is ``'a' + x % 26``, under
+``.top``; 96 names. :func:`generate_v1` implements it (checked against the reference for
+two seeds), but no preset is registered: neither the reference (which takes the seed as a
+required argument, example "DEADBEEF") nor the write-ups publish a sample's seed, so
+there is no list to forecast. A defender holding a v1 sample's seed can call
+``generate_v1(seed)``. (Issue 18 lists v1 as seen in a 2017 360netlab feed snapshot;
+that snapshot is not available here, so its seed cannot be recovered from its names.)
 
 Active period: version 2 was first reported by Fidelis on 2016-11-09 (``active_from`` of
 both v2 presets); version 3 appears in the reference repository on 2017-01-13 (the
@@ -65,6 +72,24 @@ def generate(seed: int, increment: int, nr: int = NR_OF_DOMAINS, tld: str = TLD)
                 x = (1103515245 * x + 12345) & M31
                 consonants_due = x % 2 + 1
         out.append("".join(chars) + "." + tld)
+    return out
+
+
+V1_NR_OF_DOMAINS = 96
+V1_TLD = "top"
+
+
+def generate_v1(seed: int, nr: int = V1_NR_OF_DOMAINS) -> list[str]:
+    """``nr`` version-1 names from a sample's 32-bit ``seed`` (one LCG stream, .top)."""
+    x = seed & 0xFFFFFFFF
+    out: list[str] = []
+    for _ in range(nr):
+        x = (1103515245 * x + 12345) & M31
+        chars = []
+        for _ in range(x % 5 + 7):
+            x = (1103515245 * x + 12345) & M31
+            chars.append(chr(97 + x % 26))
+        out.append("".join(chars) + "." + V1_TLD)
     return out
 
 
