@@ -55,9 +55,15 @@ def generate(day: dt.date, magic: str, tlds: tuple[str, ...]) -> list[str]:
         for base, tld in zip(bases, tlds, strict=True):
             r = base + i
             label = ""
+            label_hash = 0  # hash(label), extended letter by letter
             while len(label) < r % 7 + 6:
-                r = _abs_hash(label + str(r))
-                label += _LETTERS[r % 26]
+                h = label_hash
+                for ch in str(r):  # hash(label + str(r)) continues hash(label)
+                    h = (h * 31 + ord(ch)) & 0xFFFFFFFF
+                r = h if h < 0x80000000 else 0x100000000 - h
+                letter = _LETTERS[r % 26]
+                label += letter
+                label_hash = (label_hash * 31 + ord(letter)) & 0xFFFFFFFF
             out.append(f"{label}.{tld}")
     return out
 
