@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import pytest
+
 from dgawatch.families import get_family
-from dgawatch.families.shiotob import generate, next_domain
+from dgawatch.families.shiotob import generate, next_domain, v2_key
+from tests.families._fixtures import reference_lines
 from tests.shared_data import family_examples
 
 SEED = "wtipubctwiekhir.net"
@@ -41,3 +44,17 @@ def test_registry() -> None:
         names = variant.domains(day)
         assert len(names) == variant.domains_per_day == 2001
         assert names[0] == dict(variant.parameters)["seed_domain"]
+
+
+@pytest.mark.parametrize("seed", ["wtipubctwiekhir.net", "4ypv1eehphg3a.com"])
+def test_version_2_chain_against_360netlab(seed: str) -> None:
+    expected = reference_lines("shiotob", f"v2_{seed}.txt.xz")
+    assert len(expected) == 2001
+    names = generate(seed, version=2)
+    assert names == expected
+    assert names[1:] != generate(seed)[1:]
+
+
+def test_version_2_key_is_the_crc_of_the_embedded_key_blob() -> None:
+    # urlzone_crc() of 360netlab's dga.py on the same blob (see fixtures/shiotob/PROVENANCE.md).
+    assert v2_key() == 0xC6256EC4

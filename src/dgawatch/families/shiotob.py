@@ -16,6 +16,16 @@ for ``i`` then ``j`` ascending while ``i + j < 65``. The new label length is
 is ``"qwertyuiopasdfghjklzxcvbnm123945678"[c[k] // 8]``. Position ``k`` of the mix only
 depends on positions up to ``k``, so only the first positions that are read are mixed.
 
+Version 2 (360netlab, March 2019: github.com/360netlab/DGA commit 5157e82, "A new seed of
+Shiotob", found by 360TI): the same chain, but the character sum ``S`` is XORed with a
+32-bit key before the mix: the CRC-32 (reflected polynomial 0xEDB88320, initial value
+0xCA0B56EE, no final inversion) of the RSA public-key blob the sample embeds (stored as
+``data/shiotob_v2_rsa_key.b64``, from 360netlab's ``code/shiotob/dga.py``); only its low
+byte reaches the mix. :func:`generate` takes ``version=2``. No version-2 preset is
+registered: 360netlab's reimplementation takes the seed domain as a required argument and
+the seed domain of the 2019 sample is in the 360TI article (WeChat), not in the
+repository; without it there is no list to forecast.
+
 Active period: the write-up (January 2015) analysed a sample seeded with
 ``wtipubctwiekhir.net``; the reference repository added the seed ``4ypv1eehphg3a.com`` on
 2017-08-30. These are the ``active_from`` dates (earliest the references imply for each
@@ -24,12 +34,16 @@ seed); no end dates are published.
 References:
 - https://johannesbader.ch/2015/01/the-dga-of-shiotob/
 - https://github.com/baderj/domain_generation_algorithms/tree/master/shiotob
+- https://github.com/360netlab/DGA/tree/master/code/shiotob (version 2)
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import zlib
 from functools import cache
+from importlib import resources
 
 from dgawatch.families.base import Family, Variant
 
@@ -38,10 +52,20 @@ NR_OF_DOMAINS = 2001
 _MIX_LIMIT = 65
 
 
-def next_domain(domain: str) -> str:
-    """The name Shiotob derives from ``domain`` (``label.com`` or ``label.net``)."""
+@cache
+def v2_key() -> int:
+    """Version 2's key: the CRC of the sample's RSA key blob (see the module docstring)."""
+    text = resources.files("dgawatch.families").joinpath("data/shiotob_v2_rsa_key.b64")
+    blob = base64.b64decode(text.read_text(encoding="ascii").strip())
+    # zlib's CRC-32 inverts before and after; the sample does neither.
+    return ~zlib.crc32(blob, ~0xCA0B56EE & 0xFFFFFFFF) & 0xFFFFFFFF
+
+
+def next_domain(domain: str, key: int = 0) -> str:
+    """The name Shiotob derives from ``domain`` (``label.com`` or ``label.net``);
+    ``key`` is 0 for version 1 and :func:`v2_key` for version 2."""
     old_len = len(domain) - 4
-    sof = sum(ord(c) for c in domain[:-3])
+    sof = sum(ord(c) for c in domain[:-3]) ^ key
     # Positions read afterwards: 0..14 (a new label has at most 15 letters) or the
     # old label, whichever is longer; position k of the mix only reads positions <= k.
     width = min(max(16, old_len + 1), _MIX_LIMIT)
@@ -57,11 +81,12 @@ def next_domain(domain: str) -> str:
     return label + (".com" if domain.endswith(".net") else ".net")
 
 
-def generate(seed_domain: str, nr: int = NR_OF_DOMAINS) -> list[str]:
+def generate(seed_domain: str, nr: int = NR_OF_DOMAINS, version: int = 1) -> list[str]:
     """``nr`` names: ``seed_domain`` first, then each successor of the previous name."""
+    key = v2_key() if version == 2 else 0
     out = [seed_domain]
     while len(out) < nr:
-        out.append(next_domain(out[-1]))
+        out.append(next_domain(out[-1], key))
     return out[:nr]
 
 
