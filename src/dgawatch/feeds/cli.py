@@ -50,15 +50,18 @@ err = Console(stderr=True, highlight=False)
 def _selection(
     family: list[str] | None, variant: list[str] | None, days: list[dt.date]
 ) -> list[Variant]:
+    """The chosen variants active on some of ``days``; a chosen family or variant that is
+    not is an error (without --family, inactive variants are left out quietly)."""
     variants = choose_variants(family, variant)
     active = [v for v in variants if any(v.is_active(d) for d in days)]
-    if not active:
+    skipped = [v for v in variants if v not in active]
+    if skipped and (family or variant or not active):
+        periods = ", ".join(
+            f"{v.key} {v.active_from}..{v.active_until or ''}" for v in skipped[:6]
+        ) + (" ..." if len(skipped) > 6 else "")
         raise InputError(
-            f"no selected variant is active on {days[0]}..{days[-1]} (check --date and --family)"
+            f"not active on {days[0]}..{days[-1]} (--date +- 1 day): {periods}; check --date"
         )
-    skipped = [v.key for v in variants if v not in active]
-    if skipped and (family or variant):
-        raise InputError(f"{', '.join(skipped)} not active on {days[0]}..{days[-1]} (check --date)")
     return active
 
 
