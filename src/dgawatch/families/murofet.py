@@ -214,6 +214,7 @@ def _v2_variant(name: str, key: int | None) -> Variant:
         generator=generator,
         blob_generator=blob,
         parameters=(("key", "none" if key is None else f"0x{key:08X}"),),
+        period_source="estimate: first anti-virus reports of Murofet/LICAT, autumn 2010",
     )
 
 
@@ -239,6 +240,7 @@ FAMILY = Family(
             generator=generate_v1,
             blob_generator=generate_v1_blob,
             period_days=7,
+            period_source="estimate: first anti-virus reports of Murofet/LICAT, autumn 2010",
         ),
         *(_v2_variant(name, key) for name, key in V2_KEYS.items()),
         Variant(

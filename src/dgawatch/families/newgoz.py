@@ -155,6 +155,7 @@ FAMILY = Family(
             generator=_default,
             blob_generator=generate_blob,
             parameters=(("key", "0x35190501"),),
+            period_source="estimate: GOZ's return first publicly reported 2014-07-10",
         ),
         Variant(
             family="newgoz",
@@ -169,6 +170,7 @@ FAMILY = Family(
             generator=_key_52e645,
             blob_generator=generate_blob_52e645,
             parameters=(("key", "0x52e645"), ("nr", str(NAMES_PER_DAY_52E645))),
+            period_source="estimate: as the default salt (Arbor knew both within weeks)",
         ),
     ),
 )

@@ -117,6 +117,7 @@ def _variant(seed: str) -> Variant:
         generator=generator,
         period_days=0,
         parameters=(("seed_domain", seed), ("nr", str(NR_OF_DOMAINS))),
+        period_source="write-up of January 2015, or the seed's commit in the reference",
     )
 
 

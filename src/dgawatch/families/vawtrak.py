@@ -130,6 +130,9 @@ def _variant(name: str, active_from: dt.date) -> Variant:
             ("increment", f"0x{INCREMENTS[version]:x}"),
             ("nr", str(NR_OF_DOMAINS)),
         ),
+        period_source=(
+            "Fidelis report of 2016-11-09" if version == "v2" else "reference commit 2017-01-13"
+        ),
     )
 
 
