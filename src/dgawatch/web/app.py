@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -27,6 +28,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dgawatch import __version__
 from dgawatch.errors import DgawatchError
+from dgawatch.web import api as reports_api
+from dgawatch.web.auth import Authenticator, RateLimit, TooMany
 from dgawatch.web.common import (
     EXPENSIVE_SLOTS,
     EXPENSIVE_WAIT_S,
@@ -40,6 +43,7 @@ from dgawatch.web.common import (
 )
 from dgawatch.web.guard import Busy, HostAllowlist, SecurityHeaders
 from dgawatch.web.pages import Page, all_pages
+from dgawatch.web.scope import Caller
 
 __all__ = ["EXPENSIVE_SLOTS", "EXPENSIVE_WAIT_S", "Portal", "View", "WebError", "create_app"]
 
@@ -109,6 +113,18 @@ def _form(request: Request, *names: str) -> dict[str, str]:
 _FORM_FIELDS = ("q", "start", "end", "family", "variant", "day", "days", "all", "tld")
 
 
+def _admit(page: Page, request: Request) -> None:
+    """Who may see a page: anyone (public), a signed caller (scoped: the view reads rows
+    through the scope filter with ``request.state.caller``), the operator (admin)."""
+    caller: Caller = request.app.state.caller_of(request)
+    if page.access == "public":
+        return
+    if caller.org is None:
+        raise WebError("sign the request with an organisation's API key", 401)
+    if page.access == "admin" and caller.role != "admin":
+        raise WebError("for the sinkhole operator only", 403)
+
+
 def _handlers(page: Page) -> tuple[Callable[[Request], Response], Callable[[Request], Response]]:
     """The HTML and JSON handlers of one page. With none of the page's ``form`` fields
     given the HTML page shows its empty form (JSON says what is missing); an ``expensive``
@@ -119,11 +135,13 @@ def _handlers(page: Page) -> tuple[Callable[[Request], Response], Callable[[Requ
     fields = tuple(dict.fromkeys((*_FORM_FIELDS, *page.form)))
 
     def as_json(request: Request) -> Response:
+        _admit(page, request)
         data = view(request, request.app.state.portal)
         return JSONResponse(jsonable_encoder(data))
 
     def as_html(request: Request) -> Response:
         assert page.template is not None
+        _admit(page, request)
         blank = bool(page.form) and not any(param(request, n) for n in page.form)
         data = None if blank else view(request, request.app.state.portal)
         html = render(
@@ -146,12 +164,18 @@ def create_app(
     sinkhole_dir: Path | None = None,
     allowed_hosts: tuple[str, ...] = (),
     pages: tuple[Page, ...] | None = None,
+    *,
+    orgs_path: Path | None = None,
+    enrich: Any = None,
+    rate_limit: RateLimit | None = None,
 ) -> FastAPI:
     """The portal over the forecast store at ``store_path`` and the sinkhole event store in
     ``sinkhole_dir`` (defaults: those under the data directory), with every page of
     :mod:`dgawatch.web.pages`. Requests whose Host is not loopback or one of
     ``allowed_hosts`` are refused (421). ``pages`` replaces the registered pages (benches
-    compare a page's old and new view)."""
+    compare a page's old and new view). ``orgs_path``: the organisations file (default
+    ``orgs.json`` beside the store); ``enrich``: country/ASN lookups for scopes (default:
+    the sinkhole's Enricher); ``rate_limit``: per-caller limit of signed and API requests."""
     app = FastAPI(
         title="dgawatch",
         version=__version__,
@@ -159,7 +183,22 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.portal = Portal(store_path, sinkhole_dir)
+    portal = app.state.portal = Portal(store_path, sinkhole_dir, orgs_path=orgs_path, enrich=enrich)
+    auth = Authenticator(portal.orgs)
+    limits = rate_limit or RateLimit()
+    reports_api.install(app, portal, auth, limits)
+
+    def caller_of(request: Request) -> Caller:
+        """The caller of a GET page (signed over an empty body), rate-limited when signed."""
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        caller = auth.caller(headers, request.method, path, b"")
+        if caller.org is not None:
+            limits.take(caller.key_id)
+        request.state.caller = caller
+        return caller
+
+    app.state.caller_of = caller_of
 
     from dgawatch.web.templates import environment
 
@@ -178,6 +217,10 @@ def create_app(
     for page, as_html, _json in handlers:
         if page.template is not None:
             app.add_api_route(page.path, as_html, methods=["GET"], response_class=HTMLResponse)
+
+    @app.exception_handler(TooMany)
+    def _too_many(request: Request, exc: TooMany) -> Response:
+        return _error(request, 429, str(exc), {"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Busy)
     def _busy(request: Request, exc: Busy) -> Response:

@@ -51,7 +51,17 @@ class WebError(DgawatchError):
 class Portal:
     """Where the portal reads from (fixed when the app is created)."""
 
-    def __init__(self, store_path: Path | None = None, sinkhole_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        store_path: Path | None = None,
+        sinkhole_dir: Path | None = None,
+        *,
+        orgs_path: Path | None = None,
+        enrich: Any = None,
+    ) -> None:
+        from dgawatch.orgs import FILE_NAME, OrgStore
+        from dgawatch.web.scope import ScopedData
+
         self.store_path = store_path or default_store_path()
         if sinkhole_dir is None:
             from dgawatch.sinkhole.store import default_dir
@@ -60,6 +70,10 @@ class Portal:
         self.sinkhole_dir = sinkhole_dir
         self.sinkhole = SinkholeAggregates(sinkhole_dir)
         self.limiter = Limiter(EXPENSIVE_SLOTS, EXPENSIVE_WAIT_S)
+        #: The organisations (read per request: a revocation applies at once).
+        self.orgs = OrgStore(orgs_path or self.store_path.parent / FILE_NAME)
+        #: Every read of rows naming an address (the one scope filter).
+        self.scoped = ScopedData(sinkhole_dir, enrich)
 
     def open_store(self) -> ForecastStore | None:
         """The forecast store read-only, or None when there is none (or it is locked)."""

@@ -1,0 +1,362 @@
+"""The one place the portal reads rows that name an address, filtered by who asks.
+
+Every page and API endpoint that shows a victim's (or a resolver's) address calls
+:class:`ScopedData` with the :class:`Caller`; nothing else in the portal selects ``src_ip``.
+The filter: the sinkhole operator (``admin``) sees every row; a national CERT the addresses
+the country data places in its country; a network owner those in its *verified* ASNs and
+prefixes; an anonymous caller none (:class:`Forbidden`, 403). Aggregates without addresses
+(the public sinkhole page) do not come through here.
+
+A request names what it wants (a day, a network, an address); a target outside the
+caller's scope is refused with 403 rather than answered with an empty list, so a caller
+cannot probe which addresses the sinkhole saw elsewhere. The work of one request is
+bounded: at most MAX_DAYS days, MAX_ROWS rows, read from those days' files only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dgawatch.errors import InputError
+from dgawatch.orgs import Enrich, Org, ScopeMatcher, normalise_scope
+from dgawatch.sinkhole.report import COLUMNS, DNS_COLUMNS
+from dgawatch.web.common import WebError
+
+#: Most days one request reads.
+MAX_DAYS = 31
+#: Most rows one answer carries (a report longer than this says so: ``truncated``).
+MAX_ROWS = 100_000
+
+#: Shadowserver's event4_sinkhole_http and event4_sinkhole_dns columns, in order (those of
+#: the sinkhole's per-network report files).
+HTTP_COLUMNS = list(COLUMNS)
+REPORT_TYPES = {"http": HTTP_COLUMNS, "dns": DNS_COLUMNS}
+STATS_COLUMNS = ["day", "addresses", "http_addresses", "dns_addresses", "events"]
+
+
+class Forbidden(WebError):
+    def __init__(self, message: str = "not within your verified scope") -> None:
+        super().__init__(message, 403)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks: an organisation (with its key id), or nobody (anonymous)."""
+
+    org: Org | None = None
+    key_id: str = ""
+    matcher: ScopeMatcher | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, org: Org | None, key_id: str = "") -> Caller:
+        return cls(org, key_id, ScopeMatcher(org) if org is not None else None)
+
+    @property
+    def role(self) -> str:
+        return "anonymous" if self.org is None else self.org.role
+
+    @property
+    def name(self) -> str:
+        return "" if self.org is None else self.org.name
+
+    def require(self) -> ScopeMatcher:
+        """The caller's matcher; anonymous callers and empty scopes are refused."""
+        if self.matcher is None:
+            raise WebError("sign the request with an organisation's API key", 401)
+        if self.matcher.nothing:
+            raise Forbidden("your organisation has no verified scope yet ('dgawatch org verify')")
+        return self.matcher
+
+
+def infection(family: str | None) -> str:
+    """Shadowserver's infection label (Conficker is ``downadup`` there)."""
+    if family is None:
+        return "unknown"
+    return "downadup" if family == "conficker" else family
+
+
+def parse_days(text: str | None, default: dt.date | None = None) -> list[dt.date]:
+    """``YYYY-MM-DD`` or ``YYYY-MM-DD:YYYY-MM-DD`` (Shadowserver's ``date``), at most
+    MAX_DAYS days."""
+    from dgawatch.days import parse_day
+
+    if not text:
+        if default is None:
+            raise InputError("date is required (YYYY-MM-DD or YYYY-MM-DD:YYYY-MM-DD)")
+        return [default]
+    first, _, last = text.partition(":")
+    a = parse_day(first.strip(), what="date")
+    b = parse_day(last.strip(), what="date") if last else a
+    if b < a:
+        raise InputError(f"date {text}: the end is before the start")
+    n = (b - a).days + 1
+    if n > MAX_DAYS:
+        raise InputError(f"date {text} spans {n} days; at most {MAX_DAYS} per request")
+    return [a + dt.timedelta(days=i) for i in range(n)]
+
+
+class ScopedData:
+    """Rows of the sinkhole event store as one caller may see them."""
+
+    def __init__(self, directory: Path, enrich: Enrich | None = None) -> None:
+        self.directory = directory
+        self._enrich = enrich
+
+    @property
+    def enrich(self) -> Enrich:
+        if self._enrich is None:
+            from dgawatch.sinkhole.enrich import Enricher
+
+            self._enrich = Enricher()
+        return self._enrich
+
+    # -- what a request may name ---------------------------------------------------------
+
+    def check_target(self, caller: Caller, network: str | None, ip: str | None) -> None:
+        """Refuse (403) a network or address outside the caller's scope."""
+        m = caller.require()
+        if ip is not None:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                raise InputError(f"ip {ip!r} is not an IP address") from None
+            if not m.address(ip, self.enrich):
+                raise Forbidden()
+        if network is not None:
+            kind, _, value = network.partition(":")
+            if kind not in ("asn", "cidr", "country") or not value:
+                raise InputError(
+                    f"network {network!r}: give asn:AS64500, cidr:192.0.2.0/24 or country:NL"
+                )
+            label = f"{kind}:{normalise_scope(kind, value)}"
+            if m.everything:
+                return
+            if label in {s.label for s in caller.org.verified()} if caller.org else set():
+                return
+            if kind == "cidr":  # a sub-prefix of a verified one is the caller's too
+                net = ipaddress.ip_network(label[5:])
+                if any(net.version == n.version and net.subnet_of(n) for n in m.nets):  # type: ignore[arg-type]
+                    return
+            raise Forbidden()
+
+    def _selects(self, caller: Caller, network: str | None, ip: str | None) -> Any:
+        """A predicate on an address: within the caller's scope and the named target."""
+        m = caller.require()
+        self.check_target(caller, network, ip)
+        enrich = self.enrich
+        target: Any = None
+        if network is not None:
+            kind, _, value = network.partition(":")
+            value = normalise_scope(kind, value)
+            if kind == "cidr":
+                net = ipaddress.ip_network(value)
+                target = lambda a: _in(a, net)  # noqa: E731
+            elif kind == "asn":
+                number = int(value[2:])
+                target = lambda a: enrich.asn(a) == number  # noqa: E731
+            else:
+                target = lambda a: enrich.country(a) == value  # noqa: E731
+
+        def sees(address: str) -> bool:
+            if ip is not None and address != ip:
+                return False
+            if target is not None and not target(address):
+                return False
+            return m.address(address, enrich)
+
+        return sees
+
+    # -- reads ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _stats(self, days: list[dt.date]) -> Iterator[Any]:
+        """SinkholeStats over these days' event files only (plus the shared plan and
+        held-names files), so a request reads what it asks for and nothing else."""
+        from dgawatch.sinkhole.stats import SinkholeStats
+        from dgawatch.sinkhole.store import list_files
+
+        wanted = {d.isoformat() for d in days}
+        event_paths = {p for _d, _w, _k, p in list_files(self.directory)}
+        with tempfile.TemporaryDirectory(prefix="dgawatch-scope-") as tmp:
+            view = Path(tmp)
+            if self.directory.is_dir():
+                for e in os.scandir(self.directory):
+                    p = Path(e.path)
+                    if not e.is_file():
+                        continue
+                    if p in event_paths and not any(f"-{d}." in e.name for d in wanted):
+                        continue
+                    os.symlink(e.path, view / e.name)
+            with SinkholeStats(view) as st:
+                yield st
+
+    def _allowed(self, st: Any, days: list[dt.date], sees: Any) -> list[str]:
+        from dgawatch.sinkhole.stats import dayno
+
+        nos = ", ".join(str(dayno(d)) for d in days)
+        ips = st.con.execute(f"SELECT DISTINCT src_ip FROM ev WHERE dayno IN ({nos})").fetchall()
+        return [a for (a,) in ips if a is not None and sees(a)]
+
+    def report(
+        self,
+        caller: Caller,
+        kind: str,
+        days: list[dt.date],
+        *,
+        network: str | None = None,
+        ip: str | None = None,
+        limit: int = MAX_ROWS,
+    ) -> tuple[list[str], list[list[object]], bool]:
+        """(columns, rows, truncated) of the HTTP or DNS report, Shadowserver's columns."""
+        if kind not in REPORT_TYPES:
+            raise InputError(f"type {kind!r}: choose from {', '.join(REPORT_TYPES)}")
+        sees = self._selects(caller, network, ip)
+        limit = min(limit, MAX_ROWS)
+        with self._stats(days) as st:
+            allowed = self._allowed(st, days, sees)
+            if not allowed:
+                return list(REPORT_TYPES[kind]), [], False
+            st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
+            st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+            from dgawatch.sinkhole.stats import dayno
+
+            nos = ", ".join(str(dayno(d)) for d in days)
+            if kind == "http":
+                rows = st.con.execute(
+                    f"""SELECT ts, src_ip, src_port, dst_ip, dst_port, request_line, path, host,
+                               user_agent, headers, a_family, a_variant
+                        FROM http_attr JOIN allowed ON allowed.ip = src_ip
+                        WHERE uday IN ({nos}) ORDER BY ts, src_ip LIMIT {limit + 1}"""
+                ).fetchall()
+                out = [self._http_row(r) for r in rows[:limit]]
+            else:
+                rows = st.con.execute(
+                    f"""SELECT ts, proto, src_ip, src_port, qtype, coalesce(qname, domain),
+                               family, variant
+                        FROM dns_ev JOIN allowed ON allowed.ip = src_ip
+                        WHERE dayno IN ({nos}) ORDER BY ts, src_ip LIMIT {limit + 1}"""
+                ).fetchall()
+                out = [self._dns_row(r) for r in rows[:limit]]
+        return list(REPORT_TYPES[kind]), out, len(rows) > limit
+
+    def _http_row(self, r: tuple[Any, ...]) -> list[object]:
+        ts, src_ip, src_port, dst_ip, dst_port, line, path, host, agent, headers, fam, var = r
+        when = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
+        header_map = {str(k).lower(): str(v) for k, v in (headers or [])}
+        version = str(line).rsplit(" ", 1)[-1].removeprefix("HTTP/") if line else ""
+        event_id = hashlib.sha256(f"{ts}|{src_ip}|{src_port}|{dst_port}|{line}".encode())
+        record = {
+            "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"),
+            "protocol": "tcp",
+            "src_ip": src_ip,
+            "src_port": src_port,
+            "src_asn": self.enrich.asn(src_ip) or "",
+            "src_geo": self.enrich.country(src_ip) or "",
+            "severity": "high",
+            "dst_ip": dst_ip,
+            "dst_port": dst_port,
+            "public_source": "dgawatch",
+            "infection": infection(fam),
+            "family": fam or "",
+            "tag": f"{fam}-{var}".replace("/", "") if fam and var else "",
+            "application": "http",
+            "version": version,
+            "event_id": event_id.hexdigest()[:32],
+            "http_url": path or "",
+            "http_host": host or "",
+            "http_agent": agent or "",
+            "forwarded_by": header_map.get("x-forwarded-for", ""),
+            "http_referer": header_map.get("referer", ""),
+        }
+        return [record.get(c, "") for c in HTTP_COLUMNS]
+
+    def _dns_row(self, r: tuple[Any, ...]) -> list[object]:
+        ts, proto, src_ip, src_port, qtype, qname, fam, var = r
+        when = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
+        record = {
+            "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"),
+            "protocol": str(proto).removeprefix("dns/") if proto != "dns/dnstap" else "",
+            "src_ip": src_ip,
+            "src_port": src_port if src_port is not None else "",
+            "src_asn": self.enrich.asn(src_ip) or "",
+            "src_geo": self.enrich.country(src_ip) or "",
+            "infection": infection(fam),
+            "family": fam or "",
+            "tag": f"{fam}-{var}".replace("/", "") if fam and var else "",
+            "query_type": qtype or "",
+            "query": qname or "",
+            "count": 1,
+        }
+        return [record.get(c, "") for c in DNS_COLUMNS]
+
+    def stats(
+        self, caller: Caller, days: list[dt.date], *, network: str | None = None
+    ) -> list[dict[str, object]]:
+        """Per day, the caller's distinct addresses (all, HTTP, DNS) and events."""
+        sees = self._selects(caller, network, None)
+        from dgawatch.sinkhole.stats import day_of_no, dayno
+
+        with self._stats(days) as st:
+            allowed = self._allowed(st, days, sees)
+            out = {d.isoformat(): {"day": d.isoformat(), "addresses": 0, "http_addresses": 0,
+                                   "dns_addresses": 0, "events": 0} for d in days}  # fmt: skip
+            if allowed:
+                st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
+                st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+                nos = ", ".join(str(dayno(d)) for d in days)
+                for no, a, h, d, n in st.con.execute(
+                    f"""SELECT dayno, count(DISTINCT src_ip),
+                          count(DISTINCT src_ip) FILTER (WHERE proto = 'http'),
+                          count(DISTINCT src_ip) FILTER (WHERE proto LIKE 'dns/%'), count(*)
+                        FROM ev JOIN allowed ON allowed.ip = src_ip
+                        WHERE dayno IN ({nos}) GROUP BY dayno"""
+                ).fetchall():
+                    out[day_of_no(no).isoformat()].update(
+                        addresses=a, http_addresses=h, dns_addresses=d, events=n
+                    )
+        return list(out.values())
+
+    def listing(self, caller: Caller, days: list[dt.date]) -> list[dict[str, object]]:
+        """The reports the caller can download for these days: (day, type, rows)."""
+        sees = self._selects(caller, None, None)
+        from dgawatch.sinkhole.stats import day_of_no, dayno
+
+        with self._stats(days) as st:
+            allowed = self._allowed(st, days, sees)
+            if not allowed:
+                return []
+            st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
+            st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+            nos = ", ".join(str(dayno(d)) for d in days)
+            counts = st.con.execute(
+                f"""SELECT dayno, 'http' AS type, count(*) FROM http_ev
+                      JOIN allowed ON allowed.ip = src_ip WHERE dayno IN ({nos}) GROUP BY dayno
+                    UNION ALL
+                    SELECT dayno, 'dns', count(*) FROM dns_ev
+                      JOIN allowed ON allowed.ip = src_ip WHERE dayno IN ({nos}) GROUP BY dayno
+                    ORDER BY 1, 2"""
+            ).fetchall()
+        return [{"day": day_of_no(no).isoformat(), "type": kind, "rows": int(n)}
+                for no, kind, n in counts]  # fmt: skip
+
+    def addresses(self, caller: Caller, day: dt.date) -> set[str]:
+        """The caller's distinct source addresses of one day (digests: new hosts)."""
+        sees = self._selects(caller, None, None)
+        with self._stats([day]) as st:
+            return set(self._allowed(st, [day], sees))
+
+
+def _in(address: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
+    try:
+        return ipaddress.ip_address(address) in net
+    except ValueError:
+        return False
