@@ -135,7 +135,7 @@ FAMILY = Family(
             blob_generator=_andrewaeva_blob,
             period_days=30,
             parameters=(("key", "0x35190501"), ("first_index", str(_ANDREWAEVA_START))),
-            period_source="newGOZ's first appearance (Arbor, July 2014); list of Nov 2014",
+            period_source="as newgoz/default (estimate, July 2014); published list: Nov 2014",
         ),
     ),
 )
