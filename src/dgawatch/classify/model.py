@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -237,7 +238,7 @@ class DGAClassifier:
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def _score(
-        self, enc: Encoded, family: bool
+        self, enc: Encoded, family: bool, names: Sequence[str] = ()
     ) -> tuple[np.ndarray, tuple[list[str | None], np.ndarray] | None]:
         """Blended log-odds, and the family head's answer when ``family``. On a large batch
         the compiled CNN runs on its own thread (GIL released) while this one does the
@@ -248,7 +249,7 @@ class DGAClassifier:
             else _Background(self.cnn_.logits, enc, len(enc) >= _OVERLAP_MIN)
         )
         f = self.featurizer_.featurize(enc)
-        fam = self._family(f) if family else None
+        fam = self._family(f, names) if family else None
         linear = self.featurizer_.linear(f, self.coef_) + self.intercept_
         if cnn is None:
             return linear, fam
@@ -290,9 +291,14 @@ class DGAClassifier:
         """(closest known family, its softmax probability) per name."""
         self._check()
         enc = encode(labels(X))
-        return self._family(self.featurizer_.featurize(enc))
+        return self._family(self.featurizer_.featurize(enc), X)
 
-    def _family(self, f: Featurized) -> tuple[list[str | None], np.ndarray]:
+    def _family(
+        self, f: Featurized, names: Sequence[str] = ()
+    ) -> tuple[list[str | None], np.ndarray]:
+        """The most probable family per name. With ``names``, only families one of whose
+        variants uses the name's TLD compete (a Conficker C name under ``com.ki`` is not
+        called tempedreve, which never uses it); when no known family uses it, all do."""
         n = f.n
         if self.family_coef_ is None or self.family_intercept_ is None:
             only = self.families_[0] if self.families_ else None
@@ -308,6 +314,10 @@ class DGAClassifier:
         z += self.family_intercept_
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
+        if len(names) == n:
+            allowed = family_tld_mask(names, self.families_)
+            some = allowed.any(axis=1)
+            e[some] *= allowed[some]
         p = e / e.sum(axis=1, keepdims=True)
         best = p.argmax(axis=1)
         return [self.families_[i] for i in best], p[np.arange(n), best]
@@ -317,7 +327,7 @@ class DGAClassifier:
         self._check()
         logits, fams, fscores = [], [], []
         for chunk in _chunks(X):
-            logit, fam = self._score(encode(labels(chunk)), family=True)
+            logit, fam = self._score(encode(labels(chunk)), family=True, names=chunk)
             assert fam is not None
             logits.append(logit)
             fams += fam[0]
@@ -438,3 +448,39 @@ def threshold_at_fpr(benign_scores: np.ndarray, fpr: float) -> float:
 def tpr_at_fpr(benign_scores: np.ndarray, dga_scores: np.ndarray, fpr: float) -> float:
     t = threshold_at_fpr(benign_scores, fpr)
     return float(np.mean(np.asarray(dga_scores) > t)) if len(dga_scores) else float("nan")
+
+
+@cache
+def _family_suffixes(families: tuple[str, ...]) -> tuple[frozenset[str] | None, ...]:
+    """Per family (by name, as the model lists them) the TLDs its registered variants use;
+    None where any TLD is possible (a variant without a TLD set, or a family the registry
+    no longer has)."""
+    from dgawatch.errors import UnknownFamilyError
+    from dgawatch.families import get_family
+
+    out: list[frozenset[str] | None] = []
+    for name in families:
+        try:
+            variants = get_family(name).variants
+        except UnknownFamilyError:
+            out.append(None)
+            continue
+        if any(not v.tlds for v in variants):
+            out.append(None)
+        else:
+            out.append(frozenset(t for v in variants for t in v.tlds))
+    return tuple(out)
+
+
+def family_tld_mask(names: Sequence[str], families: Sequence[str | None]) -> np.ndarray:
+    """``[name, family]``: whether one of the family's variants uses the name's TLD (any
+    suffix of the name below its first label: ``com.ki``, ``ki``)."""
+    suffix_sets = _family_suffixes(tuple(f or "" for f in families))
+    ids: dict[str, int] = {}
+    which = [ids.setdefault(n.lower().rstrip(".").partition(".")[2], len(ids)) for n in names]
+    rows = np.ones((len(ids), len(families)), bool)
+    for tail, i in ids.items():
+        rest = tail.split(".")
+        tails = {".".join(rest[-k:]) for k in range(1, min(len(rest), 3) + 1)}
+        rows[i] = [s is None or not s.isdisjoint(tails) for s in suffix_sets]
+    return rows[np.asarray(which, np.intp)] if names else np.ones((0, len(families)), bool)
