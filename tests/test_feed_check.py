@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from dgawatch import cli
-from dgawatch.families import all_variants
+from dgawatch.families import all_variants, get_family
 from dgawatch.feeds.check import STATUSES, check
 from dgawatch.feeds.cli import read_entries
 from dgawatch.readers import InputReport
@@ -219,3 +219,26 @@ def test_missing_file_and_directory_are_one_line(
     one_line_error(code, err, "nope.txt", "no such file")
     code, _, err = run_main(["feed", "check", str(tmp_path)], capsys, monkeypatch)
     one_line_error(code, err, "directory")
+
+
+def test_other_day_from_the_all_time_index(tmp_path: Path) -> None:
+    """A name the feed dates before its variant's active period: no list near the stated day
+    holds it; the all-time index (when built) finds it on its first active day."""
+    from dgawatch.feeds.check import index_hits
+    from dgawatch.index import AllTimeIndex
+
+    dircrypt = get_family("dircrypt").variants[0]
+    name = dircrypt.domains(dircrypt.active_from)[3]
+    path = tmp_path / "feed.txt"
+    path.write_text(f"dircrypt\t{name}\t2014-01-01 00:00:00\t2014-01-01 23:59:59\n")
+    entries = read_entries(path, "netlab", InputReport())
+
+    def explained() -> dict[str, object]:
+        result = check(entries, [dircrypt], index_lookup=lambda n: index_hits(n, [dircrypt]))
+        return result.rows[0].to_dict()
+
+    assert explained()["status"] == "unexplained"  # no index: nothing generated that far
+    AllTimeIndex().build([dircrypt])  # under DGAWATCH_HOME (this test's own)
+    row = explained()
+    assert row["status"] == "other_day" and row["day"] == dircrypt.active_from.isoformat()
+    assert row["index"] == 3
