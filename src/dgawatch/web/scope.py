@@ -348,11 +348,11 @@ class ScopedData:
         return [{"day": day_of_no(no).isoformat(), "type": kind, "rows": int(n)}
                 for no, kind, n in counts]  # fmt: skip
 
-    def addresses(self, caller: Caller, day: dt.date) -> set[str]:
-        """The caller's distinct source addresses of one day (digests: new hosts)."""
+    def addresses(self, caller: Caller, days: list[dt.date]) -> set[str]:
+        """The caller's distinct source addresses of these days (digests: new hosts)."""
         sees = self._selects(caller, None, None)
-        with self._stats([day]) as st:
-            return set(self._allowed(st, [day], sees))
+        with self._stats(days) as st:
+            return set(self._allowed(st, days, sees))
 
 
 def _in(address: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
