@@ -23,17 +23,18 @@ import hashlib
 import json
 import os
 import secrets
-import smtplib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dgawatch.errors import InputError
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 LEDGER = "deliveries.json"
 LINK_DAYS = 30
@@ -127,6 +128,8 @@ def build_digest(
     org: Any, day: dt.date, data: Any, portal_url: str, token: str, sender: str
 ) -> EmailMessage:
     """The digest of ``org`` for ``day`` (``data``: the portal's ScopedData)."""
+    from email.message import EmailMessage
+
     from dgawatch.web.api import csv_bytes
     from dgawatch.web.scope import Caller
 
@@ -192,6 +195,8 @@ def build_digest(
 
 def _send(msg: EmailMessage, smtp: tuple[str, int], retries: int, pause_s: float) -> str:
     """Send, retrying temporary failures; '' when sent, else the last error."""
+    import smtplib
+
     error = ""
     for attempt in range(retries + 1):
         try:
