@@ -189,6 +189,8 @@ def test_hostile_lines_are_counted_with_file_and_line(
         (b"", [], ["no feed records"]),
         (b"# only a comment\n", [], ["no feed records"]),
         (b"junk without separators\n", [], [":1:", "--input-format"]),
+        (b"\x1f\x8b\x08\x00garbage", [], ["cannot read it"]),
+        (bytes(range(256)) * 8, [], ["no bambenek feed records", "not UTF-8"]),
         (b"a\tb\n", ["--input-format", "netlab"], ["no netlab feed records", "4 tab-separated"]),
         (BAMBENEK.read_bytes(), ["--input-format", "csv"], ["--input-format 'csv'"]),
         (BAMBENEK.read_bytes(), ["--format", "xml"], ["--format 'xml'"]),

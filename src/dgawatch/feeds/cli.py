@@ -20,7 +20,7 @@ from dgawatch.days import parse_day, today
 from dgawatch.errors import InputError
 from dgawatch.families import all_families, choose_variants
 from dgawatch.families.base import Variant
-from dgawatch.feeds import FeedEntry, open_feed, window
+from dgawatch.feeds import FeedEntry, open_feed, text_lines, window
 from dgawatch.outfile import atomic_file, check_output_file
 
 if TYPE_CHECKING:  # pyarrow: imported by the commands that need it (start-up time)
@@ -119,7 +119,7 @@ def feed(
 def _detect(path: Path) -> str:
     """bambenek or netlab, from the first record line (or the header's wording)."""
     with open_feed(path) as fh:
-        for number, raw in enumerate(fh, 1):
+        for number, _text, raw in text_lines(fh, str(path)):
             text = raw.decode("utf-8", "replace").strip()
             if not text:
                 continue
@@ -138,8 +138,6 @@ def _detect(path: Path) -> str:
                 f"{path}:{number}: cannot tell the feed format (neither Bambenek CSV nor "
                 "Netlab TSV); give --input-format"
             )
-            if number > 1000:
-                break
     raise InputError(f"{path}: no feed records found (expected Bambenek CSV or Netlab TSV lines)")
 
 
