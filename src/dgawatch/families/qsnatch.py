@@ -69,14 +69,14 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _TRANSLATE = bytes.maketrans(b"+/-", b"bca")
 
 
-def label_source(slot: int, tld: str) -> str:
+def label_source(slot: int, tld: str, seed: str = SEED) -> str:
     """The lower-cased, translated Base64 SHA-1 string labels are cut from."""
-    digest = hashlib.sha1(f"{slot}{SEED}{tld}\n".encode("ascii")).digest()
+    digest = hashlib.sha1(f"{slot}{seed}{tld}\n".encode("ascii")).digest()
     return base64.b64encode(digest).rstrip(b"=").lower().translate(_TRANSLATE).decode()
 
 
-def _block_a(slot: int) -> list[str]:
-    sources = [label_source(slot, tld) for tld in TLDS_A]
+def _block_a(slot: int, seed: str) -> list[str]:
+    sources = [label_source(slot, tld, seed) for tld in TLDS_A]
     out: list[str] = []
     for length in LENGTHS_A:
         for tld, src in zip(TLDS_A, sources, strict=True):
@@ -85,35 +85,35 @@ def _block_a(slot: int) -> list[str]:
     return out
 
 
-def names_at_a(unix_time: int) -> list[str]:
+def names_at_a(unix_time: int, seed: str = SEED) -> list[str]:
     """Variant a's names at one moment (the reference's list without its ``..com.bn``)."""
     out: list[str] = []
     for seconds in SLOTS_A:
-        out += _block_a(unix_time // seconds)
+        out += _block_a(unix_time // seconds, seed)
     return out
 
 
-def generate_a(day: dt.date) -> list[str]:
+def generate_a(day: dt.date, seed: str = SEED) -> list[str]:
     """Every variant-a name of the UTC day, slot length by slot length, slot by slot."""
     t0 = calendar.timegm(day.timetuple())
     out: list[str] = []
     for seconds in SLOTS_A:
         for slot in range(t0 // seconds, (t0 + DAY - 1) // seconds + 1):
-            out += _block_a(slot)
+            out += _block_a(slot, seed)
     return out
 
 
-def names_at_b(unix_time: int) -> list[str]:
+def names_at_b(unix_time: int, seed: str = SEED) -> list[str]:
     slot = unix_time // (15 * DAY)
     out: list[str] = []
     for tld in TLDS_B:
-        src = label_source(slot, tld)
+        src = label_source(slot, tld, seed)
         out += [f"{src[:n]}.{tld}" for n in LENGTHS_B]
     return out
 
 
-def generate_b(day: dt.date) -> list[str]:
-    return names_at_b(calendar.timegm(day.timetuple()))
+def generate_b(day: dt.date, seed: str = SEED) -> list[str]:
+    return names_at_b(calendar.timegm(day.timetuple()), seed)
 
 
 FAMILY = Family(

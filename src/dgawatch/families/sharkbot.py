@@ -48,8 +48,8 @@ def _b64_label(text: str) -> str:
     return base64.b64encode(text.encode("ascii"))[:19].decode("ascii").lower()
 
 
-def generate(day: dt.date, version: str) -> list[str]:
-    """The 7 names of ``version`` for the week holding ``day``."""
+def generate(day: dt.date, version: str, salt: str = _SALT) -> list[str]:
+    """The 7 names of ``version`` for the week holding ``day`` (``salt``: v0.0/v1.63)."""
     week = day.isocalendar()[1]
     year = day.year
     if version == "2.8":
@@ -62,9 +62,9 @@ def generate(day: dt.date, version: str) -> list[str]:
             hashlib.md5(f".{t}{week}".encode("ascii")).hexdigest()[:16] + f".{t}" for t in TLDS_NEW
         ]
     if version == "1.63":
-        label = _b64_label(f"{week + year}{_SALT}")
+        label = _b64_label(f"{week + year}{salt}")
     elif version == "0.0":
-        label = _b64_label(f"{week}{_SALT}")
+        label = _b64_label(f"{week}{salt}")
     else:
         raise ValueError(f"unknown sharkbot version {version!r} (known: {VERSIONS})")
     return [f"{label}.{t}" for t in TLDS_OLD]
