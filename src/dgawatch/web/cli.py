@@ -1,4 +1,5 @@
-"""``dgawatch web serve``: run the read-only portal with uvicorn."""
+"""``dgawatch web serve``: run the portal (public aggregate pages, the signed reports API
+for organisations) with uvicorn."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from rich.console import Console
 
 from dgawatch.errors import InputError
 
-web_app = typer.Typer(help="Read-only web portal with JSON twins.", no_args_is_help=True)
+web_app = typer.Typer(
+    help="Web portal with JSON twins and the signed reports API.", no_args_is_help=True
+)
 _err = Console(stderr=True, highlight=False)
 
 
@@ -70,6 +73,12 @@ def serve(
             "other Host headers get 421, against DNS rebinding)."
         ),
     ] = None,
+    asn_db: Annotated[
+        Path | None, typer.Option(help="Prefix-to-ASN file for AS scopes (pyasn format).")
+    ] = None,
+    country_db: Annotated[
+        Path | None, typer.Option(help="Prefix-to-country file for national CERTs.")
+    ] = None,
 ) -> None:
     """Serve the portal until interrupted."""
     import uvicorn
@@ -84,10 +93,14 @@ def serve(
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = host == "localhost"
+    from dgawatch.sinkhole.enrich import Enricher
+
+    enrich = Enricher(asn_db=asn_db, country_db=country_db)
     if not loopback:
         _err.print(
-            f"warning: serving on {host}, not loopback; the portal has no authentication "
-            "and its sinkhole page summarises victim traffic",
+            f"warning: serving on {host}, not loopback; use TLS in front of it (a reverse "
+            "proxy): signed API requests are not encrypted, and the public pages summarise "
+            "victim traffic (aggregates only)",
             markup=False,
         )
     hosts = tuple(allowed_host or ())
@@ -99,5 +112,7 @@ def serve(
             "address; give the names clients use with --allowed-host",
             markup=False,
         )
-    app = create_app(store_path=store, sinkhole_dir=sinkhole_dir, allowed_hosts=hosts)
+    app = create_app(
+        store_path=store, sinkhole_dir=sinkhole_dir, allowed_hosts=hosts, enrich=enrich
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
