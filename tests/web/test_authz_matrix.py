@@ -61,7 +61,7 @@ class World:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.keys: dict[str, tuple[str, str]] = {}
-        self.nonce = itertools.count()
+        self.used: set[tuple[str, int, str, str, bytes]] = set()
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,11 @@ def headers(w: World, who: str, method: str, path: str, body: bytes,
     if who == "anon":
         return {}
     key_id, real = w.keys[who]
-    ts = int(time.time()) - next(w.nonce) % 50 if ts is None else ts  # distinct signatures
+    if ts is None:  # a timestamp this key has not signed this request with (no replay)
+        ts = int(time.time())
+        while (key_id, ts, method, path, body) in w.used:
+            ts -= 1
+        w.used.add((key_id, ts, method, path, body))
     return {
         "X-Dgawatch-Key": key_id,
         "X-Dgawatch-Timestamp": str(ts),
