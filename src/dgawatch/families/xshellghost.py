@@ -11,10 +11,10 @@ Names per day: 1. TLD: ``com``.
 Reference bug: 360netlab's reimplementation (``code/xshellghost/dga.py``) multiplies the
 *month* by 0x90422A3A and the *year* by 0x39D06F76. That produces neither the name the
 sandboxed sample queried in August 2017 (``nylalobghyhirgh.com``, 360netlab issue #38;
-Fox-IT's decoder of the same month's DNS traffic) nor the output its own issue gives for
-2017-12-10 (``tczafklirkl.com``). With the two factors swapped, as above, both match; this
-module follows the observed names and its test runs the reference with year and month
-exchanged (tests/families/fixtures/xshellghost/PROVENANCE.md).
+Fox-IT's ShadowPad DNS decoder dates a query under it 2017-08-17) nor the output its
+own issue gives for 2017-12-10 (``tczafklirkl.com``). With the two factors swapped, as
+above, both match; this module follows the observed names and its test runs the reference
+with year and month exchanged (tests/families/fixtures/xshellghost/PROVENANCE.md).
 
 Active period: from 2017-07-18, the day the backdoored Xshell 5.0.1322 / Xmanager builds
 were published (NetSarang's security advisory and Kaspersky's ShadowPad report of
