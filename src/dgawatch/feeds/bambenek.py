@@ -48,8 +48,13 @@ def header(days: list[dt.date]) -> str:
     )
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def description(family: str, variant: str, day: dt.date) -> str:
-    return f"Domain used by {family} - {variant} DGA for {day.day} {day:%b %Y}"
+    """As the feed words it (English month, whatever the locale)."""
+    month = _MONTHS[day.month - 1]
+    return f"Domain used by {family} - {variant} DGA for {day.day} {month} {day.year}"
 
 
 def write(lists: Iterable[DayList], fh: BinaryIO, days: list[dt.date]) -> int:
