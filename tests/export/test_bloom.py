@@ -134,8 +134,10 @@ def test_reader_command(tmp_path: Path) -> None:
     assert proc.stdout == f"{name}\tprobably-in\ngoogle.com\tnot-in\n"
     proc = subprocess.run([*run, "check", str(path), "google.com"], capture_output=True, text=True)
     assert proc.returncode == 1
-    proc = subprocess.run([*run, "info", str(tmp_path)], capture_output=True, text=True)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    for bad in (["info", str(tmp_path)], ["check", str(path)], ["frobnicate"]):
+        proc = subprocess.run([*run, *bad], capture_output=True, text=True)
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert len(proc.stderr.strip().splitlines()) == 1 and " error: " in proc.stderr
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 
@@ -267,9 +267,14 @@ EXPORTERS = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, like every dgawatch error
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m dgawatch.export.bloom check FILE NAME...`` / ``info FILE``."""
-    parser = argparse.ArgumentParser(prog="python -m dgawatch.export.bloom")
+    parser = _Parser(prog="python -m dgawatch.export.bloom")
     sub = parser.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="say for each name: probably in / not in")
     c.add_argument("file")
@@ -280,7 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         reader = BloomReader.open(args.file)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     if args.cmd == "info":
         print(json.dumps(reader.meta, indent=1, sort_keys=True))
