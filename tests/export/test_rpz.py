@@ -241,19 +241,29 @@ def test_errors_say_what_to_fix(fmt: str, opts: dict[str, object], message: str)
         text(fmt, [small(["abcd.com"])], **opts)
 
 
-def test_seen_hashes_matches_a_python_set_over_many_merges() -> None:
-    """The run-merging hash set answers like a set (expected from a plain Python set)."""
+def test_seen_hashes_matches_a_python_set_as_the_table_grows() -> None:
+    """The hash table answers like a set (expected from a plain Python set) while it doubles
+    from 16 slots: batches with repeats (the first occurrence of each new hash is marked,
+    later ones not), batches crowding few slots, and the hash 0 (stored as 1)."""
     rng = np.random.default_rng(7)
-    seen, reference = SeenHashes(), set[int]()
-    for size in [1, 5, 300, 2, 40, 1_000, 3, 3, 700, 10] * 2:  # ~20 runs, merged in groups
-        batch = np.unique(rng.integers(0, 5_000, size, dtype=np.uint64))
-        mask = seen.contains(batch)
-        assert mask.tolist() == [int(h) in reference for h in batch]
-        seen.add(batch[~mask])
-        reference.update(int(h) for h in batch)
-        assert len(seen) == len(reference)
-        assert all(np.all(r[:-1] < r[1:]) for r in seen.runs)
-    assert len(seen.runs) <= 6
+    seen, reference = SeenHashes(bits=4), set[int]()
+    sizes = [1, 5, 300, 2, 40, 1_000, 3, 3, 700, 10, 5_000] * 2
+    for n, size in enumerate(sizes):
+        batch = rng.integers(0, 20_000, size, dtype=np.uint64)  # repeats within a batch
+        if n == 3:
+            batch = np.array([0, 2, 3, 2, 0], np.uint64)  # 0 is a hash like any other
+        assert seen.contains(batch).tolist() == [int(h) in reference for h in batch]
+        expected = []
+        for h in batch.tolist():
+            expected.append(h not in reference)
+            reference.add(h)
+        assert seen.first_new(batch).tolist() == expected
+        assert len(seen) == len(reference) - (1 in reference and 0 in reference)
+        assert seen.contains(batch).all()
+        assert np.count_nonzero(seen.table) == len(seen) <= 0.6 * len(seen.table)
+    assert seen.bits > 4
+    absent = np.arange(30_000, 31_000, dtype=np.uint64)
+    assert not seen.contains(absent).any()
 
 
 def raw_answers(port: int, name: str) -> tuple[int, bytes]:
