@@ -217,6 +217,15 @@ def test_bad_input_is_one_line(
     assert out == ""
 
 
+def test_options_of_feed_before_check_are_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["feed", "--format", "netlab", "check", str(NETLAB)]
+    code, out, err = run_main(args, capsys, monkeypatch)
+    one_line_error(code, err, "after it", "dgawatch feed check --help")
+    assert out == ""
+
+
 def test_missing_file_and_directory_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

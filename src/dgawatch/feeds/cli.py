@@ -93,6 +93,11 @@ def feed(
 ) -> None:
     """Yesterday's, today's and tomorrow's names per family, as a feed (--format)."""
     if ctx.invoked_subcommand is not None:
+        if date is not None or family or variant or fmt != "dgarchive" or output is not None:
+            raise InputError(
+                f"options before '{ctx.invoked_subcommand}' are those of 'dgawatch feed'; "
+                f"give them after it (see 'dgawatch feed {ctx.invoked_subcommand} --help')"
+            )
         return
     if fmt not in FORMATS:
         raise InputError(f"unknown --format {fmt!r} (choose from {', '.join(FORMATS)})")
