@@ -179,7 +179,9 @@ def share_chart(rows: Rows, *, title: str = "") -> dict[str, Any]:
             tooltip=["tld:N", "state:N", "names:Q"],
         )
         .transform_calculate(
-            state_order=" + ".join(f"(datum.state === '{s}' ? {i} : 0)" for i, s in enumerate(states))
+            state_order=" + ".join(
+                f"(datum.state === '{s}' ? {i} : 0)" for i, s in enumerate(states)
+            )
         )
         .properties(width=WIDTH - 120, height=alt.Step(18), title=title)
     )  # fmt: skip
