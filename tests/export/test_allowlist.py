@@ -304,3 +304,38 @@ def test_cli_allowlist_stderr_and_bad_file(tmp_path: Path) -> None:
     assert not out.exists()
     proc = run_cli(*sel, "--allowlist", str(tmp_path / "missing.txt"), home=tmp_path)
     assert proc.returncode == 2 and "missing.txt" in proc.stderr
+
+
+def test_cli_exclude_collisions_reads_the_watch_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch's latest check says two forecast names were registered before publication:
+    ``--exclude-collisions`` withholds exactly those (header, trailer and stderr say so)."""
+    from dgawatch.watch.evidence import Verdict
+    from dgawatch.watch.store import WatchStore, default_path
+
+    day1, day2 = generated()
+    chosen = {day1[3], day2[9]}
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DGAWATCH_HOME", str(home))
+    with WatchStore(default_path()) as store:
+        rows = [(n, n.rsplit(".", 1)[1], "conficker", "b", DAYS[0]) for n in chosen]
+        check = store.begin_check(now, DAYS[0], DAYS[1], ["com"], ["zone"], rows)
+        verdicts = [Verdict(n, "collision", "registered before publication", now) for n in chosen]
+        store.record(check, {n: n.rsplit(".", 1)[1] for n in chosen}, verdicts)
+        store.finish_check(check, now)
+    sel = ("export", "--format", "rpz", "--family", "conficker", "--variant", "b",
+           "--start", "2009-01-08", "--days", "2", "--serial", "1")  # fmt: skip
+    plain = parse_rpz_text(run_cli(*sel, home=home).stdout)
+    proc = run_cli(*sel, "--exclude-collisions", home=home)
+    assert proc.returncode == 0, proc.stderr
+    names = parse_rpz_text(proc.stdout)
+    assert names == [n for n in plain if n not in chosen] and chosen <= set(plain)
+    assert "withheld 2 distinct names (2 occurrences): 2 on watch collisions" in proc.stdout
+    assert "2 on watch collisions" in proc.stderr
+
+
+def parse_rpz_text(text: str) -> list[str]:
+    return [ln.split()[0] for ln in text.splitlines() if ln and not ln.startswith((";", "$", "@"))]
