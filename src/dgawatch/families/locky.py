@@ -42,6 +42,9 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+
+import numpy as np
 
 from dgawatch.families.base import Family, Variant
 
@@ -131,31 +134,53 @@ V3_TLDS = ("ru", "info", "biz", "click", "su", "work", "pl", "org", "pw", "xyz")
 V3_NAMES_PER_DAY = 12
 
 
+def _v3_lists(
+    year: int, month: int, half_day: int, seeds: tuple[int, ...], nr: int
+) -> list[list[str]]:
+    """v3 names for several sample seeds at once (numpy over seeds x indices): the
+    per-name work is 35 multiply/rotate steps plus one per letter, all independent."""
+    m = np.uint64(M32)
+    mul, add = np.uint64(_MUL), np.uint64(_ADD)
+    sh, back = np.uint64(7), np.uint64(25)
+
+    def step(x: np.ndarray) -> np.ndarray:
+        p = (mul * (x & m)) & m
+        return ((p >> sh) | (p << back)) & m
+
+    seed = np.repeat(np.array(seeds, dtype=np.uint64) & m, nr)
+    index = np.tile(np.arange(nr, dtype=np.uint64), len(seeds))
+    seed_part = ((seed << np.uint64(17)) | (seed >> np.uint64(15))) & m
+    fixed = (seed_part + (((index << np.uint64(21)) | (index >> np.uint64(11))) & m)) & m
+    r = np.zeros_like(seed)
+    for y in range(year, year + 7):
+        a = ((step(np.uint64(y + 0x1BF5) + r) + add) & m) ^ r
+        b = ((step(a + seed) + add) & m) ^ a
+        c = (np.uint64(0xD8EFFFFF) - step(np.uint64(half_day) + b) + b) & m
+        d = (c + step(np.uint64(month) + c - np.uint64(0x65CAD)) + add) & m
+        r = ((step(d + fixed) + add) & m) ^ d
+    lengths = (r % np.uint64(11)).astype(np.int64) + 7
+    letters = np.zeros((len(r), 17), dtype=np.uint8)
+    for pos in range(17):
+        live = lengths > pos
+        u = np.uint64(pos)
+        rotated = ((r << u) | (r >> np.uint64(32 - pos))) & m if pos else r
+        nxt = (step(rotated) + add) & m
+        r = np.where(live, nxt, r)
+        letters[:, pos] = (r % np.uint64(25)).astype(np.uint8) + 97
+    tld = (((step(r) + add) & m) % np.uint64(len(V3_TLDS))).tolist()
+    rows = letters.tobytes().decode("ascii")
+    names = [
+        rows[17 * k : 17 * k + n] + "." + V3_TLDS[t]
+        for k, (n, t) in enumerate(zip(lengths.tolist(), tld, strict=True))
+    ]
+    return [names[c * nr : (c + 1) * nr] for c in range(len(seeds))]
+
+
 def generate_v3(day: dt.date, seed: int, shift: int = 7, nr: int = V3_NAMES_PER_DAY) -> list[str]:
-    """``nr`` Locky v3 names for ``day`` and sample ``seed``."""
-
-    def step(x: int) -> int:
-        return _ror(_MUL * (x & M32), shift)
-
-    seed_part = _rol(seed, 17)
-    half_day = day.day // 2
-    out: list[str] = []
-    for i in range(nr):
-        index_part = _rol(i, 21)
-        r = 0
-        for year in range(day.year, day.year + 7):
-            a = (step(year + r + 0x1BF5) + _ADD) ^ r
-            b = (step(a + seed) + _ADD) ^ a
-            c = (0xD8EFFFFF - step(half_day + b) + b) & M32
-            d = (c + step(day.month + c - 0x65CAD) + _ADD) & M32
-            r = ((step(d + seed_part + index_part) + _ADD) & M32) ^ d
-        letters = []
-        for pos in range(r % 11 + 7):
-            r = (step(_rol(r, pos)) + _ADD) & M32
-            letters.append(chr(97 + r % 25))
-        r = step(r)
-        out.append("".join(letters) + "." + V3_TLDS[((r + _ADD) & M32) % len(V3_TLDS)])
-    return out
+    """``nr`` Locky v3 names for ``day`` and sample ``seed`` (every sample: shift 7)."""
+    if shift != 7:
+        raise ValueError("Locky v3 samples rotate by 7")
+    return _v3_lists(day.year, day.month, day.day // 2, (seed,), nr)[0]
 
 
 #: v3 configurations (reference numbering) -> (seed, first publication of the seed).
@@ -183,11 +208,19 @@ V3_CONFIGS: dict[int, tuple[int, dt.date]] = {
 }
 
 
+@lru_cache(maxsize=200)  # a year of periods (~18 KB each): callers walk one variant at a time
+def _v3_period(year: int, month: int, half_day: int) -> tuple[tuple[str, ...], ...]:
+    """All 20 configurations' lists of one two-day period (computed together)."""
+    seeds = tuple(seed for seed, _ in V3_CONFIGS.values())
+    return tuple(tuple(x) for x in _v3_lists(year, month, half_day, seeds, V3_NAMES_PER_DAY))
+
+
 def _v3_variant(number: int) -> Variant:
     seed, published = V3_CONFIGS[number]
+    position = list(V3_CONFIGS).index(number)
 
     def generator(day: dt.date) -> list[str]:
-        return generate_v3(day, seed)
+        return list(_v3_period(day.year, day.month, day.day // 2)[position])
 
     return Variant(
         family="locky",
