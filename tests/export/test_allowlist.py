@@ -320,14 +320,16 @@ def test_cli_exclude_collisions_reads_the_watch_store(
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("DGAWATCH_HOME", str(home))
+    sel = ("export", "--format", "rpz", "--family", "conficker", "--variant", "b",
+           "--start", "2009-01-08", "--days", "2", "--serial", "1")  # fmt: skip
+    proc = run_cli(*sel, "--exclude-collisions", home=home)  # no watch has run: refused
+    assert proc.returncode == 2 and "dgawatch watch check" in proc.stderr and not proc.stdout
     with WatchStore(default_path()) as store:
         rows = [(n, n.rsplit(".", 1)[1], "conficker", "b", DAYS[0]) for n in chosen]
         check = store.begin_check(now, DAYS[0], DAYS[1], ["com"], ["zone"], rows)
         verdicts = [Verdict(n, "collision", "registered before publication", now) for n in chosen]
         store.record(check, {n: n.rsplit(".", 1)[1] for n in chosen}, verdicts)
         store.finish_check(check, now)
-    sel = ("export", "--format", "rpz", "--family", "conficker", "--variant", "b",
-           "--start", "2009-01-08", "--days", "2", "--serial", "1")  # fmt: skip
     plain = parse_rpz_text(run_cli(*sel, home=home).stdout)
     proc = run_cli(*sel, "--exclude-collisions", home=home)
     assert proc.returncode == 0, proc.stderr

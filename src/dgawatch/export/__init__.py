@@ -299,11 +299,17 @@ def watch_collisions(where: Path | None = None) -> NameList:
     (``dgawatch.watch.collision_names``; ``where``: its data directory or store file)."""
     try:
         collision_names = importlib.import_module("dgawatch.watch").collision_names
+        store = importlib.import_module("dgawatch.watch.store").resolve(where)
     except (ImportError, AttributeError):
         raise InputError(
             "--exclude-collisions needs the registration watch ('dgawatch watch'), which is "
             "not available in this installation; use --allowlist FILE instead"
         ) from None
+    if not Path(store).exists():
+        raise InputError(
+            f"--exclude-collisions: no watch store at {store}; run 'dgawatch watch check' "
+            "first (or give --allowlist FILE)"
+        )
     names = collision_names(where)
     return NameList(
         "watch collisions (registered before publication)",
