@@ -53,8 +53,10 @@ its output for June and July 2021 (names without ``?``) is the test's ground tru
 
 ``buggy2`` follows the reference at its latest commit: table 2 with the v5 slots
 (``19,19 / 19,19 / 4,4 / 4,4``); the reference changed it from v4's slots to these in
-October 2021 (commit 2f5f399). Its months 07-09 (and every month whose second digit is 7
-or more) index past the table and are empty.
+October 2021 (commit 2f5f399); the sample's own order is not published (the reference
+prints a set), so the list is in the same enumeration order as v5. Months 07-09 index
+past the table and are empty: in July 2021, the month it appeared, this build queried
+only names nobody can forecast.
 
 Seeding: time-dependent (month and year of the local date): one list per calendar month,
 the same every day of it (``period_days`` is 1 because months differ in length).
