@@ -23,6 +23,8 @@ UUIDs are UUIDv5 of the content and timestamps the day's 00:00 UTC, so the same 
 gives the same bytes. The objects' attribute types and categories come from one object built
 with pymisp from the template per file; the per-name copies are plain JSON written one at a
 time (pymisp needs some 2 ms per ten-attribute object, 100 s for a Conficker C day).
+Measured for a Conficker C day (49,999 names): 217 MB of JSON (19 MB without the objects),
+12.8 CPU-s, 322 MB peak resident (268 MB without).
 ``pymisp`` keeps a whole event in memory (about 4-5 KB per attribute
 at the peak of serialising it): one event per day list bounds that to one list, about
 220 MB for a Conficker C day (50,000 names).
@@ -36,6 +38,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -117,7 +120,7 @@ def _validity(v: Variant, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def object_template(dl: DayList, source: str) -> dict[str, object]:
+def object_template(dl: DayList) -> dict[str, object]:
     """One ``dga-domain`` object built by pymisp from the template (types, categories,
     correlation flags), with the day list's shared values; :func:`objects` copies it."""
     v = dl.variant
@@ -135,21 +138,20 @@ def object_template(dl: DayList, source: str) -> dict[str, object]:
         ("validity-end", valid_until),
         ("counter", 0),
         ("tld", "invalid"),
-        ("text", f"{source} forecast: {v.key} names for {dl.day.isoformat()} (UTC)"),
     ]
     seed = _seed(v)
     if seed:
         fields.insert(4, ("seed", seed))
     fields += [("reference", ref) for ref in get_family(v.family).references]
     for relation, value in fields:
-        obj.add_attribute(relation, value=value, timestamp=start)
+        obj.add_attribute(relation, value=value)
     doc: dict[str, object] = json.loads(obj.to_json())
     return doc
 
 
-def objects(dl: DayList, rows: list[tuple[int, str]], source: str) -> Iterator[dict[str, object]]:
+def objects(dl: DayList, rows: list[tuple[int, str]]) -> Iterator[dict[str, object]]:
     """The day list's ``dga-domain`` objects, one per distinct name (first index)."""
-    template = object_template(dl, source)
+    template = object_template(dl)
     attrs = template["Attribute"]
     assert isinstance(attrs, list)
     key = f"{dl.variant.key}/{dl.day.isoformat()}"
@@ -181,7 +183,7 @@ def dumps(ev: MISPEvent, extra: Iterable[dict[str, object]] = ()) -> Iterator[by
     event["Object"] = _OBJECTS
     text = json.dumps(doc, sort_keys=True, indent=1)
     head, _, tail = text.partition(json.dumps(_OBJECTS))
-    items = (json.dumps(o, sort_keys=True, indent=1) for o in (*existing, *extra))
+    items = (json.dumps(o, sort_keys=True, indent=1) for o in chain(existing, extra))
     first = next(items, None)
     if first is None:
         yield (head + "[]" + tail + "\n").encode("utf-8")
@@ -204,7 +206,7 @@ def write_misp(
         ev = event(dl, rows, options.source)
         path = out / file_name(dl)
         with atomic_file(path) as fh:
-            for chunk in dumps(ev, objects(dl, rows, options.source)):
+            for chunk in dumps(ev, objects(dl, rows)):
                 fh.write(chunk)
         stats.names += len(ev.attributes)
         stats.files.append(path)
