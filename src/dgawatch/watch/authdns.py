@@ -83,19 +83,25 @@ class AuthoritativeSource:
         self.bucket = bucket or TokenBucket(None)
         self.timeout = timeout
         self.tries = tries
-        self._authorities: dict[str, Authority] = {}
+        self._authorities: dict[str, Authority | str] = {}
         self._lock = threading.Lock()
         self._rr = itertools.count()
 
     # --- finding the TLD's servers --------------------------------------------------
 
     def authority(self, suffix: str) -> Authority:
+        """The suffix's servers, found once per source (a failure too: every name of that
+        suffix is then unknown at once, not after its own round of timeouts)."""
         with self._lock:
             found = self._authorities.get(suffix)
-        if found is None:
-            found = self._discover(suffix)
-            with self._lock:
+            if found is None:
+                try:
+                    found = self._discover(suffix)
+                except InputError as exc:
+                    found = str(exc)
                 self._authorities[suffix] = found
+        if isinstance(found, str):
+            raise InputError(found)
         return found
 
     def _discover(self, suffix: str) -> Authority:

@@ -131,6 +131,22 @@ def _observe_all(
     return {o.name: o for o in found}, time.perf_counter() - t0
 
 
+def prepare_zones(watched: Sequence[Watched], sources: Sequence[NameSource]) -> dict[str, float]:
+    """Load the zone sources' data (files, transfers) for ``watched``; seconds per source.
+    Done before a check is recorded: an unreadable zone file is the user's mistake (exit 2)
+    and must leave no started check (or new store) behind."""
+    by_tld: dict[str, set[str]] = {}
+    for w in watched:
+        by_tld.setdefault(w.tld, set()).add(w.domain)
+    timing = {}
+    for source in sources:
+        if isinstance(source, ZoneSource):
+            t0 = time.perf_counter()
+            source.prepare(by_tld)
+            timing[source.name] = time.perf_counter() - t0
+    return timing
+
+
 def run_check(
     watched: Sequence[Watched],
     sources: Sequence[NameSource],
@@ -142,15 +158,21 @@ def run_check(
     start_day: dt.date | None = None,
     end_day: dt.date | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    zones_ready: bool = False,
 ) -> CheckResult:
     """Check every watched name with every source and record the verdicts."""
     if not sources:
         raise InputError(
             "give at least one source: --zone-file/--zone-dir, --axfr, --auth-dns or --rdap"
         )
-    started = now()
     tlds = {w.domain: w.tld for w in watched}
     days = [w.day for w in watched]
+    pairs = list(tlds.items())
+    seen: dict[str, list[Observation]] = {n: [] for n, _ in pairs}
+    timing: dict[str, float] = {}
+    if not zones_ready:
+        timing.update(prepare_zones(watched, sources))
+    started = now()
     check_id = store.begin_check(
         started,
         start_day or min(days),
@@ -159,25 +181,14 @@ def run_check(
         [s.name for s in sources],
         [(w.domain, w.tld, w.family, w.variant, w.day) for w in watched],
     )
-    pairs = list(tlds.items())
     store.publish(pairs, started, "first watch check")
     if published is not None:
         store.publish(pairs, published, "--published")
     pub = store.published()
     free_after = store.seen_free_after_publication()
-    by_tld: dict[str, set[str]] = {}
-    for n, t in pairs:
-        by_tld.setdefault(t, set()).add(n)
-    seen: dict[str, list[Observation]] = {n: [] for n, _ in pairs}
-    timing: dict[str, float] = {}
     for source in sources:
-        if isinstance(source, ZoneSource):
-            t0 = time.perf_counter()
-            source.prepare(by_tld)
-            found, _ = _observe_all(source, pairs, 1)
-            timing[source.name] = time.perf_counter() - t0
-        else:
-            found, timing[source.name] = _observe_all(source, pairs, workers)
+        found, spent = _observe_all(source, pairs, workers)
+        timing[source.name] = timing.get(source.name, 0.0) + spent
         for n, o in found.items():
             seen[n].append(o)
     verdicts = tuple(

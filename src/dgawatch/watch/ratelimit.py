@@ -11,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
+_EPSILON = 1e-9
+
 
 class TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up; ``rate`` None = unlimited.
@@ -60,8 +62,8 @@ class TokenBucket:
                         float(self.burst), self._tokens + (now - self._last) * self.rate
                     )
                     self._last = now
-                    if self._tokens >= 1.0:
-                        self._tokens -= 1.0
+                    if self._tokens >= 1.0 - _EPSILON:  # float dust must not stall it
+                        self._tokens = max(0.0, self._tokens - 1.0)
                         self.waited += slept
                         return slept
                     wait = (1.0 - self._tokens) / self.rate

@@ -1,0 +1,147 @@
+"""``dgawatch watch``: every user mistake is one line on stderr naming the argument, exit
+status 2, no traceback and no store left behind; ``serve`` runs the check's engine again
+and again."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dgawatch import cli
+from tests.watch.fixtures import tld_zone
+
+SEL = ["--family", "conficker", "--variant", "a", "--start", "2026-12-10", "--days", "1"]
+
+
+def run(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["dgawatch", *args])
+    monkeypatch.delenv(cli.TRACEBACK_ENV, raising=False)
+    code: int | str | None = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return (code if isinstance(code, int) else 1), out.out, out.err
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "home"
+    monkeypatch.setenv("DGAWATCH_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def zone(tmp_path: Path) -> Path:
+    path = tmp_path / "info.zone"
+    path.write_text(tld_zone("info", []))
+    return path
+
+
+def _bad_cases(tmp: Path, zone: Path) -> list[tuple[list[str], str]]:
+    notzone = tmp / "list.txt"
+    notzone.write_text("example.info\n")
+    badjson = tmp / "dns.json"
+    badjson.write_text("{not json")
+    csvstore = tmp / "w.csv"
+    csvstore.write_text("a,b\n1,2\n")
+    z = f"info={zone}"
+    return [
+        (["check", "--tld", "info", *SEL, "--days", "0", "--zone-file", z], "--days must be"),
+        (["check", "--tld", "info", *SEL], "give at least one source"),
+        (["check", "--tld", "info", *SEL, "--auth-dns", "--rate", "dns=5"], "--rate dns"),
+        (
+            ["check", "--tld", "info", *SEL, "--auth-dns", "--rate", "authoritative=0"],
+            "more than 0",
+        ),
+        (["check", "--tld", "info", *SEL, "--auth-dns", "--rate", "authoritative=x"], "per second"),
+        (["check", "--tld", "info", *SEL, "--axfr", "info=ns1.example"], "--axfr"),
+        (["check", "--tld", "info", *SEL, "--axfr", "info=127.0.0.1@70000"], "port"),
+        (["check", "--tld", "info", *SEL, "--zone-file", "info=/nonexistent/x"], "no such file"),
+        (["check", "--tld", "info", *SEL, "--zone-file", "info"], "KEY=VALUE"),
+        (["check", "--tld", "info", *SEL, "--zone-file", f"info={notzone}"], "no NS records"),
+        (["check", "--tld", "info", *SEL, "--zone-dir", str(tmp / "none")], "--zone-dir"),
+        (["check", "--tld", "in fo", *SEL, "--auth-dns"], "--tld"),
+        (["check", "--tld", "info", *SEL, "--auth-dns", "--workers", "0"], "--workers"),
+        (["check", "--tld", "info", *SEL, "--tld-server", "info=127.0.0.1"], "need --auth-dns"),
+        (["check", "--tld", "info", *SEL, "--rdap", "--rdap-server", "info=ftp://x"], "http"),
+        (["check", "--tld", "zz", *SEL, "--zone-file", f"zz={zone}"], "no selected variant"),
+        (["check", "--tld", "info", *SEL, "--auth-dns", "--start", "2026-13-01"], "--start"),
+        (["check", "--tld", "info", *SEL, "--auth-dns", "--published", "soon"], "--published"),
+        (["check", "--tld", "info", "--family", "nosuch", "--auth-dns"], "nosuch"),
+        (
+            ["check", "--tld", "info", *SEL, "--zone-file", z, "--sinkholes", str(badjson)],
+            "sinkholes",
+        ),
+        (
+            ["check", "--tld", "info", *SEL, "--zone-file", z, "--watch-store", str(csvstore)],
+            "w.csv",
+        ),
+        (["serve", "--tld", "info", *SEL, "--zone-file", z, "--interval", "0"], "--interval"),
+        (["report"], "no watch store"),
+        (["report", "--format", "xml"], "--format"),
+        (["history", "x.info"], "no watch store"),
+        (["rdap-bootstrap", "--from", str(tmp / "absent.json")], "--from"),
+        (["rdap-bootstrap", "--from", str(badjson)], "not an RDAP bootstrap"),
+    ]
+
+
+def test_bad_arguments_one_line_exit_2(
+    tmp_path: Path,
+    home: Path,
+    zone: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for args, needle in _bad_cases(tmp_path, zone):
+        code, out, err = run(["watch", *args], monkeypatch, capsys)
+        lines = err.strip().splitlines()
+        assert code == 2, (args, err)
+        assert len(lines) == 1 and needle in lines[0], (args, err)
+        assert "Traceback" not in err and out == "", args
+        assert not (home / "watch.duckdb").exists(), args
+        assert not (home / "watch" / "dns.json").exists(), args
+
+
+def test_serve_runs_the_check_repeatedly_with_history(
+    home: Path, zone: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(
+        ["watch", "serve", "--tld", "info", *SEL, "--zone-file", f"info={zone}",
+         "--interval", "1", "--checks", "2"],
+        monkeypatch, capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert [ln.split(":")[0] for ln in err.splitlines()] == ["check 1", "check 2"]
+    con = duckdb.connect(str(home / "watch.duckdb"), read_only=True)
+    try:
+        checks = con.execute("SELECT count(*) FROM checks WHERE finished IS NOT NULL").fetchone()
+        per_name = con.execute(
+            "SELECT count(DISTINCT check_id), count(*) FROM verdicts GROUP BY domain"
+        ).fetchall()
+    finally:
+        con.close()
+    assert checks == (2,)
+    assert set(per_name) == {(2, 2)}  # every name has a verdict in each check
+
+
+def test_rdap_bootstrap_refresh_from_file(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["watch", "rdap-bootstrap"], monkeypatch, capsys)
+    assert code == 0 and "shipped data/dns.json: publication 2021-05-11T21:00:02Z" in out
+    fresh = tmp_path / "new.json"
+    fresh.write_text(
+        '{"version": "1.0", "publication": "2026-11-30T00:00:00Z", "description": "x",'
+        ' "services": [[["info", "biz"], ["https://rdap.example/"]]]}'
+    )
+    code, out, err = run(["watch", "rdap-bootstrap", "--from", str(fresh)], monkeypatch, capsys)
+    assert code == 0, err
+    assert "2026-11-30" in out and "2 TLDs" in out
+    assert (home / "watch" / "dns.json").read_text() == fresh.read_text()
