@@ -326,7 +326,10 @@ def _build(
                     dot = "." + s
                     kept = [n for n in names if n.endswith(dot)]
                     if never and not never.isdisjoint(kept):
-                        kept_out[s].update(never.intersection(kept))
+                        assert withheld is not None
+                        for n in never.intersection(kept):
+                            withheld.record(n.encode("ascii"))
+                            kept_out[s].add(n)
                         kept = [n for n in kept if n not in never]
                     if taken is None:
                         blocked[s].update(kept)

@@ -341,3 +341,43 @@ def test_cli_exclude_collisions_reads_the_watch_store(
 
 def parse_rpz_text(text: str) -> list[str]:
     return [ln.split()[0] for ln in text.splitlines() if ln and not ln.startswith((";", "$", "@"))]
+
+
+def test_gopack_exclude_collisions_and_allowlist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A go-pack leaves out the watch's collisions and the allowlist's names, and its
+    manifest says how many and why."""
+    from dgawatch.watch.evidence import Verdict
+    from dgawatch.watch.store import WatchStore, default_path
+
+    day1, day2 = generated()
+    com = [n for n in day1 + day2 if n.endswith(".com")]
+    collided, allowed = {com[0], com[5]}, {com[9]}
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    home = tmp_path / "home"
+    monkeypatch.setenv("DGAWATCH_HOME", str(home))
+    home.mkdir()
+    with WatchStore(default_path()) as store:
+        rows = [(n, "com", "conficker", "b", DAYS[0]) for n in collided]
+        check = store.begin_check(now, DAYS[0], DAYS[1], ["com"], ["zone"], rows)
+        verdicts = [Verdict(n, "collision", "registered before", now) for n in collided]
+        store.record(check, dict.fromkeys(collided, "com"), verdicts)
+        store.finish_check(check, now)
+    allow = tmp_path / "allow.txt"
+    allow.write_text("".join(f"{n}\n" for n in allowed))
+    build = ("gopack", "--tld", "com", "--start", "2009-01-08", "--family", "conficker")
+    plain, screened = tmp_path / "plain", tmp_path / "screened"
+    assert run_cli(*build, "--output", str(plain), home=home).returncode == 0
+    proc = run_cli(*build, "--output", str(screened), "--exclude-collisions",
+                   "--allowlist", str(allow), home=home)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    before = set((plain / "com" / "2009-01.txt").read_text().split())
+    after = set((screened / "com" / "2009-01.txt").read_text().split())
+    assert before - after == collided | allowed and after < before
+    withheld = json.loads((screened / "MANIFEST.json").read_text())["withheld"]
+    assert withheld["names"] == {
+        "allowlist allow.txt": 1,
+        "watch collisions (registered before publication)": 2,
+    }
+    assert "withheld 3 distinct names" in proc.stderr

@@ -187,6 +187,11 @@ class Withheld:
     def reason_of(self, name: bytes) -> str:
         return next(x.reason for x in self.lists if name in x.names)
 
+    def record(self, name: bytes) -> None:
+        """Count one occurrence of a withheld name (for writers that filter themselves)."""
+        self._hit[self.reason_of(name)].add(name)
+        self.occurrences += 1
+
     def screen(self, lists: Iterable[DayList]) -> Iterator[DayList]:
         """The day lists without the withheld names, in order, counting what was withheld."""
         every = self._all
@@ -202,8 +207,7 @@ class Withheld:
             out = np.fromiter((n in every for n in names), bool, len(names))
             gone = np.flatnonzero(out)
             for i in gone.tolist():
-                self._hit[self.reason_of(names[i])].add(names[i])
-            self.occurrences += len(gone)
+                self.record(names[i])
             kept = np.flatnonzero(~out)
             rest = [names[i] for i in kept.tolist()]
             blob = b"\n".join(rest) + b"\n" if rest else b""
