@@ -6,12 +6,15 @@ item 10), on one sinkhole store, in one run.
    figures, count it again), alternated with the portal's cached figures
    (``SinkholeAggregates.figures()`` when the store has not changed), and of one
    incremental refresh after a day's file grew.
-2. Latency of a cheap page (``/families.json``) over real HTTP while 4 clients keep asking
+2. The reports API (issue 16): a signed one-day report for an organisation, p50/p99 over
+   HTTP, and the scoped read's CPU against the sinkhole's per-network report writer.
+3. Latency of a cheap page (``/families.json``) over real HTTP while 4 clients keep asking
    for ``/sinkhole.json``: the old behaviour (every request scans, no limit) against the
    portal as shipped (cache, 2 expensive slots, 503 beyond). Reports p50/p99 of the cheap
    request and how the expensive ones were answered.
 
     nice .venv/bin/python bench/bench_portal.py [--bots 300000] [--raw 100000] [--seconds 20]
+        [--api-only] [--api-requests 20]
 
 Timings come from a shared machine: compare the ratios within one run.
 """
@@ -143,6 +146,88 @@ def under_load(app: Any, seconds: float) -> tuple[list[float], Counter[int]]:
     return lat, statuses
 
 
+def api_section(store: Path, tmp: Path, requests: int) -> None:
+    """Signed ``reports/download`` of one day for an organisation owning 20.0.0.0/8 (about
+    1/115 of the simulated sources) over real HTTP: p50/p99, against the sinkhole's own
+    per-network report writer for the same network and day (``sinkhole report``'s path:
+    one scan of the whole store), and the scoped read alone in CPU seconds."""
+    import json as _json
+
+    from dgawatch.orgs import Org, OrgStore, Scope, new_key
+    from dgawatch.sinkhole.enrich import Enricher
+    from dgawatch.sinkhole.report import Network, write_reports
+    from dgawatch.web.auth import RateLimit, sign
+    from dgawatch.web.scope import Caller, ScopedData
+
+    key = new_key()
+    org = Org("bench", scopes=[Scope("cidr", "20.0.0.0/8", "verified")], keys=[key])
+    with OrgStore(tmp / "orgs.json").edit() as orgs:
+        orgs["bench"] = org
+    enrich = Enricher(packages=False)
+    base = []
+    for _ in range(3):
+        t0 = time.process_time()
+        written = write_reports(store, [Network.parse_cidr("20.0.0.0/8")], tmp / "reports",
+                                days=[DAY], enrich=enrich)  # fmt: skip
+        base.append(time.process_time() - t0)
+    data = ScopedData(store, enrich)
+    scoped = []
+    for _ in range(3):
+        t0 = time.process_time()
+        rows = sum(len(data.report(Caller.of(org), k, [DAY])[1]) for k in ("http", "dns"))
+        scoped.append(time.process_time() - t0)
+    print(f"API: org 20.0.0.0/8, day {DAY}: {rows:,} report rows (HTTP + DNS)")
+    print(f"  sinkhole report files (whole-store scan): median {statistics.median(base):.2f} "
+          f"CPU s ({len(written)} files)")  # fmt: skip
+    mb, ms = statistics.median(base), statistics.median(scoped)
+    print(f"  scoped read (that day's files only):      median {ms:.2f} CPU s; "
+          f"ratio {mb / max(ms, 1e-6):.1f}x")  # fmt: skip
+    app = web_app.create_app(store_path=tmp / "none.duckdb", sinkhole_dir=store,
+                             enrich=enrich, rate_limit=RateLimit(burst=10_000))  # fmt: skip
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    lat = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                httpx.get(url + "/api", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        path = "/api/v1/reports/download"
+        used: set[tuple[int, bytes]] = set()
+        for i in range(requests):
+            body = _json.dumps({"date": DAY.isoformat(), "type": ("http", "dns")[i % 2]}).encode()
+            ts = int(time.time())
+            while (ts, body) in used:  # the same request signed twice in a second is a replay
+                ts -= 1
+            used.add((ts, body))
+            h = {"X-Dgawatch-Key": key.key_id, "X-Dgawatch-Timestamp": str(ts),
+                 "X-Dgawatch-Signature": sign(key.secret, ts, "POST", path, body)}  # fmt: skip
+            t0 = time.perf_counter()
+            r = httpx.post(url + path, content=body, headers=h, timeout=120)
+            lat.append(time.perf_counter() - t0)
+            assert r.status_code == 200, r.text[:200]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    print(
+        f"  signed reports/download over HTTP, {requests} requests: p50 "
+        f"{p(lat, 50) * 1000:.0f} ms, p99 {p(lat, 99) * 1000:.0f} ms (wall, loaded)"
+    )
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -153,6 +238,8 @@ def main() -> None:
     ap.add_argument("--raw", type=int, default=100_000)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--api-only", action="store_true", help="only the reports API part")
+    ap.add_argument("--api-requests", type=int, default=20)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "sinkhole"
@@ -160,6 +247,9 @@ def main() -> None:
         write_events(raw_events(RAW_DAY, args.raw), store)
         n = count_events(store)
         print(f"store: {n:,} events in {len(list_files(store))} files")
+        api_section(store, Path(tmp), args.api_requests)
+        if args.api_only:
+            return
 
         app = web_app.create_app(store_path=Path(tmp) / "none.duckdb", sinkhole_dir=store)
         portal = app.state.portal
