@@ -39,7 +39,10 @@ def run_hunt(
     unknown_dga: bool = True,
     allowlist: Path | None = None,
     column_map: Mapping[str, str] | None = None,
+    min_confidence: float = 0.0,
 ) -> HuntResult:
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InputError(f"--min-confidence {min_confidence:g} is not within [0, 1]")
     if window_days < 0:
         raise InputError(f"--window-days must be 0 or more, not {window_days}")
     if output_format not in OUTPUT_FORMATS:
@@ -70,8 +73,10 @@ def run_hunt(
         result = hunt_paths(paths, options)
     for line in report_lines(result.report):
         err.print(line, markup=False, highlight=False, soft_wrap=True)
+    shown = [f for f in result.findings if f.confidence >= min_confidence]
+    weak = [f for f in result.findings if f.confidence < min_confidence]
     err.print(
-        f"{counted(result.events, 'query event')}, {counted(len(result.findings), 'finding')} "
+        f"{counted(result.events, 'query event')}, {counted(len(shown), 'finding')} "
         f"({counted(result.lists_from_store, 'day list')} from the store, "
         f"{result.lists_generated:,} generated; engine {result.engine})",
         markup=False,
@@ -93,7 +98,22 @@ def run_hunt(
         if len(u.hosts) > 10:
             err.print(f"  ... {len(u.hosts) - 10} more hosts", markup=False)
         err.print(f"  e.g. {', '.join(u.samples[:5])}", markup=False, highlight=False)
-    write_findings(result.findings, output_format, result.summary(), output=output, console=out)
+    if weak:
+        examples = ", ".join(dict.fromkeys(f.evidence[0].qname for f in weak if f.evidence))
+        err.print(
+            f"{counted(len(weak), 'weak match', 'weak matches')} not listed (confidence < "
+            f"{min_confidence:g}: few names that real sites also use, e.g. "
+            f"{examples[:120]}); --min-confidence 0 lists them",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    summary = result.summary() | {
+        "findings": len(shown),
+        "min_confidence": min_confidence,
+        "weak_matches": len(weak),
+    }
+    write_findings(shown, output_format, summary, output=output, console=out)
     return result
 
 
