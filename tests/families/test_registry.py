@@ -63,6 +63,19 @@ def test_variant_is_pure_and_emits_dns_names(variant) -> None:  # type: ignore[n
     if variant.tlds:
         suffixes = tuple("." + t for t in variant.tlds)
         assert all(n.endswith(suffixes) for n in first)
+    if variant.signature is not None:
+        # The declared grammar rules names out before generating: it must hold every name.
+        outside = [n for n in first if not _fits_signature(variant, n)]
+        assert outside == [], f"names outside the declared signature: {outside[:5]}"
+
+
+def _fits_signature(variant, name: str) -> bool:  # type: ignore[no-untyped-def]
+    for tld in variant.tlds or (name.rsplit(".", 1)[-1],):
+        if name.endswith("." + tld):
+            label = name[: -len(tld) - 1]
+            if "." not in label and variant.signature.matches_label(label):
+                return True
+    return False
 
 
 def test_unknown_names_are_clear_errors() -> None:

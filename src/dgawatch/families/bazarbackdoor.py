@@ -73,13 +73,14 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import product
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 BETA_SETS = ("abcde", "cdef", "efgh", "ghi", "ijk", "klm")
 BUGGY_SETS = ("]^_`abcde", "`abcdef", "bcdefgh", "efghi", "ghijk", "ijklm")
@@ -207,6 +208,11 @@ def _variant(version: str, summary: str, active_from: dt.date) -> Variant:
         generator=names,
         period_days=1,
         parameters=params,
+        # Shift versions: 6 + 6 characters; syllable versions: 4 two-letter syllables.
+        signature=Signature(
+            string.ascii_lowercase + ("]^_`" if version == "buggy" else ""),
+            *((12, 12) if version in ("beta", "buggy") else (8, 8)),
+        ),
         period_source=(
             "date the reimplementation was published: git history of "
             "baderj/domain_generation_algorithms, bazarbackdoor/"

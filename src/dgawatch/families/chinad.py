@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "org", "net", "biz", "info", "ru", "cn")
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -90,6 +90,7 @@ FAMILY = Family(
             tlds=TLDS,
             generator=_daily,
             period_days=1,
+            signature=Signature(ALPHABET, 16, 16),
         ),
     ),
 )

@@ -46,11 +46,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M32 = 0xFFFFFFFF
 _MUL = 0xB11924E1
 _ADD = 0x27100001
+#: Letters are ``'a' + r % 25``: never ``z``.
+_LETTERS_25 = "abcdefghijklmnopqrstuvwxy"
 TLDS = ("ru", "pw", "eu", "in", "yt", "pm", "us", "fr", "de", "it", "be", "uk", "nl", "tf")
 NAMES_PER_DAY = 8
 
@@ -126,6 +128,7 @@ def _variant(name: str) -> Variant:
         generator=generator,
         period_days=2,
         parameters=(("seed", str(seed)), ("shift", str(shift)), ("mod", str(mod))),
+        signature=Signature(_LETTERS_25, 5, 15),
         period_source="Locky first seen 2016-02-16 (Forcepoint)",
     )
 
@@ -234,6 +237,7 @@ def _v3_variant(number: int) -> Variant:
         generator=generator,
         period_days=2,
         parameters=(("seed", str(seed)), ("shift", "7")),
+        signature=Signature(_LETTERS_25, 7, 17),
         period_source=(
             "first publication of this seed in baderj/domain_generation_algorithms "
             "(git history of locky/)"

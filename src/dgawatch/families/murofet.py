@@ -45,11 +45,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import string
 from functools import cache, lru_cache
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 NAMES_PER_DAY = 1020
 V1_TLDS = ("ru", "biz", "info", "org", "net", "com")
@@ -214,6 +215,7 @@ def _v2_variant(name: str, key: int | None) -> Variant:
         generator=generator,
         blob_generator=blob,
         parameters=(("key", "none" if key is None else f"0x{key:08X}"),),
+        signature=Signature(string.ascii_lowercase, 1, 16),  # at most a letter a byte
         period_source="estimate: first anti-virus reports of Murofet/LICAT, autumn 2010",
     )
 
@@ -240,6 +242,7 @@ FAMILY = Family(
             generator=generate_v1,
             blob_generator=generate_v1_blob,
             period_days=7,
+            signature=Signature(string.ascii_lowercase, 1, 32),  # at most two a byte
             period_source="estimate: first anti-virus reports of Murofet/LICAT, autumn 2010",
         ),
         *(_v2_variant(name, key) for name, key in V2_KEYS.items()),
@@ -253,6 +256,7 @@ FAMILY = Family(
             tlds=V1_TLDS,
             generator=generate_v3,
             period_days=7,
+            signature=Signature(string.ascii_lowercase + string.digits, 32, 48),
             period_source="reimplementation published 2015-09-03 (baderj murofet/v3)",
         ),
     ),

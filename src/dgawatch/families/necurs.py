@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M64 = (1 << 64) - 1
 NAMES_PER_PERIOD = 2048
@@ -144,6 +144,7 @@ def _variant(magic: int, summary: str, aliases: tuple[str, ...] = ()) -> Variant
         generator=names,
         period_days=4,
         parameters=(("magic", str(magic)),),
+        signature=Signature("abcdefghijklmnopqrstuvwxy", 7, 21),  # 'a' + v % 25, 7 + v % 15
         period_source="estimate: Necurs first reported in 2012 (Bader's write-up, 2015-02)",
     )
 

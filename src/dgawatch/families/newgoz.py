@@ -45,7 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 DEFAULT_KEY = 0x35190501
 NAMES_PER_DAY = 1000
@@ -67,6 +67,10 @@ def tld_for(index: int) -> str:
     if index % 2 == 0:
         return "biz"
     return "net"
+
+
+#: Four 32-bit words in base 36: 1-7 digits each.
+SIGNATURE = Signature("0123456789abcdefghijklmnopqrstuvwxyz", 4, 28)
 
 
 def _label_blob(digests: bytes, tlds: list[str]) -> bytes:
@@ -155,6 +159,7 @@ FAMILY = Family(
             generator=_default,
             blob_generator=generate_blob,
             parameters=(("key", "0x35190501"),),
+            signature=SIGNATURE,
             period_source="estimate: GOZ's return first publicly reported 2014-07-10",
         ),
         Variant(
@@ -170,6 +175,7 @@ FAMILY = Family(
             generator=_key_52e645,
             blob_generator=generate_blob_52e645,
             parameters=(("key", "0x52e645"), ("nr", str(NAMES_PER_DAY_52E645))),
+            signature=SIGNATURE,
             period_source="estimate: as the default salt (Arbor knew both within weeks)",
         ),
     ),

@@ -34,7 +34,7 @@ import datetime as dt
 import hashlib
 from functools import partial
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "co.uk", "de", "org", "net", "eu", "info", "online", "co", "cc", "website")
 #: Maps hex digits to label characters: decimal digits become letters, a-f stay.
@@ -83,6 +83,8 @@ def _variant(version: str, active_from: dt.date, period_source: str) -> Variant:
         generator=partial(generate, separator=separator, nr=nr, suffix=suffix, tlds=tlds),
         period_days=1,
         parameters=tuple(params),
+        # 16 hex digits with 0-9 mapped to letters: a-f plus k, l, m, n, o.
+        signature=Signature("abcdefklmno", 16, 16),
         period_source=period_source,
     )
 

@@ -75,12 +75,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 import struct
 from functools import cache, lru_cache
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _MASK = 0xFFFFFFFF
 _EPOCH = dt.date(1970, 1, 1)
@@ -346,6 +347,7 @@ FAMILY = Family(
             generator=generate,
             period_days=2,
             parameters=(("nr", str(DOMAINS_PER_PERIOD)),),
+            signature=Signature(string.ascii_lowercase, 6, 15),
             period_source="estimate: write-up of July 2015 (samples not dated)",
         ),
         Variant(
@@ -360,6 +362,7 @@ FAMILY = Family(
             period_days=IMPROVED_PERIOD_DAYS,
             aliases=("v2",),
             parameters=(("nr", str(IMPROVED_PER_PERIOD)), ("set", "1 (useful)")),
+            signature=Signature(string.ascii_lowercase, 6, 12),
             blob_generator=generate_improved_blob,
             period_source="write-up (2015-03): observed since at least October 2013",
         ),
@@ -375,6 +378,7 @@ FAMILY = Family(
             period_days=1,
             aliases=("noise",),
             parameters=(("nr", str(NOISE_PER_DAY)), ("set", "2 (noise)")),
+            signature=Signature(string.ascii_lowercase, 6, 12),
             blob_generator=generate_noise_blob,
             period_source="as the useful set: the same sample queries both",
         ),

@@ -45,7 +45,7 @@ import zlib
 from functools import cache
 from importlib import resources
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 ALPHABET = "qwertyuiopasdfghjklzxcvbnm123945678"
 NR_OF_DOMAINS = 2001
@@ -117,6 +117,9 @@ def _variant(seed: str) -> Variant:
         generator=generator,
         period_days=0,
         parameters=(("seed_domain", seed), ("nr", str(NR_OF_DOMAINS))),
+        # Letters are ALPHABET[c // 8] for a byte c: its first 32 characters; a new label
+        # has 10-15 of them, or keeps the previous length (the seed's, 13 or 15 here).
+        signature=Signature(ALPHABET[:32], 10, 15),
         period_source="write-up of January 2015, or the seed's commit in the reference",
     )
 

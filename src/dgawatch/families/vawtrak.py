@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 CONSONANTS = "cdfghlmnrstw"
 VOWELS = "aeiou"
@@ -124,6 +124,7 @@ def _variant(name: str, active_from: dt.date) -> Variant:
         tlds=(TLD,),
         generator=generator,
         period_days=0,
+        signature=Signature(CONSONANTS + VOWELS, 7, 11),
         parameters=(
             ("version", version),
             ("seed", f"0x{seed:x}"),
