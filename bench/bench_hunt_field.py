@@ -32,7 +32,8 @@ CLI = [sys.executable, "-c", "from dgawatch.cli import main; main()"]
 
 
 def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
-    """(seconds, peak RSS MiB, JSON summary) of one ``dgawatch hunt LOG --json`` process."""
+    """(seconds, peak RSS MiB, JSON summary) of one ``dgawatch hunt LOG --json`` process;
+    the summary gains ``known_clients``: clients of the listed known-family findings."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([*CLI, "hunt", str(log), "--json", *extra], stdout=out, stderr=err)
@@ -44,17 +45,23 @@ def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
             tail = err.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"dgawatch hunt exited {proc.returncode} on {log}:\n{tail}")
         out.seek(0)
-        last = out.read().decode().splitlines()[-1]
-    return took, usage.ru_maxrss / 1024, json.loads(last)["summary"]
+        lines = out.read().decode().splitlines()
+    summary = json.loads(lines[-1])["summary"]
+    summary["known_clients"] = sorted({json.loads(line)["client"] for line in lines[:-1]})
+    return took, usage.ru_maxrss / 1024, summary
 
 
-def score(day: NetDay, summary: dict[str, object]) -> tuple[int, int, int, list[str]]:
-    """(infected found, infected, clean reported, families missed)."""
+def score(day: NetDay, summary: dict[str, object]) -> tuple[int, int, int, int, list[str]]:
+    """(infected found, infected, clean reported as unknown DGA, clean reported with a known
+    family's finding, families missed). The simulated infections are of families no forecast
+    knows, so every known-family finding is on a clean host: a false alarm."""
     found: set[str] = set()
     for f in summary.get("unknown_dga", []):  # type: ignore[attr-defined]
         found.update(f["clients"])
+    known = set(summary.get("known_clients", [])) - set(day.infected)  # type: ignore[arg-type]
     missed = sorted({day.infected[c] for c in set(day.infected) - found})
-    return len(found & set(day.infected)), len(day.infected), len(found - set(day.infected)), missed
+    infected = set(day.infected)
+    return len(found & infected), len(infected), len(found - infected), len(known), missed
 
 
 def main() -> None:
@@ -70,20 +77,24 @@ def main() -> None:
             log = Path(tmp) / f"dns-{clients}-{seed}.log"
             day = simulate(log, clients, seed)
             logs.append((day, log))
-            took, _rss, summary = run_hunt(log)
-            found, infected, fp, missed = score(day, summary)
+            _took, _rss, summary = run_hunt(log)
+            found, infected, fp, fp_known, missed = score(day, summary)
             clusters = len(summary.get("unknown_dga", []))  # type: ignore[arg-type]
+            weak = summary.get("weak_matches", 0)
             print(f"# {describe(day)}", flush=True)
-            rows.append((clients, seed, day.lines, infected, found, fp, clusters, missed, took))
+            rows.append(
+                (clients, seed, day.lines, infected, found, fp, fp_known, weak, clusters, missed)
+            )
         print()
         print(
-            "| clients | seed | queries | infected | found | clean reported | findings | missed |"
+            "| clients | seed | queries | infected | found | clean reported (unknown DGA) "
+            "| clean reported (known family) | weak matches (not listed) | findings | missed |"
         )
-        print("|---|---|---|---|---|---|---|---|")
-        for clients, seed, lines, infected, found, fp, clusters, missed, _ in rows:
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for clients, seed, lines, infected, found, fp, fp_known, weak, clusters, missed in rows:
             print(
-                f"| {clients:,} | {seed} | {lines:,} | {infected} | {found} | {fp} | {clusters} "
-                f"| {', '.join(missed) or '-'} |"
+                f"| {clients:,} | {seed} | {lines:,} | {infected} | {found} | {fp} | {fp_known} "
+                f"| {weak} | {clusters} | {', '.join(missed) or '-'} |"
             )
         day, log = logs[-1]
         on_t, off_t, on_m, off_m = [], [], [], []
