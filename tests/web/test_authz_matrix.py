@@ -319,3 +319,77 @@ def test_over_real_uvicorn(world: World) -> None:
             for params in ({"date": DATE, "network": network}, {"date": DATE, "ip": ip}):
                 r = call(c, world, who, "reports/query", params)
                 assert r.status_code in (401, 403) and not leaked(r), (who, params)
+
+
+def get(c: Any, w: World, who: str, path: str, params: dict[str, str]) -> httpx.Response:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    full = path + (f"?{query}" if query else "")
+    return c.get(full, headers=headers(w, who, "GET", full, b""))
+
+
+def test_matrix_of_the_organisation_pages(client: TestClient, world: World) -> None:
+    """/my (HTML and JSON twins) and /my/report.csv, signed like the API."""
+    reqs: list[tuple[str, dict[str, str], str | None, set[str] | None]] = [
+        ("/my.json", {"date": DATE}, None, set()),
+        ("/api/my", {}, None, set()),
+        ("/my", {"date": DATE}, None, set()),
+        ("/my/report.csv", {"date": DATE, "type": "dns"}, None, None),
+    ]
+    for owner, (network, ip) in OWN.items():
+        reqs.append(
+            ("/my/report.csv", {"date": DATE, "network": network}, owner, set(ADDRS[owner]))
+        )
+        reqs.append(("/my/report.csv", {"date": DATE, "ip": ip, "type": "dns"}, owner, {ip}))
+    cross = 0
+    for who, (path, params, owner, selects) in itertools.product(CALLERS, reqs):
+        r = get(client, world, who, path, params)
+        what = f"{who} {path} {params}"
+        assert not (leaked(r) - SEES[who]), what
+        if who == "anon" or (owner is not None and owner != who and who != "admin"):
+            cross += 1
+            assert r.status_code in (401, 403, 404) and not leaked(r), what
+            continue
+        assert r.status_code == 200, f"{what}: {r.status_code}"
+        wanted = SEES[who] if selects is None else selects
+        assert leaked(r) == wanted, what
+    assert cross == len(reqs) + 3 * (len(reqs) - 4 - 2)  # anon: all; a, b, cert: 4 others'
+
+
+def test_browser_session(world: World) -> None:
+    app = _app(world)
+    key_id, secret = world.keys["cert"]
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
+        assert c.get("/my").status_code == 401
+        wrong = c.post("/login", content=f"key_id={key_id}&secret=x{secret}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert wrong.status_code == 401 and "dgawatch_session" not in wrong.headers.get(
+            "set-cookie", ""
+        )
+        ok = c.post("/login", content=f"key_id={key_id}&secret={secret}",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert ok.status_code == 303 and ok.headers["location"] == "/my"
+        cookie = ok.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        page = c.get("/my", params={"date": DATE})
+        assert page.status_code == 200 and "nl-cert" in page.text and not leaked(page)
+        csv_text = c.get("/my/report.csv", params={"date": DATE, "type": "http"}).text
+        assert leaked_text(csv_text) == set(ADDRS["cert"])
+        other = c.get("/my/report.csv", params={"date": DATE, "ip": ADDRS["a"][0]})
+        assert other.status_code == 403 and not leaked(other)
+        forged = c.get(
+            "/my", cookies={"dgawatch_session": f"{world.keys['admin'][0]}.9999999999.00"}
+        )
+        assert forged.status_code == 401
+        with OrgStore(world.home / "orgs.json").edit() as orgs:
+            next(k for k in orgs["nl-cert"].keys if k.key_id == key_id).revoked = "now"
+        try:
+            assert c.get("/my").status_code == 401  # the session dies with its key
+        finally:
+            with OrgStore(world.home / "orgs.json").edit() as orgs:
+                next(k for k in orgs["nl-cert"].keys if k.key_id == key_id).revoked = ""
+        out = c.post("/logout")
+        assert out.status_code == 303 and 'dgawatch_session=""' in out.headers["set-cookie"]
+
+
+def leaked_text(text: str) -> set[str]:
+    return {a for a in EVERY if a in text}

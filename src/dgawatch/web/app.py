@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dgawatch import __version__
 from dgawatch.errors import DgawatchError
 from dgawatch.web import api as reports_api
-from dgawatch.web.auth import Authenticator, RateLimit, TooMany
+from dgawatch.web.auth import SESSION_COOKIE, Authenticator, RateLimit, TooMany
 from dgawatch.web.common import (
     EXPENSIVE_SLOTS,
     EXPENSIVE_WAIT_S,
@@ -193,12 +193,16 @@ def create_app(
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         headers = {k.lower(): v for k, v in request.headers.items()}
         caller = auth.caller(headers, request.method, path, b"")
+        if caller.org is None and SESSION_COOKIE in request.cookies:
+            caller = auth.session(request.cookies[SESSION_COOKIE])
         if caller.org is not None:
             limits.take(caller.key_id)
         request.state.caller = caller
         return caller
 
     app.state.caller_of = caller_of
+    app.state.auth = auth
+    app.state.limits = limits
 
     from dgawatch.web.templates import environment
 
@@ -213,7 +217,7 @@ def create_app(
         app.add_api_route(api, as_json, methods=["GET"])
     for page in pages:
         for route in page.extra_routes:
-            app.add_api_route(route.path, route.handler, methods=["GET"])
+            app.add_api_route(route.path, route.handler, methods=list(route.methods))
     for page, as_html, _json in handlers:
         if page.template is not None:
             app.add_api_route(page.path, as_html, methods=["GET"], response_class=HTMLResponse)

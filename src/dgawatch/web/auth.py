@@ -13,13 +13,15 @@ timestamp, the method and the path, so a captured request cannot be re-aimed at 
 endpoint. A timestamp more than WINDOW_S away from the server's clock is refused (stale),
 and so is a signature already seen within the window (replay). A revoked key or
 organisation stops working at the next request (the organisations file is read per
-request). Unsigned requests are anonymous: they get the public pages only.
+request). Unsigned requests are anonymous: they get the public pages only, unless they
+carry a session cookie from signing in (``/login``) with the key id and secret.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ WINDOW_S = 300
 #: Replay memory bound: beyond it the oldest signatures are forgotten first (they are
 #: about to be stale anyway); a flood of valid signatures is bounded by the rate limit.
 MAX_SEEN = 200_000
+#: Life of a browser session (signed in with the key id and secret), seconds.
+SESSION_S = 8 * 3600
+SESSION_COOKIE = "dgawatch_session"
 KEY_HEADER = "x-dgawatch-key"
 TS_HEADER = "x-dgawatch-timestamp"
 SIG_HEADER = "x-dgawatch-signature"
@@ -87,13 +92,44 @@ class RateLimit:
 
 
 class Authenticator:
-    """Turns a request's headers and body into a :class:`Caller` (or 401)."""
+    """Turns a request's headers and body into a :class:`Caller` (or 401); and, for people
+    with a browser, a session cookie obtained by signing in with the key id and secret."""
 
     def __init__(self, orgs: OrgStore, window_s: int = WINDOW_S) -> None:
         self.orgs = orgs
         self.window_s = window_s
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
+        #: Signs session cookies; new at every start (sessions end with the process).
+        self._session_key = secrets.token_bytes(32)
+
+    # -- browser sessions ----------------------------------------------------------------
+
+    def sign_in(self, key_id: str, secret: str, now: float | None = None) -> str:
+        """A session cookie value for a valid active key, else 401."""
+        found = self.orgs.by_key(key_id.strip())
+        real = found[1].secret if found is not None else "-" * 43
+        if not hmac.compare_digest(real.encode(), secret.strip().encode()) or found is None:
+            raise Unauthorized("wrong key id or secret, or the key is revoked")
+        expires = int(time.time() if now is None else now) + SESSION_S
+        text = f"{found[1].key_id}.{expires}"
+        mac = hmac.new(self._session_key, text.encode(), hashlib.sha256).hexdigest()
+        return f"{text}.{mac}"
+
+    def session(self, cookie: str, now: float | None = None) -> Caller:
+        """The caller of a session cookie (anonymous when it is invalid, expired, or its
+        key or organisation has been revoked since)."""
+        parts = cookie.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            return Caller()
+        text = f"{parts[0]}.{parts[1]}"
+        mac = hmac.new(self._session_key, text.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(mac.encode(), parts[2].encode()):
+            return Caller()
+        if int(parts[1]) < (time.time() if now is None else now):
+            return Caller()
+        found = self.orgs.by_key(parts[0])
+        return Caller() if found is None else Caller.of(found[0], found[1].key_id)
 
     def caller(
         self, headers: dict[str, str], method: str, path: str, body: bytes, now: float | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
@@ -33,10 +33,11 @@ ACCESS = ("public", "scoped", "admin")
 
 @dataclass(frozen=True)
 class Route:
-    """A route that is not a view: ``handler(request) -> Response`` at ``path`` (GET)."""
+    """A route that is not a view: ``handler(request) -> Response`` at ``path``."""
 
     path: str
-    handler: Callable[[Request], Response]
+    handler: Callable[[Request], Response] | Callable[[Request], Awaitable[Response]]
+    methods: tuple[str, ...] = ("GET",)
 
 
 @dataclass(frozen=True)
