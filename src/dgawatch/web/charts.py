@@ -98,7 +98,11 @@ def daily_chart(rows: Rows, *, title: str = "") -> dict[str, Any]:
     data = alt.Data(values=_values(rows, ("day", "series", "value", "low", "high")))
     base = alt.Chart(data).encode(
         x=alt.X("day:T", title="UTC day", axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)),
-        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
+        color=alt.Color(
+            "series:N",
+            title=None,
+            legend=alt.Legend(orient="bottom", columns=2, columnPadding=24, labelLimit=320),
+        ),
     )
     band = (
         base.transform_filter("isValid(datum.low) && isValid(datum.high)")
@@ -110,7 +114,7 @@ def daily_chart(rows: Rows, *, title: str = "") -> dict[str, Any]:
         tooltip=["day:T", "series:N", "value:Q", "low:Q", "high:Q"],
     )
     chart = alt.layer(band, line).properties(width=WIDTH, height=240, title=title)
-    return chart.to_dict()
+    return chart.to_dict(validate=False)
 
 
 def bar_chart(
@@ -130,7 +134,7 @@ def bar_chart(
         )
         .properties(width=WIDTH - 120, height=alt.Step(16), title=title)
     )
-    return chart.to_dict()
+    return chart.to_dict(validate=False)
 
 
 def grouped_bar_chart(
@@ -153,7 +157,7 @@ def grouped_bar_chart(
         )
         .properties(width=WIDTH, height=240, title=title)
     )
-    return chart.to_dict()
+    return chart.to_dict(validate=False)
 
 
 def share_chart(rows: Rows, *, title: str = "") -> dict[str, Any]:
@@ -185,4 +189,4 @@ def share_chart(rows: Rows, *, title: str = "") -> dict[str, Any]:
         )
         .properties(width=WIDTH - 120, height=alt.Step(18), title=title)
     )  # fmt: skip
-    return chart.to_dict()
+    return chart.to_dict(validate=False)

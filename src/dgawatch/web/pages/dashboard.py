@@ -44,6 +44,8 @@ TOP = 20
 #: Memory DuckDB may use for one day's distinct addresses (beyond it, it spills to disk).
 MEMORY_LIMIT = "512MB"
 _BATCH = 65_536
+#: Days whose country/ASN counts are kept (one day holds one counter per ASN seen).
+CACHED_DAYS = 32
 
 OBSERVED = "distinct source addresses"
 ESTIMATED = "machines (estimate)"
@@ -53,6 +55,11 @@ SERIES_DNS = "DNS sources (mostly resolvers)"
 
 
 # -- per-day network counts (country, ASN) ---------------------------------------------------
+
+
+#: plevin's database decompresses lazily into shared state: one reader at a time (two
+#: concurrent ``routes()`` calls failed with EOFError in bench_dashboard.py).
+_plevin_lock = threading.Lock()
 
 
 class NetworkCounts:
@@ -81,20 +88,23 @@ class NetworkCounts:
         key = (sig.shared, files)
         with self._lock:
             found = self._days.get(day)
-            if found is not None and found[0] == key:
-                return found[1]
-            if day not in sig.event_days:
-                return {"country": {}, "asn": {}, "asn_ipv4": {}}
-            figures = self._compute(day, [s[0] for s in (*sig.shared, *files)])
+        if found is not None and found[0] == key:
+            return found[1]
+        if day not in sig.event_days:
+            return {"country": {}, "asn": {}, "asn_ipv4": {}}
+        # Outside the lock: a cached day is answered while another is being counted (the
+        # portal's expensive slots bound how many are counted at once).
+        figures = self._compute(day, [s[0] for s in (*sig.shared, *files)])
+        with self._lock:
             self._days[day] = (key, figures)
+            while len(self._days) > CACHED_DAYS:  # the oldest counted first
+                self._days.pop(next(iter(self._days)))
             self.computed += 1
-            return figures
+        return figures
 
     def _compute(self, day: dt.date, names: Sequence[str]) -> dict[str, Any]:
         """One pass over the day's distinct addresses, read in batches: memory holds the
         counters (one per country / ASN), never the addresses."""
-        import ipaddress
-
         from dgawatch.sinkhole.stats import SinkholeStats, dayno
 
         country: dict[str, int] = {}
@@ -108,19 +118,25 @@ class NetworkCounts:
                 st.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 cur = st.con.execute("SELECT DISTINCT src_ip FROM ev WHERE dayno = ?", [dayno(day)])
                 while batch := cur.fetchmany(_BATCH):
-                    for (ip,) in batch:
-                        cc = self.enrich.country(ip) or "unknown"
-                        country[cc] = country.get(cc, 0) + 1
-                        number = self.enrich.asn(ip)
-                        a = f"AS{number}" if number else "unknown"
-                        asn[a] = asn.get(a, 0) + 1
-                        try:
-                            v4 = ipaddress.ip_address(ip).version == 4
-                        except ValueError:
-                            v4 = False
-                        if v4:
-                            asn_ipv4[a] = asn_ipv4.get(a, 0) + 1
+                    with _plevin_lock:
+                        self._count(batch, country, asn, asn_ipv4)
         return {"country": country, "asn": asn, "asn_ipv4": asn_ipv4}
+
+    def _count(
+        self,
+        batch: list[tuple[Any, ...]],
+        country: dict[str, int],
+        asn: dict[str, int],
+        asn_ipv4: dict[str, int],
+    ) -> None:
+        for (ip,) in batch:
+            cc = self.enrich.country(ip) or "unknown"
+            country[cc] = country.get(cc, 0) + 1
+            number = self.enrich.asn(ip)
+            a = f"AS{number}" if number else "unknown"
+            asn[a] = asn.get(a, 0) + 1
+            if ":" not in ip:
+                asn_ipv4[a] = asn_ipv4.get(a, 0) + 1
 
 
 _counts: weakref.WeakKeyDictionary[Portal, NetworkCounts] = weakref.WeakKeyDictionary()
@@ -154,8 +170,9 @@ def _announced_ipv4(enrich: Any, asns: Sequence[str]) -> dict[str, int] | None:
     for a in asns:
         if a.startswith("AS"):
             try:
-                out[a] = int(plevin.routes(int(a[2:])).ipv4_addresses)
-            except (ValueError, LookupError, OSError):
+                with _plevin_lock:
+                    out[a] = int(plevin.routes(int(a[2:])).ipv4_addresses)
+            except (ValueError, LookupError, OSError, EOFError):
                 continue
     return out
 
@@ -274,7 +291,7 @@ def _asns(
         })  # fmt: skip
     if announced is not None and any(r["per_million_announced"] is not None for r in rows):
         chart = [
-            {"asn": r["asn"], "value": r["per_million_announced"]}
+            {"asn": r["asn"], "per_million_announced": r["per_million_announced"]}
             for r in rows[:TOP]
             if r["per_million_announced"] is not None
         ]
@@ -283,7 +300,7 @@ def _asns(
             "ASN announces (plevin's routing data from RIPE RIS)."
         )
     else:
-        chart = [{"asn": r["asn"], "value": r["addresses"]} for r in rows[:TOP]]
+        chart = [{"asn": r["asn"], "addresses": r["addresses"]} for r in rows[:TOP]]
         how = (
             "Not normalised: the ASN data in use (an operator's --asn-db, or none) has no "
             f"announced address space; the chart shows the {TOP} largest by addresses."
@@ -353,7 +370,10 @@ def _countries_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _asns_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     from dgawatch.web.charts import bar_chart
 
-    return bar_chart(rows, "asn", "value", value_title="per million announced / addresses")
+    if rows and "per_million_announced" in rows[0]:
+        title = "IPv4 sources per million announced IPv4 addresses"
+        return bar_chart(rows, "asn", "per_million_announced", value_title=title)
+    return bar_chart(rows, "asn", "addresses", value_title=OBSERVED)
 
 
 def _tlds_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
