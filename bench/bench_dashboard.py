@@ -11,9 +11,12 @@
    (``/families.json``); reports the cheap page's p50/p99, how the expensive requests were
    answered (200 / 503) and the process's peak RSS.
 
-    nice .venv/bin/python bench/bench_dashboard.py [--bots 200000] [--days 5] [--requests 30]
+    nice .venv/bin/python bench/bench_dashboard.py [--bots 50000] [--days 3] [--requests 20]
+        [--seconds 10]
 
-Timings come from a shared machine: compare the ratios within one run.
+The defaults (553 k events) run in ~35 s on the shared 2-core machine; ``--bots 100000``
+gives 1.0 M events (~100 s). Timings come from a shared machine: compare the ratios within
+one run.
 """
 
 from __future__ import annotations
@@ -61,10 +64,10 @@ def timed(client: httpx.Client, path: str) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bots", type=int, default=200_000, help="machines per simulated day")
-    ap.add_argument("--days", type=int, default=5)
-    ap.add_argument("--requests", type=int, default=30, help="warm requests per page")
-    ap.add_argument("--seconds", type=float, default=15.0, help="length of part 3")
+    ap.add_argument("--bots", type=int, default=50_000, help="machines per simulated day")
+    ap.add_argument("--days", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=20, help="warm requests per page")
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of part 3")
     args = ap.parse_args()
 
     import uvicorn

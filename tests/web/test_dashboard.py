@@ -271,3 +271,12 @@ def test_expensive_requests_are_bounded(home: Path) -> None:
         assert get(url, "/dashboard/countries.json").status_code == 200
         # One request counts one day's events, whatever the store holds.
         assert network_counts(app.state.portal).computed == 1
+
+
+def test_chart_text_is_escaped_in_the_svg() -> None:
+    """Labels come from the store; the SVG inlined in the page must not carry markup."""
+    from dgawatch.web.charts import bar_chart, svg
+
+    drawn = svg(bar_chart([{"country": "<b onload=x>&", "addresses": 3}], "country", "addresses"))
+    assert "<b " not in drawn and "&lt;b onload=x&gt;&amp;" in drawn
+    assert "<script" not in drawn and "style=" not in drawn  # nothing the page's CSP refuses
