@@ -184,3 +184,30 @@ def test_selftest_tells_a_blocking_resolver_from_an_open_one(tmp_path: Path) -> 
                 "127.0.0.1"
             ]
             assert "needs JavaScript" in body and all(f"dig +short {n} A" in body for n in names)
+
+
+def test_selftest_without_a_reachable_sinkhole_is_inconclusive(tmp_path: Path) -> None:
+    """The names fail to load, but so does the sinkhole's own address: the page must not
+    call that 'protected'."""
+    from dgawatch.days import today
+    from dgawatch.families import get_family
+    from dgawatch.sinkhole.names import write_held
+    from dgawatch.sinkhole.plan import AddressPlan, write_plan
+    from tests.web.test_dashboard import free_port
+
+    store = tmp_path / "sinkhole"
+    store.mkdir()
+    write_held(store, today().isoformat(), {"cryptolocker/default": 5}, 5)
+    variant = get_family("cryptolocker").variant("default")
+    write_plan(store, AddressPlan.assign([variant], ["127.0.0.1"], []), since_ms=0)
+    port = free_port()  # nothing listens there
+    pages = (*(p for p in all_pages() if p.path != "/selftest"), *make_pages(http_port=port))
+    with serving(create_app(tmp_path / "f.duckdb", store, pages=pages)) as url:
+        names = [
+            c["name"] for c in httpx.get(url + "/selftest.json", timeout=60).json()["canaries"]
+        ]
+        rules = "--host-resolver-rules=" + ", ".join(f"MAP {n} ~NOTFOUND" for n in names)
+        with chromium(rules) as browser:
+            shot = tmp_path / "selftest-inconclusive.png"
+            verdict, _nonce, text = run_selftest(browser, url + "/selftest", shot)
+    assert names and verdict == "inconclusive" and "Inconclusive" in text[0]

@@ -467,11 +467,30 @@ def _query(request: Request) -> str:
     return f"?{request.url.query}" if request.url.query else ""
 
 
+_drawn: dict[tuple[str, str], str] = {}
+_drawn_lock = threading.Lock()
+
+
 def _svg_of(ds: Dataset, chart: list[dict[str, Any]]) -> Markup | None:
+    """The chart's SVG, kept per (chart, rows): unchanged figures skip building the
+    specification as well as drawing it."""
+    import json
+
     from dgawatch.web.charts import svg
 
-    # vl-convert escapes every text it draws; the data are counts and our own labels.
-    return Markup(svg(ds.chart(chart))) if chart else None
+    if not chart:
+        return None
+    key = (ds.name, json.dumps(chart, sort_keys=True, default=str))
+    with _drawn_lock:
+        found = _drawn.get(key)
+    if found is None:
+        found = svg(ds.chart(chart))
+        with _drawn_lock:
+            _drawn[key] = found
+            while len(_drawn) > 64:
+                _drawn.pop(next(iter(_drawn)))
+    # vl-convert escapes every text it draws (tested); the SVG has no script or style.
+    return Markup(found)
 
 
 def _html(request: Request, template: str, title: str, **context: Any) -> HTMLResponse:
