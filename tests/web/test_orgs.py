@@ -8,8 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +99,8 @@ def test_keys_list_and_revoke(tmp_path: Path) -> None:
     assert store.by_key(key_id) is None
     bad = org(home, "add", "Bad Name!")
     assert bad.returncode == 2 and "organisation name" in bad.stderr
-    assert org(home, "add", "x", "--cidr", "10.0.0.0/24").returncode == 2  # no --contact
+    unreachable = org(home, "add", "x", "--cidr", "10.0.0.0/24", "--rdap", "http://127.0.0.1:1")
+    assert unreachable.returncode == 2 and "give --contact" in unreachable.stderr
 
 
 class FakeEnrich:
@@ -123,3 +129,70 @@ def test_scope_matcher(role: str, scopes: list[tuple[str, str, str]], sees: set[
     assert {a for a in addresses if m.address(a, FakeEnrich())} == sees
     o.revoked = "now"
     assert not any(ScopeMatcher(o).address(a, FakeEnrich()) for a in addresses)
+
+
+def _rdap_entity(handle: str, roles: list[str], email: str | None, inner: list[Any]) -> Any:
+    card: list[Any] = [["version", {}, "text", "4.0"], ["fn", {}, "text", handle]]
+    if email:
+        card.append(["email", {}, "text", email])
+    return {"objectClassName": "entity", "handle": handle, "roles": roles,
+            "vcardArray": ["vcard", card], "entities": inner}  # fmt: skip
+
+
+RDAP = {
+    # As RIRs publish them: the abuse role nested under the registrant's entity.
+    "/autnum/64500": {
+        "objectClassName": "autnum", "handle": "AS64500", "startAutnum": 64500,
+        "entities": [_rdap_entity("ORG-B", ["registrant"], "info@b.example",
+                                  [_rdap_entity("AB-B", ["abuse"], "Abuse@B.example", [])])],
+    },
+    "/ip/203.0.113.0/24": {
+        "objectClassName": "ip network", "handle": "NET-A", "startAddress": "203.0.113.0",
+        "entities": [_rdap_entity("TECH", ["technical"], "tech@a.example", []),
+                     _rdap_entity("ABUSE-A", ["abuse"], "abuse@a.example", [])],
+    },
+    "/ip/198.18.0.0/24": {"objectClassName": "ip network", "handle": "NET-X",
+                           "entities": [_rdap_entity("T", ["technical"], "t@x.example", [])]},
+}  # fmt: skip
+
+
+@contextmanager
+def rdap_server() -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            doc = RDAP.get(self.path)
+            body = json.dumps(doc or {"errorCode": 404}).encode()
+            self.send_response(200 if doc else 404)
+            self.send_header("Content-Type", "application/rdap+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_abuse_contact_from_rdap(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with rdap_server() as base:
+        added = org(home, "add", "ab", "--asn", "AS64500", "--cidr", "203.0.113.0/24",
+                    "--rdap", base)  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert "asn:AS64500 abuse contact from RDAP: abuse@b.example" in added.stdout
+        none = org(home, "add", "cd", "--cidr", "198.18.0.0/24", "--rdap", base)
+        unknown = org(home, "add", "ef", "--asn", "AS64511", "--rdap", base)
+    scopes = {s.label: s for s in OrgStore(home / "orgs.json").get("ab").scopes}
+    assert scopes["asn:AS64500"].txt_name == "_dgawatch-challenge.b.example"
+    assert scopes["cidr:203.0.113.0/24"].contact == "abuse@a.example"
+    assert none.returncode == 2 and "names no abuse contact" in none.stderr
+    assert unknown.returncode == 2 and "no such asn" in unknown.stderr

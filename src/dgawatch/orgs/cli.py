@@ -53,10 +53,13 @@ def add(
     contact: Annotated[
         str,
         typer.Option(
-            help="Abuse contact of the claimed networks (RDAP/whois): its domain carries "
-            "the TXT record, its mailbox gets --mail tokens."
+            help="Abuse contact of the claimed networks (default: looked up in RDAP): "
+            "its domain carries the TXT record, its mailbox gets --mail tokens."
         ),
     ] = "",
+    rdap: Annotated[
+        str, typer.Option(help="RDAP server for the abuse contact lookup.")
+    ] = "https://rdap.org",
     asn: AsnOpt = None,
     cidr: CidrOpt = None,
     domain: DomainOpt = None,
@@ -70,11 +73,19 @@ def add(
     claims = [("asn", a) for a in asn or []] + [("cidr", c) for c in cidr or []]
     claims += [("domain", d) for d in domain or []]
     scopes = [(k, normalise_scope(k, v)) for k, v in claims]
-    if any(k != "domain" for k, _ in scopes) and "@" not in contact:
-        raise InputError(
-            "--asn/--cidr need --contact ABUSE-ADDRESS (the network's abuse contact as "
-            "RDAP/whois lists it): the TXT record goes under its domain"
-        )
+    contacts: dict[tuple[str, str], str] = {}
+    for kind, value in scopes:
+        if kind == "domain":
+            continue
+        if contact:
+            if "@" not in contact:
+                raise InputError(f"--contact {contact!r} is not an e-mail address")
+            contacts[kind, value] = contact.lower()
+        else:
+            from dgawatch.orgs.rdap import abuse_contact
+
+            contacts[kind, value] = abuse_contact(kind, value, rdap)
+            _say(f"  {kind}:{value} abuse contact from RDAP: {contacts[kind, value]}")
     with OrgStore().edit() as orgs:
         org = orgs.get(slug)
         if org is None:
@@ -93,11 +104,12 @@ def add(
             if any(s.kind == kind and s.value == value and s.status != "revoked"
                    for s in org.scopes):  # fmt: skip
                 raise InputError(f"{slug} already claims {kind}:{value}")
-            scope = Scope(kind, value, contact=contact.lower(), token=new_token())
+            scope = Scope(kind, value, contact=contacts.get((kind, value), ""), token=new_token())
             org.scopes.append(scope)
             _say(f'  {scope.label} pending: publish TXT {scope.txt_name} "{scope.txt_value}"')
             if kind != "domain":
-                _say(f"    (or 'dgawatch org verify {slug} --mail' mails the token to {contact})")
+                _say(f"    (or 'dgawatch org verify {slug} --mail' mails the token to "
+                     f"{scope.contact})")  # fmt: skip
 
 
 @org_app.command("verify")
