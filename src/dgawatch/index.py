@@ -39,6 +39,7 @@ import numpy as np
 from dgawatch.days import today
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import InputError, StoreError
+from dgawatch.families import aliases_of
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists
 
@@ -328,7 +329,7 @@ class AllTimeHit:
     domain: str
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "family": self.family,
             "variant": self.variant,
             "day": self.first_day.isoformat(),
@@ -337,6 +338,10 @@ class AllTimeHit:
             "index": self.index,
             "domain": self.domain,
         }
+        also = aliases_of(f"{self.family}/{self.variant}")
+        if also:  # the same list under another name (gameover/pre-tovar = murofet/v1)
+            doc["aliases"] = list(also)
+        return doc
 
 
 @dataclass

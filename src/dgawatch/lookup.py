@@ -34,6 +34,7 @@ from dgawatch.domain import (
     suffix_is_public,
 )
 from dgawatch.errors import InputError
+from dgawatch.families import aliases_of, all_variants
 from dgawatch.families.base import Signature, Variant
 from dgawatch.forecast import iter_day_lists
 from dgawatch.store import ForecastStore
@@ -54,13 +55,17 @@ class Hit:
     domain: str
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "family": self.family,
             "variant": self.variant,
             "day": self.day.isoformat(),
             "index": self.index,
             "domain": self.domain,
         }
+        also = aliases_of(f"{self.family}/{self.variant}")
+        if also:  # the same list under another name (gameover/pre-tovar = murofet/v1)
+            doc["aliases"] = list(also)
+        return doc
 
 
 #: Columns of :attr:`LookupResult.table` (one row per hit).
@@ -420,6 +425,10 @@ def _matches_json(table: pa.Table) -> tuple[pa.Array, pa.Array]:
         & _plain_text(table.column("domain").combine_chunks())
     )
     col = {c: table.column(c).combine_chunks() for c in HIT_SCHEMA.names}
+    aliased = [k for k in {f"{v.family}/{v.name}" for v in all_variants()} if aliases_of(k)]
+    if aliased:  # hits on a list known under other names too carry "aliases": the slow path
+        key = pc.binary_join_element_wise(col["family"], col["variant"], "/")
+        plain &= ~np.asarray(pc.fill_null(pc.is_in(key, value_set=pa.array(aliased)), False))
     hit = _join(
         '{"family": "',
         col["family"],

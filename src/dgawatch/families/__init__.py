@@ -14,7 +14,15 @@ from functools import cache
 from dgawatch.errors import UnknownFamilyError
 from dgawatch.families.base import Family, Variant
 
-__all__ = ["Family", "Variant", "all_families", "all_variants", "get_family", "select_variants"]
+__all__ = [
+    "Family",
+    "Variant",
+    "aliases_of",
+    "all_families",
+    "all_variants",
+    "get_family",
+    "select_variants",
+]
 
 
 @cache
@@ -33,6 +41,16 @@ def all_families() -> tuple[Family, ...]:
     if duplicates:
         raise RuntimeError(f"families registered twice: {sorted(duplicates)}")
     return tuple(sorted(found, key=lambda f: f.name))
+
+
+@cache
+def aliases_of(key: str) -> tuple[str, ...]:
+    """The other names a registered variant's list goes by (``"murofet/v1"`` ->
+    ``("gameover/pre-tovar",)``): a hit is reported once, under the registered variant,
+    with these as ``aliases``."""
+    from dgawatch.families.base import alias_keys
+
+    return alias_keys(all_families()).get(key, ())
 
 
 def all_variants() -> tuple[Variant, ...]:
@@ -67,4 +85,7 @@ def select_variants(families: list[str] | None = None, variant: str | None = Non
     chosen = [get_family(f) for f in families] if families else list(all_families())
     if variant is not None:
         return [chosen[0].variant(variant)]
-    return [v for f in chosen for v in f.variants]
+    if not families:
+        return [v for f in chosen for v in f.variants]  # the registry: each list once
+    # A named family's declared aliases (gameover's pre-/post-tovar) select their targets.
+    return list(dict.fromkeys(v for f in chosen for v in f.selection()))
