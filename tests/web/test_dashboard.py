@@ -280,3 +280,19 @@ def test_chart_text_is_escaped_in_the_svg() -> None:
     drawn = svg(bar_chart([{"country": "<b onload=x>&", "addresses": 3}], "country", "addresses"))
     assert "<b " not in drawn and "&lt;b onload=x&gt;&amp;" in drawn
     assert "<script" not in drawn and "style=" not in drawn  # nothing the page's CSP refuses
+
+
+def test_empty_stores(tmp_path: Path) -> None:
+    """No sinkhole events, no watch store, no held names: every page says so, no chart."""
+    (tmp_path / "sinkhole").mkdir()
+    with serving(create_app(tmp_path / "f.duckdb", tmp_path / "sinkhole")) as url:
+        html = get(url, "/dashboard").text
+        assert "No sinkhole events" in html and "<svg" not in html
+        for name in DATASETS:
+            doc = get(url, f"/dashboard/{name}.json").json()
+            assert doc["rows"] == [] and doc["chart"] == [] and doc["total"] == 0, name
+            assert get(url, f"/dashboard/{name}.svg").status_code == 404
+            assert get(url, f"/dashboard/{name}.csv").text.count("\n") == 1  # header only
+        doc = get(url, "/selftest.json").json()
+        assert doc["canaries"] == [] and doc["control"] is None
+        assert "holds no names today" in get(url, "/selftest").text
