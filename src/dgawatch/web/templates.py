@@ -46,7 +46,7 @@ footer { border-top: 1px solid #ccd; color: #5a6570; margin-top: 2rem; padding: 
 <h1>{{ title }}</h1>
 {% block content %}{% endblock %}
 </main>
-<footer>Read-only view. {% if json_url %}This page as JSON:
+<footer>{% if json_url %}This page as JSON:
 <a href="{{ json_url }}">{{ json_url }}</a>{% endif %}</footer>
 </body>
 </html>
