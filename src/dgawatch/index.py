@@ -39,7 +39,7 @@ import numpy as np
 from dgawatch.days import today
 from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import InputError, StoreError
-from dgawatch.families import aliases_of
+from dgawatch.families import aliases_of, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists
 
@@ -54,6 +54,8 @@ _RUN_MASK = np.uint64((1 << _RUN_BITS) - 1)
 _HASH_MASK = ~_RUN_MASK
 #: Runs per (name, variant) verified by regeneration before the rest are trusted.
 VERIFY_RUNS = 1
+#: File in each variant's folder naming the generator version its lists came from.
+FINGERPRINT = "FINGERPRINT"
 _SEGMENT = re.compile(r"^(\d+)_(\d+)\.keys\.npy$")
 
 
@@ -137,6 +139,9 @@ class AllTimeIndex:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_index_dir()
         self._segments: dict[str, list[Segment]] = {}
+        #: Variants whose indexed lists came from another version of their generator
+        #: (their fingerprint differs): their segments are ignored until rebuilt.
+        self.stale: set[str] = set()
 
     def _variant_dir(self, v: Variant) -> Path:
         return self.path / v.family / v.name
@@ -145,7 +150,9 @@ class AllTimeIndex:
         if v.key not in self._segments:
             found: list[Segment] = []
             folder = self._variant_dir(v)
-            if folder.is_dir():
+            if folder.is_dir() and not self._current(v, folder):
+                self.stale.add(v.key)
+            elif folder.is_dir():
                 for f in sorted(folder.iterdir()):
                     m = _SEGMENT.match(f.name)
                     if not m:
@@ -166,6 +173,19 @@ class AllTimeIndex:
                     found.append(Segment(first, last, keys, runs, pos))
             self._segments[v.key] = found
         return self._segments[v.key]
+
+    @staticmethod
+    def _current(v: Variant, folder: Path) -> bool:
+        """Whether the folder's lists are those of this version of the variant's generator
+        (the hunt list cache's fingerprint: key, parameters, the generator's and the family
+        module's source, dgawatch's version), as recorded when it was built."""
+        want = fingerprint(v)
+        if want is None:  # not a registered variant: nothing to compare with
+            return True
+        try:
+            return (folder / FINGERPRINT).read_text("ascii").strip() == want
+        except (OSError, UnicodeDecodeError):
+            return False
 
     def covered(self, v: Variant) -> set[dt.date]:
         out: set[dt.date] = set()
@@ -219,6 +239,16 @@ class AllTimeIndex:
         wanted = None if days is None else set(days)
         total = 0
         for v in variants:
+            self.segments(v)
+            folder = self._variant_dir(v)
+            if v.key in self.stale:  # built by another version of the generator: start over
+                shutil.rmtree(folder)
+                self.stale.discard(v.key)
+                self._segments.pop(v.key, None)
+            fp = fingerprint(v)
+            if fp is not None and not (folder / FINGERPRINT).exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / FINGERPRINT).write_text(fp + "\n", "ascii")
             todo = self.missing_days(v, until)
             if wanted is not None:
                 todo = [d for d in todo if d in wanted]

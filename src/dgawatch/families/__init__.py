@@ -7,10 +7,14 @@ it through :func:`all_families`. Modules whose name starts with ``_`` are helper
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
+import sys
 from functools import cache
+from pathlib import Path
 
+from dgawatch import __version__
 from dgawatch.errors import UnknownFamilyError
 from dgawatch.families.base import Family, Variant
 
@@ -89,3 +93,44 @@ def select_variants(families: list[str] | None = None, variant: str | None = Non
         return [v for f in chosen for v in f.variants]  # the registry: each list once
     # A named family's declared aliases (gameover's pre-/post-tovar) select their targets.
     return list(dict.fromkeys(v for f in chosen for v in f.selection()))
+
+
+@cache
+def _module_digest(module: str) -> str:
+    mod = sys.modules.get(module)
+    src = getattr(mod, "__file__", None)
+    if not src:
+        return "nosource"
+    try:
+        return hashlib.sha1(Path(src).read_bytes()).hexdigest()
+    except OSError:
+        return "nosource"
+
+
+@cache
+def _registered() -> dict[str, Variant]:
+    return {v.key: v for v in all_variants()}
+
+
+def fingerprint(variant: Variant) -> str | None:
+    """A name for this version of a registered variant's lists (its key, parameters and
+    period, dgawatch's version, the source of its generator's module and of its family's
+    module): derived data built from them (the hunt's list cache, the all-time index) is
+    valid only under the same fingerprint. None for a variant not registered."""
+    if _registered().get(variant.key) is not variant:
+        return None
+    gen = variant.blob_generator or variant.generator
+    module = getattr(gen, "__module__", None) or getattr(
+        getattr(gen, "func", None), "__module__", None
+    )
+    h = hashlib.sha1()
+    for part in (
+        variant.key,
+        repr(variant.parameters),
+        str(variant.period_days),
+        __version__,
+        _module_digest(str(module)),
+        _module_digest(f"dgawatch.families.{variant.family}"),
+    ):
+        h.update(part.encode() + b"\0")
+    return f"{variant.family}.{variant.name}.{h.hexdigest()[:16]}"

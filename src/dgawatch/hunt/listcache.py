@@ -20,60 +20,17 @@ generated.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import sys
 import tempfile
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from dgawatch import __version__
+from dgawatch.families import fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.home import cache_root
 
 DEFAULT_MB = 1024
-
-
-@cache
-def _module_digest(module: str) -> str:
-    mod = sys.modules.get(module)
-    src = getattr(mod, "__file__", None)
-    if not src:
-        return "nosource"
-    try:
-        return hashlib.sha1(Path(src).read_bytes()).hexdigest()
-    except OSError:
-        return "nosource"
-
-
-@cache
-def _registered() -> dict[str, Variant]:
-    from dgawatch.families import all_variants
-
-    return {v.key: v for v in all_variants()}
-
-
-def fingerprint(variant: Variant) -> str | None:
-    """Folder name of a registered variant's lists; None for a variant not registered."""
-    if _registered().get(variant.key) is not variant:
-        return None
-    gen = variant.blob_generator or variant.generator
-    module = getattr(gen, "__module__", None) or getattr(
-        getattr(gen, "func", None), "__module__", None
-    )
-    h = hashlib.sha1()
-    for part in (
-        variant.key,
-        repr(variant.parameters),
-        str(variant.period_days),
-        __version__,
-        _module_digest(str(module)),
-        _module_digest(f"dgawatch.families.{variant.family}"),
-    ):
-        h.update(part.encode() + b"\0")
-    return f"{variant.family}.{variant.name}.{h.hexdigest()[:16]}"
 
 
 class ListCache:
