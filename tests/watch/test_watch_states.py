@@ -198,15 +198,8 @@ def test_zone_file_czds_layout(
     monkeypatch.setenv("DGAWATCH_HOME", str(home))
     czds = tmp_path / "czds"
     czds.mkdir()
-    text = info_zone(True).replace("$ORIGIN info.\n", "")
-    absolute = []
-    for line in text.splitlines():
-        first, _, rest = line.partition(" ")
-        if first and not first.startswith("$") and line[0] not in " \t":
-            first = "info." if first == "@" else f"{first}.info."
-        absolute.append(f"{first}\t60\t{rest}" if rest.startswith("IN") else f"{first} {rest}")
     with gzip.open(czds / "info.txt.gz", "wt") as fh:
-        fh.write("\n".join(absolute) + "\n")
+        fh.write(flat_info_zone())
     code, _out, err = run(
         ["watch", "check", "--family", "conficker", "--variant", "a", "--tld", "info",
          "--start", DAY.isoformat(), "--days", "1", "--zone-dir", str(czds), "--sinkholes",
@@ -220,6 +213,52 @@ def test_zone_file_czds_layout(
     # one check only: a name registered when first seen is a collision, never an alert
     assert got[COLLIDE] == got[LATER_ALERT] == "collision"
     assert {s for n, s in got.items() if n not in INFO[:7]} == {"free"}
+
+
+def flat_info_zone() -> str:
+    """The second .info zone as ICANN's CZDS writes zones: one record a line, absolute
+    owners, tab-separated ``owner ttl class type rdata``."""
+    rows = [
+        ("info.", "SOA", "ns1.nic.info. hostmaster.nic.info. 2 3600 600 86400 60"),
+        ("info.", "NS", "ns1.nic.info."),
+        ("ns1.nic.info.", "A", "127.0.0.1"),
+        (f"{IN_ZONE_RESERVED}.", "A", "192.0.2.1"),
+        (f"{REGISTRY_NS}.", "NS", "ns1.nic.info."),
+        (f"{SINK_NS}.", "NS", "ns1.conficker-sinkhole.com."),
+        (f"{SINK_ADDR}.", "NS", f"ns1.{SINK_ADDR}."),
+        (f"ns1.{SINK_ADDR}.", "A", "192.0.2.66"),
+        (f"{COLLIDE}.", "NS", "ns1.example.net."),
+        (f"{LATER_ALERT}.", "NS", "ns1.rendezvous.example."),
+        (f"{LATER_RESERVED}.", "A", "192.0.2.2"),
+    ]
+    return "".join(f"{o}\t60\tin\t{t.lower()}\t{r}\n" for o, t, r in rows)
+
+
+def test_flat_and_master_readers_agree(tmp_path: Path) -> None:
+    """The CZDS fast path and the tokenizer read the same zone the same way."""
+    from dgawatch.watch.zonefile import _flat_records, _NotFlat, read_zone_file
+
+    flat = tmp_path / "flat.zone"
+    flat.write_text(flat_info_zone())
+    master = tmp_path / "master.zone"
+    master.write_text(
+        "$ORIGIN info.\n$TTL 60\n@ IN SOA ns1.nic ( hostmaster.nic 2 3600\n 600 86400 60 )\n"
+        + "".join(
+            line.replace("\tin\t", " IN ").replace("\t", " ") + "\n"
+            for line in flat_info_zone().splitlines()[1:]
+        )
+    )
+    want = set(INFO)
+    a, b = read_zone_file(flat, "info", want), read_zone_file(master, "info", want)
+    assert a.records == b.records == 11
+    for field in ("apex_ns", "delegations", "undelegated", "addresses"):
+        assert getattr(a, field) == getattr(b, field), field
+    assert a.delegations[SINK_ADDR] == {f"ns1.{SINK_ADDR}"}
+    # the flat file really took the fast path, the master file the tokenizer
+    with flat.open() as fh:
+        assert len(list(_flat_records(fh))) == 11
+    with master.open() as fh, pytest.raises(_NotFlat):
+        list(_flat_records(fh))
 
 
 def _user_sinkholes(tmp_path: Path) -> Path:

@@ -149,15 +149,45 @@ def _records(fh: IO[str], filename: str, origin: str) -> Iterator[tuple[str, str
         raise InputError(f"cannot parse zone file {filename}: {exc}") from None
 
 
+class _NotFlat(Exception):
+    """A line the flat reader leaves to the tokenizer (directive, continuation, quotes)."""
+
+
+def _flat_records(fh: IO[str]) -> Iterator[tuple[str, str, list[str], str]]:
+    """The CZDS layout, one record a line with absolute owners (``owner ttl class type
+    rdata``), read by splitting lines: several times faster than the tokenizer, which
+    takes over (from the start) at the first line that is not that simple."""
+    for line in fh:
+        if not line.strip() or line[0] == ";":
+            continue
+        if line[0] in " \t$" or "(" in line or '"' in line or ";" in line:
+            raise _NotFlat
+        fields = line.split()
+        owner = fields[0]
+        if not owner.endswith("."):
+            raise _NotFlat
+        i = 1
+        while i < len(fields) and (_is_ttl(fields[i]) or fields[i].upper() in _CLASSES):
+            i += 1
+        if i < len(fields):
+            yield owner[:-1].lower(), fields[i].upper(), fields[i + 1 :], ""
+
+
 def read_zone_file(path: Path, origin: str, wanted: Iterable[str]) -> ZoneData:
     """The zone ``origin`` from ``path`` (gzip when it ends in .gz)."""
     want = set(wanted)
-    data = ZoneData(origin, f"zone file {path.name}")
+    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for owner, rdtype, rdata, current in _records(fh, str(path), origin):
-                data.add(owner, rdtype, rdata, want, current)
+        try:
+            data = ZoneData(origin, f"zone file {path.name}")
+            with opener(path, "rt", encoding="utf-8") as fh:
+                for owner, rdtype, rdata, current in _flat_records(fh):
+                    data.add(owner, rdtype, rdata, want, current)
+        except _NotFlat:
+            data = ZoneData(origin, f"zone file {path.name}")
+            with opener(path, "rt", encoding="utf-8") as fh:
+                for owner, rdtype, rdata, current in _records(fh, str(path), origin):
+                    data.add(owner, rdtype, rdata, want, current)
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise InputError(f"cannot read zone file {path}: {exc}") from None
     if not data.apex_ns:
