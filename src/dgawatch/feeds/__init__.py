@@ -48,10 +48,17 @@ class FeedEntry:
     first: dt.date
     last: dt.date
 
-    def days(self, cap: int) -> list[dt.date]:
-        """The stated days, at most ``cap`` from ``first``."""
-        n = min((self.last - self.first).days + 1, cap)
-        return [self.first + dt.timedelta(days=i) for i in range(n)]
+    def days(self, most: int) -> list[dt.date]:
+        """The stated days, or ``most`` of them spread evenly (first and last included) when
+        the feed states a longer validity (a static list valid for years)."""
+        span = (self.last - self.first).days
+        if span < most:
+            return [self.first + dt.timedelta(days=i) for i in range(span + 1)]
+        steps = sorted({round(i * span / (most - 1)) for i in range(most)})
+        return [self.first + dt.timedelta(days=i) for i in steps]
+
+    def states(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
 
 
 def open_feed(path: Path) -> BinaryIO:

@@ -37,8 +37,9 @@ from dgawatch.lookup import Hit, lookup
 
 STATUSES = ("stated_day", "other_variant", "other_day", "other_family", "unexplained")
 SCHEMA = "feed-check/1"
-#: Stated days taken per entry at most (a Netlab validity of years is cut to its first year).
-MAX_STATED_DAYS = 366
+#: Days generated per entry at most: a longer stated validity (Netlab gives a static list's
+#: names years) is sampled evenly; a hit on any day of the validity counts as stated.
+MAX_STATED_DAYS = 8
 NEAR_DAYS = 7
 MAX_NEAR_DAYS = 366
 
@@ -114,10 +115,10 @@ def _same_family(mapped: Mapped, hit: Hit) -> bool:
     )
 
 
-def _rank(entry: FeedEntry, mapped: Mapped, hit: Hit, stated: set[dt.date]) -> tuple[int, str]:
+def _rank(entry: FeedEntry, mapped: Mapped, hit: Hit) -> tuple[int, str]:
     """(preference, status) of one hit for one entry: lower is better."""
     same = _same_family(mapped, hit)
-    on_day = hit.day in stated
+    on_day = entry.states(hit.day)
     if same and on_day:
         if mapped.variant is None or mapped.variant == f"{hit.family}/{hit.variant}":
             return 0, "stated_day"
@@ -127,11 +128,8 @@ def _rank(entry: FeedEntry, mapped: Mapped, hit: Hit, stated: set[dt.date]) -> t
     return 3, "other_family"
 
 
-def _best(
-    entry: FeedEntry, mapped: Mapped, hits: Iterable[Hit], cap: int
-) -> tuple[str, Hit] | None:
-    stated = set(entry.days(cap))
-    ranked = [(_rank(entry, mapped, h, stated), abs((h.day - entry.first).days), h) for h in hits]
+def _best(entry: FeedEntry, mapped: Mapped, hits: Iterable[Hit]) -> tuple[str, Hit] | None:
+    ranked = [(_rank(entry, mapped, h), abs((h.day - entry.first).days), h) for h in hits]
     if not ranked:
         return None
     (_, status), _, hit = min(ranked, key=lambda t: (t[0][0], t[1], t[2]))
@@ -158,7 +156,7 @@ def check(
     result.days_generated += first.days_generated
     best: dict[int, tuple[str, Hit]] = {}
     for i, e in enumerate(entries):
-        found = _best(e, mapped[e.family], first.hits.get(e.domain, []), MAX_STATED_DAYS)
+        found = _best(e, mapped[e.family], first.hits.get(e.domain, []))
         if found is not None:
             best[i] = found
     # Names not yet explained as the feed states them: the days around the stated ones,
@@ -175,11 +173,8 @@ def check(
         near: set[dt.date] = set()
         for i in members:
             e = entries[i]
-            lo = e.first - dt.timedelta(days=near_days)
-            hi = min(e.last, e.first + dt.timedelta(days=MAX_STATED_DAYS)) + dt.timedelta(
-                days=near_days
-            )
-            near.update(lo + dt.timedelta(days=k) for k in range((hi - lo).days + 1))
+            for d in e.days(MAX_STATED_DAYS):
+                near.update(d + dt.timedelta(days=k) for k in range(-near_days, near_days + 1))
         near -= set(days)
         if not near or not chosen:
             continue
@@ -191,7 +186,7 @@ def check(
         for i in members:
             e = entries[i]
             hits = [*first.hits.get(e.domain, []), *second.hits.get(e.domain, [])]
-            found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
+            found = _best(e, mapped[e.family], hits)
             if found is not None:
                 best[i] = found
     still = [i for i, e in enumerate(entries) if i not in best or best[i][0] == "other_family"]
@@ -206,7 +201,7 @@ def check(
             ]
             if i in best:
                 hits.append(best[i][1])
-            found = _best(e, mapped[e.family], hits, MAX_STATED_DAYS)
+            found = _best(e, mapped[e.family], hits)
             if found is not None:
                 best[i] = found
     for i, e in enumerate(entries):
