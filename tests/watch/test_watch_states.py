@@ -113,7 +113,8 @@ def test_every_state_alerts_and_history(
     monkeypatch.setenv("DGAWATCH_HOME", str(home))
     mine = tmp_path / "my-sinkholes.csv"
     mine.write_text("kind,value,organisation\naddress,192.0.2.0/24,our own sinkhole\n")
-    rdap = RdapState(domains=rdap_domains())
+    # every 9th RDAP request is refused with 429 (Retry-After: 0): retried, nothing lost
+    rdap = RdapState(domains=rdap_domains(), throttle_every=9, retry_after="0")
     with rdap_server(rdap) as url:
         for second in (False, True):
             registry = Registry(
@@ -165,6 +166,10 @@ def test_every_state_alerts_and_history(
     assert [h["state"] for h in history_rows(home, COLLIDE)] == ["collision", "collision"]
     # the first check still says what it said then
     assert states(home, 1)[LATER_ALERT] == "free"
+    code, out, err = run(["watch", "history", LATER_ALERT, "--json"], monkeypatch, capsys)
+    assert code == 0, err
+    assert [json.loads(line)["state"] for line in out.splitlines()] == ["free", "alert"]
+    assert sum(1 for _, _, status in rdap.log if status == 429) >= 10
 
     # the weakest-link table
     rows = {r["tld"]: r for r in report_rows(home)}

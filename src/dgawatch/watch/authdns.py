@@ -186,6 +186,14 @@ class AuthoritativeSource:
         if msg.rcode() == dns.rcode.NXDOMAIN:
             if not aa:
                 return Observation(name, self.name, now, None, detail="NXDOMAIN without AA")
+            zone = dns.name.from_text(suffix)
+            soa = [r.name for r in msg.authority if r.rdtype == dns.rdatatype.SOA]
+            # NXDOMAIN from a zone that does not hold the suffix proves nothing here (a
+            # second-level suffix such as co.uk may be part of its parent's zone)
+            if soa and (not zone.is_subdomain(soa[0]) or soa[0] == dns.name.root):
+                return Observation(
+                    name, self.name, now, None, detail=f"NXDOMAIN from zone {soa[0]}, not {suffix}"
+                )
             return Observation(name, self.name, now, False, detail="NXDOMAIN (authoritative)")
         ns_sets = [
             r
