@@ -393,3 +393,31 @@ def test_browser_session(world: World) -> None:
 
 def leaked_text(text: str) -> set[str]:
     return {a for a in EVERY if a in text}
+
+
+def test_sql_and_python_paths_agree(world: World) -> None:
+    """The scope as SQL (IPv4 prefixes, everything, one address) and as Python (AS,
+    country, IPv6) select the same rows."""
+    from dgawatch.web.scope import Caller, ScopedData
+
+    data = ScopedData(world.home / "sinkhole",
+                      Enricher(asn_db=world.home / "asn.txt", country_db=world.home / "cc.txt",
+                               packages=False))  # fmt: skip
+
+    def srcs(org: Org, **kw: Any) -> list[str]:
+        cols, rows, _t = data.report(Caller.of(org), "dns", [DAY], **kw)
+        return sorted(str(r[cols.index("src_ip")]) for r in rows)
+
+    v4 = Org("v4", scopes=[Scope("cidr", "203.0.113.0/25", "verified")])
+    asn = Org("as", scopes=[Scope("asn", "AS64501", "verified")])  # 203.0.113.0/24's AS
+    v6 = Org("v6", scopes=[Scope("cidr", "2001:db8::/48", "verified"),
+                           Scope("cidr", "100.64.0.0/10", "verified")])  # fmt: skip
+    admin = Org("op", role="admin")
+    assert srcs(v4) == srcs(asn) == sorted(ADDRS["a"])
+    assert srcs(v6) == sorted(ADDRS["none"])
+    assert srcs(admin) == sorted(EVERY)
+    assert srcs(admin, network="cidr:203.0.113.0/28") == sorted(ADDRS["a"])
+    assert srcs(admin, network="asn:AS64501") == sorted(ADDRS["a"])
+    a0 = ADDRS["a"][0]
+    assert srcs(v4, ip=a0) == [a0]
+    assert srcs(v4, ip=a0, network="cidr:203.0.113.64/26") == []  # the address is not in it

@@ -175,6 +175,7 @@ class ScopedData:
 
         sees.matcher = m  # type: ignore[attr-defined]
         sees.ip = ip  # type: ignore[attr-defined]
+        sees.network = network  # type: ignore[attr-defined]
         return sees
 
     # -- reads ---------------------------------------------------------------------------
@@ -214,6 +215,22 @@ class ScopedData:
         ).fetchall()
         return [a for (a,) in ips if a is not None and sees(a)]
 
+    def _restrict(self, st: Any, days: list[dt.date], sees: Any) -> tuple[str, list[object]] | None:
+        """The SQL condition (``AND ...`` on ``src_ip``) selecting exactly the addresses
+        ``sees`` keeps, or None when it keeps none. Where the scope and target are IPv4
+        prefixes (or one address, or everything) the condition is the scope itself, one
+        pass over the events; otherwise (AS, country, IPv6) Python decides per distinct
+        address and the condition names the kept ones (a temporary table)."""
+        exact = _exact_sql(sees)
+        if exact is not None:
+            return exact
+        allowed = self._allowed(st, days, sees)
+        if not allowed:
+            return None
+        st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR PRIMARY KEY)")
+        st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+        return "AND src_ip IN (SELECT ip FROM allowed)", []
+
     def report(
         self,
         caller: Caller,
@@ -230,11 +247,10 @@ class ScopedData:
         sees = self._selects(caller, network, ip)
         limit = min(limit, MAX_ROWS)
         with self._stats(days) as st:
-            allowed = self._allowed(st, days, sees)
-            if not allowed:
+            restrict = self._restrict(st, days, sees)
+            if restrict is None:
                 return list(REPORT_TYPES[kind]), [], False
-            st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
-            st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+            cond, params = restrict
             from dgawatch.sinkhole.stats import dayno
 
             nos = ", ".join(str(dayno(d)) for d in days)
@@ -242,16 +258,18 @@ class ScopedData:
                 rows = st.con.execute(
                     f"""SELECT ts, src_ip, src_port, dst_ip, dst_port, request_line, path, host,
                                user_agent, headers, a_family, a_variant
-                        FROM http_attr JOIN allowed ON allowed.ip = src_ip
-                        WHERE uday IN ({nos}) ORDER BY ts, src_ip LIMIT {limit + 1}"""
+                        FROM http_attr WHERE uday IN ({nos}) {cond}
+                        ORDER BY ts, src_ip LIMIT {limit + 1}""",
+                    params,
                 ).fetchall()
                 out = [self._http_row(r) for r in rows[:limit]]
             else:
                 rows = st.con.execute(
                     f"""SELECT ts, proto, src_ip, src_port, qtype, coalesce(qname, domain),
                                family, variant
-                        FROM dns_ev JOIN allowed ON allowed.ip = src_ip
-                        WHERE dayno IN ({nos}) ORDER BY ts, src_ip LIMIT {limit + 1}"""
+                        FROM dns_ev WHERE dayno IN ({nos}) {cond}
+                        ORDER BY ts, src_ip LIMIT {limit + 1}""",
+                    params,
                 ).fetchall()
                 out = [self._dns_row(r) for r in rows[:limit]]
         return list(REPORT_TYPES[kind]), out, len(rows) > limit
@@ -314,19 +332,18 @@ class ScopedData:
         from dgawatch.sinkhole.stats import day_of_no, dayno
 
         with self._stats(days) as st:
-            allowed = self._allowed(st, days, sees)
+            restrict = self._restrict(st, days, sees)
             out = {d.isoformat(): {"day": d.isoformat(), "addresses": 0, "http_addresses": 0,
                                    "dns_addresses": 0, "events": 0} for d in days}  # fmt: skip
-            if allowed:
-                st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
-                st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+            if restrict is not None:
+                cond, params = restrict
                 nos = ", ".join(str(dayno(d)) for d in days)
                 for no, a, h, d, n in st.con.execute(
                     f"""SELECT dayno, count(DISTINCT src_ip),
                           count(DISTINCT src_ip) FILTER (WHERE proto = 'http'),
                           count(DISTINCT src_ip) FILTER (WHERE proto LIKE 'dns/%'), count(*)
-                        FROM ev JOIN allowed ON allowed.ip = src_ip
-                        WHERE dayno IN ({nos}) GROUP BY dayno"""
+                        FROM ev WHERE dayno IN ({nos}) {cond} GROUP BY dayno""",
+                    params,
                 ).fetchall():
                     out[day_of_no(no).isoformat()].update(
                         addresses=a, http_addresses=h, dns_addresses=d, events=n
@@ -339,19 +356,19 @@ class ScopedData:
         from dgawatch.sinkhole.stats import day_of_no, dayno
 
         with self._stats(days) as st:
-            allowed = self._allowed(st, days, sees)
-            if not allowed:
+            restrict = self._restrict(st, days, sees)
+            if restrict is None:
                 return []
-            st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR)")
-            st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+            cond, params = restrict
             nos = ", ".join(str(dayno(d)) for d in days)
             counts = st.con.execute(
                 f"""SELECT dayno, 'http' AS type, count(*) FROM http_ev
-                      JOIN allowed ON allowed.ip = src_ip WHERE dayno IN ({nos}) GROUP BY dayno
+                      WHERE dayno IN ({nos}) {cond} GROUP BY dayno
                     UNION ALL
                     SELECT dayno, 'dns', count(*) FROM dns_ev
-                      JOIN allowed ON allowed.ip = src_ip WHERE dayno IN ({nos}) GROUP BY dayno
-                    ORDER BY 1, 2"""
+                      WHERE dayno IN ({nos}) {cond} GROUP BY dayno
+                    ORDER BY 1, 2""",
+                params + params,
             ).fetchall()
         return [{"day": day_of_no(no).isoformat(), "type": kind, "rows": int(n)}
                 for no, kind, n in counts]  # fmt: skip
@@ -369,6 +386,45 @@ _V4_INT = (
     " + TRY_CAST(split_part(src_ip, '.', 3) AS BIGINT) * 256"
     " + TRY_CAST(split_part(src_ip, '.', 4) AS BIGINT))"
 )
+
+
+#: An IPv4 address in dotted-quad form without leading zeros (as Python's ipaddress reads it).
+_V4_TEXT = r"(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){3}"
+
+
+def _exact_sql(sees: Any) -> tuple[str, list[object]] | None:
+    """A SQL condition equal to ``sees`` where one exists: the operator's everything, one
+    named address, or IPv4 prefixes (the caller's, and a named prefix); else None."""
+    m: ScopeMatcher = sees.matcher
+    if sees.ip is not None:
+        # In scope (check_target refused it otherwise); with a named network too, in that.
+        return ("AND src_ip = ?", [sees.ip]) if sees(sees.ip) else ("AND false", [])
+    network = sees.network
+    target: ipaddress.IPv4Network | None = None
+    if network is not None:
+        kind, _, value = network.partition(":")
+        if kind != "cidr":
+            return None
+        net = ipaddress.ip_network(normalise_scope(kind, value))
+        if net.version != 4:
+            return None
+        target = net
+    if not m.everything and (m.asns or m.countries or not m.nets or
+                             any(n.version != 4 for n in m.nets)):  # fmt: skip
+        return None
+    cond = "AND regexp_full_match(src_ip, ?)"
+    params: list[object] = [_V4_TEXT]
+    if not m.everything:
+        ranges = " OR ".join(f"{_V4_INT} BETWEEN ? AND ?" for _ in m.nets)
+        cond += f" AND ({ranges})"
+        for n in m.nets:
+            params += [int(n.network_address), int(n.broadcast_address)]
+    if target is not None:
+        cond += f" AND {_V4_INT} BETWEEN ? AND ?"
+        params += [int(target.network_address), int(target.broadcast_address)]
+    elif m.everything:
+        return "", []
+    return cond, params
 
 
 def _prefilter(m: ScopeMatcher, ip: str | None) -> tuple[str, list[object]]:
