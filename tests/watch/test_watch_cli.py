@@ -145,3 +145,33 @@ def test_rdap_bootstrap_refresh_from_file(
     assert code == 0, err
     assert "2026-11-30" in out and "2 TLDs" in out
     assert (home / "watch" / "dns.json").read_text() == fresh.read_text()
+
+
+def test_a_source_that_fails_leaves_names_unknown_not_free(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A refused transfer is no evidence that a name is free: every name is 'unknown', with
+    the reason kept, and the check still completes."""
+    from tests.export.dns_servers import free_port
+
+    port = free_port()  # nothing listens there
+    code, out, err = run(
+        ["watch", "check", "--tld", "info", *SEL, "--axfr", f"info=127.0.0.1@{port}", "--json"],
+        monkeypatch, capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    import datetime as dt
+    import json
+
+    from dgawatch.families import select_variants
+
+    (variant,) = select_variants(["conficker"], "a")
+    info = {n for n in variant.domains(dt.date(2026, 12, 10)) if n.endswith(".info")}
+    states = json.loads(out)["states"]
+    assert states["unknown"] == len(info) and sum(states.values()) == len(info)
+    con = duckdb.connect(str(home / "watch.duckdb"), read_only=True)
+    try:
+        details = con.execute("SELECT DISTINCT detail FROM observations").fetchall()
+    finally:
+        con.close()
+    assert len(details) == 1 and "AXFR of info from 127.0.0.1" in details[0][0]
