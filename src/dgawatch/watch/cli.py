@@ -361,7 +361,8 @@ def report(
     out = output_console()
     if not alerts_only:
         table = Table(
-            title=f"check {rows[0]['check_id']} ({rows[0]['start_day']} .. {rows[0]['end_day']})"
+            title=f"check {rows[0]['check_id']} ({rows[0]['start_day']} .. {rows[0]['end_day']})",
+            caption="most names still free first: the weakest links",
         )
         for col in (
             "tld",
