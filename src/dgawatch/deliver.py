@@ -178,7 +178,8 @@ def build_digest(
         "Reports (Shadowserver event4_sinkhole_http / event4_sinkhole_dns columns):",
     ]
     for kind, (_cols, rows, truncated) in reports.items():
-        note = " (first rows attached; the link has them all)" if truncated else ""
+        note = (f" (the first {ATTACH_ROWS:,}; ask the API per network or address for the rest)"
+                if truncated else "")  # fmt: skip
         lines.append(f"  {kind}: {len(rows)} row(s){note}: {base}/d/{token}/{kind}.csv")
     lines += ["", f"The links work for {LINK_DAYS} days; keep them private."]
     msg.set_content("\n".join(lines) + "\n")
