@@ -218,17 +218,15 @@ def _plan(
 def _check_once(plan: _Plan) -> dict[str, object]:
     from dgawatch.days import parse_day
     from dgawatch.watch.engine import prepare_zones, run_check, watch_list
-    from dgawatch.watch.store import WatchStore
 
     first = parse_day(plan.start, what="--start")
     watched = watch_list(plan.variants, plan.tlds, first, plan.days)
     zone_seconds = prepare_zones(watched, plan.sources)
-    with WatchStore(plan.store) as store:
-        result = run_check(
-            watched, plan.sources, store, plan.sinkholes,  # type: ignore[arg-type]
-            published=plan.published, workers=plan.workers, start_day=first,
-            end_day=first + dt.timedelta(days=plan.days - 1), zones_ready=True,
-        )  # fmt: skip
+    result = run_check(
+        watched, plan.sources, plan.store, plan.sinkholes,  # type: ignore[arg-type]
+        published=plan.published, workers=plan.workers, start_day=first,
+        end_day=first + dt.timedelta(days=plan.days - 1), zones_ready=True,
+    )  # fmt: skip
     seconds = dict(result.per_source_seconds)
     for name, secs in zone_seconds.items():
         seconds[name] = seconds.get(name, 0.0) + secs

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from dgawatch.errors import InputError
@@ -150,7 +151,7 @@ def prepare_zones(watched: Sequence[Watched], sources: Sequence[NameSource]) -> 
 def run_check(
     watched: Sequence[Watched],
     sources: Sequence[NameSource],
-    store: WatchStore,
+    store_path: Path,
     sinkholes: SinkholeList,
     *,
     published: dt.datetime | None = None,
@@ -160,7 +161,10 @@ def run_check(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     zones_ready: bool = False,
 ) -> CheckResult:
-    """Check every watched name with every source and record the verdicts."""
+    """Check every watched name with every source and record the verdicts.
+
+    The store is opened only to start and to record the check, not while the sources are
+    asked (minutes): reports (the portal, ``watch report``) can read it in between."""
     if not sources:
         raise InputError(
             "give at least one source: --zone-file/--zone-dir, --axfr, --auth-dns or --rdap"
@@ -173,19 +177,20 @@ def run_check(
     if not zones_ready:
         timing.update(prepare_zones(watched, sources))
     started = now()
-    check_id = store.begin_check(
-        started,
-        start_day or min(days),
-        end_day or max(days),
-        sorted(set(tlds.values())),
-        [s.name for s in sources],
-        [(w.domain, w.tld, w.family, w.variant, w.day) for w in watched],
-    )
-    store.publish(pairs, started, "first watch check")
-    if published is not None:
-        store.publish(pairs, published, "--published")
-    pub = store.published()
-    free_after = store.seen_free_after_publication()
+    with WatchStore(store_path) as store:
+        check_id = store.begin_check(
+            started,
+            start_day or min(days),
+            end_day or max(days),
+            sorted(set(tlds.values())),
+            [s.name for s in sources],
+            [(w.domain, w.tld, w.family, w.variant, w.day) for w in watched],
+        )
+        store.publish(pairs, started, "first watch check")
+        if published is not None:
+            store.publish(pairs, published, "--published")
+        pub = store.published()
+        free_after = store.seen_free_after_publication()
     for source in sources:
         found, spent = _observe_all(source, pairs, workers)
         timing[source.name] = timing.get(source.name, 0.0) + spent
@@ -195,8 +200,9 @@ def run_check(
         decide(n, seen[n], published=pub[n], sinkholes=sinkholes, seen_free_after=free_after.get(n))
         for n, _ in pairs
     )
-    store.record(check_id, tlds, verdicts)
-    store.finish_check(check_id, now())
+    with WatchStore(store_path) as store:
+        store.record(check_id, tlds, verdicts)
+        store.finish_check(check_id, now())
     counts = {s: 0 for s in STATES}
     for v in verdicts:
         counts[v.state] += 1

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dgawatch.errors import StoreError
 from dgawatch.watch.evidence import STATES
 from dgawatch.watch.store import WatchStore, resolve
 
@@ -28,11 +30,20 @@ ALERT_FIELDS = (
 )  # fmt: skip
 
 
-def _open(where: str | Path | None) -> WatchStore | None:
+def _open(where: str | Path | None, *, patience: float = 10.0) -> WatchStore | None:
+    """The store, read-only; None when there is none. A check holds the file only while it
+    starts and while it records its verdicts (seconds), so a reader waits that out."""
     path = resolve(where)
     if not path.exists():
         return None
-    return WatchStore(path, read_only=True)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return WatchStore(path, read_only=True)
+        except StoreError as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _iso(value: Any) -> Any:
