@@ -9,6 +9,10 @@ Schema (version 1):
 * ``coverage(family, variant, day, names)`` — which (variant, day) lists are complete;
   a day list is inserted and recorded in one transaction, so an interrupted build never
   leaves half a day behind;
+* ``generators(family, variant, fingerprint)`` — the version of each variant's generator
+  its stored lists came from (:func:`dgawatch.families.fingerprint`); lists of a variant
+  whose generator has changed since are *stale*: never read, replaced by the next build
+  (a store without this table, written before it existed, is stale throughout);
 * ``meta(key, value)`` — schema version, the dgawatch version that wrote it, and a probe
   value of ``hash()`` so that a DuckDB whose hash function differs is detected and the
   ``h`` column recomputed instead of silently missing every lookup.
@@ -29,6 +33,7 @@ import pyarrow as pa
 
 from dgawatch import __version__
 from dgawatch.errors import StoreError
+from dgawatch.families import all_variants, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.forecast import DayList, iter_day_lists
 from dgawatch.home import data_dir
@@ -76,6 +81,9 @@ CREATE TABLE IF NOT EXISTS forecast (
 CREATE TABLE IF NOT EXISTS coverage (
     family VARCHAR NOT NULL, variant VARCHAR NOT NULL, day DATE NOT NULL,
     names INTEGER NOT NULL, PRIMARY KEY (family, variant, day));
+CREATE TABLE IF NOT EXISTS generators (
+    family VARCHAR NOT NULL, variant VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
+    PRIMARY KEY (family, variant));
 """
 
 
@@ -85,6 +93,7 @@ class ForecastStore:
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self.read_only = read_only
+        self._stale: set[str] | None = None
         if read_only and not self.path.exists():
             raise StoreError(f"no forecast store at {self.path}; run 'dgawatch store build' first")
         check_store_file(self.path)
@@ -168,7 +177,31 @@ class ForecastStore:
 
     # --- coverage -------------------------------------------------------------------
 
+    def stale(self) -> set[str]:
+        """Keys of the stored variants whose lists another version of their generator wrote
+        (or whose version was not recorded): they count as not stored."""
+        if self._stale is None:
+            try:
+                recorded = dict(
+                    self.con.execute(
+                        "SELECT family || '/' || variant, fingerprint FROM generators"
+                    ).fetchall()
+                )
+            except duckdb.CatalogException:  # written before versions were recorded
+                recorded = {}
+            stored = [
+                f"{f}/{v}"
+                for f, v in self.con.execute(
+                    "SELECT DISTINCT family, variant FROM coverage"
+                ).fetchall()
+            ]
+            now = {v.key: v for v in all_variants()}
+            self._stale = {k for k in stored if k in now and recorded.get(k) != fingerprint(now[k])}
+        return self._stale
+
     def covered_days(self, variant: Variant) -> set[dt.date]:
+        if variant.key in self.stale():
+            return set()
         rows = self.con.execute(
             "SELECT day FROM coverage WHERE family = ? AND variant = ?",
             [variant.family, variant.name],
@@ -177,6 +210,8 @@ class ForecastStore:
 
     def day_list(self, variant: Variant, day: dt.date) -> DayList | None:
         """The stored list of ``variant`` on ``day`` (generation order), or None."""
+        if variant.key in self.stale():
+            return None
         if not self.con.execute(
             "SELECT 1 FROM coverage WHERE family = ? AND variant = ? AND day = ?",
             [variant.family, variant.name, day],
@@ -195,6 +230,7 @@ class ForecastStore:
             """SELECT family, variant, min(day), max(day), count(*), sum(names)
                FROM coverage GROUP BY family, variant ORDER BY family, variant"""
         ).fetchall()
+        stale = self.stale()
         return [
             {
                 "family": f,
@@ -203,6 +239,7 @@ class ForecastStore:
                 "last_day": b.isoformat(),
                 "days": int(n),
                 "names": int(s),
+                "stale": f"{f}/{v}" in stale,
             }
             for f, v, a, b, n, s in rows
         ]
@@ -224,6 +261,7 @@ class ForecastStore:
             raise StoreError(f"{self.path} is open read-only")
         total = 0
         for variant in variants:
+            self._current(variant)
             active = [d for d in days if variant.is_active(d)]
             have = set() if rebuild else self.covered_days(variant)
             todo = [d for d in active if d not in have]
@@ -236,6 +274,20 @@ class ForecastStore:
         if total:
             self._update_max_labels()
         return total
+
+    def _current(self, variant: Variant) -> None:
+        """Drop a stale variant's lists and record the running generator's version."""
+        fp = fingerprint(variant)
+        if fp is None:
+            return
+        key = [variant.family, variant.name]
+        if variant.key in self.stale():
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute("DELETE FROM forecast WHERE family = ? AND variant = ?", key)
+            self.con.execute("DELETE FROM coverage WHERE family = ? AND variant = ?", key)
+            self.con.execute("COMMIT")
+            self.stale().discard(variant.key)
+        self.con.execute("INSERT OR REPLACE INTO generators VALUES (?, ?, ?)", [*key, fp])
 
     def _insert_day(self, dl: DayList, *, replace: bool) -> int:
         names = dl.names()

@@ -106,8 +106,10 @@ class ListSource:
             return
         rows = self.store.con.execute("SELECT family, variant, day FROM coverage").fetchall()
         found: dict[str, set[dt.date]] = {k: set() for k in missing}
+        stale = self.store.stale()
         for family, variant, day in rows:
-            days = found.get(f"{family}/{variant}")
+            key = f"{family}/{variant}"
+            days = found.get(key) if key not in stale else None
             if days is not None:
                 days.add(day)
         self._covered.update(found)
