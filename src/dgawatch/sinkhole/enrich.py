@@ -18,6 +18,7 @@ format of pyasn's ``ipasn`` files (e.g. built from a RouteViews RIB with
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -82,6 +83,10 @@ def _iptocc() -> Callable[[str], str | None] | None:
     return country_code
 
 
+#: One plevin lookup at a time in this process: the portal enriches from request threads.
+PLEVIN_LOCK = threading.RLock()
+
+
 def _plevin_asn() -> Callable[[str], int | None] | None:
     try:
         import plevin
@@ -90,7 +95,8 @@ def _plevin_asn() -> Callable[[str], int | None] | None:
 
     def asn(address: str) -> int | None:
         try:
-            found = plevin.lookup(address)
+            with PLEVIN_LOCK:  # plevin's reader is not thread-safe (EOFError when shared)
+                found = plevin.lookup(address)
         except (ValueError, OSError, LookupError):
             return None
         network = getattr(found, "network", None)

@@ -35,6 +35,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from markupsafe import Markup
 
+from dgawatch.sinkhole.enrich import PLEVIN_LOCK
 from dgawatch.web.common import Portal, WebError, day_param
 from dgawatch.web.pages import Page, Route
 from dgawatch.web.tables import TABLE_TEMPLATE, Column, Table
@@ -58,8 +59,9 @@ SERIES_DNS = "DNS sources (mostly resolvers)"
 
 
 #: plevin's database decompresses lazily into shared state: one reader at a time (two
-#: concurrent ``routes()`` calls failed with EOFError in bench_dashboard.py).
-_plevin_lock = threading.Lock()
+#: concurrent ``routes()`` calls failed with EOFError in bench_dashboard.py); the same
+#: (re-entrant) lock as the sinkhole enricher's lookups.
+_plevin_lock = PLEVIN_LOCK
 
 
 class NetworkCounts:
