@@ -1,6 +1,7 @@
 """Estimates against the simulator's ground truth: bots reach the sinkhole's DNS through
 shared caching resolvers, and its HTTP side from their own addresses."""
 
+import dataclasses
 import datetime as dt
 import itertools
 import math
@@ -256,3 +257,15 @@ def test_nat_and_churn_observed_and_bracketed(tmp_path: Path) -> None:
     assert obs["addresses"] != t.truth["bots_seen"]  # churn and NAT both at work
     rng = obs["churn_adjusted_range"]
     assert isinstance(rng, list) and rng[0] < b.bots < rng[1]
+
+
+def test_selftest_probes_are_not_counted(tmp_path: Path) -> None:
+    """The portal's resolver self-test fetches ``/dgawatch-selftest/<nonce>`` from the
+    sinkhole: a visitor checking a resolver, not a bot; no statistic counts it."""
+    bots = [_http(D0 + 60_000 * i, f"198.51.100.{i + 1}", "192.0.2.1") for i in range(4)]
+    probe = _http(D0 + 999, "203.0.113.77", "192.0.2.1")
+    probe = dataclasses.replace(probe, path="/dgawatch-selftest/3f9a", request_line="GET /x")
+    write_events([*bots, probe], tmp_path)
+    with SinkholeStats(tmp_path) as st:
+        (row,) = st.by_time("day")
+    assert row["addresses"] == 4 and row["events"] == 4

@@ -192,9 +192,14 @@ def chapman(n1: int, n2: int, m: int, theta: float = 1.0) -> tuple[float, tuple[
 # computed from ``ts`` (no time-zone conversion anywhere), joins instead of IN-subqueries,
 # FILTER (WHERE ...), GROUP BY ALL.
 
+#: HTTP requests of the portal's resolver self-test (``/selftest``) start with this path: they
+#: are visitors checking their resolver, not bots, and no statistic counts them.
+SELFTEST_PATH = "/dgawatch-selftest/"
+
 _VIEWS = [
-    """CREATE OR REPLACE TEMPORARY VIEW ev AS
-  SELECT *, CAST(floor(ts / 86400000.0) AS BIGINT) AS dayno FROM events WHERE ts IS NOT NULL""",
+    f"""CREATE OR REPLACE TEMPORARY VIEW ev AS
+  SELECT *, CAST(floor(ts / 86400000.0) AS BIGINT) AS dayno FROM events WHERE ts IS NOT NULL
+    AND NOT coalesce(path LIKE '{SELFTEST_PATH}%', false)""",
     """CREATE OR REPLACE TEMPORARY VIEW dns_ev AS
   SELECT * FROM ev WHERE proto LIKE 'dns/%' AND domain IS NOT NULL""",
     """CREATE OR REPLACE TEMPORARY VIEW http_ev AS
@@ -313,7 +318,7 @@ class _DuckEngine:
 
 #: The columns stats read; the Spark engine reads only these from the Parquet files.
 _SPARK_COLUMNS = (
-    "ts proto src_ip src_port dst_ip dst_port host user_agent domain family variant day"
+    "ts proto src_ip src_port dst_ip dst_port host path user_agent domain family variant day"
 ).split()
 
 

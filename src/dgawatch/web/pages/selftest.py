@@ -40,13 +40,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from dgawatch.days import today
+from dgawatch.sinkhole.stats import SELFTEST_PATH
 from dgawatch.web.common import Portal
 from dgawatch.web.pages import Page, Route
 
 #: Canaries shown (one per family, of the families the sinkhole holds today).
 CANARIES = 3
 #: Probe path prefix (how the sinkhole's events of a self-test are recognised).
-PROBE_PATH = "/dgawatch-selftest/"
+PROBE_PATH = SELFTEST_PATH  # the sinkhole's statistics leave these requests out
 #: Seconds a probe may take before it counts as not reached.
 TIMEOUT_S = 8
 
