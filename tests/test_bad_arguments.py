@@ -79,6 +79,8 @@ def _commands() -> dict[str, object]:
         for name, command in getattr(group, "commands", {}).items():
             if getattr(command, "commands", None):
                 walk(command, [*prefix, name])
+                if getattr(command, "params", None):  # a group that runs itself (gopack)
+                    found[" ".join([*prefix, name])] = command
             else:
                 found[" ".join([*prefix, name])] = command
 

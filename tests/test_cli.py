@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from dgawatch.families import get_family
+
 D_C = "2009-04-01"
 
 
@@ -41,6 +43,17 @@ def test_families_json_lists_conficker_variants() -> None:
     c = conficker["variants"][2]
     assert c["domains_per_day"] == 50_000 and len(c["tlds"]) == 116
     assert c["active_from"] == "2009-04-01"
+
+
+def test_families_table_shows_aliases_and_sources_lists_each_period_source() -> None:
+    table = run("families").stdout
+    row = next(line for line in table.splitlines() if "pre-tovar" in line)
+    assert "gameover" in row and "alias" in row and "= murofet/v1" in row
+    sources = run("families", "--sources").stdout
+    necurs = get_family("necurs")
+    assert necurs.references[0] in sources
+    for v in necurs.variants:
+        assert v.period_source and v.period_source[:40] in sources
 
 
 def test_forecast_txt_is_the_day_list_in_order() -> None:

@@ -24,10 +24,12 @@ from dgawatch import __version__
 from dgawatch.classify.cli import classify_app
 from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
-from dgawatch.domain import normalise, registered_domain
+from dgawatch.deliver import deliver_command
+from dgawatch.domain import normalise
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, choose_variants, select_variants
 from dgawatch.families.base import Variant
+from dgawatch.feeds.cli import feed_app
 from dgawatch.forecast import (
     FORMATS,
     DayList,
@@ -37,21 +39,12 @@ from dgawatch.forecast import (
     tlds_selecting_nothing,
     write_forecast,
 )
-from dgawatch.hunt.output import OUTPUT_FORMATS as HUNT_OUTPUT_FORMATS
-from dgawatch.lookup import (
-    as_list,
-    default_window,
-    join_queries,
-    json_lines,
-    lookup,
-    plan_lookup,
-    prune_plan,
-    read_names,
-)
+from dgawatch.formats import HUNT_OUTPUT_FORMATS, READER_NAMES
+from dgawatch.gopack_cli import gopack_app, refuse_build_options_with
+from dgawatch.orgs.cli import org_app
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
-from dgawatch.readers import READER_NAMES
 from dgawatch.sinkhole.cli import sinkhole_app
-from dgawatch.store import ForecastStore, default_store_path
+from dgawatch.watch.cli import watch_app
 from dgawatch.web.cli import web_app
 
 app = typer.Typer(
@@ -68,6 +61,11 @@ app.add_typer(conficker_app, name="conficker")
 app.add_typer(sinkhole_app, name="sinkhole")
 app.add_typer(classify_app, name="classify")
 app.add_typer(web_app, name="web")
+app.add_typer(gopack_app, name="gopack")
+app.add_typer(watch_app, name="watch")
+app.add_typer(feed_app, name="feed")
+app.add_typer(org_app, name="org")
+app.command("deliver")(deliver_command)
 
 out = output_console()
 err = Console(stderr=True, highlight=False)
@@ -169,11 +167,31 @@ def _all_families(families: list[str] | None) -> bool:
 @app.command()
 def families(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+    sources: Annotated[
+        bool,
+        typer.Option(
+            "--sources", help="Where each family and active period comes from (references)."
+        ),
+    ] = False,
 ) -> None:
     """List the registered DGA families and their variants."""
     fams = all_families()
     if as_json:
         out.print_json(json.dumps([f.to_dict() for f in fams]))
+        return
+    if sources:
+        table = Table("family", "variant", "active from", "source of the period", "references")
+        for f in fams:
+            refs = "\n".join(f.references)
+            for i, v in enumerate(f.variants):
+                table.add_row(
+                    f.name if i == 0 else "",
+                    v.name,
+                    str(v.active_from),
+                    v.period_source or "(see the module's docstring)",
+                    refs if i == 0 else "",
+                )
+        out.print(table)
         return
     table = Table("family", "variant", "type", "active", "names/day", "period", "TLDs")
     for f in fams:
@@ -184,6 +202,8 @@ def families(
             table.add_row(
                 f.name, v.name, f.generator_type, active, str(v.domains_per_day), period, tlds
             )
+        for alias in f.variant_aliases:
+            table.add_row(f.name, alias.name, "alias", f"= {alias.same_as}", "", "", "")
     out.print(table)
 
 
@@ -303,10 +323,24 @@ def export(
         bool, typer.Option("--from-store", help="Read stored day lists where the store has them.")
     ] = False,
     store: Annotated[Path | None, typer.Option(help="Store file (default: data dir).")] = None,
+    allowlist: Annotated[
+        Path | None,
+        typer.Option(help="Names never to export: one a line (# comments) or a zone file."),
+    ] = None,
+    exclude_collisions: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-collisions", help="Withhold names the watch found registered before."
+        ),
+    ] = False,
+    fp_rate: Annotated[
+        float, typer.Option(help="Bloom filter false-positive rate (format bloom).")
+    ] = 1e-6,
 ) -> None:
     """Blocking / sharing exports of a forecast (--format, listed below)."""
-    from dgawatch.export import ExportOptions, get_exporter
+    from dgawatch.export import ExportOptions, get_exporter, withheld_from
     from dgawatch.forecast import iter_sourced_day_lists
+    from dgawatch.store import ForecastStore
 
     if fmt is not None and fmt_arg is not None and fmt != fmt_arg:
         raise InputError(f"give the format once: --format {fmt} or {fmt_arg}, not both")
@@ -337,6 +371,8 @@ def export(
         zone=zone.strip(".").lower(),
         serial=serial,
         tlds=tuple(tld or ()),
+        fp_rate=fp_rate,
+        withheld=withheld_from(allowlist, exclude_collisions),
     )
     exporter.check_options(options)  # before --output's directory is created
     variants = choose_variants(family, variant)
@@ -375,30 +411,60 @@ def export(
             fs.close()
     if output is not None:
         err.print(f"exported {stats.names:,} names as {fmt} to {output}")
+    if options.withheld:
+        err.print(options.withheld.summary(), markup=False, soft_wrap=True)
 
 
-@app.command()
+@gopack_app.callback(invoke_without_command=True)
 def gopack(
+    ctx: typer.Context,
     tld: Annotated[
-        list[str], typer.Option(help="Registry suffix (repeatable); 'uk' includes co.uk names.")
-    ],
-    start: Annotated[str, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")],
-    output: Annotated[Path, typer.Option(help="Pack directory (absent or empty).")],
+        list[str] | None,
+        typer.Option(help="Registry suffix (repeatable); 'uk' includes co.uk names."),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First UTC day, YYYY-MM-DD or 'today'.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Pack directory (absent or empty).")] = None,
     months: Annotated[int, typer.Option(help="Calendar months, from --start's month.")] = 1,
     family: Annotated[list[str] | None, typer.Option(help=FAMILY_HELP)] = None,
     exclude_registered: Annotated[
         Path | None,
         typer.Option(help="Registered names (plain list or zone file): to collisions.csv."),
     ] = None,
+    allowlist: Annotated[
+        Path | None,
+        typer.Option(help="Names never to list: one a line (# comments) or a zone file."),
+    ] = None,
+    exclude_collisions: Annotated[
+        bool,
+        typer.Option(
+            "--exclude-collisions", help="Withhold names the watch found registered before."
+        ),
+    ] = False,
+    sign_key: Annotated[
+        Path | None, typer.Option(help="Sign MANIFEST.json with this Ed25519 private key.")
+    ] = None,
 ) -> None:
     """Registry go-pack: per TLD, a sorted names file per month, collisions, MANIFEST.json."""
+    from dgawatch.export import withheld_from
     from dgawatch.gopack import MAX_MONTHS, build_gopack
 
+    given = {"--tld": tld, "--start": start, "--output": output, "--family": family,
+             "--exclude-registered": exclude_registered, "--allowlist": allowlist,
+             "--exclude-collisions": exclude_collisions, "--sign-key": sign_key}  # fmt: skip
+    if ctx.invoked_subcommand is not None:
+        refuse_build_options_with(ctx.invoked_subcommand, [k for k, v in given.items() if v])
+        return
+    if not tld or start is None or output is None:
+        raise InputError(
+            "give --tld, --start and --output to build a pack, or a sub-command "
+            "(keygen, sign, verify, ack, acks, release; see 'dgawatch gopack --help')"
+        )
     if not 1 <= months <= MAX_MONTHS:
         raise InputError(f"--months must be between 1 and {MAX_MONTHS}, not {months}")
     check_output_dir(output, what="a go-pack")
     variants = select_variants(family, None)
     first = parse_day(start, what="--start")
+    withheld = withheld_from(allowlist, exclude_collisions)
     with progress(max(months, 1), "gopack") as bar:
         manifest = build_gopack(
             variants,
@@ -407,12 +473,16 @@ def gopack(
             months,
             output,
             registered=exclude_registered,
+            withheld=withheld,
+            sign_key=sign_key,
             on_month=lambda _m, _n: _advance(bar),
         )
     files = manifest["files"]
     assert isinstance(files, list)
     names = sum(f["count"] for f in files if str(f["path"]).endswith(".txt"))
     err.print(f"wrote {names:,} names in {len(files)} files to {output}")
+    if withheld:
+        err.print(withheld.summary(), markup=False, soft_wrap=True)
 
 
 def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
@@ -432,6 +502,14 @@ def _lookup_all(
 
     index = AllTimeIndex()
     todo_days, lists = generation_plan(queries, variants, index=index)
+    if index.stale:
+        err.print(
+            f"--all: the all-time index of {', '.join(sorted(index.stale))} comes from another "
+            f"version of the generator and is not used; 'dgawatch store build --all-time{build}' "
+            "rebuilds it",
+            markup=False,
+            soft_wrap=True,
+        )
     if todo_days:  # said before the work starts: without the index this takes minutes
         err.print(
             f"--all: generating {todo_days:,} variant-days ({lists:,} lists) that no all-time "
@@ -445,22 +523,27 @@ def _lookup_all(
         f"whole active periods (open-ended ones to today+1 year): "
         f"{result.variants_pruned} of {len(variants)} variants ruled out by their signature, "
         f"{result.days_from_index:,} variant-days from the all-time index, "
-        f"{result.days_generated:,} generated"
+        f"{result.days_generated:,} generated",
+        markup=False,
+        soft_wrap=True,
     )
     if result.days_generated:
         err.print(
             f"run 'dgawatch store build --all-time{build}' once to answer --all from the index"
         )
     if as_json:
+        from dgawatch.domain import registered_domains
+
+        valid = {q: normalise(q) for q in dict.fromkeys(queries) if q not in result.invalid}
+        reg = dict(zip(valid, registered_domains(list(valid.values())).to_pylist(), strict=True))
         lines = []
         for q in queries:
             doc: dict[str, object] = {"query": q}
             if q in result.invalid:
                 doc["error"] = result.invalid[q]
             else:
-                name = normalise(q)
-                doc["name"] = name
-                doc["registered_domain"] = registered_domain(name)
+                doc["name"] = valid[q]
+                doc["registered_domain"] = reg[q]
             doc["matches"] = [h.to_dict() for h in result.hits.get(q, [])]
             doc["shape_of"] = result.shapes.get(q, [])
             lines.append(json.dumps(doc))
@@ -509,6 +592,18 @@ def lookup_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
 ) -> None:
     """Which family, variant, day and index generate each domain."""
+    from dgawatch.lookup import (
+        as_list,
+        default_window,
+        join_queries,
+        json_lines,
+        lookup,
+        plan_lookup,
+        prune_plan,
+        read_names,
+    )
+    from dgawatch.store import ForecastStore, default_store_path
+
     queries = list(domains or [])
     from_file = read_names(file) if file is not None else None
     if not queries and (from_file is None or not len(from_file)):
@@ -638,6 +733,8 @@ def store_build(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """Materialise forecasts into the store; days already stored are skipped."""
+    from dgawatch.store import ForecastStore
+
     if all_time:
         if start is not None or end is not None or days is not None or rebuild:
             raise InputError("--all-time indexes whole active periods; drop --start/--end/--days")
@@ -667,15 +764,20 @@ def store_info(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """What the store holds, per variant."""
+    from dgawatch.store import ForecastStore
+
     with ForecastStore(store, read_only=True) as fs:
         summary = fs.summary()
         path = fs.path
     if as_json:
         out.print_json(json.dumps({"store": str(path), "coverage": summary}))
         return
-    table = Table("family", "variant", "first day", "last day", "days", "names", title=str(path))
+    table = Table(
+        "family", "variant", "first day", "last day", "days", "names", "", title=str(path)
+    )
     for row in summary:
-        table.add_row(*(str(row[k]) for k in row))
+        note = "stale: generator changed; not read until store build" if row["stale"] else ""
+        table.add_row(*(str(row[k]) for k in row if k != "stale"), note)
     out.print(table)
 
 
@@ -717,6 +819,8 @@ def conficker_ports(
 
 #: A year either side of an event's day is already far beyond any DGA's look-up habits.
 MAX_WINDOW_DAYS = 366
+#: Findings below this confidence are counted, not listed (hunt --min-confidence).
+DEFAULT_MIN_CONFIDENCE = 0.5
 
 
 @app.command()
@@ -773,6 +877,13 @@ def hunt(
         Path | None,
         typer.Option(help="Names (and all below them) never counted as unknown DGA."),
     ] = None,
+    min_confidence: Annotated[
+        float,
+        typer.Option(
+            help="List findings of at least this confidence; weaker ones (a few short names "
+            "real sites also use) are only counted. 0 lists all."
+        ),
+    ] = DEFAULT_MIN_CONFIDENCE,
 ) -> None:
     """Find clients querying DGA names in DNS logs: per client, family and variant."""
     from dgawatch.hunt.command import run_hunt
@@ -808,6 +919,7 @@ def hunt(
         unknown_dga=unknown_dga,
         allowlist=allowlist,
         column_map=column_map,
+        min_confidence=min_confidence,
         out=out,
         err=err,
     )
