@@ -143,3 +143,15 @@ def test_selecting_a_family_includes_its_aliases_targets() -> None:
     )
     for family in all_families():
         assert family.selection()[: len(family.variants)] == family.variants
+
+
+def test_every_variant_states_where_its_active_period_comes_from() -> None:
+    # A period with no stated source cannot be checked or revised: each variant names its
+    # report, feed, repository history or estimate in words, not a bare token.
+    missing = [
+        v.key
+        for v in VARIANTS
+        if len(v.period_source.strip()) < 15 or len(v.period_source.split()) < 3
+    ]
+    assert missing == [], f"variants without a meaningful period_source: {missing}"
+    assert all(v.to_dict()["period_source"] == v.period_source for v in VARIANTS)

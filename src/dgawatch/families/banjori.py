@@ -73,6 +73,11 @@ FAMILY = Family(
             summary="Published example seed earnestnessbiophysicalohax.com",
             active_from=dt.date(2015, 8, 31),
             active_until=None,
+            period_source=(
+                "date the reference was published, 2015-08-31 "
+                "(baderj/domain_generation_algorithms, banjori/); it does not date its seed "
+                "and the family is older"
+            ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
             generator=_default_day,

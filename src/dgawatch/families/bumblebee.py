@@ -105,6 +105,12 @@ def _time_day(day: dt.date) -> list[str]:
     return list(_month(DEFAULT_MAGIC, day.year, day.month))
 
 
+#: Both variants: the references date the DGA only by the reimplementation.
+PERIOD_SOURCE = (
+    "date the reimplementation was published, 2023-09-15 "
+    "(baderj/domain_generation_algorithms, bumblebee/); no first-seen date is known"
+)
+
 FAMILY = Family(
     name="bumblebee",
     summary="BumbleBee loader: 100 .life names per list, static or seeded by month and second",
@@ -118,6 +124,7 @@ FAMILY = Family(
             summary="Magic TEST_SEE, static list (no time in the configuration)",
             active_from=dt.date(2023, 9, 15),
             active_until=None,
+            period_source=PERIOD_SOURCE,
             domains_per_day=COUNT,
             tlds=(TLD,),
             generator=_static_day,
@@ -130,6 +137,7 @@ FAMILY = Family(
             summary="Magic TEST_SEE, time-seeded: all 60 per-second lists of the month",
             active_from=dt.date(2023, 9, 15),
             active_until=None,
+            period_source=PERIOD_SOURCE,
             domains_per_day=60 * COUNT,
             tlds=(TLD,),
             generator=_time_day,

@@ -234,7 +234,11 @@ def day_names(kind: str, day: dt.date) -> list[str]:
 
 
 def _variant(
-    kind: str, summary: str, active_from: dt.date, aliases: tuple[str, ...] = ()
+    kind: str,
+    summary: str,
+    active_from: dt.date,
+    period_source: str,
+    aliases: tuple[str, ...] = (),
 ) -> Variant:
     _, tlds, n = _SPEC[kind]
     return Variant(
@@ -243,6 +247,7 @@ def _variant(
         summary=summary,
         active_from=active_from,
         active_until=None,
+        period_source=period_source,
         domains_per_day=n,
         tlds=tlds,
         generator=lambda day: day_names(kind, day),
@@ -266,17 +271,27 @@ FAMILY = Family(
         "https://www.csl.sri.com/users/vinod/papers/Conficker/",
     ),
     variants=(
-        _variant("a", "Conficker.A (W32.Downadup)", dt.date(2008, 11, 21)),
+        _variant(
+            "a",
+            "Conficker.A (W32.Downadup)",
+            dt.date(2008, 11, 21),
+            "first seen 2008-11-21 (CWG, quoted by Farsight Security's blog "
+            "conficker-sie80-20151002; ../shared/conficker-spec.md section 0, [S13])",
+        ),
         _variant(
             "b",
             "Conficker.B (W32.Downadup.B); B++ (MS Conficker.C) reuses it",
             dt.date(2008, 12, 29),
+            "first seen late December 2008, 2008-12-29 per Wikipedia's Conficker variant "
+            "table (../shared/conficker-spec.md section 0, [S14])",
             aliases=("b++", "bpp"),
         ),
         _variant(
             "c",
             "Conficker.C (MS: Conficker.D, W32.Downadup.C): 50,000 names in 116 suffixes",
             dt.date(2009, 4, 1),
+            "DGA live from 2009-04-01 (F-Secure weblog of 2009-03-31; "
+            "../shared/conficker-spec.md section 0, [S9])",
             aliases=("d",),
         ),
     ),

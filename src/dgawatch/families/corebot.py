@@ -78,6 +78,11 @@ def _variant(name: str, summary: str, seed: str, generator: DayGenerator, debug:
         summary=summary,
         active_from=dt.date(2015, 9, 1),
         active_until=None,
+        period_source=(
+            "estimate: the month the write-up's examples imply, September 2015 (write-up "
+            "johannesbader.ch/2015/09/the-dga-of-corebot/: IBM X-Force had just reported "
+            "CoreBot)"
+        ),
         domains_per_day=DEFAULT_COUNT,
         tlds=(SUFFIX,),
         generator=generator,

@@ -120,6 +120,10 @@ FAMILY = Family(
             summary="The only known variant (date-seeded, no sample-specific seed)",
             active_from=dt.date(2013, 9, 1),
             active_until=None,
+            period_source=(
+                "estimate: the month CryptoLocker was first publicly reported, September "
+                "2013; the references do not date it (earliest example day 2014-10-07)"
+            ),
             domains_per_day=COUNT,
             tlds=TLDS,
             generator=_daily,

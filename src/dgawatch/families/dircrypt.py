@@ -72,6 +72,11 @@ FAMILY = Family(
             summary="Seed 0xF2113C2A of the sample analysed in the write-up",
             active_from=dt.date(2015, 3, 1),
             active_until=None,
+            period_source=(
+                "estimate: the month of the write-up, March 2015 "
+                "(johannesbader.ch/2015/03/the-dga-of-dircrypt/), which gives no dates; the "
+                "family is older"
+            ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
             generator=_default_day,

@@ -64,6 +64,11 @@ def _variant(prefix: str) -> Variant:
         summary=f"Prefix {prefix!r} sample (md5 {_SAMPLES[prefix]})",
         active_from=dt.date(2023, 6, 5),
         active_until=None,
+        period_source=(
+            "date the reference was published, June 2023 "
+            "(baderj/domain_generation_algorithms, dmsniff/); it does not date its "
+            "samples and the family is older"
+        ),
         domains_per_day=COUNT,
         tlds=TLDS,
         generator=lambda day: list(_preset(prefix)),

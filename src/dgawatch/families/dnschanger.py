@@ -71,6 +71,11 @@ FAMILY = Family(
             summary="The published example list (rand() seeded with 87373)",
             active_from=dt.date(2014, 10, 21),
             active_until=None,
+            period_source=(
+                "upload date of the analysed sample, 2014-10-21 (write-up "
+                "johannesbader.ch/2016/01/the-dga-in-alureon-dnschanger/); DNSChanger is "
+                "older"
+            ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
             generator=_example_day,

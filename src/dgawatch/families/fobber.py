@@ -69,6 +69,10 @@ def _variant(name: str, summary: str) -> Variant:
         summary=summary,
         active_from=dt.date(2015, 1, 1),
         active_until=None,
+        period_source=(
+            "estimate: 2015, the year Fobber was analysed publicly "
+            "(baderj/domain_generation_algorithms, fobber/); the references give no dates"
+        ),
         domains_per_day=300,
         tlds=(tld,),
         generator=generator,

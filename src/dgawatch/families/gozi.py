@@ -100,6 +100,10 @@ def _variant(wordlist: str) -> Variant:
         summary=f"Gozi ISFB with the {wordlist} word list: 12 .{tld} names every {div} days",
         active_from=EPOCH,
         active_until=None,
+        period_source=(
+            "estimate: the epoch of the day counter, 2015-01-01; the GovCERT.ch write-up "
+            "(gozi-isfb-when-a-bug-really-is-a-feature) describes 2015-2016 samples"
+        ),
         domains_per_day=NAMES_PER_PERIOD,
         tlds=(tld,),
         generator=generator,

@@ -150,6 +150,12 @@ def _v1_list(seed_set: str) -> tuple[str, ...]:
     return tuple(generate_v1(seed_set))
 
 
+#: Both versions: no first-seen date is published.
+PERIOD_SOURCE = (
+    "estimate: the v2 week epoch 1207000000 (2008-03-31); Kraken was reported in April 2008"
+)
+
+
 def _v1_variant(seed_set: str) -> Variant:
     nex, ex = V1_SEEDS[seed_set]
 
@@ -163,6 +169,7 @@ def _v1_variant(seed_set: str) -> Variant:
         summary=f"Kraken DGA v1, seed set {seed_set}: fixed list of 2000 dynamic-DNS names",
         active_from=dt.date(2008, 3, 31),
         active_until=None,
+        period_source=PERIOD_SOURCE,
         domains_per_day=NAMES_PER_LIST,
         tlds=DYNDNS_TLDS,
         generator=generator,
@@ -184,6 +191,7 @@ def _v2_variant(seed_set: str, tld_set: int) -> Variant:
         summary=f"Kraken DGA v2, seed set {seed_set}, TLD set {tld_set}: weekly list",
         active_from=dt.date(2008, 3, 31),
         active_until=None,
+        period_source=PERIOD_SOURCE,
         domains_per_day=NAMES_PER_LIST,
         tlds=V2_TLD_SETS[tld_set],
         generator=generator,

@@ -66,6 +66,11 @@ FAMILY = Family(
             summary="MyDoom with magic seed 0xFA8",
             active_from=dt.date(2004, 1, 26),
             active_until=None,
+            period_source=(
+                "estimate: MyDoom's first appearance, 2004-01-26 (earliest possible date); "
+                "the reference (baderj/domain_generation_algorithms, mydoom/) does not date "
+                "the DGA variant"
+            ),
             domains_per_day=NAMES_PER_DAY,
             tlds=TLDS,
             generator=generate,

@@ -90,6 +90,10 @@ FAMILY = Family(
             summary="Nymaim v1 DGA, 128 names per UTC day",
             active_from=dt.date(2013, 1, 1),
             active_until=None,
+            period_source=(
+                "estimate: early bound; Nymaim first reported in 2013 (ESET WeLiveSecurity, "
+                '"Nymaim - obfuscation chronicles", August 2013), exact start not published'
+            ),
             domains_per_day=DOMAINS_PER_DAY,
             tlds=TLDS,
             generator=generate,

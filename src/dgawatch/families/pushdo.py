@@ -160,6 +160,13 @@ def generate_andrewaeva(day: dt.date, nr: int = ANDREWAEVA_NAMES) -> list[str]:
     return out
 
 
+#: Every variant: no per-configuration dates are published.
+PERIOD_SOURCE = (
+    "estimate: the month Pushdo's DGA was reported, May 2013 (Dell SecureWorks and "
+    "Damballa; the switch to .kz names by Seculert days later)"
+)
+
+
 def _bader_variant(name: str) -> Variant:
     config = CONFIGS[name]
     return Variant(
@@ -168,6 +175,7 @@ def _bader_variant(name: str) -> Variant:
         summary=f"Pushdo {name} (Bader): 45 chains of 30 names, .{config.tld}",
         active_from=dt.date(2013, 5, 1),
         active_until=None,
+        period_source=PERIOD_SOURCE,
         domains_per_day=len(WINDOW) * NAMES_PER_CHAIN,
         tlds=(config.tld,),
         generator=partial(generate, config=name),
@@ -201,6 +209,7 @@ FAMILY = Family(
             summary="Pushdo as reimplemented in andrewaeva/DGA: 100,000 .ru names per day",
             active_from=dt.date(2013, 5, 1),
             active_until=None,
+            period_source=PERIOD_SOURCE,
             domains_per_day=ANDREWAEVA_NAMES,
             tlds=("ru",),
             generator=generate_andrewaeva,

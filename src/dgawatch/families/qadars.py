@@ -76,8 +76,22 @@ def generate(
     return names
 
 
+def _published(day: str) -> str:
+    """Period source of a preset dated by its publication in the reference repository."""
+    return (
+        f"start of the week the preset was published, {day} "
+        "(git history of qadars/ in baderj/domain_generation_algorithms); "
+        "Qadars itself first reported by ESET, December 2013"
+    )
+
+
 def _variant(
-    name: str, seed: int, tlds: tuple[str, ...], active_from: dt.date, lag_days: int = 0
+    name: str,
+    seed: int,
+    tlds: tuple[str, ...],
+    active_from: dt.date,
+    period_source: str,
+    lag_days: int = 0,
 ) -> Variant:
     return Variant(
         family="qadars",
@@ -85,6 +99,7 @@ def _variant(
         summary=f"Qadars seed {seed:04x}: 200 names per week, {'/'.join(tlds)}",
         active_from=active_from,
         active_until=None,
+        period_source=period_source,
         domains_per_day=DOMAINS_PER_WEEK,
         tlds=tlds,
         generator=partial(generate, seed=seed, tlds=tlds, lag_days=lag_days),
@@ -107,12 +122,20 @@ FAMILY = Family(
         "https://github.com/baderj/domain_generation_algorithms/tree/master/qadars",
     ),
     variants=(
-        _variant("89f5", 0x89F5, COM_TLDS, dt.date(2016, 3, 3), lag_days=3),
-        _variant("89f5-top", 0x89F5, TOP_TLDS, dt.date(2016, 10, 31)),
-        _variant("4449", 0x4449, TOP_TLDS, dt.date(2016, 10, 31)),
-        _variant("e1f2", 0xE1F2, COM_TLDS, dt.date(2016, 12, 26)),
-        _variant("e1f1", 0xE1F1, COM_TLDS, dt.date(2017, 3, 6)),
-        _variant("e08a", 0xE08A, TOP_TLDS, dt.date(2017, 3, 6)),
-        _variant("e1f5", 0xE1F5, COM_TLDS, dt.date(2017, 3, 13)),
+        _variant(
+            "89f5",
+            0x89F5,
+            COM_TLDS,
+            dt.date(2016, 3, 3),
+            "write-up: sample found in March 2016 (johannesbader.ch/2016/04/the-dga-of-qadars/); "
+            "start of its Thursday-aligned week",
+            lag_days=3,
+        ),
+        _variant("89f5-top", 0x89F5, TOP_TLDS, dt.date(2016, 10, 31), _published("2016-11-02")),
+        _variant("4449", 0x4449, TOP_TLDS, dt.date(2016, 10, 31), _published("2016-11-02")),
+        _variant("e1f2", 0xE1F2, COM_TLDS, dt.date(2016, 12, 26), _published("2016-12-30")),
+        _variant("e1f1", 0xE1F1, COM_TLDS, dt.date(2017, 3, 6), _published("2017-03-07")),
+        _variant("e08a", 0xE08A, TOP_TLDS, dt.date(2017, 3, 6), _published("2017-03-07")),
+        _variant("e1f5", 0xE1F5, COM_TLDS, dt.date(2017, 3, 13), _published("2017-03-19")),
     ),
 )

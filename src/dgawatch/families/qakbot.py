@@ -92,6 +92,11 @@ def _variant(seed: int, sandbox: bool) -> Variant:
         summary=f"Qakbot seed {seed}, {what}: 5,000 per third of a month",
         active_from=dt.date(2016, 2, 1),
         active_until=None,
+        period_source=(
+            "estimate: the month of the write-up, February 2016 "
+            "(johannesbader.ch/2016/02/the-dga-of-qakbot/); this DGA's first use is not "
+            "published"
+        ),
         domains_per_day=DOMAINS_PER_PERIOD,
         tlds=TLDS,
         generator=partial(generate, seed=seed, sandbox=sandbox),

@@ -108,6 +108,18 @@ def generate(
     return list(_names(seed, nr, tuple(tlds), min_len, max_len))
 
 
+#: Seed of the examples published with the first reimplementation.
+EXAMPLE_SEED = 0x79159C10
+_EXAMPLE_SOURCE = (
+    "write-up of December 2014 (johannesbader.ch/2014/12/the-dga-of-ramnit/), published with "
+    "the first reimplementation and this seed's examples; Ramnit itself dates from 2010"
+)
+_ADDED_SOURCE = (
+    "day the seed was added to the reference (git history of ramnit/ in "
+    "baderj/domain_generation_algorithms; the lists do not depend on the date)"
+)
+
+
 def _variant(seed: int) -> Variant:
     since, nr, tlds = SEEDS[seed]
     return Variant(
@@ -116,6 +128,9 @@ def _variant(seed: int) -> Variant:
         summary=f"Ramnit seed {seed:08x}: {nr} fixed names, {'/'.join(tlds)}",
         active_from=since,
         active_until=None,
+        period_source=(
+            _EXAMPLE_SOURCE if seed == EXAMPLE_SEED else f"{_ADDED_SOURCE}: {since.isoformat()}"
+        ),
         domains_per_day=nr,
         tlds=tlds,
         generator=lambda day: generate(seed, nr, tlds),

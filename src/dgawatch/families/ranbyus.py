@@ -126,6 +126,10 @@ def _may_variant(seed: int) -> Variant:
         summary=f"Ranbyus May 2015 DGA, seed {seed:08x}: 40 names of 14 letters a day",
         active_from=dt.date(2015, 5, 1),
         active_until=None,
+        period_source=(
+            "estimate: the month of the write-up's sample, May 2015 "
+            "(johannesbader.ch/2015/05/the-dga-of-ranbyus/)"
+        ),
         domains_per_day=DOMAINS_PER_DAY,
         tlds=MAY_TLDS[:8],
         generator=partial(generate_may, seed=seed),
@@ -142,6 +146,10 @@ def _september_variant(seed: int) -> Variant:
         summary=f"Ranbyus September 2015 DGA, seed {seed:08x}: 40 names of 17 letters a day",
         active_from=dt.date(2015, 9, 1),
         active_until=None,
+        period_source=(
+            "estimate: the month of the follow-up write-up, September 2015 "
+            "(johannesbader.ch/2015/09/ranbyuss-dga-revisited/)"
+        ),
         domains_per_day=DOMAINS_PER_DAY,
         tlds=tlds[:8],
         generator=partial(generate_september, seed=seed),

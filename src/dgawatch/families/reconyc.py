@@ -97,6 +97,11 @@ FAMILY = Family(
             summary="The run of the reference example list (seed 434921); real seeds vary",
             active_from=dt.date(2019, 7, 19),
             active_until=None,
+            period_source=(
+                "date the DGA was published, 2019-07-19 "
+                "(baderj/domain_generation_algorithms, reconyc/); the write-up does not date "
+                "the sample"
+            ),
             domains_per_day=DOMAINS_PER_RUN,
             tlds=("com",),
             generator=lambda day: generate(EXAMPLE_SEED),

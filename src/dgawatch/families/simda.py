@@ -81,6 +81,11 @@ FAMILY = Family(
             summary="Simda sample of the 2015 write-up (key 1676d577..., base 0x45AE94B2)",
             active_from=dt.date(2015, 3, 1),
             active_until=None,
+            period_source=(
+                "estimate: the month of the write-up, March 2015 "
+                "(johannesbader.ch/2015/03/the-dga-of-simda-shiz/); no first-seen date is "
+                "given"
+            ),
             domains_per_day=NR_OF_DOMAINS,
             tlds=(TLD,),
             generator=_default,

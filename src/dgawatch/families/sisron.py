@@ -59,6 +59,10 @@ FAMILY = Family(
             summary="Sisron: today and the nine previous days, com/org/net/info",
             active_from=dt.date(2013, 4, 1),
             active_until=None,
+            period_source=(
+                "write-up: first sample with the DGA uploaded in April 2013, day not given "
+                "(johannesbader.ch/2016/06/the-dga-of-sisron/)"
+            ),
             domains_per_day=len(TLDS) * DAYS_BACK,
             tlds=TLDS,
             generator=generate,

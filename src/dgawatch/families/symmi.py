@@ -113,6 +113,10 @@ FAMILY = Family(
             summary="Symmi sample of 2014-12 (seed constant 42, 16-day half months)",
             active_from=dt.date(2014, 12, 12),
             active_until=None,
+            period_source=(
+                "write-up: earliest sample found 2014-12-12 "
+                "(johannesbader.ch/2015/01/the-dga-of-symmi/)"
+            ),
             domains_per_day=NR_OF_DOMAINS,
             tlds=(SUFFIX,),
             generator=_default,

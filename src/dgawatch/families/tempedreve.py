@@ -86,6 +86,10 @@ FAMILY = Family(
             summary="Time-dependent Tempedreve (2017 sample): one new name per day",
             active_from=FLOOR,
             active_until=None,
+            period_source=(
+                "the DGA's hard-coded floor date 2015-03-23, the earliest day it can "
+                "produce; no first-seen date is published (analysed sample submitted May 2017)"
+            ),
             domains_per_day=1,
             tlds=TLDS,
             generator=generate,

@@ -94,6 +94,28 @@ PRESETS: dict[str, tuple[str, str, tuple[str, ...], int, dt.date]] = {
 }
 
 
+#: Where each preset's ``active_from`` comes from.
+PERIOD_SOURCES: dict[str, str] = {
+    "ogks3w3s": (
+        "estimate: the preset predates the April 2015 write-up on Tinba's new TLDs "
+        "(johannesbader.ch/2015/04/new-top-level-domains-for-tinbas-dga/)"
+    ),
+    "jc74flun": (
+        "the April 2015 write-up that introduced this preset "
+        "(johannesbader.ch/2015/04/new-top-level-domains-for-tinbas-dga/)"
+    ),
+    "yqokqfc2": (
+        "day the preset was published in the reference, 2016-03-31 (commit c7d154a of "
+        "baderj/domain_generation_algorithms, tinba/dga.py)"
+    ),
+    "j193hsnw": (
+        "no source for 2016-03-31 (the day the reference replaced this seed by yqokqFC2TPBFfJcG); "
+        "earliest public evidence: baderj/domain_generation_algorithms "
+        "tinba/dga.py, commit f320eb2 of 2015-12-22"
+    ),
+}
+
+
 @cache
 def _preset_list(name: str) -> tuple[str, ...]:
     seed, initial, tlds, nr, _ = PRESETS[name]
@@ -112,6 +134,7 @@ def _variant(name: str) -> Variant:
         summary=f"Tinba, seed {seed}, initial domain {initial}",
         active_from=active_from,
         active_until=None,
+        period_source=PERIOD_SOURCES[name],
         domains_per_day=1 + nr * len(tlds),
         tlds=tuple(dict.fromkeys((initial.rsplit(".", 1)[1], *tlds))),
         generator=generator,

@@ -89,6 +89,16 @@ KEYS: dict[str, dt.date] = {
 }
 
 
+_LISTED_SOURCE = (
+    "estimate: the first day of the reference's domain list for this key, 2020-01-01 "
+    "(baderj/domain_generation_algorithms, zloader/; keys published from April 2020)"
+)
+_ADDED_SOURCE = (
+    "day the key was added to the reference, 2021-03-26 (git history of zloader/ in "
+    "baderj/domain_generation_algorithms)"
+)
+
+
 def _variant(key: str) -> Variant:
     def generator(day: dt.date) -> list[str]:
         return generate(day, key)
@@ -99,6 +109,7 @@ def _variant(key: str) -> Variant:
         summary=f"Zloader, RC4 key {key}",
         active_from=KEYS[key],
         active_until=None,
+        period_source=_LISTED_SOURCE if KEYS[key] == dt.date(2020, 1, 1) else _ADDED_SOURCE,
         domains_per_day=NR_OF_DOMAINS,
         tlds=(TLD,),
         generator=generator,
