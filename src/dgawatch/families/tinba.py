@@ -16,8 +16,9 @@ So the labels never contain ``a`` or ``z``.
 
 Active period: the .com-only preset (``oGkS3w3s...``) predates the April 2015 write-up on
 Tinba's new TLDs, which introduced the second preset; both get ``active_from``
-2015-04-01, the earliest date the references imply. The third and fourth presets were
-published on 2016-03-31. No end dates are published.
+2015-04-01, the earliest date the references imply. The ``j193HsnW`` preset first appears
+in the reference on 2015-12-22 (commit f320eb2), the ``yqokqFC2`` preset on 2016-03-31
+(commit c7d154a, which replaced the former in the example). No end dates are published.
 
 References:
 - http://garage4hackers.com/entry.php?b=3086 (first preset)
@@ -89,7 +90,7 @@ PRESETS: dict[str, tuple[str, str, tuple[str, ...], int, dt.date]] = {
         "j193hsne720uie8i.cc",
         ("com", "net", "biz", "org"),
         100,
-        dt.date(2016, 3, 31),
+        dt.date(2015, 12, 22),
     ),
 }
 
@@ -109,9 +110,8 @@ PERIOD_SOURCES: dict[str, str] = {
         "baderj/domain_generation_algorithms, tinba/dga.py)"
     ),
     "j193hsnw": (
-        "no source for 2016-03-31 (the day the reference replaced this seed by yqokqFC2TPBFfJcG); "
-        "earliest public evidence: baderj/domain_generation_algorithms "
-        "tinba/dga.py, commit f320eb2 of 2015-12-22"
+        "earliest public evidence: the seed's first appearance in the reference, "
+        "baderj/domain_generation_algorithms tinba/dga.py, commit f320eb2 of 2015-12-22"
     ),
 }
 
