@@ -196,3 +196,58 @@ def test_abuse_contact_from_rdap(tmp_path: Path) -> None:
     assert scopes["cidr:203.0.113.0/24"].contact == "abuse@a.example"
     assert none.returncode == 2 and "names no abuse contact" in none.stderr
     assert unknown.returncode == 2 and "no such asn" in unknown.stderr
+
+
+def test_end_to_end_cli_and_served_api(tmp_path: Path) -> None:
+    """`dgawatch org` and `dgawatch web serve` (its --store elsewhere) in one data
+    directory: the key made by the CLI signs API requests to the served portal."""
+    import datetime as dt
+    import time
+
+    import httpx
+
+    from dgawatch.sinkhole.events import SinkholeEvent
+    from dgawatch.sinkhole.store import write_events
+    from dgawatch.web.auth import sign
+    from tests.web.test_portal import _free_port, _wait_up
+
+    home = tmp_path / "home"
+    day = dt.date(2026, 11, 27)
+    t0 = int(dt.datetime.combine(day, dt.time(9), dt.UTC).timestamp() * 1000)
+    write_events([SinkholeEvent(ts=t0 + i, proto="dns/udp", src_ip=ip, src_port=5353,
+                                dst_ip="192.0.2.53", dst_port=53, domain="abc.com",
+                                family="conficker", variant="c", day=day.isoformat(),
+                                qname="abc.com", qtype="A")
+                  for i, ip in enumerate(("203.0.113.7", "198.51.100.7"))],
+                 home / "sinkhole")  # fmt: skip
+    assert org(home, "add", "acme", "--cidr", "203.0.113.0/24", "--contact",
+               "abuse@acme.example").returncode == 0  # fmt: skip
+    assert org(home, "verify", "acme", "--grant").returncode == 0
+    made = org(home, "key", "acme").stdout.split()
+    key_id, secret = made[1], made[3]
+    port = _free_port()
+    env = dict(os.environ, DGAWATCH_HOME=str(home))
+    argv = [sys.executable, "-c", CLI, "web", "serve", "--port", str(port),
+            "--store", str(tmp_path / "elsewhere" / "forecast.duckdb")]  # fmt: skip
+    quiet = subprocess.DEVNULL
+    proc = subprocess.Popen(argv, env=env, stdout=quiet, stderr=quiet)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_up(url, proc)
+        path = "/api/v1/reports/download"
+        body = json.dumps({"date": day.isoformat(), "type": "dns", "format": "csv"}).encode()
+        ts = int(time.time())
+        r = httpx.post(url + path, content=body, timeout=60, headers={
+            "X-Dgawatch-Key": key_id, "X-Dgawatch-Timestamp": str(ts),
+            "X-Dgawatch-Signature": sign(secret, ts, "POST", path, body)})  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert "203.0.113.7" in r.text and "198.51.100.7" not in r.text
+        anon = httpx.post(url + path, content=body, timeout=60)
+        assert anon.status_code == 401 and "203.0.113.7" not in anon.text
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -165,7 +165,7 @@ def install(app: FastAPI, portal: Portal, auth: Authenticator, limits: RateLimit
         kind = request.path_params["kind"]
         peer = request.client.host if request.client else "?"
         limits.take(f"anon:{peer}")
-        found = resolve_link(portal.store_path.parent, request.path_params["token"])
+        found = resolve_link(portal.accounts_dir, request.path_params["token"])
         if found is None or kind not in REPORT_TYPES:
             raise WebError("no such page", 404)
         org_name, day = found

@@ -165,7 +165,7 @@ def create_app(
     allowed_hosts: tuple[str, ...] = (),
     pages: tuple[Page, ...] | None = None,
     *,
-    orgs_path: Path | None = None,
+    accounts_dir: Path | None = None,
     enrich: Any = None,
     rate_limit: RateLimit | None = None,
 ) -> FastAPI:
@@ -173,9 +173,10 @@ def create_app(
     ``sinkhole_dir`` (defaults: those under the data directory), with every page of
     :mod:`dgawatch.web.pages`. Requests whose Host is not loopback or one of
     ``allowed_hosts`` are refused (421). ``pages`` replaces the registered pages (benches
-    compare a page's old and new view). ``orgs_path``: the organisations file (default
-    ``orgs.json`` beside the store); ``enrich``: country/ASN lookups for scopes (default:
-    the sinkhole's Enricher); ``rate_limit``: per-caller limit of signed and API requests."""
+    compare a page's old and new view). ``accounts_dir``: where ``dgawatch org`` and
+    ``dgawatch deliver`` keep the organisations and the delivery ledger (default: beside
+    the store); ``enrich``: country/ASN lookups for scopes (default: the sinkhole's
+    Enricher); ``rate_limit``: per-caller limit of signed and API requests."""
     app = FastAPI(
         title="dgawatch",
         version=__version__,
@@ -183,7 +184,9 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    portal = app.state.portal = Portal(store_path, sinkhole_dir, orgs_path=orgs_path, enrich=enrich)
+    portal = app.state.portal = Portal(
+        store_path, sinkhole_dir, accounts_dir=accounts_dir, enrich=enrich
+    )
     auth = Authenticator(portal.orgs)
     limits = rate_limit or RateLimit()
     reports_api.install(app, portal, auth, limits)

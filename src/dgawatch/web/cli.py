@@ -112,7 +112,15 @@ def serve(
             "address; give the names clients use with --allowed-host",
             markup=False,
         )
+    from dgawatch.store import default_store_path
+
+    # The organisations and the delivery ledger of 'dgawatch org' and 'dgawatch deliver'
+    # live in the data directory, whatever --store says.
     app = create_app(
-        store_path=store, sinkhole_dir=sinkhole_dir, allowed_hosts=hosts, enrich=enrich
+        store_path=store,
+        sinkhole_dir=sinkhole_dir,
+        allowed_hosts=hosts,
+        enrich=enrich,
+        accounts_dir=default_store_path().parent,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")

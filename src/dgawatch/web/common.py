@@ -56,7 +56,7 @@ class Portal:
         store_path: Path | None = None,
         sinkhole_dir: Path | None = None,
         *,
-        orgs_path: Path | None = None,
+        accounts_dir: Path | None = None,
         enrich: Any = None,
     ) -> None:
         from dgawatch.orgs import FILE_NAME, OrgStore
@@ -70,8 +70,11 @@ class Portal:
         self.sinkhole_dir = sinkhole_dir
         self.sinkhole = SinkholeAggregates(sinkhole_dir)
         self.limiter = Limiter(EXPENSIVE_SLOTS, EXPENSIVE_WAIT_S)
+        #: Where ``dgawatch org`` and ``dgawatch deliver`` keep the organisations and the
+        #: delivery ledger (default: beside the store, the data directory).
+        self.accounts_dir = accounts_dir or self.store_path.parent
         #: The organisations (read per request: a revocation applies at once).
-        self.orgs = OrgStore(orgs_path or self.store_path.parent / FILE_NAME)
+        self.orgs = OrgStore(self.accounts_dir / FILE_NAME)
         #: Every read of rows naming an address (the one scope filter).
         self.scoped = ScopedData(sinkhole_dir, enrich)
 
