@@ -79,7 +79,7 @@ def test_dgarchive_document(
     doc = json.loads(feed(args, capsys, monkeypatch))
     # Bambenek's "Post Tovar GOZ" list is newgoz/default (gameover/post-tovar, an alias)
     assert "cryptolocker_dga_default" in doc and "newgoz_dga_default" in doc
-    known = {v.family for v in all_variants()}
+    known = {v.family.replace("_", "-") for v in all_variants()}
     for key, names in doc.items():
         family, tag, _variant = key.split("_", 2)  # IntelMQ's reading: family before '_'
         assert family in known and tag == "dga"

@@ -49,13 +49,18 @@ class FeedEntry:
     last: dt.date
 
     def days(self, most: int) -> list[dt.date]:
-        """The stated days, or ``most`` of them spread evenly (first and last included) when
-        the feed states a longer validity (a static list valid for years)."""
+        """The stated days; for a longer validity (Netlab gives a static list's names years),
+        its first and last day and the days between on a grid of ``2^j`` days counted from
+        day 1 (at most ``most`` in all), so that entries of a feed share their sampled days."""
         span = (self.last - self.first).days
         if span < most:
             return [self.first + dt.timedelta(days=i) for i in range(span + 1)]
-        steps = sorted({round(i * span / (most - 1)) for i in range(most)})
-        return [self.first + dt.timedelta(days=i) for i in steps]
+        step = 1
+        while span // step > most - 3:
+            step *= 2
+        lo, hi = self.first.toordinal(), self.last.toordinal()
+        grid = range(lo + (-lo) % step, hi + 1, step)
+        return sorted({self.first, self.last, *(dt.date.fromordinal(o) for o in grid)})
 
     def states(self, day: dt.date) -> bool:
         return self.first <= day <= self.last

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from dgawatch.domain import lookup_keys
 from dgawatch.families import get_family
 from dgawatch.families.base import Variant
 from dgawatch.feeds import FeedEntry
 from dgawatch.feeds.names import Mapped, map_family
-from dgawatch.lookup import Hit, lookup
+from dgawatch.forecast import iter_day_lists
+from dgawatch.lookup import Hit, candidate_variants, lookup
 
 STATUSES = ("stated_day", "other_variant", "other_day", "other_family", "unexplained")
 SCHEMA = "feed-check/1"
@@ -148,15 +150,10 @@ def check(
     the all-time index (no generation), for the names the days near them leave unexplained."""
     result = CheckResult()
     mapped = {e.family: map_family(e.family) for e in entries}
-    days = sorted({d for e in entries for d in e.days(MAX_STATED_DAYS)})
-    names = list(dict.fromkeys(e.domain for e in entries))
-    if on_stage:
-        on_stage(f"generating {len(days)} stated day(s)")
-    first = lookup(names, variants, days=days)
-    result.days_generated += first.days_generated
+    stated, result.days_generated = _stated_hits(entries, variants, on_stage)
     best: dict[int, tuple[str, Hit]] = {}
     for i, e in enumerate(entries):
-        found = _best(e, mapped[e.family], first.hits.get(e.domain, []))
+        found = _best(e, mapped[e.family], stated.get(e.domain, []))
         if found is not None:
             best[i] = found
     # Names not yet explained as the feed states them: the days around the stated ones,
@@ -175,7 +172,6 @@ def check(
             e = entries[i]
             for d in e.days(MAX_STATED_DAYS):
                 near.update(d + dt.timedelta(days=k) for k in range(-near_days, near_days + 1))
-        near -= set(days)
         if not near or not chosen:
             continue
         if on_stage:
@@ -185,7 +181,7 @@ def check(
         result.days_generated += second.days_generated
         for i in members:
             e = entries[i]
-            hits = [*first.hits.get(e.domain, []), *second.hits.get(e.domain, [])]
+            hits = [*stated.get(e.domain, []), *second.hits.get(e.domain, [])]
             found = _best(e, mapped[e.family], hits)
             if found is not None:
                 best[i] = found
@@ -208,6 +204,48 @@ def check(
         status, hit = best.get(i, ("unexplained", None))
         result.rows.append(Explained(e, mapped[e.family], status, hit))
     return result
+
+
+def _stated_hits(
+    entries: Sequence[FeedEntry],
+    variants: Sequence[Variant],
+    on_stage: Callable[[str], None] | None,
+) -> tuple[dict[str, list[Hit]], int]:
+    """Hits of the entries' names on their own (sampled) stated days: each (variant, day)
+    list generated once, only for the variants whose TLDs and grammar fit some name needing
+    that day (:func:`dgawatch.lookup.candidate_variants`), and matched against those names
+    only (the name itself or its registered domain). Memory: the hits, not the lists."""
+    need: dict[dt.date, dict[str, list[str]]] = {}  # day -> forecast name -> feed names
+    for e in entries:
+        keys = lookup_keys(e.domain)
+        for d in e.days(MAX_STATED_DAYS):
+            slot = need.setdefault(d, {})
+            for k in keys:
+                asked = slot.get(k)
+                if asked is None:
+                    slot[k] = [e.domain]
+                elif e.domain not in asked:
+                    asked.append(e.domain)
+    if on_stage:
+        on_stage(f"generating the lists of {len(need)} stated day(s)")
+    hits: dict[str, list[Hit]] = {}
+    generated = 0
+    for day in sorted(need):
+        slot = need[day]
+        chosen = [v for v in candidate_variants(list(slot), variants) if v.is_active(day)]
+        for dl in iter_day_lists(chosen, [day]):
+            generated += 1
+            names = dl.names()
+            if slot.keys().isdisjoint(names):
+                continue
+            seen: set[str] = set()
+            for index, name in enumerate(names):
+                if name in slot and name not in seen:
+                    seen.add(name)
+                    v = dl.variant
+                    for q in slot[name]:
+                        hits.setdefault(q, []).append(Hit(q, v.family, v.name, day, index, name))
+    return hits, generated
 
 
 def index_hits(

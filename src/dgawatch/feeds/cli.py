@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
@@ -160,16 +161,6 @@ def read_entries(path: Path, fmt: str, report: InputReport) -> list[FeedEntry]:
     return entries
 
 
-def _csv(rows: list[dict[str, object]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(
-        buf, fieldnames=list(rows[0]) if rows else ["domain"], lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 @feed_app.command("check")
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="Bambenek (CSV) or Netlab (TSV) feed file.")],
@@ -237,21 +228,7 @@ def check_cmd(
         markup=False,
         soft_wrap=True,
     )
-    if fmt == "json":
-        doc = {
-            "schema": SCHEMA,
-            "file": str(file),
-            "input_format": kind,
-            "near_days": near_days,
-            "totals": totals,
-            "families": result.summary(),
-            "names": [r.to_dict() for r in result.rows],
-            "input": report.to_dict(),
-        }
-        text = json.dumps(doc, indent=1) + "\n"
-    elif fmt == "csv":
-        text = _csv([r.to_dict() for r in result.rows])
-    else:
+    if fmt == "table":
         table = Table("feed family", "family", "names", *(s.replace("_", " ") for s in STATUSES))
         for row in result.summary():
             table.add_row(
@@ -264,10 +241,52 @@ def check_cmd(
             return
         console = Console(file=io.StringIO(), width=200, highlight=False)
         console.print(table)
-        text = console.file.getvalue()  # type: ignore[attr-defined]
+        chunks: Iterable[str] = [console.file.getvalue()]  # type: ignore[attr-defined]
+    elif fmt == "json":
+        head = {
+            "schema": SCHEMA,
+            "file": str(file),
+            "input_format": kind,
+            "near_days": near_days,
+            "totals": totals,
+            "families": result.summary(),
+            "input": report.to_dict(),
+        }
+        chunks = _json_document(head, (r.to_dict() for r in result.rows))
+    else:
+        chunks = _csv_rows(r.to_dict() for r in result.rows)
     if output is not None:
         with atomic_file(output) as fh:
-            fh.write(text.encode("utf-8"))
+            for chunk in chunks:
+                fh.write(chunk.encode("utf-8"))
         err.print(f"wrote the check to {output}", markup=False, soft_wrap=True)
     else:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+
+
+def _json_document(head: dict[str, object], rows: Iterable[dict[str, object]]) -> Iterator[str]:
+    """``head`` with a ``names`` array, one row per line, written as the rows come (a feed
+    of a million names would otherwise be a 2 GB document in memory first)."""
+    text = json.dumps(head | {"names": []}, indent=1)
+    opening, _, closing = text.rpartition('"names": []')
+    yield opening + '"names": ['
+    for n, row in enumerate(rows):
+        yield ("\n  " if n == 0 else ",\n  ") + json.dumps(row)
+    yield "\n ]" + closing + "\n"
+
+
+def _csv_rows(rows: Iterable[dict[str, object]]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    for row in rows:
+        if writer is None:
+            writer = csv.DictWriter(buf, fieldnames=list(row), lineterminator="\n")
+            writer.writeheader()
+        writer.writerow(row)
+        if buf.tell() > 1 << 16:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()

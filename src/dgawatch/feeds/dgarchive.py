@@ -11,7 +11,8 @@ IntelMQ's Fraunhofer DGA parser relies on it), the rest names the seed or config
 dgawatch's document (schema ``dgarchive-today/1``), the same shape:
 
 - key ``<family>_dga_<variant>``: dgawatch's family and variant names (a variant is a
-  published seed or configuration; neither name contains ``_`` in the family part);
+  published seed or configuration); a ``_`` in a family's name is written ``-``
+  (``unnamed-downloader_dga_ddktn``) so that the family is the part before the first ``_``;
 - value: the variant's distinct names of yesterday, today and tomorrow (UTC), in day order
   and, within a day, in generation order; a variant active on none of the three days has no
   key; keys are sorted.
@@ -34,7 +35,9 @@ SCHEMA = "dgarchive-today/1"
 
 
 def key(variant: Variant) -> str:
-    return f"{variant.family}_dga_{variant.name}"
+    """``<family>_dga_<variant>``; a ``_`` in the family's name is written ``-``, so that
+    the family stays the part before the first ``_``."""
+    return f"{variant.family.replace('_', '-')}_dga_{variant.name}"
 
 
 def names(variant: Variant, days: Sequence[dt.date]) -> list[str]:

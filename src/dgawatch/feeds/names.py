@@ -10,7 +10,9 @@ from functools import cache
 from dgawatch.errors import DgawatchError
 from dgawatch.families import get_family
 
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+#: A label: 1..63 printable ASCII characters other than '.' and ',' (some DGAs generate
+#: names with '_', '^', '`' or ']', and the bots query them).
+_LABEL = r"[\x21-\x2b\x2d\x2f-\x7e]{1,63}"
 _NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 
 #: Feed spellings that neither a family name nor an alias gives (lower-case, words joined
@@ -23,8 +25,8 @@ SPELLINGS: dict[str, tuple[str, str | None]] = {
 
 
 def valid_name(text: str) -> str | None:
-    """The name lower-cased without a trailing dot, or None when it is no host name
-    (at least two labels of letters, digits, '-' or '_')."""
+    """The name lower-cased without a trailing dot, or None when it is no name (at least two
+    labels, no space, no control character, no comma)."""
     name = text.strip().rstrip(".").lower()
     if len(name) > 253 or not _NAME.fullmatch(name):
         return None
@@ -69,7 +71,7 @@ def map_family(feed_family: str) -> Mapped:
     if slug in SPELLINGS:
         known, var = SPELLINGS[slug]
         return Mapped(known, _variant(known, var) if var else None)
-    whole = _family(slug)
+    whole = _family(feed_family.strip().lower()) or _family(slug)
     if whole is not None:
         return Mapped(whole, None)
     for sep in (" - ", "_", " ", "-"):
