@@ -11,7 +11,7 @@ import pytest
 from dgawatch.classify import seeds
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
 from dgawatch.errors import UnknownFamilyError
-from dgawatch.families import all_families, get_family
+from dgawatch.families import _reseed, all_families, get_family
 
 NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 FAMILIES = sorted(RESEEDABLE)
@@ -53,6 +53,7 @@ def test_reseeding_changes_the_output(family: str, monkeypatch: pytest.MonkeyPat
     # Every build on one day: the names differ from the registered variants' names of that
     # day only because the seed did (for date-free families the day is irrelevant anyway).
     monkeypatch.setattr(seeds, "_day", lambda rng, first, last=seeds.LAST_DAY: DAY)
+    monkeypatch.setattr(_reseed, "day", lambda rng, first, last=_reseed.LAST_DAY: DAY)
     names = set(reseeded(family, np.random.default_rng(4), 4, 50))
     assert names
     published: set[str] = set()
@@ -60,3 +61,19 @@ def test_reseeding_changes_the_output(family: str, monkeypatch: pytest.MonkeyPat
         assert variant.is_active(DAY), variant.key
         published.update(variant.domains(DAY))
     assert names.isdisjoint(published), sorted(names & published)[:5]
+
+
+def test_module_hooks_are_found_and_a_family_may_not_have_two(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hooks = seeds._module_hooks()
+    for family, hook in hooks.items():
+        module = hook.__module__.rsplit(".", 1)[-1]
+        assert get_family(module).name == family, "a hook lives in its own family's module"
+        assert family in RESEEDABLE
+    assert frozenset(seeds._BUILDERS) | frozenset(hooks) == RESEEDABLE
+    if hooks:
+        taken = next(iter(sorted(hooks)))
+        monkeypatch.setitem(seeds._BUILDERS, taken, lambda rng, n: [])
+        with pytest.raises(RuntimeError, match=taken):
+            seeds._module_hooks()

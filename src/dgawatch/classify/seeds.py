@@ -60,18 +60,35 @@ Not reseeded (``reseeded`` returns ``[]``):
   under two labels would only teach confusion); pre-Tovar is date-seeded.
 - kraken: its public generators only take the two published seed sets by name; reseeding
   would mean re-implementing them (kraken.py would need a parameter for the constants).
+
+Hooks in the family modules: a family module may define its own
+
+    reseed(rng: numpy.random.Generator, builds: int, per_build: int) -> list[str]
+
+with the contract above (``builds`` new builds no published list holds, at most
+``per_build`` names each, never more than one sample-day's names, deterministic for a
+given ``rng``; ``dgawatch.families._reseed`` has the shared draws). :data:`RESEEDABLE`
+takes every such hook found in the registry's modules besides the table below, and each
+hook's docstring says what it draws; a family may not have both. The families of this
+table keep their builders here for now (moving them into their modules would change
+nothing but the module fingerprints of 24 families, so every stored list, all stale).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
 import string
 from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 import numpy as np
 
+from dgawatch import families
 from dgawatch.families import (
+    Family,
+    _reseed,
     banjori,
     bumblebee,
     corebot,
@@ -102,7 +119,7 @@ from dgawatch.families import (
 __all__ = ["LAST_DAY", "RESEEDABLE", "reseeded"]
 
 #: End of the draw for families with an open active period (as ``data.LAST_DAY``).
-LAST_DAY = dt.date(2026, 12, 31)
+LAST_DAY = _reseed.LAST_DAY
 
 _U32 = 1 << 32
 _T = TypeVar("_T")
@@ -117,6 +134,8 @@ _ENGLISH = np.array([
 _ENGLISH /= _ENGLISH.sum()
 
 Builder = Callable[[np.random.Generator, int], list[str]]
+#: A family module's ``reseed(rng, builds, per_build)``.
+Hook = Callable[[np.random.Generator, int, int], list[str]]
 
 
 def _int(rng: np.random.Generator, low: int, high: int, exclude: Collection[int] = ()) -> int:
@@ -227,7 +246,7 @@ def _mydoom(rng: np.random.Generator, n: int) -> list[str]:
 
 
 def _necurs(rng: np.random.Generator, n: int) -> list[str]:
-    magic = _u32(rng, (necurs.DEFAULT_MAGIC,))
+    magic = _u32(rng, {int(dict(v.parameters)["magic"]) for v in necurs.FAMILY.variants})
     day = _day(rng, dt.date(2012, 1, 1))
     return necurs.generate(day, magic, min(n, necurs.NAMES_PER_PERIOD))
 
@@ -340,8 +359,30 @@ _BUILDERS: dict[str, Builder] = {
     "zloader": _zloader,
 }
 
-#: Families :func:`reseeded` supports (module docstring: which parameter, and why not the rest).
-RESEEDABLE: frozenset[str] = frozenset(_BUILDERS)
+
+def _module_hooks() -> dict[str, Hook]:
+    """Family name -> its module's ``reseed``, for every registered family module with one
+    (the registry's own walk: modules not starting with ``_`` that define ``FAMILY``)."""
+    hooks: dict[str, Hook] = {}
+    for info in pkgutil.iter_modules(families.__path__):
+        if info.name.startswith("_") or info.name == "base":
+            continue
+        module = importlib.import_module(f"{families.__name__}.{info.name}")
+        family = getattr(module, "FAMILY", None)
+        hook = getattr(module, "reseed", None)
+        if isinstance(family, Family) and callable(hook):
+            hooks[family.name] = hook
+    both = sorted(set(hooks) & set(_BUILDERS))
+    if both:
+        raise RuntimeError(f"reseeding defined twice (module hook and seeds.py): {both}")
+    return hooks
+
+
+_HOOKS = _module_hooks()
+
+#: Families :func:`reseeded` supports (module docstring and each hook's docstring: which
+#: parameter, and why not the rest).
+RESEEDABLE: frozenset[str] = frozenset(_BUILDERS) | frozenset(_HOOKS)
 
 
 def reseeded(family: str, rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
@@ -351,8 +392,14 @@ def reseeded(family: str, rng: np.random.Generator, builds: int, per_build: int)
     ``rng`` state. ``[]`` for families without a seed-like parameter (module docstring).
     Raises :class:`~dgawatch.errors.UnknownFamilyError` for a name that is no family.
     """
-    builder = _BUILDERS.get(get_family(family).name)
-    if builder is None or builds <= 0 or per_build <= 0:
+    name = get_family(family).name
+    if builds <= 0 or per_build <= 0:
+        return []
+    hook = _HOOKS.get(name)
+    if hook is not None:
+        return list(dict.fromkeys(hook(rng, builds, per_build)))
+    builder = _BUILDERS.get(name)
+    if builder is None:
         return []
     names: dict[str, None] = {}
     for _ in range(builds):
