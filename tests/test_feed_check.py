@@ -256,3 +256,22 @@ def test_other_day_from_the_all_time_index(tmp_path: Path) -> None:
     row = explained()
     assert row["status"] == "other_day" and row["day"] == dircrypt.active_from.isoformat()
     assert row["index"] == 3
+
+
+@pytest.mark.parametrize(
+    ("spelling", "family", "variant"),
+    [
+        ("Cryptolocker - Flashback", "cryptolocker", None),  # Bambenek: no such variant
+        ("Post Tovar GOZ", "gameover", "newgoz/default"),  # Bambenek's ptgoz list
+        ("gozi_gpl", "gozi", "gozi/gpl"),  # Netlab's family_variant names
+        ("pushdo - kz_v1", "pushdo", "pushdo/kz_v1"),  # as dgawatch writes Bambenek lines
+        ("unnamed_downloader - ddktn", "unnamed_downloader", "unnamed_downloader/ddktn"),
+        ("vidro", "vidro", None),
+        ("no such family", None, None),
+    ],
+)
+def test_feed_spellings_of_families(spelling: str, family: str | None, variant: str | None) -> None:
+    from dgawatch.feeds.names import map_family
+
+    mapped = map_family(spelling)
+    assert (mapped.family, mapped.variant) == (family, variant)

@@ -78,7 +78,7 @@ def map_family(feed_family: str) -> Mapped:
         head, found, tail = feed_family.strip().lower().partition(sep)
         if not found:
             continue
-        fam = _family(_slug(head))
+        fam = _family(head.strip()) or _family(_slug(head))
         if fam is not None:
-            return Mapped(fam, _variant(fam, _slug(tail)))
+            return Mapped(fam, _variant(fam, tail.strip()) or _variant(fam, _slug(tail)))
     return Mapped(None, None)
