@@ -14,10 +14,18 @@ Each name gets one status (report schema ``feed-check/1``):
   or a seed or family dgawatch lacks: ``family_known`` says whether the feed's family maps to
   a registered one).
 
-The stated days are generated first, for every variant whose TLDs and grammar fit some name
-(:func:`dgawatch.lookup.lookup`); then, for the names not explained as stated, the feed
-family's lists of the days around them; last, the all-time index where it is built
-(``dgawatch store build --all-time``; no whole period is generated here).
+Work, in three passes: (1) the stated days: each (variant, day) list is generated once, for
+the variants whose TLDs and grammar fit some name stated for that day
+(:func:`dgawatch.lookup.candidate_variants`), and matched against those names only; a stated
+validity longer than ``MAX_STATED_DAYS`` days is sampled on a grid the entries share (a hit
+on any day of the validity counts as stated); (2) for the names not explained as stated, the
+feed family's lists of the days around them (:func:`dgawatch.lookup.lookup`); (3) the
+all-time index where it is built (``dgawatch store build --all-time``; no whole period is
+generated here).
+
+Measured (loaded 2-core machine): the whole registry's feed for three days read back,
+896,990 Netlab lines in 45 CPU-s (1.4 GB peak with ``--json``), 1,253,203 Bambenek lines in
+30 CPU-s (1.5 GB), every name ``stated_day``.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from dgawatch.lookup import Hit, candidate_variants, lookup
 STATUSES = ("stated_day", "other_variant", "other_day", "other_family", "unexplained")
 SCHEMA = "feed-check/1"
 #: Days generated per entry at most: a longer stated validity (Netlab gives a static list's
-#: names years) is sampled evenly; a hit on any day of the validity counts as stated.
+#: names years) is sampled (:meth:`FeedEntry.days`); a hit on any day of it counts as stated.
 MAX_STATED_DAYS = 8
 NEAR_DAYS = 7
 MAX_NEAR_DAYS = 366
