@@ -421,3 +421,19 @@ def test_sql_and_python_paths_agree(world: World) -> None:
     a0 = ADDRS["a"][0]
     assert srcs(v4, ip=a0) == [a0]
     assert srcs(v4, ip=a0, network="cidr:203.0.113.64/26") == []  # the address is not in it
+
+
+def test_operator_page(client: TestClient, world: World) -> None:
+    """/admin/orgs: the operator only; never a secret or a token."""
+    for path in ("/admin/orgs", "/admin/orgs.json", "/api/admin/orgs"):
+        codes = {who: get(client, world, who, path, {}).status_code for who in CALLERS}
+        assert codes == {"anon": 401, "a": 403, "b": 403, "cert": 403, "admin": 200}, path
+    r = get(client, world, "admin", "/admin/orgs.json", {})
+    names = [o["name"] for o in r.json()["organisations"]]
+    assert {"org-a", "org-b", "nl-cert", "operator"} <= set(names)
+    stored = OrgStore(world.home / "orgs.json").load()
+    for org in stored.values():
+        for key in org.keys:
+            assert key.secret not in r.text
+        for scope in org.scopes:
+            assert not scope.token or scope.token not in r.text
