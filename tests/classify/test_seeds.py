@@ -16,13 +16,14 @@ from dgawatch.families import _reseed, all_families, get_family
 NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 FAMILIES = sorted(RESEEDABLE)
 #: A day every reseedable variant is active on, for comparing like with like.
-DAY = dt.date(2024, 6, 3)
+DAY = dt.date(2025, 6, 2)  # a Monday (qadars), after darkcracks began (2024-09-03)
 
 
 def test_reseedable_families_are_registered_and_the_rest_give_nothing() -> None:
     names = {f.name for f in all_families()}
     assert RESEEDABLE.issubset(names)
     assert {"banjori", "necurs", "ramnit", "tinba", "zloader"} <= RESEEDABLE
+    assert {"bigviktor", "nymaim2", "qsnatch", "ramdo", "tufik"} <= RESEEDABLE  # module hooks
     for family in sorted(names - RESEEDABLE):
         assert reseeded(family, np.random.default_rng(0), 2, 10) == [], family
     assert reseeded("necurs", np.random.default_rng(0), 0, 10) == []

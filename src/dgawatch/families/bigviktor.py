@@ -28,8 +28,13 @@ import datetime as dt
 import hashlib
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 COUNT = 1000
 _MASK = 0xFFFFFFFF
@@ -124,3 +129,20 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit month seed (never the seed of a month from the variant's first
+    day to ``_reseed.LAST_DAY``): names 0 to ``min(per_build, COUNT) - 1`` of
+    :func:`generate_from_seed`. A build with a new seed text hashes to such a seed; the word
+    lists cannot be invented, so these names add word combinations, not vocabulary.
+    """
+    first, last = FAMILY.variants[0].active_from, _reseed.LAST_DAY
+    months = range(first.year * 12 + first.month - 1, last.year * 12 + last.month)
+    published = {month_seed(m // 12, m % 12 + 1) for m in months}
+    return _reseed.collect(
+        builds, lambda: generate_from_seed(_reseed.u32(rng, published), min(per_build, COUNT))
+    )

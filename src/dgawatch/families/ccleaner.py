@@ -12,6 +12,9 @@ Active period: from 2017-08-15, the release of the backdoored CCleaner 5.33.6162
 security notification and Cisco Talos' report, both 2017-09-18; 360 CERT's warning linked
 from the reference). No end: unpatched installations may still run the payload.
 
+Classifier reseeding: no ``reseed`` hook: seeded by the date alone (``rand()`` seeded
+with year and month; no per-build input).
+
 References:
 - https://github.com/360netlab/DGA/tree/master/code/ccleaner
 - https://cert.360.cn/warning/detail?id=0dc8a230ad210be8a8b872a73b18d220

@@ -25,8 +25,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from itertools import cycle
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 KEY = "Crackalackin'"
 TLDS = ("com",)
@@ -77,3 +82,20 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the XOR key (8-16 letters of either case, digits and ``'``, like
+    ``Crackalackin'``; not it) and the run day (from the variant's first day to
+    ``_reseed.LAST_DAY``): one name a build.
+    """
+    first = FAMILY.variants[0].active_from
+    return _reseed.collect(
+        builds,
+        lambda: generate(
+            _reseed.day(rng, first), _reseed.text(rng, _reseed.ALNUM + "'", 8, 16, (KEY,))
+        ),
+    )

@@ -23,8 +23,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SEED = "papa_koli"
 COUNT = 500
@@ -77,3 +82,20 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed string (two words of 3-6 lower-case letters joined by ``_``,
+    like ``papa_koli``; not it), with the published TLD cycle; names 0 to
+    ``min(per_build, COUNT) - 1`` (no day: static).
+    """
+
+    def build() -> list[str]:
+        word = _reseed.LOWER
+        seed = f"{_reseed.text(rng, word, 3, 6)}_{_reseed.text(rng, word, 3, 6)}"
+        return generate(seed, min(per_build, COUNT)) if seed != SEED else []
+
+    return _reseed.collect(builds, build)

@@ -14,6 +14,9 @@ Active period: the earliest public evidence we found is the reimplementation of 
 analysed samples, committed 2020-06-25 (the family is older, but we have no dated source);
 no end date is known.
 
+Classifier reseeding: no ``reseed`` hook: no seed, a fixed host pattern with a counter;
+new base words would be inventions.
+
 References:
 - https://github.com/baderj/domain_generation_algorithms/tree/master/fosniw
 """

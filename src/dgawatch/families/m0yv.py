@@ -31,8 +31,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _M32 = 0xFFFFFFFF
 COUNT = 128
@@ -133,3 +138,17 @@ FAMILY = Family(
     variants=tuple(_static(s) for s in _SEEDS) + tuple(_td(s) for s in _SEEDS),
     aliases=("expiro",),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed (not one of the three published); names 0 to
+    ``min(per_build, COUNT) - 1`` of the static generation. The time-dependent generation
+    is the static one with the seed advanced by the date, so a random seed covers it too.
+    """
+    published = (SAMPLE_SEED, *LEAKED_SEEDS)
+    return _reseed.collect(
+        builds, lambda: generate(_reseed.u32(rng, published), min(per_build, COUNT))
+    )

@@ -11,6 +11,10 @@ TLDs: org, tickets, blackfriday, hosting, feedback.
 Active period: the earliest public evidence we have is the reimplementation of the analysed
 sample, committed 2020-01-12 (its example list is that day's). No end date is known.
 
+Classifier reseeding: no ``reseed`` hook. The magic string is the one per-build input, but
+:func:`generate` reads it from :data:`MAGIC`; a hook needs a ``magic`` parameter there first
+(the date alone varies the names the trainer draws from the registered variant).
+
 References:
 - https://github.com/baderj/domain_generation_algorithms/tree/master/monerodownloader
 """

@@ -29,8 +29,13 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _M32 = 0xFFFFFFFF
 COUNT = 0x400
@@ -137,3 +142,13 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(s) for s in SEEDS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed (not one of :data:`SEEDS`); names 0 to
+    ``min(per_build, COUNT) - 1`` (not time-dependent: no day).
+    """
+    return _reseed.collect(builds, lambda: generate(_reseed.u32(rng, SEEDS), min(per_build, COUNT)))

@@ -28,8 +28,13 @@ import datetime as dt
 import hashlib
 from functools import cache, lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SEED = "3138C81ED54AD5F8E905555A6623C9C9"
 DAYS_BACK = 10
@@ -110,3 +115,21 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed string (32 upper-case hex digits, like the published one; not
+    it) and the run day (from the variant's first day to ``_reseed.LAST_DAY``); the first
+    ``per_build`` of that day's 704 names (today's 64 first, then the days before).
+    """
+    first = FAMILY.variants[0].active_from
+    hex_upper = "0123456789ABCDEF"
+
+    def build() -> list[str]:
+        seed = _reseed.text(rng, hex_upper, 32, 32, (SEED,))
+        return generate(_reseed.day(rng, first), seed)[:per_build]
+
+    return _reseed.collect(builds, build)

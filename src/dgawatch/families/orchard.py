@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SUFFIX = "ojena.duckdns.org"
 TLDS = ("com", "net", "org", "duckdns.org")
@@ -66,3 +71,21 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the dynamic-DNS host the sample hashes with the date (4-8 lower-case
+    letters under ``duckdns.org``, like ``ojena.duckdns.org``; not it) and the run day (from
+    the variant's first day to ``_reseed.LAST_DAY``); the day's 16 names, up to
+    ``per_build``.
+    """
+    first = FAMILY.variants[0].active_from
+
+    def build() -> list[str]:
+        host = _reseed.text(rng, _reseed.LOWER, 4, 8, (SUFFIX.split(".")[0],))
+        return generate(_reseed.day(rng, first), f"{host}.duckdns.org")[:per_build]
+
+    return _reseed.collect(builds, build)

@@ -31,8 +31,13 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 VOWELS = "aeiou"
 CONSONANTS = "bcdfghjklmnpqrstvwxyz"
@@ -146,3 +151,20 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(m) for m in MAGICS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit magic (not one of :data:`MAGICS`) and the run day (from the
+    earliest variant's first day to ``_reseed.LAST_DAY``); up to ``per_build`` of that day's
+    20-420 listed candidates, spread over the counters.
+    """
+    first = min(v.active_from for v in FAMILY.variants)
+    return _reseed.collect(
+        builds,
+        lambda: _reseed.sample(
+            rng, generate(_reseed.day(rng, first), _reseed.u32(rng, MAGICS)), per_build
+        ),
+    )

@@ -29,8 +29,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PROSPECT_TLDS = ("eu", "biz", "se", "info", "com", "net", "org", "ru", "in", "name")
 OK_TLDS = ("cc", "co", "eu")
@@ -131,3 +136,24 @@ FAMILY = Family(
     ),
     aliases=("unnamed_javascript_dga",),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the magic string (2-10 letters of either case, like ``prospect`` and
+    ``OK``; never a published one), the TLD list of a published sample (``prospect``'s 10
+    or ``ok``'s 3) and the run day (from the earliest variant's first day to
+    ``_reseed.LAST_DAY``); up to ``per_build`` of that day's 30-100 names, spread over them.
+    """
+    first = min(v.active_from for v in FAMILY.variants)
+    letters = _reseed.LOWER + _reseed.LOWER.upper()
+    published = {dict(v.parameters)["magic"] for v in FAMILY.variants}
+
+    def build() -> list[str]:
+        magic = _reseed.text(rng, letters, 2, 10, published)
+        tlds = _reseed.pick(rng, (PROSPECT_TLDS, OK_TLDS))
+        return _reseed.sample(rng, generate(_reseed.day(rng, first), magic, tlds), per_build)
+
+    return _reseed.collect(builds, build)

@@ -43,8 +43,13 @@ import base64
 import calendar
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SEED = "IbjGOEgnuD"
 HOUR = 3600
@@ -172,3 +177,27 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 10-character seed string (letters of either case and digits, like
+    ``IbjGOEgnuD``; not it), the variant's slot scheme (``a`` or ``b``, even odds) and the run
+    moment (a day from that variant's first day to ``_reseed.LAST_DAY``; for ``a`` a second
+    of it): ``a`` gives the 2,610 names of that moment, ``b`` the 150 of its 15-day slot; up
+    to ``per_build`` of them, spread over every label length and TLD.
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.text(rng, _reseed.ALNUM, 10, 10, (SEED,))
+        if rng.integers(2):
+            day = _reseed.day(rng, FAMILY.variant("a").active_from)
+            moment = calendar.timegm(day.timetuple()) + int(rng.integers(DAY))
+            names = names_at_a(moment, seed)
+        else:
+            names = generate_b(_reseed.day(rng, FAMILY.variant("b").active_from), seed)
+        return _reseed.sample(rng, names, per_build)
+
+    return _reseed.collect(builds, build)

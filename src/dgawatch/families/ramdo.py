@@ -23,8 +23,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 M32 = 0xFFFFFFFF
 TLD = "org"
@@ -85,3 +90,15 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed (not 0xD5FFF, nor andrewaeva's placeholder
+    0xDEADBEEF); names 0 to ``min(per_build, COUNT) - 1`` (not time-dependent: no day).
+    """
+    return _reseed.collect(
+        builds, lambda: generate(_reseed.u32(rng, (SEED, 0xDEADBEEF)), min(per_build, COUNT))
+    )

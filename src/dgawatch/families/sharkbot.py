@@ -33,8 +33,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TLDS_OLD = ("top", "xyz", "cc", "info", "com", "ru", "net")
 TLDS_NEW = ("xyz", "live", "com", "store", "info", "top", "net")
@@ -129,3 +134,22 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the salt of the Base64 versions v0.0 and v1.63 (34 letters of either
+    case and digits, like the published one; not it), one of those two versions, and the
+    run day (from 2021-10-01 to ``_reseed.LAST_DAY``); the week's 7 names (one label), up to
+    ``per_build``. v2.1 and v2.8 hash only the TLD, week and year: no seed to draw.
+    """
+    first = FAMILY.variant("v0.0").active_from
+
+    def build() -> list[str]:
+        salt = _reseed.text(rng, _reseed.ALNUM, 34, 34, (_SALT,))
+        version = _reseed.pick(rng, ("0.0", "1.63"))
+        return generate(_reseed.day(rng, first), version, salt)[:per_build]
+
+    return _reseed.collect(builds, build)

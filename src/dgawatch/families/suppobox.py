@@ -29,6 +29,9 @@ No end is documented: ``active_until`` is open.
 "Pizd" was a separate reimplementation in the same reference repository, removed in 2023
 because it "is just SuppoBox"; it is an alias here.
 
+Classifier reseeding: no ``reseed`` hook: seeded by the date alone; the only per-build
+input is the word list, and new word lists would be inventions.
+
 References:
 - https://github.com/baderj/domain_generation_algorithms/tree/master/suppobox
 - http://www.rsaconference.com/writable/presentations/file_upload/br-r01-end-to-end-analysis-of-a-domain-generating-algorithm-malware-family.pdf

@@ -25,6 +25,9 @@ Active period: the UCSB team took over the botnet by registering its generated d
 2009-01-25 onwards (Stone-Gross et al., "Your Botnet is My Botnet", CCS 2009), the earliest
 public evidence of the DGA in use: ``active_from`` 2009-01-25. No end is documented.
 
+Classifier reseeding: no ``reseed`` hook: seeded by the date alone (``p = 8`` is the one
+published value; no source says builds vary it).
+
 References:
 - B. Stone-Gross et al., "Your Botnet is My Botnet: Analysis of a Botnet Takeover", ACM CCS 2009
 - https://github.com/pchaigno/dga-collection (dgacollection/Torpig.py, originals/torpig.py)

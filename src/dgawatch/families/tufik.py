@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = 0x997722ED
 COUNT = 1020
@@ -98,3 +103,19 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit magic (not 0x997722ED) and the run day (from the variant's
+    first day to ``_reseed.LAST_DAY``); names 0 to ``min(per_build, COUNT) - 1`` of that day.
+    """
+    first = FAMILY.variants[0].active_from
+    return _reseed.collect(
+        builds,
+        lambda: generate(
+            _reseed.day(rng, first), _reseed.u32(rng, (MAGIC,)), min(per_build, COUNT)
+        ),
+    )

@@ -25,8 +25,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SEED = "ddktn"
 SUFFIX = "github.io"
@@ -92,3 +97,21 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed word (5 lower-case letters, like ``ddktn``; never a
+    rearrangement of it, which would give the same list): its 5-120 permutations under
+    ``github.io``, up to ``per_build`` of them, spread over the walk (no day: static).
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.text(rng, _reseed.LOWER, 5, 5)
+        while sorted(seed) == sorted(SEED):
+            seed = _reseed.text(rng, _reseed.LOWER, 5, 5)
+        return _reseed.sample(rng, generate(seed), per_build)
+
+    return _reseed.collect(builds, build)

@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SEED = "verble"
 TLD = "tk"
@@ -71,3 +76,17 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed string (4-10 lower-case letters, like ``verble``; not it) and
+    the run day (from the variant's first day to ``_reseed.LAST_DAY``): one name a build.
+    """
+    first = FAMILY.variants[0].active_from
+    return _reseed.collect(
+        builds,
+        lambda: generate(_reseed.day(rng, first), _reseed.text(rng, _reseed.LOWER, 4, 10, (SEED,))),
+    )

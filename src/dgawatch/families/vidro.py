@@ -14,6 +14,9 @@ Names per day: 100 (200 on Sundays). Suffixes: dyndns.org, com, net.
 Active period: from 2016-10-09, the day 360netlab's sandbox recorded a sample's queries
 (issue #31, 2016-12-22). No end is known.
 
+Classifier reseeding: no ``reseed`` hook: seeded by the date (week) alone; the
+constants are the algorithm's, with no second sample to show a build changing them.
+
 References:
 - https://github.com/360netlab/DGA/tree/master/code/vidro
 - https://github.com/360netlab/DGA/issues/31

@@ -21,6 +21,9 @@ were published (NetSarang's security advisory and Kaspersky's ShadowPad report o
 2017-08-15); the earliest observation in the references is the August 2017 name of
 360netlab issue #38 (2017-08-14). No end: installations of those builds may still run.
 
+Classifier reseeding: no ``reseed`` hook: seeded by the date alone (the three factors
+are the algorithm's, the same in the one backdoored build family).
+
 References:
 - https://github.com/360netlab/DGA/tree/master/code/xshellghost
 - https://github.com/360netlab/DGA/issues/38
