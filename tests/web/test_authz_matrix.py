@@ -437,3 +437,28 @@ def test_operator_page(client: TestClient, world: World) -> None:
             assert key.secret not in r.text
         for scope in org.scopes:
             assert not scope.token or scope.token not in r.text
+
+
+def test_dns_sightings_per_resolver(tmp_path: Path) -> None:
+    """type dns_resolvers: one row per (day, resolver, name, type, variant), the first time
+    and the number of queries; the rows of a resolver outside the scope are not there."""
+    from dgawatch.web.scope import Caller, ScopedData
+
+    t0 = int(dt.datetime.combine(DAY, dt.time(6), dt.UTC).timestamp() * 1000)
+    queries = [("203.0.113.53", "abc.com", 0), ("203.0.113.53", "abc.com", 5000),
+               ("203.0.113.53", "def.net", 7000), ("203.0.113.53", "abc.com", 9000),
+               ("198.51.100.53", "abc.com", 1000)]  # fmt: skip
+    write_events([SinkholeEvent(ts=t0 + dt_ms, proto="dns/udp", src_ip=ip, src_port=53000,
+                                dst_ip="192.0.2.53", dst_port=53, domain=name,
+                                family="conficker", variant="c", day=DAY.isoformat(),
+                                qname=name, qtype="A")
+                  for ip, name, dt_ms in queries], tmp_path)  # fmt: skip
+    org = Org("r", scopes=[Scope("cidr", "203.0.113.0/24", "verified")])
+    cols, rows, _t = ScopedData(tmp_path, Enricher(packages=False)).report(
+        Caller.of(org), "dns_resolvers", [DAY]
+    )
+    got = [{c: r[cols.index(c)] for c in ("timestamp", "src_ip", "query", "count")} for r in rows]
+    assert got == [
+        {"timestamp": f"{DAY} 06:00:00", "src_ip": "203.0.113.53", "query": "abc.com", "count": 3},
+        {"timestamp": f"{DAY} 06:00:07", "src_ip": "203.0.113.53", "query": "def.net", "count": 1},
+    ]

@@ -44,7 +44,11 @@ MAX_ROWS = 20_000
 #: Shadowserver's event4_sinkhole_http and event4_sinkhole_dns columns, in order (those of
 #: the sinkhole's per-network report files).
 HTTP_COLUMNS = list(COLUMNS)
-REPORT_TYPES = {"http": HTTP_COLUMNS, "dns": DNS_COLUMNS}
+#: ``dns``: one row per query, as the sinkhole's report files; ``dns_resolvers``: the DNS
+#: sightings per resolver, one row per (UTC day, source, name, type, family/variant) with
+#: the first time and the number of queries in ``count`` (for resolver operators: which
+#: of their resolvers asked, for what, how often).
+REPORT_TYPES = {"http": HTTP_COLUMNS, "dns": DNS_COLUMNS, "dns_resolvers": DNS_COLUMNS}
 STATS_COLUMNS = ["day", "addresses", "http_addresses", "dns_addresses", "events"]
 
 
@@ -269,12 +273,22 @@ class ScopedData:
                     params,
                 ).fetchall()
                 out = [self._http_row(r) for r in rows[:limit]]
-            else:
+            elif kind == "dns":
                 rows = st.con.execute(
                     f"""SELECT ts, proto, src_ip, src_port, qtype, coalesce(qname, domain),
                                family, variant
                         FROM dns_ev WHERE dayno IN ({nos}) {cond}
                         ORDER BY ts, src_ip LIMIT {limit + 1}""",
+                    params,
+                ).fetchall()
+                out = [self._dns_row(r) for r in rows[:limit]]
+            else:
+                rows = st.con.execute(
+                    f"""SELECT min(ts), NULL, src_ip, NULL, qtype, coalesce(qname, domain) AS q,
+                               family, variant, count(*)
+                        FROM dns_ev WHERE dayno IN ({nos}) {cond}
+                        GROUP BY dayno, src_ip, q, qtype, family, variant
+                        ORDER BY 1, src_ip, q LIMIT {limit + 1}""",
                     params,
                 ).fetchall()
                 out = [self._dns_row(r) for r in rows[:limit]]
@@ -312,11 +326,14 @@ class ScopedData:
         return [record.get(c, "") for c in HTTP_COLUMNS]
 
     def _dns_row(self, r: tuple[Any, ...]) -> list[object]:
-        ts, proto, src_ip, src_port, qtype, qname, fam, var = r
+        ts, proto, src_ip, src_port, qtype, qname, fam, var = r[:8]
+        count = r[8] if len(r) > 8 else 1
         when = dt.datetime.fromtimestamp(ts / 1000, dt.UTC)
         record = {
             "timestamp": when.strftime("%Y-%m-%d %H:%M:%S"),
-            "protocol": str(proto).removeprefix("dns/") if proto != "dns/dnstap" else "",
+            "protocol": str(proto).removeprefix("dns/")
+            if proto not in (None, "dns/dnstap")
+            else "",
             "src_ip": src_ip,
             "src_port": src_port if src_port is not None else "",
             "src_asn": self.enrich.asn(src_ip) or "",
@@ -326,7 +343,7 @@ class ScopedData:
             "tag": f"{fam}-{var}".replace("/", "") if fam and var else "",
             "query_type": qtype or "",
             "query": qname or "",
-            "count": 1,
+            "count": count,
         }
         return [record.get(c, "") for c in DNS_COLUMNS]
 
