@@ -183,18 +183,7 @@ def generate_v3(day: dt.date, seed: int, shift: int = 7, nr: int = V3_NAMES_PER_
     """``nr`` Locky v3 names for ``day`` and sample ``seed`` (every sample: shift 7)."""
     if shift != 7:
         raise ValueError("Locky v3 samples rotate by 7")
-    if nr == V3_NAMES_PER_DAY and seed in _V3_SEEDS:
-        return list(_v3_published(day.year, day.month, day.day // 2)[seed])
     return _v3_lists(day.year, day.month, day.day // 2, (seed,), nr)[0]
-
-
-@lru_cache(maxsize=64)
-def _v3_published(year: int, month: int, half_day: int) -> dict[int, list[str]]:
-    """Every published configuration's list of one (year, month, half-day) in one numpy
-    pass: numpy's per-call overhead dwarfs 12 names, and a lookup or an export asks for
-    the 20 configurations of the same day one after another."""
-    lists = _v3_lists(year, month, half_day, _V3_SEEDS, V3_NAMES_PER_DAY)
-    return dict(zip(_V3_SEEDS, lists, strict=True))
 
 
 #: v3 configurations (reference numbering) -> (seed, first publication of the seed).
@@ -220,7 +209,6 @@ V3_CONFIGS: dict[int, tuple[int, dt.date]] = {
     19: (7773, dt.date(2016, 7, 13)),
     20: (7743, dt.date(2016, 7, 13)),
 }
-_V3_SEEDS: tuple[int, ...] = tuple(dict.fromkeys(seed for seed, _ in V3_CONFIGS.values()))
 
 
 @lru_cache(maxsize=200)  # a year of periods (~18 KB each): callers walk one variant at a time
