@@ -27,7 +27,7 @@ from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day,
 from dgawatch.deliver import deliver_command
 from dgawatch.domain import normalise
 from dgawatch.errors import DgawatchError, InputError
-from dgawatch.families import all_families, choose_variants, select_variants
+from dgawatch.families import all_families, choose_variants, family_names, select_variants
 from dgawatch.families.base import Variant
 from dgawatch.feeds.cli import feed_app
 from dgawatch.forecast import (
@@ -133,9 +133,7 @@ START_HELP = "First UTC day, YYYY-MM-DD or 'today'."
 END_HELP = "Last UTC day (inclusive; instead of --days)."
 DAYS_HELP = "Number of days from --start (default 1; instead of --end)."
 #: Generated from the family registry, so a new family module appears here by itself.
-FAMILY_HELP = (
-    "Family (repeatable; default: all): " + ", ".join(f.name for f in all_families()) + "."
-)
+FAMILY_HELP = "Family (repeatable; default: all): " + ", ".join(family_names()) + "."
 VARIANT_HELP = "Variant of the one --family (repeatable; default: all its variants)."
 
 

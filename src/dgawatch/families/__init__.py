@@ -24,6 +24,7 @@ __all__ = [
     "aliases_of",
     "all_families",
     "all_variants",
+    "family_names",
     "get_family",
     "select_variants",
 ]
@@ -55,6 +56,17 @@ def aliases_of(key: str) -> tuple[str, ...]:
     from dgawatch.families.base import alias_keys
 
     return alias_keys(all_families()).get(key, ())
+
+
+def family_names() -> list[str]:
+    """The registered families' names without importing them (a family module is named as
+    its family, ``tests/families/test_registry.py`` checks it): for help texts, which every
+    command builds, even ``--version``."""
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_") and info.name != "base"
+    )
 
 
 def all_variants() -> tuple[Variant, ...]:

@@ -19,7 +19,7 @@ from rich.table import Table
 from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.days import parse_day, today
 from dgawatch.errors import InputError
-from dgawatch.families import all_families, choose_variants
+from dgawatch.families import choose_variants, family_names
 from dgawatch.families.base import Variant
 from dgawatch.feeds import FeedEntry, open_feed, text_lines, window
 from dgawatch.outfile import atomic_file, check_output_file
@@ -34,9 +34,7 @@ INPUT_FORMATS = ("auto", "bambenek", "netlab")
 #: Output formats of ``dgawatch feed check``.
 CHECK_FORMATS = ("table", "json", "csv")
 
-FAMILY_HELP = (
-    "Family (repeatable; default: all): " + ", ".join(f.name for f in all_families()) + "."
-)
+FAMILY_HELP = "Family (repeatable; default: all): " + ", ".join(family_names()) + "."
 VARIANT_HELP = "Variant of the one --family (repeatable; default: all its variants)."
 
 feed_app = typer.Typer(
