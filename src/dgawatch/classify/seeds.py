@@ -60,6 +60,13 @@ Not reseeded (``reseeded`` returns ``[]``):
   under two labels would only teach confusion); pre-Tovar is date-seeded.
 - kraken: its public generators only take the two published seed sets by name; reseeding
   would mean re-implementing them (kraken.py would need a parameter for the constants).
+- ccleaner, fosniw, monerodownloader, suppobox, torpig, vidro, xshellghost: no hook; each
+  module's docstring says why (date alone, word lists or a pattern that would be invented,
+  or, for monerodownloader, a magic its generator does not take as a parameter).
+
+Reseeded through their modules' hooks (what each draws is in its docstring): bigviktor,
+darkcracks, enviserv, m0yv, ngioweb, nymaim2, orchard, pitou, proslikefan, qsnatch, ramdo,
+sharkbot (v0.0/v1.63 salt), tufik, unnamed_downloader, verblecon.
 
 Hooks in the family modules: a family module may define its own
 
