@@ -136,9 +136,70 @@ static PyObject *conficker_day(PyObject *self, PyObject *args)
     return result;
 }
 
+/* Necurs: the 64-bit mixing loop, (v & 0x7F) + 21 rounds fixed by the value it starts from. */
+static inline uint64_t necurs_mix(uint64_t v)
+{
+    uint64_t rounds = (v & 0x7F) + 21;
+    for (uint64_t k = 0; k < rounds; k++) v = v + ((v * 7) ^ (v << 15)) + 8 * k - (v >> 5);
+    return v;
+}
+
+static PyObject *necurs_names(PyObject *self, PyObject *args)
+{
+    unsigned long long base, magic, letter_add;
+    const char *tld_text;
+    Py_ssize_t tld_len;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "KKKy#n", &base, &magic, &letter_add, &tld_text, &tld_len, &count))
+        return NULL;
+    const char *tlds[64];
+    int tld_lens[64];
+    int ntld = 0, maxtld = 0;
+    Py_ssize_t start = 0;
+    for (Py_ssize_t i = 0; i < tld_len; i++) {
+        if (tld_text[i] == '\n') {
+            if (ntld == 64) { PyErr_SetString(PyExc_ValueError, "too many TLDs"); return NULL; }
+            tlds[ntld] = tld_text + start;
+            tld_lens[ntld] = (int)(i - start);
+            if (tld_lens[ntld] > maxtld) maxtld = tld_lens[ntld];
+            ntld++;
+            start = i + 1;
+        }
+    }
+    if (ntld == 0 || count < 0) {
+        PyErr_SetString(PyExc_ValueError, "bad generator parameters");
+        return NULL;
+    }
+    size_t cap = (size_t)count * (size_t)(21 + 1 + maxtld + 1) + 1;
+    char *buf = PyMem_Malloc(cap);
+    if (!buf) return PyErr_NoMemory();
+    char *o = buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t seq = 0; seq < count; seq++) {
+        uint64_t v = necurs_mix(necurs_mix((uint64_t)base + (uint64_t)seq) + (uint64_t)magic);
+        int len = (int)(v % 15) + 7;
+        for (int i = 0; i < len; i++) {
+            uint64_t w = necurs_mix(v + (uint64_t)i);
+            *o++ = (char)('a' + w % 25);
+            v = necurs_mix(w + (uint64_t)letter_add);
+        }
+        int ti = (int)(v % (uint64_t)ntld);
+        *o++ = '.';
+        memcpy(o, tlds[ti], (size_t)tld_lens[ti]);
+        o += tld_lens[ti];
+        *o++ = '\n';
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = PyBytes_FromStringAndSize(buf, o - buf);
+    PyMem_Free(buf);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"conficker_day", conficker_day, METH_VARARGS,
      "conficker_day(kind, filetime, vmul, vdiv, vadd, rmul, radd, tlds, count) -> bytes"},
+    {"necurs_names", necurs_names, METH_VARARGS,
+     "necurs_names(base, magic, letter_add, tlds, count) -> bytes"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,3 +10,11 @@ def conficker_day(
     count: int,
     /,
 ) -> bytes: ...
+def necurs_names(
+    base: int,
+    magic: int,
+    letter_add: int,
+    tlds: bytes,
+    count: int,
+    /,
+) -> bytes: ...
