@@ -139,9 +139,7 @@ def test_every_example_found_with_its_family_and_benign_names_match_nothing(
         return {h.family} | {k.split("/")[0] for k in aliases.get(f"{h.family}/{h.variant}", ())}
 
     wrong = {
-        q: f
-        for q, f in expected.items()
-        if not any(f in names(h) for h in result.hits.get(q, []))
+        q: f for q, f in expected.items() if not any(f in names(h) for h in result.hits.get(q, []))
     }
     assert wrong == {}
     assert {q: result.hits[q] for q in benign if q in result.hits} == {}
