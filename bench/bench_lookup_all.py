@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from dgawatch.families import all_families, get_family
-from dgawatch.index import AllTimeIndex, active_span
+from dgawatch.index import INDEX_DIR, AllTimeIndex, active_span
 
 CHEAP = (
     "banjori chinad dircrypt dmsniff dnschanger fobber gozi locky mydoom ramnit reconyc "
@@ -95,7 +95,7 @@ def main() -> int:
         indexed, bare = Path(tmp) / "indexed", Path(tmp) / "bare"
         bare.mkdir()
         build = cli(indexed, "store", "build", "--all-time", *fam_args)
-        index = AllTimeIndex(indexed / "alltime-v1")
+        index = AllTimeIndex(indexed / INDEX_DIR)
         size = index.size_bytes()
         names = sum(int(str(r["names"])) for r in index.summary(
             [v for f in families for v in get_family(f).variants]))  # fmt: skip

@@ -6,7 +6,7 @@ names to today + 1 year), so two things answer instead:
 * **Signatures** (:class:`dgawatch.families.base.Signature` and each variant's TLD set)
   rule out every variant whose grammar the name does not fit, before anything is generated.
   They also answer "has the shape of family X" for names no registered seed generates.
-* The **all-time index** (format version 1, a folder ``alltime-v1`` in the data directory):
+* The **all-time index** (format version 2, a folder ``alltime-v2`` in the data directory):
   per variant, *segments*; a segment covers a contiguous range of days and holds
 
   - ``<first>_<last>.runs.npy``: ``int32[R, 2]``, the first and last day (proleptic
@@ -14,12 +14,19 @@ names to today + 1 year), so two things answer instead:
     list is one run over its whole period);
   - ``<first>_<last>.keys.npy``: a sorted ``uint64`` array, one entry per distinct
     (name, run): the name's 64-bit hash (:func:`hash_lines`) with its low 16 bits replaced
-    by the run number. 8 bytes per name.
+    by the run number. 8 bytes per name;
+  - ``<first>_<last>.pos.npy``: ``uint32``, the name's first position in the run's list,
+    the top bit set when the key recurs in that list;
+  - ``<first>_<last>.chk.npy``: ``uint32``, a check of the name (:func:`hash_pair`): the
+    hash's low 16 bits and 16 bits of a second, independent hash. 16 bytes per name.
 
   A query hashes its candidate keys (the name and its last 2..4 labels) and probes each
-  segment with two ``searchsorted`` calls. A hit is *verified* by regenerating the run's
-  first day, which also gives the index in the list: 48-bit hash collisions cost one
-  regeneration, never a wrong answer, and no name of an indexed day is ever missed.
+  segment with two ``searchsorted`` calls. An entry whose check matches is the name (80
+  bits agree; the chance that another name matches is about n/2^80); a mismatch is another
+  name (dropped). Only entries whose key recurs in their list are answered by regenerating
+  the run's list (every position of the name). No name of an indexed day is ever missed.
+  (Version 1 had no check and regenerated the first run of every hit: most of the CPU of
+  a batch lookup.)
 
 Days the index does not cover are generated (after signature pruning), so an answer is
 always complete; ``dgawatch store build --all-time`` makes it fast.
@@ -32,6 +39,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +51,7 @@ from dgawatch.families import aliases_of, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 INDEX_DIR = f"alltime-v{INDEX_VERSION}"
 #: Open-ended variants are looked up (and indexed) this far ahead of today.
 HORIZON_DAYS = 365
@@ -52,8 +60,10 @@ MAX_SUFFIX_LABELS = 4
 _RUN_BITS = 16
 _RUN_MASK = np.uint64((1 << _RUN_BITS) - 1)
 _HASH_MASK = ~_RUN_MASK
-#: Runs per (name, variant) verified by regeneration before the rest are trusted.
-VERIFY_RUNS = 1
+#: Flag in an entry's stored position: the run's list holds this 48-bit key more than once
+#: (the name recurs in the list, or two names of the list collide): such an entry is
+#: answered by regenerating the run's list, which gives every position of the name.
+_DUP = np.uint32(1 << 31)
 #: File in each variant's folder naming the generator version its lists came from.
 FINGERPRINT = "FINGERPRINT"
 _SEGMENT = re.compile(r"^(\d+)_(\d+)\.keys\.npy$")
@@ -121,6 +131,42 @@ def hash_lines(blob: bytes) -> np.ndarray:
     return out
 
 
+def hash_pair(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hash_lines` of each line and a 32-bit check of it: the low 16 bits of that
+    hash (which the index's key gives to the run number) and 16 bits of a second hash with
+    its own seed and mixing. With the key's 48 bits that is 80 bits per entry: an index hit
+    whose check matches is the name (false match ~n/2^80), so no list is regenerated to
+    confirm it (version 2 of the index format)."""
+    if not blob:
+        return np.empty(0, np.uint64), np.empty(0, np.uint32)
+    a = np.frombuffer(blob, np.uint8)
+    ends = np.flatnonzero(a == 10)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lens = ends - starts
+    out = np.empty(len(ends), np.uint64)
+    chk = np.empty(len(ends), np.uint32)
+    for lo in range(0, len(ends), 65_536):
+        s, n = starts[lo : lo + 65_536], lens[lo : lo + 65_536]
+        width = int(-(-int(n.max()) // 8) * 8) or 8
+        cols = np.arange(width)
+        idx = s[:, None] + cols[None, :]
+        m = a[np.minimum(idx, len(a) - 1)]
+        m[cols[None, :] >= n[:, None]] = 0
+        words = np.ascontiguousarray(m).view("<u8")
+        n64 = n.astype(np.uint64)
+        h = _mix(n64 * _K0 + _K0)
+        h2 = _mix(n64 * _K2 + _K1)
+        for j in range(width // 8):
+            live = n > 8 * j
+            h = np.where(live, _mix(h ^ words[:, j]), h)
+            h2 = np.where(live, _mix(h2 + words[:, j] * _K1), h2)
+        out[lo : lo + 65_536] = h
+        chk[lo : lo + 65_536] = ((h & np.uint64(0xFFFF)) << np.uint64(16)) | (h2 >> np.uint64(48))
+    return out, chk
+
+
 # --- the index on disk ------------------------------------------------------------------
 
 
@@ -131,6 +177,7 @@ class Segment:
     keys: np.ndarray
     runs: np.ndarray
     pos: np.ndarray
+    chk: np.ndarray
 
 
 class AllTimeIndex:
@@ -159,10 +206,12 @@ class AllTimeIndex:
                         continue
                     runs_file = f.with_name(f.name.replace(".keys.", ".runs."))
                     pos_file = f.with_name(f.name.replace(".keys.", ".pos."))
+                    chk_file = f.with_name(f.name.replace(".keys.", ".chk."))
                     try:
                         keys = np.load(f, mmap_mode="r")
                         runs = np.load(runs_file)
                         pos = np.load(pos_file, mmap_mode="r")
+                        chk = np.load(chk_file, mmap_mode="r")
                     except (OSError, ValueError) as exc:
                         raise StoreError(
                             f"all-time index segment {f} is unreadable ({exc}); delete "
@@ -170,7 +219,7 @@ class AllTimeIndex:
                         ) from None
                     first = dt.date.fromordinal(int(m.group(1)))
                     last = dt.date.fromordinal(int(m.group(2)))
-                    found.append(Segment(first, last, keys, runs, pos))
+                    found.append(Segment(first, last, keys, runs, pos, chk))
             self._segments[v.key] = found
         return self._segments[v.key]
 
@@ -261,11 +310,11 @@ class AllTimeIndex:
         self, v: Variant, first: dt.date, last: dt.date, on_day: Callable[[int], None] | None
     ) -> int:
         runs: list[list[int]] = []
-        parts: list[np.ndarray] = []
+        parts: list[tuple[np.ndarray, np.ndarray]] = []
         if v.period_days == 0:  # one static list, valid on every day
             blob = v.domains_blob(v.active_from)
             runs.append([first.toordinal(), last.toordinal()])
-            parts.append(hash_lines(blob))
+            parts.append(hash_pair(blob))
             if on_day is not None:
                 on_day((last - first).days + 1)
         else:
@@ -277,22 +326,27 @@ class AllTimeIndex:
                 else:
                     previous = dl.blob
                     runs.append([dl.day.toordinal(), dl.day.toordinal()])
-                    parts.append(hash_lines(dl.blob))
+                    parts.append(hash_pair(dl.blob))
                 if on_day is not None:
                     on_day(1)
         if len(runs) > (1 << _RUN_BITS):
             raise StoreError(f"{v.key}: {len(runs)} lists in one segment; index fewer days")
-        keyed = [(h & _HASH_MASK) | np.uint64(i) for i, h in enumerate(parts)]
+        keyed = [(h & _HASH_MASK) | np.uint64(i) for i, (h, _) in enumerate(parts)]
         if keyed:
             flat = np.concatenate(keyed)
-            at = np.concatenate([np.arange(len(h), dtype=np.uint32) for h in parts])
+            checks = np.concatenate([c for _, c in parts])
+            at = np.concatenate([np.arange(len(h), dtype=np.uint32) for h, _ in parts])
             order = np.argsort(flat, kind="stable")  # a name's first position comes first
-            flat, at = flat[order], at[order]
+            flat, at, checks = flat[order], at[order], checks[order]
             first_of = np.ones(len(flat), bool)
             first_of[1:] = flat[1:] != flat[:-1]
-            keys, positions = flat[first_of], at[first_of]
+            heads = np.flatnonzero(first_of)
+            repeated = np.diff(np.r_[heads, len(flat)]) > 1  # the key recurs in its run
+            keys, positions, chk = flat[heads], at[heads], checks[heads]
+            positions[repeated] |= _DUP
         else:
             keys, positions = np.empty(0, np.uint64), np.empty(0, np.uint32)
+            chk = np.empty(0, np.uint32)
         folder = self._variant_dir(v)
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{first.toordinal()}_{last.toordinal()}"
@@ -300,10 +354,12 @@ class AllTimeIndex:
         tmp.mkdir(exist_ok=True)
         np.save(tmp / "runs.npy", np.asarray(runs, np.int32).reshape(-1, 2))
         np.save(tmp / "pos.npy", positions)
+        np.save(tmp / "chk.npy", chk)
         np.save(tmp / "keys.npy", keys)
         # The keys file appears last: a segment is visible only when complete.
         (tmp / "runs.npy").replace(folder / f"{stem}.runs.npy")
         (tmp / "pos.npy").replace(folder / f"{stem}.pos.npy")
+        (tmp / "chk.npy").replace(folder / f"{stem}.chk.npy")
         (tmp / "keys.npy").replace(folder / f"{stem}.keys.npy")
         shutil.rmtree(tmp, ignore_errors=True)
         return len(keys)
@@ -395,6 +451,11 @@ class _Keys:
     pos: list[int]
     hashes: np.ndarray
     by_suffix: dict[str, np.ndarray]
+    checks: np.ndarray
+    #: Each key's first label as bytes, zero-padded (``[keys, longest]``), and its length:
+    #: the signatures' grammar checked for all keys at once.
+    label_bytes: np.ndarray
+    label_lens: np.ndarray
 
 
 def _candidate_keys(names: dict[str, str]) -> _Keys:
@@ -415,7 +476,23 @@ def _candidate_keys(names: dict[str, str]) -> _Keys:
         groups.setdefault(key.partition(".")[2], []).append(i)
     by_suffix = {suffix: np.asarray(idx, np.int64) for suffix, idx in groups.items()}
     blob = ("\n".join(text) + "\n").encode("ascii") if text else b""
-    return _Keys(text, owner, pos, hash_lines(blob), by_suffix)
+    hashes, checks = hash_pair(blob)
+    firsts = [key.partition(".")[0].encode("ascii") for key in text]
+    lens = np.fromiter((len(x) for x in firsts), np.int64, len(firsts))
+    width = int(lens.max()) if len(firsts) else 1
+    padded = np.frombuffer(b"".join(x.ljust(width, b"\0") for x in firsts), np.uint8)
+    return _Keys(
+        text, owner, pos, hashes, by_suffix, checks, padded.reshape(len(firsts), width), lens
+    )
+
+
+@cache
+def _alphabet_table(alphabet: str) -> np.ndarray:
+    """Bytes allowed in a label of this alphabet (and the padding byte 0)."""
+    table = np.zeros(256, bool)
+    table[np.frombuffer(alphabet.encode("ascii"), np.uint8)] = True
+    table[0] = True
+    return table
 
 
 def _fits(v: Variant, keys: _Keys) -> np.ndarray:
@@ -426,8 +503,10 @@ def _fits(v: Variant, keys: _Keys) -> np.ndarray:
     found = np.sort(np.concatenate(parts)) if len(parts) > 1 else parts[0]
     if v.signature is not None:
         sig = v.signature
-        ok = [sig.matches_label(keys.text[i].partition(".")[0]) for i in found.tolist()]
-        found = found[np.asarray(ok, bool)]
+        lens = keys.label_lens[found]
+        ok = (lens >= sig.min_len) & (lens <= sig.max_len)
+        ok &= _alphabet_table(sig.alphabet)[keys.label_bytes[found]].all(axis=1)
+        found = found[ok]
     return found
 
 
@@ -502,7 +581,7 @@ def lookup_all(
         result.days_from_index += sum((seg.last - seg.first).days + 1 for seg in segments)
         if probes and sum(len(p[0]) for p in probes):
             cols = [np.concatenate(col) for col in zip(*probes, strict=True)]
-            rows = _verified(cols[0], cols[1], cols[2], cols[3], v, keys, result)
+            rows = _verified(cols[0], cols[1], cols[2], cols[3], cols[4], v, keys, result)
             for k, a, b, i in rows:
                 found.add((keys.query[k], v.key, a, b, i, keys.text[k]))
         first, last = active_span(v, until)
@@ -588,48 +667,39 @@ def _verified(
     firsts: np.ndarray,
     lasts: np.ndarray,
     poss: np.ndarray,
+    chks: np.ndarray,
     v: Variant,
     keys: _Keys,
     result: AllTimeResult,
 ) -> list[tuple[int, int, int, int]]:
     """Index entries (key, run first day, run last day, position) checked and merged.
 
-    For each key, its first VERIFY_RUNS runs are regenerated; when they all hold the name,
-    the key's other runs are taken on the 64-bit entry and the stored position, otherwise
-    every run of it is regenerated. Runs of consecutive days with the name at the same
-    position are merged (vectorised: a name can sit in thousands of daily lists)."""
-    order = np.lexsort((firsts, ks))
-    ks, firsts, lasts, poss = ks[order], firsts[order], lasts[order], poss[order]
-    n = len(ks)
-    starts = np.r_[True, ks[1:] != ks[:-1]]
-    rank = np.arange(n) - np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    check = rank < VERIFY_RUNS
-    verifier = _Verifier(v, result)
+    An entry is the name when its 32-bit check equals the name's (with the key's 48 bits, 80
+    bits agree; a mismatch is a collision of another name: dropped). An entry flagged as
+    recurring in its run's list is answered by regenerating that list, which gives every
+    position of the name (and settles a collision within the list). Runs of consecutive days
+    with the name at the same position are merged (vectorised: a name can sit in thousands
+    of daily lists)."""
+    poss = poss.astype(np.uint32)
+    dup = (poss & _DUP) != 0
+    same = chks == keys.checks[ks]
+    sure = ~dup & same
     exact: list[tuple[int, int, int, int]] = []
-    doubtful: set[int] = set()
-    for row in np.flatnonzero(check).tolist():
-        k, a, b = int(ks[row]), int(firsts[row]), int(lasts[row])
-        at = verifier.positions(a, keys.text[k])
-        if not at:
-            doubtful.add(k)
-        exact.extend((k, a, b, j) for j in at)
-    rest = ~check
-    if doubtful:
-        suspect = rest & np.isin(ks, np.fromiter(doubtful, np.int64, len(doubtful)))
-        for row in np.flatnonzero(suspect).tolist():
+    if dup.any():
+        verifier = _Verifier(v, result)
+        for row in np.flatnonzero(dup).tolist():
             k, a, b = int(ks[row]), int(firsts[row]), int(lasts[row])
             exact.extend((k, a, b, j) for j in verifier.positions(a, keys.text[k]))
-        rest &= ~suspect
+    ks, firsts, lasts = ks[sure], firsts[sure], lasts[sure]
+    poss = poss[sure].astype(np.int64)
     if exact:
         e = np.asarray(exact, np.int64)
-        ks = np.r_[ks[rest], e[:, 0]]
-        firsts, lasts, poss = (
-            np.r_[firsts[rest], e[:, 1]],
-            np.r_[lasts[rest], e[:, 2]],
-            np.r_[poss[rest], e[:, 3]],
+        ks, firsts, lasts, poss = (
+            np.r_[ks, e[:, 0]],
+            np.r_[firsts, e[:, 1]],
+            np.r_[lasts, e[:, 2]],
+            np.r_[poss, e[:, 3]],
         )
-    else:
-        ks, firsts, lasts, poss = ks[rest], firsts[rest], lasts[rest], poss[rest]
     if not len(ks):
         return []
     order = np.lexsort((firsts, poss, ks))
@@ -650,8 +720,9 @@ def _verified(
 
 def _probe(
     seg: Segment, cand: np.ndarray, cand_hashes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(key, run first day, run last day, position) of every entry matching a candidate."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(key, run first day, run last day, position, check) of every entry matching a
+    candidate's 48-bit hash."""
     lo = np.searchsorted(seg.keys, cand_hashes, "left")
     hi = np.searchsorted(seg.keys, cand_hashes | _RUN_MASK, "right")
     counts = hi - lo
@@ -660,7 +731,7 @@ def _probe(
     total = int(c.sum())
     if not total:
         empty = np.empty(0, np.int64)
-        return empty, empty, empty, empty
+        return empty, empty, empty, np.empty(0, np.uint32), np.empty(0, np.uint32)
     idx = np.repeat(lo[nz] - (np.cumsum(c) - c), c) + np.arange(total)
     run_ids = (np.asarray(seg.keys[idx]) & _RUN_MASK).astype(np.intp)
     return (
@@ -668,6 +739,7 @@ def _probe(
         seg.runs[run_ids, 0],
         seg.runs[run_ids, 1],
         np.asarray(seg.pos[idx]),
+        np.asarray(seg.chk[idx]),
     )
 
 
