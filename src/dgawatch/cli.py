@@ -492,6 +492,11 @@ def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
 # --- lookup -----------------------------------------------------------------------------
 
 
+#: From this many names on, registered domains are found in one pyarrow pass (below it,
+#: name by name is cheaper than importing pyarrow).
+BATCH_PSL_NAMES = 50_000
+
+
 def _lookup_all(
     queries: list[str], variants: list[Variant], *, as_json: bool, build: str = ""
 ) -> None:
@@ -530,10 +535,14 @@ def _lookup_all(
             f"run 'dgawatch store build --all-time{build}' once to answer --all from the index"
         )
     if as_json:
-        from dgawatch.domain import registered_domains
+        from dgawatch.domain import registered_domain, registered_domains
 
         valid = {q: normalise(q) for q in dict.fromkeys(queries) if q not in result.invalid}
-        reg = dict(zip(valid, registered_domains(list(valid.values())).to_pylist(), strict=True))
+        if len(valid) > BATCH_PSL_NAMES:  # one vectorised pass (pyarrow) pays off
+            found = registered_domains(list(valid.values())).to_pylist()
+        else:
+            found = [registered_domain(n) for n in valid.values()]
+        reg = dict(zip(valid, found, strict=True))
         lines = []
         for q in queries:
             doc: dict[str, object] = {"query": q}
@@ -590,20 +599,12 @@ def lookup_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
 ) -> None:
     """Which family, variant, day and index generate each domain."""
-    from dgawatch.lookup import (
-        as_list,
-        default_window,
-        join_queries,
-        json_lines,
-        lookup,
-        plan_lookup,
-        prune_plan,
-        read_names,
-    )
-    from dgawatch.store import ForecastStore, default_store_path
-
     queries = list(domains or [])
-    from_file = read_names(file) if file is not None else None
+    from_file = None
+    if file is not None:
+        from dgawatch.lookup import read_names
+
+        from_file = read_names(file)
     if not queries and (from_file is None or not len(from_file)):
         raise InputError("give domains as arguments or --file")
     variants = choose_variants(family, variant)
@@ -617,10 +618,23 @@ def lookup_cmd(
             raise InputError("--all looks at whole active periods; drop --start/--end")
         build = "".join(f" --family {f}" for f in family or [])
         build += "".join(f" --variant {v}" for v in variant or [])
-        _lookup_all(
-            as_list(join_queries(queries, from_file)), variants, as_json=as_json, build=build
-        )
+        if from_file is not None:
+            from dgawatch.lookup import as_list, join_queries
+
+            queries = as_list(join_queries(queries, from_file))
+        # (no store and no pyarrow for names given as arguments: a one-name --all starts fast)
+        _lookup_all(queries, variants, as_json=as_json, build=build)
         return
+    from dgawatch.lookup import (
+        default_window,
+        join_queries,
+        json_lines,
+        lookup,
+        plan_lookup,
+        prune_plan,
+    )
+    from dgawatch.store import ForecastStore, default_store_path
+
     first = _day_option(start, "--start")
     last = _day_option(end, "--end")
     if first is None or last is None:
