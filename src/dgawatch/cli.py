@@ -626,6 +626,7 @@ def lookup_cmd(
         _lookup_all(queries, variants, as_json=as_json, build=build)
         return
     from dgawatch.lookup import (
+        as_list,
         default_window,
         join_queries,
         json_lines,
