@@ -155,3 +155,17 @@ def test_every_variant_states_where_its_active_period_comes_from() -> None:
     ]
     assert missing == [], f"variants without a meaningful period_source: {missing}"
     assert all(v.to_dict()["period_source"] == v.period_source for v in VARIANTS)
+
+
+def test_report_tags_and_estimator_constants_live_in_the_family_module() -> None:
+    """What reports and the sinkhole's estimators need of a family is in its module: the
+    Shadowserver ``infection`` label, a variant's names queried a day."""
+    from dgawatch.sinkhole.report import infection
+    from dgawatch.sinkhole.stats import CONFICKER_C_D, CONFICKER_C_S
+
+    assert get_family("conficker").infection == "downadup"
+    assert get_family("necurs").infection == "necurs"
+    assert infection("conficker") == "downadup" and infection("not-registered") == "not-registered"
+    assert infection(None) == "unknown"
+    c = get_family("conficker").variant("c")
+    assert (CONFICKER_C_D, CONFICKER_C_S) == (c.domains_per_day, c.queried_per_day) == (50_000, 500)

@@ -66,6 +66,10 @@ class Variant:
     #: Where ``active_from`` / ``active_until`` come from (a report, a feed, a sample's
     #: compile date; "estimate" when no source pins them). Empty when not yet recorded.
     period_source: str = field(default="", compare=False)
+    #: How many of a day's names one infected machine asks for (Conficker C: 500 of
+    #: 50,000), when the malware samples its list; None: it walks the list. The sinkhole's
+    #: population estimators (k of D, Chapman with its correction) need it.
+    queried_per_day: int | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -149,6 +153,14 @@ class Family:
     aliases: tuple[str, ...] = ()
     #: Variants of this family that are another registered variant under a second name.
     variant_aliases: tuple[VariantAlias, ...] = ()
+    #: The name the family has in the reports network owners already read (Shadowserver's
+    #: ``infection`` column: Conficker is ``downadup`` there); empty: the family's name.
+    report_tag: str = ""
+
+    @property
+    def infection(self) -> str:
+        """The family's name in sinkhole reports (Shadowserver's ``infection`` column)."""
+        return self.report_tag or self.name
 
     def __post_init__(self) -> None:
         if self.generator_type not in GENERATOR_TYPES:

@@ -249,6 +249,8 @@ def _variant(
         active_until=None,
         period_source=period_source,
         domains_per_day=n,
+        # C queries 500 of its 50,000 names a day (spec §4): the sinkhole estimators' s.
+        queried_per_day=500 if kind == "c" else None,
         tlds=tlds,
         generator=lambda day: day_names(kind, day),
         blob_generator=lambda day: day_blob(kind, day),
@@ -261,6 +263,7 @@ def _variant(
 FAMILY = Family(
     name="conficker",
     aliases=("downadup", "kido"),
+    report_tag="downadup",  # Shadowserver's reports call it so
     summary="Conficker/Downadup worm (2008-): 250 names/day (A, B), 50,000/day (C)",
     generator_type="arithmetic",
     time_seeded=True,

@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, UnknownFamilyError
+from dgawatch.families import get_family
 from dgawatch.sinkhole.enrich import Enricher
 from dgawatch.sinkhole.stats import SinkholeStats
 
@@ -125,10 +126,15 @@ class Network:
         return enrich.asn(ip) == self.asn
 
 
-def _infection(family: str | None) -> str:
+def infection(family: str | None) -> str:
+    """Shadowserver's infection label: the family module's ``report_tag`` (Conficker is
+    ``downadup`` there), else the family's name."""
     if family is None:
         return "unknown"
-    return "downadup" if family == "conficker" else family
+    try:
+        return get_family(family).infection
+    except UnknownFamilyError:
+        return family
 
 
 def write_reports(
@@ -202,7 +208,7 @@ def write_reports(
             "dst_geo": enrich.country(dst_ip) or "",
             "dst_hostname": dom or "",
             "public_source": "dgawatch",
-            "infection": _infection(fam),
+            "infection": infection(fam),
             "family": fam or "",
             "tag": f"{fam}-{var}".replace("/", "") if fam and var else "",
             "application": "http",
@@ -230,7 +236,7 @@ def write_reports(
             "src_port": src_port if src_port is not None else "",
             "src_asn": enrich.asn(src_ip) or "",
             "src_geo": enrich.country(src_ip) or "",
-            "infection": _infection(fam),
+            "infection": infection(fam),
             "family": fam or "",
             "tag": f"{fam}-{var}".replace("/", "") if fam and var else "",
             "query_type": qtype or "",

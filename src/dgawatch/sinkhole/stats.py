@@ -49,12 +49,14 @@ from pathlib import Path
 import duckdb
 
 from dgawatch.errors import InputError
+from dgawatch.families import get_family
 from dgawatch.sinkhole.names import read_held
 from dgawatch.sinkhole.plan import SHARED, read_plans
 from dgawatch.sinkhole.store import connect
 
-CONFICKER_C_D = 50_000
-CONFICKER_C_S = 500
+#: Conficker C's names a day (D) and those one machine asks for (s), from its family module.
+CONFICKER_C_D = get_family("conficker").variant("c").domains_per_day
+CONFICKER_C_S = get_family("conficker").variant("c").queried_per_day or CONFICKER_C_D
 UNIT_OBSERVED = "distinct source addresses (observed; not machines)"
 UNIT_ESTIMATE = "machines (estimated from distinct HTTP source addresses)"
 UNIT_RESOLVERS = "DNS source addresses (resolvers and end hosts; not a population)"

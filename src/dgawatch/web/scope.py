@@ -28,7 +28,7 @@ from typing import Any
 
 from dgawatch.errors import InputError
 from dgawatch.orgs import Enrich, Org, ScopeMatcher, normalise_scope
-from dgawatch.sinkhole.report import COLUMNS, DNS_COLUMNS
+from dgawatch.sinkhole.report import COLUMNS, DNS_COLUMNS, infection
 from dgawatch.web.common import WebError
 
 #: Most days one request reads.
@@ -84,13 +84,6 @@ class Caller:
         if self.matcher.nothing:
             raise Forbidden("your organisation has no verified scope yet ('dgawatch org verify')")
         return self.matcher
-
-
-def infection(family: str | None) -> str:
-    """Shadowserver's infection label (Conficker is ``downadup`` there)."""
-    if family is None:
-        return "unknown"
-    return "downadup" if family == "conficker" else family
 
 
 def parse_days(text: str | None, default: dt.date | None = None) -> list[dt.date]:
