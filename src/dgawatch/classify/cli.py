@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import itertools
 import json
 import re
@@ -145,23 +144,26 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     finally:
         if store is not None:
             store.close()
+    # One span per (query, family, variant, index, domain), aggregated by Arrow: a static
+    # list's hit is a row per day of the window, never worth a Python object each.
+    spans = (
+        result.table.group_by(["query", "family", "variant", "index", "domain"])
+        .aggregate([("day", "min"), ("day", "max"), ("day", "count")])
+        .sort_by([(c, "ascending") for c in ("query", "family", "variant", "index", "domain")])
+    )
     out: dict[str, list[dict[str, object]]] = {}
-    for q, found in result.hits.items():
-        spans: dict[tuple[str, str, int, str], list[dt.date]] = {}
-        for h in found:
-            spans.setdefault((h.family, h.variant, h.index, h.domain), []).append(h.day)
-        out[q] = [
+    for row in spans.to_pylist():
+        out.setdefault(row["query"], []).append(
             {
-                "family": fam,
-                "variant": var,
-                "index": index,
-                "domain": domain,
-                "first_day": min(days).isoformat(),
-                "last_day": max(days).isoformat(),
-                "days": len(days),
+                "family": row["family"],
+                "variant": row["variant"],
+                "index": row["index"],
+                "domain": row["domain"],
+                "first_day": row["day_min"].isoformat(),
+                "last_day": row["day_max"].isoformat(),
+                "days": row["day_count"],
             }
-            for (fam, var, index, domain), days in sorted(spans.items())
-        ]
+        )
     return out
 
 
