@@ -19,9 +19,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 DEFAULT_SEED = "earnestnessbiophysicalohax.com"
 DEFAULT_COUNT = 1000
@@ -80,6 +81,8 @@ FAMILY = Family(
             ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
+            # Four letters folded into a..z, then the seed label's 22-letter tail.
+            signature=Signature(string.ascii_lowercase, 26, 26),
             generator=_default_day,
             period_days=0,
             parameters=(("seed", DEFAULT_SEED), ("nr", str(DEFAULT_COUNT))),

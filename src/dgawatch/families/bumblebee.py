@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"
 TLD = "life"
@@ -127,6 +127,7 @@ FAMILY = Family(
             period_source=PERIOD_SOURCE,
             domains_per_day=COUNT,
             tlds=(TLD,),
+            signature=Signature(CHARSET, LABEL_LENGTH, LABEL_LENGTH),
             generator=_static_day,
             period_days=0,
             parameters=(("magic", DEFAULT_MAGIC), ("time", "none")),
@@ -140,6 +141,7 @@ FAMILY = Family(
             period_source=PERIOD_SOURCE,
             domains_per_day=60 * COUNT,
             tlds=(TLD,),
+            signature=Signature(CHARSET, LABEL_LENGTH, LABEL_LENGTH),
             generator=_time_day,
             period_days=1,
             parameters=(("magic", DEFAULT_MAGIC), ("time", "year, month, second")),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from dgawatch.families.base import DayGenerator, Family, Variant
+from dgawatch.families.base import DayGenerator, Family, Signature, Variant
 
 CHARSET = "abcdefghijklmnopqrstuvwxy012345678"
 SUFFIX = "ddns.net"
@@ -85,6 +85,7 @@ def _variant(name: str, summary: str, seed: str, generator: DayGenerator, debug:
         ),
         domains_per_day=DEFAULT_COUNT,
         tlds=(SUFFIX,),
+        signature=Signature(CHARSET, 12, 23),  # 12 + r % 12 characters
         generator=generator,
         period_days=1,
         parameters=tuple(params),

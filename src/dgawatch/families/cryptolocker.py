@@ -27,12 +27,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "net", "biz", "ru", "org", "co.uk", "info")
 COUNT = 1000
@@ -126,6 +127,8 @@ FAMILY = Family(
             ),
             domains_per_day=COUNT,
             tlds=TLDS,
+            # Letters 'a' + x % 25; 12 + a two-bit value of them.
+            signature=Signature(string.ascii_lowercase[:25], 12, MAX_LENGTH),
             generator=_daily,
             period_days=1,
         ),

@@ -20,9 +20,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 DEFAULT_SEED = 0xF2113C2A
 DEFAULT_COUNT = 30
@@ -79,6 +80,7 @@ FAMILY = Family(
             ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
+            signature=Signature(string.ascii_lowercase, 8, 20),  # state % 13 + 8 letters
             generator=_default_day,
             period_days=0,
             parameters=(("seed", "0xF2113C2A"), ("nr", str(DEFAULT_COUNT))),

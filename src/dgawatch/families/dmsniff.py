@@ -18,10 +18,11 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Sequence
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "org", "net", "ru", "in")
 COUNT = 50
@@ -58,6 +59,7 @@ def _preset(prefix: str) -> tuple[str, ...]:
 
 
 def _variant(prefix: str) -> Variant:
+    size = len(prefix) + len(PRESETS[prefix])
     return Variant(
         family="dmsniff",
         name=prefix,
@@ -71,6 +73,10 @@ def _variant(prefix: str) -> Variant:
         ),
         domains_per_day=COUNT,
         tlds=TLDS,
+        # The prefix, then one letter per multiplier: _halve() gives 1..24, b..y.
+        signature=Signature(
+            "".join(sorted(set(prefix + string.ascii_lowercase[1:25]))), size, size
+        ),
         generator=lambda day: list(_preset(prefix)),
         period_days=0,
         parameters=(

@@ -21,9 +21,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 EXAMPLE_SEED = 87373
 DEFAULT_COUNT = 5
@@ -78,6 +79,7 @@ FAMILY = Family(
             ),
             domains_per_day=DEFAULT_COUNT,
             tlds=("com",),
+            signature=Signature(string.ascii_lowercase, LABEL_LENGTH, LABEL_LENGTH),
             generator=_example_day,
             period_days=0,
             parameters=(("seed", str(EXAMPLE_SEED)), ("nr", str(DEFAULT_COUNT))),

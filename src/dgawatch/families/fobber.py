@@ -21,9 +21,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M32 = 0xFFFFFFFF
 _MULTIPLIER = 321167
@@ -75,6 +76,7 @@ def _variant(name: str, summary: str) -> Variant:
         ),
         domains_per_day=300,
         tlds=(tld,),
+        signature=Signature(string.ascii_lowercase, length, length),
         generator=generator,
         period_days=0,
         parameters=(
