@@ -29,10 +29,11 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 from importlib import resources
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M32 = 0xFFFFFFFF
 EPOCH = dt.date(2015, 1, 1)
@@ -106,6 +107,8 @@ def _variant(wordlist: str) -> Variant:
         ),
         domains_per_day=NAMES_PER_PERIOD,
         tlds=(tld,),
+        # Lower-case words are added until 12..23 letters are reached, never past 24.
+        signature=Signature(string.ascii_lowercase, 12, 24),
         generator=generator,
         period_days=div,
         parameters=(("wordlist", wordlist), ("div", str(div)), ("flag", "1"), ("tld", tld)),

@@ -33,11 +33,12 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache, lru_cache
 
 import numpy as np
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 M32 = 0xFFFFFFFF
 NAMES_PER_LIST = 2000
@@ -172,6 +173,7 @@ def _v1_variant(seed_set: str) -> Variant:
         period_source=PERIOD_SOURCE,
         domains_per_day=NAMES_PER_LIST,
         tlds=DYNDNS_TLDS,
+        signature=Signature(string.ascii_lowercase, 6, 11),  # Python's % 6 is never negative
         generator=generator,
         period_days=0,
         parameters=(("seed_set", seed_set), ("nex", hex(nex)), ("ex", hex(ex))),
@@ -194,6 +196,7 @@ def _v2_variant(seed_set: str, tld_set: int) -> Variant:
         period_source=PERIOD_SOURCE,
         domains_per_day=NAMES_PER_LIST,
         tlds=V2_TLD_SETS[tld_set],
+        signature=Signature(string.ascii_lowercase, 7, 12),
         generator=generator,
         period_days=7,
         parameters=(

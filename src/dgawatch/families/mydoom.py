@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 LETTERS = "asnhreqwpm"
 TLDS = ("com", "biz", "us", "net", "org", "ws", "info", "in")
@@ -73,6 +73,7 @@ FAMILY = Family(
             ),
             domains_per_day=NAMES_PER_DAY,
             tlds=TLDS,
+            signature=Signature(LETTERS, 10, 10),  # a letter per digit of the zero-padded u32
             generator=generate,
             parameters=(("magic", "0xFA8"),),
         ),

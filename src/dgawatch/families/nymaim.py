@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _MASK = 0xFFFFFFFF
 #: Added to the date seed to form the four initial state words.
@@ -96,6 +96,7 @@ FAMILY = Family(
             ),
             domains_per_day=DOMAINS_PER_DAY,
             tlds=TLDS,
+            signature=Signature(_LETTERS, 6, 11),  # draw(6) + 6 letters
             generator=generate,
             period_days=1,
             parameters=(("nr", str(DOMAINS_PER_DAY)),),

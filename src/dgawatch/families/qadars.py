@@ -39,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _MULTIPLIER = 1043968403
@@ -102,6 +102,8 @@ def _variant(
         period_source=period_source,
         domains_per_day=DOMAINS_PER_WEEK,
         tlds=tlds,
+        # An even seed keeps the (even) start state even: every other character only.
+        signature=Signature(_CHARSET if seed & 1 else _CHARSET[::2], 12, 12),
         generator=partial(generate, seed=seed, tlds=tlds, lag_days=lag_days),
         period_days=7,
         parameters=(

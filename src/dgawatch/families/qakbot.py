@@ -33,7 +33,7 @@ import random
 import zlib
 from functools import lru_cache, partial
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLD_TABLE = ("com", "net", "org", "info", "biz", "org")
 TLDS = ("com", "net", "org", "info", "biz")
@@ -99,6 +99,7 @@ def _variant(seed: int, sandbox: bool) -> Variant:
         ),
         domains_per_day=DOMAINS_PER_PERIOD,
         tlds=TLDS,
+        signature=Signature(_LETTERS, 8, 25),  # 8 + [0, 1) * 18
         generator=partial(generate, seed=seed, sandbox=sandbox),
         period_days=10,
         parameters=(("seed", str(seed)), ("sandbox", str(sandbox).lower())),

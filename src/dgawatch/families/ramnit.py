@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _MASK = 0xFFFFFFFF
 _LETTERS = "abcdefghijklmnopqrstuvwxy"  # draws are mod 25: "z" never occurs
@@ -133,6 +133,7 @@ def _variant(seed: int) -> Variant:
         ),
         domains_per_day=nr,
         tlds=tlds,
+        signature=Signature(_LETTERS, 8, 19),  # generate()'s min_len..max_len
         generator=lambda day: generate(seed, nr, tlds),
         period_days=0,
         parameters=(("seed", f"0x{seed:08x}"), ("nr", str(nr)), ("tlds", ",".join(tlds))),

@@ -41,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _M32 = 0xFFFFFFFF
 _M64 = 0xFFFFFFFFFFFFFFFF
@@ -132,6 +132,7 @@ def _may_variant(seed: int) -> Variant:
         ),
         domains_per_day=DOMAINS_PER_DAY,
         tlds=MAY_TLDS[:8],
+        signature=Signature(_LETTERS, 14, 14),
         generator=partial(generate_may, seed=seed),
         period_days=1,
         parameters=(("version", "may"), ("seed", f"0x{seed:08x}")),
@@ -152,6 +153,7 @@ def _september_variant(seed: int) -> Variant:
         ),
         domains_per_day=DOMAINS_PER_DAY,
         tlds=tlds[:8],
+        signature=Signature(_LETTERS, 17, 17),  # 16 bytes + 1
         generator=partial(generate_september, seed=seed),
         period_days=1,
         parameters=(("version", "september"), ("seed", f"0x{seed:08x}")),
