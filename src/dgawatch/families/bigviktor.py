@@ -115,6 +115,7 @@ FAMILY = Family(
             active_until=None,
             domains_per_day=COUNT,
             tlds=TLDS,
+            # No signature: a fifth of the names carry a host prefix (two labels before the TLD).
             generator=_monthly,
             period_days=1,
             parameters=(

@@ -131,6 +131,7 @@ FAMILY = Family(
             active_until=None,
             domains_per_day=NAMES_PER_DAY,
             tlds=newgoz.TLDS,
+            # No signature: the family's examples include pre-Tovar .ru names (murofet/v1).
             generator=_andrewaeva,
             blob_generator=_andrewaeva_blob,
             period_days=30,

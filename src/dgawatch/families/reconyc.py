@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 _N = 624
 _M = 397
@@ -104,6 +104,7 @@ FAMILY = Family(
             ),
             domains_per_day=DOMAINS_PER_RUN,
             tlds=("com",),
+            signature=Signature("".join(sorted(set(_LOWER))), LABEL_LENGTH, LABEL_LENGTH),
             generator=lambda day: generate(EXAMPLE_SEED),
             period_days=0,
             parameters=(("seed", str(EXAMPLE_SEED)), ("seed_range", f"0..{MAX_SEED}")),

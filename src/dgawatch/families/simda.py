@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 CONSONANTS = "qwrtpsdfghjklzxcvbnm"
 VOWELS = "eyuioa"
@@ -88,6 +88,7 @@ FAMILY = Family(
             ),
             domains_per_day=NR_OF_DOMAINS,
             tlds=(TLD,),
+            signature=Signature(CONSONANTS + VOWELS, LENGTH, LENGTH),
             generator=_default,
             period_days=0,
             parameters=(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "org", "net", "info")
 DAYS_BACK = 10
@@ -65,6 +65,8 @@ FAMILY = Family(
             ),
             domains_per_day=len(TLDS) * DAYS_BACK,
             tlds=TLDS,
+            # Base64 of 8 ASCII digits (all the characters any date can give), '=' as 'a'.
+            signature=Signature("012345acdegijkmnoqtuwxyz", 12, 12),
             generator=generate,
             period_days=1,
             parameters=(("days_back", str(DAYS_BACK)), ("tlds", ",".join(TLDS))),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 SUFFIX = "ddns.net"
 SEED_CONSTANT = 42
@@ -119,6 +119,8 @@ FAMILY = Family(
             ),
             domains_per_day=NR_OF_DOMAINS,
             tlds=(SUFFIX,),
+            # Letters are drawn modulo len - 1: never the last vowel (y) or consonant (z).
+            signature=Signature(_ALPHABETS[0][:-1] + _ALPHABETS[1][:-1], MIN_LEN, MAX_LEN),
             generator=_default,
             period_days=DAYS_PERIOD,
             parameters=(

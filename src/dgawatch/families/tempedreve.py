@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 TLDS = ("com", "net", "org", "info")
 FLOOR = dt.date(2015, 3, 23)
@@ -92,6 +92,7 @@ FAMILY = Family(
             ),
             domains_per_day=1,
             tlds=TLDS,
+            signature=Signature(_LETTERS, 7, 11),  # seed % 5 + 7 letters
             generator=generate,
             period_days=1,
             parameters=(("floor", FLOOR.isoformat()),),

@@ -31,9 +31,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 LABEL_LENGTH = 12
 
@@ -124,6 +125,7 @@ def _preset_list(name: str) -> tuple[str, ...]:
 
 def _variant(name: str) -> Variant:
     seed, initial, tlds, nr, active_from = PRESETS[name]
+    first = initial.partition(".")[0]  # the hard-coded first name is in the list too
 
     def generator(day: dt.date) -> list[str]:
         return list(_preset_list(name))
@@ -137,6 +139,12 @@ def _variant(name: str) -> Variant:
         period_source=PERIOD_SOURCES[name],
         domains_per_day=1 + nr * len(tlds),
         tlds=tuple(dict.fromkeys((initial.rsplit(".", 1)[1], *tlds))),
+        # Derived labels: 12 letters 0x62..0x79 (b..y).
+        signature=Signature(
+            "".join(sorted(set(first + string.ascii_lowercase[1:25]))),
+            min(LABEL_LENGTH, len(first)),
+            max(LABEL_LENGTH, len(first)),
+        ),
         generator=generator,
         period_days=0,
         parameters=(

@@ -25,9 +25,10 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+import string
 from functools import cache
 
-from dgawatch.families.base import Family, Variant
+from dgawatch.families.base import Family, Signature, Variant
 
 NR_OF_DOMAINS = 32
 LABEL_LENGTH = 20
@@ -112,6 +113,7 @@ def _variant(key: str) -> Variant:
         period_source=_LISTED_SOURCE if KEYS[key] == dt.date(2020, 1, 1) else _ADDED_SOURCE,
         domains_per_day=NR_OF_DOMAINS,
         tlds=(TLD,),
+        signature=Signature(string.ascii_lowercase[:25], LABEL_LENGTH, LABEL_LENGTH),  # 97 + r % 25
         generator=generator,
         period_days=1,
         parameters=(("rc4_key", key), ("nr", str(NR_OF_DOMAINS))),
