@@ -24,6 +24,7 @@ LAST_DAY = dt.date(2026, 12, 31)
 U32 = 1 << 32
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 ALNUM = LOWER + LOWER.upper() + "0123456789"
+HEX = "0123456789abcdef"
 
 _T = TypeVar("_T")
 

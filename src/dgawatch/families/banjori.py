@@ -21,8 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_SEED = "earnestnessbiophysicalohax.com"
 DEFAULT_COUNT = 1000
@@ -89,3 +94,31 @@ FAMILY = Family(
         ),
     ),
 )
+
+# English letter frequencies (a-z): reseeded seed domains read like Banjori's word salad.
+_ENGLISH = (
+    8.2, 1.5, 2.8, 4.3, 12.7, 2.2, 2.0, 6.1, 7.0, 0.15, 0.77, 4.0, 2.4,
+    6.7, 7.5, 1.9, 0.095, 6.0, 6.3, 9.1, 2.8, 0.98, 2.4, 0.15, 2.0, 0.074,
+)  # fmt: skip
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed domain (4 letters, then a tail of 10-22 letters drawn with
+    English letter frequencies, like the published ``earnestnessbiophysicalohax.com``;
+    ``.com``). The seed itself is our draw, not the algorithm's output, and is left out.
+    """
+    import numpy as np
+
+    english = np.array(_ENGLISH)
+    english /= english.sum()
+
+    def build() -> list[str]:
+        head = _reseed.text(rng, _reseed.LOWER, 4, 4)
+        length = int(rng.integers(10, 23))
+        tail = "".join(_reseed.LOWER[i] for i in rng.choice(26, size=length, p=english))
+        return generate(f"{head}{tail}.com", min(per_build, DEFAULT_COUNT) + 1)[1:]
+
+    return _reseed.collect(builds, build)

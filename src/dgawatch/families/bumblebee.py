@@ -27,8 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"
 TLD = "life"
@@ -148,3 +153,25 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 8-byte magic (upper-case letters, digits, ``_``, like
+    ``TEST_SEE``); half the builds time-seeded (random day and second), half static.
+    """
+
+    def build() -> list[str]:
+        magic = _reseed.text(rng, _reseed.LOWER.upper() + "0123456789_", 8, 8)
+        if magic == DEFAULT_MAGIC:
+            magic = magic[::-1]
+        if rng.integers(2):
+            day = _reseed.day(rng, dt.date(2023, 9, 15))
+            start = seed(magic, int(rng.integers(60)), day.month - 1, day.year)
+        else:
+            start = seed(magic)
+        return generate(start, min(per_build, COUNT))
+
+    return _reseed.collect(builds, build)

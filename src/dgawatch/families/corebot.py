@@ -27,8 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import DayGenerator, Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHARSET = "abcdefghijklmnopqrstuvwxy012345678"
 SUFFIX = "ddns.net"
@@ -114,3 +119,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed, plus the day (release builds: the real day of month).
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.u32(rng, (0x1DB98930, 0x1DBA8930))
+        day = _reseed.day(rng, dt.date(2015, 9, 1))
+        return generate(day, seed, min(per_build, DEFAULT_COUNT))
+
+    return _reseed.collect(builds, build)

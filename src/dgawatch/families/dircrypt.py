@@ -22,8 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_SEED = 0xF2113C2A
 DEFAULT_COUNT = 30
@@ -87,3 +92,16 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed.
+    """
+
+    def build() -> list[str]:
+        return generate(_reseed.u32(rng, (DEFAULT_SEED,)), min(per_build, DEFAULT_COUNT))
+
+    return _reseed.collect(builds, build)

@@ -21,8 +21,13 @@ import datetime as dt
 import string
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TLDS = ("com", "org", "net", "ru", "in")
 COUNT = 50
@@ -94,3 +99,20 @@ FAMILY = Family(
     references=("https://github.com/baderj/domain_generation_algorithms/tree/master/dmsniff",),
     variants=(_variant("sn"), _variant("al")),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the two-letter prefix and the order of the six multipliers.
+    """
+
+    def build() -> list[str]:
+        prefix = _reseed.text(rng, _reseed.LOWER, 2, 2)
+        while prefix in PRESETS:
+            prefix = _reseed.text(rng, _reseed.LOWER, 2, 2)
+        multipliers = [int(m) for m in rng.permutation(sorted(PRESETS["sn"]))]
+        return generate(prefix, multipliers, min(per_build, COUNT))
+
+    return _reseed.collect(builds, build)

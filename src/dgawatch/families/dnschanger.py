@@ -23,8 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EXAMPLE_SEED = 87373
 DEFAULT_COUNT = 5
@@ -86,3 +91,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit ``srand`` seed.
+    """
+
+    def build() -> list[str]:
+        # Only the low 31 bits of the seed matter.
+        seed = _reseed.u32(rng, (EXAMPLE_SEED, EXAMPLE_SEED | 1 << 31))
+        return generate(seed, min(per_build, DEFAULT_COUNT))
+
+    return _reseed.collect(builds, build)

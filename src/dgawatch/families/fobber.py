@@ -23,8 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 M32 = 0xFFFFFFFF
 _MULTIPLIER = 321167
@@ -100,3 +105,21 @@ FAMILY = Family(
         _variant("v2", "Fobber preset 2: 10-letter .com names"),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit start state and addend, the label length (10-17) and the TLD
+    (``net``/``com``).
+    """
+
+    def build() -> list[str]:
+        state = _reseed.u32(rng, {p[0] for p in PRESETS.values()})
+        addend = _reseed.u32(rng)
+        length = int(rng.integers(10, 18))
+        tld = _reseed.pick(rng, ("net", "com"))
+        return generate(state, addend, length, tld, min(per_build, 300))
+
+    return _reseed.collect(builds, build)

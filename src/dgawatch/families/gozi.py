@@ -32,8 +32,13 @@ import datetime as dt
 import string
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 M32 = 0xFFFFFFFF
 EPOCH = dt.date(2015, 1, 1)
@@ -127,3 +132,23 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(w) for w in PRESETS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 16-bit ``flag`` above the period counter (1 in every published
+    sample) and which of the four bundled texts, plus the day. New texts cannot be invented,
+    so these names add periods, not vocabulary.
+    """
+
+    def build() -> list[str]:
+        wordlist = _reseed.pick(rng, sorted(PRESETS))
+        div, tld = PRESETS[wordlist]
+        flag = _reseed.integer(rng, 0, 1 << 16, (1,))
+        period = (_reseed.day(rng, EPOCH) - EPOCH).days // div
+        nr = min(per_build, NAMES_PER_PERIOD)
+        return generate_from_words(period, words(wordlist), tld, flag, nr)
+
+    return _reseed.collect(builds, build)

@@ -46,6 +46,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
 
 M32 = 0xFFFFFFFF
@@ -259,3 +260,20 @@ FAMILY = Family(
         *(_v3_variant(number) for number in V3_CONFIGS),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit sample seed and a published (shift, modulus) pair, plus the
+    day.
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.u32(rng, {c[0] for c in CONFIGS.values()})
+        shift, mod = _reseed.pick(rng, sorted({c[1:] for c in CONFIGS.values()}))
+        day = _reseed.day(rng, dt.date(2016, 2, 16))
+        return generate(day, seed, shift, mod, min(per_build, NAMES_PER_DAY))
+
+    return _reseed.collect(builds, build)

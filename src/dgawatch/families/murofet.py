@@ -50,6 +50,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
 
 NAMES_PER_DAY = 1020
@@ -261,3 +262,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit v2 XOR key, plus the day.
+    """
+
+    def build() -> list[str]:
+        key = _reseed.u32(rng, {0, *(k for k in V2_KEYS.values() if k)})
+        day = _reseed.day(rng, dt.date(2010, 10, 1))
+        return generate_v2(day, key, min(per_build, NAMES_PER_DAY))
+
+    return _reseed.collect(builds, build)

@@ -26,8 +26,13 @@ References:
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LETTERS = "asnhreqwpm"
 TLDS = ("com", "biz", "us", "net", "org", "ws", "info", "in")
@@ -79,3 +84,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit magic, plus the day.
+    """
+
+    def build() -> list[str]:
+        magic = _reseed.u32(rng, (DEFAULT_MAGIC,))
+        day = _reseed.day(rng, dt.date(2004, 1, 26))
+        return generate(day, magic, min(per_build, NAMES_PER_DAY))
+
+    return _reseed.collect(builds, build)

@@ -37,6 +37,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
 
 M64 = (1 << 64) - 1
@@ -198,3 +199,18 @@ FAMILY = Family(
         _variant(7, "Necurs with magic number 7 (seen in 360netlab's 2017 feed)"),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit magic, plus the day.
+    """
+
+    def build() -> list[str]:
+        magic = _reseed.u32(rng, {int(dict(v.parameters)["magic"]) for v in FAMILY.variants})
+        day = _reseed.day(rng, dt.date(2012, 1, 1))
+        return generate(day, magic, min(per_build, NAMES_PER_PERIOD))
+
+    return _reseed.collect(builds, build)

@@ -45,6 +45,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
 
 DEFAULT_KEY = 0x35190501
@@ -180,3 +181,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit salt, plus the day.
+    """
+
+    def build() -> list[str]:
+        key = _reseed.u32(rng, (DEFAULT_KEY, KEY_52E645))
+        day = _reseed.day(rng, dt.date(2014, 7, 10))
+        return generate(day, key, min(per_build, NAMES_PER_DAY))
+
+    return _reseed.collect(builds, build)

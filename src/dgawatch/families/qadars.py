@@ -38,8 +38,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _CHARSET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _MULTIPLIER = 1043968403
@@ -141,3 +146,21 @@ FAMILY = Family(
         _variant("e1f5", 0xE1F5, COM_TLDS, dt.date(2017, 3, 13), _published("2017-03-19")),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 16-bit seed and the TLD set (Monday-aligned weeks, as all recent
+    samples), plus the day.
+    """
+
+    def build() -> list[str]:
+        published = {int(dict(v.parameters)["seed"], 16) for v in FAMILY.variants}
+        seed = _reseed.integer(rng, 0, 1 << 16, published)
+        tlds = _reseed.pick(rng, (COM_TLDS, TOP_TLDS))
+        day = _reseed.day(rng, dt.date(2016, 3, 3))
+        return generate(day, seed, tlds, min(per_build, DOMAINS_PER_WEEK))
+
+    return _reseed.collect(builds, build)

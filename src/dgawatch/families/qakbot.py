@@ -32,8 +32,13 @@ import datetime as dt
 import random
 import zlib
 from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TLD_TABLE = ("com", "net", "org", "info", "biz", "org")
 TLDS = ("com", "net", "org", "info", "biz")
@@ -118,3 +123,19 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(s, sb) for s in (0, 1) for sb in (False, True)),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed and the sandbox flag, plus the day.
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.u32(rng, (0, 1))
+        sandbox = bool(rng.integers(2))
+        day = _reseed.day(rng, dt.date(2016, 2, 1))
+        return generate(day, seed, sandbox, min(per_build, DOMAINS_PER_PERIOD))
+
+    return _reseed.collect(builds, build)

@@ -32,8 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _MASK = 0xFFFFFFFF
 _LETTERS = "abcdefghijklmnopqrstuvwxy"  # draws are mod 25: "z" never occurs
@@ -152,3 +157,20 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(s) for s in SEEDS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed (TLD rotation of a random published sample: mostly
+    ``.com``).
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.u32(rng, SEEDS)
+        _, _, tlds = _reseed.pick(rng, list(SEEDS.values()))
+        most = max(nr for _, nr, _ in SEEDS.values())
+        return generate(seed, min(per_build, most), tlds)
+
+    return _reseed.collect(builds, build)

@@ -40,8 +40,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _M32 = 0xFFFFFFFF
 _M64 = 0xFFFFFFFFFFFFFFFF
@@ -175,3 +180,21 @@ FAMILY = Family(
         *(_september_variant(s) for s in SEPTEMBER_SEEDS),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the version (May or September 2015) and its 32-bit seed, plus the day.
+    """
+
+    def build() -> list[str]:
+        nr = min(per_build, DOMAINS_PER_DAY)
+        if rng.integers(2):
+            seed = _reseed.u32(rng, MAY_SEEDS)
+            return generate_may(_reseed.day(rng, dt.date(2015, 5, 1)), seed, nr)
+        seed = _reseed.u32(rng, SEPTEMBER_SEEDS)
+        return generate_september(_reseed.day(rng, dt.date(2015, 9, 1)), seed, nr)
+
+    return _reseed.collect(builds, build)

@@ -28,8 +28,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 _N = 624
 _M = 397
@@ -111,3 +116,17 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the tick-count seed (0-86,400,000 ms).
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.integer(rng, 0, MAX_SEED + 1, (EXAMPLE_SEED,))
+        return generate(seed, min(per_build, DOMAINS_PER_RUN))
+
+    return _reseed.collect(builds, build)

@@ -44,8 +44,13 @@ import datetime as dt
 import zlib
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ALPHABET = "qwertyuiopasdfghjklzxcvbnm123945678"
 NR_OF_DOMAINS = 2001
@@ -136,3 +141,18 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(s) for s in SEEDS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the seed domain (10-15 characters of the module's own alphabet,
+    ``.com`` or ``.net``; like the seed of banjori, it is left out of the names).
+    """
+
+    def build() -> list[str]:
+        seed = f"{_reseed.text(rng, ALPHABET, 10, 15)}.{_reseed.pick(rng, ('com', 'net'))}"
+        return generate(seed, min(per_build, NR_OF_DOMAINS - 1) + 1)[1:]
+
+    return _reseed.collect(builds, build)

@@ -24,8 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CONSONANTS = "qwrtpsdfghjklzxcvbnm"
 VOWELS = "eyuioa"
@@ -101,3 +106,18 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 30-hex-digit key and the 32-bit base.
+    """
+
+    def build() -> list[str]:
+        key = _reseed.text(rng, _reseed.HEX, 30, 30)
+        base = _reseed.u32(rng, (BASE,))
+        return generate(key, base, LENGTH, TLD, min(per_build, NR_OF_DOMAINS))
+
+    return _reseed.collect(builds, build)

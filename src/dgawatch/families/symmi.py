@@ -26,8 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SUFFIX = "ddns.net"
 SEED_CONSTANT = 42
@@ -133,3 +138,19 @@ FAMILY = Family(
         ),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 32-bit seed constant (42 published), plus the day.
+    """
+
+    def build() -> list[str]:
+        constant = _reseed.u32(rng, (SEED_CONSTANT,))
+        seed = seed_for(_reseed.day(rng, dt.date(2014, 12, 12)), constant)
+        # generate_from_seed, not generate: the latter caches every seed it sees, unbounded.
+        return generate_from_seed(seed, min(per_build, NR_OF_DOMAINS))
+
+    return _reseed.collect(builds, build)

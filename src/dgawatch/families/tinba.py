@@ -33,8 +33,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LABEL_LENGTH = 12
 
@@ -171,3 +176,23 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(n) for n in PRESETS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the 16-character seed string (letters and digits), the initial domain
+    (12-16 letters, left out) and a published TLD list.
+    """
+
+    def build() -> list[str]:
+        seed = _reseed.text(rng, _reseed.ALNUM, 16, 16)
+        presets = list(PRESETS.values())
+        label = _reseed.text(rng, _reseed.LOWER, 12, 16)
+        initial = f"{label}.{_reseed.pick(rng, presets)[1].rsplit('.', 1)[1]}"
+        tlds = _reseed.pick(rng, presets)[2]
+        count = min(per_build, 1000)
+        return generate(seed, initial, tlds, -(-count // len(tlds)))[1 : count + 1]
+
+    return _reseed.collect(builds, build)

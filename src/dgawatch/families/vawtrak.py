@@ -37,8 +37,13 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CONSONANTS = "cdfghlmnrstw"
 VOWELS = "aeiou"
@@ -154,3 +159,18 @@ FAMILY = Family(
         _variant("v3-3cdca1", dt.date(2017, 1, 13)),
     ),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the version's increment (v2/v3) and the 32-bit seed.
+    """
+
+    def build() -> list[str]:
+        version = _reseed.pick(rng, sorted(INCREMENTS))
+        seed = _reseed.u32(rng, {p[1] for p in PRESETS.values()})
+        return generate(seed, INCREMENTS[version], min(per_build, NR_OF_DOMAINS))
+
+    return _reseed.collect(builds, build)

@@ -27,8 +27,13 @@ from __future__ import annotations
 import datetime as dt
 import string
 from functools import cache
+from typing import TYPE_CHECKING
 
+from dgawatch.families import _reseed
 from dgawatch.families.base import Family, Signature, Variant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NR_OF_DOMAINS = 32
 LABEL_LENGTH = 20
@@ -132,3 +137,21 @@ FAMILY = Family(
     ),
     variants=tuple(_variant(k) for k in KEYS),
 )
+
+
+def reseed(rng: np.random.Generator, builds: int, per_build: int) -> list[str]:
+    """Names of ``builds`` new builds, at most ``per_build`` each, for the classifier
+    (:mod:`dgawatch.classify.seeds`; draws from :mod:`dgawatch.families._reseed`).
+
+    Drawn per build: the RC4 key (12-17 letters and digits, or 32 hex digits), plus the day.
+    """
+
+    def build() -> list[str]:
+        if rng.integers(2):
+            key = _reseed.text(rng, _reseed.HEX, 32, 32)
+        else:
+            key = _reseed.text(rng, _reseed.ALNUM, 12, 17)
+        day = _reseed.day(rng, dt.date(2020, 1, 1))
+        return generate(day, key, min(per_build, NR_OF_DOMAINS))
+
+    return _reseed.collect(builds, build)
