@@ -71,10 +71,6 @@ Builder = Callable[[np.random.Generator, int], list[str]]
 #: A family module's ``reseed(rng, builds, per_build)``.
 Hook = Callable[[np.random.Generator, int, int], list[str]]
 
-# Still patched by tests/classify/test_seeds.py (which predates the move; the hooks draw
-# their days through ``_reseed.day``): drop it with that line.
-_day = _reseed.day
-
 #: Builders kept here rather than in their family's module: none (each family module has
 #: its own ``reseed``); a family listed here and with a hook is refused.
 _BUILDERS: dict[str, Builder] = {}
