@@ -14,17 +14,16 @@ import csv
 import gzip
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from dgawatch import cli
 from dgawatch.families import all_variants, get_family
 from dgawatch.feeds.check import STATUSES, check
 from dgawatch.feeds.cli import read_entries
 from dgawatch.readers import InputReport
 from shared_data import family_examples
+from tests.test_bad_arguments import run_main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 BAMBENEK = FIXTURES / "bambenek-2017-04-13-excerpt.txt"
@@ -38,20 +37,6 @@ DESCRIPTIONS = {
 @pytest.fixture(autouse=True)
 def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DGAWATCH_HOME", str(tmp_path / "home"))
-
-
-def run_main(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["dgawatch", *args])
-    monkeypatch.delenv(cli.TRACEBACK_ENV, raising=False)
-    code: int | str | None = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def one_line_error(code: int, err: str, *needles: str) -> None:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from dgawatch import cli
 from dgawatch.families import all_variants, get_family
 from dgawatch.feeds import today_document
 from dgawatch.feeds.check import check
@@ -21,6 +19,7 @@ from dgawatch.feeds.cli import read_entries
 from dgawatch.readers import InputReport
 from dgawatch.web.app import create_app
 from shared_data import family_examples
+from tests.test_bad_arguments import run_main
 
 DAY = "2017-04-13"
 CRYPTO = [n for n, _, _ in family_examples("cryptolocker", "BAMBENEK:")]
@@ -32,20 +31,6 @@ CHINAD_DAY = "2017-01-13"  # tests/families/test_chinad.py
 @pytest.fixture(autouse=True)
 def _own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DGAWATCH_HOME", str(tmp_path / "home"))
-
-
-def run_main(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["dgawatch", *args])
-    monkeypatch.delenv(cli.TRACEBACK_ENV, raising=False)
-    code: int | str | None = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def feed(args: list[str], capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch) -> str:

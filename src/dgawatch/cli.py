@@ -284,6 +284,13 @@ def _asks_export_help() -> bool:
     return "export" in sys.argv and "--help" in sys.argv
 
 
+#: ``export`` and ``gopack``: withhold the registration watch's collisions.
+ExcludeCollisionsOpt = Annotated[
+    bool,
+    typer.Option("--exclude-collisions", help="Withhold names the watch found registered before."),
+]
+
+
 @app.command(epilog="Formats (--format):\n\n" + _export_help() if _asks_export_help() else None)
 def export(
     fmt_arg: Annotated[
@@ -325,12 +332,7 @@ def export(
         Path | None,
         typer.Option(help="Names never to export: one a line (# comments) or a zone file."),
     ] = None,
-    exclude_collisions: Annotated[
-        bool,
-        typer.Option(
-            "--exclude-collisions", help="Withhold names the watch found registered before."
-        ),
-    ] = False,
+    exclude_collisions: ExcludeCollisionsOpt = False,
     fp_rate: Annotated[
         float, typer.Option(help="Bloom filter false-positive rate (format bloom).")
     ] = 1e-6,
@@ -432,12 +434,7 @@ def gopack(
         Path | None,
         typer.Option(help="Names never to list: one a line (# comments) or a zone file."),
     ] = None,
-    exclude_collisions: Annotated[
-        bool,
-        typer.Option(
-            "--exclude-collisions", help="Withhold names the watch found registered before."
-        ),
-    ] = False,
+    exclude_collisions: ExcludeCollisionsOpt = False,
     sign_key: Annotated[
         Path | None, typer.Option(help="Sign MANIFEST.json with this Ed25519 private key.")
     ] = None,
