@@ -21,10 +21,13 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from dgawatch.days import today
 from dgawatch.errors import InputError
+
+if TYPE_CHECKING:  # pyarrow: loaded by the commands that read feeds
+    from dgawatch.readers import InputReport
 
 #: Days either side of ``--date`` a published feed covers (yesterday, today, tomorrow).
 WINDOW = (-1, 0, 1)
@@ -92,6 +95,18 @@ def text_lines(fh: BinaryIO, file: str) -> Iterator[tuple[int, str | None, bytes
                 yield number, None, raw
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InputError(f"{file}: cannot read it ({exc})") from None
+
+
+def records(fh: BinaryIO, file: str, report: InputReport) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line a feed reader parses: every line is counted in
+    ``report``, a line that is not UTF-8 is reported bad, blank and ``#`` lines are skipped.
+    The preamble both feed formats' readers share."""
+    for number, text, raw in text_lines(fh, file):
+        report.lines_read[file] += 1
+        if text is None:
+            report.bad(file, number, "not UTF-8 text", raw)
+        elif text.strip() and not text.lstrip().startswith("#"):
+            yield number, text
 
 
 def today_document(day: dt.date | None = None, variants: object = None) -> dict[str, list[str]]:

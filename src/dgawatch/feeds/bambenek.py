@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from dgawatch.families import get_family
-from dgawatch.feeds import FeedEntry, text_lines
+from dgawatch.feeds import FeedEntry, records
 from dgawatch.feeds.names import valid_name
 from dgawatch.forecast import DayList
 from dgawatch.readers import InputReport
@@ -83,13 +83,7 @@ def write(lists: Iterable[DayList], fh: BinaryIO, days: list[dt.date]) -> int:
 
 def read(fh: BinaryIO, file: str, report: InputReport) -> Iterator[FeedEntry]:
     """The entries of a Bambenek-format file; malformed lines go to ``report``."""
-    for number, text, raw in text_lines(fh, file):
-        report.lines_read[file] += 1
-        if text is None:
-            report.bad(file, number, "not UTF-8 text", raw)
-            continue
-        if not text.strip() or text.lstrip().startswith("#"):
-            continue
+    for number, text in records(fh, file, report):
         fields = text.split(",")
         if len(fields) < 3:
             report.bad(file, number, "expected domain,description,date[,link]", text)

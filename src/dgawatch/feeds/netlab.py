@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from dgawatch.families.base import Variant
-from dgawatch.feeds import FeedEntry, text_lines
+from dgawatch.feeds import FeedEntry, records
 from dgawatch.feeds.names import valid_name
 from dgawatch.forecast import iter_day_lists
 from dgawatch.readers import InputReport
@@ -107,13 +107,7 @@ def _time(text: str) -> dt.datetime | None:
 
 def read(fh: BinaryIO, file: str, report: InputReport) -> Iterator[FeedEntry]:
     """The entries of a Netlab-format file; malformed lines go to ``report``."""
-    for number, text, raw in text_lines(fh, file):
-        report.lines_read[file] += 1
-        if text is None:
-            report.bad(file, number, "not UTF-8 text", raw)
-            continue
-        if not text.strip() or text.lstrip().startswith("#"):
-            continue
+    for number, text in records(fh, file, report):
         fields = text.split("\t")
         if len(fields) != 4:
             report.bad(file, number, "expected 4 tab-separated fields", text)
