@@ -9,14 +9,14 @@ build give the same model file.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from dgawatch.classify.data import Dataset, build_dataset
-from dgawatch.classify.model import DGAClassifier, threshold_at_fpr, tpr_at_fpr
+from dgawatch.classify.model import DGAClassifier, tpr_at_fpr
 from dgawatch.classify.synthetic import STYLES
 
 FPRS = (1e-2, 1e-3)
@@ -85,18 +85,56 @@ def evaluate_scores(
     return Evaluation(len(benign), len(dga), overall, per, sizes)
 
 
-def leave_one_family_out(
+#: Families per generator type in :func:`lofo_subset`'s stratified draw (of 37
+#: arithmetic, 14 hash, 5 wordlist, 2 permutation families in the registry).
+LOFO_SUBSET = {"arithmetic": 6, "hash": 3, "wordlist": 2, "permutation": 1}
+#: The rng seed of :func:`lofo_subset`'s draw.
+LOFO_SEED = 11
+
+
+def lofo_subset(per_type: Mapping[str, int] = LOFO_SUBSET, seed: int = LOFO_SEED) -> list[str]:
+    """A seeded, stratified draw of families to hold out (sorted): ``per_type[t]`` of the
+    registered families of each generator type ``t``, so a LOFO that cannot afford all
+    families still holds out each kind of algorithm."""
+    from dgawatch.families import all_families
+
+    rng = np.random.default_rng(seed)
+    by_type: dict[str, list[str]] = {}
+    for fam in all_families():
+        by_type.setdefault(fam.generator_type, []).append(fam.name)
+    out: list[str] = []
+    for kind in sorted(by_type):
+        names = sorted(by_type[kind])
+        k = min(per_type.get(kind, 0), len(names))
+        out += [names[i] for i in rng.choice(len(names), k, replace=False)]
+    return sorted(out)
+
+
+@dataclass
+class HeldOut:
+    """One family left out: the model trained without it scored the benign evaluation
+    names (for the thresholds) and the family's evaluation names."""
+
+    family: str
+    names: list[str]
+    benign_scores: np.ndarray
+    scores: np.ndarray
+
+    def tpr(self, fpr: float) -> float:
+        return tpr_at_fpr(self.benign_scores, self.scores, fpr)
+
+
+def lofo_runs(
     data: Dataset,
     benign_eval: Sequence[str],
     families: Sequence[str] | None = None,
     per_family: int = 1500,
     benign_train: int = 30000,
-    fpr: float = 1e-2,
-    log: Callable[[str], None] = lambda _m: None,
-) -> dict[str, float]:
-    """For each family: train a model on a subsample of ``data``'s train split without that
-    family (its reseeded names included), set the threshold on ``benign_eval``, and score
-    the family's eval names. The subsample keeps ``benign_train`` benign names,
+    make: Callable[[], DGAClassifier] = lambda: DGAClassifier(epochs=5),
+) -> Iterator[HeldOut]:
+    """For each family: train a model (``make()``) on a subsample of ``data``'s train split
+    without that family (its reseeded names included) and score ``benign_eval`` and the
+    family's eval names with it. The subsample keeps ``benign_train`` benign names,
     ``per_family`` names of each family and as many of each synthetic style."""
     rng = np.random.default_rng(0)
     train = data.part("train")
@@ -116,15 +154,30 @@ def leave_one_family_out(
         k = per_family * (len(STYLES) if name == "(synthetic)" else 1)
         rows += sorted(rng.choice(r, min(k, len(r)), replace=False).tolist())
     small = train.take(sorted(rows))
-    names = families or sorted({f for f in data.family if f})
-    out: dict[str, float] = {}
-    for name in names:
-        sub = small.without(name)
-        model = DGAClassifier(epochs=5).fit(sub.names, sub.y)
-        threshold = threshold_at_fpr(model.decision_function(benign_eval), fpr)
+    for name in families or sorted({f for f in data.family if f}):
         held = [n for n, f in zip(test.names, test.family, strict=True) if f == name]
         if not held:
             continue
-        out[name] = float(np.mean(model.decision_function(held) > threshold))
-        log(f"lofo {name}: TPR@{fpr:g} {out[name]:.3f} ({len(held)} names)")
+        sub = small.without(name)
+        model = make().fit(sub.names, sub.y)
+        yield HeldOut(
+            name, held, model.decision_function(benign_eval), model.decision_function(held)
+        )
+
+
+def leave_one_family_out(
+    data: Dataset,
+    benign_eval: Sequence[str],
+    families: Sequence[str] | None = None,
+    per_family: int = 1500,
+    benign_train: int = 30000,
+    fpr: float = 1e-2,
+    log: Callable[[str], None] = lambda _m: None,
+) -> dict[str, float]:
+    """Family -> TPR at ``fpr`` of the model trained without it (:func:`lofo_runs`), the
+    threshold set on ``benign_eval``."""
+    out: dict[str, float] = {}
+    for run in lofo_runs(data, benign_eval, families, per_family, benign_train):
+        out[run.family] = run.tpr(fpr)
+        log(f"lofo {run.family}: TPR@{fpr:g} {out[run.family]:.3f} ({len(run.names)} names)")
     return out
