@@ -194,13 +194,22 @@ def _requests() -> list[tuple[str, dict[str, Any], str | None, set[str] | None]]
     return reqs
 
 
+def _public(who: str, endpoint: str, params: dict[str, Any]) -> bool:
+    """Aggregates without addresses, served to anonymous callers: stats of every source."""
+    return who == "anon" and endpoint == "reports/stats" and "network" not in params
+
+
 def test_matrix(client: TestClient, world: World) -> None:
-    refused = cross = owned = 0
+    refused = cross = owned = public = 0
     for who, (endpoint, params, owner, selects) in itertools.product(CALLERS, _requests()):
         r = call(client, world, who, endpoint, params)
         what = f"{who} {endpoint} {params}"
         assert r.status_code != 500, what
         assert not (leaked(r) - SEES[who]), f"{what} leaks {leaked(r) - SEES[who]}"
+        if _public(who, endpoint, params):
+            public += 1
+            assert r.status_code == 200 and not leaked(r), what
+            continue
         own = who != "anon" and (who == "admin" or owner is None or owner == who)
         if not own:
             cross += 1
@@ -213,8 +222,30 @@ def test_matrix(client: TestClient, world: World) -> None:
         if endpoint in ("reports/download", "reports/query"):
             wanted = SEES[who] if selects is None else selects
             assert leaked(r) == wanted, f"{what}: {leaked(r)} != {wanted}"
-    assert cross >= 60 and owned >= 50
+    assert cross >= 60 and owned >= 50 and public == 2
     assert refused == cross  # 100 % of cross-scope requests refused
+
+
+def test_anonymous_stats_are_the_public_aggregate(client: TestClient, world: World) -> None:
+    """An anonymous caller gets per-day counts of every source (what the public sinkhole
+    page shows): the same numbers as the operator's, no address; naming a network is
+    still refused, and so is every other report."""
+    anon = call(client, world, "anon", "reports/stats", {"date": DATE})
+    admin = call(client, world, "admin", "reports/stats", {"date": DATE})
+    assert anon.status_code == 200 and not leaked(anon)
+    assert anon.json()["rows"] == admin.json()["rows"]
+    assert [(s["day"], s["addresses"], s["events"]) for s in anon.json()["rows"]] == [
+        (DAY.isoformat(), len(EVERY), 2 * len(EVERY)), (DAY2.isoformat(), len(EVERY),
+                                                       2 * len(EVERY))]  # fmt: skip
+    assert anon.json()["scope"] == "all sources (public aggregate)"
+    empty_day = call(client, world, "anon", "reports/stats", {"date": "2026-01-05"}).json()
+    assert empty_day["rows"] == [{"day": "2026-01-05", "addresses": 0, "http_addresses": 0,
+                                  "dns_addresses": 0, "events": 0}]  # fmt: skip
+    named = call(client, world, "anon", "reports/stats", {"date": DATE, "network": OWN["a"][0]})
+    assert named.status_code == 401
+    for endpoint in ("reports/list", "reports/download", "reports/query", "key/info"):
+        assert call(client, world, "anon", endpoint, {"date": DATE}
+                    if endpoint != "key/info" else {}).status_code == 401, endpoint  # fmt: skip
 
 
 def test_rows_and_counts_are_the_callers(client: TestClient, world: World) -> None:

@@ -2,7 +2,9 @@
 /api/v1/reports/{list,download,query,stats,schema}`` and ``/api/v1/key/info`` with a JSON
 body, signed with an organisation's key (:mod:`dgawatch.web.auth`); answers in JSON, or
 CSV with ``"format": "csv"``. Every row comes through :class:`~dgawatch.web.scope.ScopedData`,
-so an organisation gets only its own networks; ``schema`` is public.
+so an organisation gets only its own networks; ``schema`` is public, and so is ``stats``
+without a ``network`` for an anonymous caller: per day, the counts of *all* sources (the
+public sinkhole page's figures, from its cache; aggregates without addresses are public).
 
 Digest links (``/d/<token>/<type>.csv``) are capability URLs mailed by ``dgawatch
 deliver``: the unguessable token stands for (organisation, day) and the rows are read with
@@ -92,7 +94,24 @@ def _limit(doc: dict[str, Any]) -> int:
     return value
 
 
-def _run(endpoint: str, doc: dict[str, Any], caller: Caller, data: ScopedData) -> Response:
+def public_stats(portal: Portal, days: list[Any]) -> list[dict[str, object]]:
+    """Per day, distinct sources (all, HTTP, DNS) and events of every address: the public
+    sinkhole page's cached figures, so the answer costs no scan and names no address."""
+    wanted = {d.isoformat() for d in days}
+    found = {str(r["day"]): r for r in portal.sinkhole.figures()["by_day"]}
+    return [{c: (int(found[d][c]) if d in found else 0) if c != "day" else d
+             for c in STATS_COLUMNS} for d in sorted(wanted)]  # fmt: skip
+
+
+def _is_public(endpoint: str, doc: dict[str, Any], caller: Caller) -> bool:
+    """An anonymous request for aggregates without addresses (no slot, no scope)."""
+    if endpoint == "reports/schema":
+        return True
+    return endpoint == "reports/stats" and caller.org is None and doc.get("network") is None
+
+
+def _run(endpoint: str, doc: dict[str, Any], caller: Caller, portal: Portal) -> Response:
+    data: ScopedData = portal.scoped
     fmt = str(doc.get("format", "json"))
     if endpoint == "reports/schema":
         kind = str(doc.get("type", "http"))
@@ -111,6 +130,11 @@ def _run(endpoint: str, doc: dict[str, Any], caller: Caller, data: ScopedData) -
     if endpoint == "reports/list":
         return JSONResponse({"reports": data.listing(caller, days)})
     if endpoint == "reports/stats":
+        if _is_public(endpoint, doc, caller):
+            per_day = public_stats(portal, days)
+            extra = {"scope": "all sources (public aggregate)"}
+            rows = [[r[c] for c in STATS_COLUMNS] for r in per_day]
+            return _answer(STATS_COLUMNS, rows, fmt, **extra)
         per_day = data.stats(caller, days, network=network)
         return _answer(STATS_COLUMNS, [[r[c] for c in STATS_COLUMNS] for r in per_day], fmt)
     kind = str(doc.get("type", "http"))
@@ -137,9 +161,11 @@ def install(app: FastAPI, portal: Portal, auth: Authenticator, limits: RateLimit
             doc = _body(raw, name)
 
             def work() -> Response:
+                if _is_public(name, doc, caller):  # cached aggregates: no slot
+                    return _run(name, doc, caller, portal)
                 portal.limiter.acquire()
                 try:
-                    return _run(name, doc, caller, portal.scoped)
+                    return _run(name, doc, caller, portal)
                 finally:
                     portal.limiter.release()
 

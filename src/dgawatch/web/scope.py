@@ -10,7 +10,10 @@ prefixes; an anonymous caller none (:class:`Forbidden`, 403). Aggregates without
 A request names what it wants (a day, a network, an address); a target outside the
 caller's scope is refused with 403 rather than answered with an empty list, so a caller
 cannot probe which addresses the sinkhole saw elsewhere. The work of one request is
-bounded: at most MAX_DAYS days, MAX_ROWS rows, read from those days' files only.
+bounded: at most MAX_DAYS days, MAX_ROWS rows, read from those days' files only, by a DuckDB
+limited to DUCKDB_MEMORY, within QUERY_BUDGET_S seconds (then the query is interrupted and
+the answer is 503 with ``Retry-After``); addresses the scope must be decided for in Python
+(AS, country, IPv6 scopes) are read in batches of ADDRESS_BATCH, never all at once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import ipaddress
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from dgawatch.errors import InputError
 from dgawatch.orgs import Enrich, Org, ScopeMatcher, normalise_scope
 from dgawatch.sinkhole.report import COLUMNS, DNS_COLUMNS, infection
 from dgawatch.web.common import WebError
+from dgawatch.web.guard import Busy, Deadline
 
 #: Most days one request reads.
 MAX_DAYS = 31
@@ -40,6 +45,10 @@ DUCKDB_MEMORY = "256MB"
 #: process grew by 413 MiB at 100,000 rows, by 195 MiB at 20,000 (most of it DuckDB's,
 #: under DUCKDB_MEMORY); two expensive slots bound the portal's total.
 MAX_ROWS = 20_000
+#: Seconds one request's queries may take; then DuckDB is interrupted and the answer is 503.
+QUERY_BUDGET_S = 20.0
+#: Distinct addresses read into Python at a time when the scope is decided per address.
+ADDRESS_BATCH = 65_536
 
 #: Shadowserver's event4_sinkhole_http and event4_sinkhole_dns columns, in order (those of
 #: the sinkhole's per-network report files).
@@ -183,9 +192,13 @@ class ScopedData:
     # -- reads ---------------------------------------------------------------------------
 
     @contextmanager
-    def _stats(self, days: list[dt.date]) -> Iterator[Any]:
+    def _stats(self, days: list[dt.date]) -> Iterator[tuple[Any, Deadline]]:
         """SinkholeStats over these days' event files only (plus the shared plan and
-        held-names files), so a request reads what it asks for and nothing else."""
+        held-names files), so a request reads what it asks for and nothing else, and the
+        request's time budget: a watchdog interrupts DuckDB once it is spent, and the work
+        between queries checks it (:class:`Busy`, 503, either way)."""
+        import duckdb
+
         from dgawatch.sinkhole.stats import SinkholeStats
         from dgawatch.sinkhole.store import list_files
 
@@ -203,22 +216,46 @@ class ScopedData:
                     os.symlink(e.path, view / e.name)
             with SinkholeStats(view) as st:
                 st.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-                yield st
+                budget = Deadline(QUERY_BUDGET_S)
+                done = threading.Event()
+                watchdog = threading.Thread(
+                    target=_interrupt_when_spent, args=(st.con, budget, done), daemon=True
+                )
+                watchdog.start()
+                try:
+                    yield st, budget
+                    budget.check("this report")
+                except duckdb.InterruptException:
+                    raise Busy(
+                        f"this report took longer than the portal's {budget.budget_s:g} s "
+                        "budget; ask for fewer days, or a network or address",
+                        budget.retry_after,
+                    ) from None
+                finally:
+                    done.set()
+                    watchdog.join()
 
-    def _allowed(self, st: Any, days: list[dt.date], sees: Any) -> list[str]:
+    def _allowed(self, st: Any, days: list[dt.date], sees: Any, budget: Deadline) -> list[str]:
         """The distinct source addresses of these days the predicate ``sees`` keeps. SQL
         narrows the candidates first (one address, or the caller's IPv4 prefixes) so that
-        Python looks only at addresses that may be the caller's."""
+        Python looks only at addresses that may be the caller's, ADDRESS_BATCH at a time
+        (memory holds the kept ones, never every candidate), within the budget."""
         from dgawatch.sinkhole.stats import dayno
 
         nos = ", ".join(str(dayno(d)) for d in days)
         narrow, params = _prefilter(sees.matcher, sees.ip)
-        ips = st.con.execute(
+        cur = st.con.execute(
             f"SELECT DISTINCT src_ip FROM ev WHERE dayno IN ({nos}) {narrow}", params
-        ).fetchall()
-        return [a for (a,) in ips if a is not None and sees(a)]
+        )
+        kept: list[str] = []
+        while batch := cur.fetchmany(ADDRESS_BATCH):
+            budget.check("this report")
+            kept += [a for (a,) in batch if a is not None and sees(a)]
+        return kept
 
-    def _restrict(self, st: Any, days: list[dt.date], sees: Any) -> tuple[str, list[object]] | None:
+    def _restrict(
+        self, st: Any, days: list[dt.date], sees: Any, budget: Deadline
+    ) -> tuple[str, list[object]] | None:
         """The SQL condition (``AND ...`` on ``src_ip``) selecting exactly the addresses
         ``sees`` keeps, or None when it keeps none. Where the scope and target are IPv4
         prefixes (or one address, or everything) the condition is the scope itself, one
@@ -227,11 +264,16 @@ class ScopedData:
         exact = _exact_sql(sees)
         if exact is not None:
             return exact
-        allowed = self._allowed(st, days, sees)
+        allowed = self._allowed(st, days, sees, budget)
         if not allowed:
             return None
-        st.con.execute("CREATE OR REPLACE TEMP TABLE allowed (ip VARCHAR PRIMARY KEY)")
-        st.con.executemany("INSERT INTO allowed VALUES (?)", [(a,) for a in allowed])
+        import pyarrow as pa
+
+        kept = pa.table({"ip": pa.array(allowed, pa.string())})
+        st.con.register("allowed_kept", kept)
+        st.con.execute("CREATE OR REPLACE TEMP TABLE allowed AS SELECT ip FROM allowed_kept")
+        st.con.unregister("allowed_kept")
+        budget.check("this report")
         return "AND src_ip IN (SELECT ip FROM allowed)", []
 
     def report(
@@ -249,8 +291,8 @@ class ScopedData:
             raise InputError(f"type {kind!r}: choose from {', '.join(REPORT_TYPES)}")
         sees = self._selects(caller, network, ip)
         limit = min(limit, MAX_ROWS)
-        with self._stats(days) as st:
-            restrict = self._restrict(st, days, sees)
+        with self._stats(days) as (st, budget):
+            restrict = self._restrict(st, days, sees, budget)
             if restrict is None:
                 return list(REPORT_TYPES[kind]), [], False
             cond, params = restrict
@@ -347,8 +389,8 @@ class ScopedData:
         sees = self._selects(caller, network, None)
         from dgawatch.sinkhole.stats import day_of_no, dayno
 
-        with self._stats(days) as st:
-            restrict = self._restrict(st, days, sees)
+        with self._stats(days) as (st, budget):
+            restrict = self._restrict(st, days, sees, budget)
             out = {d.isoformat(): {"day": d.isoformat(), "addresses": 0, "http_addresses": 0,
                                    "dns_addresses": 0, "events": 0} for d in days}  # fmt: skip
             if restrict is not None:
@@ -371,8 +413,8 @@ class ScopedData:
         sees = self._selects(caller, None, None)
         from dgawatch.sinkhole.stats import day_of_no, dayno
 
-        with self._stats(days) as st:
-            restrict = self._restrict(st, days, sees)
+        with self._stats(days) as (st, budget):
+            restrict = self._restrict(st, days, sees, budget)
             if restrict is None:
                 return []
             cond, params = restrict
@@ -392,8 +434,8 @@ class ScopedData:
     def addresses(self, caller: Caller, days: list[dt.date]) -> set[str]:
         """The caller's distinct source addresses of these days (digests: new hosts)."""
         sees = self._selects(caller, None, None)
-        with self._stats(days) as st:
-            return set(self._allowed(st, days, sees))
+        with self._stats(days) as (st, budget):
+            return set(self._allowed(st, days, sees, budget))
 
 
 _V4_INT = (
@@ -458,6 +500,19 @@ def _prefilter(m: ScopeMatcher, ip: str | None) -> tuple[str, list[object]]:
     if any(net.version == 6 for net in m.nets):
         parts.append("contains(src_ip, ':')")
     return f"AND ({' OR '.join(parts)})", params
+
+
+def _interrupt_when_spent(con: Any, budget: Deadline, done: threading.Event) -> None:
+    """Interrupt ``con``'s running query once ``budget`` is spent, and again every 0.1 s
+    (an interrupt between two queries is lost) until the request is ``done``."""
+    import time
+
+    if done.wait(max(0.0, budget.end - time.monotonic())):
+        return
+    while True:
+        con.interrupt()
+        if done.wait(0.1):
+            return
 
 
 def _in(address: str, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:

@@ -16,17 +16,26 @@ Where the figures come from:
   ASN counts are normalised by the ASN's announced IPv4 space where the enrichment uses
   plevin's routing data (RIPE RIS), for the 20 largest; country counts are not normalised
   (the project's data has no address space per country);
-* per TLD: :func:`dgawatch.watch.report_rows` of the data directory's watch store.
+* per TLD: :func:`dgawatch.watch.report_rows` of the data directory's watch store, cached
+  by the store file's size and mtime.
+
+Work per request is bounded: a request answered from cached figures (the warm dashboard, its
+tables, filters, pages and CSV, all over aggregates of a bounded size) takes no slot, so a
+flood of expensive requests never delays it; only work the caches lack (counting a day's
+networks, reading the watch store, drawing a chart whose data changed) runs in one of the
+portal's few expensive slots, and a request that finds them all taken gets 503 with
+``Retry-After`` (:class:`~dgawatch.web.guard.Limiter`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import tempfile
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,13 +73,28 @@ SERIES_DNS = "DNS sources (mostly resolvers)"
 _plevin_lock = PLEVIN_LOCK
 
 
+@contextlib.contextmanager
+def _slot(limiter: Any) -> Iterator[None]:
+    """One of the portal's expensive slots (503 when all are taken); none without a limiter."""
+    if limiter is None:
+        yield
+        return
+    limiter.acquire()
+    try:
+        yield
+    finally:
+        limiter.release()
+
+
 class NetworkCounts:
     """Distinct addresses per country and per ASN of one UTC day, cached per day by the
-    signature of that day's files (and of the shared ones, e.g. the address plan)."""
+    signature of that day's files (and of the shared ones, e.g. the address plan). A day
+    not cached is counted in one of ``limiter``'s slots (503 when all are taken)."""
 
-    def __init__(self, directory: Path, enrich: Any) -> None:
+    def __init__(self, directory: Path, enrich: Any, limiter: Any = None) -> None:
         self.directory = directory
         self.enrich = enrich
+        self.limiter = limiter
         self._lock = threading.Lock()
         self._days: dict[dt.date, tuple[object, dict[str, Any]]] = {}
         #: Day computations so far (the bench and tests read it).
@@ -96,7 +120,8 @@ class NetworkCounts:
             return {"country": {}, "asn": {}, "asn_ipv4": {}}
         # Outside the lock: a cached day is answered while another is being counted (the
         # portal's expensive slots bound how many are counted at once).
-        figures = self._compute(day, [s[0] for s in (*sig.shared, *files)])
+        with _slot(self.limiter):
+            figures = self._compute(day, [s[0] for s in (*sig.shared, *files)])
         with self._lock:
             self._days[day] = (key, figures)
             while len(self._days) > CACHED_DAYS:  # the oldest counted first
@@ -155,7 +180,9 @@ def network_counts(portal: Portal) -> NetworkCounts:
                 from dgawatch.sinkhole.enrich import Enricher
 
                 enrich = Enricher()
-            found = _counts[portal] = NetworkCounts(portal.sinkhole_dir, enrich)
+            found = _counts[portal] = NetworkCounts(
+                portal.sinkhole_dir, enrich, getattr(portal, "limiter", None)
+            )
         return found
 
 
@@ -314,12 +341,38 @@ def _asns(
 _STATES = ("free", "reserved", "sinkholed", "collision", "alert", "unknown")
 
 
+_watch_rows: dict[object, tuple[object, list[dict[str, Any]]]] = {}
+_watch_lock = threading.Lock()
+
+
+def _watch_report(portal: Portal) -> list[dict[str, Any]]:
+    """The watch report's rows, read again (in a slot) only when the store file changed."""
+    from dgawatch.watch import report_rows
+    from dgawatch.watch.store import resolve
+
+    where = portal.store_path.parent
+    try:
+        st = resolve(where).stat()
+        key: object = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    with _watch_lock:
+        found = _watch_rows.get(where)
+    if found is not None and found[0] == key:
+        return found[1]
+    with _slot(getattr(portal, "limiter", None)):
+        rows = report_rows(where) if key is not None else []
+    with _watch_lock:
+        _watch_rows[where] = (key, rows)
+        while len(_watch_rows) > 8:
+            _watch_rows.pop(next(iter(_watch_rows)))
+    return rows
+
+
 def _tlds(
     request: Request, portal: Portal
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
-    from dgawatch.watch import report_rows
-
-    rows = report_rows(portal.store_path.parent)
+    rows = _watch_report(portal)
     columns = [c.name for c in _TLD_COLUMNS]
     rows = [{c: r.get(c) for c in columns} for r in rows]
     chart = [
@@ -454,17 +507,6 @@ def dashboard_view(request: Request, portal: Portal) -> dict[str, Any]:
 # -- HTML and downloads ----------------------------------------------------------------------
 
 
-def _in_slot(request: Request, work: Callable[[Request, Portal], dict[str, Any]]) -> dict[str, Any]:
-    """``work`` in one of the portal's expensive slots, as the JSON twins run (503 when
-    both are taken: the dashboard's cost is bounded per request, its requests at once)."""
-    portal: Portal = request.app.state.portal
-    portal.limiter.acquire()
-    try:
-        return work(request, portal)
-    finally:
-        portal.limiter.release()
-
-
 def _query(request: Request) -> str:
     return f"?{request.url.query}" if request.url.query else ""
 
@@ -473,9 +515,9 @@ _drawn: dict[tuple[str, str], str] = {}
 _drawn_lock = threading.Lock()
 
 
-def _svg_of(ds: Dataset, chart: list[dict[str, Any]]) -> Markup | None:
+def _svg_of(ds: Dataset, chart: list[dict[str, Any]], limiter: Any = None) -> Markup | None:
     """The chart's SVG, kept per (chart, rows): unchanged figures skip building the
-    specification as well as drawing it."""
+    specification as well as drawing it (a new one is drawn in one of ``limiter``'s slots)."""
     import json
 
     from dgawatch.web.charts import svg
@@ -486,7 +528,8 @@ def _svg_of(ds: Dataset, chart: list[dict[str, Any]]) -> Markup | None:
     with _drawn_lock:
         found = _drawn.get(key)
     if found is None:
-        found = svg(ds.chart(chart))
+        with _slot(limiter):
+            found = svg(ds.chart(chart))
         with _drawn_lock:
             _drawn[key] = found
             while len(_drawn) > 64:
@@ -509,25 +552,25 @@ def _html(request: Request, template: str, title: str, **context: Any) -> HTMLRe
 def _dashboard_html(request: Request, portal: Portal) -> dict[str, Any]:
     data = dashboard_view(request, portal)
     for c in data["charts"]:
-        c["svg"] = _svg_of(DATASETS[c["name"]], c["chart"])
+        c["svg"] = _svg_of(DATASETS[c["name"]], c["chart"], portal.limiter)
     return data
 
 
 def dashboard_page(request: Request) -> Response:
-    data = _in_slot(request, _dashboard_html)
+    data = _dashboard_html(request, request.app.state.portal)
     return _html(request, "dashboard.html", "Dashboard", data=data,
                  day=request.query_params.get("day", ""))  # fmt: skip
 
 
 def _dataset_html(request: Request, portal: Portal) -> dict[str, Any]:
     doc = dataset_view(request, portal)
-    doc["svg"] = _svg_of(_dataset(request), doc["chart"])
+    doc["svg"] = _svg_of(_dataset(request), doc["chart"], portal.limiter)
     return doc
 
 
 def dataset_page(request: Request) -> Response:
     ds = _dataset(request)
-    doc = _in_slot(request, _dataset_html)
+    doc = _dataset_html(request, request.app.state.portal)
     table = Table(ds.columns, [])
     links = table.links(request.url.path, _params(request), doc)
     numeric = [c.name for c in ds.columns if c.numeric]
@@ -546,7 +589,7 @@ def dataset_csv(request: Request) -> Response:
     from dgawatch.web.charts import csv_text
 
     ds = _dataset(request)
-    doc = _in_slot(request, _csv_rows)
+    doc = _csv_rows(request, request.app.state.portal)
     return PlainTextResponse(
         csv_text(doc["columns"], doc["rows"]),
         media_type="text/csv; charset=utf-8",
@@ -559,11 +602,11 @@ def _svg_doc(request: Request, portal: Portal) -> dict[str, Any]:
     _rows, chart, _note = ds.build(request, portal)
     if not chart:
         raise WebError(f"nothing to draw in {ds.name!r} yet", 404)
-    return {"svg": str(_svg_of(ds, chart))}
+    return {"svg": str(_svg_of(ds, chart, portal.limiter))}
 
 
 def dataset_svg(request: Request) -> Response:
-    doc = _in_slot(request, _svg_doc)
+    doc = _svg_doc(request, request.app.state.portal)
     return Response(doc["svg"], media_type="image/svg+xml")
 
 
@@ -600,7 +643,7 @@ _DATASET = """{% extends "base.html" %}{% import "_table.html" as tables %}{% bl
 {% endblock %}"""
 
 PAGES = (
-    Page("/dashboard", dashboard_view, None, "Dashboard", expensive=True, nav="dashboard",
+    Page("/dashboard", dashboard_view, None, "Dashboard", nav="dashboard",
          order=45, access="public",
          summary="charts of the sinkhole's and the watch's figures (aggregates only)",
          templates={"dashboard.html": _DASHBOARD, "dashboard_table.html": _DATASET,
@@ -611,5 +654,5 @@ PAGES = (
                        Route("/dashboard/{name}", dataset_page))),
     Page("/dashboard/{name}", dataset_view, None,
          lambda r: DATASETS[r.path_params["name"]].title if r.path_params.get("name")
-         in DATASETS else "Dashboard", expensive=True, order=46, access="public"),
+         in DATASETS else "Dashboard", order=46, access="public"),
 )  # fmt: skip
