@@ -116,12 +116,39 @@ class Enricher:
         country_db: Path | None = None,
         packages: bool = True,
     ) -> None:
-        self._asn_table = PrefixTable.from_file(asn_db) if asn_db else None
-        self._cc_table = PrefixTable.from_file(country_db) if country_db else None
-        self._cc_pkg = _iptocc() if packages and country_db is None else None
-        self._asn_pkg = _plevin_asn() if packages and asn_db is None else None
+        self._setup(
+            PrefixTable.from_file(asn_db) if asn_db else None,
+            PrefixTable.from_file(country_db) if country_db else None,
+            packages and country_db is None,
+            packages and asn_db is None,
+        )
+
+    def _setup(
+        self,
+        asn_table: PrefixTable | None,
+        cc_table: PrefixTable | None,
+        cc_pkg: bool,
+        asn_pkg: bool,
+    ) -> None:
+        self._asn_table = asn_table
+        self._cc_table = cc_table
+        self._cc_pkg = _iptocc() if cc_pkg else None
+        self._asn_pkg = _plevin_asn() if asn_pkg else None
         self.country = lru_cache(maxsize=1 << 18)(self._country)  # type: ignore[method-assign]
         self.asn = lru_cache(maxsize=1 << 18)(self._asn)  # type: ignore[method-assign]
+
+    def __getstate__(self) -> dict[str, object]:
+        """What a Spark executor needs to look addresses up where they are (the operator's
+        tables travel, the packages' readers, caches and locks are rebuilt there)."""
+        return {
+            "asn_table": self._asn_table,
+            "cc_table": self._cc_table,
+            "cc_pkg": self._cc_pkg is not None,
+            "asn_pkg": self._asn_pkg is not None,
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._setup(**state)  # type: ignore[arg-type]
 
     @property
     def sources(self) -> dict[str, str]:

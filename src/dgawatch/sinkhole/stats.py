@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -292,12 +293,24 @@ def held_days(directory: Path) -> list[dt.date]:
     return sorted(days)
 
 
+class _Lookup:
+    """``enrich.<what>(address)`` as a picklable callable (Spark ships it to executors)."""
+
+    def __init__(self, enrich: object, what: str) -> None:
+        self.enrich = enrich
+        self.what = what
+
+    def __call__(self, address: object) -> object:
+        return getattr(self.enrich, self.what)(address)
+
+
 class _DuckEngine:
     """The store's raw and compacted files through DuckDB (the default)."""
 
     def __init__(self, directory: Path) -> None:
         self.con: duckdb.DuckDBPyConnection = connect(directory)
         self.skipped: list[str] = []
+        self.functions: set[str] = set()
 
     def run(self, sql: str) -> None:
         self.con.execute(sql)
@@ -308,6 +321,30 @@ class _DuckEngine:
         if rows:
             marks = ", ".join("?" for _ in _TABLES[name])
             self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+
+    def function(self, name: str, fn: Callable[[object], object], kind: str) -> None:
+        """A scalar SQL function ``name(VARCHAR) -> kind`` calling ``fn`` on each value of a
+        batch (Arrow in, Arrow out: one Python call per vector, not per row)."""
+        import pyarrow as pa
+
+        out = pa.string() if kind == "VARCHAR" else pa.int64()
+
+        def batch(values: object) -> object:  # annotations DuckDB can evaluate
+            assert isinstance(values, pa.Array | pa.ChunkedArray)
+            return pa.array([fn(v) for v in values.to_pylist()], type=out)
+
+        if name in self.functions:
+            self.con.remove_function(name)
+        self.con.create_function(  # type: ignore[call-overload]
+            name,
+            batch,
+            ["VARCHAR"],
+            kind,
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
+        )
+        self.functions.add(name)
 
     def rows(self, sql: str) -> list[dict[str, object]]:
         cur = self.con.execute(sql)
@@ -366,6 +403,11 @@ class _SparkEngine:
 
         schema = T.StructType([T.StructField(c, self._types[t], True) for c, t in _TABLES[name]])
         self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
+
+    def function(self, name: str, fn: Callable[[object], object], kind: str) -> None:
+        """The same function for Spark SQL: a Python UDF that runs on the executors (``fn``
+        is pickled there, so addresses are looked up where they are, never collected)."""
+        self.spark.udf.register(name, fn, self._types[kind])
 
     def rows(self, sql: str) -> list[dict[str, object]]:
         return [r.asDict() for r in self.spark.sql(sql).collect()]
@@ -492,12 +534,27 @@ class SinkholeStats:
     def by_network(
         self, what: str, enrich: object, days: list[dt.date] | None = None
     ) -> list[dict[str, object]]:
-        pairs = self._rows(f"SELECT DISTINCT dayno, src_ip FROM ev {self._days_in('dayno', days)}")
-        lookup = getattr(enrich, what)
-        counts: dict[tuple[str, object], int] = {}
-        for p in pairs:
-            key = (day_of_no(p["dayno"]).isoformat(), lookup(p["src_ip"]))
-            counts[key] = counts.get(key, 0) + 1
+        """Distinct source addresses per UTC day and country (or origin ASN) of the address.
+
+        The engine does the work: it looks each distinct (day, address) up through
+        ``enrich`` (an :class:`~dgawatch.sinkhole.enrich.Enricher`, registered as a SQL
+        function: on Spark it is pickled to the executors) and counts per group, so only the
+        aggregate rows (days x countries or ASNs) reach this process, never the addresses;
+        DuckDB's DISTINCT spills to disk past its memory limit."""
+        if what not in ("country", "asn"):
+            raise InputError(f"by_network: {what!r} is not one of country, asn")
+        fn = f"dgawatch_{what}"
+        self.engine.function(
+            fn, _Lookup(enrich, what), "VARCHAR" if what == "country" else "BIGINT"
+        )
+        rows = self._rows(
+            f"""SELECT dayno, v, count(*) AS addresses
+                FROM (SELECT dayno, {fn}(src_ip) AS v
+                      FROM (SELECT DISTINCT dayno, src_ip FROM ev
+                            {self._days_in("dayno", days)}) p) x
+                GROUP BY dayno, v"""
+        )
+        counts = {(day_of_no(r["dayno"]).isoformat(), r["v"]): int(r["addresses"]) for r in rows}  # type: ignore[call-overload]
         return [
             {"day": day, what: value if value is not None else "unknown", "addresses": n}
             for (day, value), n in sorted(
