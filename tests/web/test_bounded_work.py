@@ -161,3 +161,24 @@ def test_public_stats_take_no_slot(world: World) -> None:  # noqa: F811
             assert anon.status_code == 200 and anon.json()["rows"][0]["addresses"] > 0
             busy = call(c, world, "admin", "reports/stats", {"date": DATE})
             assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
+
+
+def test_text_prefilter_keeps_every_address_of_the_scope() -> None:
+    """The string-prefix test that spares IPv4 scopes the exact test is a superset: every
+    address inside each net passes it; addresses outside mostly do not."""
+    import ipaddress
+    import random
+
+    rnd = random.Random(16)
+    for text in ("203.0.113.0/25", "11.0.0.0/8", "8.0.0.0/6", "10.1.0.0/16", "1.2.3.4/32",
+                 "172.16.0.0/12", "0.0.0.0/1"):  # fmt: skip
+        net = ipaddress.ip_network(text)
+        starts = scope._text_prefixes([net])  # type: ignore[list-item]
+        assert len(starts) <= scope._MAX_PREFIXES
+        for _ in range(200):
+            inside = str(net.network_address + rnd.randrange(net.num_addresses))
+            assert not starts or any(inside.startswith(s) for s in starts), (text, inside)
+        outside = str(ipaddress.ip_address(int(net.broadcast_address) + 1))
+        if starts and net.prefixlen in (8, 16, 24):
+            assert not any(outside.startswith(s) for s in starts), (text, outside)
+    assert scope._text_prefixes([ipaddress.ip_network("0.0.0.0/0")]) == []

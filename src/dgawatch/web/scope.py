@@ -470,8 +470,19 @@ def _exact_sql(sees: Any) -> tuple[str, list[object]] | None:
     if not m.everything and (m.asns or m.countries or not m.nets or
                              any(n.version != 4 for n in m.nets)):  # fmt: skip
         return None
-    cond = "AND regexp_full_match(src_ip, ?)"
-    params: list[object] = [_V4_TEXT]
+    if target is None and m.everything:
+        return "", []
+    # A cheap text test first (the dotted quads' leading octets; a superset), then the exact
+    # one: the string prefix spares the regular expression and the arithmetic most rows.
+    cond = ""
+    params: list[object] = []
+    for nets in ([target] if target is not None else [], [] if m.everything else m.nets):
+        starts = _text_prefixes(nets)  # type: ignore[arg-type]
+        if starts:
+            cond += f" AND ({' OR '.join('starts_with(src_ip, ?)' for _ in starts)})"
+            params += starts
+    cond += " AND regexp_full_match(src_ip, ?)"
+    params.append(_V4_TEXT)
     if not m.everything:
         ranges = " OR ".join(f"{_V4_INT} BETWEEN ? AND ?" for _ in m.nets)
         cond += f" AND ({ranges})"
@@ -480,9 +491,29 @@ def _exact_sql(sees: Any) -> tuple[str, list[object]] | None:
     if target is not None:
         cond += f" AND {_V4_INT} BETWEEN ? AND ?"
         params += [int(target.network_address), int(target.broadcast_address)]
-    elif m.everything:
-        return "", []
-    return cond, params
+    return cond.lstrip(), params
+
+
+#: Most string prefixes one condition lists (a /2 needs 64; wider scopes skip the test).
+_MAX_PREFIXES = 64
+
+
+def _text_prefixes(nets: list[ipaddress.IPv4Network]) -> list[str]:
+    """Texts every dotted quad inside ``nets`` starts with (``"203.0.113."`` for a /24 and
+    longer, ``"10."`` ... for a /8 and longer, each first octet for shorter ones); empty
+    when there would be more than _MAX_PREFIXES (no test)."""
+    out: list[str] = []
+    for net in nets:
+        octets = str(net.network_address).split(".")
+        whole = min(net.prefixlen // 8, 3)
+        if whole:
+            out.append(".".join(octets[:whole]) + ".")
+        else:
+            first = int(octets[0])
+            out += [f"{o}." for o in range(first, first + (1 << (8 - net.prefixlen)))]
+        if len(out) > _MAX_PREFIXES:
+            return []
+    return sorted(set(out))
 
 
 def _prefilter(m: ScopeMatcher, ip: str | None) -> tuple[str, list[object]]:

@@ -54,6 +54,9 @@ TOP = 20
 #: Memory DuckDB may use for one day's distinct addresses (beyond it, it spills to disk).
 MEMORY_LIMIT = "512MB"
 _BATCH = 65_536
+#: Addresses looked up per hold of plevin's lock: short holds, so that a request needing
+#: one look-up (the ASN chart's announced space) never waits for a whole day's count.
+_LOCKED_BATCH = 1_024
 #: Days whose country/ASN counts are kept (one day holds one counter per ASN seen).
 CACHED_DAYS = 32
 
@@ -145,8 +148,9 @@ class NetworkCounts:
                 st.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                 cur = st.con.execute("SELECT DISTINCT src_ip FROM ev WHERE dayno = ?", [dayno(day)])
                 while batch := cur.fetchmany(_BATCH):
-                    with _plevin_lock:
-                        self._count(batch, country, asn, asn_ipv4)
+                    for i in range(0, len(batch), _LOCKED_BATCH):
+                        with _plevin_lock:
+                            self._count(batch[i : i + _LOCKED_BATCH], country, asn, asn_ipv4)
         return {"country": country, "asn": asn, "asn_ipv4": asn_ipv4}
 
     def _count(
@@ -186,9 +190,14 @@ def network_counts(portal: Portal) -> NetworkCounts:
         return found
 
 
+#: Announced IPv4 space per ASN (None: unknown), read from plevin's (static) data once.
+_announced: dict[str, int | None] = {}
+
+
 def _announced_ipv4(enrich: Any, asns: Sequence[str]) -> dict[str, int] | None:
     """Announced IPv4 addresses per ASN from plevin's routing data (RIPE RIS), or None
-    when the enrichment does not use it (an operator's own ASN file has no sizes)."""
+    when the enrichment does not use it (an operator's own ASN file has no sizes). Each
+    ASN is looked up once per process: a warm dashboard never waits for plevin's lock."""
     if getattr(enrich, "sources", {}).get("asn") != "plevin":
         return None
     try:
@@ -197,12 +206,17 @@ def _announced_ipv4(enrich: Any, asns: Sequence[str]) -> dict[str, int] | None:
         return None
     out: dict[str, int] = {}
     for a in asns:
-        if a.startswith("AS"):
+        if not a.startswith("AS"):
+            continue
+        if a not in _announced:
             try:
                 with _plevin_lock:
-                    out[a] = int(plevin.routes(int(a[2:])).ipv4_addresses)
+                    _announced[a] = int(plevin.routes(int(a[2:])).ipv4_addresses)
             except (ValueError, LookupError, OSError, EOFError):
-                continue
+                _announced[a] = None
+        found = _announced[a]
+        if found is not None:
+            out[a] = found
     return out
 
 
