@@ -150,8 +150,12 @@ def hunt_batches(
     batches: Iterable[pa.RecordBatch],
     options: HuntOptions,
     report: InputReport | None = None,
+    unknown: UnknownCollector | None = None,
 ) -> HuntResult:
-    """The local engine over query-event batches (``EVENT_SCHEMA``)."""
+    """The local engine over query-event batches (``EVENT_SCHEMA``, or only its
+    :data:`~dgawatch.readers.HUNT_FIELDS`). ``unknown``: a collector the batches were
+    already given to (:func:`hunt_paths` feeds it on the read-ahead thread); else one is
+    made here when ``options.unknown_dga``."""
     from dgawatch.hunt.local import LocalMatcher
 
     report = report if report is not None else InputReport(strict=options.strict)
@@ -159,7 +163,9 @@ def hunt_batches(
     store = _open_store(options.store)
     source = ListSource(store)
     matcher = LocalMatcher(variants, options.window_days, source)
-    unknown = _collector(options)
+    fed = unknown is not None
+    if unknown is None:
+        unknown = _collector(options)
     parts: list[pa.Table] = []
     events = 0
     first: dt.date | None = None
@@ -175,7 +181,11 @@ def hunt_batches(
             if m.num_rows:
                 parts.append(m)
             if unknown is not None:
-                unknown.add(batch, m.column("qname").to_pylist() if m.num_rows else ())
+                matched = m.column("qname").to_pylist() if m.num_rows else ()
+                if fed:
+                    unknown.explained.update(matched)
+                else:
+                    unknown.add(batch, matched)
     finally:
         matcher.close()
         if store is not None:
@@ -226,7 +236,7 @@ def _day_span(batch: pa.RecordBatch) -> tuple[dt.date, dt.date]:
 def read(
     paths: Sequence[str | os.PathLike[str]], options: HuntOptions, report: InputReport
 ) -> Iterator[pa.RecordBatch]:
-    from dgawatch.readers import read_events
+    from dgawatch.readers import HUNT_FIELDS, read_events
 
     return read_events(
         paths,
@@ -234,6 +244,7 @@ def read(
         report=report,
         batch_size=options.batch_size,
         column_map=options.column_map,
+        fields=HUNT_FIELDS,
     )
 
 
@@ -278,4 +289,16 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
 def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) -> HuntResult:
     """Read log files (any format :func:`dgawatch.readers.read_events` knows) and hunt."""
     report = InputReport(strict=options.strict)
-    return hunt_batches(prefetch(read(paths, options, report)), options, report)
+    unknown = _collector(options)
+    batches = read(paths, options, report)
+    if unknown is not None:
+        batches = _feeding(batches, unknown)
+    return hunt_batches(prefetch(batches), options, report, unknown)
+
+
+def _feeding(batches: Iterator[pa.RecordBatch], unknown: UnknownCollector) -> Iterator[pa.RecordBatch]:
+    """The batches, each first given to the unknown-DGA collector: run inside
+    :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching."""
+    for batch in batches:
+        unknown.add_events(batch)
+        yield batch

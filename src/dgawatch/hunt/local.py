@@ -32,6 +32,9 @@ _EPOCH = dt.date(1970, 1, 1)
 _PREPARED = "hash1"
 #: Lists kept in memory (names); older ones are dropped and regenerated if needed again.
 MAX_CACHED_NAMES = 8_000_000
+#: Names one index may hold before it is rebuilt with only the lists the batch needs
+#: (a week of every registered variant's lists is about 4 M).
+MAX_INDEX_NAMES = 8_000_000
 
 _B = 0x100000001B3  # odd, so invertible modulo 2**64
 _B_INV = pow(_B, -1, 1 << 64)
@@ -165,47 +168,50 @@ class _List:
 
 
 class _Index:
-    """Sorted hashes of a set of lists, with (list number, position) per entry, and a
-    bitmap on the hashes' top bits that rejects almost every miss with one lookup."""
+    """The hashes of a set of lists, with (list number, position) per entry, in a compiled
+    open-addressing table (:class:`dgawatch._huntscan.Index`: a bitmap rejects almost every
+    miss with one memory access; built in one pass, no sort)."""
 
     def __init__(self, lists: Sequence[_List]) -> None:
-        self.lists = list(lists)
-        n = sum(len(x.hashes) for x in self.lists)
-        h = np.concatenate([x.hashes for x in self.lists]) if n else np.zeros(0, np.uint64)
-        which = np.concatenate([np.full(len(x.hashes), i, np.int32) for i, x in enumerate(lists)])
-        pos = np.concatenate([x.order for x in self.lists]) if n else np.zeros(0, np.int32)
-        order = np.argsort(h, kind="stable")  # merges the already sorted runs
-        self.h = h[order]
-        self.which = which[order]
-        self.pos = pos[order]
-        self.bits = max(16, int(n * 16).bit_length())
-        # one bit per slot (packed: 1/8 of the memory of a bool array)
-        slots = (self.h >> np.uint64(64 - self.bits)).astype(np.intp)
-        self.bitmap = np.zeros(1 << (self.bits - 3), dtype=np.uint8)
-        np.bitwise_or.at(self.bitmap, slots >> 3, np.left_shift(1, slots & 7).astype(np.uint8))
+        from dgawatch import _huntscan
+
+        self.lists: list[_List] = []
+        self.which = np.zeros(0, np.int32)
+        self.pos = np.zeros(0, np.int32)
+        self.table = _huntscan.Index(np.zeros(0, np.uint64))
+        self.labels = 2
+        self.extend(lists)
+
+    def __len__(self) -> int:
+        return len(self.which)
+
+    def extend(self, lists: Sequence[_List]) -> None:
+        """Hold these lists too (their entries numbered on from those held)."""
+        first = len(self.lists)
+        self.lists.extend(lists)
+        if lists:
+            self.table.add(np.concatenate([x.hashes for x in lists]).astype(np.uint64))
+            self.which = np.concatenate(
+                [self.which, *(np.full(len(x.hashes), first + i, np.int32) for i, x in enumerate(lists))]
+            )
+            self.pos = np.concatenate([self.pos, *(x.order for x in lists)]).astype(np.int32)
         self.labels = max((x.labels for x in self.lists), default=2)
-        sizes = np.array([len(x.names) for x in self.lists], dtype=np.int64)
-        self.list_offset = np.concatenate([np.zeros(1, np.int64), np.cumsum(sizes)])[:-1]
         self.family = pa.array([x.family for x in self.lists], pa.string())
         self.variant = pa.array([x.variant for x in self.lists], pa.string())
         self.lo = np.array([x.lo for x in self.lists], dtype=np.int64)
         self.hi = np.array([x.hi for x in self.lists], dtype=np.int64)
         self.day_no = np.array([x.day_no for x in self.lists], dtype=np.int64)
 
-    def probe(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(key number, index entry) of every entry whose hash equals a key."""
-        slots = (keys >> np.uint64(64 - self.bits)).astype(np.intp)
-        maybe = np.flatnonzero((self.bitmap[slots >> 3] >> (slots & 7).astype(np.uint8)) & 1)
-        if not len(maybe):
-            return np.zeros(0, np.intp), np.zeros(0, np.intp)
-        k = keys[maybe]
-        left = np.searchsorted(self.h, k, "left")
-        count = np.searchsorted(self.h, k, "right") - left
-        hit = count > 0
-        return np.repeat(maybe[hit], count[hit]), _ranges(left[hit], count[hit])
-
-    def global_entry(self, entry: np.ndarray) -> np.ndarray:
-        return self.list_offset[self.which[entry]] + self.pos[entry]
+    def probe_names(self, names: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row, index entry, start) of every entry whose hash equals that of a name
+        (start 0) or of its last k labels, 2 <= k <= ``labels`` (start: where they begin)."""
+        offsets, data = _string_buffers(names)
+        rows, entries, starts = self.table.probe_names(offsets, data, self.labels)
+        return (
+            np.frombuffer(rows, np.int32).astype(np.intp),
+            np.frombuffer(entries, np.int32).astype(np.intp),
+            np.frombuffer(starts, np.int32),
+        )
 
     def names_of(self, entry: np.ndarray) -> pa.Array:
         """The forecast names of index entries, taken list by list (the hits of a batch
@@ -222,6 +228,19 @@ class _Index:
         inverse = np.empty_like(order)
         inverse[order] = np.arange(len(order))
         return pa.concat_arrays(chunks).take(pa.array(inverse))
+
+
+def _string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int32 offsets of each string, n + 1 of them, into ``data``; data) without copying
+    the characters."""
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    if arr.type != pa.string():
+        arr = arr.cast(pa.string())
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    return np.ascontiguousarray(offsets), data
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -243,7 +262,7 @@ class LocalMatcher:
         self.source = source
         self._lists: OrderedDict[tuple[str, str, dt.date | None], _List] = OrderedDict()
         self._cached_names = 0
-        self._index_key: tuple[tuple[str, str, dt.date | None], ...] | None = None
+        self._index_key: set[tuple[str, str, dt.date | None]] = set()
         self._index: _Index | None = None
 
     def close(self) -> None:
@@ -274,18 +293,26 @@ class LocalMatcher:
 
     def _index_for(self, specs: Sequence[ListSpec], days: Sequence[dt.date]) -> _Index:
         """An index holding at least ``specs``: the current one when it does (extra lists
-        are harmless, each row's window is checked), else a new one that also holds the
-        next day's lists, so that a time-ordered log rebuilds about once a day."""
-        if self._index is not None and self._index_key is not None:
-            held = set(self._index_key)
-            if all(s.key in held for s in specs):
-                return self._index
+        are harmless, each row's window is checked), else the current one grown by the
+        missing lists and the next day's (a time-ordered log adds about one day's lists a
+        day), or, past :data:`MAX_INDEX_NAMES`, a new one of only those."""
+        held = self._index_key
+        if self._index is not None and all(s.key in held for s in specs):
+            return self._index
         ahead = lists_for_days(
             self.variants, [*days, max(days) + dt.timedelta(days=1)], self.window
         )
-        self._index = None  # freed first: two indexes of ~4 days each never coexist
-        self._index = _Index(self._load(ahead))
-        self._index_key = tuple(s.key for s in ahead)
+        missing = {s.key for s in ahead} - held
+        lists = self._load(ahead)
+        if self._index is not None and len(self._index) + sum(
+            len(x.hashes) for x in lists
+        ) <= MAX_INDEX_NAMES:
+            self._index.extend([x for s, x in zip(ahead, lists, strict=True) if s.key in missing])
+            held.update(missing)
+            return self._index
+        self._index = None  # freed first: two big indexes never coexist
+        self._index = _Index(lists)
+        self._index_key = {s.key for s in ahead}
         return self._index
 
     def match(self, batch: pa.RecordBatch) -> pa.Table:
@@ -301,48 +328,30 @@ class LocalMatcher:
         if not specs:
             return MATCH_SCHEMA.empty_table()
         index = self._index_for(specs, distinct)
-        encoded = pc.dictionary_encode(batch.column("qname"))
-        uniq = encoded.dictionary
-        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
-        hasher = _Hasher(uniq)
-
-        # Whole names: equal hash, then equal string (hash collisions are possible).
-        u, e = index.probe(hasher.whole())
-        if len(u):
-            same = pc.equal(uniq.take(pa.array(u)), index.names_of(e))
-            ok = np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)
-            u, e = u[ok], e[ok]
-        cand_u, cand_e = [u], [e]
-        # www.<name>: the last k labels, when the name is the query's registered domain.
-        for k in range(2, index.labels + 1):
-            rows, keys = hasher.last_labels(k)
-            ku, ke = index.probe(keys)
-            if not len(ku):
-                continue
-            ku = rows[ku]
-            ok = np.zeros(len(ku), dtype=np.bool_)
-            queries = uniq.take(pa.array(ku)).to_pylist()
-            candidates = index.names_of(ke).to_pylist()
-            for i, (query, candidate) in enumerate(zip(queries, candidates, strict=True)):
-                ok[i] = query.endswith("." + candidate) and _accepts_suffix(query, candidate)
-            cand_u.append(ku[ok])
-            cand_e.append(ke[ok])
-        cu = np.concatenate(cand_u)
-        ce = np.concatenate(cand_e)
-        if not len(cu):
+        qname = batch.column("qname")
+        rows, entry, starts = index.probe_names(qname)
+        if not len(rows):
             return MATCH_SCHEMA.empty_table()
-        order = np.argsort(cu, kind="stable")
-        cu, ce = cu[order], ce[order]
+        ok = np.zeros(len(rows), dtype=np.bool_)
+        # Whole names: equal hash, then equal string (hash collisions are possible).
+        whole = np.flatnonzero(starts == 0)
+        if len(whole):
+            same = pc.equal(qname.take(pa.array(rows[whole])), index.names_of(entry[whole]))
+            ok[whole] = np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        # www.<name>: the last k labels, when the name is the query's registered domain.
+        tail = np.flatnonzero(starts != 0)
+        if len(tail):
+            queries = qname.take(pa.array(rows[tail])).to_pylist()
+            candidates = index.names_of(entry[tail]).to_pylist()
+            for i, query, candidate in zip(tail, queries, candidates, strict=True):
+                ok[i] = query.endswith("." + candidate) and _accepts_suffix(query, candidate)
+        row_of, entry = rows[ok], entry[ok]
+        if not len(row_of):
+            return MATCH_SCHEMA.empty_table()
+        order = np.lexsort((entry, row_of))
+        row_of, entry = row_of[order], entry[order]
 
-        # Expand to event rows, keep each list's day window.
-        hit_u = np.zeros(len(uniq), dtype=np.bool_)
-        hit_u[cu] = True
-        rows = np.flatnonzero(hit_u[codes])
-        ru = codes[rows]
-        start = np.searchsorted(cu, ru, "left")
-        count = np.searchsorted(cu, ru, "right") - start
-        row_of = np.repeat(rows, count)
-        entry = ce[_ranges(start, count)]
+        # Keep each list's day window.
         which = index.which[entry]
         ev_day = day_no[row_of]
         keep = (index.lo[which] <= ev_day) & (ev_day <= index.hi[which])

@@ -19,7 +19,7 @@ import os
 import stat
 import struct
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TypeVar
 
@@ -30,6 +30,9 @@ from dgawatch.formats import READER_NAMES
 
 MAX_EXAMPLES_PER_REASON = 5
 T = TypeVar("T")
+#: The event fields a hunt reads (``read_events(..., fields=HUNT_FIELDS)``): readers with a
+#: lean path (Zeek TSV) then parse only these.
+HUNT_FIELDS = ("ts", "client", "qname", "rcode", "source_file", "source_line")
 
 
 class FileRefused(InputError):
@@ -114,6 +117,9 @@ class Reader:
     detect: Callable[[bytes], bool]
     #: ``read(stream, file_name, report)`` -> record batches of EVENT_SCHEMA.
     read: Callable[[BinaryIO, str, InputReport], Iterator[pa.RecordBatch]]
+    #: Same contract, batches of the :data:`HUNT_FIELDS` columns only (same rows, same
+    #: reports); None when the format has no cheaper way than ``read``.
+    read_lean: Callable[[BinaryIO, str, InputReport], Iterator[pa.RecordBatch]] | None = None
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -327,9 +333,12 @@ def read_events(
     report: InputReport,
     batch_size: int = 65536,
     column_map: Mapping[str, str] | None = None,
+    fields: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Query-event batches (EVENT_SCHEMA, at most ``batch_size`` rows) from every file in
-    ``paths`` (directories are walked, hidden entries skipped), in order.
+    ``paths`` (directories are walked, hidden entries skipped), in order. ``fields``: only
+    these columns are needed (a subset of :data:`HUNT_FIELDS`: a reader with a lean path
+    parses only those; the others' batches are projected).
 
     Each file's format is detected from its first bytes unless ``fmt`` names one of
     :data:`READER_NAMES`; gzip and zstd files are decompressed transparently. A missing or
@@ -343,8 +352,11 @@ def read_events(
     if fmt != "auto" and fmt not in table:
         raise InputError(f"unknown input format {fmt!r}; choose from auto, {', '.join(table)}")
 
+    if fields is not None and not set(fields) <= set(HUNT_FIELDS):
+        raise ValueError(f"fields must be some of {HUNT_FIELDS}")
+
     def one(name: str, stream: BinaryIO, head: bytes) -> Iterator[pa.RecordBatch]:
-        return _read_one(stream, head, name, fmt, table, report, batch_size, column_map)
+        return _read_one(stream, head, name, fmt, table, report, batch_size, column_map, fields)
 
     yield from read_files(paths, one, report=report)
 
@@ -408,6 +420,7 @@ def _read_one(
     report: InputReport,
     batch_size: int,
     column_map: Mapping[str, str] | None,
+    fields: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     if fmt == "auto":
         if not head:
@@ -429,6 +442,10 @@ def _read_one(
 
         read = tabular.read_csv if reader.name == "csv" else tabular.read_parquet
         batches = read(stream, name, report, column_map)
+    elif fields is not None and reader.read_lean is not None:
+        batches = reader.read_lean(stream, name, report)
     else:
         batches = reader.read(stream, name, report)
+    if fields is not None:
+        batches = (b.select(list(fields)) for b in batches)
     yield from _rebatch(batches, batch_size)
