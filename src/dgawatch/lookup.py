@@ -14,6 +14,7 @@ under the cost of a million PSL calls.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -27,7 +28,6 @@ import pyarrow.compute as pc
 
 from dgawatch.days import span, today
 from dgawatch.domain import (
-    lookup_keys,
     normalise,
     registered_domain,
     registered_domains,
@@ -36,7 +36,7 @@ from dgawatch.domain import (
 from dgawatch.errors import InputError
 from dgawatch.families import aliases_of, all_variants
 from dgawatch.families.base import Signature, Variant
-from dgawatch.forecast import iter_day_lists
+from dgawatch.hunt.listcache import ListCache
 from dgawatch.store import ForecastStore
 
 DEFAULT_BACK_DAYS = 365
@@ -226,7 +226,8 @@ def _label_suffix_keys(
     queries: Sequence[str | None] | pa.Array, tlds: set[str]
 ) -> dict[str, pa.Array]:
     """tld -> distinct labels ``l`` such that some normalised query is ``l.tld`` or ends
-    with ``.l.tld`` (the only forecast names with that TLD it can be about)."""
+    with ``.l.tld`` (the only forecast names with that TLD it can be about). One regex pass
+    per suffix depth (TLDs of one label, of two, ...), not one filter of every name per TLD."""
     try:
         array = queries if isinstance(queries, pa.Array) else pa.array(list(queries), pa.string())
         array = pc.unique(array.cast(pa.string()))
@@ -243,16 +244,25 @@ def _label_suffix_keys(
         except InputError:
             continue
     names = pc.unique(pa.concat_arrays([fast.cast(pa.string()), pa.array(slow, pa.string())]))
+    wanted = pa.array(sorted(tlds), pa.string())
+    pairs: list[pa.Table] = []
+    for depth in sorted({t.count(".") + 1 for t in tlds}):
+        tail = r"\.".join([r"[^.]+"] * depth)
+        parts = pc.extract_regex(names, rf"(?P<label>[^.]+)\.(?P<tld>{tail})$")
+        found = pa.table(
+            {"tld": pc.struct_field(parts, [1]), "label": pc.struct_field(parts, [0])}
+        ).filter(pc.fill_null(pc.is_in(pc.struct_field(parts, [1]), value_set=wanted), False))
+        pairs.append(found)
+    both = pa.concat_tables(pairs).group_by(["tld", "label"]).aggregate([]).sort_by("tld")
     out: dict[str, pa.Array] = {}
-    for tld in tlds:
-        below = names.filter(pc.ends_with(names, "." + tld))
-        if not len(below):
-            continue
-        head = pc.utf8_slice_codeunits(below, 0, -(len(tld) + 1))
-        labels = pc.struct_field(pc.extract_regex(head, r"(?P<label>[^.]+)$"), [0])
-        labels = pc.unique(labels.drop_null())
-        if len(labels):
-            out[tld] = labels
+    tld_col = both.column("tld").combine_chunks()
+    label_col = both.column("label").combine_chunks()
+    if not len(tld_col):
+        return out
+    change = np.flatnonzero(np.asarray(pc.not_equal(tld_col[1:], tld_col[:-1]))) + 1
+    bounds = [0, *change.tolist(), len(tld_col)]
+    for lo, hi in itertools.pairwise(bounds):
+        out[tld_col[lo].as_py()] = label_col.slice(lo, hi - lo)
     return out
 
 
@@ -268,10 +278,13 @@ def lookup(
     plan: Sequence[PlannedVariant] | None = None,
     on_generated_day: Callable[[], None] | None = None,
     prune: bool = True,
+    cache: ListCache | None = None,
 ) -> LookupResult:
     """Look ``queries`` up as :func:`plan_lookup` plans it (or along a given ``plan``).
     Lists to generate are first cut to the :func:`candidate_variants` of the queries (the
-    same hits, fewer lists; ``prune=False`` when the caller already did)."""
+    same hits, fewer lists; ``prune=False`` when the caller already did). ``cache``: the
+    hunt's list cache, read for the lists to generate and filled with those generated (a
+    quick answer over today's window asks for the same lists every run)."""
     if plan is None:
         plan = plan_lookup(
             variants, start=start, end=end, whole_period=whole_period, days=days, store=store
@@ -292,7 +305,7 @@ def lookup(
     gen_plan = [(p.variant, p.to_generate) for p in plan if p.to_generate]
     if gen_plan:
         names = queries.to_pylist() if isinstance(queries, pa.Array) else queries
-        _by_generation(names, gen_plan, result, on_generated_day)
+        _by_generation(names, gen_plan, result, on_generated_day, cache)
     return result
 
 
@@ -352,23 +365,42 @@ def _from_store(
     result.days_from_store += sum(len(days) for _, days in plan)
 
 
-def _positions(names: list[str], wanted: Collection[str]) -> list[tuple[int, str]]:
-    """(index, name) of every name of the list that is wanted, in list order. A few common
-    names are found by ``list.index`` (a C scan per name) rather than a Python loop over a
-    50,000-name list."""
-    common = set(names).intersection(wanted)
-    if len(common) > 32:
-        return [(i, n) for i, n in enumerate(names) if n in common]
-    found: list[tuple[int, str]] = []
-    for name in common:
-        at = names.index(name)
-        while True:
-            found.append((at, name))
-            try:
-                at = names.index(name, at + 1)
-            except ValueError:
-                break
-    return sorted(found)
+def _query_keys(queries: Sequence[str | None], invalid: Collection[str]) -> pa.Table:
+    """(query, key): each valid query's :func:`lookup_keys` (itself, normalised, and its
+    registered domain), column-wise: one PSL pass for all names, ``normalise`` in Python
+    only for the names the plain-name pattern does not vouch for."""
+    distinct = [q for q in dict.fromkeys(queries) if q is not None and q not in invalid]
+    array = pa.array(distinct, pa.string())  # valid names are UTF-8 (normalise checked them)
+    plain = np.asarray(
+        pc.fill_null(
+            pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, _PLAIN_NAME)),
+            False,
+        ),
+        bool,
+    )
+    fast = pc.ascii_lower(pc.utf8_rtrim(array.filter(pa.array(plain)), characters="."))
+    if plain.all():
+        name_col = fast
+    else:
+        names: list[str | None] = [None] * len(distinct)
+        for i, name in zip(np.flatnonzero(plain).tolist(), fast.to_pylist(), strict=True):
+            names[i] = name
+        for i in np.flatnonzero(~plain).tolist():
+            names[i] = normalise(distinct[i])
+        name_col = pa.array(names, pa.string())
+    reg = registered_domains(name_col)
+    second = pc.fill_null(pc.not_equal(reg, name_col), False)
+    return pa.table(
+        {
+            "query": pa.concat_arrays([array, array.filter(second)]),
+            "key": pa.concat_arrays([name_col, reg.filter(second)]),
+        }
+    )
+
+
+#: Lists generated and matched against the keys at once (bounded memory: at most 256 of
+#: Conficker C's 50,000-name lists).
+_MATCH_BATCH = 256
 
 
 def _by_generation(
@@ -376,41 +408,83 @@ def _by_generation(
     plan: Sequence[tuple[Variant, list[dt.date]]],
     result: LookupResult,
     on_day: Callable[[], None] | None,
+    cache: ListCache | None = None,
 ) -> None:
-    by_key: dict[str, list[str]] = {}
-    for query in dict.fromkeys(queries):
-        if query is None or query in result.invalid:
-            continue
-        name = normalise(query)
-        for key in lookup_keys(name):
-            by_key.setdefault(key, []).append(query)
-    keyset = by_key.keys()
-    rows: list[tuple[str, str, str, dt.date, int, str]] = []
+    """Generate the plan's lists (read from the hunt's list ``cache`` when given, and kept
+    there) and match them against every query's keys column-wise: one hash probe of each
+    generated name, whatever the number of queries."""
+    from dgawatch.hunt.lists import ListSource, ListSpec
+
+    keys = _query_keys(queries, result.invalid)
+    wanted = pc.unique(keys.column("key").combine_chunks())
+    source = ListSource(cache=cache if cache is not None else ListCache(None))
+    # A static variant's list is the same every day: fetched and matched once, its matches
+    # stand for each of the days (61 static variants x a 456-day window were 28,000 lists).
+    jobs: list[tuple[Variant, list[dt.date], ListSpec]] = []
     for v, days in plan:
-        # A static variant's list is the same every day: generated and matched once, its
-        # matches stand for each of the days (61 static variants x a 456-day window were
-        # 28,000 identical lists per lookup).
-        once = v.period_days == 0 and len(days) > 1
-        for dl in iter_day_lists([v], days[:1] if once else days):
-            names = dl.names()
-            if keyset.isdisjoint(names):
-                pass
-            else:
-                for index, name in _positions(names, keyset):
-                    for query in by_key[name]:
-                        for day in days if once else (dl.day,):
-                            rows.append((query, v.family, v.name, day, index, name))
-            for _ in days if once else (dl.day,):
+        if v.period_days == 0 and len(days) > 1:
+            jobs.append((v, days, ListSpec(v, None)))
+        else:
+            jobs.extend((v, [d], ListSpec(v, d)) for d in days)
+    parts: list[pa.Table] = []
+    batch: list[tuple[Variant, list[dt.date], ListSpec]] = []
+
+    def flush() -> None:
+        lists = source.names([spec for _, _, spec in batch]) if len(wanted) else []
+        if lists:
+            sizes = np.array([len(n) for n in lists], np.int64)
+            names = pa.chunked_array(lists, pa.string()).combine_chunks()
+            hit = np.flatnonzero(np.asarray(pc.fill_null(pc.is_in(names, value_set=wanted), False)))
+        else:
+            hit = np.zeros(0, np.int64)
+        if len(hit):
+            ends = np.cumsum(sizes)
+            which = np.searchsorted(ends, hit, side="right")  # the list of each hit
+            index = hit - (ends - sizes)[which]
+            # a static list's hit stands for each day of the window: one row per day
+            ndays = np.array([len(days) for _, days, _ in batch], np.int64)
+            first = np.cumsum(ndays) - ndays
+            all_days = np.array([d for _, days, _ in batch for d in days], "datetime64[D]")
+            rows = np.repeat(np.arange(len(hit)), ndays[which])
+            within = np.arange(len(rows)) - np.repeat(
+                np.cumsum(ndays[which]) - ndays[which], ndays[which]
+            )
+            which_r = pa.array(which[rows])
+            parts.append(
+                pa.table(
+                    {
+                        "family": pa.array([v.family for v, _, _ in batch], pa.string()).take(
+                            which_r
+                        ),
+                        "variant": pa.array([v.name for v, _, _ in batch], pa.string()).take(
+                            which_r
+                        ),
+                        "day": pa.array(all_days[first[which][rows] + within], pa.date32()),
+                        "index": pa.array(index[rows], pa.int32()),
+                        "domain": names.take(pa.array(hit[rows])),
+                    }
+                )
+            )
+        for _, days, _ in batch:
+            for _ in days:
                 result.days_generated += 1
                 if on_day is not None:
                     on_day()
-    rows.sort()
-    columns: list[list[object]] = [list(col) for col in zip(*rows, strict=True)]
-    if not rows:
-        columns = [[] for _ in HIT_SCHEMA.names]
-    result.parts.append(
-        pa.table(dict(zip(HIT_SCHEMA.names, columns, strict=True)), schema=HIT_SCHEMA)
-    )
+        batch.clear()
+
+    for job in jobs:
+        batch.append(job)
+        if len(batch) >= _MATCH_BATCH:
+            flush()
+    if batch:
+        flush()
+    if parts:  # each hit once per query it is a key of
+        table = pa.concat_tables(parts).join(keys, "domain", "key", join_type="inner")
+        table = table.select(HIT_SCHEMA.names).cast(HIT_SCHEMA)
+        table = table.sort_by([(c, "ascending") for c in HIT_SCHEMA.names])
+    else:
+        table = HIT_SCHEMA.empty_table()
+    result.parts.append(table)
 
 
 # --- JSON lines, column-wise ------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import itertools
 import json
 import re
 import sys
@@ -35,6 +34,7 @@ from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
+    import pyarrow as pa
 
     from dgawatch.classify.model import DGAClassifier
 
@@ -116,12 +116,15 @@ def invalid_reason(name: str) -> str | None:
 def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
     default store when there is one) of valid names, keyed by name. Variants whose TLD
-    set or declared name grammar rules every name out are skipped before generating."""
+    set or declared name grammar rules every name out are skipped before generating; the
+    generated lists come from the hunt's list cache when it holds them."""
     from dgawatch.families import all_variants
-    from dgawatch.lookup import candidate_variants, lookup, near_window, plan_lookup
+    from dgawatch.hunt.listcache import ListCache
+    from dgawatch.lookup import candidate_variants, lookup, near_window, plan_lookup, query_array
     from dgawatch.store import ForecastStore, default_store_path
 
-    variants = candidate_variants(names, all_variants())
+    queries = query_array(names)
+    variants = candidate_variants(queries, all_variants())
     if not variants or not names:
         return {}
     path = default_store_path()
@@ -140,7 +143,11 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
             )
             for p in plan_lookup(variants, store=store)
         ]
-        result = lookup(names, variants, plan=plan, store=store)
+        # Lists generated for today's window are kept in the hunt's list cache: the next
+        # verdict of the day reads them instead of generating them again.
+        result = lookup(
+            queries, variants, plan=plan, store=store, cache=ListCache.default(), prune=False
+        )
     finally:
         if store is not None:
             store.close()
@@ -207,33 +214,13 @@ def classify(
             raise InputError(f"{name!r} is not a domain name: {why}")
     clf = _model(model)
     cut = threshold if threshold is not None else clf.threshold_for(fpr or DEFAULT_FPR)
+    if as_json:
+        _score_json(domains or [], file, clf, cut, lookup=not no_lookup)
+        return
     hits: dict[str, list[dict[str, object]]] | None = None
     if not no_lookup:
         valid = [n for _, n in _names(domains or [], file) if invalid_reason(n) is None]
         hits = _forecast_hits(list(dict.fromkeys(valid)))
-    if as_json:
-        # Chunk by chunk: a file of any size streams through in bounded memory.
-        total = 0
-        names = _names(domains or [], file)
-        report = _InvalidReport()
-        for chunk in iter(lambda: list(itertools.islice(names, CHUNK)), []):
-            total += len(chunk)
-            ok = [n for _, n in chunk if invalid_reason(n) is None]
-            scores, fams, fscores = clf.classify(ok) if ok else _empty()
-            lines = iter(_json_lines(ok, scores, fams, fscores, cut, hits).splitlines(True))
-            out = []
-            for where, n in chunk:
-                why = invalid_reason(n)
-                if why is None:
-                    out.append(next(lines))
-                else:
-                    report(where, n, why)
-                    out.append(json.dumps({"domain": n, "error": why}) + "\n")
-            sys.stdout.write("".join(out))
-        report.close()
-        if not total:
-            raise InputError("give domains as arguments or --file")
-        return
     rows = list(_names(domains or [], file))
     if not rows:
         raise InputError("give domains as arguments or --file")
@@ -274,6 +261,112 @@ def classify(
             lookup_note = "" if no_lookup else "; no forecast match"
             table.add_row(name, "benign", f"{s:.4f}", "", f"score <= {cut:.4f}{note}{lookup_note}")
     _out.print(table)
+
+
+#: A name :func:`invalid_reason` certainly accepts (ASCII labels of 1-63 allowed characters,
+#: trailing dots allowed); the rest are asked one by one.
+_PLAIN_VALID = r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.*$"
+
+
+def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
+    """(names, their 1-based line numbers) of a plain ASCII file with ``\n`` line ends, as
+    :func:`_names` reads it (stripped; blank and ``#`` lines left out), split by Arrow
+    without a Python string per line; None for any other file (read line by line)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    data = np.frombuffer(raw, np.uint8)
+    # bytes that end lines or count as whitespace for Python but not for Arrow's ASCII trim
+    exotic = (data >= 0x80) | (data == 0x0D) | (data == 0x0B) | (data == 0x0C)
+    exotic |= (data >= 0x1C) & (data <= 0x1F)
+    if exotic.any() or len(raw) >= 1 << 31:
+        return None
+    ends = np.flatnonzero(data == 0x0A) + 1
+    if len(ends) == 0 or ends[-1] != len(data):
+        ends = np.append(ends, len(data))
+    offsets = np.concatenate([[0], ends]).astype(np.int32)
+    lines = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(raw))
+    lines = pc.ascii_trim_whitespace(lines)
+    keep = pc.and_(pc.greater(pc.binary_length(lines), 0), pc.invert(pc.starts_with(lines, "#")))
+    keep_np = np.asarray(keep)
+    return lines.filter(keep), np.flatnonzero(keep_np) + 1
+
+
+def _score_json(
+    domains: list[str], file: Path | None, clf: DGAClassifier, cut: float, *, lookup: bool
+) -> None:
+    """``classify --json``: one ``classify/2`` line per name, in input order. Each distinct
+    valid name is scored (and looked up) once, its line written wherever it occurs: a file
+    of a million names from a log holds far fewer distinct ones."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = _read_plain(file) if file is not None else None
+    if file is None or plain is not None:
+        from_file, line_no = plain if plain is not None else (pa.array([], pa.string()), None)
+        names = pa.concat_arrays([pa.array(domains, pa.string()), from_file])
+
+        def where(i: int) -> str:
+            if i < len(domains):
+                return f"argument {i + 1}"
+            assert line_no is not None
+            return f"{file}:{line_no[i - len(domains)]}"
+
+    else:
+        rows = list(_names(domains, file))
+        names = pa.array([n for _, n in rows], pa.string())
+
+        def where(i: int) -> str:
+            return rows[i][0]
+
+    total = len(names)
+    if not total:
+        raise InputError("give domains as arguments or --file")
+    sure = pc.and_(
+        pc.match_substring_regex(names, _PLAIN_VALID),
+        pc.less_equal(pc.utf8_length(pc.utf8_rtrim(names, characters=".")), 253),
+    )
+    suspects = np.flatnonzero(~np.asarray(sure))
+    invalid: dict[int, str] = {}
+    for i, n in zip(suspects.tolist(), names.take(pa.array(suspects)).to_pylist(), strict=True):
+        why = invalid_reason(n)
+        if why is not None:
+            invalid[i] = why
+    ok = np.ones(total, bool)
+    ok[list(invalid)] = False
+    valid = names.filter(pa.array(ok))
+    distinct = pc.unique(valid)  # in order of first occurrence
+    unique = distinct.to_pylist()
+    hits = _forecast_hits(unique) if lookup else None
+    scores, fams, fscores = clf.classify(unique) if unique else _empty()
+    text = _json_lines(unique, scores, fams, fscores, cut, hits)
+    report = _InvalidReport()
+    errors = []
+    for i, why in invalid.items():
+        n = names[i].as_py()
+        report(where(i), n, why)
+        errors.append(json.dumps({"domain": n, "error": why}) + "\n")
+    lines = pa.array([*text.splitlines(True), *errors], pa.string())
+    # each row's line: its distinct name's, or its own error line
+    which = np.empty(total, np.int64)
+    which[ok] = np.asarray(pc.index_in(valid, value_set=distinct))
+    which[list(invalid)] = len(unique) + np.arange(len(invalid))
+    out = sys.stdout.buffer
+    sys.stdout.flush()
+    for lo in range(0, total, CHUNK * 4):
+        block = lines.take(pa.array(which[lo : lo + CHUNK * 4]))
+        offsets = np.frombuffer(block.buffers()[1], np.int32, len(block) + 1, block.offset)
+        data = block.buffers()[2]
+        if data is not None:
+            out.write(memoryview(data)[offsets[0] : offsets[-1]])
+    out.flush()
+    report.close()
 
 
 #: Invalid file lines reported one by one on stderr; the rest are counted.
@@ -399,7 +492,7 @@ def _json_lines(
     if hits is not None:
         for i, n in enumerate(names):
             found = hits.get(n, [])
-            forecast.append(json.dumps(found))
+            forecast.append(json.dumps(found) if found else "[]")
             if found:
                 fams[i] = str(found[0]["family"])
                 generated[i] = True
