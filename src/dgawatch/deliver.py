@@ -43,20 +43,6 @@ ATTACH_ROWS = 20_000
 NEW_HOST_DAYS = 7
 SHOWN_NEW_HOSTS = 50
 
-#: What a network owner does about a family's infections (by family; "" = the default).
-REMEDIATION = {
-    "conficker": (
-        "Conficker (Downadup): patch MS08-067 (KB958644), disable AutoRun, reset weak "
-        "administrator and share passwords, and clean with Microsoft's Malicious Software "
-        "Removal Tool; infected hosts scan port 445 and spread through shares and USB drives."
-    ),
-    "": (
-        "Find each host from its address and the time (DHCP, NAT and proxy logs), isolate "
-        "it, clean or reinstall it, and change the credentials used on it. The address may "
-        "be a NAT gateway or a resolver serving many clients."
-    ),
-}
-
 
 def _ledger_path(data_dir: Path) -> Path:
     return data_dir / LEDGER
@@ -120,8 +106,22 @@ class Outcome:
 
 
 def _remediation(families: set[str]) -> list[str]:
-    texts = [REMEDIATION[f] for f in sorted(families) if f in REMEDIATION]
-    return [*texts, REMEDIATION[""]]
+    """What to do: each seen family's own advice (``Family.remediation``, in its module)
+    where it has one, then the advice that holds for any family."""
+    from dgawatch.errors import UnknownFamilyError
+    from dgawatch.families import get_family
+    from dgawatch.families.base import Family
+
+    generic = str(Family.__dataclass_fields__["remediation"].default)
+    texts: list[str] = []
+    for name in sorted(families):
+        try:
+            text = get_family(name).remediation
+        except UnknownFamilyError:
+            continue
+        if text != generic and text not in texts:
+            texts.append(text)
+    return [*texts, generic]
 
 
 def build_digest(

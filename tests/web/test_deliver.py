@@ -168,3 +168,20 @@ def test_deliver_command(home: Path) -> None:
     bad = subprocess.run([*args, "--smtp", "nohost"], capture_output=True, text=True, env=env,
                          timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "--smtp" in bad.stderr
+
+
+def test_remediation_comes_from_the_family_modules() -> None:
+    """Each family seen is advised from its own module (``Family.remediation``), once; a
+    family without advice of its own and a name no family has add nothing; the advice for
+    any family closes the list."""
+    from dgawatch.deliver import _remediation
+    from dgawatch.families import get_family
+    from dgawatch.families.base import Family
+
+    generic = Family.__dataclass_fields__["remediation"].default
+    conficker, ramnit = get_family("conficker"), get_family("ramnit")
+    assert "MS08-067" in conficker.remediation and "file infector" in ramnit.remediation
+    assert get_family("banjori").remediation == generic  # no advice of its own
+    got = _remediation({"ramnit", "conficker", "banjori", "no-such-family"})
+    assert got == [conficker.remediation, ramnit.remediation, generic]
+    assert _remediation(set()) == [generic]

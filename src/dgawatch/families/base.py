@@ -156,6 +156,14 @@ class Family:
     #: The name the family has in the reports network owners already read (Shadowserver's
     #: ``infection`` column: Conficker is ``downadup`` there); empty: the family's name.
     report_tag: str = ""
+    #: What a network owner does about an infected host, in the digests the portal mails
+    #: (the default: what holds for any family; a family module states its own where the
+    #: family is known to need more, e.g. a patch or a credential to change).
+    remediation: str = (
+        "Find each host from its address and the time (DHCP, NAT and proxy logs), isolate "
+        "it, clean or reinstall it, and change the credentials used on it. The address may "
+        "be a NAT gateway or a resolver serving many clients."
+    )
 
     @property
     def infection(self) -> str:

@@ -262,6 +262,11 @@ def _variant(
 
 FAMILY = Family(
     name="conficker",
+    remediation=(
+        "Conficker (Downadup): patch MS08-067 (KB958644), disable AutoRun, reset weak "
+        "administrator and share passwords, and clean with Microsoft's Malicious Software "
+        "Removal Tool; infected hosts scan port 445 and spread through shares and USB drives."
+    ),
     aliases=("downadup", "kido"),
     report_tag="downadup",  # Shadowserver's reports call it so
     summary="Conficker/Downadup worm (2008-): 250 names/day (A, B), 50,000/day (C)",

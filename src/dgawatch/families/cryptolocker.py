@@ -106,6 +106,10 @@ def _daily(day: dt.date) -> list[str]:
 
 FAMILY = Family(
     name="cryptolocker",
+    remediation=(
+        "CryptoLocker (ransomware): encrypts files on local and mapped network drives; "
+        "reinstall the host and restore the files from offline backups."
+    ),
     summary="CryptoLocker ransomware: 1,000 names per day under seven TLDs",
     generator_type="arithmetic",
     time_seeded=True,

@@ -62,6 +62,11 @@ def _example_day(day: dt.date) -> list[str]:
 
 FAMILY = Family(
     name="dnschanger",
+    remediation=(
+        "DNSChanger: rewrites the DNS resolver settings of the host and of routers it can log "
+        "in to; after cleaning the host, reset the DNS settings of the host and the router, "
+        "and the router's administrator password."
+    ),
     aliases=("alureon",),
     summary="DNSChanger/Alureon: 5 random .com probe names from the C runtime rand()",
     generator_type="arithmetic",

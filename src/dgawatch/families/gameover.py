@@ -99,6 +99,11 @@ def _andrewaeva_blob(day: dt.date) -> bytes:
 
 FAMILY = Family(
     name="gameover",
+    remediation=(
+        "GameOver Zeus: a banking trojan that steals credentials; reinstall the host, then "
+        "change every password used on it (online banking first) from a clean machine, and "
+        "tell the bank."
+    ),
     aliases=("goz", "gameover-zeus", "p2p-zeus"),
     summary="Gameover Zeus fallback DGAs: murofet/v1 before Tovar, newgoz/default after (aliases)",
     generator_type="hash",

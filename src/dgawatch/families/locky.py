@@ -248,6 +248,11 @@ def _v3_variant(number: int) -> Variant:
 
 FAMILY = Family(
     name="locky",
+    remediation=(
+        "Locky (ransomware): arrives as a mail attachment (macro documents, scripts) and "
+        "encrypts local and network-share files; reinstall the host, restore the files from "
+        "offline backups, and block macros and script attachments at the mail gateway."
+    ),
     summary="Locky ransomware DGAs: v2 (8 names per two days) and v3 (12), per-sample seed",
     generator_type="arithmetic",
     time_seeded=True,

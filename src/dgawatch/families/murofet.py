@@ -223,6 +223,11 @@ def _v2_variant(name: str, key: int | None) -> Variant:
 
 FAMILY = Family(
     name="murofet",
+    remediation=(
+        "Murofet (Zeus/Licat): a banking trojan that steals credentials; reinstall the host, "
+        "then change every password used on it (online banking first) from a clean machine, "
+        "and tell the bank."
+    ),
     aliases=("licat",),
     summary="Murofet / LICAT: MD5-based, 1000-1020 names (v1 and v3 about weekly, v2 daily)",
     generator_type="hash",

@@ -186,6 +186,10 @@ def _variant(magic: int, summary: str, aliases: tuple[str, ...] = ()) -> Variant
 
 FAMILY = Family(
     name="necurs",
+    remediation=(
+        "Necurs: a spam botnet (it sent Dridex and Locky) with a rootkit driver: reinstall the "
+        "host rather than clean it."
+    ),
     summary="Necurs: 2048 names per 4-day period from a 64-bit mixing function",
     generator_type="arithmetic",
     time_seeded=True,

@@ -139,6 +139,11 @@ def _key_52e645(day: dt.date) -> list[str]:
 
 FAMILY = Family(
     name="newgoz",
+    remediation=(
+        "newGOZ (GameOver Zeus's 2014 successor): a banking trojan that steals credentials; "
+        "reinstall the host, then change every password used on it (online banking first) from "
+        "a clean machine, and tell the bank."
+    ),
     aliases=("post-tovar-goz", "p2p-zeus-new"),
     summary="newGOZ (post-Tovar Gameover Zeus): 1000 or 10,000 MD5/base-36 names per day",
     generator_type="hash",

@@ -326,6 +326,10 @@ def generate_noise(day: dt.date, nr: int = NOISE_PER_DAY) -> list[str]:
 
 FAMILY = Family(
     name="pykspa",
+    remediation=(
+        "Pykspa: spreads through Skype messages to the contacts of the signed-in user: clean "
+        "the host and warn those contacts."
+    ),
     aliases=("pykse", "skyper", "skypebot"),
     summary="Pykspa Skype worm: precursor (5,000 / 2 days), improved (200 / 20 days + noise)",
     generator_type="arithmetic",

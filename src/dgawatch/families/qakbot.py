@@ -113,6 +113,11 @@ def _variant(seed: int, sandbox: bool) -> Variant:
 
 FAMILY = Family(
     name="qakbot",
+    remediation=(
+        "Qakbot (QBot): a banking trojan and loader that spreads inside networks (shares, "
+        "stolen domain credentials) and has preceded ransomware: isolate the host, reset the "
+        "domain credentials used on it and look for further infected hosts in its network."
+    ),
     aliases=("qbot", "quakbot", "pinkslipbot"),
     summary="Qakbot/Qbot: CRC-32 of the month third seeds MT19937, 5,000 names per period",
     generator_type="arithmetic",

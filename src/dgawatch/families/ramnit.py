@@ -147,6 +147,11 @@ def _variant(seed: int) -> Variant:
 
 FAMILY = Family(
     name="ramnit",
+    remediation=(
+        "Ramnit: a file infector (.exe, .dll and .html files) and credential stealer; files on "
+        "the host, its shares and its removable drives are infected, so reinstall rather than "
+        "clean, scan the shares and drives, and change the passwords used on the host."
+    ),
     aliases=("nimnul",),
     summary="Ramnit/Nimnul: fixed list per sample seed from a Park-Miller generator",
     generator_type="arithmetic",

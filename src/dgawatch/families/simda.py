@@ -71,6 +71,10 @@ def _default(day: dt.date) -> list[str]:
 
 FAMILY = Family(
     name="simda",
+    remediation=(
+        "Simda: a backdoor that rewrites the hosts file to redirect well-known sites: after "
+        "cleaning, restore the hosts file (%SystemRoot%\\System32\\drivers\\etc\\hosts)."
+    ),
     aliases=("shiz",),
     summary="Simda/Shiz: fixed list of 1,000 pronounceable 7-letter names per sample",
     generator_type="arithmetic",

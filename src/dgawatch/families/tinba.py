@@ -163,6 +163,11 @@ def _variant(name: str) -> Variant:
 
 FAMILY = Family(
     name="tinba",
+    remediation=(
+        "Tinba (Tiny Banker): a banking trojan injecting into browsers; reinstall the host, "
+        "then change every password used on it (online banking first) from a clean machine, "
+        "and tell the bank."
+    ),
     aliases=("tinybanker", "zusy"),
     summary="Tinba/TinyBanker: chain of 12-letter labels from a hard-coded domain and seed",
     generator_type="arithmetic",

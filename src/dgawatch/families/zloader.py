@@ -127,6 +127,11 @@ def _variant(key: str) -> Variant:
 
 FAMILY = Family(
     name="zloader",
+    remediation=(
+        "ZLoader: a banking trojan and loader, mostly delivered by macro documents in mail; "
+        "reinstall the host, then change every password used on it (online banking first) from "
+        "a clean machine, and tell the bank, and block macros in documents from the internet."
+    ),
     aliases=("silentnight",),
     summary="Zloader: 32 names/day of 20 letters (.com), seeded by RC4(key, date)",
     generator_type="arithmetic",
