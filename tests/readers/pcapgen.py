@@ -13,7 +13,7 @@ import dns.message
 import dns.rcode
 import dns.rrset
 
-ETHERNET, RAW, SLL, SLL2 = 1, 101, 113, 276
+ETHERNET, RAW, SLL, SLL2, NULL, LOOP = 1, 101, 113, 276, 0, 108
 
 
 def _checksum(data: bytes) -> int:
@@ -51,10 +51,17 @@ def ip(src: str, dst: str, proto: int, payload: bytes) -> bytes:
     )
 
 
-def link(packet: bytes, linktype: int) -> bytes:
+def link(packet: bytes, linktype: int, vlans: int = 0) -> bytes:
+    """A frame of ``linktype`` around an IP packet (Ethernet: with ``vlans`` 802.1Q/802.1ad
+    tags; BSD loopback: the family in host order, little endian here)."""
     et = 0x0800 if packet[0] >> 4 == 4 else 0x86DD
     if linktype == ETHERNET:
-        return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + struct.pack("!H", et) + packet
+        tags = b"".join(
+            struct.pack("!HH", 0x88A8 if i < vlans - 1 else 0x8100, 100 + i) for i in range(vlans)
+        )
+        return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + tags + struct.pack("!H", et) + packet
+    if linktype in (NULL, LOOP):
+        return struct.pack("<I", 2 if et == 0x0800 else 10) + packet
     if linktype == SLL:
         return struct.pack("!HHH8sH", 0, 1, 6, b"\x02\0\0\0\0\x01\0\0", et) + packet
     if linktype == SLL2:

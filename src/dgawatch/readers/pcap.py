@@ -16,9 +16,13 @@ destination, time = the response's). ``source_line`` is the 1-based packet numbe
 file (for TCP, the packet completing the message). Answers are only attached while the
 query's batch is still open (a response more than a batch of events later is not paired).
 
-Speed: the packet headers, the DNS header and the question are read with ``struct`` in
-place in multi-megabyte chunks, without per-packet objects; dnspython is only used for
-record data other than A/AAAA/names (see :mod:`dgawatch.readers._dnswire`).
+Speed: the records are read in place from multi-megabyte chunks by the compiled walker
+:mod:`dgawatch._pcapscan`, which writes the events of ordinary UDP packets into the same
+column lists and pairing table as the Python handlers below and hands every other packet
+(TCP, anything truncated, malformed or unusual) to them before changing any state; without
+the compiled module (not built) the Python handlers read everything, with the same output
+and reports. dnspython is only used for record data other than A/AAAA/names (see
+:mod:`dgawatch.readers._dnswire`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ from dgawatch.readers._dnswire import (
     skip_name,
     type_text,
 )
+
+try:
+    from dgawatch import _pcapscan
+except ImportError:  # not compiled: the Python handlers read every packet
+    _pcapscan = None  # type: ignore[assignment]
 
 CHUNK = 16 << 20
 #: Largest plausible captured packet; a bigger record length means a corrupt file.
@@ -91,11 +100,33 @@ class _Events:
         self.answers: list[list[str] | None] = []
         self.line: list[int] = []
         self.base = 0  # global index of row 0 of the lists
-        self.pending: dict[tuple[bytes, int, int, bytes], int] = {}
+        #: unanswered queries: client address + server address + client port and message
+        #: id (2 bytes each, big endian) -> global row (the compiled walker builds the same)
+        self.pending: dict[bytes, int] = {}
         self.addr: dict[bytes, str] = {}
         self.flows: dict[tuple[bytes, int, bytes, int], tuple[list[int], bytearray]] = {}
         self.tcp_bytes = 0  # held in the streams of ``flows``
         self.handle, self.dns = self._make_handler()
+        #: the compiled walker (None when not built): it calls ``handle`` for the packets
+        #: it leaves to Python
+        self.scanner = None
+        if _pcapscan is not None:
+            self.scanner = _pcapscan.Scanner(
+                self.ts,
+                self.client,
+                self.qname,
+                self.qtype,
+                self.rcode,
+                self.answers,
+                self.line,
+                self.pending,
+                {},
+                type_text,
+                tuple(rcode_text(r) for r in range(16)),
+                self.handle,
+                MIN_TS_MS,
+                self.max_ts,
+            )
 
     def bad(self, no: int, reason: str, buf: bytes, start: int, end: int) -> None:
         self.report.bad(self.file, no, reason, buf[start : min(end, start + 48)].hex())
@@ -131,6 +162,8 @@ class _Events:
         ):
             del lst[:n]
         self.base += n
+        if self.scanner is not None:
+            self.scanner.base = self.base
         if len(self.pending) > 4 * BATCH_ROWS:
             # in place: the handler holds this dict (queries never answered are dropped)
             base = self.base
@@ -155,6 +188,7 @@ class _Events:
         bad = self.bad
         ntop = socket.inet_ntop
         hh = _HH.unpack_from
+        hh_pack = _HH.pack
         plain = plain_name
         rcodes = tuple(rcode_text(r) for r in range(16))
         rr = _RR.unpack_from
@@ -166,12 +200,14 @@ class _Events:
                 addr[raw] = t
             return t
 
-        qcache: dict[bytes, str] = {}  # wire question name -> normalised name ("" = invalid)
+        qcache: dict[bytes, str] = {}  # wire question name -> name (plain names only)
         tcache: dict[int, str] = {}
 
         def question(buf: bytes, m: int, q0: int, mend: int, no: int) -> tuple[str, int]:
             """(normalised name or "" when reported, position after the name): the general
-            path, for names :func:`plain_name` leaves out."""
+            path, for names :func:`plain_name` leaves out. Not cached: a name read here may
+            hold a pointer (its bytes alone do not fix its text), and an invalid one is
+            reported at each packet that holds it."""
             try:
                 qname, pos = name_at(buf, m, q0, mend)
             except WireError as exc:
@@ -182,12 +218,6 @@ class _Events:
             except InputError:
                 bad(no, f"invalid query name {qname[:80]!r}", buf, m, mend)
                 name = ""
-            # Cache only a name written out in full up to its root label: then these bytes
-            # always mean this name (a compressed or zero-holding name is parsed each time).
-            if buf[pos - 1] == 0 and buf.find(b"\0", q0, pos) == pos - 1:
-                if len(qcache) > 200_000:
-                    qcache.clear()
-                qcache[buf[q0:pos]] = name
             return name, pos
 
         def dns(
@@ -201,7 +231,7 @@ class _Events:
                 return
             q0 = m + 12
             if flags & 0x8000:  # response
-                g = pending.pop((dst, cport, mid, src), None)
+                g = pending.pop(dst + src + hh_pack(cport, mid), None)
                 if g is not None:  # its query is an event: only rcode and answers are new
                     try:
                         pos = skip_name(buf, q0, mend) + 4
@@ -210,7 +240,7 @@ class _Events:
                         ans: list[str] | None
                         if not an:
                             ans = []
-                        elif an == 1 and buf[pos] == 0xC0 and pos + 16 <= mend:
+                        elif an == 1 and pos + 16 <= mend and buf[pos] == 0xC0:
                             # one record named by a pointer: an A record is read in place
                             rtype, _rc, _ttl, rdlen = rr(buf, pos + 2)
                             if rtype == 1 and rdlen == 4 and pos + 16 <= mend:
@@ -260,7 +290,7 @@ class _Events:
                 client = addr.get(src) or text(src)
                 rcode = None
                 ans = None
-                pending[(src, cport, mid, dst)] = self.base + len(ts_l)
+                pending[src + dst + hh_pack(cport, mid)] = self.base + len(ts_l)
             t = (buf[pos] << 8) | buf[pos + 1]
             qtype = tcache.get(t)
             if qtype is None:
@@ -454,6 +484,9 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         report.bad(file, 0, f"unsupported link type {link}", head.hex())
         return
     ev = _Events(file, report)
+    if ev.scanner is not None:
+        yield from _read_compiled(ev, stream, file, report, endian == ">", div, link)
+        return
     packet, dns = ev.handle, ev.dns
     ethernet = link == _ETHERNET
     fast4 = _ETH_IP4_UDP.unpack_from
@@ -508,6 +541,37 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
     yield from _drain(ev)
 
 
+def _read_compiled(
+    ev: _Events, stream: BinaryIO, file: str, report: InputReport, big: bool, div: int, link: int
+) -> Iterator[pa.RecordBatch]:
+    """The record loop of :func:`_read`, run by the compiled walker chunk by chunk."""
+    scan = ev.scanner.scan_pcap  # type: ignore[union-attr]
+    buf = b""
+    off = 0
+    no = 0
+    while True:
+        data = stream.read(CHUNK)
+        buf = buf[off:] + data
+        off, no, corrupt = scan(buf, 0, big, div, no, link, MAX_PACKET)
+        if corrupt:
+            report.bad(file, no + 1, f"corrupt packet record (length {_incl(buf, off, big)})", "")
+            report.lines_read[file] += no
+            yield from _drain(ev)
+            return
+        while len(ev.ts) >= BATCH_ROWS:
+            yield ev.take()
+        if not data:
+            break
+    if off < len(buf):
+        report.bad(file, no + 1, "truncated packet record at end of file", buf[off : off + 16])
+    report.lines_read[file] += no
+    yield from _drain(ev)
+
+
+def _incl(buf: bytes, off: int, big: bool) -> int:
+    return struct.unpack_from(">I" if big else "<I", buf, off + 8)[0]
+
+
 def _drain(ev: _Events) -> Iterator[pa.RecordBatch]:
     if ev.ts:
         yield ev.take(final=True)
@@ -517,7 +581,7 @@ def _read_pcapng(
     first: bytes, stream: BinaryIO, file: str, report: InputReport
 ) -> Iterator[pa.RecordBatch]:
     ev = _Events(file, report)
-    packet = ev.handle
+    packet = ev.handle if ev.scanner is None else ev.scanner.packet
     buf = first
     off = 0
     no = 0
