@@ -5,7 +5,9 @@ UTC day as ``compact`` leaves it, DNS through 4 resolvers): ``--chunks`` botnets
 ``--bots`` machines each (distinct seeds, written under writers ``sim0``, ``sim1``...; DNS
 from the first), so a store of 50 M events is built in pieces that fit in memory:
 ``--bots 250000 --held 2000 --chunks 10`` is ~52 M events for ~2.5 M distinct addresses
-(each machine contacts ~20 of the 2,000 held names). ``--store DIR`` keeps the store (and
+(each machine contacts ~20 of the 2,000 held names); ``--copies 10`` instead adds 9 copies
+of one chunk's HTTP events from moved addresses (~56 M events, ~25 M distinct (day,
+address) pairs), built faster. ``--store DIR`` keeps the store (and
 reuses it when it exists). The command a user runs, ``dgawatch sinkhole stats --json --dir
 STORE``, is timed as a whole process for each engine in ``--engines``, alternated; with both,
 the two JSON documents must be identical. Peak memory is the whole process tree's (Spark's
@@ -13,7 +15,8 @@ JVM is a child of the dgawatch process), sampled from /proc every 0.2 s.
 
     nice .venv/bin/python bench/bench_sinkhole_stats_engines.py [--bots 200000] [--repeat 1]
     nice .venv/bin/python bench/bench_sinkhole_stats_engines.py --bots 250000 --held 2000 \\
-        --chunks 10 --engines duckdb --store /tmp/store50m
+        --copies 10 --engines duckdb --store /tmp/sinkhole/store56m [--memory-limit 1GB]
+        [--by country]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -65,9 +69,11 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run_sampled(argv: list[str], stdout: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS of the process tree in MB)."""
+def run_sampled(argv: list[str], stdout: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS of the process tree in MB, CPU seconds (user + sys) of the
+    process and the descendants it reaped: on a loaded machine, the figure to compare)."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(stdout, "wb") as out, open(f"{stdout}.err", "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err)
@@ -86,7 +92,9 @@ def run_sampled(argv: list[str], stdout: Path) -> tuple[float, float]:
         thread.join()
     if rc != 0:
         raise RuntimeError(f"{argv} failed ({rc}): {Path(f'{stdout}.err').read_text()[-2000:]}")
-    return wall, peak / 2**20
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, peak / 2**20, cpu
 
 
 def build(store: Path, bots: int, held: int, chunks: int, copies: int) -> None:
@@ -130,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default="duckdb,spark")
     ap.add_argument("--spark-master", default="local[2]")
     ap.add_argument("--store", type=Path, help="keep the store here (reused if present)")
+    ap.add_argument(
+        "--memory-limit", help="DuckDB's --memory-limit (e.g. 1GB); default: DuckDB's own"
+    )
+    ap.add_argument("--by", default="day", help="stats --by (day, country, asn ...)")
     ap.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.build is not None:
@@ -150,31 +162,40 @@ def main(argv: list[str] | None = None) -> int:
             print(f"built in {time.perf_counter() - t0:.0f} s")
         events = count_events(store)
         size = sum(p.stat().st_size for p in store.iterdir()) / 2**20
-        base = ["sinkhole", "stats", "--json", "--dir", str(store)]
+        base = ["sinkhole", "stats", "--json", "--by", args.by, "--dir", str(store)]
+        limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
         cmds = {
-            "duckdb": [DGAWATCH, *base],
+            "duckdb": [DGAWATCH, *base, *limit],
             "spark": [DGAWATCH, *base, "--engine", "spark", "--spark-master", args.spark_master],
         }
         engines = [e for e in args.engines.split(",") if e]
         print(f"{events:,} events, {size:,.0f} MiB Parquet; {loadavg()}", flush=True)
         docs: dict[str, object] = {}
-        times: dict[str, list[tuple[float, float]]] = {e: [] for e in engines}
+        times: dict[str, list[tuple[float, float, float]]] = {e: [] for e in engines}
         for r in range(args.repeat):
             for e in engines[r % len(engines) :] + engines[: r % len(engines)]:
                 out = Path(tmp) / f"{e}.json"
                 times[e].append(run_sampled(cmds[e], out))
                 docs[e] = json.loads(out.read_text())
-                wall, peak = times[e][-1]
-                print(f"  {e}: {wall:.1f} s, peak {peak:,.0f} MB (process tree)", flush=True)
+                wall, peak, cpu = times[e][-1]
+                print(
+                    f"  {e}: {wall:.1f} s wall, {cpu:.1f} CPU s, peak {peak:,.0f} MB "
+                    f"(process tree); {loadavg()}",
+                    flush=True,
+                )
         for e, ts in times.items():
-            walls = sorted(w for w, _ in ts)
+            walls = sorted(w for w, _p, _c in ts)
+            cpus = sorted(c for _w, _p, c in ts)
             print(
                 f"{e}: min {walls[0]:.1f} s, median {walls[len(walls) // 2]:.1f} s, "
-                f"{events / walls[0] / 1e6:.2f} M events/s, peak {max(p for _, p in ts):,.0f} MB"
+                f"{events / walls[0] / 1e6:.2f} M events/s, CPU min {cpus[0]:.1f} s, "
+                f"peak {max(p for _w, p, _c in ts):,.0f} MB"
             )
         if len(engines) == 2:
             pairs = [b[0] / a[0] for a, b in zip(times["duckdb"], times["spark"], strict=True)]
             print(f"spark / duckdb wall time per pair: {', '.join(f'{x:.1f}' for x in pairs)}")
+            pairs = [b[2] / a[2] for a, b in zip(times["duckdb"], times["spark"], strict=True)]
+            print(f"spark / duckdb CPU time per pair: {', '.join(f'{x:.1f}' for x in pairs)}")
             same = docs["duckdb"] == docs["spark"]
             print(f"identical JSON: {same}; {loadavg()}")
             return 0 if same else 1

@@ -207,6 +207,13 @@ def stats(
     ] = None,
     asn_db: Annotated[Path | None, typer.Option(help="Prefix-to-ASN file (pyasn format).")] = None,
     country_db: Annotated[Path | None, typer.Option(help="Prefix-to-country file.")] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            help="DuckDB's memory (e.g. 2GB): beyond it, it spills to a temporary "
+            "directory. Default: DuckDB's own (80 % of RAM)."
+        ),
+    ] = None,
     directory: DirOpt = None,
 ) -> None:
     """Distinct source addresses per hour/day/country/ASN/family, and population estimates."""
@@ -229,6 +236,7 @@ def stats(
         skew=dt.timedelta(seconds=skew),
         engine=engine,
         spark_master=spark_master,
+        memory_limit=memory_limit,
     ) as st:
         for path in st.skipped:
             err.print(f"not compacted, not read by Spark: {path}", markup=False)
