@@ -1,7 +1,10 @@
 """Classifier benchmark: dgawatch vs the peers dgad 4.1.1 and dgaintel 2.3, same held-out data,
 same run.
 
-    .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo] [--output DIR]
+    .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]]
+        [--output DIR]
+
+The peers' virtualenvs are built by ``bench/peers_setup.sh /tmp/peers`` (idempotent).
 
 The evaluation set is the ``eval`` split of :func:`dgawatch.classify.data.build_dataset`
 (labels hashed into splits before training, so no evaluation name was trained on): benign
@@ -12,8 +15,20 @@ own virtual environment (``<peers>/dgaintel``: Python 3.11, ``dgaintel==2.3``,
 and writes one score per line; dgad's own TCN model is called in batches instead of its
 one-``predict``-per-label loop, scoring a domain by its highest-scoring label as dgad does.
 Reported: TPR at FPR 1e-2 and 1e-3 (thresholds on the benign eval names) overall, per family
-and on the wordlist family (gozi); dgawatch's leave-one-family-out macro TPR@1e-2
-(``--lofo``); throughput (names per second, model loaded, scoring only).
+and on the wordlist families; throughput (names per second, model loaded, scoring only).
+
+*Leave-one-family-out* (``--lofo``): for each held-out family F, dgawatch is retrained
+without F (:func:`dgawatch.classify.train.lofo_runs`: a subsample of the training split,
+30,000 benign + 1,500 names per family + 1,500 per synthetic style, F's reseeded builds
+left out too) and scores F's eval names and the benign eval names; the peers score the
+same names in the same run, and every model's thresholds are set on those benign eval names
+(FPR 1e-2 and 1e-3). Reported per family and as the macro average, for all three models.
+The peers cannot be retrained here: they hold out nothing, and their own training data
+(public DGA feeds) may well include F, which favours them. By default the held-out families
+are :func:`dgawatch.classify.train.lofo_subset` (a seeded draw stratified by generator
+type: 3 arithmetic, 1 hash, 1 wordlist, 1 permutation; each retraining takes ~3 CPU-minutes,
+so a full LOFO of 57 takes hours on a 2-core machine); ``--lofo-families all`` holds out
+every family, ``--lofo-families F,G`` the families named.
 
 *New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
 an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
@@ -34,12 +49,19 @@ from pathlib import Path
 
 import numpy as np
 
-from dgawatch.classify import default_model
-from dgawatch.classify.data import build_dataset
+from dgawatch.classify import default_model, threshold_at_fpr, tpr_at_fpr
+from dgawatch.classify.data import Dataset, build_dataset
 from dgawatch.classify.features import label_of
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
-from dgawatch.classify.train import CAP, evaluate_scores, leave_one_family_out, lofo_macro
-from dgawatch.families import all_families
+from dgawatch.classify.train import (
+    CAP,
+    FPRS,
+    HeldOut,
+    evaluate_scores,
+    lofo_runs,
+    lofo_subset,
+)
+from dgawatch.families import all_families, get_family
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDLIST = sorted(f.name for f in all_families() if f.generator_type == "wordlist")
@@ -115,6 +137,51 @@ def new_builds(taken: set[str]) -> tuple[list[str], list[str]]:
     return names, fams
 
 
+def psl_private_owners() -> list[str]:
+    """The registrable (ICANN) domain of every private-section entry of the Public Suffix
+    List the pinned ``publicsuffixlist`` ships: ~2,100 hosting, dynamic-DNS and platform
+    companies' own domains, many short or odd-looking (``0emm.com``, ``123hjemmeside.dk``)."""
+    import publicsuffixlist
+    from publicsuffixlist import PublicSuffixList
+
+    text = Path(publicsuffixlist.PSLFILE).read_text(encoding="utf-8")
+    private = text.split("===BEGIN PRIVATE DOMAINS===", 1)[1].split("===END PRIVATE", 1)[0]
+    icann = PublicSuffixList(only_icann=True)
+    out: set[str] = set()
+    for line in private.splitlines():
+        rule = line.strip().lstrip("*.!")
+        if not rule or rule.startswith("//"):
+            continue
+        owner = icann.privatesuffix(rule.encode("idna").decode())
+        if owner:
+            out.add(owner)
+    return sorted(out)
+
+
+def unseen_benign(taken: set[str], top_sites: Path) -> dict[str, list[str]]:
+    """Benign names from sources no model here was trained or calibrated on, one name per
+    label and no label the dataset holds: Moz's top 500 (npm ``top-sites`` 1.1.222, October
+    2025; ``bench/peers_setup.sh`` fetches it) and the Public Suffix List's private
+    section (2026-10)."""
+    sources: dict[str, list[str]] = {"psl-private 2026-10": psl_private_owners()}
+    if top_sites.exists():
+        rows = json.loads(top_sites.read_text(encoding="utf-8"))
+        sources["top-sites 2025-10"] = [str(r["rootDomain"]).lower() for r in rows]
+    else:
+        print(f"no {top_sites} (bench/peers_setup.sh fetches it); top-sites row skipped")
+    out: dict[str, list[str]] = {}
+    for source, names in sources.items():
+        seen = set(taken)
+        keep = []
+        for name in names:
+            label = label_of(name)
+            if label and label not in seen:
+                seen.add(label)
+                keep.append(name)
+        out[source] = keep
+    return out
+
+
 def summary(
     name: str,
     benign: np.ndarray,
@@ -141,11 +208,84 @@ def summary(
     }
 
 
+def lofo_families(which: str, fams: list[str]) -> list[str]:
+    if which == "subset":
+        return lofo_subset()
+    if which == "all":
+        return sorted(set(fams))
+    return sorted({get_family(f.strip()).name for f in which.split(",") if f.strip()})
+
+
+def lofo_dgawatch(data: Dataset, benign: list[str], families: list[str]) -> list[HeldOut]:
+    """dgawatch retrained without each family in turn (module docstring)."""
+    t = time.perf_counter()
+    print(f"\nLOFO: holding out {len(families)} families: {', '.join(families)}", flush=True)
+    runs = []
+    for run in lofo_runs(data, benign, families):
+        runs.append(run)
+        print(
+            f"lofo {run.family} ({len(run.names)} names, {time.perf_counter() - t:.0f} s): "
+            f"dgawatch {run.tpr(1e-2):.3f} / {run.tpr(1e-3):.3f}",
+            flush=True,
+        )
+    return runs
+
+
+def lofo_table(
+    runs: list[HeldOut],
+    benign: list[str],
+    dga: list[str],
+    fams: list[str],
+    peer_scores: dict[str, np.ndarray],
+) -> dict[str, object]:
+    """The LOFO runs beside the peers' scores of the same names, the thresholds of all three
+    set on the same benign eval names."""
+    nb = len(benign)
+    rows: dict[str, dict[str, dict[str, float]]] = {}
+    for run in runs:
+        pos = [i for i, f in enumerate(fams) if f == run.family]
+        assert [dga[i] for i in pos] == run.names
+        row = {"dgawatch": {f"{f:g}": run.tpr(f) for f in FPRS}}
+        for peer, scores in peer_scores.items():
+            b, g = scores[:nb], scores[nb:][pos]
+            row[peer] = {f"{f:g}": tpr_at_fpr(b, g, f) for f in FPRS}
+        rows[run.family] = row
+    models = ["dgawatch", *peer_scores]
+    macro = {
+        m: {f"{f:g}": float(np.mean([r[m][f"{f:g}"] for r in rows.values()])) for f in FPRS}
+        for m in models
+    }
+    print(
+        f"\nLOFO ({len(rows)} families held out; dgawatch retrained without each, peers as "
+        "shipped; thresholds on the same benign eval names), TPR @1e-2 / @1e-3:"
+    )
+    print("\n| family | type | names | " + " | ".join(models) + " |")
+    print("|---|---|---|" + "---|" * len(models))
+    for fam, row in rows.items():
+        cells = [f"{row[m]['0.01']:.3f} / {row[m]['0.001']:.3f}" for m in models]
+        n = sum(f == fam for f in fams)
+        print(f"| {fam} | {get_family(fam).generator_type} | {n} | " + " | ".join(cells) + " |")
+    cells = [f"**{macro[m]['0.01']:.3f} / {macro[m]['0.001']:.3f}**" for m in models]
+    print(f"| macro ({len(rows)}) | | | " + " | ".join(cells) + " |")
+    return {"families": rows, "macro": macro}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--peers", type=Path, default=Path("/tmp/peers"))
     ap.add_argument("--benign", type=Path, default=ROOT.parent / "shared" / "data" / "benign")
     ap.add_argument("--lofo", action="store_true")
+    ap.add_argument(
+        "--lofo-families",
+        default="subset",
+        help="'subset' (lofo_subset, the default), 'all', or a comma-separated list",
+    )
+    ap.add_argument(
+        "--top-sites",
+        type=Path,
+        default=None,
+        help="top-sites.json (default: <peers>/unseen/top-sites.json)",
+    )
     ap.add_argument("--output", type=Path, default=None)
     args = ap.parse_args()
 
@@ -154,12 +294,29 @@ def main() -> None:
     benign = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 0]
     dga = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 1]
     fams = [f for f in ev.family if f]
-    new, new_fams = new_builds({label_of(n) for n in data.names})
+    taken = {label_of(n) for n in data.names}
+    new, new_fams = new_builds(taken)
+    unseen = unseen_benign(taken, args.top_sites or args.peers / "unseen" / "top-sites.json")
     names = benign + dga + new
+    unseen_at: dict[str, slice] = {}
+    for source, extra in unseen.items():
+        unseen_at[source] = slice(len(names), len(names) + len(extra))
+        names += extra
     print(
         f"eval: {len(benign):,} benign, {len(dga):,} generated, {len(set(fams))} families; "
-        f"new builds: {len(new):,} names of {len(set(new_fams))} families"
+        f"new builds: {len(new):,} names of {len(set(new_fams))} families; unseen benign: "
+        + ", ".join(f"{s} {len(v):,}" for s, v in unseen.items())
     )
+
+    def false_alarms(scores: np.ndarray) -> dict[str, dict[str, float]]:
+        """Share of each unseen benign list above the thresholds set on the benign eval."""
+        out = {}
+        for source, at in unseen_at.items():
+            out[source] = {
+                f"{f:g}": float(np.mean(scores[at] > threshold_at_fpr(scores[: len(benign)], f)))
+                for f in FPRS
+            }
+        return out
 
     def parts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
         a, b = len(benign), len(benign) + len(dga)
@@ -172,10 +329,10 @@ def main() -> None:
     s = model.decision_function(names)
     speed = len(names) / (time.perf_counter() - t)
     results.append(summary("dgawatch", *parts(s), new_fams, speed))
-    if args.lofo:
-        lofo = leave_one_family_out(data, benign)
-        results[0]["lofo_macro_tpr@1e-2"] = lofo_macro(lofo)
-        results[0]["lofo"] = lofo
+    results[-1]["unseen_fpr"] = false_alarms(s)
+    # LOFO before the peers: the long part, and the peers' scores do not depend on it.
+    runs = lofo_dgawatch(data, benign, lofo_families(args.lofo_families, fams)) if args.lofo else []
+    peer_scores: dict[str, np.ndarray] = {}
 
     for peer, code in (("dgaintel", DGAINTEL), ("dgad", DGAD)):
         python = args.peers / peer / "bin" / "python"
@@ -187,24 +344,37 @@ def main() -> None:
         except RuntimeError as exc:
             print(f"{peer}: failed: {exc}")
             continue
+        peer_scores[peer] = scores
         r = summary(peer, *parts(scores), new_fams, pspeed)
         if note:
             r["note"] = f"skipped as too long: {note}"
+        r["unseen_fpr"] = false_alarms(scores)
         results.append(r)
 
     print(
-        f"\n| model | TPR@1e-2 | TPR@1e-3 | wordlist ({', '.join(WORDLIST)}) @1e-2 | "
-        "new builds macro @1e-2 / @1e-3 | LOFO macro @1e-2 | names/s |"
+        f"\n| model | TPR@1e-2 | TPR@1e-3 | wordlist ({', '.join(WORDLIST)}) @1e-2 / @1e-3 | "
+        "new builds macro @1e-2 / @1e-3 | names/s |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for r in results:
-        lofo = r.get("lofo_macro_tpr@1e-2")
         print(
             f"| {r['model']} | {r['tpr@1e-2']:.3f} | {r['tpr@1e-3']:.3f} | "
-            f"{r['wordlist_tpr@1e-2']:.3f} | {r['new_builds_macro_tpr@1e-2']:.3f} / "
-            f"{r['new_builds_macro_tpr@1e-3']:.3f} | {'-' if lofo is None else f'{lofo:.3f}'} | "
+            f"{r['wordlist_tpr@1e-2']:.3f} / {r['wordlist_tpr@1e-3']:.3f} | "
+            f"{r['new_builds_macro_tpr@1e-2']:.3f} / {r['new_builds_macro_tpr@1e-3']:.3f} | "
             f"{r['names_per_s']:,.0f} |"
         )
+    print(
+        "\nUnseen benign lists, share flagged at the thresholds for FPR 1e-2 / 1e-3 set on the "
+        "benign eval names:"
+    )
+    print("\n| list | names | " + " | ".join(r["model"] for r in results) + " |")
+    print("|---|---|" + "---|" * len(results))
+    for source, extra in unseen.items():
+        cells = [
+            f"{r['unseen_fpr'][source]['0.01']:.4f} / {r['unseen_fpr'][source]['0.001']:.4f}"
+            for r in results
+        ]
+        print(f"| {source} | {len(extra):,} | " + " | ".join(cells) + " |")
     fam_names = sorted(results[0]["families"])
     print("\n| family | " + " | ".join(f"{r['model']} @1e-2 / @1e-3" for r in results) + " |")
     print("|---|" + "---|" * len(results))
@@ -213,9 +383,12 @@ def main() -> None:
             f"{r['families'][f]['0.01']:.3f} / {r['families'][f]['0.001']:.3f}" for r in results
         ]
         print(f"| {f} | " + " | ".join(cells) + " |")
+    report: dict[str, object] = {"models": results}
+    if args.lofo:
+        report["lofo"] = lofo_table(runs, benign, dga, fams, peer_scores)
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / "bench_classify.json").write_text(json.dumps(results, indent=1))
+        (args.output / "bench_classify.json").write_text(json.dumps(report, indent=1))
     sys.stdout.flush()
 
 
