@@ -169,6 +169,8 @@ def _requests() -> list[tuple[str, dict[str, Any], str | None, set[str] | None]]
         ("reports/stats", {"date": DATE}, None, None),
         ("reports/stats", {"date": DATE, "format": "csv"}, None, None),
         ("key/info", {}, None, None),
+        # Names under a verified domain: nobody here has one but the operator.
+        ("reports/watch", {}, "domain", None),
     ]
     for kind, fmt in itertools.product(("http", "dns"), ("json", "csv")):
         reqs.append(("reports/download", {"date": DATE, "type": kind, "format": fmt}, None, None))

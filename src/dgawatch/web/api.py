@@ -40,13 +40,14 @@ from dgawatch.web.scope import (
 MAX_BODY = 16 << 10
 PREFIX = "/api/v1"
 ENDPOINTS = ("reports/list", "reports/download", "reports/query", "reports/stats",
-             "reports/schema", "key/info")  # fmt: skip
+             "reports/schema", "reports/watch", "key/info")  # fmt: skip
 _PARAMS = {
     "reports/list": {"date"},
     "reports/download": {"date", "type", "network", "format", "limit"},
     "reports/query": {"date", "type", "network", "ip", "family", "format", "limit"},
     "reports/stats": {"date", "network", "format"},
     "reports/schema": {"type"},
+    "reports/watch": {"format", "limit"},
     "key/info": set(),
 }
 
@@ -124,6 +125,10 @@ def _run(endpoint: str, doc: dict[str, Any], caller: Caller, portal: Portal) -> 
         return JSONResponse({"organisation": caller.org.name, "role": caller.role,
                              "key_id": caller.key_id, "everything": m.everything,
                              "scopes": [s.label for s in caller.org.verified()]})  # fmt: skip
+    if endpoint == "reports/watch":
+        where = portal.store_path.parent
+        columns, rows, truncated = data.watch_names(caller, where, limit=_limit(doc))
+        return _answer(columns, rows, fmt, type="watch", truncated=truncated)
     days = parse_days(doc.get("date"))
     network = doc.get("network")
     network = str(network) if network is not None else None

@@ -59,6 +59,9 @@ HTTP_COLUMNS = list(COLUMNS)
 #: of their resolvers asked, for what, how often).
 REPORT_TYPES = {"http": HTTP_COLUMNS, "dns": DNS_COLUMNS, "dns_resolvers": DNS_COLUMNS}
 STATS_COLUMNS = ["day", "addresses", "http_addresses", "dns_addresses", "events"]
+#: The registration watch's names under a caller's verified domains (latest check).
+WATCH_COLUMNS = ["domain", "tld", "family", "variant", "first_day", "last_day", "state",
+                 "basis", "registrar", "created"]  # fmt: skip
 
 
 class Forbidden(WebError):
@@ -261,6 +264,9 @@ class ScopedData:
         prefixes (or one address, or everything) the condition is the scope itself, one
         pass over the events; otherwise (AS, country, IPv6) Python decides per distinct
         address and the condition names the kept ones (a temporary table)."""
+        m: ScopeMatcher = sees.matcher
+        if not (m.everything or m.nets or m.asns or m.countries):
+            return None  # domain scopes only: no address is the caller's
         exact = _exact_sql(sees)
         if exact is not None:
             return exact
@@ -430,6 +436,54 @@ class ScopedData:
             ).fetchall()
         return [{"day": day_of_no(no).isoformat(), "type": kind, "rows": int(n)}
                 for no, kind, n in counts]  # fmt: skip
+
+    def watch_names(
+        self, caller: Caller, where: Path, *, limit: int = MAX_ROWS
+    ) -> tuple[list[str], list[list[object]], bool]:
+        """(columns, rows, truncated): the names of the registration watch's latest check
+        under the caller's verified domains (the operator: every name), with their state
+        (free, reserved, sinkholed, collision, alert, unknown) and when each is due. For a
+        registry or a domain's owner: which forecast names in its zone are still free to
+        be registered. Names, no address: the watch's observed addresses are left out.
+        ``where``: the data directory or the watch store file."""
+        m = caller.require()
+        if not (m.everything or m.domains):
+            raise Forbidden("your organisation has no verified domain scope")
+        from dgawatch.errors import StoreError
+        from dgawatch.watch.store import WatchStore, resolve
+
+        path = resolve(where)
+        if not path.exists():
+            return list(WATCH_COLUMNS), [], False
+        cond, params = "", []
+        if not m.everything:
+            cond = "AND (" + " OR ".join("n.domain = ? OR ends_with(n.domain, ?)"
+                                         for _ in m.domains) + ")"  # fmt: skip
+            for d in m.domains:
+                params += [d, "." + d]
+        limit = min(limit, MAX_ROWS)
+        try:
+            store = WatchStore(path, read_only=True)
+        except StoreError:
+            raise Busy("the watch store is being written; retry shortly", 10) from None
+        with store:
+            store.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+            latest = store.latest_check()
+            if latest is None:
+                return list(WATCH_COLUMNS), [], False
+            rows = store.con.execute(
+                f"""SELECT n.domain, n.tld, n.family, n.variant, min(n.day), max(n.day),
+                           v.state, v.basis, v.registrar, v.created
+                    FROM names n JOIN verdicts v ON v.check_id = n.check_id
+                                                AND v.domain = n.domain
+                    WHERE n.check_id = ? {cond}
+                    GROUP BY ALL ORDER BY n.domain, n.family, n.variant
+                    LIMIT {limit + 1}""",
+                [latest, *params],
+            ).fetchall()
+        out = [[v.isoformat() if isinstance(v, dt.date) else ("" if v is None else v)
+                for v in r] for r in rows[:limit]]  # fmt: skip
+        return list(WATCH_COLUMNS), out, len(rows) > limit
 
     def addresses(self, caller: Caller, days: list[dt.date]) -> set[str]:
         """The caller's distinct source addresses of these days (digests: new hosts)."""

@@ -25,6 +25,8 @@ from dgawatch.web.scope import Caller, parse_days
 
 #: Days the page covers by default (ending today).
 DEFAULT_DAYS = 7
+#: Watched names shown on the page (``/my/watch.csv`` and the API give up to MAX_ROWS).
+WATCH_SHOWN = 200
 
 
 def _days(request: Request) -> list[dt.date]:
@@ -39,14 +41,22 @@ def my_view(request: Request, portal: Portal) -> dict[str, Any]:
     caller: Caller = request.state.caller
     assert caller.org is not None  # the page is "scoped": _admit refused anonymous callers
     days = _days(request)
-    return {
+    doc: dict[str, Any] = {
         "organisation": caller.org.name,
         "role": caller.role,
         "scopes": [s.public() for s in caller.org.scopes],
         "date": f"{days[0]}:{days[-1]}",
         "stats": portal.scoped.stats(caller, days),
         "reports": portal.scoped.listing(caller, days),
+        "watch": None,
     }
+    if caller.org.verified("domain"):  # names under its domains in the registration watch
+        columns, rows, truncated = portal.scoped.watch_names(
+            caller, portal.store_path.parent, limit=WATCH_SHOWN
+        )
+        doc["watch"] = {"columns": columns, "rows": [dict(zip(columns, r, strict=True))
+                        for r in rows], "truncated": truncated}  # fmt: skip
+    return doc
 
 
 def login_view(request: Request, portal: Portal) -> dict[str, Any]:
@@ -104,6 +114,28 @@ async def _report_csv(request: Request) -> Response:
     return await run_in_threadpool(work)
 
 
+async def _watch_csv(request: Request) -> Response:
+    from dgawatch.web.api import csv_bytes
+
+    app = request.app
+    caller: Caller = app.state.caller_of(request)
+    if caller.org is None:
+        raise WebError("sign the request with an organisation's API key", 401)
+    portal: Portal = app.state.portal
+
+    def work() -> Response:
+        portal.limiter.acquire()
+        try:
+            columns, rows, _t = portal.scoped.watch_names(caller, portal.store_path.parent)
+        finally:
+            portal.limiter.release()
+        return Response(csv_bytes(columns, rows), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{caller.name}_watch.csv"',
+            "Cache-Control": "no-store"})  # fmt: skip
+
+    return await run_in_threadpool(work)
+
+
 _MY = """{% extends "base.html" %}{% block content %}
 <p>Signed in as <strong>{{ data.organisation }}</strong> ({{ data.role }}).
 <form action="/logout" method="post"><input type="submit" value="sign out"></form></p>
@@ -124,6 +156,17 @@ placeholder="YYYY-MM-DD:YYYY-MM-DD"> <input type="submit" value="show"></form>
 <td class="num">{{ r.rows }}</td><td><a href="/my/report.csv?date={{ r.day }}&amp;type={{
 r.type }}">csv</a></td></tr>{% endfor %}</table>
 {% else %}<p class="empty">Nothing seen from your networks on these days.</p>{% endif %}
+{% if data.watch is not none %}
+<h2>Forecast names under your domains</h2>
+<p>The registration watch's latest check: names the DGAs will use under your verified
+domains and their state (free names can still be registered by anyone: reserve or block
+them). <a href="/my/watch.csv">CSV</a> (all of them).</p>
+{% if data.watch.rows %}<table><tr>{% for c in data.watch.columns %}<th>{{ c }}</th>
+{% endfor %}</tr>{% for r in data.watch.rows %}<tr>{% for c in data.watch.columns %}
+<td>{{ r[c] }}</td>{% endfor %}</tr>{% endfor %}</table>
+{% if data.watch.truncated %}<p>More in the CSV.</p>{% endif %}
+{% else %}<p class="empty">No watched name under your domains.</p>{% endif %}
+{% endif %}
 <p>The same through the API for machines: see <code>docs/portal.md</code>.</p>
 {% endblock %}"""
 
@@ -142,7 +185,8 @@ secret <input name="secret" type="password" size="44" autocomplete="current-pass
 PAGES = (
     Page("/my", my_view, "my.html", "Your networks", expensive=True, access="scoped",
          order=90, templates={"my.html": _MY},
-         extra_routes=(Route("/my/report.csv", _report_csv),)),
+         extra_routes=(Route("/my/report.csv", _report_csv),
+                       Route("/my/watch.csv", _watch_csv))),
     Page("/login", login_view, "login.html", "Sign in", nav="sign in", order=95,
          templates={"login.html": _LOGIN},
          extra_routes=(Route("/login", _sign_in, ("POST",)),
