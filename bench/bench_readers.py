@@ -4,8 +4,8 @@
    ``bench/_read_run.py dpkt`` (dpkt's full decode, ``Ethernet`` + ``DNS`` per packet, one
    text line per packet) on a capture with a **distinct name per exchange** (60 % A answers,
    20 % NXDOMAIN, 20 % AAAA; 20,000 clients). Targets: >= 300,000 packets/s and >= 3x dpkt.
-   Reported: whole-process times (start-up included) and the reading rate inside each
-   process.
+   Reported: whole-process times (start-up included), whole-process CPU seconds (user +
+   sys, the steadier measure on a loaded machine) and the reading rate inside each process.
 2. Zeek dns.log TSV (bench_hunt.py's realistic week of logs): the reader process vs
    ``LC_ALL=C grep -F -f names.txt dns.log > out`` with that week's Conficker C names
    (grep writes its matches: with its output on /dev/null GNU grep stops at the first).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import resource
 import socket
 import statistics
 import struct
@@ -108,18 +109,30 @@ def bench_pcap(workdir: Path, packets: int, repeat: int) -> None:
         "dpkt decode (process)", [sys.executable, RUN, "dpkt", path], workdir / "dpkt.out"
     )
     inner: dict[str, list[tuple[float, float]]] = {"ours": [], "dpkt": []}
+    cpu: dict[str, list[float]] = {"ours": [], "dpkt": []}
     runs: dict[str, Runs] = {ours.name: Runs(ours.name), dpkt.name: Runs(dpkt.name)}
     for r in range(repeat):  # alternate by hand: the inner reading times are read per run
         pair = (ours, dpkt) if r % 2 == 0 else (dpkt, ours)
         for cmd in pair:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             got = alternate([cmd], 1)[cmd.name]
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu["ours" if cmd is ours else "dpkt"].append(
+                after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            )
             runs[cmd.name].seconds += got.seconds
             runs[cmd.name].peak_mb += got.peak_mb
             inner["ours" if cmd is ours else "dpkt"].append(
                 _inner(workdir, "ours" if cmd is ours else "dpkt")
             )
     events = (workdir / "ours.out").read_bytes().count(b"\n")
-    print(f"\n== pcap: {n:,} packets, {n // 2:,} distinct names, {loadavg()}")
+    try:
+        from dgawatch import _pcapscan  # noqa: F401
+
+        walker = "compiled walker (dgawatch._pcapscan)"
+    except ImportError:
+        walker = "Python handlers only: dgawatch._pcapscan NOT BUILT"
+    print(f"\n== pcap: {n:,} packets, {n // 2:,} distinct names, {loadavg()}; {walker}")
     print(f"events: dgawatch {events:,} (one per exchange)")
     for r in runs.values():
         print(line(r, n, "packets"))
@@ -129,6 +142,19 @@ def bench_pcap(workdir: Path, packets: int, repeat: int) -> None:
             pair_ratios(runs[dpkt.name], runs[ours.name]),
             ">= 3x",
         )
+    )
+    whole = [d / o for d, o in zip(cpu["dpkt"], cpu["ours"], strict=True)]
+    print(ratio_line("same, whole-process CPU time", whole, ">= 3x"))
+    rates = [n / c for c in cpu["ours"]]
+    ours_cpu, dpkt_cpu = statistics.median(cpu["ours"]), statistics.median(cpu["dpkt"])
+    print(
+        f"dgawatch whole process per CPU-second max {max(rates):,.0f}  median "
+        f"{statistics.median(rates):,.0f} packets (CPU s: ours {ours_cpu:.2f}, dpkt "
+        f"{dpkt_cpu:.2f}, medians)"
+    )
+    print(
+        f"dgawatch whole process, wall: max {n / runs[ours.name].min:,.0f}  median "
+        f"{n / runs[ours.name].median:,.0f} packets/s (target >= 300,000)"
     )
     ratios = [d[1] / o[1] for d, o in zip(inner["dpkt"], inner["ours"], strict=True)]
     print(ratio_line("speed-up over dpkt, reading only", ratios, ">= 3x"))
