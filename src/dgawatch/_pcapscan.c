@@ -9,7 +9,9 @@
  * readers/pcap.py do for the packets that make up nearly all of a capture, and hands every
  * other packet back to them untouched:
  *
- *   - pcap records (either byte order, micro- or nanosecond) in a chunk of the file;
+ *   - pcap records (either byte order, micro- or nanosecond) in a chunk of the file, and
+ *     pcapng Enhanced and obsolete Packet Blocks (the section and interface blocks, and
+ *     every irregular block, are left to Python);
  *   - link layers Ethernet (802.1Q/802.1ad tags), Linux cooked v1/v2, raw IP, BSD loopback;
  *     IPv4 (non-first fragments skipped) and IPv6 (extension headers followed); UDP port 53;
  *   - the DNS header, a question name written out in full of letters, digits, '-', '_' and
@@ -591,6 +593,94 @@ static PyObject *Scanner_scan_pcap(Scanner *s, PyObject *args)
     return Py_BuildValue("nLO", off, no, corrupt ? Py_True : Py_False);
 }
 
+PyDoc_STRVAR(scan_ng_doc,
+             "scan_pcapng(buf, off, big_endian, no, ifaces, max_packet) -> (off, no)\n\n"
+             "Read the whole Enhanced and obsolete Packet Blocks of buf from off, on interfaces\n"
+             "of ``ifaces`` ((link type, numerator, divisor) each); stops before any other\n"
+             "block, an irregular one or one not wholly in buf, which the caller reads.");
+
+#define MAX_IFACES 64
+
+static int link_known(unsigned long long link)
+{
+    switch (link) {
+    case 0: case 1: case 12: case 14: case 101: case 108: case 113: case 228: case 229: case 276:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static PyObject *Scanner_scan_pcapng(Scanner *s, PyObject *args)
+{
+    PyObject *bufobj, *ifaces;
+    Py_ssize_t off, max_packet;
+    int big;
+    long long no;
+    if (!PyArg_ParseTuple(args, "SnpLO!n", &bufobj, &off, &big, &no, &PyList_Type, &ifaces,
+                          &max_packet))
+        return NULL;
+    /* the interfaces this walker reads: known link type, numerator and divisor in range */
+    unsigned long long link[MAX_IFACES], num[MAX_IFACES], div[MAX_IFACES];
+    int ok[MAX_IFACES];
+    Py_ssize_t nif = PyList_GET_SIZE(ifaces);
+    if (nif > MAX_IFACES) nif = MAX_IFACES;
+    for (Py_ssize_t i = 0; i < nif; i++) {
+        PyObject *t = PyList_GET_ITEM(ifaces, i);
+        ok[i] = 0;
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3) continue;
+        link[i] = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 0));
+        num[i] = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 1));
+        div[i] = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(t, 2));
+        if (PyErr_Occurred()) { /* too large for C: that interface is read in Python */
+            PyErr_Clear();
+            continue;
+        }
+        ok[i] = link_known(link[i]) && div[i] > 0 && num[i] <= 1000000;
+    }
+    const uint8_t *buf = (const uint8_t *)PyBytes_AS_STRING(bufobj);
+    Py_ssize_t n = PyBytes_GET_SIZE(bufobj);
+    if (off < 0) off = n;
+    int gc_was_on = PyGC_Disable();
+#define U32(p) (big ? ((uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (p)[3]) \
+                    : ((uint32_t)(p)[3] << 24 | (uint32_t)(p)[2] << 16 | (uint32_t)(p)[1] << 8 | (p)[0]))
+#define U16(p) (big ? ((unsigned)(p)[0] << 8 | (p)[1]) : ((unsigned)(p)[1] << 8 | (p)[0]))
+    while (off + 12 <= n) {
+        const uint8_t *h = buf + off;
+        uint32_t btype = U32(h), blen = U32(h + 4);
+        if ((btype != 6 && btype != 2) || blen < 32 || blen % 4 ||
+            (Py_ssize_t)blen > max_packet + 64 || off + (Py_ssize_t)blen > n)
+            break;
+        uint32_t iface, hi, lo, incl;
+        if (btype == 6) {
+            iface = U32(h + 8);
+            hi = U32(h + 12);
+            lo = U32(h + 16);
+        } else {
+            iface = U16(h + 8);
+            hi = U32(h + 12);
+            lo = U32(h + 16);
+        }
+        incl = U32(h + 20);
+        Py_ssize_t start = off + 28, bend = off + (Py_ssize_t)blen - 4;
+        if (iface >= (uint32_t)nif || !ok[iface] || start + (Py_ssize_t)incl > bend) break;
+        unsigned __int128 t = ((unsigned __int128)(((uint64_t)hi << 32) | lo) * num[iface]) /
+                              div[iface];
+        if (t > (unsigned __int128)INT64_MAX) break;
+        no++;
+        off += blen;
+        if (one(s, bufobj, buf, start, start + incl, (long long)t, no, (unsigned)link[iface]) ==
+            FAIL) {
+            if (gc_was_on) PyGC_Enable();
+            return NULL;
+        }
+    }
+#undef U32
+#undef U16
+    if (gc_was_on) PyGC_Enable();
+    return Py_BuildValue("nL", off, no);
+}
+
 static int Scanner_init(Scanner *s, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"ts",        "client",  "qname",    "qtype",  "rcode",
@@ -670,6 +760,7 @@ static void Scanner_dealloc(Scanner *s)
 static PyMethodDef Scanner_methods[] = {
     {"packet", (PyCFunction)Scanner_packet, METH_VARARGS, packet_doc},
     {"scan_pcap", (PyCFunction)Scanner_scan_pcap, METH_VARARGS, scan_doc},
+    {"scan_pcapng", (PyCFunction)Scanner_scan_pcapng, METH_VARARGS, scan_ng_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,3 +24,7 @@ class Scanner:
         self, buf: bytes, off: int, big_endian: bool, div: int, no: int, link: int,
         max_packet: int, /,
     ) -> tuple[int, int, bool]: ...
+    def scan_pcapng(
+        self, buf: bytes, off: int, big_endian: bool, no: int,
+        ifaces: list[tuple[int, int, int]], max_packet: int, /,
+    ) -> tuple[int, int]: ...

@@ -582,6 +582,7 @@ def _read_pcapng(
 ) -> Iterator[pa.RecordBatch]:
     ev = _Events(file, report)
     packet = ev.handle if ev.scanner is None else ev.scanner.packet
+    scan = None if ev.scanner is None else ev.scanner.scan_pcapng
     buf = first
     off = 0
     no = 0
@@ -598,6 +599,10 @@ def _read_pcapng(
             off = 0
         n = len(buf)
         while off + 12 <= n:
+            if scan is not None:  # the packet blocks up to the next block of another kind
+                off, no = scan(buf, off, endian == ">", no, ifaces, MAX_PACKET)
+                if off + 12 > n:
+                    break
             btype = struct.unpack_from(endian + "I", buf, off)[0]
             if btype == 0x0A0D0D0A:
                 bom = buf[off + 8 : off + 12]
