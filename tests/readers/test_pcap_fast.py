@@ -414,3 +414,26 @@ def _attempt(path: Path, monkeypatch: pytest.MonkeyPatch, compiled: bool) -> Any
             return read(path, "pcap")
         except InputError as exc:
             return str(exc)
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_strict_stops_at_the_same_packet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """With --strict the first bad record ends the read with one InputError, raised from
+    the Python handler through the walker: the same message either way, GC back on."""
+    import gc
+
+    path = tmp_path / f"s.{fmt}"
+    _capture(path, fmt=fmt)
+    messages = []
+    for compiled in (True, False):
+        with monkeypatch.context() as m:
+            if not compiled:
+                m.setattr(pcap, "_pcapscan", None)
+            with pytest.raises(InputError) as err:
+                read(path, "pcap", report=InputReport(strict=True))
+        messages.append(str(err.value))
+        assert gc.isenabled()
+    assert messages[0] == messages[1]
+    assert "(--strict)" in messages[0] and f"s.{fmt}:" in messages[0]
