@@ -6,7 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from dgawatch.errors import InputError
 from dgawatch.sinkhole.enrich import Enricher
 from dgawatch.sinkhole.simulate import Botnet, simulate, write_store
 from dgawatch.sinkhole.stats import SinkholeStats
@@ -84,3 +86,18 @@ def test_by_country_and_asn_counted_in_the_engine(tmp_path: Path) -> None:
             assert days == sorted(days) and len(set(days)) == 3
         (only,) = {r["day"] for r in st.by_network("country", enrich, [DAY])}
         assert only == DAY.isoformat()
+
+
+def test_memory_limit_same_rows_and_spill_dir_removed(tmp_path: Path) -> None:
+    t = simulate(Botnet(bots=20_000, held=200, day=DAY, seed=6))
+    write_store(t, tmp_path, dns=True)
+    with SinkholeStats(tmp_path) as st:
+        free = (st.by_time("hour"), st.observed(), st.dns_sources())
+    with SinkholeStats(tmp_path, memory_limit="64MB") as st:
+        limit = st.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        spill = Path(str(st.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]))  # type: ignore[index]
+        assert spill.is_dir() and spill.name.startswith("dgawatch-stats-")
+        assert (st.by_time("hour"), st.observed(), st.dns_sources()) == free
+    assert limit is not None and "MiB" in str(limit[0]) and not spill.exists()
+    with pytest.raises(InputError, match="--memory-limit"):
+        SinkholeStats(tmp_path, memory_limit="lots")
