@@ -296,7 +296,9 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
     return hunt_batches(prefetch(batches), options, report, unknown)
 
 
-def _feeding(batches: Iterator[pa.RecordBatch], unknown: UnknownCollector) -> Iterator[pa.RecordBatch]:
+def _feeding(
+    batches: Iterator[pa.RecordBatch], unknown: UnknownCollector
+) -> Iterator[pa.RecordBatch]:
     """The batches, each first given to the unknown-DGA collector: run inside
     :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching."""
     for batch in batches:

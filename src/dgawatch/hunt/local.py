@@ -175,7 +175,13 @@ class _Index:
     def __init__(self, lists: Sequence[_List]) -> None:
         from dgawatch import _huntscan
 
+        #: Entries are positions in the distinct contents (``groups``: a list each, shared
+        #: by the lists with equal names); a hit on group g stands for every list (``uses``)
+        #: of g, each with its own days.
+        self.groups: list[_List] = []
+        self._group_of: dict[int, int] = {}
         self.lists: list[_List] = []
+        self._use_group: list[int] = []
         self.which = np.zeros(0, np.int32)
         self.pos = np.zeros(0, np.int32)
         self.table = _huntscan.Index(np.zeros(0, np.uint64))
@@ -186,21 +192,44 @@ class _Index:
         return len(self.which)
 
     def extend(self, lists: Sequence[_List]) -> None:
-        """Hold these lists too (their entries numbered on from those held)."""
-        first = len(self.lists)
-        self.lists.extend(lists)
-        if lists:
-            self.table.add(np.concatenate([x.hashes for x in lists]).astype(np.uint64))
+        """Hold these lists too (new contents' entries numbered on from those held)."""
+        fresh: list[_List] = []
+        for x in lists:
+            g = self._group_of.get(id(x.hashes))
+            if g is None:
+                g = self._group_of[id(x.hashes)] = len(self.groups)
+                self.groups.append(x)
+                fresh.append(x)
+            self.lists.append(x)
+            self._use_group.append(g)
+        if fresh:
+            first = len(self.groups) - len(fresh)
+            self.table.add(np.concatenate([x.hashes for x in fresh]).astype(np.uint64))
             self.which = np.concatenate(
-                [self.which, *(np.full(len(x.hashes), first + i, np.int32) for i, x in enumerate(lists))]
+                [
+                    self.which,
+                    *(np.full(len(x.hashes), first + i, np.int32) for i, x in enumerate(fresh)),
+                ]
             )
-            self.pos = np.concatenate([self.pos, *(x.order for x in lists)]).astype(np.int32)
-        self.labels = max((x.labels for x in self.lists), default=2)
+            self.pos = np.concatenate([self.pos, *(x.order for x in fresh)]).astype(np.int32)
+        self.labels = max((x.labels for x in self.groups), default=2)
+        use_group = np.array(self._use_group, dtype=np.int64)
+        self.use_order = np.argsort(use_group, kind="stable")  # uses, group by group
+        self.use_start = np.searchsorted(use_group[self.use_order], np.arange(len(self.groups)))
+        self.use_count = np.bincount(use_group, minlength=len(self.groups))
         self.family = pa.array([x.family for x in self.lists], pa.string())
         self.variant = pa.array([x.variant for x in self.lists], pa.string())
         self.lo = np.array([x.lo for x in self.lists], dtype=np.int64)
         self.hi = np.array([x.hi for x in self.lists], dtype=np.int64)
         self.day_no = np.array([x.day_no for x in self.lists], dtype=np.int64)
+
+    def uses(self, entry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``entry``, list number) for every list holding each entry's name."""
+        g = self.which[entry]
+        count = self.use_count[g]
+        return np.repeat(np.arange(len(entry)), count), self.use_order[
+            _ranges(self.use_start[g], count)
+        ]
 
     def probe_names(self, names: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, index entry, start) of every entry whose hash equals that of a name
@@ -222,7 +251,7 @@ class _Index:
         order = np.argsort(which, kind="stable")
         cuts = np.flatnonzero(np.diff(which[order])) + 1
         chunks = [
-            self.lists[int(which[seg[0]])].names.take(pa.array(self.pos[entry[seg]]))
+            self.groups[int(which[seg[0]])].names.take(pa.array(self.pos[entry[seg]]))
             for seg in np.split(order, cuts)
         ]
         inverse = np.empty_like(order)
@@ -264,6 +293,7 @@ class LocalMatcher:
         self._cached_names = 0
         self._index_key: set[tuple[str, str, dt.date | None]] = set()
         self._index: _Index | None = None
+        self._twins: dict[tuple[str, int, int, int], _List] = {}
 
     def close(self) -> None:
         self._lists.clear()
@@ -279,6 +309,7 @@ class LocalMatcher:
                 lst = self._lists[spec.key] = _List(spec, names, self.window, prepared)
                 if prepared is None and len(names) >= 1000:
                     cache.put_array(spec.variant, day, _PREPARED, lst.prepared())
+                self._share(spec, lst)
                 self._cached_names += len(names)
             cache.trim()
         for s in specs:
@@ -288,8 +319,27 @@ class LocalMatcher:
             oldest = next(iter(self._lists))
             if oldest in wanted:
                 break
-            self._cached_names -= len(self._lists.pop(oldest).names)
+            gone = self._lists.pop(oldest)
+            self._cached_names -= len(gone.names)
+            self._twins = {k: v for k, v in self._twins.items() if v is not gone}
         return [self._lists[s.key] for s in specs]
+
+    def _share(self, spec: ListSpec, lst: _List) -> None:
+        """A list with the same names as one held of its variant (a variant seeded weekly
+        has seven equal day lists) shares that one's arrays: the index then holds the
+        names once, with the day of each list that has them."""
+        h = lst.hashes
+        sig = (spec.variant.key, len(h), int(h[0]) if len(h) else 0, int(h[-1]) if len(h) else 0)
+        twin = self._twins.get(sig)
+        if (
+            twin is not None
+            and np.array_equal(twin.hashes, h)
+            and np.array_equal(twin.order, lst.order)
+            and twin.names.equals(lst.names)
+        ):
+            lst.names, lst.hashes, lst.order = twin.names, twin.hashes, twin.order
+        else:
+            self._twins[sig] = lst
 
     def _index_for(self, specs: Sequence[ListSpec], days: Sequence[dt.date]) -> _Index:
         """An index holding at least ``specs``: the current one when it does (extra lists
@@ -304,9 +354,10 @@ class LocalMatcher:
         )
         missing = {s.key for s in ahead} - held
         lists = self._load(ahead)
-        if self._index is not None and len(self._index) + sum(
-            len(x.hashes) for x in lists
-        ) <= MAX_INDEX_NAMES:
+        if (
+            self._index is not None
+            and len(self._index) + sum(len(x.hashes) for x in lists) <= MAX_INDEX_NAMES
+        ):
             self._index.extend([x for s, x in zip(ahead, lists, strict=True) if s.key in missing])
             held.update(missing)
             return self._index
@@ -351,8 +402,9 @@ class LocalMatcher:
         order = np.lexsort((entry, row_of))
         row_of, entry = row_of[order], entry[order]
 
-        # Keep each list's day window.
-        which = index.which[entry]
+        # Every list holding the name, keeping each list's day window.
+        k, which = index.uses(entry)
+        row_of, entry = row_of[k], entry[k]
         ev_day = day_no[row_of]
         keep = (index.lo[which] <= ev_day) & (ev_day <= index.hi[which])
         row_of, entry, which, ev_day = row_of[keep], entry[keep], which[keep], ev_day[keep]

@@ -598,7 +598,6 @@ def reduce_events(src: pa.Table) -> dict[str, pa.Table]:
 
 _UNRESOLVED_SQL = """
 SELECT DISTINCT p.qname FROM unk_pairs p ANTI JOIN unk_resolved r ON p.qname = r.qname
-ORDER BY p.qname
 """
 
 #: Sites (among ``unk_sites``) that some resolved name lies under (or is).
@@ -629,7 +628,6 @@ _SUSPECT_SQL = """
 SELECT p.client, p.qname, n.site, p.queries, p.nx, p.first_seen, p.last_seen
 FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
 WHERE n.reason IS NULL AND p.nx > 0 AND n.site NOT IN (SELECT site FROM unk_ok)
-ORDER BY p.client, p.qname
 """
 
 
@@ -641,13 +639,13 @@ def analyse(
     pairs: pa.Table,
     clients_table: pa.Table,
     resolved: pa.Table,
-    model: DGAClassifier | Callable[[], DGAClassifier],
+    load_model: Callable[[], DGAClassifier],
     params: UnknownParams,
     run: Callable[..., pa.Table],
 ) -> list[UnknownDGAFinding]:
     """Steps 1-4 of the module docstring over the whole log's relations (pairs without
     forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables;
-    ``model`` may be a function giving it (loaded only when some site is suspect)."""
+    ``load_model()`` gives the classifier (called only when some site is suspect)."""
     if pairs.num_rows == 0:
         return []
     # Step 1, for the names nobody resolved (the others can never count).
@@ -675,8 +673,7 @@ def analyse(
         return []
     s_sites = sorted(pc.unique(suspect_rows.column("site")).to_pylist())
     labels = sorted({_site_label(s) for s in s_sites})
-    if callable(model) and not hasattr(model, "decision_function"):
-        model = model()
+    model = load_model()
     logits = dict(zip(labels, model.decision_function(labels).tolist(), strict=True))
     cut = model.logit_threshold_for(params.fpr)
 
@@ -696,9 +693,11 @@ def analyse(
         make_of[site] = None
     # Only rows under a counting site matter from here on (most suspect rows are not).
     counting = pa.array([s for s in s_sites if make_of[s] is not None], pa.string())
-    suspect: list[dict[str, Any]] = suspect_rows.filter(
-        pc.is_in(suspect_rows.column("site"), value_set=counting)
-    ).to_pylist()
+    suspect: list[dict[str, Any]] = (
+        suspect_rows.filter(pc.is_in(suspect_rows.column("site"), value_set=counting))
+        .sort_by([("client", "ascending"), ("qname", "ascending")])
+        .to_pylist()
+    )
     # k_c: counted sites per client.
     counted: dict[str, set[str]] = defaultdict(set)
     for r in suspect:

@@ -47,11 +47,11 @@ from dgawatch.readers._common import (
     epoch_to_ms,
     finish_columns,
     iso_to_ms,
+    max_ts_ms,
     read_chunks,
     read_text_lines,
     seconds_column_to_ms,
     seconds_to_ms,
-    max_ts_ms,
 )
 
 _STRINGS = pa.list_(pa.string())

@@ -1,0 +1,29 @@
+from typing import TypeAlias
+
+import numpy as np
+from typing_extensions import Buffer
+
+_Bytes: TypeAlias = Buffer | np.ndarray
+
+def scan_tsv(
+    seg: _Bytes,
+    sep: int,
+    nfields: int,
+    i_ts: int,
+    i_client: int,
+    i_query: int,
+    i_rcode: int,
+    unset: _Bytes,
+    min_ms: int,
+    max_ms: int,
+    /,
+) -> tuple[int, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes | None] | None: ...
+def name_hashes(offsets: _Bytes, data: _Bytes, /) -> bytes: ...
+
+class Index:
+    def __init__(self, hashes: _Bytes, /) -> None: ...
+    def add(self, hashes: _Bytes, /) -> None: ...
+    def size(self) -> int: ...
+    def probe_names(
+        self, offsets: _Bytes, data: _Bytes, max_labels: int, /
+    ) -> tuple[bytes, bytes, bytes]: ...
