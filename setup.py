@@ -17,6 +17,17 @@ setup(
             extra_compile_args=["-O2", "-std=gnu11"],
         ),
         Extension(
+            "dgawatch._pcapscan",
+            sources=["src/dgawatch/_pcapscan.c"],
+            extra_compile_args=["-O2", "-std=gnu11"],
+        ),
+        Extension(
+            "dgawatch._huntscan",
+            sources=["src/dgawatch/_huntscan.c"],
+            extra_compile_args=["-O2", "-std=gnu11"],
+            libraries=["m"],
+        ),
+        Extension(
             "dgawatch._charcnn",
             sources=["src/dgawatch/_charcnn.c"],
             extra_compile_args=["-O3", "-std=gnu11"],
