@@ -39,7 +39,9 @@ def with_dpkt(path: str) -> int:
     out: list[str] = []
     ntop = socket.inet_ntop
     with open(path, "rb") as f:
-        for _ts, buf in dpkt.pcap.Reader(f):
+        ng = f.read(4) == b"\x0a\x0d\x0d\x0a"
+        f.seek(0)
+        for _ts, buf in (dpkt.pcapng.Reader if ng else dpkt.pcap.Reader)(f):
             eth = dpkt.ethernet.Ethernet(buf)
             ip = eth.data
             udp = ip.data

@@ -6,11 +6,14 @@
    20 % NXDOMAIN, 20 % AAAA; 20,000 clients). Targets: >= 300,000 packets/s and >= 3x dpkt.
    Reported: whole-process times (start-up included), whole-process CPU seconds (user +
    sys, the steadier measure on a loaded machine) and the reading rate inside each process.
+   ``--pcapng``: the same packets written as pcapng (Enhanced Packet Blocks) instead, dpkt
+   reading them with its pcapng reader. ``--packets 0``: no pcap part.
 2. Zeek dns.log TSV (bench_hunt.py's realistic week of logs): the reader process vs
    ``LC_ALL=C grep -F -f names.txt dns.log > out`` with that week's Conficker C names
    (grep writes its matches: with its output on /dev/null GNU grep stops at the first).
 
-    .venv/bin/python bench/bench_readers.py [--packets 400000] [--zeek-lines 1000000] [--repeat 3]
+    .venv/bin/python bench/bench_readers.py [--packets 400000] [--pcapng] [--zeek-lines 1000000]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -93,15 +96,41 @@ def make_pcap(path: str, exchanges: int, seed: int = 1) -> int:
     return 2 * exchanges
 
 
+def to_pcapng(src: str, dst: str) -> None:
+    """The packets of the pcap ``src`` (little endian, microseconds) as a pcapng file: one
+    section, one Ethernet interface (if_tsresol 10^-6), one Enhanced Packet Block each."""
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    data = Path(src).read_bytes()
+    out = [
+        block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+        block(1, struct.pack("<HHIHHB3xHH", 1, 0, 262144, 9, 1, 6, 0, 0)),
+    ]
+    off = 24
+    while off < len(data):
+        sec, usec, incl, _orig = struct.unpack_from("<IIII", data, off)
+        units = sec * 1_000_000 + usec
+        head = struct.pack("<IIIII", 0, units >> 32, units & 0xFFFFFFFF, incl, incl)
+        out.append(block(6, head + data[off + 16 : off + 16 + incl]))
+        off += 16 + incl
+    Path(dst).write_bytes(b"".join(out))
+
+
 def _inner(workdir: Path, name: str) -> tuple[float, float]:
     """(CPU, wall) seconds of the reading the process reported on stderr (last run)."""
     text = (workdir / f"{name}.out.err").read_text().split()
     return float(text[-3]), float(text[-1])
 
 
-def bench_pcap(workdir: Path, packets: int, repeat: int) -> None:
+def bench_pcap(workdir: Path, packets: int, repeat: int, pcapng: bool = False) -> None:
     path = str(workdir / "distinct.pcap")
     n = make_pcap(path, packets // 2)
+    if pcapng:
+        to_pcapng(path, path + "ng")
+        path += "ng"
     ours = Command(
         "dgawatch reader (process)", [sys.executable, RUN, "dgawatch", path], workdir / "ours.out"
     )
@@ -132,7 +161,8 @@ def bench_pcap(workdir: Path, packets: int, repeat: int) -> None:
         walker = "compiled walker (dgawatch._pcapscan)"
     except ImportError:
         walker = "Python handlers only: dgawatch._pcapscan NOT BUILT"
-    print(f"\n== pcap: {n:,} packets, {n // 2:,} distinct names, {loadavg()}; {walker}")
+    kind = "pcapng" if pcapng else "pcap"
+    print(f"\n== {kind}: {n:,} packets, {n // 2:,} distinct names, {loadavg()}; {walker}")
     print(f"events: dgawatch {events:,} (one per exchange)")
     for r in runs.values():
         print(line(r, n, "packets"))
@@ -205,11 +235,13 @@ def bench_zeek(workdir: Path, lines: int, repeat: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--packets", type=int, default=400_000)
+    ap.add_argument("--pcapng", action="store_true", help="the capture as pcapng")
     ap.add_argument("--zeek-lines", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        bench_pcap(Path(d), args.packets, args.repeat)
+        if args.packets:
+            bench_pcap(Path(d), args.packets, args.repeat, args.pcapng)
         if args.zeek_lines:
             bench_zeek(Path(d), args.zeek_lines, args.repeat)
 
