@@ -22,13 +22,14 @@ from dgawatch.web.guard import Deadline
 from dgawatch.web.pages.dashboard import network_counts
 from dgawatch.web.tables import MAX_PAGE_SIZE, Column, Table
 
-from .test_authz_matrix import DATE, DAY, World, _app, call, world  # noqa: F401
+from .test_authz_matrix import DATE, DAY, World, _app, call, headers, world  # noqa: F401
 from .test_dashboard import DAYS, get, home, make_app, serving  # noqa: F401
 
 
 @contextmanager
-def all_slots_taken(app: Any) -> Iterator[None]:
-    limiter = app.state.portal.limiter
+def all_slots_taken(app: Any, pool: str = "limiter") -> Iterator[None]:
+    """Every slot of the public pool (``limiter``) or the signed one (``signed_limiter``)."""
+    limiter = getattr(app.state.portal, pool)
     for _ in range(limiter.slots):
         limiter.acquire()
     try:
@@ -156,11 +157,31 @@ def test_public_stats_take_no_slot(world: World) -> None:  # noqa: F811
     app = _app(world)
     with TestClient(app, base_url="http://127.0.0.1") as c:
         assert call(c, world, "anon", "reports/stats", {"date": DATE}).status_code == 200
-        with all_slots_taken(app):
+        with all_slots_taken(app, "signed_limiter"):
             anon = call(c, world, "anon", "reports/stats", {"date": DAY.isoformat()})
             assert anon.status_code == 200 and anon.json()["rows"][0]["addresses"] > 0
             busy = call(c, world, "admin", "reports/stats", {"date": DATE})
             assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
+
+
+def test_the_public_cannot_crowd_out_network_owners(world: World) -> None:  # noqa: F811
+    """Anonymous expensive work and organisations' reports have slots of their own: with
+    every public slot taken, an organisation's report, /my and its CSV are served; with
+    every signed slot taken, they are refused (503) and an anonymous visitor is not."""
+    app = _app(world)
+    path = f"/my.json?date={DAY}"
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        with all_slots_taken(app, "limiter"):
+            r = call(c, world, "a", "reports/download", {"date": DATE, "type": "dns"})
+            assert r.status_code == 200 and r.json()["rows"]
+            assert c.get(path, headers=headers(world, "a", "GET", path, b"")).status_code == 200
+        with all_slots_taken(app, "signed_limiter"):
+            r = call(c, world, "a", "reports/download", {"date": DATE})
+            assert r.status_code == 503 and r.headers["retry-after"].isdigit()
+            mine = c.get(path, headers=headers(world, "a", "GET", path, b""))
+            assert mine.status_code == 503
+            assert call(c, world, "anon", "reports/stats", {"date": DATE}).status_code == 200
+            assert call(c, world, "anon", "reports/download", {"date": DATE}).status_code == 401
 
 
 def test_text_prefilter_keeps_every_address_of_the_scope() -> None:

@@ -168,11 +168,12 @@ def install(app: FastAPI, portal: Portal, auth: Authenticator, limits: RateLimit
             def work() -> Response:
                 if _is_public(name, doc, caller):  # cached aggregates: no slot
                     return _run(name, doc, caller, portal)
-                portal.limiter.acquire()
+                caller.require()  # 401/403 before taking a slot
+                portal.signed_limiter.acquire()
                 try:
                     return _run(name, doc, caller, portal)
                 finally:
-                    portal.limiter.release()
+                    portal.signed_limiter.release()
 
             return await run_in_threadpool(work)
 
@@ -206,7 +207,11 @@ def install(app: FastAPI, portal: Portal, auth: Authenticator, limits: RateLimit
 
         def work() -> Response:
             caller = Caller.of(org)
-            columns, rows, _t = portal.scoped.report(caller, kind, [day])
+            portal.signed_limiter.acquire()
+            try:
+                columns, rows, _t = portal.scoped.report(caller, kind, [day])
+            finally:
+                portal.signed_limiter.release()
             return Response(
                 csv_bytes(columns, rows),
                 media_type="text/csv",

@@ -35,6 +35,7 @@ from dgawatch.web.common import (
     EXPENSIVE_WAIT_S,
     MAX_GENERATED_DAYS,
     MAX_LOOKUP_NAMES,
+    SIGNED_SLOTS,
     Portal,
     View,
     WebError,
@@ -45,7 +46,8 @@ from dgawatch.web.guard import Busy, HostAllowlist, SecurityHeaders
 from dgawatch.web.pages import Page, all_pages
 from dgawatch.web.scope import Caller
 
-__all__ = ["EXPENSIVE_SLOTS", "EXPENSIVE_WAIT_S", "Portal", "View", "WebError", "create_app"]
+__all__ = ["EXPENSIVE_SLOTS", "EXPENSIVE_WAIT_S", "SIGNED_SLOTS", "Portal", "View", "WebError",
+           "create_app"]  # fmt: skip
 
 log = logging.getLogger("dgawatch.web")
 
@@ -131,7 +133,8 @@ def _handlers(page: Page) -> tuple[Callable[[Request], Response], Callable[[Requ
     view runs in a limited slot."""
     from dgawatch.web.templates import render
 
-    view: View = limited(page.view) if page.expensive else page.view
+    signed = page.access != "public"
+    view: View = limited(page.view, signed=signed) if page.expensive else page.view
     fields = tuple(dict.fromkeys((*_FORM_FIELDS, *page.form)))
 
     def as_json(request: Request) -> Response:

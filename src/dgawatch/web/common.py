@@ -36,6 +36,10 @@ MAX_LOOKUP_NAMES = 1_000
 #: more wait up to EXPENSIVE_WAIT_S for a slot, then get 503 with Retry-After.
 EXPENSIVE_SLOTS = 2
 EXPENSIVE_WAIT_S = 0.5
+#: Expensive requests of signed callers (organisations: reports, /my, digest links) served
+#: at once, in slots of their own: a flood of anonymous expensive requests never turns a
+#: network owner away, and theirs never the public's.
+SIGNED_SLOTS = 2
 
 View = Callable[[Request, "Portal"], dict[str, Any] | list[Any]]
 
@@ -70,6 +74,8 @@ class Portal:
         self.sinkhole_dir = sinkhole_dir
         self.sinkhole = SinkholeAggregates(sinkhole_dir)
         self.limiter = Limiter(EXPENSIVE_SLOTS, EXPENSIVE_WAIT_S)
+        #: The signed callers' own slots (SIGNED_SLOTS).
+        self.signed_limiter = Limiter(SIGNED_SLOTS, EXPENSIVE_WAIT_S)
         #: Where ``dgawatch org`` and ``dgawatch deliver`` keep the organisations and the
         #: delivery ledger (default: beside the store, the data directory).
         self.accounts_dir = accounts_dir or self.store_path.parent
@@ -140,14 +146,16 @@ def check_name(name: str) -> None:
         raise InputError(f"{name!r} is not a domain name: {why}")
 
 
-def limited(view: View) -> View:
-    """``view`` run in one of the portal's few expensive slots (else 503, see Limiter)."""
+def limited(view: View, *, signed: bool = False) -> View:
+    """``view`` run in one of the portal's few expensive slots (else 503, see Limiter):
+    the public's, or the signed callers' (``signed``)."""
 
     def run(request: Request, portal: Portal) -> dict[str, Any] | list[Any]:
-        portal.limiter.acquire()
+        limiter = portal.signed_limiter if signed else portal.limiter
+        limiter.acquire()
         try:
             return view(request, portal)
         finally:
-            portal.limiter.release()
+            limiter.release()
 
     return run

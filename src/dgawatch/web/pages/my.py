@@ -101,11 +101,11 @@ async def _report_csv(request: Request) -> Response:
     network, ip = param(request, "network"), param(request, "ip")
 
     def work() -> Response:
-        portal.limiter.acquire()
+        portal.signed_limiter.acquire()
         try:
             columns, rows, _t = portal.scoped.report(caller, kind, days, network=network, ip=ip)
         finally:
-            portal.limiter.release()
+            portal.signed_limiter.release()
         name = f"{caller.name}_{days[0]}{'_' + str(len(days)) + 'd' if len(days) > 1 else ''}"
         return Response(csv_bytes(columns, rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{name}_{kind}.csv"',
@@ -124,11 +124,11 @@ async def _watch_csv(request: Request) -> Response:
     portal: Portal = app.state.portal
 
     def work() -> Response:
-        portal.limiter.acquire()
+        portal.signed_limiter.acquire()
         try:
             columns, rows, _t = portal.scoped.watch_names(caller, portal.store_path.parent)
         finally:
-            portal.limiter.release()
+            portal.signed_limiter.release()
         return Response(csv_bytes(columns, rows), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{caller.name}_watch.csv"',
             "Cache-Control": "no-store"})  # fmt: skip
