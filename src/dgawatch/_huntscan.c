@@ -19,9 +19,11 @@
  *       dgawatch.readers.zeek, which reports each bad line. A query field equal to the unset
  *       marker is no query event and is skipped, as the general reader does.
  *
- *   name_hashes(offsets, data) -> uint64[n]
+ *   name_hashes(offsets, data) -> (uint64[n], most labels of one name)
  *       The hash of each string: the polynomial hash of dgawatch.hunt.local._Hasher
  *       (h = h * B + c over the bytes, modulo 2**64, B = 0x100000001B3), bit-mixed.
+ *
+ *   split_lines(blob) -> (int32 offsets, bytes, count): "a\nb\n" as Arrow string buffers.
  *
  *   Index(hashes)  an open-addressing table of uint64 hashes -> entry numbers (their
  *       positions in ``hashes``; equal hashes all kept), with a bitmap in front.
@@ -128,6 +130,40 @@ static int plain_decimal(const uint8_t *f, Py_ssize_t n)
     return digits > 0;
 }
 
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The double nearest a plain decimal (as strtod and Arrow's parser give it): digits as an
+ * integer m < 2**53 divided by 10**k (k <= 22) is one correctly rounded IEEE division
+ * (Clinger's fast path); anything longer goes to strtod. */
+static double decimal_value(const uint8_t *f, Py_ssize_t n)
+{
+    uint64_t m = 0;
+    int k = -1, digits = 0, neg = f[0] == '-';
+    for (Py_ssize_t i = neg; i < n; i++) {
+        if (f[i] == '.') {
+            k = 0;
+            continue;
+        }
+        m = m * 10 + (uint64_t)(f[i] - '0');
+        if (++digits > 15 && m >= (1ULL << 53)) goto slow;
+        if (k >= 0) k++;
+    }
+    if (k < 0) k = 0;
+    if (k > 22) goto slow;
+    {
+        double v = (double)m / POW10[k];
+        return neg ? -v : v;
+    }
+slow : {
+    char tb[48];
+    memcpy(tb, f, (size_t)n);
+    tb[n] = 0;
+    return strtod(tb, NULL);
+}
+}
+
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -187,10 +223,9 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
 
     Py_BEGIN_ALLOW_THREADS
     if (ok && !ascii_only(s, (size_t)seg.len)) ok = 0;
-    size_t lines_max = 1;
+    /* every line holds nfields - 1 separators and a line end: at most this many */
+    size_t lines_max = (size_t)seg.len / (size_t)(nfields > 1 ? nfields : 1) + 1;
     if (ok) {
-        for (const uint8_t *x = s; (x = memchr(x, '\n', (size_t)(end - x))) != NULL; x++)
-            lines_max++;
         size_t L = (size_t)seg.len + 1;
         starts = malloc(sizeof(int32_t) * (size_t)(nfields + 1));
         if (!starts || buf_reserve(&ts, 8 * lines_max) || buf_reserve(&line, 4 * lines_max) ||
@@ -223,10 +258,7 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
             ok = 0;
             break;
         }
-        char tb[48];
-        memcpy(tb, tp, (size_t)tn);
-        tb[tn] = 0;
-        double secs = strtod(tb, NULL);
+        double secs = decimal_value(tp, tn);
         if (!(fabs(secs) <= 1e11)) {
             ok = 0;
             break;
@@ -343,17 +375,73 @@ static PyObject *py_name_hashes(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "y*y*", &off, &data)) return NULL;
     PyObject *out = NULL;
     if (check_strings(&off, &data, &n) == 0) {
-        out = PyBytes_FromStringAndSize(NULL, n * 8);
-        if (out) {
-            uint64_t *h = (uint64_t *)PyBytes_AS_STRING(out);
+        PyObject *hb = PyBytes_FromStringAndSize(NULL, n * 8);
+        if (hb) {
+            uint64_t *h = (uint64_t *)PyBytes_AS_STRING(hb);
             const int32_t *o = off.buf;
             const uint8_t *d = data.buf;
-            for (Py_ssize_t i = 0; i < n; i++) h[i] = mix(poly(d + o[i], o[i + 1] - o[i]));
+            int labels = 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const uint8_t *q = d + o[i];
+                int32_t len = o[i + 1] - o[i], dots = 1;
+                uint64_t x = 0;
+                for (int32_t j = 0; j < len; j++) {
+                    x = x * HB + q[j];
+                    dots += q[j] == '.';
+                }
+                h[i] = mix(x);
+                if (dots > labels) labels = dots;
+            }
+            out = Py_BuildValue("(Ni)", hb, labels);
         }
     }
     PyBuffer_Release(&off);
     PyBuffer_Release(&data);
     return out;
+}
+
+/* "a\nb\n" -> (int32 offsets, the bytes without the line ends): Arrow strings. */
+static PyObject *py_split_lines(PyObject *self, PyObject *args)
+{
+    Py_buffer blob;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*", &blob)) return NULL;
+    if (blob.len >= INT32_MAX) {
+        PyBuffer_Release(&blob);
+        PyErr_SetString(PyExc_ValueError, "blob too large");
+        return NULL;
+    }
+    const uint8_t *s = blob.buf, *end = s + blob.len;
+    Py_ssize_t lines = 0;
+    for (const uint8_t *x = s; x < end && (x = memchr(x, '\n', (size_t)(end - x))) != NULL; x++)
+        lines++;
+    if (blob.len && end[-1] != '\n') lines++;
+    PyObject *ob = PyBytes_FromStringAndSize(NULL, (lines + 1) * 4);
+    PyObject *db = PyBytes_FromStringAndSize(NULL, blob.len - (blob.len ? lines : 0) + 1);
+    if (!ob || !db) {
+        Py_XDECREF(ob), Py_XDECREF(db);
+        PyBuffer_Release(&blob);
+        return NULL;
+    }
+    int32_t *o = (int32_t *)PyBytes_AS_STRING(ob);
+    char *d = PyBytes_AS_STRING(db);
+    int32_t at = 0;
+    Py_ssize_t k = 0;
+    o[k++] = 0;
+    for (const uint8_t *p = s; p < end;) {
+        const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+        const uint8_t *le = nl ? nl : end;
+        memcpy(d + at, p, (size_t)(le - p));
+        at += (int32_t)(le - p);
+        o[k++] = at;
+        p = le + 1;
+    }
+    PyBuffer_Release(&blob);
+    if (_PyBytes_Resize(&db, at) < 0) {
+        Py_DECREF(ob);
+        return NULL;
+    }
+    return Py_BuildValue("(NNn)", ob, db, k - 1);
 }
 
 /* ---- Index ----------------------------------------------------------------------- */
@@ -434,6 +522,11 @@ static int index_insert(IndexObject *self, Py_buffer *hb)
     }
     const uint64_t *h = hb->buf;
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 8 < n) {
+            uint64_t ahead = h[i + 8] & self->mask;
+            __builtin_prefetch(&self->keys[ahead]);
+            __builtin_prefetch(&self->vals[ahead]);
+        }
         if ((self->distinct + 1) * 2 > (Py_ssize_t)(self->mask + 1) &&
             index_grow(self, 2 * (self->distinct + 1)))
             return -1;
@@ -572,7 +665,10 @@ static PyTypeObject IndexType = {
 static PyMethodDef methods[] = {
     {"scan_tsv", py_scan_tsv, METH_VARARGS,
      "scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms)"},
-    {"name_hashes", py_name_hashes, METH_VARARGS, "name_hashes(offsets, data) -> uint64 bytes"},
+    {"name_hashes", py_name_hashes, METH_VARARGS,
+     "name_hashes(offsets, data) -> (uint64 bytes, most labels of a name)"},
+    {"split_lines", py_split_lines, METH_VARARGS,
+     "split_lines(blob) -> (int32 offsets, bytes without line ends, count)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -156,13 +155,7 @@ def blob_names(blob: bytes) -> pa.Array:
         parts = pc.split_pattern(pa.array([blob.decode("ascii")], pa.string()), "\n")
         flat = parts.flatten()
         return flat.slice(0, len(flat) - 1) if blob.endswith(b"\n") else flat
-    # In place: the string data is the blob without its newlines; name i ends where the
-    # i-th newline was, less the i newlines before it.
-    ends = np.flatnonzero(np.frombuffer(blob, np.uint8) == 10)
-    if not blob.endswith(b"\n"):
-        ends = np.append(ends, len(blob))
-    offsets = np.empty(len(ends) + 1, np.int32)
-    offsets[0] = 0
-    offsets[1:] = ends - np.arange(len(ends))
-    data = blob.replace(b"\n", b"")
-    return pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
+    from dgawatch import _huntscan
+
+    offsets, data, n = _huntscan.split_lines(blob)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))

@@ -27,9 +27,6 @@ from dgawatch.hunt.finding import MATCH_SCHEMA
 from dgawatch.hunt.lists import ListSource, ListSpec, lists_for_days
 
 _EPOCH = dt.date(1970, 1, 1)
-#: Name (and version) of the hashes this module keeps in the list cache; change it with
-#: the hash function.
-_PREPARED = "hash1"
 #: Lists kept in memory (names); older ones are dropped and regenerated if needed again.
 MAX_CACHED_NAMES = 8_000_000
 #: Names one index may hold before it is rebuilt with only the lists the batch needs
@@ -128,11 +125,14 @@ def _accepts_suffix(query: str, candidate: str) -> bool:
 
 
 class _List:
+    """One forecast list: its names, their hashes in list order (compiled: hashing a
+    list costs less than reading a cached copy of its hashes) and the days it serves."""
+
     __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "order", "variant")
 
-    def __init__(
-        self, spec: ListSpec, names: pa.Array, window: int, prepared: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, spec: ListSpec, names: pa.Array, window: int) -> None:
+        from dgawatch import _huntscan
+
         lo, hi = spec.valid(window)
         self.family = spec.variant.family
         self.variant = spec.variant.name
@@ -140,31 +140,11 @@ class _List:
         self.lo = (lo - _EPOCH).days
         self.hi = (hi - _EPOCH).days
         self.names = names
-        if prepared is not None and self._take(prepared):
-            return
-        hasher = _Hasher(self.names)
-        h = hasher.whole()
-        self.order = np.argsort(h, kind="stable").astype(np.int32)
-        self.hashes = h[self.order]
-        counts = np.diff(np.searchsorted(hasher.dots, hasher.offsets, "left"))
-        self.labels = int(counts.max()) + 1 if len(counts) else 2
-
-    def prepared(self) -> np.ndarray:
-        """Sorted hashes, order and label count in one array (kept by the list cache)."""
-        return np.concatenate(
-            [self.hashes, self.order.astype(np.uint64), np.array([self.labels], np.uint64)]
-        )
-
-    def _take(self, arr: np.ndarray) -> bool:
-        """Use a cached :meth:`prepared` array when it fits these names (spot-checked)."""
-        n = len(self.names)
-        if arr.dtype != np.uint64 or len(arr) != 2 * n + 1:
-            return False
-        hashes, order = arr[:n], arr[n : 2 * n].astype(np.int32)
-        if n and _Hasher(self.names.slice(int(order[0]), 1)).whole()[0] != hashes[0]:
-            return False
-        self.hashes, self.order, self.labels = hashes, order, int(arr[-1])
-        return True
+        offsets, data = _string_buffers(self.names)
+        hashes, labels = _huntscan.name_hashes(offsets, data)
+        self.hashes = np.frombuffer(hashes, np.uint64)
+        self.order = np.arange(len(self.hashes), dtype=np.int32)  # position of each hash
+        self.labels = max(labels, 2)
 
 
 class _Index:
@@ -302,16 +282,10 @@ class LocalMatcher:
     def _load(self, specs: Sequence[ListSpec]) -> list[_List]:
         missing = [s for s in specs if s.key not in self._lists]
         if missing:
-            cache = self.source.cache
             for spec, names in zip(missing, self.source.names(missing), strict=True):
-                day = spec.day if spec.day is not None else spec.variant.active_from
-                prepared = cache.get_array(spec.variant, day, _PREPARED)
-                lst = self._lists[spec.key] = _List(spec, names, self.window, prepared)
-                if prepared is None and len(names) >= 1000:
-                    cache.put_array(spec.variant, day, _PREPARED, lst.prepared())
+                lst = self._lists[spec.key] = _List(spec, names, self.window)
                 self._share(spec, lst)
                 self._cached_names += len(names)
-            cache.trim()
         for s in specs:
             self._lists.move_to_end(s.key)
         wanted = {s.key for s in specs}
@@ -344,14 +318,12 @@ class LocalMatcher:
     def _index_for(self, specs: Sequence[ListSpec], days: Sequence[dt.date]) -> _Index:
         """An index holding at least ``specs``: the current one when it does (extra lists
         are harmless, each row's window is checked), else the current one grown by the
-        missing lists and the next day's (a time-ordered log adds about one day's lists a
-        day), or, past :data:`MAX_INDEX_NAMES`, a new one of only those."""
+        missing lists (a time-ordered log adds one day's lists a day), or, past
+        :data:`MAX_INDEX_NAMES`, a new one of only those."""
         held = self._index_key
         if self._index is not None and all(s.key in held for s in specs):
             return self._index
-        ahead = lists_for_days(
-            self.variants, [*days, max(days) + dt.timedelta(days=1)], self.window
-        )
+        ahead = list(specs)
         missing = {s.key for s in ahead} - held
         lists = self._load(ahead)
         if (
@@ -370,11 +342,11 @@ class LocalMatcher:
         """Match rows of one batch of query events."""
         if batch.num_rows == 0:
             return MATCH_SCHEMA.empty_table()
-        day_arr = pc.cast(pc.cast(batch.column("ts"), pa.timestamp("ms")), pa.date32())
-        day_no = np.asarray(day_arr.to_numpy(zero_copy_only=False), "datetime64[D]").astype(
-            np.int64
-        )
-        distinct = [_EPOCH + dt.timedelta(days=int(d)) for d in np.unique(day_no)]
+        ms = np.asarray(batch.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False))
+        day_no = ms // 86_400_000  # UTC days since 1970 (floored, as a date32 cast)
+        lo, hi = int(day_no.min()), int(day_no.max())
+        span = range(lo, hi + 1) if hi - lo < 4 else np.unique(day_no).tolist()
+        distinct = [_EPOCH + dt.timedelta(days=d) for d in span]
         specs = lists_for_days(self.variants, distinct, self.window)
         if not specs:
             return MATCH_SCHEMA.empty_table()
