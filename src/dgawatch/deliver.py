@@ -239,7 +239,7 @@ def deliver(
     orgs = OrgStore(data_dir / FILE_NAME).load()
     if only is not None and only not in orgs:
         raise InputError(f"--org {only}: no such organisation (see 'dgawatch org list')")
-    data = ScopedData(sinkhole_dir, enrich)
+    data = ScopedData(sinkhole_dir, enrich, budget_s=None)  # a batch job: no time budget
     out: list[Outcome] = []
     for org in orgs.values():
         if only is not None and org.name != only:

@@ -119,11 +119,20 @@ def parse_days(text: str | None, default: dt.date | None = None) -> list[dt.date
 
 
 class ScopedData:
-    """Rows of the sinkhole event store as one caller may see them."""
+    """Rows of the sinkhole event store as one caller may see them. ``budget_s``: seconds
+    one read may take (None: no limit, for ``dgawatch deliver``, a batch job nobody waits
+    on)."""
 
-    def __init__(self, directory: Path, enrich: Enrich | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        enrich: Enrich | None = None,
+        *,
+        budget_s: float | None = QUERY_BUDGET_S,
+    ) -> None:
         self.directory = directory
         self._enrich = enrich
+        self.budget_s = budget_s
 
     @property
     def enrich(self) -> Enrich:
@@ -219,7 +228,7 @@ class ScopedData:
                     os.symlink(e.path, view / e.name)
             with SinkholeStats(view) as st:
                 st.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-                budget = Deadline(QUERY_BUDGET_S)
+                budget = Deadline(float("inf") if self.budget_s is None else self.budget_s)
                 done = threading.Event()
                 watchdog = threading.Thread(
                     target=_interrupt_when_spent, args=(st.con, budget, done), daemon=True
@@ -245,6 +254,9 @@ class ScopedData:
         (memory holds the kept ones, never every candidate), within the budget."""
         from dgawatch.sinkhole.stats import dayno
 
+        m: ScopeMatcher = sees.matcher
+        if not (m.everything or m.nets or m.asns or m.countries):
+            return []  # domain scopes only: no address is the caller's
         nos = ", ".join(str(dayno(d)) for d in days)
         narrow, params = _prefilter(sees.matcher, sees.ip)
         cur = st.con.execute(
@@ -592,7 +604,8 @@ def _interrupt_when_spent(con: Any, budget: Deadline, done: threading.Event) -> 
     (an interrupt between two queries is lost) until the request is ``done``."""
     import time
 
-    if done.wait(max(0.0, budget.end - time.monotonic())):
+    left = budget.end - time.monotonic()
+    if done.wait(None if left == float("inf") else max(0.0, left)):
         return
     while True:
         con.interrupt()
