@@ -101,6 +101,9 @@ class ForecastStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
+            # no progress bar: DuckDB draws it on stdout after 2 s of a query, inside the
+            # JSON lines of a slow lookup --json (seen on a loaded machine)
+            self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error as exc:
             raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
         if not read_only:
