@@ -298,3 +298,32 @@ def test_evaluate_refuses_a_log(tmp_path: Path) -> None:
     assert p.returncode == 2 and p.stdout == "", p.stdout
     (line,) = p.stderr.strip().splitlines()
     assert "dns.log" in line and "tab-separated" in line
+
+
+def test_repeated_names_are_answered_in_place(tmp_path: Path) -> None:
+    """Each distinct name is scored once and its line written wherever it occurs: the output
+    is line for line the one of the names without repeats; a CRLF file (read line by line,
+    not by Arrow) gives the same bytes."""
+    names = [*benign_sample(40)[:30], "xjwqpzkrtvbn.ru", "qwzxkvbnmrtp.net"]
+    rng = np.random.default_rng(5)
+    lines = [names[i] for i in rng.integers(0, len(names), 300)]
+    lines[7] = "bad..name"
+    lines[200] = "# a comment"
+    lines[250] = ""
+    lf = tmp_path / "lf.txt"
+    lf.write_text("\n".join(lines) + "\n")
+    crlf = tmp_path / "crlf.txt"
+    crlf.write_bytes(lf.read_bytes().replace(b"\n", b"\r\n"))
+    once = tmp_path / "once.txt"
+    once.write_text("\n".join(dict.fromkeys(n for n in lines if n and n[0] != "#")) + "\n")
+    outs = {
+        f.name: run("classify", "--file", str(f), "--json", "--no-lookup") for f in (lf, crlf, once)
+    }
+    assert all(p.returncode == 0 for p in outs.values())
+    assert outs["lf.txt"].stdout == outs["crlf.txt"].stdout
+    single = {json.loads(x)["domain"]: x for x in outs["once.txt"].stdout.splitlines()}
+    got = outs["lf.txt"].stdout.splitlines()
+    kept = [n for n in lines if n and n[0] != "#"]
+    assert got == [single[n] for n in kept]
+    assert json.loads(got[7])["error"] and f"{lf}:8:" in outs["lf.txt"].stderr
+    assert f"{crlf}:8:" in outs["crlf.txt"].stderr
