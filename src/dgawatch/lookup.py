@@ -430,7 +430,7 @@ def _by_generation(
     # stand for each of the days (61 static variants x a 456-day window were 28,000 lists).
     jobs: list[tuple[Variant, list[dt.date], ListSpec]] = []
     for v, days in plan:
-        if v.period_days == 0 and len(days) > 1:
+        if v.period_days == 0:  # (the hunt's key for a static list: shared in the cache)
             jobs.append((v, days, ListSpec(v, None)))
         else:
             jobs.extend((v, [d], ListSpec(v, d)) for d in days)
