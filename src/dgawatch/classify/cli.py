@@ -388,7 +388,7 @@ def _score_json(
         n = names[i].as_py()
         report(where(i), n, why)
         errors.append(json.dumps({"domain": n, "error": why}) + "\n")
-    lines = pa.array([*text.splitlines(True), *errors], pa.string())
+    lines = pa.array([*text.splitlines(True), *errors], pa.large_string())  # may pass 2 GiB
     # each row's line: its distinct name's, or its own error line
     which = np.empty(total, np.int64)
     which[ok] = np.asarray(pc.index_in(valid, value_set=distinct))
@@ -397,7 +397,7 @@ def _score_json(
     sys.stdout.flush()
     for lo in range(0, total, CHUNK * 4):
         block = lines.take(pa.array(which[lo : lo + CHUNK * 4]))
-        offsets = np.frombuffer(block.buffers()[1], np.int32, len(block) + 1, block.offset)
+        offsets = np.frombuffer(block.buffers()[1], np.int64, len(block) + 1, block.offset * 8)
         data = block.buffers()[2]
         if data is not None:
             out.write(memoryview(data)[offsets[0] : offsets[-1]])
