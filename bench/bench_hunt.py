@@ -26,6 +26,8 @@ cost with a cold cache is printed for a one-line log.
 
     .venv/bin/python bench/bench_hunt.py [--lines 1000000 ...] [--repeat 3] [--workdir DIR]
     .venv/bin/python bench/bench_hunt.py --lines 1000000 5000000 10000000  # the full table
+    ... --unknown-off   # also --no-unknown-dga in the same rounds (issue 11: on/off >= 0.5)
+    ... --no-grep       # grep alone takes minutes per run at 10 M lines
 """
 
 from __future__ import annotations
@@ -209,39 +211,55 @@ def bench_size(workdir: Path, lines: int, args: argparse.Namespace) -> bool:
     txt, tsv = workdir / "names.txt", workdir / "names.tsv"
     size = log.stat().st_size
     verdict, matches = check(workdir, logdir, truth, args)
-    commands = [
-        Command(
-            " ".join(["dgawatch hunt", *args.hunt_args, "DIR"]),
-            [DGAWATCH, "hunt", *args.hunt_args, str(logdir)],
-            workdir / "hunt.out",
-        ),
-        Command(
-            "grep -F -f names.txt > out",
-            ["grep", "-F", "-f", str(txt), str(log)],
-            workdir / "grep.out",
-            env={"LC_ALL": "C"},
-        ),
-        Command(
-            "polars join (same answer set)",
-            [sys.executable, str(ROOT / "bench" / "_polars_hunt.py"), str(log), str(tsv), "1"],
-            workdir / "polars.out",
-        ),
-    ]
-    runs = alternate(commands, args.repeat)
-    ours, grep, polars = (runs[c.name] for c in commands)
-    grep_lines = (workdir / "grep.out").read_bytes().count(b"\n")
+    ours_cmd = Command(
+        " ".join(["dgawatch hunt", *args.hunt_args, "DIR"]),
+        [DGAWATCH, "hunt", *args.hunt_args, str(logdir)],
+        workdir / "hunt.out",
+    )
+    grep_cmd = Command(
+        "grep -F -f names.txt > out",
+        ["grep", "-F", "-f", str(txt), str(log)],
+        workdir / "grep.out",
+        env={"LC_ALL": "C"},
+    )
+    polars_cmd = Command(
+        "polars join (same answer set)",
+        [sys.executable, str(ROOT / "bench" / "_polars_hunt.py"), str(log), str(tsv), "1"],
+        workdir / "polars.out",
+    )
+    off_cmd = Command(
+        " ".join(["dgawatch hunt --no-unknown-dga", *args.hunt_args, "DIR"]),
+        [DGAWATCH, "hunt", "--no-unknown-dga", *args.hunt_args, str(logdir)],
+        workdir / "hunt-off.out",
+    )
+    commands = [ours_cmd, polars_cmd]
+    commands += [] if args.no_grep else [grep_cmd]
+    commands += [off_cmd] if args.unknown_off else []
+    runs = alternate(commands, args.repeat, progress=args.progress)
+    ours, polars = runs[ours_cmd.name], runs[polars_cmd.name]
     polars_tail = (workdir / "polars.out").read_text().splitlines()[-1]
     polars_matches = int(polars_tail.rsplit(" ", 1)[1])
     print(f"\n== {lines:,} lines ({size / 1e6:,.0f} MB), {args.days} days, {loadavg()}")
     print(f"answer: {verdict}")
     print(
         f"match rows (event, variant, list day): dgawatch {matches:,}, polars {polars_matches:,}"
-        f" ({'same' if matches == polars_matches else 'DIFFERENT'}); grep {grep_lines:,} lines"
+        f" ({'same' if matches == polars_matches else 'DIFFERENT'})"
     )
-    for r in (ours, grep, polars):
-        print(line(r, lines))
-    print(ratio_line("speed-up over grep (pairs)", pair_ratios(grep, ours), ">= 5x"))
+    for c in commands:
+        print(line(runs[c.name], lines))
+    if not args.no_grep:
+        grep_lines = (workdir / "grep.out").read_bytes().count(b"\n")
+        print(f"grep wrote {grep_lines:,} lines")
+        grep = runs[grep_cmd.name]
+        print(ratio_line("speed-up over grep (pairs)", pair_ratios(grep, ours), ">= 5x"))
     print(ratio_line("speed-up over polars (pairs)", pair_ratios(polars, ours), ">= 1.5x"))
+    if args.unknown_off:
+        off = runs[off_cmd.name]
+        print(
+            ratio_line(
+                "throughput with / without unknown-DGA", pair_ratios(ours, off), ">= 0.5 (issue 11)"
+            )
+        )
     return "MISSED" not in verdict and matches == polars_matches
 
 
@@ -273,6 +291,14 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--workdir", type=Path, help="keep logs and names here (reused)")
+    ap.add_argument("--no-grep", action="store_true", help="leave grep out (minutes at 10 M)")
+    ap.add_argument(
+        "--unknown-off",
+        action="store_true",
+        help="also time --no-unknown-dga in the same rounds: throughput on/off (issue 11)",
+    )
+    ap.add_argument("--no-startup", action="store_true", help="skip the one-line-log runs")
+    ap.add_argument("--progress", action="store_true", help="print each run as it ends")
     ap.add_argument(
         "--hunt-args",
         type=str.split,
@@ -292,7 +318,8 @@ def main() -> int:
         if not (workdir / "names.tsv").exists():
             _txt, _tsv, n = write_names(workdir, start, args.days, 1)
             print(f"forecast names for the baselines: {n:,}")
-        startup(workdir, args)
+        if not args.no_startup:
+            startup(workdir, args)
         ok = True
         for n_lines in args.lines:
             ok = bench_size(workdir, n_lines, args) and ok
