@@ -200,3 +200,20 @@ def test_text_prefilter_keeps_every_address_of_the_scope() -> None:
         if starts and net.prefixlen in (8, 16, 24):
             assert not any(outside.startswith(s) for s in starts), (text, outside)
     assert scope._text_prefixes([ipaddress.ip_network("0.0.0.0/0")]) == []
+
+
+def test_operator_stats_come_from_the_cache(world: World) -> None:  # noqa: F811
+    """The operator's stats of every source are the public page's cached figures (no scan
+    of every event, no slot needed for it beyond the API's): equal to the scan's."""
+    from dgawatch.orgs import OrgStore
+    from dgawatch.web.scope import Caller, parse_days
+
+    app = _app(world)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        answer = call(c, world, "admin", "reports/stats", {"date": DATE}).json()
+        operator = OrgStore(world.home / "orgs.json").load()["operator"]
+        scan = app.state.portal.scoped.stats(Caller.of(operator), parse_days(DATE))
+        assert answer["rows"] == scan and "scope" not in answer
+        assert all(r["addresses"] > 0 for r in scan)
+        named = call(c, world, "admin", "reports/stats", {"date": DATE, "network": "country:NL"})
+        assert named.status_code == 200 and named.json()["rows"] != scan  # a network: scanned
