@@ -304,6 +304,10 @@ def classify(
 _PLAIN_VALID = r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.*$"
 
 
+#: Bytes that end lines or count as whitespace for Python but not for Arrow's ASCII trim.
+_EXOTIC = re.compile(rb"[\r\x0b\x0c\x1c-\x1f]")
+
+
 def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
     """(names, their 1-based line numbers) of a plain ASCII file with ``\n`` line ends, as
     :func:`_names` reads it (stripped; blank and ``#`` lines left out), split by Arrow
@@ -317,10 +321,7 @@ def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
     data = np.frombuffer(raw, np.uint8)
-    # bytes that end lines or count as whitespace for Python but not for Arrow's ASCII trim
-    exotic = (data >= 0x80) | (data == 0x0D) | (data == 0x0B) | (data == 0x0C)
-    exotic |= (data >= 0x1C) & (data <= 0x1F)
-    if exotic.any() or len(raw) >= 1 << 31:
+    if not raw.isascii() or _EXOTIC.search(raw) or len(raw) >= 1 << 31:
         return None
     ends = np.flatnonzero(data == 0x0A) + 1
     if len(ends) == 0 or ends[-1] != len(data):
@@ -395,8 +396,8 @@ def _score_json(
     which[list(invalid)] = len(unique) + np.arange(len(invalid))
     out = sys.stdout.buffer
     sys.stdout.flush()
-    for lo in range(0, total, CHUNK * 4):
-        block = lines.take(pa.array(which[lo : lo + CHUNK * 4]))
+    for lo in range(0, total, CHUNK):
+        block = lines.take(pa.array(which[lo : lo + CHUNK]))
         offsets = np.frombuffer(block.buffers()[1], np.int64, len(block) + 1, block.offset * 8)
         data = block.buffers()[2]
         if data is not None:
