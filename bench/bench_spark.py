@@ -13,19 +13,22 @@ bench_hunt.py's realistic week of Zeek logs at two sizes (``--lines``). For each
   a cluster bills) with the lines per reserved core-second;
 - the local engine's wall time in the same rounds, and Spark's time over it.
 
-Break-even: each engine's wall time is fitted as fixed + per-line cost from the two sizes
-(wall = F + L * c). Assuming the per-line part of Spark spreads perfectly over N cores
-(wall_N = F_1 + L * c_1 / N, the best case; the measured local[2] vs local[1] efficiency
-is printed beside it), Spark on N cores beats the local engine from
-L* = (F_1 - F_local) / (c_local - c_1 / N) lines; "never" when c_1 / N >= c_local.
+Break-even: each engine's time is fitted as fixed + per-line cost from the two sizes
+(t = F + L * c), on wall seconds and, steadier on a loaded machine, on CPU seconds. If
+Spark's per-line part spread perfectly over N cores (t_N = F_1 + L * c_1 / N: the best
+case; the measured local[2] vs local[1] efficiency is printed beside it), Spark on N cores
+beats the local engine from L* = (F_1 - F_local) / (c_local - c_1 / N) lines; "never"
+when c_1 / N >= c_local.
 
     .venv/bin/python bench/bench_spark.py [--lines 100000 400000] [--cores 1 2] [--repeat 1]
+        [--workdir DIR] [--save FILE.json | --replay FILE.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import statistics
@@ -33,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,8 +121,6 @@ def measure(
 
 def _findings_text(text: str) -> object:
     """The findings of a ``hunt --json`` output (JSON lines, the last one the summary)."""
-    import json
-
     rows = [json.loads(x) for x in text.splitlines() if x.strip()]
     return sorted(
         (r.get("client"), r.get("family"), r.get("variant"), r.get("queries"))
@@ -164,47 +165,61 @@ def fit(a: tuple[int, float], b: tuple[int, float]) -> tuple[float, float]:
     return w1 - c * l1, c
 
 
-def break_even(results: dict[int, dict[str, Cell]], cores: list[int]) -> None:
+def break_even(results: dict[int, dict[str, Cell]], cores: list[int], basis: str) -> None:
+    """The fits and break-even sizes on ``basis`` "wall" (what a quiet machine shows) or
+    "CPU" (task-clock seconds, taken as one core's wall time: steadier under load)."""
     sizes = sorted(results)
     if len(sizes) < 2 or 1 not in cores:
         print("break-even: needs two log sizes and local[1]")
         return
     lo, hi = sizes[0], sizes[-1]
 
-    def model(name: str) -> tuple[float, float]:
-        return fit((lo, results[lo][name].median), (hi, results[hi][name].median))
+    def value(cell: Cell) -> float | None:
+        return cell.median if basis == "wall" else cell.cpu_median
 
-    f_loc, c_loc = model("local engine")
-    f_1, c_1 = model("spark local[1]")
+    def model(name: str) -> tuple[float, float] | None:
+        a, b = value(results[lo][name]), value(results[hi][name])
+        return None if a is None or b is None else fit((lo, a), (hi, b))
+
+    local, one = model("local engine"), model("spark local[1]")
+    if local is None or one is None:
+        print(f"\nbreak-even on {basis}: not measured (no perf)")
+        return
+    (f_loc, c_loc), (f_1, c_1) = local, one
     print(
-        f"\nfit over {lo:,} and {hi:,} lines: local engine {f_loc:.1f} s + "
-        f"{c_loc * 1e6:.2f} us/line ({1 / c_loc if c_loc > 0 else float('inf'):,.0f} lines/s "
-        f"marginal); Spark local[1] {f_1:.1f} s + {c_1 * 1e6:.2f} us/line"
+        f"\n{basis} fit over {lo:,} and {hi:,} lines: local engine {f_loc:.1f} s + "
+        f"{c_loc * 1e6:.2f} us/line; Spark local[1] {f_1:.1f} s + {c_1 * 1e6:.2f} us/line"
     )
     for n in cores:
-        if n == 1:
-            continue
-        f_n, c_n = model(f"spark local[{n}]")
-        eff = c_1 / (n * c_n) if c_n > 0 else float("inf")
-        print(
-            f"Spark local[{n}]: {f_n:.1f} s + {c_n * 1e6:.2f} us/line; measured scaling "
-            f"efficiency of the per-line part vs local[1]: {eff:.0%}"
-        )
+        fitted = model(f"spark local[{n}]") if n != 1 else None
+        if fitted is not None:
+            f_n, c_n = fitted
+            # wall: N cores should cut the per-line time N-fold; CPU: it should stay flat
+            ideal = c_1 / n if basis == "wall" else c_1
+            eff = f"{ideal / c_n:.0%}" if c_n > 0 else "n/a (no growth measured)"
+            print(
+                f"Spark local[{n}]: {f_n:.1f} s + {c_n * 1e6:.2f} us/line; scaling efficiency "
+                f"of the per-line part vs local[1]: {eff}"
+            )
     if c_1 <= 0 or c_loc <= 0:
-        print("break-even: per-line costs not positive (noise larger than the work): rerun")
+        print("break-even: a per-line cost is not positive (noise larger than the work)")
         return
-    print("break-even log size if Spark's per-line work spread perfectly over N cores:")
+    print(f"break-even ({basis}) if Spark's per-line work spread perfectly over N cores:")
     for n in (1, 2, 4, 8, 16, 32, 64):
         per_line = c_1 / n
         if per_line >= c_loc:
             print(f"  N = {n:>2}: never (Spark {per_line * 1e6:.2f} us/line >= local)")
         else:
-            lines = (f_1 - f_loc) / (c_loc - per_line)
-            hours = c_loc * lines / 3600
+            lines = max((f_1 - f_loc) / (c_loc - per_line), 0)
             print(
-                f"  N = {n:>2}: from {max(lines, 0):,.0f} lines "
-                f"(the local engine needs {max(hours, 0):.2f} h for that)"
+                f"  N = {n:>2}: from {lines:,.0f} lines (the local engine: "
+                f"{f_loc + c_loc * lines:,.0f} s for that)"
             )
+    if hi < 4 * lo or hi < 1_000_000:
+        print(
+            "  (extrapolated far beyond the sizes measured: rerun with larger --lines, "
+            "e.g. 1000000 5000000)"
+        )
 
 
 def main() -> int:
@@ -213,7 +228,20 @@ def main() -> int:
     ap.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workdir", type=Path, help="keep the logs here (reused)")
+    ap.add_argument("--save", type=Path, help="write the measurements to this JSON file")
+    ap.add_argument("--replay", type=Path, help="print the table of a --save file, run nothing")
     args = ap.parse_args()
+    if args.replay is not None:
+        doc = json.loads(args.replay.read_text())
+        results = {
+            int(lines): {c["name"]: Cell(**c) for c in cells}
+            for lines, cells in doc["runs"].items()
+        }
+        print(f"== Spark scaling (replay of {args.replay}: {doc['load']})")
+        table(results)
+        break_even(results, doc["cores"], "wall")
+        break_even(results, doc["cores"], "CPU")
+        return 0
     if shutil.which("java") is None:
         print("the Spark engine needs Java 17 (no java on PATH)", file=sys.stderr)
         return 2
@@ -226,9 +254,15 @@ def main() -> int:
         results = {}
         for lines in sorted(args.lines):
             results[lines] = measure(workdir, lines, args.cores, args.repeat, perf)
-        print(f"\n== Spark scaling, {args.repeat} round(s) per size, {loadavg()}")
+        load = loadavg()
+        if args.save is not None:
+            runs = {str(k): [asdict(c) for c in v.values()] for k, v in results.items()}
+            doc = {"load": load, "cores": args.cores, "runs": runs}
+            args.save.write_text(json.dumps(doc, indent=1))
+        print(f"\n== Spark scaling, {args.repeat} round(s) per size, {load}")
         table(results)
-        break_even(results, args.cores)
+        break_even(results, args.cores, "wall")
+        break_even(results, args.cores, "CPU")
     finally:
         if tmp is not None:
             tmp.cleanup()
