@@ -123,6 +123,18 @@ def test_segments_the_scanner_cannot_vouch_for_go_to_the_general_reader(
     assert _read(log, HUNT_FIELDS) == _read(log, None)
 
 
+def test_scanned_and_general_batches_share_one_schema(tmp_path: Path) -> None:
+    """A file the scanner reads and one it leaves to the general reader, in one hunt:
+    their batches concatenate (the unknown-DGA stage pools them)."""
+    import pyarrow as pa
+
+    clean = _write(tmp_path / "a.log", HEADER, *CLEAN)
+    odd = _write(tmp_path / "b.log", HEADER, *CLEAN, ODD["too few fields"])
+    batches = list(read_events([clean, odd], report=InputReport(), fields=HUNT_FIELDS))
+    assert len({b.schema for b in batches}) == 1
+    assert pa.Table.from_batches(batches).num_rows == 2 * (len(CLEAN) - 1)
+
+
 def test_general_path_when_scanning_is_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = _write(tmp_path / "dns.log", HEADER, *CLEAN, SECOND)
     want = _read(log, HUNT_FIELDS)

@@ -241,8 +241,13 @@ def _day_span(batch: pa.RecordBatch) -> tuple[dt.date, dt.date]:
 
 
 def read(
-    paths: Sequence[str | os.PathLike[str]], options: HuntOptions, report: InputReport
+    paths: Sequence[str | os.PathLike[str]],
+    options: HuntOptions,
+    report: InputReport,
+    lean: bool = False,
 ) -> Iterator[pa.RecordBatch]:
+    """Query-event batches of ``paths``; ``lean``: only the fields the local engine reads
+    (:data:`~dgawatch.readers.HUNT_FIELDS`: Zeek TSV is then read by the compiled scanner)."""
     from dgawatch.readers import HUNT_FIELDS, read_events
 
     return read_events(
@@ -251,7 +256,7 @@ def read(
         report=report,
         batch_size=options.batch_size,
         column_map=options.column_map,
-        fields=HUNT_FIELDS,
+        fields=HUNT_FIELDS if lean else None,
     )
 
 
@@ -297,7 +302,7 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
     """Read log files (any format :func:`dgawatch.readers.read_events` knows) and hunt."""
     report = InputReport(strict=options.strict)
     unknown = _collector(options)
-    batches = read(paths, options, report)
+    batches = read(paths, options, report, lean=True)
     if unknown is not None:
         batches = _feeding(batches, unknown)
     return hunt_batches(prefetch(batches), options, report, unknown)

@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
 
+from dgawatch.events import EVENT_SCHEMA
 from dgawatch.readers import HUNT_FIELDS, FileRefused, InputReport, Reader
 from dgawatch.readers._common import (
     MIN_TS_MS,
@@ -134,6 +135,11 @@ def _read_tsv(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.R
 #: False reads every segment the general way (tests compare the two).
 SCAN = True
 _TS_TYPE = pa.timestamp("ms", tz="UTC")
+#: The lean batches' schema: EVENT_SCHEMA's fields (nullability and metadata included),
+#: so that scanned and generally read batches of one hunt concatenate.
+_LEAN_SCHEMA = pa.schema(
+    [EVENT_SCHEMA.field(f) for f in HUNT_FIELDS], metadata=EVENT_SCHEMA.metadata
+)
 
 
 def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
@@ -193,7 +199,7 @@ def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.Record
             pa.repeat(pa.scalar(file, pa.string()), n),
             pa.array(lines, pa.int64()),
         ],
-        names=list(HUNT_FIELDS),
+        schema=_LEAN_SCHEMA,
     )
 
 
