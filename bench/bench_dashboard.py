@@ -141,7 +141,8 @@ def serve(home: Path, port: int) -> None:
     from dgawatch.web.auth import RateLimit
 
     app = create_app(home / "forecast.duckdb", home / "sinkhole", accounts_dir=home / "accounts",
-                     enrich=Enricher(), rate_limit=RateLimit(burst=10**6, per_s=10**6))  # fmt: skip
+                     enrich=Enricher(), rate_limit=RateLimit(burst=10**6, per_s=10**6),
+                     isolate_counts=not os.environ.get("BENCH_IN_PROCESS"))  # fmt: skip
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 

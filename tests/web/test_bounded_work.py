@@ -217,3 +217,30 @@ def test_operator_stats_come_from_the_cache(world: World) -> None:  # noqa: F811
         assert all(r["addresses"] > 0 for r in scan)
         named = call(c, world, "admin", "reports/stats", {"date": DATE, "network": "country:NL"})
         assert named.status_code == 200 and named.json()["rows"] != scan  # a network: scanned
+
+
+def test_counts_in_a_worker_process_are_the_same_and_stop_with_the_app(
+    home: Path,  # noqa: F811
+) -> None:
+    """As ``dgawatch web serve`` runs it: a day's country/ASN counts made in a worker
+    process (the per-address work off the portal's interpreter lock) equal the in-process
+    ones, and the worker stops when the portal does."""
+    import multiprocessing
+
+    from dgawatch.sinkhole.enrich import Enricher
+    from dgawatch.web.app import create_app
+
+    enrich = Enricher(asn_db=home / "asn.txt", country_db=home / "cc.txt", packages=False)
+    docs = {}
+    for isolated in (False, True):
+        app = create_app(home / "forecast.duckdb", home / "sinkhole", enrich=enrich,
+                         isolate_counts=isolated)  # fmt: skip
+        before = set(multiprocessing.active_children())
+        with serving(app) as url:
+            docs[isolated] = [get(url, f"/dashboard/{n}.json?day={DAYS[0]}").json()
+                              for n in ("countries", "asns")]  # fmt: skip
+            started = set(multiprocessing.active_children()) - before
+            assert len(started) == (1 if isolated else 0)
+            assert network_counts(app.state.portal).computed == 1
+        assert not set(multiprocessing.active_children()) - before  # stopped with the app
+    assert docs[True] == docs[False] and docs[True][0]["rows"]

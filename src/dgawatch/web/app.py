@@ -15,9 +15,10 @@ is shown.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,7 @@ def create_app(
     accounts_dir: Path | None = None,
     enrich: Any = None,
     rate_limit: RateLimit | None = None,
+    isolate_counts: bool = False,
 ) -> FastAPI:
     """The portal over the forecast store at ``store_path`` and the sinkhole event store in
     ``sinkhole_dir`` (defaults: those under the data directory), with every page of
@@ -179,17 +181,32 @@ def create_app(
     compare a page's old and new view). ``accounts_dir``: where ``dgawatch org`` and
     ``dgawatch deliver`` keep the organisations and the delivery ledger (default: beside
     the store); ``enrich``: country/ASN lookups for scopes (default: the sinkhole's
-    Enricher); ``rate_limit``: per-caller limit of signed and API requests."""
+    Enricher); ``rate_limit``: per-caller limit of signed and API requests;
+    ``isolate_counts``: the dashboard counts a day's addresses per country and ASN in a
+    worker process (stopped with the app), so that work never holds the interpreter lock
+    the other requests need (``dgawatch web serve`` does; the process is started by
+    ``spawn``, which imports the ``__main__`` module again: a script calling this needs
+    the ``if __name__ == "__main__":`` guard)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            app.state.portal.close()
+
     app = FastAPI(
         title="dgawatch",
         version=__version__,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
     portal = app.state.portal = Portal(
-        store_path, sinkhole_dir, accounts_dir=accounts_dir, enrich=enrich
-    )
+        store_path, sinkhole_dir, accounts_dir=accounts_dir, enrich=enrich,
+        isolate_counts=isolate_counts,
+    )  # fmt: skip
     auth = Authenticator(portal.orgs)
     limits = rate_limit or RateLimit()
     reports_api.install(app, portal, auth, limits)

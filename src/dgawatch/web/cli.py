@@ -122,5 +122,6 @@ def serve(
         allowed_hosts=hosts,
         enrich=enrich,
         accounts_dir=default_store_path().parent,
+        isolate_counts=True,
     )
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -62,6 +62,7 @@ class Portal:
         *,
         accounts_dir: Path | None = None,
         enrich: Any = None,
+        isolate_counts: bool = False,
     ) -> None:
         from dgawatch.orgs import FILE_NAME, OrgStore
         from dgawatch.web.scope import ScopedData
@@ -83,6 +84,14 @@ class Portal:
         self.orgs = OrgStore(self.accounts_dir / FILE_NAME)
         #: Every read of rows naming an address (the one scope filter).
         self.scoped = ScopedData(sinkhole_dir, enrich)
+        #: Pages' per-address counting runs in a worker process (the served portal).
+        self.isolate_counts = isolate_counts
+        #: Called when the portal stops (worker processes the pages started).
+        self.closers: list[Callable[[], None]] = []
+
+    def close(self) -> None:
+        while self.closers:
+            self.closers.pop()()
 
     def open_store(self) -> ForecastStore | None:
         """The forecast store read-only, or None when there is none (or it is locked)."""

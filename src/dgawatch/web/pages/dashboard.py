@@ -46,6 +46,7 @@ from markupsafe import Markup
 
 from dgawatch.sinkhole.enrich import PLEVIN_LOCK
 from dgawatch.web.common import Portal, WebError, day_param
+from dgawatch.web.guard import Busy
 from dgawatch.web.pages import Page, Route
 from dgawatch.web.tables import TABLE_TEMPLATE, Column, Table
 
@@ -92,12 +93,19 @@ def _slot(limiter: Any) -> Iterator[None]:
 class NetworkCounts:
     """Distinct addresses per country and per ASN of one UTC day, cached per day by the
     signature of that day's files (and of the shared ones, e.g. the address plan). A day
-    not cached is counted in one of ``limiter``'s slots (503 when all are taken)."""
+    not cached is counted in one of ``limiter``'s slots (503 when all are taken), in a
+    worker process when ``isolated``."""
 
-    def __init__(self, directory: Path, enrich: Any, limiter: Any = None) -> None:
+    def __init__(
+        self, directory: Path, enrich: Any, limiter: Any = None, *, isolated: bool = False
+    ) -> None:
         self.directory = directory
         self.enrich = enrich
         self.limiter = limiter
+        #: Count in a separate process (the portal): the per-address work then never holds
+        #: the interpreter lock the portal's other requests need.
+        self.isolated = isolated
+        self._pool: Any = None
         self._lock = threading.Lock()
         self._days: dict[dt.date, tuple[object, dict[str, Any]]] = {}
         #: Day computations so far (the bench and tests read it).
@@ -133,41 +141,89 @@ class NetworkCounts:
         return figures
 
     def _compute(self, day: dt.date, names: Sequence[str]) -> dict[str, Any]:
-        """One pass over the day's distinct addresses, read in batches: memory holds the
-        counters (one per country / ASN), never the addresses."""
-        from dgawatch.sinkhole.stats import SinkholeStats, dayno
+        if not self.isolated:
+            return count_day(self.directory, names, day, self.enrich)
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-        country: dict[str, int] = {}
-        asn: dict[str, int] = {}
-        asn_ipv4: dict[str, int] = {}
-        with tempfile.TemporaryDirectory(prefix="dgawatch-dash-") as tmp:
-            view = Path(tmp)
-            for name in names:
-                os.symlink(self.directory / name, view / name)
-            with SinkholeStats(view) as st:
-                st.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-                cur = st.con.execute("SELECT DISTINCT src_ip FROM ev WHERE dayno = ?", [dayno(day)])
-                while batch := cur.fetchmany(_BATCH):
-                    for i in range(0, len(batch), _LOCKED_BATCH):
-                        with _plevin_lock:
-                            self._count(batch[i : i + _LOCKED_BATCH], country, asn, asn_ipv4)
-        return {"country": country, "asn": asn, "asn_ipv4": asn_ipv4}
+        with self._lock:
+            if self._pool is None:
+                import multiprocessing
 
-    def _count(
-        self,
-        batch: list[tuple[Any, ...]],
-        country: dict[str, int],
-        asn: dict[str, int],
-        asn_ipv4: dict[str, int],
-    ) -> None:
-        for (ip,) in batch:
-            cc = self.enrich.country(ip) or "unknown"
-            country[cc] = country.get(cc, 0) + 1
-            number = self.enrich.asn(ip)
-            a = f"AS{number}" if number else "unknown"
-            asn[a] = asn.get(a, 0) + 1
-            if ":" not in ip:
-                asn_ipv4[a] = asn_ipv4.get(a, 0) + 1
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_start,
+                    initargs=(self.enrich,),
+                )
+            pool = self._pool
+        try:
+            return pool.submit(_worker_count, self.directory, list(names), day).result()
+        except BrokenProcessPool:  # the worker died (killed for memory?): a new one next time
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            raise Busy(f"counting {day} failed; retry later", 30) from None
+
+    def close(self) -> None:
+        """Stop the counting process, if any (the portal's shutdown)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def count_day(directory: Path, names: Sequence[str], day: dt.date, enrich: Any) -> dict[str, Any]:
+    """Distinct addresses of ``day`` per country and ASN, over the store files ``names``:
+    one pass over the day's distinct addresses, read in batches (memory holds the counters,
+    one per country / ASN, never the addresses)."""
+    from dgawatch.sinkhole.stats import SinkholeStats, dayno
+
+    country: dict[str, int] = {}
+    asn: dict[str, int] = {}
+    asn_ipv4: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="dgawatch-dash-") as tmp:
+        view = Path(tmp)
+        for name in names:
+            os.symlink(directory / name, view / name)
+        with SinkholeStats(view) as st:
+            st.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            cur = st.con.execute("SELECT DISTINCT src_ip FROM ev WHERE dayno = ?", [dayno(day)])
+            while batch := cur.fetchmany(_BATCH):
+                for i in range(0, len(batch), _LOCKED_BATCH):
+                    with _plevin_lock:
+                        _count(enrich, batch[i : i + _LOCKED_BATCH], country, asn, asn_ipv4)
+    return {"country": country, "asn": asn, "asn_ipv4": asn_ipv4}
+
+
+def _count(
+    enrich: Any,
+    batch: list[tuple[Any, ...]],
+    country: dict[str, int],
+    asn: dict[str, int],
+    asn_ipv4: dict[str, int],
+) -> None:
+    for (ip,) in batch:
+        cc = enrich.country(ip) or "unknown"
+        country[cc] = country.get(cc, 0) + 1
+        number = enrich.asn(ip)
+        a = f"AS{number}" if number else "unknown"
+        asn[a] = asn.get(a, 0) + 1
+        if ":" not in ip:
+            asn_ipv4[a] = asn_ipv4.get(a, 0) + 1
+
+
+#: The enricher of the counting process (set once when it starts).
+_worker_enrich: Any = None
+
+
+def _worker_start(enrich: Any) -> None:
+    global _worker_enrich
+    _worker_enrich = enrich
+
+
+def _worker_count(directory: Path, names: list[str], day: dt.date) -> dict[str, Any]:
+    return count_day(directory, names, day, _worker_enrich)
 
 
 _counts: weakref.WeakKeyDictionary[Portal, NetworkCounts] = weakref.WeakKeyDictionary()
@@ -185,8 +241,12 @@ def network_counts(portal: Portal) -> NetworkCounts:
 
                 enrich = Enricher()
             found = _counts[portal] = NetworkCounts(
-                portal.sinkhole_dir, enrich, getattr(portal, "limiter", None)
-            )
+                portal.sinkhole_dir, enrich, getattr(portal, "limiter", None),
+                isolated=getattr(portal, "isolate_counts", False),
+            )  # fmt: skip
+            closers = getattr(portal, "closers", None)
+            if closers is not None:
+                closers.append(found.close)
         return found
 
 
