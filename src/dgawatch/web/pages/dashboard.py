@@ -166,11 +166,18 @@ class NetworkCounts:
             raise Busy(f"counting {day} failed; retry later", 30) from None
 
     def close(self) -> None:
-        """Stop the counting process, if any (the portal's shutdown)."""
+        """Stop the counting process, if any (the portal's shutdown), without waiting for a
+        count in progress (it would be thrown away)."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        workers = list(getattr(pool, "_processes", {}).values())  # no public way to stop them
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.join(10)
 
 
 def count_day(directory: Path, names: Sequence[str], day: dt.date, enrich: Any) -> dict[str, Any]:
