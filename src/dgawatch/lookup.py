@@ -441,8 +441,9 @@ def _by_generation(
         lists = source.names([spec for _, _, spec in batch]) if len(wanted) else []
         if lists:
             sizes = np.array([len(n) for n in lists], np.int64)
-            names = pa.chunked_array(lists, pa.string()).combine_chunks()
-            hit = np.flatnonzero(np.asarray(pc.fill_null(pc.is_in(names, value_set=wanted), False)))
+            names = pa.chunked_array(lists, pa.string())  # probed list by list, not copied
+            found = pc.fill_null(pc.is_in(names, value_set=wanted), False)
+            hit = np.flatnonzero(found.to_numpy(zero_copy_only=False))
         else:
             hit = np.zeros(0, np.int64)
         if len(hit):
