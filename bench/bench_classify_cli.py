@@ -28,6 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import loadavg
+
 CLI = "from dgawatch.cli import main; main()"
 SHARED = Path(os.environ.get("DGAWATCH_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
@@ -45,7 +49,8 @@ def make_names(n: int, seed: int = 19) -> list[str]:
 
 
 def timed(cmd: list[str], out: Path, env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MB) of one child process, its stdout into ``out``."""
+    """(wall s, CPU s, peak RSS MB) of one child process, its stdout into ``out`` (as
+    ``_timing.run_once``, with the child's CPU seconds from the same ``wait4``)."""
     with out.open("wb") as fh:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.DEVNULL, env=env)
@@ -80,6 +85,7 @@ def main() -> int:
         lines = out.count(b"\n")
         same = out == (tmp / "cold.out").read_bytes()
         matched = out.count(b'"forecast": [{')
+    print(loadavg())
     print(
         f"names                       {args.names:,} ({len(set(names)):,} distinct; "
         f"{lines:,} lines, {matched:,} forecast matches)"
