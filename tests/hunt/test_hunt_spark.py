@@ -18,12 +18,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_spark_and_local_findings_are_identical(spark: Any, tmp_path: Path) -> None:
+    """Same findings, and the same lists read, from the store and otherwise (a store
+    holding Conficker C's lists of the scenario's first days)."""
+    import datetime as dt
+
     from dgawatch.hunt.spark import hunt_spark
+    from dgawatch.store import ForecastStore
 
     scenario = build(tmp_path / "dns.log")
-    options = HuntOptions(variants=tuple(get_family("conficker").variants))
+    c = get_family("conficker").variant("c")
+    with ForecastStore(tmp_path / "f.duckdb") as store:
+        store.build([c], [dt.date(2014, 11, d) for d in range(14, 21)])
+    options = HuntOptions(
+        variants=tuple(get_family("conficker").variants), store=tmp_path / "f.duckdb"
+    )
     local = hunt_paths([scenario.path], options)
     remote = hunt_spark([scenario.path], options, spark=spark)
+    assert remote.lists_from_store == local.lists_from_store == 5  # C of 11-15 .. 11-19
     assert remote.findings == local.findings
     assert len(remote.findings) == 4
     assert remote.matches == local.matches

@@ -345,8 +345,12 @@ class LocalMatcher:
         ms = np.asarray(batch.column("ts").cast(pa.int64()).to_numpy(zero_copy_only=False))
         day_no = ms // 86_400_000  # UTC days since 1970 (floored, as a date32 cast)
         lo, hi = int(day_no.min()), int(day_no.max())
-        span = range(lo, hi + 1) if hi - lo < 4 else np.unique(day_no).tolist()
-        distinct = [_EPOCH + dt.timedelta(days=d) for d in span]
+        days = (
+            (np.flatnonzero(np.bincount(day_no - lo)) + lo).tolist()
+            if hi - lo < 1000
+            else np.unique(day_no).tolist()
+        )
+        distinct = [_EPOCH + dt.timedelta(days=d) for d in days]
         specs = lists_for_days(self.variants, distinct, self.window)
         if not specs:
             return MATCH_SCHEMA.empty_table()
