@@ -257,7 +257,7 @@ def bench_size(workdir: Path, lines: int, args: argparse.Namespace) -> bool:
         off = runs[off_cmd.name]
         print(
             ratio_line(
-                "throughput with / without unknown-DGA", pair_ratios(ours, off), ">= 0.5 (issue 11)"
+                "throughput with / without unknown-DGA", pair_ratios(off, ours), ">= 0.5 (issue 11)"
             )
         )
     return "MISSED" not in verdict and matches == polars_matches

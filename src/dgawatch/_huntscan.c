@@ -605,7 +605,29 @@ static PyObject *index_probe_names(IndexObject *self, PyObject *args)
     int oom = 0;
     const int32_t *o = off.buf;
     const uint8_t *d = data.buf;
+    /* Keys wait in a ring for LAG others to be made before their bitmap word is read: its
+     * prefetch, issued when the key was made, has landed by then (the bitmap is MBs). */
+    enum { RING = 64, LAG = 24 };
+    struct {
+        uint64_t key;
+        int32_t row, start;
+    } ring[RING];
+    unsigned head = 0, tail = 0;
     Py_BEGIN_ALLOW_THREADS
+#define PUSH(k_, row_, start_)                                                                 \
+    do {                                                                                       \
+        uint64_t k__ = (k_), b__ = k__ >> self->bitshift;                                      \
+        __builtin_prefetch(&self->bits[b__ >> 6]);                                             \
+        ring[head % RING].key = k__, ring[head % RING].row = (row_),                           \
+                   ring[head % RING].start = (start_);                                         \
+        head++;                                                                                \
+        while (!oom && head - tail > LAG) {                                                    \
+            if (index_emit(self, ring[tail % RING].key, ring[tail % RING].row,                 \
+                           ring[tail % RING].start, &r, &e, &st))                              \
+                oom = 1;                                                                       \
+            tail++;                                                                            \
+        }                                                                                      \
+    } while (0)
     for (Py_ssize_t i = 0; i < n && !oom; i++) {
         const uint8_t *q = d + o[i];
         int32_t len = o[i + 1] - o[i];
@@ -617,15 +639,16 @@ static PyObject *index_probe_names(IndexObject *self, PyObject *args)
             pw *= HB;
             if (j > 0 && q[j - 1] == '.') {
                 dots++; /* the suffix q[j:] holds `dots` labels */
-                if (dots >= 2 && dots <= max_labels &&
-                    index_emit(self, mix(h), (int32_t)i, j, &r, &e, &st)) {
-                    oom = 1;
-                    break;
-                }
+                if (dots >= 2 && dots <= max_labels) PUSH(mix(h), (int32_t)i, j);
             }
         }
-        if (!oom && index_emit(self, mix(h), (int32_t)i, 0, &r, &e, &st)) oom = 1;
+        PUSH(mix(h), (int32_t)i, 0);
     }
+    for (; !oom && tail < head; tail++)
+        if (index_emit(self, ring[tail % RING].key, ring[tail % RING].row, ring[tail % RING].start,
+                       &r, &e, &st))
+            oom = 1;
+#undef PUSH
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&off);
     PyBuffer_Release(&data);
