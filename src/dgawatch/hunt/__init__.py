@@ -7,8 +7,8 @@ Stages, each over one documented schema:
 2. matching (an *engine*): each event's query name, or its registered domain, against the
    forecast lists of the event's UTC day +/- ``window_days`` of every selected variant ->
    match rows (:data:`~dgawatch.hunt.finding.MATCH_SCHEMA`); ``local``
-   (:mod:`dgawatch.hunt.local`, NumPy + DuckDB, all cores) or ``spark``
-   (:mod:`dgawatch.hunt.spark`);
+   (:mod:`dgawatch.hunt.local`: a compiled hash table, reading and the unknown-DGA
+   reductions on a read-ahead thread) or ``spark`` (:mod:`dgawatch.hunt.spark`);
 3. findings: the match rows reduced per (client, family, variant) by SQL shared by both
    engines, scored by one pure function (:mod:`dgawatch.hunt.confidence`).
 """
