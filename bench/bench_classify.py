@@ -1,8 +1,8 @@
 """Classifier benchmark: dgawatch vs the peers dgad 4.1.1 and dgaintel 2.3, same held-out data,
 same run.
 
-    .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]]
-        [--output DIR]
+    .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]
+        [--lofo-per-family 1500] [--lofo-benign 30000]] [--top-sites FILE] [--output DIR]
 
 The peers' virtualenvs are built by ``bench/peers_setup.sh /tmp/peers`` (idempotent).
 
@@ -26,9 +26,13 @@ same names in the same run, and every model's thresholds are set on those benign
 The peers cannot be retrained here: they hold out nothing, and their own training data
 (public DGA feeds) may well include F, which favours them. By default the held-out families
 are :func:`dgawatch.classify.train.lofo_subset` (a seeded draw stratified by generator
-type: 3 arithmetic, 1 hash, 1 wordlist, 1 permutation; each retraining takes ~3 CPU-minutes,
-so a full LOFO of 57 takes hours on a 2-core machine); ``--lofo-families all`` holds out
-every family, ``--lofo-families F,G`` the families named.
+type: 3 arithmetic, 1 hash, 1 wordlist, 1 permutation; one retraining at the default size
+took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hours);
+``--lofo-families all`` holds out every family, ``--lofo-families F,G`` the families named.
+``--lofo-per-family`` and ``--lofo-benign`` size each retraining (default 1,500 and 30,000,
+as above; a smaller one trains dgawatch on fewer names and leaves the peers as they are).
+The peers are scored first, so each held-out family's line (all three models) is printed
+as soon as its retraining ends.
 
 *New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
 an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
@@ -216,16 +220,45 @@ def lofo_families(which: str, fams: list[str]) -> list[str]:
     return sorted({get_family(f.strip()).name for f in which.split(",") if f.strip()})
 
 
-def lofo_dgawatch(data: Dataset, benign: list[str], families: list[str]) -> list[HeldOut]:
-    """dgawatch retrained without each family in turn (module docstring)."""
+def lofo_row(
+    run: HeldOut, nb: int, dga: list[str], fams: list[str], peer_scores: dict[str, np.ndarray]
+) -> dict[str, dict[str, float]]:
+    """TPR per model on one held-out family's eval names; each model's thresholds from its
+    own scores of the same ``nb`` benign eval names."""
+    pos = [i for i, f in enumerate(fams) if f == run.family]
+    assert [dga[i] for i in pos] == run.names
+    row = {"dgawatch": {f"{f:g}": run.tpr(f) for f in FPRS}}
+    for peer, scores in peer_scores.items():
+        b, g = scores[:nb], scores[nb:][pos]
+        row[peer] = {f"{f:g}": tpr_at_fpr(b, g, f) for f in FPRS}
+    return row
+
+
+def lofo_dgawatch(
+    data: Dataset,
+    benign: list[str],
+    dga: list[str],
+    fams: list[str],
+    peer_scores: dict[str, np.ndarray],
+    families: list[str],
+    per_family: int,
+    benign_train: int,
+) -> list[HeldOut]:
+    """dgawatch retrained without each family in turn (module docstring); a line per family
+    with every model's TPR as soon as its retraining ends."""
     t = time.perf_counter()
-    print(f"\nLOFO: holding out {len(families)} families: {', '.join(families)}", flush=True)
+    print(
+        f"\nLOFO: holding out {len(families)} families ({per_family} names per family and "
+        f"style, {benign_train} benign per retraining): {', '.join(families)}",
+        flush=True,
+    )
     runs = []
-    for run in lofo_runs(data, benign, families):
+    for run in lofo_runs(data, benign, families, per_family, benign_train):
         runs.append(run)
+        row = lofo_row(run, len(benign), dga, fams, peer_scores)
         print(
             f"lofo {run.family} ({len(run.names)} names, {time.perf_counter() - t:.0f} s): "
-            f"dgawatch {run.tpr(1e-2):.3f} / {run.tpr(1e-3):.3f}",
+            + ", ".join(f"{m} {r['0.01']:.3f} / {r['0.001']:.3f}" for m, r in row.items()),
             flush=True,
         )
     return runs
@@ -240,16 +273,7 @@ def lofo_table(
 ) -> dict[str, object]:
     """The LOFO runs beside the peers' scores of the same names, the thresholds of all three
     set on the same benign eval names."""
-    nb = len(benign)
-    rows: dict[str, dict[str, dict[str, float]]] = {}
-    for run in runs:
-        pos = [i for i, f in enumerate(fams) if f == run.family]
-        assert [dga[i] for i in pos] == run.names
-        row = {"dgawatch": {f"{f:g}": run.tpr(f) for f in FPRS}}
-        for peer, scores in peer_scores.items():
-            b, g = scores[:nb], scores[nb:][pos]
-            row[peer] = {f"{f:g}": tpr_at_fpr(b, g, f) for f in FPRS}
-        rows[run.family] = row
+    rows = {run.family: lofo_row(run, len(benign), dga, fams, peer_scores) for run in runs}
     models = ["dgawatch", *peer_scores]
     macro = {
         m: {f"{f:g}": float(np.mean([r[m][f"{f:g}"] for r in rows.values()])) for f in FPRS}
@@ -280,6 +304,13 @@ def main() -> None:
         default="subset",
         help="'subset' (lofo_subset, the default), 'all', or a comma-separated list",
     )
+    ap.add_argument(
+        "--lofo-per-family",
+        type=int,
+        default=1500,
+        help="training names per family and per synthetic style in each retraining",
+    )
+    ap.add_argument("--lofo-benign", type=int, default=30000, help="benign names per retraining")
     ap.add_argument(
         "--top-sites",
         type=Path,
@@ -320,7 +351,7 @@ def main() -> None:
 
     def parts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
         a, b = len(benign), len(benign) + len(dga)
-        return scores[:a], scores[a:b], fams, scores[b:]
+        return scores[:a], scores[a:b], fams, scores[b : b + len(new)]
 
     results = []
     model = default_model()
@@ -330,8 +361,6 @@ def main() -> None:
     speed = len(names) / (time.perf_counter() - t)
     results.append(summary("dgawatch", *parts(s), new_fams, speed))
     results[-1]["unseen_fpr"] = false_alarms(s)
-    # LOFO before the peers: the long part, and the peers' scores do not depend on it.
-    runs = lofo_dgawatch(data, benign, lofo_families(args.lofo_families, fams)) if args.lofo else []
     peer_scores: dict[str, np.ndarray] = {}
 
     for peer, code in (("dgaintel", DGAINTEL), ("dgad", DGAD)):
@@ -385,6 +414,16 @@ def main() -> None:
         print(f"| {f} | " + " | ".join(cells) + " |")
     report: dict[str, object] = {"models": results}
     if args.lofo:
+        runs = lofo_dgawatch(
+            data,
+            benign,
+            dga,
+            fams,
+            peer_scores,
+            lofo_families(args.lofo_families, fams),
+            args.lofo_per_family,
+            args.lofo_benign,
+        )
         report["lofo"] = lofo_table(runs, benign, dga, fams, peer_scores)
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)

@@ -87,8 +87,8 @@ def evaluate_scores(
 
 #: Families per generator type in :func:`lofo_subset`'s stratified draw (of 37
 #: arithmetic, 14 hash, 5 wordlist, 2 permutation families in the registry). Each held-out
-#: family costs one retraining (~3 CPU-minutes, 10-15 minutes on the shared 2-core machine),
-#: so the default is six; ``bench_classify.py --lofo-families all`` holds out every family.
+#: family costs one retraining (30 minutes at the default size on the loaded 2-core dev
+#: machine), so the default is six; ``bench_classify.py --lofo-families all`` holds out all.
 LOFO_SUBSET = {"arithmetic": 3, "hash": 1, "wordlist": 1, "permutation": 1}
 #: The rng seed of :func:`lofo_subset`'s draw.
 LOFO_SEED = 11
