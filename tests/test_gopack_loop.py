@@ -255,6 +255,29 @@ def test_bad_arguments_are_one_line_exit_2(
     assert not (tmp_path / "home" / "gopack-acks.jsonl").exists()
 
 
+def test_release_refuses_a_names_file_that_differs_from_the_manifest(
+    pack: Path, tmp_path: Path
+) -> None:
+    """Without --key too: a line added to a month's file is not released as a name."""
+    import shutil
+
+    copy = tmp_path / "pack"
+    shutil.copytree(pack, copy)
+    with (copy / "ws" / "2009-01.txt").open("a") as fh:
+        fh.write("notinthepack.ws\n")
+    with pytest.raises(VerificationError, match=r"2009-01\.txt differs"):
+        release_names(copy, "ws", dt.date(2009, 1, 31))
+    out = tmp_path / "rel.txt"
+    proc = cli("gopack", "release", str(copy), "--tld", "ws", "--through", "2009-02-10",
+               "--output", str(out), home=tmp_path)  # fmt: skip
+    one_line_error(proc, "verification FAILED", "2009-01.txt", code=1)
+    assert not out.exists()
+    shutil.copy(pack / "ws" / "2009-01.txt", copy / "ws" / "2009-01.txt")
+    (copy / "ws" / "2009-02.txt").unlink()
+    with pytest.raises(VerificationError, match=r"2009-02\.txt is missing"):
+        release_names(copy, "ws", dt.date(2009, 2, 10))
+
+
 def test_release_keeps_a_name_generated_again_after_the_day(tmp_path: Path) -> None:
     """Gozi 'luther' keeps each list for 4 days: a list straddling --through is not freed."""
     luther = get_family("gozi").variant("luther")

@@ -694,6 +694,20 @@ def _pack_variants(manifest: dict[str, Any]) -> list[Variant]:
     return found
 
 
+def _listed_text(pack: Path, entry: dict[str, Any]) -> str:
+    """A names file of the pack, as its manifest lists it: a file that is missing or whose
+    SHA-256 differs (edited, truncated) raises :class:`VerificationError`, so a release is
+    never computed from names nobody published, signature key or not."""
+    path = _safe_member(pack, entry["path"])
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise VerificationError(f"{entry['path']} is missing or unreadable") from None
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise VerificationError(f"{entry['path']} differs from its SHA-256 in {MANIFEST}")
+    return data.decode("ascii", errors="replace")
+
+
 def release_names(pack: Path, tld: str, through: dt.date) -> tuple[list[str], dict[str, Any]]:
     """The names of the pack's ``tld`` files whose days have all passed by ``through``: names
     generated on a pack day up to ``through`` and on none after it (to the pack's end), so
@@ -720,8 +734,8 @@ def release_names(pack: Path, tld: str, through: dt.date) -> tuple[list[str], di
         month_last = min(end, nxt - dt.timedelta(days=1))
         if month_first > through:
             break
+        text = _listed_text(pack, entry)
         if month_last <= through:  # the whole month has passed: its file, as signed
-            text = _safe_member(pack, entry["path"]).read_text(encoding="ascii")
             passed.update(text.split())
         else:  # the month of ``through``: its days so far, generated again
             count = (through - month_first).days + 1
@@ -730,7 +744,6 @@ def release_names(pack: Path, tld: str, through: dt.date) -> tuple[list[str], di
             for dl in iter_day_lists(variants, days):
                 if dl.variant.is_active(dl.day):
                     current.update(n for n in dl.names() if n.endswith(dot))
-            text = _safe_member(pack, entry["path"]).read_text(encoding="ascii")
             passed.update(current.intersection(text.split()))
     later = [through + dt.timedelta(days=i + 1) for i in range((end - through).days)]
     for dl in iter_day_lists(variants, later):

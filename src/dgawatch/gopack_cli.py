@@ -142,7 +142,11 @@ def release(
         except VerificationError as exc:
             _failed(pack, exc)
             raise typer.Exit(1) from None
-    names, summary = release_names(pack, tld, day)
+    try:
+        names, summary = release_names(pack, tld, day)
+    except VerificationError as exc:
+        _failed(pack, exc)
+        raise typer.Exit(1) from None
     text = (
         f"# dgawatch go-pack release list (schema gopack-release/1): tld {summary['tld']}\n"
         f"# names of pack {summary['pack'][:16]} generated on days up to {summary['through']} "
