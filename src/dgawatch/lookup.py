@@ -21,6 +21,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -36,8 +37,11 @@ from dgawatch.domain import (
 from dgawatch.errors import InputError
 from dgawatch.families import aliases_of, all_variants
 from dgawatch.families.base import Signature, Variant
-from dgawatch.hunt.listcache import ListCache
 from dgawatch.store import ForecastStore
+
+if TYPE_CHECKING:  # importing it loads the hunt package (readers, engines): a lookup
+    # from the store never needs it, only generation does (issue 19, start-up time)
+    from dgawatch.hunt.listcache import ListCache
 
 DEFAULT_BACK_DAYS = 365
 DEFAULT_AHEAD_DAYS = 90
@@ -421,6 +425,7 @@ def _by_generation(
     """Generate the plan's lists (read from the hunt's list ``cache`` when given, and kept
     there) and match them against every query's keys column-wise: one hash probe of each
     generated name, whatever the number of queries."""
+    from dgawatch.hunt.listcache import ListCache
     from dgawatch.hunt.lists import ListSource, ListSpec
 
     keys = _query_keys(queries, result.invalid)
