@@ -143,6 +143,23 @@ def test_bad_packets_reported(tmp_path) -> None:
         (4, "timestamp before 1990 or in the future"),
         (5, "truncated packet record at end of file"),
     ]
+    cut = report.examples[(str(p), "truncated packet record at end of file")][0]
+    assert cut.excerpt == "10 of 100 packet bytes"  # in words, not raw bytes
+
+
+def test_cut_file_header_and_record_header_said_in_words(tmp_path) -> None:
+    p = tmp_path / "cut.pcap"
+    g.write_pcap(str(p), _capture()[:1])
+    whole = p.read_bytes()
+    p.write_bytes(whole[:20])
+    _, report = read(p)
+    [(key, (item,))] = report.examples.items()
+    assert key[1] == "truncated pcap file header" and item.excerpt == "20 of 24 bytes"
+    p.write_bytes(whole + whole[24:30])
+    _, report = read(p)
+    [(key, (item,))] = report.examples.items()
+    assert key[1] == "truncated packet record at end of file"
+    assert item.excerpt == "6 of the record header's 16 bytes"
 
 
 def test_real_unbound_capture() -> None:

@@ -469,7 +469,7 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         yield from _read_pcapng(head, stream, file, report)
         return
     if len(head) < 24:
-        report.bad(file, 0, "truncated pcap file header", head)
+        report.bad(file, 0, "truncated pcap file header", f"{len(head)} of 24 bytes")
         return
     magic = head[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
@@ -536,7 +536,9 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         if not data:
             break
     if off < len(buf):
-        report.bad(file, no + 1, "truncated packet record at end of file", buf[off : off + 16])
+        report.bad(
+            file, no + 1, "truncated packet record at end of file", _cut(buf, off, endian == ">")
+        )
     report.lines_read[file] += no
     yield from _drain(ev)
 
@@ -563,9 +565,18 @@ def _read_compiled(
         if not data:
             break
     if off < len(buf):
-        report.bad(file, no + 1, "truncated packet record at end of file", buf[off : off + 16])
+        report.bad(file, no + 1, "truncated packet record at end of file", _cut(buf, off, big))
     report.lines_read[file] += no
     yield from _drain(ev)
+
+
+def _cut(buf: bytes, off: int, big: bool) -> str:
+    """What is left of a record cut by the end of the file, in words (a capture copied
+    while tcpdump was still writing it), not its raw bytes."""
+    left = len(buf) - off
+    if left < 16:
+        return f"{left} of the record header's 16 bytes"
+    return f"{left - 16} of {_incl(buf, off, big)} packet bytes"
 
 
 def _incl(buf: bytes, off: int, big: bool) -> int:
@@ -658,7 +669,8 @@ def _read_pcapng(
         if eof:
             break
     if off < len(buf):
-        report.bad(file, no + 1, "truncated pcapng block at end of file", buf[off : off + 16])
+        report.bad(file, no + 1, "truncated pcapng block at end of file",
+                   f"{len(buf) - off} bytes left")  # fmt: skip
     report.lines_read[file] += no
     yield from _drain(ev)
 
