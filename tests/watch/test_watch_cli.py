@@ -4,6 +4,7 @@ and again."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -134,17 +135,22 @@ def test_serve_runs_the_check_repeatedly_with_history(
 def test_rdap_bootstrap_refresh_from_file(
     tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(["watch", "rdap-bootstrap"], monkeypatch, capsys)
+    code, out, err = run(["watch", "rdap-bootstrap"], monkeypatch, capsys)
     assert code == 0 and "shipped data/dns.json: publication 2021-05-11T21:00:02Z" in out
+    # the shipped file is years old: say so, and how to refresh it
+    assert "days old" in err and "rdap-bootstrap --from https://data.iana.org/rdap/dns.json" in err
     fresh = tmp_path / "new.json"
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     fresh.write_text(
-        '{"version": "1.0", "publication": "2026-11-30T00:00:00Z", "description": "x",'
+        f'{{"version": "1.0", "publication": "{yesterday}", "description": "x",'
         ' "services": [[["info", "biz"], ["https://rdap.example/"]]]}'
     )
     code, out, err = run(["watch", "rdap-bootstrap", "--from", str(fresh)], monkeypatch, capsys)
     assert code == 0, err
-    assert "2026-11-30" in out and "2 TLDs" in out
+    assert yesterday[:10] in out and "2 TLDs" in out
     assert (home / "watch" / "dns.json").read_text() == fresh.read_text()
+    code, out, err = run(["watch", "rdap-bootstrap"], monkeypatch, capsys)
+    assert code == 0 and yesterday[:10] in out and "days old" not in err
 
 
 def test_a_source_that_fails_leaves_names_unknown_not_free(

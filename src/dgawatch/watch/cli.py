@@ -447,3 +447,32 @@ def rdap_bootstrap(
         print(json.dumps(info, sort_keys=True))
     else:
         print(f"{info['source']}: publication {info['publication']}, {info['tlds']} TLDs")
+    age = _age_days(info.get("publication"))
+    if source is None and age is not None and age > STALE_BOOTSTRAP_DAYS:
+        err.print(
+            f"note: the RDAP bootstrap is {age:,} days old (TLDs have moved RDAP servers since); "
+            f"refresh it: dgawatch watch rdap-bootstrap --from {IANA_BOOTSTRAP}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+#: IANA's published RDAP bootstrap for domain names (RFC 9224).
+IANA_BOOTSTRAP = "https://data.iana.org/rdap/dns.json"
+#: Older than this, ``rdap-bootstrap`` says to refresh it.
+STALE_BOOTSTRAP_DAYS = 180
+
+
+def _age_days(publication: object) -> int | None:
+    """Whole days since an RFC 3339 publication time (None when it cannot be read)."""
+    import datetime as dt
+
+    if not isinstance(publication, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(publication.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return (dt.datetime.now(dt.UTC) - when).days
