@@ -637,6 +637,14 @@ def as_list(queries: pa.Array | Sequence[str]) -> list[str]:
 def json_lines(
     queries: pa.Array | Sequence[str], result: LookupResult, *, chunk_size: int = JSON_CHUNK
 ) -> Iterator[bytes]:
+    """:func:`json_blocks`, each block as ``bytes`` (a copy)."""
+    for block in json_blocks(queries, result, chunk_size=chunk_size):
+        yield bytes(block)
+
+
+def json_blocks(
+    queries: pa.Array | Sequence[str], result: LookupResult, *, chunk_size: int = JSON_CHUNK
+) -> Iterator[bytes | memoryview]:
     """``lookup --json`` output, a chunk of lines at a time: per query
     ``json.dumps({"query", "name", "registered_domain", "matches"})`` (``"error"`` instead of
     name and registered domain for an invalid one), byte for byte, built column-wise: plain
@@ -679,7 +687,9 @@ def json_lines(
         offsets = lines.buffers()[1]
         first, last = np.frombuffer(offsets, np.int32, len(lines) + 1, lines.offset * 4)[[0, -1]]
         data = lines.buffers()[2]
-        yield b"" if data is None else bytes(memoryview(data)[first:last])
+        # a view of the chunk's own buffer, not a copy (valid until the next block is
+        # asked for): copying 135 MB per million lines cost 0.2-0.3 s of page faults
+        yield b"" if data is None else memoryview(data)[first:last]
 
 
 def _utf8(text: str) -> bool:

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from dgawatch import __version__
@@ -351,10 +352,14 @@ class ForecastStore:
             }
         )
         con = self.con
-        con.register("lookup_input", pa.table({"raw": queries}))
+        # each query's row number rides through the join instead of its strings (a smaller
+        # hash table); query and key strings come back only for the rows that hit
+        rows_n = pa.array(np.arange(len(queries), dtype=np.int64))
+        con.register("lookup_input", pa.table({"raw": queries, "n": rows_n}))
         con.register("lookup_days", wanted)
         try:
             matches = con.sql(_match_sql(self.max_labels())).to_arrow_table()
+            matches = matches.append_column("query", queries.take(matches.column("n")))
             con.register("lookup_matches", matches)
             rows = con.sql(_FETCH_SQL).to_arrow_table()
             con.register("lookup_rows", rows)
@@ -366,23 +371,30 @@ class ForecastStore:
 
 def _match_sql(max_labels: int) -> str:
     """Join candidate keys against the ``h`` column: the whole name (``pos`` 0) and its last
-    2..``max_labels`` labels (no forecast name has more labels, so longer keys can't hit)."""
-    suffix_keys = "".join(
-        f",\n        CASE WHEN len(parts) > {n} THEN array_to_string(parts[-{n}:], '.') END"
+    2..``max_labels`` labels (no forecast name has more labels, so longer keys can't hit).
+    Suffix keys are split out only for names of three labels or more (the others have
+    none), and only the query's row number ``n`` and ``pos`` travel with each key's hash."""
+    suffix_keys = ", ".join(
+        f"CASE WHEN len(parts) > {n} THEN array_to_string(parts[-{n}:], '.') END"
         for n in range(2, max_labels + 1)
     )
-    positions = ", ".join(["0", *(str(n) for n in range(2, max_labels + 1))])
+    suffix_pos = ", ".join(str(n) for n in range(2, max_labels + 1))
+    suffixes = (
+        f"""
+    UNION ALL
+    SELECT n, unnest([{suffix_keys}]) AS key, unnest([{suffix_pos}]) AS pos
+    FROM (SELECT n, string_split(name, '.') AS parts FROM names WHERE name LIKE '%.%.%')"""
+        if max_labels >= 2
+        else ""
+    )
     return f"""
 WITH names AS (
-    SELECT raw, string_split(lower(rtrim(trim(raw), '.')), '.') AS parts
-    FROM lookup_input WHERE raw IS NOT NULL
+    SELECT n, lower(rtrim(trim(raw), '.')) AS name FROM lookup_input WHERE raw IS NOT NULL
 ), keys AS (
-    SELECT raw AS query, unnest([array_to_string(parts, '.'){suffix_keys}]) AS key,
-           unnest([{positions}]) AS pos
-    FROM names
+    SELECT n, name AS key, 0 AS pos FROM names{suffixes}
 )
-SELECT k.query, k.key, k.pos, f.rowid AS rid
-FROM (SELECT *, hash(key) AS h FROM keys WHERE key IS NOT NULL) k
+SELECT k.n, k.pos, f.rowid AS rid
+FROM (SELECT n, pos, hash(key) AS h FROM keys WHERE key IS NOT NULL) k
 JOIN (SELECT rowid, h FROM forecast) f ON f.h = k.h
 """
 
@@ -393,8 +405,15 @@ FROM forecast WHERE rowid IN (SELECT rid FROM lookup_matches)
 """
 
 _CHECK_SQL = """
+WITH j AS (
+    SELECT query, pos, rid, lower(rtrim(trim(query), '.')) AS name FROM lookup_matches
+), m AS (
+    SELECT query, pos, rid, CASE WHEN pos = 0 THEN name
+        ELSE array_to_string(string_split(name, '.')[-pos:], '.') END AS key
+    FROM j
+)
 SELECT DISTINCT m.query, r.family, r.variant, r.day, r.idx AS "index", r.domain, r.suffix, m.pos
-FROM lookup_matches m
+FROM m
 JOIN lookup_rows r ON r.rid = m.rid AND r.domain = m.key
 SEMI JOIN lookup_days w ON w.family = r.family AND w.variant = r.variant AND w.day = r.day
 ORDER BY m.query, r.family, r.variant, r.day, r.idx
