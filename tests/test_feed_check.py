@@ -260,3 +260,22 @@ def test_feed_spellings_of_families(spelling: str, family: str | None, variant: 
 
     mapped = map_family(spelling)
     assert (mapped.family, mapped.variant) == (family, variant)
+
+
+def test_check_help_names_the_file_argument_and_each_default_once() -> None:
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", "feed", "check", "--help"],
+        capture_output=True, text=True, check=False, timeout=120,
+        env=dict(os.environ, TERMINAL_WIDTH="200"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    usage = next(line for line in proc.stdout.splitlines() if "Usage:" in line)
+    assert "FILE" in usage and "{file}" not in usage, usage
+    fmt_line = next(
+        line for line in proc.stdout.splitlines() if line.lstrip("│ ").startswith("--format ")
+    )
+    assert fmt_line.count("default") == 1, fmt_line

@@ -161,12 +161,14 @@ def read_entries(path: Path, fmt: str, report: InputReport) -> list[FeedEntry]:
 
 @feed_app.command("check")
 def check_cmd(
-    file: Annotated[Path, typer.Argument(help="Bambenek (CSV) or Netlab (TSV) feed file.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Bambenek (CSV) or Netlab (TSV) feed file.")
+    ],
     input_format: Annotated[
         str, typer.Option("--input-format", help=f"One of {', '.join(INPUT_FORMATS)}.")
     ] = "auto",
     fmt: Annotated[
-        str, typer.Option("--format", help=f"One of {', '.join(CHECK_FORMATS)} (default table).")
+        str, typer.Option("--format", help=f"One of {', '.join(CHECK_FORMATS)}.")
     ] = "table",
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output: Annotated[Path | None, typer.Option(help="File to write (default: stdout).")] = None,
