@@ -463,15 +463,16 @@ static void index_dealloc(IndexObject *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* Room for `want` distinct hashes (load <= 1/2; bitmap >= 16 bits per hash): a bigger table
- * and the held hashes put back (their chains stay as they are). */
+/* Room for `want` distinct hashes (load <= 3/4: the bitmap turns away misses before they
+ * walk a run; bitmap >= 16 bits per hash): a bigger table and the held hashes put back
+ * (their chains stay as they are). */
 static int index_grow(IndexObject *self, Py_ssize_t want)
 {
     uint64_t slots = 1024;
-    while (slots < (uint64_t)want * 2) slots <<= 1;
+    while (slots * 3 < (uint64_t)want * 4) slots <<= 1;
     if (self->keys && slots <= self->mask + 1) return 0;
     int lg = 16;
-    while ((1ULL << lg) < slots * 8) lg++;
+    while ((1ULL << lg) < (uint64_t)want * 16) lg++;
     uint64_t *keys = malloc(slots * 8), *bits = calloc((1ULL << lg) / 64, 8);
     int32_t *vals = malloc(slots * 4);
     if (!keys || !vals || !bits) {
@@ -527,7 +528,7 @@ static int index_insert(IndexObject *self, Py_buffer *hb)
             __builtin_prefetch(&self->keys[ahead]);
             __builtin_prefetch(&self->vals[ahead]);
         }
-        if ((self->distinct + 1) * 2 > (Py_ssize_t)(self->mask + 1) &&
+        if ((uint64_t)(self->distinct + 1) * 4 > (self->mask + 1) * 3 &&
             index_grow(self, 2 * (self->distinct + 1)))
             return -1;
         uint64_t k = h[i], j = k & self->mask;

@@ -260,9 +260,9 @@ def read(
     )
 
 
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 8) -> Iterator[pa.RecordBatch]:
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
     """Read ahead on a thread (at most ``depth`` batches waiting), so that parsing the next
-    batches overlaps matching this one (and the first lists' loading: 8 Zeek chunks, ~25 MB);
+    batches overlaps matching this one (and the first lists' loading: 4 Zeek chunks, ~12 MB);
     errors (``--strict``) are raised here, in order."""
     pending: queue.Queue[object] = queue.Queue(depth)
     stop = threading.Event()

@@ -134,7 +134,7 @@ class _List:
     """One forecast list: its names, their hashes in list order (compiled: hashing a
     list costs less than reading a cached copy of its hashes) and the days it serves."""
 
-    __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "order", "variant")
+    __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "variant")
 
     def __init__(self, spec: ListSpec, names: pa.Array, window: int) -> None:
         from dgawatch import _huntscan
@@ -149,7 +149,6 @@ class _List:
         offsets, data = _string_buffers(self.names)
         hashes, labels = _huntscan.name_hashes(offsets, data)
         self.hashes = np.frombuffer(hashes, np.uint64)
-        self.order = np.arange(len(self.hashes), dtype=np.int32)  # position of each hash
         self.labels = max(labels, 2)
 
 
@@ -169,7 +168,7 @@ class _Index:
         self.lists: list[_List] = []
         self._use_group: list[int] = []
         self.which = np.zeros(0, np.int32)
-        self.pos = np.zeros(0, np.int32)
+        self.first = np.zeros(0, np.int64)  # each group's first entry
         self.table = _huntscan.Index(np.zeros(0, np.uint64))
         self.labels = 2
         self.extend(lists)
@@ -190,14 +189,16 @@ class _Index:
             self._use_group.append(g)
         if fresh:
             first = len(self.groups) - len(fresh)
-            self.table.add(np.concatenate([x.hashes for x in fresh]).astype(np.uint64))
+            self.table.add(np.concatenate([x.hashes for x in fresh]))
             self.which = np.concatenate(
                 [
                     self.which,
                     *(np.full(len(x.hashes), first + i, np.int32) for i, x in enumerate(fresh)),
                 ]
             )
-            self.pos = np.concatenate([self.pos, *(x.order for x in fresh)]).astype(np.int32)
+            sizes = np.array([len(x.hashes) for x in fresh], np.int64)
+            starts = len(self.which) - int(sizes.sum()) + np.cumsum(sizes) - sizes
+            self.first = np.concatenate([self.first, starts])
         self.labels = max((x.labels for x in self.groups), default=2)
         use_group = np.array(self._use_group, dtype=np.int64)
         self.use_order = np.argsort(use_group, kind="stable")  # uses, group by group
@@ -228,6 +229,10 @@ class _Index:
             np.frombuffer(starts, np.int32),
         )
 
+    def pos_of(self, entry: np.ndarray) -> np.ndarray:
+        """The position of each entry's name in its list."""
+        return entry - self.first[self.which[entry]]
+
     def names_of(self, entry: np.ndarray) -> pa.Array:
         """The forecast names of index entries, taken list by list (the hits of a batch
         touch few lists; no concatenated copy of every list is kept)."""
@@ -237,7 +242,7 @@ class _Index:
         order = np.argsort(which, kind="stable")
         cuts = np.flatnonzero(np.diff(which[order])) + 1
         chunks = [
-            self.groups[int(which[seg[0]])].names.take(pa.array(self.pos[entry[seg]]))
+            self.groups[int(which[seg[0]])].names.take(pa.array(self.pos_of(entry[seg])))
             for seg in np.split(order, cuts)
         ]
         inverse = np.empty_like(order)
@@ -311,13 +316,8 @@ class LocalMatcher:
         h = lst.hashes
         sig = (spec.variant.key, len(h), int(h[0]) if len(h) else 0, int(h[-1]) if len(h) else 0)
         twin = self._twins.get(sig)
-        if (
-            twin is not None
-            and np.array_equal(twin.hashes, h)
-            and np.array_equal(twin.order, lst.order)
-            and twin.names.equals(lst.names)
-        ):
-            lst.names, lst.hashes, lst.order = twin.names, twin.hashes, twin.order
+        if twin is not None and np.array_equal(twin.hashes, h) and twin.names.equals(lst.names):
+            lst.names, lst.hashes = twin.names, twin.hashes
         else:
             self._twins[sig] = lst
 
@@ -408,7 +408,7 @@ class LocalMatcher:
                 "family": index.family.take(lists),
                 "variant": index.variant.take(lists),
                 "list_day": pa.array(list_day.astype("datetime64[D]"), pa.date32()),
-                "idx": pa.array(index.pos[entry], pa.int32()),
+                "idx": pa.array(index.pos_of(entry), pa.int32()),
                 "domain": index.names_of(entry),
             },
             schema=MATCH_SCHEMA,

@@ -221,6 +221,7 @@ def explain_many(
     private, private_max = _rules(False)
     tlds = _tlds()
     parents: dict[str, tuple[bool, str | None, int, int, list[str]]] = {}
+    tails: dict[tuple[str, int], str] = {}
     for q in qnames:
         label, _, parent = q.partition(".")
         if "." not in parent:
@@ -269,12 +270,15 @@ def explain_many(
             sites.append(site)
             reasons.append(reason)
             continue
-        if si < sf < n:
-            sites.append(q if sf >= n - 1 else ".".join(pp[n - sf - 2 :]))
-            reasons.append("psl-private?")
-        else:
-            sites.append(q if si >= n - 1 else ".".join(pp[n - si - 2 :]))
-            reasons.append(None)
+        k = sf if si < sf < n else si
+        if k >= n - 1:
+            sites.append(q)
+        else:  # the parent's own tail: one string shared by all its children
+            tail = tails.get((parent, k))
+            if tail is None:
+                tail = tails[(parent, k)] = ".".join(pp[n - k - 2 :])
+            sites.append(tail)
+        reasons.append("psl-private?" if si < sf < n else None)
     return sites, reasons
 
 
