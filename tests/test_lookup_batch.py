@@ -91,6 +91,9 @@ def test_batch_registered_domain_equals_per_name() -> None:
         with contextlib.suppress(InputError):
             normal.append(normalise(n))
     assert registered_domains(normal).to_pylist() == [registered_domain(n) for n in normal]
+    # the CLI's JSON path vouches that its names are normalised: the same answers
+    expected = [registered_domain(n) for n in normal]
+    assert registered_domains(normal, normalised=True).to_pylist() == expected
     sliced = pa.array([None, *normal], pa.string()).slice(1)
     assert registered_domains(sliced).to_pylist() == [registered_domain(n) for n in normal]
     assert registered_domains(pa.array([None, "a.com"])).to_pylist() == [None, "a.com"]

@@ -143,12 +143,16 @@ def _ranges(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array
     )
 
 
-def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray) -> pa.Array:
+def registered_domains(
+    names: Sequence[str | None] | pa.Array | pa.ChunkedArray, *, normalised: bool = False
+) -> pa.Array:
     """:func:`registered_domain` of every name at once (nulls stay null), equal to calling
     it per name. Why: a million per-name PSL calls cost seconds; here each label depth is
     one hashed set membership over the names still in question (most leave after their
     TLD or their last two labels). ASCII names take this path; others (and names with an
-    empty label) go through :func:`registered_domain` one by one."""
+    empty label) go through :func:`registered_domain` one by one. ``normalised``: the
+    caller vouches that the names are lower-case without a trailing dot (two passes over
+    the strings saved)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -156,12 +160,16 @@ def registered_domains(names: Sequence[str | None] | pa.Array | pa.ChunkedArray)
     if isinstance(names, pa.ChunkedArray):
         names = names.combine_chunks()
     array = names if isinstance(names, pa.Array) else pa.array(list(names), pa.string())
-    array = pc.ascii_lower(array.cast(pa.large_string()))
-    # PSL drops one trailing dot
-    trailing = pc.fill_null(pc.ends_with(array, "."), False)
-    stripped = pa.concat_arrays(
-        [pc.if_else(trailing, pc.utf8_slice_codeunits(array, 0, -1), array)]
-    )
+    if normalised:
+        array = pa.concat_arrays([array.cast(pa.large_string())])
+        stripped = array
+    else:
+        array = pc.ascii_lower(array.cast(pa.large_string()))
+        # PSL drops one trailing dot
+        trailing = pc.fill_null(pc.ends_with(array, "."), False)
+        stripped = pa.concat_arrays(
+            [pc.if_else(trailing, pc.utf8_slice_codeunits(array, 0, -1), array)]
+        )
     n = len(stripped)
     if n == 0:
         return pa.array([], pa.string())

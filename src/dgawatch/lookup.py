@@ -664,7 +664,7 @@ def json_blocks(
         fast = _plain_text(chunk) & ~in_invalid
         q = chunk.filter(pa.array(fast))
         name = pc.ascii_lower(pc.utf8_rtrim(q, characters="."))
-        reg = pc.fill_null(_join('"', registered_domains(name), '"'), "null")
+        reg = pc.fill_null(_join('"', registered_domains(name, normalised=True), '"'), "null")
         found = pc.take(lists, hit_list.slice(start, chunk_size).filter(pa.array(fast)))
         lines = _join(
             '{"query": "',
