@@ -119,7 +119,10 @@ def test_serve_runs_the_check_repeatedly_with_history(
         monkeypatch, capsys,
     )  # fmt: skip
     assert code == 0, err
-    assert [ln.split(":")[0] for ln in err.splitlines()] == ["check 1", "check 2"]
+    # each line stamped with its UTC time, as a daemon's log
+    assert [ln.split(" ", 1)[1].split(":")[0] for ln in err.splitlines()] == ["check 1", "check 2"]
+    for ln in err.splitlines():
+        assert dt.datetime.fromisoformat(ln.split(" ", 1)[0]).tzinfo is not None, ln
     con = duckdb.connect(str(home / "watch.duckdb"), read_only=True)
     try:
         checks = con.execute("SELECT count(*) FROM checks WHERE finished IS NOT NULL").fetchone()
@@ -181,3 +184,23 @@ def test_a_source_that_fails_leaves_names_unknown_not_free(
     finally:
         con.close()
     assert len(details) == 1 and "AXFR of info from 127.0.0.1" in details[0][0]
+
+
+def test_serve_reports_alerts_as_check_does(
+    home: Path, zone: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The unattended loop is where an alert matters most: it gets the ALERT line too."""
+    from dgawatch.watch import cli as watch_cli
+
+    def found_alerts(_plan: object) -> dict[str, object]:
+        states = {"free": 5, "alert": 2}
+        return {"check_id": 7, "names": 7, "states": states, "store": "w.duckdb"}
+
+    monkeypatch.setattr(watch_cli, "_check_once", found_alerts)
+    for cmd in (["check"], ["serve", "--interval", "1", "--checks", "1"]):
+        code, _out, err = run(
+            ["watch", *cmd, "--tld", "info", *SEL, "--zone-file", f"info={zone}"],
+            monkeypatch, capsys,
+        )  # fmt: skip
+        assert code == 0, err
+        assert "ALERT: 2 names registered after publication" in err, (cmd, err)

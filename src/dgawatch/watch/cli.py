@@ -264,13 +264,25 @@ def check(
     doc = _check_once(plan)
     if as_json:
         print(json.dumps(doc, sort_keys=True))
-    err.print(_summary(doc), markup=False, soft_wrap=True)
+    _tell(doc)
+
+
+def _tell(doc: dict[str, object], *, stamped: bool = False) -> None:
+    """A check's summary line on stderr, then an ALERT line when it found any: the same
+    for one check and for every check of ``serve`` (whose lines carry the UTC time, as a
+    daemon's log does)."""
+    import datetime as dt
+
+    stamp = f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} " if stamped else ""
+    err.print(stamp + _summary(doc), markup=False, soft_wrap=True)
     states = doc["states"]
     assert isinstance(states, dict)
     if states.get("alert"):
         err.print(
-            f"ALERT: {states['alert']} names registered after publication; "
-            "see 'dgawatch watch report'"
+            f"{stamp}ALERT: {states['alert']} names registered after publication; "
+            "see 'dgawatch watch report --alerts'",
+            markup=False,
+            soft_wrap=True,
         )
 
 
@@ -297,7 +309,7 @@ def serve(
     while True:
         began = time.monotonic()
         doc = _check_once(plan)
-        err.print(_summary(doc), markup=False, soft_wrap=True)
+        _tell(doc, stamped=True)
         sys.stderr.flush()
         done += 1
         if checks and done >= checks:
