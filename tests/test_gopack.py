@@ -144,6 +144,15 @@ def test_zone_with_relative_names_needs_an_origin(tmp_path: Path) -> None:
         list(zone_owner_names(zone))
 
 
+def test_a_hosts_file_given_as_registered_names_says_how_it_was_read(tmp_path: Path) -> None:
+    """A hosts file (address and name a line) is taken for a zone file: the error says why,
+    and what a plain list looks like, not only '$ORIGIN'."""
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# block list\n0.0.0.0 xpun.nl\n")
+    with pytest.raises(InputError, match=r"read as a DNS zone file.*one name a line"):
+        load_registered(hosts, ["nl"])
+
+
 @pytest.mark.parametrize("kind", ["zone", "list"])
 def test_collisions(kind: str, tmp_path: Path) -> None:
     glue = _second_nl_name()  # registered, seen only through a host below it

@@ -175,7 +175,8 @@ def zone_owner_names(path: Path) -> Iterator[str]:
                     if origin is None and text != "@" and not text.endswith("."):
                         raise InputError(
                             f"{path}:{tok.line_number}: relative owner {text!r} before any "
-                            "$ORIGIN; add one or use absolute names"
+                            "$ORIGIN; add one or use absolute names (read as a DNS zone file: "
+                            "a line has several fields; a plain list holds one name a line)"
                         )
                     if text == "@" and origin is None:
                         raise InputError(f"{path}:{tok.line_number}: '@' before any $ORIGIN")
