@@ -43,3 +43,24 @@ def test_gopack_says_file_not_files_for_one(tmp_path: Path) -> None:
                "--output", str(out), home=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"wrote [\d,]+ names in 1 file to ", proc.stderr), proc.stderr
+
+
+FORECAST_5_DAYS = ("forecast", "--start", "2020-01-01", "--days", "5", "--family", "conficker")
+FORECAST_5_DAYS += ("--variant", "c")
+
+
+def test_a_reader_that_stops_early_is_not_a_failure(tmp_path: Path) -> None:
+    """``dgawatch forecast ... | head -1``: the closed pipe ends the command with status 0, as
+    main() promises, not typer's exit 1, and without a traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", *FORECAST_5_DAYS],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, DGAWATCH_HOME=str(tmp_path)),
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip()  # 250,000 names: far more than a pipe buffers
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err

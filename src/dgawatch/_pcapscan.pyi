@@ -21,10 +21,23 @@ class Scanner:
     ) -> None: ...
     def packet(self, buf: bytes, p: int, end: int, ts: int, no: int, link: int, /) -> None: ...
     def scan_pcap(
-        self, buf: bytes, off: int, big_endian: bool, div: int, no: int, link: int,
-        max_packet: int, /,
+        self,
+        buf: bytes,
+        off: int,
+        big_endian: bool,
+        div: int,
+        no: int,
+        link: int,
+        max_packet: int,
+        /,
     ) -> tuple[int, int, bool]: ...
     def scan_pcapng(
-        self, buf: bytes, off: int, big_endian: bool, no: int,
-        ifaces: list[tuple[int, int, int]], max_packet: int, /,
+        self,
+        buf: bytes,
+        off: int,
+        big_endian: bool,
+        no: int,
+        ifaces: list[tuple[int, int, int]],
+        max_packet: int,
+        /,
     ) -> tuple[int, int]: ...

@@ -250,7 +250,11 @@ def forecast(
             skipped = [v.key for v in variants if not v.is_active(day_list[0])]
             variants = [v for v in variants if v.is_active(day_list[0])]
             if skipped:
-                err.print(f"not active on {day_list[0]}, skipped: {', '.join(skipped)}")
+                err.print(
+                    f"{len(skipped)} of {len(skipped) + len(variants)} variants not active on "
+                    f"{day_list[0]}, skipped: {', '.join(skipped)}",
+                    markup=False,
+                )
         check_active(variants, day_list)
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
@@ -475,7 +479,8 @@ def gopack(
     files = manifest["files"]
     assert isinstance(files, list)
     names = sum(f["count"] for f in files if str(f["path"]).endswith(".txt"))
-    err.print(f"wrote {names:,} names in {len(files)} files to {output}")
+    plural = "" if len(files) == 1 else "s"
+    err.print(f"wrote {names:,} names in {len(files)} file{plural} to {output}")
     if withheld:
         err.print(withheld.summary(), markup=False, soft_wrap=True)
 
@@ -626,7 +631,7 @@ def lookup_cmd(
         as_list,
         default_window,
         join_queries,
-        json_lines,
+        json_blocks,
         lookup,
         plan_lookup,
         prune_plan,
@@ -669,7 +674,7 @@ def lookup_cmd(
     )
     if as_json:  # column-wise, a chunk of lines at a time (same bytes as json.dumps per doc)
         sys.stdout.flush()
-        for block in json_lines(names, result):
+        for block in json_blocks(names, result):  # views: written, not copied
             sys.stdout.buffer.write(block)
         sys.stdout.buffer.flush()
         return
@@ -1014,6 +1019,12 @@ def main() -> None:
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(0)
+    except SystemExit as exc:
+        # typer turns a closed pipe (``dgawatch forecast ... | head``) into exit 1 after
+        # wrapping the streams; a reader that stopped early is not a failure.
+        if exc.code == 1 and isinstance(sys.stdout, tclick.utils.PacifyFlushWrapper):
+            sys.exit(0)
+        raise
     except Exception as exc:  # the promise: no traceback, ever, unless asked for
         if os.environ.get(TRACEBACK_ENV, "0") not in ("", "0"):
             raise

@@ -252,6 +252,17 @@ def test_sinkhole_stats(base: str) -> None:
     assert "Per day" in html and "203.0.113" not in html  # aggregates only, no addresses
 
 
+def test_sinkhole_dir_given_relative(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``web serve --sinkhole-dir sinkhole`` from the store's parent: the per-day views link
+    the event files by absolute path (a relative link inside a temporary view dangled: 503)."""
+    monkeypatch.chdir(home)
+    with serve_in_thread(store_path=home / "forecast.duckdb", sinkhole_dir=Path("sinkhole")) as url:
+        doc = get(url, "/sinkhole.json")
+        assert doc.status_code == 200, doc.text
+        assert doc.json()["events"] == 7
+        assert get(url, "/dashboard").status_code == 200
+
+
 def test_sinkhole_empty_state(tmp_path: Path) -> None:
     with serve_in_thread(store_path=tmp_path / "none.duckdb", sinkhole_dir=tmp_path / "s") as url:
         doc = get(url, "/api/sinkhole").json()

@@ -225,7 +225,7 @@ class ScopedData:
                         continue
                     if p in event_paths and not any(f"-{d}." in e.name for d in wanted):
                         continue
-                    os.symlink(e.path, view / e.name)
+                    os.symlink(os.path.abspath(e.path), view / e.name)  # relative dirs too
             with SinkholeStats(view) as st:
                 st.con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
                 budget = Deadline(float("inf") if self.budget_s is None else self.budget_s)

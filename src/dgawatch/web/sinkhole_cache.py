@@ -81,7 +81,7 @@ def _day_figures(directory: Path, day: dt.date) -> dict[str, Any]:
         for e in os.scandir(directory):
             m = _EVENT_RE.match(e.name)
             if e.is_file() and (m is None or m.group(1) == day.isoformat()):
-                os.symlink(e.path, view / e.name)
+                os.symlink(os.path.abspath(e.path), view / e.name)  # a relative directory too
         with SinkholeStats(view) as st:
             row = st.con.execute("SELECT count(*) FROM events").fetchone()
             return {

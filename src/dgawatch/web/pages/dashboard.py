@@ -192,7 +192,7 @@ def count_day(directory: Path, names: Sequence[str], day: dt.date, enrich: Any) 
     with tempfile.TemporaryDirectory(prefix="dgawatch-dash-") as tmp:
         view = Path(tmp)
         for name in names:
-            os.symlink(directory / name, view / name)
+            os.symlink(os.path.abspath(directory / name), view / name)
         with SinkholeStats(view) as st:
             st.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             cur = st.con.execute("SELECT DISTINCT src_ip FROM ev WHERE dayno = ?", [dayno(day)])
