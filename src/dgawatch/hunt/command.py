@@ -47,12 +47,12 @@ def run_hunt(
         raise InputError(f"--window-days must be 0 or more, not {window_days}")
     if output_format not in OUTPUT_FORMATS:
         raise InputError(
-            f"unknown --output-format {output_format!r} (choose from {', '.join(OUTPUT_FORMATS)})"
+            f"unknown --format {output_format!r} (choose from {', '.join(OUTPUT_FORMATS)})"
         )
     if engine not in ("local", "spark"):
         raise InputError(f"unknown --engine {engine!r} (choose from local, spark)")
     if output_format == "parquet" and output is None:
-        raise InputError("--output-format parquet needs --output PATH")
+        raise InputError("--format parquet needs --output PATH")
     if store is None and default_store_path().exists():
         store = default_store_path()
     options = HuntOptions(

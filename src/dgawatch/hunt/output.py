@@ -180,5 +180,5 @@ def report_lines(report: InputReport) -> list[str]:
     for (file, reason), n in sorted(report.counts.items()):
         lines.append(f"{file}: {n} line(s): {reason}")
         for b in report.examples.get((file, reason), []):
-            lines.append(f"  line {b.line}: {b.excerpt[:120]!r}")
+            lines.append(f"  line {b.line}: {b.shown}")
     return lines

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import stat
 import struct
 from collections import Counter
@@ -47,15 +48,36 @@ class FileRefused(InputError):
         self.reason = reason
 
 
+#: ``repr`` of an undecodable byte kept by "surrogateescape" (``\\udcff``), not after an
+#: escaped backslash: it is shown as the byte (``\\xff``).
+_SURROGATE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
 @dataclass(frozen=True)
 class BadInput:
     file: str
     line: int
     reason: str
+    #: The line's text; bytes that are not UTF-8 are kept as "surrogateescape" characters,
+    #: so that they are escaped once where shown (:attr:`shown`, :attr:`text`).
     excerpt: str
 
+    @property
+    def shown(self) -> str:
+        """The first 120 characters quoted as Python does, undecodable bytes as ``\\xff``."""
+        return _SURROGATE.sub(r"\1\\x\2", repr(self.excerpt[:120]))
+
+    @property
+    def text(self) -> str:
+        """The excerpt as plain text, undecodable bytes as ``\\xff`` (for JSON)."""
+        try:
+            raw = self.excerpt.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that came as such (a JSON escape)
+            raw = self.excerpt.encode("utf-8", "backslashreplace")
+        return raw.decode("utf-8", "backslashreplace")
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}: {self.excerpt[:120]!r}"
+        return f"{self.file}:{self.line}: {self.reason}: {self.shown}"
 
 
 @dataclass
@@ -69,7 +91,7 @@ class InputReport:
 
     def bad(self, file: str, line: int, reason: str, excerpt: str | bytes = "") -> None:
         if isinstance(excerpt, bytes):
-            excerpt = excerpt.decode("utf-8", "backslashreplace")
+            excerpt = excerpt.decode("utf-8", "surrogateescape")
         item = BadInput(file, line, reason, excerpt.rstrip("\r\n"))
         if self.strict:
             raise InputError(f"malformed input (--strict): {item}")
@@ -100,9 +122,7 @@ class InputReport:
                     "file": f,
                     "reason": r,
                     "count": n,
-                    "examples": [
-                        {"line": b.line, "text": b.excerpt} for b in self.examples[(f, r)]
-                    ],
+                    "examples": [{"line": b.line, "text": b.text} for b in self.examples[(f, r)]],
                 }
                 for (f, r), n in sorted(self.counts.items())
             ],
@@ -448,4 +468,19 @@ def _read_one(
         batches = reader.read(stream, name, report)
     if fields is not None:
         batches = (b.select(list(fields)) for b in batches)
-    yield from _rebatch(batches, batch_size)
+    if fmt == "auto":
+        yield from _rebatch(batches, batch_size)
+        return
+    rows = 0
+    lines_before = report.lines_read[name]
+    for batch in _rebatch(batches, batch_size):
+        rows += batch.num_rows
+        yield batch
+    if not rows and report.lines_read[name] > lines_before and not reader.detect(head):
+        # A forced format that no line of the file matches: say so, not "0 events".
+        reason = f"no line reads as {reader.name} ({reader.summary})"
+        raise FileRefused(
+            name,
+            reason,
+            f"{name}: {reason}; is it another format? leave --input-format out to detect it",
+        )

@@ -235,6 +235,15 @@ def _jobs(
                 continue
             end = _next_header(chunk, pos)
             seg = chunk[pos:end]
+            if state.fields is None and line == 0:
+                # Data on line 1: no Zeek header at all (a CSV, another log), not one bad line
+                reason = "not a Zeek log (no #fields header before its first line)"
+                raise FileRefused(
+                    file,
+                    reason,
+                    f"{file}: {reason}; is it another format? leave --input-format out to "
+                    "detect it",
+                )
             count = seg.count(b"\n") + (0 if seg.endswith(b"\n") else 1)
             yield state, seg, line + 1, count
             line += count
@@ -260,7 +269,7 @@ def _segment(
 ) -> pa.RecordBatch | None:
     fields = state.fields
     if fields is None:
-        report.bad(file, first_line, "data before the #fields header", seg[:200])
+        report.bad(file, first_line, "data before the #fields header", seg.split(b"\n", 1)[0])
         return None
     if "query" not in fields:
         return None
@@ -295,7 +304,7 @@ def _segment(
         nonlocal seg_lines
         if seg_lines is None:
             seg_lines = seg.split(b"\n")
-        return seg_lines[int(lines_of[i]) - first_line].decode("utf-8", "backslashreplace")
+        return seg_lines[int(lines_of[i]) - first_line].decode("utf-8", "surrogateescape")
 
     client = cols.get("id.orig_h")
     if client is None:
