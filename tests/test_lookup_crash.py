@@ -149,7 +149,8 @@ def test_portal_lookup_page_and_json_twin(portal_home: Path) -> None:
 
 
 def test_vectorised_validation_refuses_exactly_what_normalise_refuses() -> None:
-    from dgawatch.domain import normalise
+    """... and what :func:`invalid_reason` refuses (a URL or a name with a space is no name)."""
+    from dgawatch.domain import invalid_reason, normalise
     from dgawatch.errors import InputError
     from dgawatch.lookup import invalid_names
 
@@ -162,5 +163,8 @@ def test_vectorised_validation_refuses_exactly_what_normalise_refuses() -> None:
             normalise(q)
         except InputError:
             refused.add(q)
-    assert refused >= {"a..b", "", ".x", "\udcff.com", "a" * 250 + ".com"}
+            continue
+        if invalid_reason(q.strip()) is not None:
+            refused.add(q)
+    assert refused >= {"a..b", "", ".x", "\udcff.com", "a" * 250 + ".com", "ab c.com", "tab\t.com"}
     assert set(invalid_names([*tricky, None])) == refused

@@ -77,6 +77,43 @@ def normalise(qname: str) -> str:
     return name
 
 
+#: Characters of a DNS label as resolvers meet them: letters, digits, the hyphen, and the
+#: underscore of service labels (``_dmarc``, ``_tcp``).
+LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+#: A name :func:`invalid_reason` certainly accepts (ASCII labels of 1-63 allowed characters,
+#: trailing dots allowed; the 253-character limit is checked apart); the rest are asked one
+#: by one.
+PLAIN_VALID = r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.*$"
+
+
+def invalid_reason(name: str) -> str | None:
+    """Why ``name`` is no domain name a resolver would ask for (``""``, ``bad..name``,
+    ``http://x.nl/path``), or None. The one definition ``classify``, ``lookup`` and the
+    portal share."""
+    if not name:
+        return "empty name"
+    text = name.rstrip(".")
+    if not text:
+        return "only a dot"
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            return f"not a valid internationalised name ({exc})"
+    if len(text) > 253:
+        return f"{len(text)} characters (at most 253)"
+    for label in text.split("."):
+        if not label:
+            return "empty label (two dots in a row, or a leading dot)"
+        if len(label) > 63:
+            return f"label of {len(label)} characters (at most 63)"
+        bad = sorted(set(label.lower()) - LABEL_CHARS)
+        if bad:
+            return f"character {bad[0]!r} not allowed in a DNS label"
+    return None
+
+
 @lru_cache(maxsize=65_536)
 def registered_domain(name: str) -> str | None:
     """``www.abc.co.uk`` -> ``abc.co.uk``; None for a bare public suffix such as ``co.uk``."""

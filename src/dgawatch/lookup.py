@@ -29,6 +29,8 @@ import pyarrow.compute as pc
 
 from dgawatch.days import span, today
 from dgawatch.domain import (
+    PLAIN_VALID,
+    invalid_reason,
     normalise,
     registered_domain,
     registered_domains,
@@ -321,9 +323,9 @@ def lookup(
     return result
 
 
-#: Names that are certainly valid for :func:`normalise`: ASCII, no whitespace, no empty
-#: label (a trailing dot allowed), at most 253 characters once that dot is dropped.
-_PLAIN_NAME = r"^[^.\s]+(\.[^.\s]+)*\.?$"
+#: Names that are certainly valid (:func:`normalise` and :func:`invalid_reason` accept
+#: them) once their length is checked: ASCII labels of 1-63 letters, digits, ``-`` or ``_``.
+_PLAIN_NAME = PLAIN_VALID
 
 
 def invalid_names(queries: Sequence[str | None] | pa.Array) -> dict[str, str]:
@@ -352,6 +354,10 @@ def _python_check(queries: Sequence[str]) -> dict[str, str]:
             normalise(query)
         except (InputError, UnicodeError) as exc:
             out[query] = str(exc) if isinstance(exc, InputError) else f"{query!r} is not text"
+            continue
+        why = invalid_reason(query.strip())  # a URL, "name,comment", a wildcard...
+        if why is not None:
+            out[query] = f"{query!r} is not a domain name: {why}"
     return out
 
 
@@ -606,15 +612,21 @@ def read_names(path: Path) -> pa.Array:
         lines = pa.LargeStringArray.from_buffers(
             len(offsets) - 1, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(raw)
         )
-        keep = pc.invert(pc.starts_with(lines, "#"))
-        lines = pc.ascii_trim_whitespace(lines.filter(keep))
-        lines = lines.filter(pc.greater(pc.binary_length(lines), 0))
+        lines = pc.ascii_trim_whitespace(lines)  # then "  # note" is a comment too
+        comment = pc.starts_with(lines, "#")
+        keep = pc.and_(pc.invert(comment), pc.greater(pc.binary_length(lines), 0))
+        lines = lines.filter(keep)
         return pa.concat_arrays([lines.cast(pa.string())])
     try:
         text = raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    names = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as "
+            "UTF-8 (or remove that line)"
+        ) from None
+    stripped = (line.strip() for line in text.splitlines())
+    names = [name for name in stripped if name and name[0] != "#"]
     return pa.array(names, pa.string())
 
 

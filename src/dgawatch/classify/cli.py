@@ -31,6 +31,7 @@ from typer.core import TyperGroup
 
 from dgawatch.classify import MODEL_FILE
 from dgawatch.clihelp import hidden_negation, output_console
+from dgawatch.domain import PLAIN_VALID, invalid_reason
 from dgawatch.errors import InputError
 
 if TYPE_CHECKING:
@@ -86,34 +87,6 @@ def _model(path: Path | None) -> DGAClassifier:
 
 #: The benign false-positive rate whose calibrated threshold gives the default verdict.
 DEFAULT_FPR = 1e-3
-_LABEL_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def invalid_reason(name: str) -> str | None:
-    """Why ``name`` is no domain name a resolver would ask for, or None."""
-    if not name:
-        return "empty name"
-    text = name.rstrip(".")
-    if not text:
-        return "only a dot"
-    if not text.isascii():
-        try:
-            text = text.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            return f"not a valid internationalised name ({exc})"
-    if len(text) > 253:
-        return f"{len(text)} characters (at most 253)"
-    for label in text.split("."):
-        if not label:
-            return "empty label (two dots in a row, or a leading dot)"
-        if len(label) > 63:
-            return f"label of {len(label)} characters (at most 63)"
-        bad = sorted(set(label.lower()) - _LABEL_CHARS)
-        if bad:
-            return f"character {bad[0]!r} not allowed in a DNS label"
-    return None
-
-
 def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
     default store when there is one) of valid names, keyed by name. Variants whose TLD
@@ -299,11 +272,6 @@ def classify(
     _out.print(table)
 
 
-#: A name :func:`invalid_reason` certainly accepts (ASCII labels of 1-63 allowed characters,
-#: trailing dots allowed); the rest are asked one by one.
-_PLAIN_VALID = r"^[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.*$"
-
-
 #: Bytes that end lines or count as whitespace for Python but not for Arrow's ASCII trim.
 _EXOTIC = re.compile(rb"[\r\x0b\x0c\x1c-\x1f]")
 
@@ -366,7 +334,7 @@ def _score_json(
     if not total:
         raise InputError("give domains as arguments or --file")
     sure = pc.and_(
-        pc.match_substring_regex(names, _PLAIN_VALID),
+        pc.match_substring_regex(names, PLAIN_VALID),
         pc.less_equal(pc.utf8_length(pc.utf8_rtrim(names, characters=".")), 253),
     )
     suspects = np.flatnonzero(~np.asarray(sure))
@@ -578,7 +546,7 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Rebuild the classifier from scratch (deterministic; about 3 minutes on 2 cores; needs
-    PyTorch, the ``train`` extra). Writes to the data directory unless --output says where."""
+    PyTorch, the 'train' extra). Writes to the data directory unless --output says where."""
     import importlib.util
 
     # Checked before the minute of data preparation that would precede the import.

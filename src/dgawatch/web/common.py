@@ -148,7 +148,7 @@ def multi_param(request: Request, name: str) -> list[str]:
 def check_name(name: str) -> None:
     """The CLI's own validity check (``dgawatch classify`` exits 2 on these names): an
     invalid name is the visitor's error, a 400 with the reason, never a score or an answer."""
-    from dgawatch.classify.cli import invalid_reason
+    from dgawatch.domain import invalid_reason
 
     why = invalid_reason(name)
     if why is not None:
