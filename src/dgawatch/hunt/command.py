@@ -77,8 +77,7 @@ def run_hunt(
     weak = [f for f in result.findings if f.confidence < min_confidence]
     err.print(
         f"{counted(result.events, 'query event')}, {counted(len(shown), 'finding')} "
-        f"({counted(result.lists_from_store, 'day list')} from the store, "
-        f"{result.lists_generated:,} generated; engine {result.engine})",
+        f"({_lists_line(result)}; engine {result.engine})",
         markup=False,
         highlight=False,
         soft_wrap=True,
@@ -113,8 +112,31 @@ def run_hunt(
         "min_confidence": min_confidence,
         "weak_matches": len(weak),
     }
+    if not shown and output_format == "table" and output is None:
+        # An empty table on stdout reads like a failed run; say what was checked instead.
+        clients = f" from {counted(result.clients, 'client')}" if result.clients is not None else ""
+        lists = result.lists_from_store + result.lists_from_cache + result.lists_generated
+        what = "no findings of a known family" if result.unknown_dga else "no findings"
+        err.print(
+            f"{what} ({counted(result.events, 'event')}{clients} checked against "
+            f"{counted(lists, 'list')})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return result
     write_findings(shown, output_format, summary, output=output, console=out)
     return result
+
+
+def _lists_line(result: HuntResult) -> str:
+    """Where the day lists came from: '3 day lists from the store, 0 from the list cache,
+    2 generated'."""
+    total = result.lists_from_store + result.lists_from_cache + result.lists_generated
+    return (
+        f"{counted(total, 'day list')}: {result.lists_from_store:,} from the store, "
+        f"{result.lists_from_cache:,} from the list cache, {result.lists_generated:,} generated"
+    )
 
 
 def run_hunt_flows(

@@ -221,6 +221,7 @@ def hunt_spark(
         last_day=days[-1] if days else None,
         lists_from_store=source.from_store,
         lists_generated=source.generated,
+        lists_from_cache=source.from_cache,
         engine="spark",
     )
     if unknown is not None:

@@ -1,0 +1,66 @@
+"""What ``dgawatch hunt`` says it checked: lists read from the list cache are counted (a
+second hunt over the same log does not read as if nothing was checked), and a hunt with no
+finding says so in one line instead of printing an empty table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from dgawatch.families import get_family
+from tests.test_cli import run
+
+DAY = dt.date(2021, 3, 4)
+
+
+def _log(tmp_path: Path, names: list[str]) -> Path:
+    ts = int(dt.datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=dt.UTC).timestamp())
+    log = tmp_path / "q.csv"
+    log.write_text(
+        "ts,client,qname,rcode\n"
+        + "".join(f"{ts + i},10.0.0.9,{n},NXDOMAIN\n" for i, n in enumerate(names))
+        + f"{ts},10.0.0.1,example.com,NOERROR\n"
+        + f"{ts},10.0.0.2,example.org,NOERROR\n"
+    )
+    return log
+
+
+def _hunt(log: Path, home: Path, *extra: str):
+    args = ["hunt", str(log), "--family", "conficker", "--window-days", "0", "--no-unknown-dga"]
+    return run(*args, *extra, home=home)
+
+
+def test_second_hunt_counts_lists_from_the_cache(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DGAWATCH_LIST_CACHE", raising=False)
+    (v,) = [x for x in get_family("conficker").variants if x.name == "c"]
+    log = _log(tmp_path, v.domains(DAY)[:20])
+    home = tmp_path / "home"
+    cold = _hunt(log, home, "--format", "json")
+    warm = _hunt(log, home, "--format", "json")
+    cold_sum = json.loads(cold.stdout.splitlines()[-1])["summary"]
+    warm_sum = json.loads(warm.stdout.splitlines()[-1])["summary"]
+    lists = cold_sum["lists_generated"]
+    assert lists > 0 and cold_sum["lists_from_cache"] == 0
+    assert (warm_sum["lists_generated"], warm_sum["lists_from_store"]) == (0, 0)
+    assert warm_sum["lists_from_cache"] == lists
+    assert f"{lists} from the list cache, 0 generated" in warm.stderr
+
+
+def test_no_findings_is_one_line_not_an_empty_table(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DGAWATCH_LIST_CACHE", raising=False)
+    log = _log(tmp_path, ["example.net", "example.info"])
+    proc = _hunt(log, tmp_path / "home")
+    assert proc.stdout == ""
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("no findings")]
+    assert len(lines) == 1
+    assert lines[0].startswith("no findings (4 events from 3 clients checked against ")
+    # --format json keeps its summary line on stdout
+    doc = json.loads(_hunt(log, tmp_path / "home", "--format", "json").stdout)
+    assert doc["summary"]["findings"] == 0
+
+
+def test_no_findings_csv_unchanged(tmp_path: Path) -> None:
+    log = _log(tmp_path, ["example.net"])
+    proc = _hunt(log, tmp_path / "home", "--format", "csv")
+    assert proc.stdout.startswith("client,family")
