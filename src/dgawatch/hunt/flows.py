@@ -166,6 +166,7 @@ def _refuse_other_log(name: str, log_type: str) -> None:
 
 def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) -> Iterator[Flow]:
     cols: dict[str, int] | None = None
+    header: list[str] = []
     sep = "\t"
     mode = ""
     for n, line in lines:
@@ -179,7 +180,8 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                     line.split(" ", 1)[1].encode().decode("unicode_escape") if " " in line else sep
                 )
             elif line.startswith("#fields"):
-                cols = _columns(line.split(sep)[1:])
+                header = [h.strip() for h in line.split(sep)[1:]]
+                cols = _columns(header)
                 mode = "zeek"
                 if cols is None:
                     report.bad(name, n, "no src/dst/port/proto/time fields in #fields", line)
@@ -189,7 +191,8 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 mode = "json"
             else:
                 mode = "csv"
-                cols = _columns(next(csv.reader([line])))
+                header = [h.strip() for h in next(csv.reader([line]))]
+                cols = _columns(header)
                 if cols is None:
                     # Refused as 'hunt' refuses it (exit 2 named, skipped in a directory):
                     # an empty table would read as "no infected host".
@@ -219,12 +222,23 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
             if cols is None:
                 continue
             values = line.split(sep) if mode == "zeek" else next(csv.reader([line]))
+            need = max(cols.values()) + 1
+            if len(values) < need:
+                report.bad(name, n, _short_row(len(values), header[:need]), line)
+                continue
             picked = {k: values[i] for k, i in cols.items()}
             if "-" in (picked["dport"], picked["dst"], picked["src"]):
                 continue  # unset field: not a connection to a port
             yield _flow(picked, name, n)
         except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
             report.bad(name, n, f"malformed flow record ({exc.__class__.__name__})", line)
+
+
+def _short_row(got: int, wanted: Sequence[str]) -> str:
+    """'3 fields, expected at least 5 (ts, src, dst, dport, proto)': the header's columns up
+    to the last one a flow needs, so the user sees which are missing."""
+    shown = ", ".join(wanted) if len(wanted) <= 8 else ", ".join([*wanted[:7], "..."])
+    return f"{got} field{'s' if got != 1 else ''}, expected at least {len(wanted)} ({shown})"
 
 
 @lru_cache(maxsize=65_536)
