@@ -178,7 +178,14 @@ def report_lines(report: InputReport) -> list[str]:
     """The bad-input summary for stderr: counts per file and reason, first examples."""
     lines = []
     for (file, reason), n in sorted(report.counts.items()):
-        lines.append(f"{file}: {n} line(s): {reason}")
-        for b in report.examples.get((file, reason), []):
-            lines.append(f"  line {b.line}: {b.shown}")
+        unit = report.unit(file)  # "packet" in a capture, "line" in a text log
+        examples = report.examples.get((file, reason), [])
+        if examples and all(b.line == 0 for b in examples) and unit != "line":
+            # the capture's own header, not one of its packets
+            lines.append(f"{file}: {reason}")
+            lines.extend(f"  file header: {b.shown}" for b in examples if b.excerpt)
+            continue
+        lines.append(f"{file}: {n} {unit}(s): {reason}")
+        for b in examples:
+            lines.append(f"  {unit} {b.line}: {b.shown}")
     return lines

@@ -88,6 +88,12 @@ class InputReport:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[tuple[str, str], list[BadInput]] = field(default_factory=dict)
     lines_read: Counter[str] = field(default_factory=Counter)
+    #: What a file's bad-input numbers count where not lines: "packet" for a capture.
+    units: dict[str, str] = field(default_factory=dict)
+
+    def unit(self, file: str) -> str:
+        """ "line", or what a reader said it numbers in ``file`` ("packet", "frame")."""
+        return self.units.get(file, "line")
 
     def bad(self, file: str, line: int, reason: str, excerpt: str | bytes = "") -> None:
         if isinstance(excerpt, bytes):

@@ -135,6 +135,7 @@ def _ip(raw: object) -> str | None:
 
 
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    report.units[file] = "frame"  # bad input is numbered by Frame Streams frame, not line
     b = EventBuilder(file, report)
     pending: dict[tuple[str, int, int], int] = {}
     last = 0

@@ -464,6 +464,7 @@ class _Events:
 
 
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
+    report.units[file] = "packet"  # bad input is numbered by packet (block), not line
     head = stream.read(24)
     if head[:4] == b"\x0a\x0d\x0d\x0a":
         yield from _read_pcapng(head, stream, file, report)
