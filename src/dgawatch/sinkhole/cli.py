@@ -75,7 +75,14 @@ def serve(
     unknown: Annotated[str, typer.Option(help="Answer for other names: refused|nxdomain.")] = (
         "refused"
     ),
-    max_connections: Annotated[int, typer.Option(help="Open TCP connections at most.")] = 20_000,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            help="Open TCP connections at most (default 20000, lowered to fit the open-files "
+            "limit; the limit in use is in the start-up line).",
+            show_default=False,
+        ),
+    ] = None,
     request_timeout: Annotated[float, typer.Option(help="Seconds for one whole request.")] = 10.0,
     idle_timeout: Annotated[float, typer.Option(help="Seconds a keep-alive may idle.")] = 5.0,
     workers: Annotated[int, typer.Option(help="Processes sharing the ports.")] = 1,
@@ -99,7 +106,8 @@ def serve(
         ttl=ttl,
         max_names_per_day=max_names_per_day,
         unknown=unknown,
-        max_connections=max_connections,
+        max_connections=20_000 if max_connections is None else max_connections,
+        max_connections_given=max_connections is not None,
         request_timeout=request_timeout,
         idle_timeout=idle_timeout,
         workers=workers,

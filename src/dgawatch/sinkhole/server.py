@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ctypes
 import datetime as dt
+import errno
 import functools
 import json
 import math
@@ -71,6 +72,9 @@ class ServeConfig:
     max_names_per_day: int | None = None
     unknown: str = "refused"
     max_connections: int = 20_000
+    #: The user gave --max-connections: say so when the open-files limit lowers it (the
+    #: default lowered is not news: the limit in use is in the start-up line).
+    max_connections_given: bool = True
     request_timeout: float = 10.0
     idle_timeout: float = 5.0
     max_header: int = 8192
@@ -320,7 +324,7 @@ class Sinkhole:
         loop = asyncio.get_running_loop()
         loop.set_exception_handler(self._loop_exception)
         self.max_connections, self.nofile = connection_cap(cfg.max_connections)
-        if self.max_connections < cfg.max_connections:
+        if self.max_connections < cfg.max_connections and cfg.max_connections_given:
             log(
                 f"--max-connections {cfg.max_connections} lowered to {self.max_connections}: "
                 f"the open-files limit is {self.nofile} (raise it with ulimit -n)"
@@ -335,35 +339,18 @@ class Sinkhole:
         self.handler = await loop.run_in_executor(None, self.build, self.day)
         reuse = cfg.workers > 1
         if cfg.dns_port is not None:
-            for attempt in range(20):
-                udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
-                port = udp.port
-                try:
-                    tcp = await loop.create_server(
-                        lambda: _DnsTcp(self),
-                        cfg.listen,
-                        port,
-                        reuse_port=reuse or None,
-                        backlog=4096,
-                    )
-                except OSError:
-                    # Port 0: the free UDP port may be taken for TCP; try another one.
-                    if cfg.udp_socket is not None:
-                        raise
-                    udp.sock.close()
-                    if cfg.dns_port != 0 or attempt == 19:
-                        raise
-                    continue
-                break
-            udp.start(loop)
-            self._udp.append(udp)
-            self._servers.append(tcp)
-            self.ports["dns"] = port
+            try:
+                await self._listen_dns(loop, reuse)
+            except OSError as exc:
+                raise listen_error(exc, cfg.listen, "--dns-port", cfg.dns_port) from None
         http_ports = []
         for p in cfg.http_ports:
-            srv = await loop.create_server(
-                lambda: _Http(self), cfg.listen, p, reuse_port=reuse or None, backlog=4096
-            )
+            try:
+                srv = await loop.create_server(
+                    lambda: _Http(self), cfg.listen, p, reuse_port=reuse or None, backlog=4096
+                )
+            except OSError as exc:
+                raise listen_error(exc, cfg.listen, "--http-port", p) from None
             self._servers.append(srv)
             http_ports.append(srv.sockets[0].getsockname()[1])
         self.ports["http"] = http_ports
@@ -372,6 +359,35 @@ class Sinkhole:
         if cfg.status_interval > 0:
             self._tasks.append(asyncio.create_task(self._status_loop()))
         self.write_status()
+
+    async def _listen_dns(self, loop: asyncio.AbstractEventLoop, reuse: bool) -> None:
+        """The DNS listeners, UDP and TCP on one port."""
+        cfg = self.config
+        assert cfg.dns_port is not None
+        for attempt in range(20):
+            udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
+            port = udp.port
+            try:
+                tcp = await loop.create_server(
+                    lambda: _DnsTcp(self),
+                    cfg.listen,
+                    port,
+                    reuse_port=reuse or None,
+                    backlog=4096,
+                )
+            except OSError:
+                # Port 0: the free UDP port may be taken for TCP; try another one.
+                if cfg.udp_socket is not None:
+                    raise
+                udp.sock.close()
+                if cfg.dns_port != 0 or attempt == 19:
+                    raise
+                continue
+            break
+        udp.start(loop)
+        self._udp.append(udp)
+        self._servers.append(tcp)
+        self.ports["dns"] = port
 
     def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
         """accept() out of descriptors: counted, logged once a minute without a traceback
@@ -544,6 +560,24 @@ class Sinkhole:
 
 
 # -- protocols -----------------------------------------------------------------------------
+
+
+def listen_error(exc: OSError, host: str, option: str, port: int) -> InputError:
+    """One line naming the option whose port could not be taken, and what to do."""
+    if exc.errno == errno.EADDRINUSE:
+        hint = f"the port is in use (another server?): pick a free one with {option} PORT"
+        if port != 0:
+            hint += f" ({option} 0 = any free port)"
+    elif exc.errno == errno.EACCES:
+        hint = (
+            f"ports below 1024 need privileges: run with CAP_NET_BIND_SERVICE, or pick "
+            f"{option} 1024 or above"
+        )
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        hint = f"{host} is not an address of this machine: pick one with --listen"
+    else:
+        hint = exc.strerror or str(exc)
+    return InputError(f"cannot listen on {host} {option} {port}: {hint}")
 
 
 def udp_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
@@ -936,6 +970,8 @@ async def run(
         "worker": config.worker,
         **sink.ports,
         "names": len(sink.handler.sinkset) if sink.handler else 0,
+        # the cap in use (--max-connections, lowered to fit the open-files limit)
+        "max_connections": sink.max_connections,
     }
     if ready is not None:
         ready(info)
@@ -960,7 +996,10 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
     if config.dns_port is not None and config.udp_socket is None:
         # One UDP socket for all workers: whichever is free reads the next datagrams, so
         # the load balances itself (SO_REUSEPORT would pin each client address to one).
-        config.udp_socket = udp_socket(config.listen, config.dns_port)
+        try:
+            config.udp_socket = udp_socket(config.listen, config.dns_port)
+        except OSError as exc:
+            raise listen_error(exc, config.listen, "--dns-port", config.dns_port) from None
     for i in range(config.workers):
         pid = os.fork()
         if pid == 0:
