@@ -398,7 +398,7 @@ def sketch_export(
 ) -> None:
     """Distinct HTTP sources per day x variant x country x ASN as HLL sketches (no address)."""
     from dgawatch.sinkhole.enrich import Enricher
-    from dgawatch.sinkhole.sketch import export, write
+    from dgawatch.sinkhole.sketch import empty_reason, export, write
 
     days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
     sketches = export(
@@ -408,7 +408,12 @@ def sketch_export(
         enrich=Enricher(asn_db=asn_db, country_db=country_db),
     )
     write(sketches, output)
-    err.print(f"wrote {len(sketches.sketches):,} sketches to {output}", markup=False)
+    why = empty_reason(sketches)
+    err.print(
+        f"wrote {len(sketches.sketches):,} sketches to {output}" + (f" ({why})" if why else ""),
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @sketch_app.command("merge")

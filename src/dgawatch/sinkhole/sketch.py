@@ -51,6 +51,10 @@ def relative_error(lg_k: int, unioned: bool = False) -> float:
 class SketchSet:
     lg_k: int
     sketches: dict[Key, ds.hll_sketch]
+    #: HTTP events read by :func:`export` (of the days asked), and how many of them were
+    #: attributed to a family/variant (only those are sketched); 0 for other sets.
+    http_events: int = 0
+    attributed_events: int = 0
 
     def rows(self) -> list[dict[str, object]]:
         out = []
@@ -140,6 +144,11 @@ def export(
             f"""SELECT DISTINCT a_day, a_family, a_variant, src_ip FROM http_attr
                 WHERE a_family IS NOT NULL {st._days_in("a_day", days, "AND")}"""
         ).fetchall()
+        counted = st.con.execute(
+            f"""SELECT count(*), count(a_family) FROM http_attr
+                {st._days_in("uday", days)}"""
+        ).fetchone()
+    http_events, attributed = counted if counted is not None else (0, 0)
     sketches: dict[Key, ds.hll_sketch] = {}
     for day, family, variant, ip in pairs:
         asn = enrich.asn(ip)
@@ -154,7 +163,19 @@ def export(
         if sk is None:
             sk = sketches[key] = ds.hll_sketch(lg_k, ds.tgt_hll_type.HLL_8)
         sk.update(ip)
-    return SketchSet(lg_k, sketches)
+    return SketchSet(lg_k, sketches, http_events=http_events, attributed_events=attributed)
+
+
+def empty_reason(s: SketchSet) -> str:
+    """Why an export wrote no sketch, for its one line ("" when it wrote some)."""
+    if s.sketches:
+        return ""
+    if not s.http_events:
+        return "no HTTP events in the store (for the days asked); sketches count HTTP sources"
+    return (
+        f"{s.http_events:,} HTTP event(s), none attributed to a family/variant: see "
+        "'Attribution' in the README; sketches count attributed HTTP sources"
+    )
 
 
 def merge(sets: list[SketchSet]) -> SketchSet:
