@@ -275,8 +275,11 @@ def deliver(
 
 
 def deliver_command(
-    day: Annotated[
+    date: Annotated[
         str | None, typer.Option(help="UTC day to deliver (default: yesterday).")
+    ] = None,
+    day: Annotated[
+        str | None, typer.Option("--day", hidden=True, help="Old spelling of --date.")
     ] = None,
     smtp: Annotated[str, typer.Option(help="SMTP server, HOST:PORT.")] = "127.0.0.1:25",
     sender: Annotated[str, typer.Option(help="From address.")] = "dgawatch@localhost",
@@ -298,7 +301,12 @@ def deliver_command(
     from dgawatch.sinkhole.store import default_dir
     from dgawatch.store import default_store_path
 
-    when = parse_day(day, what="--day") if day else dt.datetime.now(dt.UTC).date() - dt.timedelta(1)
+    if date is not None and day is not None and date != day:
+        raise InputError(f"--date {date} and --day {day}: give one (--day is --date's old name)")
+    given, option = (date, "--date") if date is not None else (day, "--day")
+    when = (
+        parse_day(given, what=option) if given else dt.datetime.now(dt.UTC).date() - dt.timedelta(1)
+    )
     host, _, port = smtp.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise InputError(f"--smtp {smtp!r}: give HOST:PORT")

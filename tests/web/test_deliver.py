@@ -151,16 +151,18 @@ def test_temporary_failures_are_retried(home: Path) -> None:
 
 def test_deliver_command(home: Path) -> None:
     env = dict(os.environ, DGAWATCH_HOME=str(home))
-    args = [sys.executable, "-c", CLI, "deliver", "--day", DAY.isoformat(),
+    args = [sys.executable, "-c", CLI, "deliver",
             "--asn-db", str(home / "asn.txt"), "--country-db", str(home / "cc.txt"),
             "--sinkhole-dir", str(home / "sinkhole"), "--retries", "0"]  # fmt: skip
     with smtp_server() as (port, inbox):
-        done = subprocess.run([*args, "--smtp", f"127.0.0.1:{port}"], capture_output=True,
+        done = subprocess.run([*args, "--date", DAY.isoformat(), "--smtp", f"127.0.0.1:{port}"],
+                              capture_output=True,
                               text=True, env=env, timeout=120)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "org-a: sent (noc@a.example)" in done.stdout
         assert len(inbox) == 3
     port = 1  # nothing listens there
+    # --day: the old spelling of --date, still accepted
     down = subprocess.run([*args, "--day", DAY2.isoformat(), "--smtp", f"127.0.0.1:{port}"],
                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert down.returncode == 2 and "3 digest(s)" in down.stderr
@@ -168,6 +170,22 @@ def test_deliver_command(home: Path) -> None:
     bad = subprocess.run([*args, "--smtp", "nohost"], capture_output=True, text=True, env=env,
                          timeout=120)  # fmt: skip
     assert bad.returncode == 2 and "--smtp" in bad.stderr
+
+
+def test_deliver_takes_date_like_the_other_one_day_commands(home: Path) -> None:
+    env = dict(os.environ, DGAWATCH_HOME=str(home))
+
+    def deliver(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", CLI, "deliver", *args], capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+
+    helped = deliver("--help")
+    assert helped.returncode == 0 and "--date" in helped.stdout and "--day" not in helped.stdout
+    bad = deliver("--date", "2026-13-01")
+    assert bad.returncode == 2 and "--date" in bad.stderr and "Traceback" not in bad.stderr
+    clash = deliver("--date", DAY.isoformat(), "--day", DAY2.isoformat())
+    assert clash.returncode == 2
+    assert clash.stderr.strip().endswith("give one (--day is --date's old name)")
 
 
 def test_remediation_comes_from_the_family_modules() -> None:
