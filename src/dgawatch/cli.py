@@ -25,7 +25,7 @@ from dgawatch.classify.cli import classify_app
 from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED, day_range, parse_day, span
 from dgawatch.deliver import deliver_command
-from dgawatch.domain import normalise
+from dgawatch.domain import invalid_reason, normalise
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families import all_families, choose_variants, family_names, select_variants
 from dgawatch.families.base import Variant
@@ -499,11 +499,24 @@ def _counting(lists: Iterator[DayList], bar: Progress) -> Iterator[DayList]:
 BATCH_PSL_NAMES = 50_000
 
 
+#: A table cell lists this many variants a name is shaped like (--json lists all).
+SHAPES_SHOWN = 3
+
+
+def _first_few(keys: list[str]) -> str:
+    """``a, b, c +N more (seed unknown; --json lists all)``: a table cell stays readable."""
+    shown = ", ".join(keys[:SHAPES_SHOWN])
+    more = len(keys) - SHAPES_SHOWN
+    if more > 0:
+        return f"{shown} +{more} more (seed unknown; --json lists all)"
+    return f"{shown} (seed unknown)"
+
+
 def _lookup_all(
     queries: list[str], variants: list[Variant], *, as_json: bool, build: str = ""
 ) -> None:
     """``lookup --all``: the all-time index where it covers, generation elsewhere."""
-    from dgawatch.index import AllTimeIndex, generation_plan, lookup_all
+    from dgawatch.index import AllTimeIndex, format_run, generation_plan, lookup_all
 
     index = AllTimeIndex()
     todo_days, lists = generation_plan(queries, variants, index=index)
@@ -565,24 +578,55 @@ def _lookup_all(
             table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
         elif not hits:
             shape = result.shapes.get(q)
-            note = f"no match; shape of {', '.join(shape)} (seed unknown)" if shape else "no match"
+            note = f"no match; shape of {_first_few(shape)}" if shape else "no match"
             table.add_row(q, f"[dim]{note}[/]", "", "", "", "")
         for h in hits:
-            days = h.first_day.isoformat()
-            if h.last_day != h.first_day:
-                days += f"..{h.last_day.isoformat()}"
+            days = format_run(h.first_day, h.last_day)
             table.add_row(q, h.family, h.variant, days, str(h.index), h.domain)
     out.print(table)
+
+
+def _name_error(query: str) -> str | None:
+    """Why ``query`` is no domain name, naming it and the reason, or None (no pyarrow)."""
+    why = invalid_reason(query.strip())
+    if why is not None:
+        return f"{query!r} is not a domain name: {why}"
+    try:
+        normalise(query)
+    except InputError as exc:
+        return str(exc)
+    return None
+
+
+def _refuse_only_invalid(queries: list[str]) -> None:
+    """Names on the command line none of which is a domain name: one error line (exit 2), as
+    for any bad argument. A batch with one valid name keeps its per-row errors."""
+    errors = []
+    for query in dict.fromkeys(queries):
+        error = _name_error(query)
+        if error is None:
+            return
+        errors.append(error)
+    raise InputError("; ".join(errors))
 
 
 @app.command("lookup")
 def lookup_cmd(
     domains: Annotated[list[str] | None, typer.Argument(help="Domains to look up.")] = None,
     file: Annotated[Path | None, typer.Option(help="File with one domain per line.")] = None,
-    start: Annotated[str | None, typer.Option(help="Window start (default today-365).")] = None,
-    end: Annotated[str | None, typer.Option(help="Window end (default today+90).")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First UTC day, YYYY-MM-DD or 'today'; alone, that one day. Without "
+            "--start and --end the window is today-365..today+90."
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Last UTC day (inclusive; instead of --days); alone, from today-365."),
+    ] = None,
     days: Annotated[
-        int | None, typer.Option(help="Window of this many days from --start (instead of --end).")
+        int | None, typer.Option(help="Number of days from --start (default 1; instead of --end).")
     ] = None,
     all_days: Annotated[
         bool, typer.Option("--all", help="Each variant's whole active period.")
@@ -609,7 +653,11 @@ def lookup_cmd(
         from_file = read_names(file)
     if not queries and (from_file is None or not len(from_file)):
         raise InputError("give domains as arguments or --file")
+    if from_file is None:
+        _refuse_only_invalid(queries)
     variants = choose_variants(family, variant)
+    if start is not None and end is None and days is None and not all_days:
+        days = 1  # as in forecast/export/store build: --start alone is that one day
     if days is not None:
         if start is None:
             raise InputError("--days counts from --start; give --start too")
@@ -678,15 +726,20 @@ def lookup_cmd(
             sys.stdout.buffer.write(block)
         sys.stdout.buffer.flush()
         return
-    table = Table("query", "family", "variant", "day", "index", "forecast name")
+    from dgawatch.index import AllTimeHit, format_run, merge_runs
+
+    table = Table("query", "family", "variant", "days", "index", "forecast name")
     for q in as_list(names):
         hits = result.hits.get(q, [])
         if q in result.invalid:
             table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
         elif not hits:
             table.add_row(q, "[dim]no match[/]", "", "", "", "")
-        for h in hits:
-            table.add_row(q, h.family, h.variant, h.day.isoformat(), str(h.index), h.domain)
+        # one row per run of consecutive days (JSON keeps one match per day)
+        runs = [AllTimeHit(q, h.family, h.variant, h.day, h.day, h.index, h.domain) for h in hits]
+        for r in merge_runs(runs):
+            days_text = format_run(r.first_day, r.last_day)
+            table.add_row(q, r.family, r.variant, days_text, str(r.index), r.domain)
     out.print(table)
 
 
@@ -763,12 +816,21 @@ def store_build(
         n = fs.build(variants, day_list, rebuild=rebuild, on_progress=lambda n: _advance(bar, n))
         path = fs.path
         summary = fs.summary()
+        stored = fs.already_stored
     inactive = sum(1 for v in variants for d in day_list if not v.is_active(d))
     if as_json:
-        doc = {"store": str(path), "inserted": n, "inactive_skipped": inactive, "coverage": summary}
+        doc = {"store": str(path), "inserted": n, "already_stored": stored,
+               "inactive_skipped": inactive, "coverage": summary}  # fmt: skip
         out.print_json(json.dumps(doc))
     else:
-        err.print(f"inserted {n:,} names into {path}")
+        err.print(f"inserted {n:,} names into {path}", markup=False, soft_wrap=True)
+        if stored:
+            err.print(
+                f"{stored:,} (variant, day) lists were already stored and kept "
+                f"(--rebuild regenerates them)",
+                markup=False,
+                soft_wrap=True,
+            )
         if inactive:
             err.print(f"{inactive:,} (variant, day) pairs outside active periods were skipped")
 

@@ -603,7 +603,7 @@ def lookup_all(
             AllTimeHit(query, v.family, v.name, first_day, last_day, i, domain)
         )
     for query, hits in result.hits.items():
-        result.hits[query] = _merge_runs(hits)
+        result.hits[query] = merge_runs(hits)
     shaped = _by_tld(variants)
     for query, name in names.items():
         if query not in result.hits:
@@ -720,7 +720,14 @@ def _probe(
     )
 
 
-def _merge_runs(hits: list[AllTimeHit]) -> list[AllTimeHit]:
+def format_run(first: dt.date, last: dt.date) -> str:
+    """A run of days as the tables show it: ``2014-11-11``, ``2014-11-11..2014-11-12 (2 days)``."""
+    if first == last:
+        return first.isoformat()
+    return f"{first.isoformat()}..{last.isoformat()} ({(last - first).days + 1:,} days)"
+
+
+def merge_runs(hits: list[AllTimeHit]) -> list[AllTimeHit]:
     """Consecutive days of the same (variant, index, name) become one hit."""
     out: list[AllTimeHit] = []
     for h in sorted(hits, key=lambda h: (h.family, h.variant, h.index, h.domain, h.first_day)):

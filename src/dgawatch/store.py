@@ -95,8 +95,13 @@ class ForecastStore:
         self.path = Path(path) if path is not None else default_store_path()
         self.read_only = read_only
         self._stale: set[str] | None = None
+        #: (variant, day) lists the last :meth:`build` found already stored and skipped.
+        self.already_stored = 0
         if read_only and not self.path.exists():
-            raise StoreError(f"no forecast store at {self.path}; run 'dgawatch store build' first")
+            raise StoreError(
+                f"no forecast store at {self.path}; build one first, for example "
+                f"'dgawatch store build --start today --days 7'"
+            )
         check_store_file(self.path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,11 +269,13 @@ class ForecastStore:
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only")
         total = 0
+        self.already_stored = 0
         for variant in variants:
             self._current(variant)
             active = [d for d in days if variant.is_active(d)]
             have = set() if rebuild else self.covered_days(variant)
             todo = [d for d in active if d not in have]
+            self.already_stored += len(active) - len(todo)
             if on_progress is not None and len(days) > len(todo):
                 on_progress(len(days) - len(todo))
             for dl in iter_day_lists([variant], todo):
