@@ -8,7 +8,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
+
 from dgawatch.families import get_family
+from dgawatch.hunt import _DistinctCount
 from tests.test_cli import run
 
 DAY = dt.date(2021, 3, 4)
@@ -64,3 +67,15 @@ def test_no_findings_csv_unchanged(tmp_path: Path) -> None:
     log = _log(tmp_path, ["example.net"])
     proc = _hunt(log, tmp_path / "home", "--format", "csv")
     assert proc.stdout.startswith("client,family")
+
+
+def test_distinct_clients_over_batches_of_any_string_type() -> None:
+    count = _DistinctCount()
+    count.add(pa.array(["10.0.0.1", "10.0.0.2", None, "10.0.0.1"]))
+    count.add(pa.array(["10.0.0.2", "10.0.0.3"]).dictionary_encode())
+    count.add(pa.array(["10.0.0.4", "10.0.0.1"], pa.large_string()))
+    assert count.total() == 4
+    for i in range(300):  # past the merge threshold: merged, still exact
+        count.add(pa.array([f"10.1.0.{i % 250}"]))
+    assert count.total() == 4 + 250
+    assert _DistinctCount().total() == 0

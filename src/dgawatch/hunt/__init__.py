@@ -183,11 +183,11 @@ def hunt_batches(
     events = 0
     first: dt.date | None = None
     last: dt.date | None = None
-    clients: set[str | None] = set()
+    clients = _DistinctCount()
     try:
         for batch in batches:
             events += batch.num_rows
-            clients.update(pc.unique(batch.column("client")).to_pylist())
+            clients.add(batch.column("client"))
             if batch.num_rows:
                 lo, hi = _day_span(batch)
                 first = lo if first is None else min(first, lo)
@@ -223,11 +223,37 @@ def hunt_batches(
         lists_from_store=source.from_store,
         lists_generated=source.generated,
         lists_from_cache=source.from_cache,
-        clients=len(clients),
+        clients=clients.total(),
     )
     if unknown is not None:
         result.extra["unknown_dga"] = unknown.findings()
     return result
+
+
+class _DistinctCount:
+    """Distinct values over many batches, kept in Arrow (no Python string per value):
+    each batch's distinct values are kept, merged once they pile up."""
+
+    def __init__(self) -> None:
+        self._parts: list[pa.Array] = []
+        self._held = 0
+
+    def add(self, values: pa.Array) -> None:
+        distinct = pc.drop_null(pc.unique(values))
+        if pa.types.is_dictionary(distinct.type):
+            distinct = distinct.dictionary_decode()
+        if distinct.type != pa.string():
+            distinct = distinct.cast(pa.string())
+        self._parts.append(distinct)
+        self._held += len(distinct)
+        if self._held > 1_000_000 or len(self._parts) > 256:
+            self._parts = [pc.unique(pa.concat_arrays(self._parts))]
+            self._held = len(self._parts[0])
+
+    def total(self) -> int:
+        if not self._parts:
+            return 0
+        return len(pc.unique(pa.concat_arrays(self._parts)))
 
 
 def _collector(options: HuntOptions) -> UnknownCollector | None:
