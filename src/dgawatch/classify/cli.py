@@ -87,6 +87,8 @@ def _model(path: Path | None) -> DGAClassifier:
 
 #: The benign false-positive rate whose calibrated threshold gives the default verdict.
 DEFAULT_FPR = 1e-3
+
+
 def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
     default store when there is one) of valid names, keyed by name. Variants whose TLD
