@@ -69,6 +69,13 @@ def test_start_alone_is_that_one_day(tmp_path: Path) -> None:
     assert window(by_end.stderr) == ("2020-01-01", "2020-01-02")
 
 
+def test_end_alone_before_the_default_start_says_to_give_start(tmp_path: Path) -> None:
+    proc = run("lookup", STEADY, *TINBA, "--end", "2020-01-01", home=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "before the default start (today-365" in proc.stderr
+    assert "give --start too" in proc.stderr
+
+
 def test_table_shows_a_run_of_days_as_one_row_json_one_match_per_day(tmp_path: Path) -> None:
     args = ("lookup", STEADY, *TINBA, "--start", "2020-01-01", "--days", "3")
     docs = [json.loads(line) for line in run(*args, "--json", home=tmp_path).stdout.splitlines()]

@@ -692,6 +692,10 @@ def lookup_cmd(
         lo, hi = default_window()
         first, last = first or lo, last or hi
     if last < first:
+        if start is None:  # --end alone: the window starts at the default, today-365
+            raise InputError(
+                f"--end {last} is before the default start (today-365, {first}); give --start too"
+            )
         raise InputError(f"--end {last} is before --start {first}")
     store_path = store or default_store_path()
     fs = None
