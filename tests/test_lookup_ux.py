@@ -54,6 +54,16 @@ def test_a_batch_with_a_valid_name_keeps_per_row_errors(tmp_path: Path) -> None:
     assert "error" in docs[0] and docs[1]["matches"][0]["domain"] == STEADY
 
 
+def test_table_shows_queries_verbatim_and_why_a_name_is_invalid(tmp_path: Path) -> None:
+    names = ("a[b]c.com", "[red]x.com", "bad..name", STEADY)
+    proc = run("lookup", *names, *TINBA, "--start", "today", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split("│")[1].strip(): line for line in proc.stdout.splitlines() if "│" in line}
+    assert set(rows) == set(names)  # rich markup in a query is printed, not interpreted
+    assert "'[red]x.com' is not a domain name: character '['" in rows["[red]x.com"]
+    assert "'bad..name' is not a domain name: empty label" in rows["bad..name"]
+
+
 def test_start_alone_is_that_one_day(tmp_path: Path) -> None:
     proc = run("lookup", STEADY, *TINBA, "--start", "today", "--json", home=tmp_path)
     assert proc.returncode == 0, proc.stderr

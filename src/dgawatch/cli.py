@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -575,14 +576,15 @@ def _lookup_all(
     for q in queries:
         hits = result.hits.get(q, [])
         if q in result.invalid:
-            table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
+            table.add_row(escape(q), f"[red]{escape(_name_error(q) or result.invalid[q])}[/]",
+                          "", "", "", "")  # fmt: skip
         elif not hits:
             shape = result.shapes.get(q)
             note = f"no match; shape of {_first_few(shape)}" if shape else "no match"
-            table.add_row(q, f"[dim]{note}[/]", "", "", "", "")
+            table.add_row(escape(q), f"[dim]{note}[/]", "", "", "", "")
         for h in hits:
             days = format_run(h.first_day, h.last_day)
-            table.add_row(q, h.family, h.variant, days, str(h.index), h.domain)
+            table.add_row(escape(q), h.family, h.variant, days, str(h.index), h.domain)
     out.print(table)
 
 
@@ -736,14 +738,15 @@ def lookup_cmd(
     for q in as_list(names):
         hits = result.hits.get(q, [])
         if q in result.invalid:
-            table.add_row(q, f"[red]{result.invalid[q]}[/]", "", "", "", "")
+            table.add_row(escape(q), f"[red]{escape(_name_error(q) or result.invalid[q])}[/]",
+                          "", "", "", "")  # fmt: skip
         elif not hits:
-            table.add_row(q, "[dim]no match[/]", "", "", "", "")
+            table.add_row(escape(q), "[dim]no match[/]", "", "", "", "")
         # one row per run of consecutive days (JSON keeps one match per day)
         runs = [AllTimeHit(q, h.family, h.variant, h.day, h.day, h.index, h.domain) for h in hits]
         for r in merge_runs(runs):
             days_text = format_run(r.first_day, r.last_day)
-            table.add_row(q, r.family, r.variant, days_text, str(r.index), r.domain)
+            table.add_row(escape(q), r.family, r.variant, days_text, str(r.index), r.domain)
     out.print(table)
 
 
