@@ -323,11 +323,6 @@ def lookup(
     return result
 
 
-#: Names that are certainly valid (:func:`normalise` and :func:`invalid_reason` accept
-#: them) once their length is checked: ASCII labels of 1-63 letters, digits, ``-`` or ``_``.
-_PLAIN_NAME = PLAIN_VALID
-
-
 def invalid_names(queries: Sequence[str | None] | pa.Array) -> dict[str, str]:
     """query -> why :func:`normalise` refuses it. Vectorised: only the queries the plain-name
     pattern does not vouch for (non-ASCII, spaces, empty labels, too long) go through
@@ -340,7 +335,7 @@ def invalid_names(queries: Sequence[str | None] | pa.Array) -> dict[str, str]:
         return {**invalid_names(array), **_python_check(bad)}
     array = array.cast(pa.string())
     plain = pc.and_(
-        pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, _PLAIN_NAME)),
+        pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, PLAIN_VALID)),
         pc.less_equal(pc.utf8_length(pc.utf8_rtrim(array, characters=".")), 253),
     )
     suspects = pc.filter(array, pc.invert(pc.fill_null(plain, True)))
@@ -391,7 +386,7 @@ def _query_keys(queries: Sequence[str | None], invalid: Collection[str]) -> pa.T
     array = pa.array(distinct, pa.string())  # valid names are UTF-8 (normalise checked them)
     plain = np.asarray(
         pc.fill_null(
-            pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, _PLAIN_NAME)),
+            pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, PLAIN_VALID)),
             False,
         ),
         bool,

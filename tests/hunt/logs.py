@@ -85,3 +85,15 @@ def alexa_names(n: int, start: int = 1000) -> list[str]:
             if len(names) == n:
                 break
     return names
+
+
+def nxdomain_csv(path: Path, day: dt.date, names: Sequence[str], *benign: str) -> Path:
+    """A CSV query log: client 10.0.0.9 asks for ``names`` (NXDOMAIN) one a second from noon
+    of ``day`` UTC; client 10.0.0.<i+1> asks for each ``benign`` name (NOERROR)."""
+    ts = int(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp())
+    path.write_text(
+        "ts,client,qname,rcode\n"
+        + "".join(f"{ts + i},10.0.0.9,{n},NXDOMAIN\n" for i, n in enumerate(names))
+        + "".join(f"{ts},10.0.0.{i + 1},{n},NOERROR\n" for i, n in enumerate(benign))
+    )
+    return path

@@ -12,21 +12,14 @@ import pyarrow as pa
 
 from dgawatch.families import get_family
 from dgawatch.hunt import _DistinctCount
+from tests.hunt.logs import nxdomain_csv
 from tests.test_cli import run
 
 DAY = dt.date(2021, 3, 4)
 
 
 def _log(tmp_path: Path, names: list[str]) -> Path:
-    ts = int(dt.datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=dt.UTC).timestamp())
-    log = tmp_path / "q.csv"
-    log.write_text(
-        "ts,client,qname,rcode\n"
-        + "".join(f"{ts + i},10.0.0.9,{n},NXDOMAIN\n" for i, n in enumerate(names))
-        + f"{ts},10.0.0.1,example.com,NOERROR\n"
-        + f"{ts},10.0.0.2,example.org,NOERROR\n"
-    )
-    return log
+    return nxdomain_csv(tmp_path / "q.csv", DAY, names, "example.com", "example.org")
 
 
 def _hunt(log: Path, home: Path, *extra: str):

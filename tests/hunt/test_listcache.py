@@ -14,6 +14,7 @@ from dgawatch.families import get_family
 from dgawatch.hunt import HuntOptions, hunt_paths
 from dgawatch.hunt.listcache import ListCache, cache_root, fingerprint
 from dgawatch.hunt.lists import ListSource, ListSpec
+from tests.hunt.logs import nxdomain_csv
 
 DAY = dt.date(2021, 3, 4)
 
@@ -85,13 +86,7 @@ def test_hunt_answer_same_with_warm_cache(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
     v = _conficker_c()
     names = v.domains(DAY)[:30]
-    ts = int(dt.datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=dt.UTC).timestamp())
-    log = tmp_path / "q.csv"
-    log.write_text(
-        "ts,client,qname,rcode\n"
-        + "".join(f"{ts + i},10.0.0.9,{n},NXDOMAIN\n" for i, n in enumerate(names))
-        + f"{ts},10.0.0.1,example.com,NOERROR\n"
-    )
+    log = nxdomain_csv(tmp_path / "q.csv", DAY, names, "example.com")
     options = HuntOptions(variants=(v,), window_days=0)
     cold = hunt_paths([log], options)
     warm = hunt_paths([log], options)

@@ -12,16 +12,10 @@ from typing import Any
 import pytest
 
 from dgawatch.readers import HUNT_FIELDS, InputReport, read_events, zeek
+from tests.hunt.logs import ZEEK_HEADER
 
-HEADER = (
-    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
-    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\ttrans_id\trtt\tquery"
-    "\tqclass\tqclass_name\tqtype\tqtype_name\trcode\trcode_name\tAA\tTC\tRD\tRA\tZ\tanswers"
-    "\tTTLs\trejected\n"
-    "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tcount\tinterval\tstring\tcount\tstring"
-    "\tcount\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]"
-    "\tvector[interval]\tbool\n"
-)
+#: The Zeek dns.log header of the hunt's test logs, without its ``#open`` line.
+HEADER = "".join(h for h in ZEEK_HEADER.splitlines(keepends=True) if not h.startswith("#open"))
 
 
 def line(ts: str, client: str, query: str, rcode: str = "NOERROR") -> str:

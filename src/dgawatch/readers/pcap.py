@@ -30,7 +30,7 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 
@@ -99,6 +99,16 @@ class _Events:
         self.rcode: list[str | None] = []
         self.answers: list[list[str] | None] = []
         self.line: list[int] = []
+        #: the row lists, in the order the compiled walker takes them
+        self.columns: tuple[list[Any], ...] = (
+            self.ts,
+            self.client,
+            self.qname,
+            self.qtype,
+            self.rcode,
+            self.answers,
+            self.line,
+        )
         self.base = 0  # global index of row 0 of the lists
         #: unanswered queries: client address + server address + client port and message
         #: id (2 bytes each, big endian) -> global row (the compiled walker builds the same)
@@ -112,13 +122,7 @@ class _Events:
         self.scanner = None
         if _pcapscan is not None:
             self.scanner = _pcapscan.Scanner(
-                self.ts,
-                self.client,
-                self.qname,
-                self.qtype,
-                self.rcode,
-                self.answers,
-                self.line,
+                *self.columns,
                 self.pending,
                 {},
                 type_text,
@@ -151,16 +155,8 @@ class _Events:
             pa.repeat(pa.scalar(self.file, pa.string()), n),
             pa.array(self.line[:n], pa.int64()),
         ]
-        for lst in (
-            self.ts,
-            self.client,
-            self.qname,
-            self.qtype,
-            self.rcode,
-            self.answers,
-            self.line,
-        ):
-            del lst[:n]
+        for column in self.columns:
+            del column[:n]
         self.base += n
         if self.scanner is not None:
             self.scanner.base = self.base
