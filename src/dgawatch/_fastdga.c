@@ -66,6 +66,37 @@ static inline char letter(int32_t r)
     return (char)c;
 }
 
+/* The TLD table of a generator: newline-terminated names in ``text`` -> pointers and
+ * lengths (at most ``cap``); sets *maxlen; returns the count, or -1 with ValueError set. */
+static int split_tlds(const char *text, Py_ssize_t text_len, const char **tlds, int *lens,
+                      int cap, int *maxlen)
+{
+    int n = 0;
+    Py_ssize_t start = 0;
+    *maxlen = 0;
+    for (Py_ssize_t i = 0; i < text_len; i++) {
+        if (text[i] == '\n') {
+            if (n == cap) { PyErr_SetString(PyExc_ValueError, "too many TLDs"); return -1; }
+            tlds[n] = text + start;
+            lens[n] = (int)(i - start);
+            if (lens[n] > *maxlen) *maxlen = lens[n];
+            n++;
+            start = i + 1;
+        }
+    }
+    return n;
+}
+
+/* ".<tld>\n" after a name's label; returns the new end. */
+static inline char *put_tld(char *o, const char *tld, int len)
+{
+    *o++ = '.';
+    memcpy(o, tld, (size_t)len);
+    o += len;
+    *o++ = '\n';
+    return o;
+}
+
 static PyObject *conficker_day(PyObject *self, PyObject *args)
 {
     int kind;
@@ -83,23 +114,13 @@ static PyObject *conficker_day(PyObject *self, PyObject *args)
     }
     const char *tlds[128];
     int tld_lens[128];
-    int ntld = 0;
-    Py_ssize_t start = 0;
-    for (Py_ssize_t i = 0; i < tld_len; i++) {
-        if (tld_text[i] == '\n') {
-            if (ntld == 128) { PyErr_SetString(PyExc_ValueError, "too many TLDs"); return NULL; }
-            tlds[ntld] = tld_text + start;
-            tld_lens[ntld] = (int)(i - start);
-            ntld++;
-            start = i + 1;
-        }
-    }
+    int maxtld;
+    int ntld = split_tlds(tld_text, tld_len, tlds, tld_lens, 128, &maxtld);
+    if (ntld < 0) return NULL;
     if ((kind == 0 && ntld != 5) || (kind == 1 && ntld != 8) || (kind == 2 && ntld != 116)) {
         PyErr_SetString(PyExc_ValueError, "TLD table has the wrong size for this variant");
         return NULL;
     }
-    int maxtld = 0;
-    for (int i = 0; i < ntld; i++) if (tld_lens[i] > maxtld) maxtld = tld_lens[i];
     size_t cap = (size_t)count * (size_t)(12 + 1 + maxtld + 1) + 1;
     char *buf = PyMem_Malloc(cap);
     if (!buf) return PyErr_NoMemory();
@@ -124,10 +145,7 @@ static PyObject *conficker_day(PyObject *self, PyObject *args)
         if (kind == 0) ti = (int)((uint32_t)r % 5u);
         else if (kind == 1) ti = (int)(r & 7);
         else { ti = labs32(r) % 116; if (ti < 0) ti += 116; }
-        *o++ = '.';
-        memcpy(o, tlds[ti], (size_t)tld_lens[ti]);
-        o += tld_lens[ti];
-        *o++ = '\n';
+        o = put_tld(o, tlds[ti], tld_lens[ti]);
     }
     Py_END_ALLOW_THREADS
 
@@ -154,18 +172,9 @@ static PyObject *necurs_names(PyObject *self, PyObject *args)
         return NULL;
     const char *tlds[64];
     int tld_lens[64];
-    int ntld = 0, maxtld = 0;
-    Py_ssize_t start = 0;
-    for (Py_ssize_t i = 0; i < tld_len; i++) {
-        if (tld_text[i] == '\n') {
-            if (ntld == 64) { PyErr_SetString(PyExc_ValueError, "too many TLDs"); return NULL; }
-            tlds[ntld] = tld_text + start;
-            tld_lens[ntld] = (int)(i - start);
-            if (tld_lens[ntld] > maxtld) maxtld = tld_lens[ntld];
-            ntld++;
-            start = i + 1;
-        }
-    }
+    int maxtld;
+    int ntld = split_tlds(tld_text, tld_len, tlds, tld_lens, 64, &maxtld);
+    if (ntld < 0) return NULL;
     if (ntld == 0 || count < 0) {
         PyErr_SetString(PyExc_ValueError, "bad generator parameters");
         return NULL;
@@ -184,10 +193,7 @@ static PyObject *necurs_names(PyObject *self, PyObject *args)
             v = necurs_mix(w + (uint64_t)letter_add);
         }
         int ti = (int)(v % (uint64_t)ntld);
-        *o++ = '.';
-        memcpy(o, tlds[ti], (size_t)tld_lens[ti]);
-        o += tld_lens[ti];
-        *o++ = '\n';
+        o = put_tld(o, tlds[ti], tld_lens[ti]);
     }
     Py_END_ALLOW_THREADS
     PyObject *result = PyBytes_FromStringAndSize(buf, o - buf);
