@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dgawatch.errors import InputError
+from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families.base import Variant
 from dgawatch.sinkhole.dns import NXDOMAIN, REFUSED, Answer, DnsCounters, DnsHandler, qtype_text
 from dgawatch.sinkhole.events import SCHEMA_VERSION
@@ -342,7 +342,9 @@ class Sinkhole:
             try:
                 await self._listen_dns(loop, reuse)
             except OSError as exc:
-                raise listen_error(exc, cfg.listen, "--dns-port", cfg.dns_port) from None
+                raise listen_error(
+                    exc, cfg.listen, "--dns-port", cfg.dns_port, cfg.workers == 1
+                ) from None
         http_ports = []
         for p in cfg.http_ports:
             try:
@@ -350,7 +352,7 @@ class Sinkhole:
                     lambda: _Http(self), cfg.listen, p, reuse_port=reuse or None, backlog=4096
                 )
             except OSError as exc:
-                raise listen_error(exc, cfg.listen, "--http-port", p) from None
+                raise listen_error(exc, cfg.listen, "--http-port", p, cfg.workers == 1) from None
             self._servers.append(srv)
             http_ports.append(srv.sockets[0].getsockname()[1])
         self.ports["http"] = http_ports
@@ -562,11 +564,14 @@ class Sinkhole:
 # -- protocols -----------------------------------------------------------------------------
 
 
-def listen_error(exc: OSError, host: str, option: str, port: int) -> InputError:
-    """One line naming the option whose port could not be taken, and what to do."""
+def listen_error(
+    exc: OSError, host: str, option: str, port: int, any_free: bool = True
+) -> InputError:
+    """One line naming the option whose port could not be taken, and what to do
+    (``any_free``: port 0 is allowed, i.e. not with ``--workers`` > 1)."""
     if exc.errno == errno.EADDRINUSE:
         hint = f"the port is in use (another server?): pick a free one with {option} PORT"
-        if port != 0:
+        if port != 0 and any_free:
             hint += f" ({option} 0 = any free port)"
     elif exc.errno == errno.EACCES:
         hint = (
@@ -991,7 +996,6 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
     if config.workers == 1:
         asyncio.run(run(config, ready))
         return
-    children = []
     base = config.worker
     if config.dns_port is not None and config.udp_socket is None:
         # One UDP socket for all workers: whichever is free reads the next datagrams, so
@@ -999,32 +1003,101 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         try:
             config.udp_socket = udp_socket(config.listen, config.dns_port)
         except OSError as exc:
-            raise listen_error(exc, config.listen, "--dns-port", config.dns_port) from None
+            raise listen_error(
+                exc, config.listen, "--dns-port", config.dns_port, any_free=False
+            ) from None
+    # A worker that cannot start (a taken or privileged port, an unwritable store) says why
+    # on this pipe and exits non-zero; the parent then stops the others and reports it.
+    read_end, write_end = os.pipe()
+    children: dict[int, str] = {}
     for i in range(config.workers):
+        name = f"{base}-{i}"
         pid = os.fork()
         if pid == 0:
+            os.close(read_end)
             _die_with_parent()
-            config.worker = f"{base}-{i}"
-            try:
-                asyncio.run(run(config, ready))
-            finally:
-                os._exit(0)
-        children.append(pid)
+            config.worker = name
+            _worker(config, ready, write_end)
+        children[pid] = name
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    stopping = False
 
-    def forward(signum: int, _frame: object) -> None:
+    def stop_all() -> None:
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        stop_all()
+
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for pid in children:
-        while True:
-            try:
-                os.waitpid(pid, 0)
-                break
-            except InterruptedError:
-                continue
-            except ChildProcessError:
-                break
+    failed: tuple[str, int] | None = None
+    running = set(children)
+    while running:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            break
+        if pid not in running:
+            continue
+        running.discard(pid)
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0 and not stopping and failed is None:
+            failed = (children[pid], code)
+            stopping = True
+            stop_all()
     sys.stdout.flush()
+    try:
+        said = os.read(read_end, 65536).decode("utf-8", "replace")
+    except BlockingIOError:
+        said = ""
+    finally:
+        os.close(read_end)
+    if failed is None:
+        return
+    name, code = failed
+    others = "the other workers were stopped"
+    message = said.splitlines()[0] if said.strip() else ""
+    if code == 2 and message:
+        raise InputError(f"{message} (worker {name}; {others})")
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+    raise WorkerFailed(f"worker {name} {how}{': ' + message if message else ''}; {others}")
+
+
+class WorkerFailed(Exception):
+    """A ``--workers`` child that died of something unexpected (the CLI: exit status 1)."""
+
+
+def _worker(
+    config: ServeConfig, ready: Callable[[dict[str, object]], None] | None, report: int
+) -> None:
+    """One forked worker: serve, and on failure write one line to ``report`` and exit 2 (a
+    user's mistake, e.g. a taken port) or 1 (anything else). Never returns."""
+    code = 0
+    message = ""
+    try:
+        asyncio.run(run(config, ready))
+    except DgawatchError as exc:
+        code, message = 2, str(exc)
+    except SystemExit as exc:  # SIGTERM before the loop's own handler was installed
+        code = 0 if exc.code in (0, None, 128 + signal.SIGTERM) else 1
+    except KeyboardInterrupt:
+        code = 0
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        code, message = 2, f"{exc.strerror or exc}{where}"
+    except BaseException as exc:
+        code, message = 1, f"unexpected {type(exc).__name__}: {exc}"
+    finally:
+        if message:
+            with contextlib.suppress(OSError):
+                os.write(report, (" ".join(message.split()) + "\n").encode("utf-8", "replace"))
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        os._exit(code)
