@@ -24,6 +24,7 @@ Reverse lookup joins the queried names (and their registered-domain keys) agains
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -73,6 +74,38 @@ def check_store_file(path: Path) -> None:
         )
 
 
+def build_command(path: Path, days: int = 7) -> str:
+    """The whole ``store build`` command (with ``--store`` unless ``path`` is the default)
+    that a message can tell the user to paste."""
+    command = f"dgawatch store build --start today --days {days}"
+    if path.resolve() != default_store_path().resolve():
+        command += f" --store {shlex.quote(str(path))}"
+    return command
+
+
+def schema_mismatch(path: Path, version: str | None, writer: str | None) -> str:
+    """One line for a store of another schema version, with a whole command to paste that
+    keeps the old file (renamed beside it, never overwriting a file, its DuckDB write-ahead
+    log with it) and builds a new store in its place."""
+    tag = f"schema-{version}" if version else "schema-unknown"
+    keep = path.with_name(f"{path.name}.{tag}")
+    n = 1
+    while keep.exists() or keep.with_name(keep.name + ".wal").exists():
+        keep = path.with_name(f"{path.name}.{tag}.{n}")
+        n += 1
+    move = f"mv {shlex.quote(str(path))} {shlex.quote(str(keep))}"
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        move += f" && mv {shlex.quote(str(wal))} {shlex.quote(str(keep) + '.wal')}"
+    newer = version is not None and version.isdigit() and int(version) > int(SCHEMA_VERSION)
+    upgrade = " (or upgrade dgawatch to read it as it is)" if newer else ""
+    return (
+        f"{path} has forecast store schema {version or 'unknown'} (written by "
+        f"{writer or 'an unknown version'}), this dgawatch reads schema {SCHEMA_VERSION}; "
+        f"keep it aside and build a new one{upgrade}: {move} && {build_command(path)}"
+    )
+
+
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE TABLE IF NOT EXISTS forecast (
@@ -100,7 +133,7 @@ class ForecastStore:
         if read_only and not self.path.exists():
             raise StoreError(
                 f"no forecast store at {self.path}; build one first, for example "
-                f"'dgawatch store build --start today --days 7'"
+                f"'{build_command(self.path)}'"
             )
         check_store_file(self.path)
         if not read_only:
@@ -112,32 +145,42 @@ class ForecastStore:
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error as exc:
             raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
-        if not read_only:
-            self.con.execute(_DDL)
-        try:
-            version = self._meta("schema_version")
-        except duckdb.CatalogException:
+        # Read before writing anything: another schema's store, or another program's
+        # DuckDB file, is refused untouched (no tables of ours created in it).
+        tables = {
+            str(row[0])
+            for row in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() AND table_schema = 'main'"
+            ).fetchall()
+        }
+        if "meta" not in tables and (tables or read_only):
             self.con.close()
             raise StoreError(
                 f"{self.path} is a DuckDB file but not a dgawatch forecast store (no meta "
-                "table); give --store the file that 'dgawatch store build' wrote"
-            ) from None
+                "table); give --store the file that 'dgawatch store build' wrote (or a new "
+                "path to create one)"
+            )
+        version = self._meta("schema_version") if "meta" in tables else None
         if version is None and not read_only:
+            self.con.execute(_DDL)
             self.con.execute(
                 "INSERT INTO meta VALUES ('schema_version', ?), ('hash_probe', ?)",
                 [SCHEMA_VERSION, self._hash_probe()],
             )
             version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} has store schema {version or 'unknown'}, this dgawatch reads "
-                f"{SCHEMA_VERSION}; move it away and run 'dgawatch store build' again"
-            )
+            writer = self._meta("writer") if "meta" in tables else None
+            self.con.close()
+            raise StoreError(schema_mismatch(self.path, version, writer))
+        if not read_only:
+            self.con.execute(_DDL)  # tables added within schema 1 (generators)
         if self._meta("hash_probe") != self._hash_probe():
             if read_only:
+                self.con.close()
                 raise StoreError(
-                    f"{self.path} was indexed by a DuckDB with another hash function; run "
-                    "'dgawatch store build' (any range) once to re-index it"
+                    f"{self.path} was indexed by a DuckDB with another hash function; "
+                    f"re-index it once (it keeps its lists): '{build_command(self.path)}'"
                 )
             self.con.execute("UPDATE forecast SET h = hash(domain)")
             self.con.execute(
