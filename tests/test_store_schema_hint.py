@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
+
+from dgawatch.errors import StoreError
 
 BIN = Path(sys.executable).parent
 
@@ -97,4 +100,29 @@ def test_store_build_leaves_another_programs_duckdb_untouched(tmp_path: Path) ->
     assert "not a dgawatch forecast store" in line and str(path) in line
     con = duckdb.connect(str(path), read_only=True)
     assert [r[0] for r in con.execute("SHOW TABLES").fetchall()] == ["t"]
+    con.close()
+
+
+def test_watch_store_of_another_schema_is_refused_untouched_with_a_command(
+    tmp_path: Path,
+) -> None:
+    from dgawatch.watch.store import WatchStore
+
+    path = tmp_path / "watch.duckdb"
+    with WatchStore(path) as store:
+        store.con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        store.con.execute("DROP TABLE observations")  # a schema without it
+    before = path.read_bytes()
+    proc = run(tmp_path / "home", "watch", "report", "--watch-store", str(path))
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert "watch store schema 3" in line
+    # fails without the fix: no command in the message
+    assert _pasted(line) == f"mv {path} {path}.schema-3"
+    # a writable open refuses it too, before creating its tables in the file
+    with pytest.raises(StoreError, match="schema 3"):
+        WatchStore(path)
+    assert path.read_bytes() == before
+    con = duckdb.connect(str(path), read_only=True)
+    assert "observations" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     con.close()

@@ -83,26 +83,44 @@ def build_command(path: Path, days: int = 7) -> str:
     return command
 
 
-def schema_mismatch(path: Path, version: str | None, writer: str | None) -> str:
-    """One line for a store of another schema version, with a whole command to paste that
-    keeps the old file (renamed beside it, never overwriting a file, its DuckDB write-ahead
-    log with it) and builds a new store in its place."""
+def schema_mismatch(
+    path: Path,
+    version: str | None,
+    writer: str | None,
+    *,
+    kind: str = "forecast store",
+    reads: str = SCHEMA_VERSION,
+    then: str | None = None,
+    note: str = "",
+) -> str:
+    """One line for a store of another schema version, ending in a whole command to paste
+    that keeps the old file (renamed beside it, never over another file, its DuckDB
+    write-ahead log with it) and, with ``then`` (default: ``store build``), makes a new one
+    at the same path."""
     tag = f"schema-{version}" if version else "schema-unknown"
     keep = path.with_name(f"{path.name}.{tag}")
     n = 1
     while keep.exists() or keep.with_name(keep.name + ".wal").exists():
         keep = path.with_name(f"{path.name}.{tag}.{n}")
         n += 1
-    move = f"mv {shlex.quote(str(path))} {shlex.quote(str(keep))}"
+    command = f"mv {shlex.quote(str(path))} {shlex.quote(str(keep))}"
     wal = path.with_name(path.name + ".wal")
     if wal.exists():
-        move += f" && mv {shlex.quote(str(wal))} {shlex.quote(str(keep) + '.wal')}"
-    newer = version is not None and version.isdigit() and int(version) > int(SCHEMA_VERSION)
+        command += f" && mv {shlex.quote(str(wal))} {shlex.quote(str(keep) + '.wal')}"
+    if then is None and kind == "forecast store":
+        then = build_command(path)
+    if then:
+        command += f" && {then}"
+    newer = (
+        version is not None and version.isdigit() and reads.isdigit() and int(version) > int(reads)
+    )
     upgrade = " (or upgrade dgawatch to read it as it is)" if newer else ""
+    if note:
+        upgrade += f" ({note})"
     return (
-        f"{path} has forecast store schema {version or 'unknown'} (written by "
-        f"{writer or 'an unknown version'}), this dgawatch reads schema {SCHEMA_VERSION}; "
-        f"keep it aside and build a new one{upgrade}: {move} && {build_command(path)}"
+        f"{path} has {kind} schema {version or 'unknown'} (written by "
+        f"{writer or 'an unknown version'}), this dgawatch reads schema {reads}; "
+        f"keep it aside and start a new one{upgrade}: {command}"
     )
 
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from dgawatch import __version__
 from dgawatch.errors import StoreError
-from dgawatch.store import check_store_file, data_dir
+from dgawatch.store import check_store_file, data_dir, schema_mismatch
 from dgawatch.watch.evidence import Verdict
 
 SCHEMA_VERSION = "1"
@@ -98,28 +98,49 @@ class WatchStore:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open watch store {self.path}: {exc}") from None
         self.con.execute("SET TimeZone = 'UTC'")
-        if not read_only:
-            self.con.execute(_DDL)
-        try:
-            rows = self.con.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
+        # Read before writing: another schema's store or another program's DuckDB file
+        # is refused untouched (no tables of ours created in it).
+        tables = {
+            str(row[0])
+            for row in self.con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_catalog = current_database() AND table_schema = 'main'"
             ).fetchall()
-            self.con.execute("SELECT count(*) FROM verdicts").fetchall()
-        except duckdb.CatalogException:
+        }
+        if ("meta" not in tables and (tables or read_only)) or (
+            "meta" in tables and "verdicts" not in tables and read_only
+        ):
             self.con.close()
             raise StoreError(
                 f"{self.path} is a DuckDB file but not a dgawatch watch store; give "
                 "--watch-store the file that 'dgawatch watch check' wrote"
-            ) from None
-        if not rows and not read_only:
-            self.con.execute(
-                "INSERT INTO meta VALUES ('schema_version', ?), ('writer', ?)",
-                [SCHEMA_VERSION, f"dgawatch {__version__}"],
             )
-        elif rows and rows[0][0] != SCHEMA_VERSION:
+        rows = (
+            self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+            if "meta" in tables
+            else []
+        )
+        if rows and rows[0][0] != SCHEMA_VERSION:
+            writer = self.con.execute("SELECT value FROM meta WHERE key = 'writer'").fetchall()
+            self.con.close()
             raise StoreError(
-                f"{self.path} has watch schema {rows[0][0]}, this dgawatch reads {SCHEMA_VERSION}"
+                schema_mismatch(
+                    self.path,
+                    str(rows[0][0]),
+                    str(writer[0][0]) if writer else None,
+                    kind="watch store",
+                    reads=SCHEMA_VERSION,
+                    then="",
+                    note="the next 'dgawatch watch check' starts it",
+                )
             )
+        if not read_only:
+            self.con.execute(_DDL)
+            if not rows:
+                self.con.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?), ('writer', ?)",
+                    [SCHEMA_VERSION, f"dgawatch {__version__}"],
+                )
 
     def __enter__(self) -> WatchStore:
         return self
