@@ -9,6 +9,15 @@ day, the same command with and without ``--no-unknown-dga``, alternated (``--pai
 wall time and peak RSS of each run (``os.wait4``); the ratio on/off throughput is printed.
 
     nice .venv/bin/python bench/bench_hunt_field.py [--days 500:1,2000:2,5000:3] [--pairs 2]
+    nice .venv/bin/python bench/bench_hunt_field.py --clients 500,2000,5000 --seeds 1,2,3 --pairs 0
+
+``--clients``/``--seeds`` run their grid (every client count with every seed) instead of
+``--days``; ``--dual N`` makes N infected hosts of each day run a second family too (a host
+is found when it is reported, a family of it when a finding holding the host is of that
+family: most of the finding's names are that family's); ``--query-only`` writes the days
+without answers (no rcode). Per day: infected found / total, clean hosts reported (as an
+unknown DGA, or with a known family's listed finding), the hunt's wall and CPU seconds
+(user+sys of the whole process), and a per-family table (hosts found / infected).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +43,8 @@ CLI = [sys.executable, "-c", "from dgawatch.cli import main; main()"]
 
 def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
     """(seconds, peak RSS MiB, JSON summary) of one ``dgawatch hunt LOG --json`` process;
-    the summary gains ``known_clients``: clients of the listed known-family findings."""
+    the summary gains ``known_clients``: clients of the listed known-family findings, and
+    ``cpu_s``: the process's user+sys seconds."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([*CLI, "hunt", str(log), "--json", *extra], stdout=out, stderr=err)
@@ -48,6 +59,7 @@ def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
         lines = out.read().decode().splitlines()
     summary = json.loads(lines[-1])["summary"]
     summary["known_clients"] = sorted({json.loads(line)["client"] for line in lines[:-1]})
+    summary["cpu_s"] = usage.ru_utime + usage.ru_stime
     return took, usage.ru_maxrss / 1024, summary
 
 
@@ -59,43 +71,114 @@ def score(day: NetDay, summary: dict[str, object]) -> tuple[int, int, int, int, 
     for f in summary.get("unknown_dga", []):  # type: ignore[attr-defined]
         found.update(f["clients"])
     known = set(summary.get("known_clients", [])) - set(day.infected)  # type: ignore[arg-type]
-    missed = sorted({day.infected[c] for c in set(day.infected) - found})
+    missed = sorted({s for c in set(day.infected) - found for s in day.families(c)})
     infected = set(day.infected)
     return len(found & infected), len(infected), len(found - infected), len(known), missed
+
+
+def per_family(day: NetDay, summary: dict[str, object]) -> dict[str, tuple[int, int]]:
+    """Family -> (hosts whose infection by it a finding reports, hosts infected by it). A
+    finding reports family F on its host when most of the finding's names that some
+    infected host asked are F's (ground truth: the simulator's names per host)."""
+    name_family: dict[str, Counter[str]] = defaultdict(Counter)
+    for client, names in day.dga_names.items():
+        fams = day.families(client)
+        for n in names:
+            for fam in fams:
+                if n in day.builds.get(fam, ()):
+                    name_family[n][fam] += 1
+    got: dict[str, set[str]] = defaultdict(set)
+    for f in summary.get("unknown_dga", []):  # type: ignore[attr-defined]
+        votes: Counter[str] = Counter()
+        for n in f["names"]:
+            for fam in name_family.get(n, ()):
+                votes[fam] += 1
+        if not votes:
+            continue
+        fam, _ = votes.most_common(1)[0]
+        for c in f["clients"]:
+            if fam in day.families(c):
+                got[fam].add(c)
+    total: Counter[str] = Counter(s for c in day.infected for s in day.families(c))
+    return {fam: (len(got[fam]), n) for fam, n in sorted(total.items())}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", default="500:1,2000:2,5000:3", help="clients:seed,...")
-    ap.add_argument("--pairs", type=int, default=2, help="alternated on/off pairs")
+    ap.add_argument("--clients", help="client counts (with --seeds: their grid)")
+    ap.add_argument("--seeds", default="1,2,3", help="seeds of the --clients grid")
+    ap.add_argument("--dual", type=int, default=0, help="infected hosts running two families")
+    ap.add_argument("--query-only", action="store_true", help="days without answers (rcode)")
+    ap.add_argument("--pairs", type=int, default=2, help="alternated on/off pairs (0: none)")
+    ap.add_argument("--keep", type=Path, help="write the days' logs here (kept)")
     args = ap.parse_args()
-    configs = [tuple(int(x) for x in c.split(":")) for c in args.days.split(",")]
+    if args.clients:
+        configs = [(int(c), int(s)) for c in args.clients.split(",") for s in args.seeds.split(",")]
+    else:
+        configs = [(int(c), int(s)) for c, s in (x.split(":") for x in args.days.split(","))]
     with tempfile.TemporaryDirectory(prefix="dgawatch-field-") as tmp:
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
         rows = []
+        fam_rows = []
         logs = []
         for clients, seed in configs:
-            log = Path(tmp) / f"dns-{clients}-{seed}.log"
-            day = simulate(log, clients, seed)
+            log = where / f"dns-{clients}-{seed}.log"
+            day = simulate(log, clients, seed, dual=args.dual, answers=not args.query_only)
             logs.append((day, log))
-            _took, _rss, summary = run_hunt(log)
+            took, _rss, summary = run_hunt(log)
             found, infected, fp, fp_known, missed = score(day, summary)
+            fams = per_family(day, summary)
             clusters = len(summary.get("unknown_dga", []))  # type: ignore[arg-type]
             weak = summary.get("weak_matches", 0)
-            print(f"# {describe(day)}", flush=True)
+            print(f"# {describe(day)}; hunt {took:.1f} s", flush=True)
             rows.append(
-                (clients, seed, day.lines, infected, found, fp, fp_known, weak, clusters, missed)
-            )
+                (clients, seed, day.lines, infected, found, fp, fp_known, weak, clusters,
+                 took, float(summary["cpu_s"]), missed)  # type: ignore[arg-type]
+            )  # fmt: skip
+            fam_rows.append((clients, seed, fams))
         print()
         print(
             "| clients | seed | queries | infected | found | clean reported (unknown DGA) "
-            "| clean reported (known family) | weak matches (not listed) | findings | missed |"
+            "| clean reported (known family) | weak matches (not listed) | findings "
+            "| hunt wall s | hunt CPU s | missed |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for clients, seed, lines, infected, found, fp, fp_known, weak, clusters, missed in rows:
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for (
+            clients,
+            seed,
+            lines,
+            infected,
+            found,
+            fp,
+            fp_known,
+            weak,
+            clusters,
+            took,
+            cpu,
+            missed,
+        ) in rows:
             print(
                 f"| {clients:,} | {seed} | {lines:,} | {infected} | {found} | {fp} | {fp_known} "
-                f"| {weak} | {clusters} | {', '.join(missed) or '-'} |"
+                f"| {weak} | {clusters} | {took:.1f} | {cpu:.1f} | {', '.join(missed) or '-'} |"
             )
+        families = sorted({f for _, _, fams in fam_rows for f in fams})
+        print()
+        print("hosts reported with the family / hosts infected by it:")
+        print("| clients | seed | " + " | ".join(families) + " |")
+        print("|---|---|" + "---|" * len(families))
+        for clients, seed, fams in fam_rows:
+            cells = [f"{fams[f][0]}/{fams[f][1]}" if f in fams else "-" for f in families]
+            print(f"| {clients:,} | {seed} | " + " | ".join(cells) + " |")
+        totals = [
+            f"{sum(fams.get(f, (0, 0))[0] for _, _, fams in fam_rows)}/"
+            f"{sum(fams.get(f, (0, 0))[1] for _, _, fams in fam_rows)}"
+            for f in families
+        ]
+        print("| all | | " + " | ".join(totals) + " |")
+        if args.pairs <= 0:
+            return
         day, log = logs[-1]
         on_t, off_t, on_m, off_m = [], [], [], []
         for _ in range(args.pairs):

@@ -90,6 +90,14 @@ class NetDay:
     dga_names: dict[str, set[str]]  # client -> the DGA names it asked
     lines: int
     volumes: dict[str, int] = field(default_factory=dict)
+    second: dict[str, str] = field(default_factory=dict)  # client -> its second family
+    builds: dict[str, list[str]] = field(default_factory=dict)  # style -> the day's names
+
+    def families(self, client: str) -> tuple[str, ...]:
+        """The styles ``client`` runs (none for a clean client)."""
+        if client not in self.infected:
+            return ()
+        return (self.infected[client], *((self.second[client],) if client in self.second else ()))
 
     @property
     def clean(self) -> list[str]:
@@ -205,8 +213,22 @@ class _Query:
     rcode: str
 
 
-def simulate(path: Path, clients: int = 2000, seed: int = 1, infected: int | None = None) -> NetDay:
-    """Write the day's Zeek dns.log to ``path``; returns the ground truth."""
+def simulate(
+    path: Path,
+    clients: int = 2000,
+    seed: int = 1,
+    infected: int | None = None,
+    *,
+    dual: int = 0,
+    answers: bool = True,
+) -> NetDay:
+    """Write the day's Zeek dns.log to ``path``; returns the ground truth.
+
+    ``dual``: that many of the infected clients run a second family too (another style of
+    :data:`FAMILIES`, with its own bursts). ``answers=False`` writes a query-only log (rcode,
+    rcode_name and answers unset, as a resolver that logs questions only). Neither changes
+    the rest of the day: with ``dual=0`` and answers the log is the one it always was (the
+    second family's draws come from a stream of their own)."""
     rng = np.random.default_rng([seed, clients, 11])
     sites = benign_sites()
     site_zipf = _Zipf(len(sites), 1.0, 5.0)
@@ -296,13 +318,28 @@ def simulate(path: Path, clients: int = 2000, seed: int = 1, infected: int | Non
                     f"{ip[3]}.{ip[2]}.{ip[1]}.{ip[0]}.zen.spamhaus.org",
                     rcode="NXDOMAIN" if rng.random() < 0.9 else "NOERROR")  # fmt: skip
     dga_names: dict[str, set[str]] = {}
-    for i, style in styles.items():
+    runs = [(i, style, rng) for i, style in styles.items()]
+    second: dict[str, str] = {}
+    if dual:
+        rng2 = np.random.default_rng([seed, clients, 11, 2])
+        order = [s for s, _ in FAMILIES]
+        for i in sorted(
+            int(x) for x in rng2.choice(list(styles), min(dual, len(styles)), replace=False)
+        ):
+            other = order[
+                (order.index(styles[i]) + 1 + int(rng2.integers(len(order) - 1))) % len(order)
+            ]
+            if other not in builds:
+                builds[other] = family_build(other, rng2, dict(FAMILIES)[other])
+            second[addrs[i]] = other
+            runs.append((i, other, rng2))
+    for i, style, rng in runs:
         client = addrs[i]
         names = builds[style]
         c2 = names[len(names) // 2]
         share = 0.6 + 0.4 * float(rng.random())
         asked = [q for q in names if rng.random() < share or q == c2]
-        dga_names[client] = set(asked)
+        dga_names.setdefault(client, set()).update(asked)
         for burst in range(int(rng.integers(2, 5))):
             t0 = start + float(rng.random()) * 80_000
             for k, q in enumerate(asked if burst == 0 else asked[: len(asked) // 2]):
@@ -311,12 +348,14 @@ def simulate(path: Path, clients: int = 2000, seed: int = 1, infected: int | Non
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(ZEEK_HEADER.format(open=DAY.strftime("%Y-%m-%d-00-00-00")))
         for n, q in enumerate(queries):
-            fh.write(_zeek_line(n, q))
+            fh.write(_zeek_line(n, q, answers))
     return NetDay(
         path=path,
         clients=addrs,
         infected={addrs[i]: s for i, s in styles.items()},
         dga_names=dga_names,
+        second=second,
+        builds=builds,
         lines=len(queries),
         volumes={a: int(v) for a, v in zip(addrs, vol, strict=True)},
     )
@@ -326,17 +365,19 @@ def pre_site(rng: np.random.Generator, sites: Sequence[str], draw: int) -> str:
     return _PREFIXES[int(rng.integers(len(_PREFIXES)))] + sites[int(draw)]
 
 
-def _zeek_line(n: int, q: _Query) -> str:
+def _zeek_line(n: int, q: _Query, with_answers: bool = True) -> str:
     answers = "-"
     if q.rcode == "NOERROR":
         answers = {"PTR": "host.example.net", "SRV": f"0 100 389 dc1.{ORG}", "TXT": "v=ok"}.get(
             q.qtype, f"93.184.{n % 250}.{n % 199 + 1}"
         )
-    code = _RCODES[q.rcode]
+    code, rcode = str(_RCODES[q.rcode]), q.rcode
+    if not with_answers:
+        code = rcode = answers = "-"
     return (
         f"{q.ts:.6f}\tC{n:010d}\t{q.client}\t{49152 + n % 16000}\t10.0.0.53\t53\tudp"
         f"\t{n % 65536}\t0.01\t{q.qname}\t1\tC_INTERNET\t{_QTYPES[q.qtype]}\t{q.qtype}"
-        f"\t{code}\t{q.rcode}\tF\tF\tT\tT\t0\t{answers}\t60.0\tF\n"
+        f"\t{code}\t{rcode}\tF\tF\tT\tT\t0\t{answers}\t60.0\tF\n"
     )
 
 

@@ -8,6 +8,7 @@ import json
 import math
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import duckdb
@@ -54,6 +55,24 @@ def test_simulated_day_every_infected_host_and_no_clean_one(day) -> None:  # typ
     # Hosts of one family share the day's build: one finding holds both.
     families = sorted(day.infected[f.clients[0]] for f in result.unknown_dga)
     assert families == sorted(set(day.infected.values()))
+
+
+def test_a_host_running_two_dgas_gets_one_finding_per_dga(tmp_path: Path) -> None:
+    """Five of ten infected hosts run a second family (ground truth: the simulator's builds):
+    every (host, family) infection is reported in a finding of that family, and no finding
+    mixes two families (before, a host's names were one unit: necurs + ramnit as one)."""
+    sim = simulate(tmp_path / "dns.log", 300, seed=6, infected=10, dual=5)
+    assert len(sim.second) == 5
+    family_of = {n: style for style, names in sim.builds.items() for n in names}
+    result = hunt_paths([sim.path], HuntOptions(unknown_dga=True))
+    got = set()
+    for f in result.unknown_dga:
+        votes = Counter(family_of.get(n) for n in f.names)
+        family, count = votes.most_common(1)[0]
+        assert count >= 0.9 * len(f.names), (f.summary, votes)  # one DGA per finding
+        assert all(family in sim.families(c) for c in f.clients), f.summary
+        got.update((c, family) for c in f.clients)
+    assert got == {(c, style) for c in sim.infected for style in sim.families(c)}
 
 
 def test_hunt_cli_default_options_on_simulated_day(tmp_path: Path) -> None:

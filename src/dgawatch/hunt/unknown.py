@@ -49,6 +49,7 @@ engines (they only differ in how they build the per-(client, name) relation
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -746,8 +747,19 @@ def analyse(
     }
     if not groups:
         return []
-    keys = list(groups)
-    parent = list(range(len(keys)))
+    # A host's names of one DGA may fall under two makes (a word-list label the
+    # segmentation misses, scored random), so a host's groups form one unit, whose make is
+    # the set of its groups' makes -- unless its names fall into bursts of different makes
+    # (a host running two DGAs): then each coherent part is a unit (:func:`_split_host`).
+    by_host: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for (client, m), rs in groups.items():
+        by_host[client].extend({**r, "make": m} for r in rs)
+    units: list[tuple[str, list[dict[str, Any]]]] = [
+        (client, part)
+        for client, rs in sorted(by_host.items())
+        for part in _split_host(rs, params.min_names)
+    ]
+    parent = list(range(len(units)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -755,29 +767,10 @@ def analyse(
             i = parent[i]
         return i
 
-    # A host's names of one DGA may fall under two makes (a word-list label the
-    # segmentation misses, scored random): a host's groups are one unit, whose make is
-    # the set of its groups' makes (a host running two DGAs is reported as one mix).
-    unit_makes: dict[str, set[str]] = defaultdict(set)
-    unit_sites: dict[str, set[str]] = defaultdict(set)
-    for key in keys:
-        unit_makes[key[0]].add(key[1])
-        unit_sites[key[0]].update(str(r["site"]) for r in groups[key])
-    unit_sig = {}
-    for client, sites_ in unit_sites.items():
-        lengths = sorted(len(_site_label(x)) for x in sites_)
-        # A fixed label length is part of the make (tinba's 12 letters vs ramnit's 8-19).
-        fixed = lengths[0] == lengths[-1]
-        unit_sig[client] = (
-            "make",
-            tuple(sorted(unit_makes[client])),
-            f"={lengths[0]}" if fixed else _band(lengths[len(lengths) // 2]),
-            _main_suffixes(sorted(sites_)),
-        )
     owner: dict[object, int] = {}
-    for i, key in enumerate(keys):
-        joins: list[object] = [("host", key[0]), unit_sig[key[0]]]
-        joins += sorted({("name", r["qname"]) for r in groups[key]})
+    for i, (_client, rs) in enumerate(units):
+        joins: list[object] = [_signature(rs)]
+        joins += sorted({("name", r["qname"]) for r in rs})
         for j in joins:
             if j in owner:
                 a, b = root(owner[j]), root(i)
@@ -786,21 +779,21 @@ def analyse(
             else:
                 owner[j] = i
     clusters: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(keys)):
+    for i in range(len(units)):
         clusters[root(i)].append(i)
     out = []
     for members in clusters.values():
-        rs = [r for i in members for r in groups[keys[i]]]
+        rs = [r for i in members for r in units[i][1]]
         names = sorted({str(r["qname"]) for r in rs})
         shape_count = Counter("/".join(shape_of(n)) for n in names)
         shapes = tuple(
             f"{s} x{c}" for s, c in sorted(shape_count.items(), key=lambda x: (-x[1], x[0]))
         )
-        make_name = " + ".join(sorted({keys[i][1] for i in members}))
+        make_name = " + ".join(sorted({str(r["make"]) for r in rs}))
         hosts = []
         by_client: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for i in members:
-            by_client[keys[i][0]].extend(groups[keys[i]])
+            by_client[units[i][0]].extend(units[i][1])
         for client, g in sorted(by_client.items()):
             ci = flagged_clients[client]
             hosts.append(
@@ -856,6 +849,111 @@ def _samples(rows: list[dict[str, Any]], logits: dict[str, float]) -> tuple[str,
         hosts, key=lambda n: (-len(hosts[n]), -logits.get(_site_label(explain(n)[0] or n), 0), n)
     )
     return tuple(order[:SAMPLE_NAMES])
+
+
+#: A host's counted names whose first queries are further apart than this (seconds) start
+#: a new burst (:func:`_split_host`).
+BURST_GAP_S = 300.0
+
+
+def _kind(make: str) -> str:
+    """A make's alphabet (``word-list letters`` and ``random letters`` are both letters:
+    a word-list DGA's labels the segmentation misses score random)."""
+    return make.split(" ", 1)[1]
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What a set of one host's counted names looks like (:func:`_split_host`)."""
+
+    rows: list[dict[str, Any]]
+
+    @property
+    def sites(self) -> set[str]:
+        return {str(r["site"]) for r in self.rows}
+
+    def lengths(self) -> tuple[int, int]:
+        ls = [len(_site_label(x)) for x in self.sites]
+        return min(ls), max(ls)
+
+    def kind(self) -> str:
+        return Counter(_kind(str(r["make"])) for r in self.rows).most_common(1)[0][0]
+
+    def word_share(self) -> float:
+        return sum(str(r["make"]).startswith("word-list") for r in self.rows) / len(self.rows)
+
+    def suffixes(self) -> set[str]:
+        return {x.partition(".")[2] for x in self.sites}
+
+    def under(self, suffixes: set[str]) -> float:
+        """The share of the sites under one of ``suffixes``."""
+        sites = self.sites
+        return sum(x.partition(".")[2] in suffixes for x in sites) / len(sites)
+
+    def fits(self, other: _Part) -> bool:
+        """Could both be one DGA's names? Same alphabet; both fixed at one label length or
+        neither, with label-length ranges overlapping over half the narrower one; at least
+        half of each one's sites under the other's suffixes; both word-list makes or
+        neither."""
+        if self.kind() != other.kind():
+            return False
+        (a0, a1), (b0, b1) = self.lengths(), other.lengths()
+        if (a0 == a1) != (b0 == b1):
+            return False
+        if min(a1, b1) - max(a0, b0) + 1 < 0.5 * (min(a1 - a0, b1 - b0) + 1):
+            return False
+        if min(self.under(other.suffixes()), other.under(self.suffixes())) < 0.5:
+            return False
+        return (self.word_share() >= 0.2) == (other.word_share() >= 0.2)
+
+
+def _split_host(rows: list[dict[str, Any]], min_names: int) -> list[list[dict[str, Any]]]:
+    """One host's counted rows as coherent units: one unit, unless the host asked them in
+    bursts (first queries more than :data:`BURST_GAP_S` apart) of which at least two hold
+    ``min_names`` sites each and do not :meth:`_Part.fits` one another -- a host running two
+    DGAs. Then bursts that fit join, and each smaller burst goes with the first unit it fits
+    (a host's stray odd names that fit none are left out). A DGA that spreads its queries
+    over the day (no burst of ``min_names``) stays one unit."""
+    order = sorted(rows, key=lambda r: (r["first_seen"], r["qname"]))
+    bursts: list[list[dict[str, Any]]] = [[order[0]]]
+    for prev, r in itertools.pairwise(order):
+        if (r["first_seen"] - prev["first_seen"]).total_seconds() > BURST_GAP_S:
+            bursts.append([])
+        bursts[-1].append(r)
+    big = [_Part(b) for b in bursts if len(_Part(b).sites) >= min_names]
+    units: list[_Part] = []
+    for b in big:
+        for i, u in enumerate(units):
+            if u.fits(b):
+                units[i] = _Part(u.rows + b.rows)
+                break
+        else:
+            units.append(b)
+    if len(units) < 2:
+        return [rows]
+    for burst in bursts:
+        part = _Part(burst)
+        if len(part.sites) >= min_names:
+            continue
+        for i, u in enumerate(units):
+            if u.fits(part):
+                units[i] = _Part(u.rows + part.rows)
+                break
+    return [sorted(u.rows, key=lambda r: r["qname"]) for u in units]
+
+
+def _signature(rows: list[dict[str, Any]]) -> tuple[object, ...]:
+    """A unit's make for joining hosts: its makes, label length (a fixed length -- tinba's
+    12 letters vs ramnit's 8-19 -- else the median's band) and TLD set."""
+    sites = sorted({str(r["site"]) for r in rows})
+    lengths = sorted(len(_site_label(x)) for x in sites)
+    fixed = lengths[0] == lengths[-1]
+    return (
+        "make",
+        tuple(sorted({str(r["make"]) for r in rows})),
+        f"={lengths[0]}" if fixed else _band(lengths[len(lengths) // 2]),
+        _main_suffixes(sites),
+    )
 
 
 def _main_suffixes(sites: list[str]) -> tuple[str, ...]:
