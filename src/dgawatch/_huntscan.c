@@ -381,6 +381,7 @@ static PyObject *py_name_hashes(PyObject *self, PyObject *args)
             const int32_t *o = off.buf;
             const uint8_t *d = data.buf;
             int labels = 0;
+            Py_BEGIN_ALLOW_THREADS
             for (Py_ssize_t i = 0; i < n; i++) {
                 const uint8_t *q = d + o[i];
                 int32_t len = o[i + 1] - o[i], dots = 1;
@@ -392,6 +393,7 @@ static PyObject *py_name_hashes(PyObject *self, PyObject *args)
                 h[i] = mix(x);
                 if (dots > labels) labels = dots;
             }
+            Py_END_ALLOW_THREADS
             out = Py_BuildValue("(Ni)", hb, labels);
         }
     }
@@ -413,8 +415,10 @@ static PyObject *py_split_lines(PyObject *self, PyObject *args)
     }
     const uint8_t *s = blob.buf, *end = s + blob.len;
     Py_ssize_t lines = 0;
+    Py_BEGIN_ALLOW_THREADS
     for (const uint8_t *x = s; x < end && (x = memchr(x, '\n', (size_t)(end - x))) != NULL; x++)
         lines++;
+    Py_END_ALLOW_THREADS
     if (blob.len && end[-1] != '\n') lines++;
     PyObject *ob = PyBytes_FromStringAndSize(NULL, (lines + 1) * 4);
     PyObject *db = PyBytes_FromStringAndSize(NULL, blob.len - (blob.len ? lines : 0) + 1);
@@ -428,6 +432,7 @@ static PyObject *py_split_lines(PyObject *self, PyObject *args)
     int32_t at = 0;
     Py_ssize_t k = 0;
     o[k++] = 0;
+    Py_BEGIN_ALLOW_THREADS
     for (const uint8_t *p = s; p < end;) {
         const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
         const uint8_t *le = nl ? nl : end;
@@ -436,6 +441,7 @@ static PyObject *py_split_lines(PyObject *self, PyObject *args)
         o[k++] = at;
         p = le + 1;
     }
+    Py_END_ALLOW_THREADS
     PyBuffer_Release(&blob);
     if (_PyBytes_Resize(&db, at) < 0) {
         Py_DECREF(ob);
@@ -477,8 +483,7 @@ static int index_grow(IndexObject *self, Py_ssize_t want)
     int32_t *vals = malloc(slots * 4);
     if (!keys || !vals || !bits) {
         free(keys), free(vals), free(bits);
-        PyErr_NoMemory();
-        return -1;
+        return -1; /* out of memory: the caller, holding the GIL, says so */
     }
     memset(vals, 0xff, slots * 4);
     uint64_t mask = slots - 1;
@@ -499,29 +504,23 @@ static int index_grow(IndexObject *self, Py_ssize_t want)
     return 0;
 }
 
-/* Insert hashes[i] as entry self->n + i. */
-static int index_insert(IndexObject *self, Py_buffer *hb)
+/* Insert hashes[i] as entry self->n + i; called with the GIL released (one thread at a
+ * time per Index: the hunt's matching thread). -1: out of memory. */
+static int index_insert_nogil(IndexObject *self, const uint64_t *h, Py_ssize_t n)
 {
-    if (hb->len % 8) {
-        PyErr_SetString(PyExc_ValueError, "hashes must be uint64");
-        return -1;
-    }
-    Py_ssize_t n = hb->len / 8, base = self->n;
-    if (base + n >= INT32_MAX / 2) {
-        PyErr_SetString(PyExc_ValueError, "too many hashes");
-        return -1;
-    }
+    Py_ssize_t base = self->n;
     if (base + n > self->next_cap) {
         Py_ssize_t cap = self->next_cap ? self->next_cap : 1024;
         while (cap < base + n) cap *= 2;
         int32_t *nx = realloc(self->next, (size_t)cap * 4);
-        if (!nx) {
-            PyErr_NoMemory();
-            return -1;
-        }
+        if (!nx) return -1;
         self->next = nx, self->next_cap = cap;
     }
-    const uint64_t *h = hb->buf;
+    /* Room for all of them at once (as the growth below would end up), not one doubling
+     * (and rehash of everything held) after another. */
+    if ((uint64_t)(self->distinct + n) * 4 > (self->mask + 1) * 3 &&
+        index_grow(self, 2 * (self->distinct + n)))
+        return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (i + 8 < n) {
             uint64_t ahead = h[i + 8] & self->mask;
@@ -549,6 +548,26 @@ static int index_insert(IndexObject *self, Py_buffer *hb)
     return 0;
 }
 
+/* Insert the hashes of `hb` (uint64) after those held, the GIL released. */
+static int index_insert(IndexObject *self, Py_buffer *hb)
+{
+    if (hb->len % 8) {
+        PyErr_SetString(PyExc_ValueError, "hashes must be uint64");
+        return -1;
+    }
+    Py_ssize_t n = hb->len / 8;
+    if (self->n + n >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many hashes");
+        return -1;
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = index_insert_nogil(self, hb->buf, n);
+    Py_END_ALLOW_THREADS
+    if (rc) PyErr_NoMemory();
+    return rc;
+}
+
 static int index_init(IndexObject *self, PyObject *args, PyObject *kw)
 {
     Py_buffer hb;
@@ -558,6 +577,7 @@ static int index_init(IndexObject *self, PyObject *args, PyObject *kw)
     self->keys = NULL, self->vals = NULL, self->next = NULL, self->bits = NULL;
     self->n = self->distinct = self->next_cap = 0;
     int rc = index_grow(self, hb.len / 8);
+    if (rc) PyErr_NoMemory();
     if (rc == 0) rc = index_insert(self, &hb);
     PyBuffer_Release(&hb);
     return rc;

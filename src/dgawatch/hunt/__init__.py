@@ -164,11 +164,13 @@ def hunt_batches(
     options: HuntOptions,
     report: InputReport | None = None,
     unknown: UnknownCollector | None = None,
+    warm: _WarmUp | None = None,
 ) -> HuntResult:
     """The local engine over query-event batches (``EVENT_SCHEMA``, or only its
     :data:`~dgawatch.readers.HUNT_FIELDS`). ``unknown``: a collector the batches were
     already given to (:func:`hunt_paths` feeds it on the read-ahead thread); else one is
-    made here when ``options.unknown_dga``."""
+    made here when ``options.unknown_dga``. ``warm``: the thread loading what the
+    unknown-DGA analysis needs (:class:`_WarmUp`), joined before it runs."""
     from dgawatch.hunt.local import LocalMatcher
 
     report = report if report is not None else InputReport(strict=options.strict)
@@ -226,6 +228,8 @@ def hunt_batches(
         clients=clients.total(),
     )
     if unknown is not None:
+        if warm is not None:
+            warm.join()
         result.extra["unknown_dga"] = unknown.findings()
     return result
 
@@ -340,16 +344,55 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
     report = InputReport(strict=options.strict)
     unknown = _collector(options)
     batches = read(paths, options, report, lean=True)
+    warm = None
     if unknown is not None:
-        batches = _feeding(batches, unknown)
-    return hunt_batches(prefetch(batches), options, report, unknown)
+        warm = _WarmUp(unknown)
+        batches = _feeding(batches, unknown, warm)
+    return hunt_batches(prefetch(batches), options, report, unknown, warm)
+
+
+#: Events read before the unknown-DGA analysis's one-time loads start on a thread of their
+#: own (a smaller log may never need them: with no unresolved name nothing is loaded).
+WARM_UP_EVENTS = 100_000
+
+
+class _WarmUp(threading.Thread):
+    """Loads what the unknown-DGA analysis reads once per process (the Public Suffix List's
+    two sections, the word model, the classifier, SciPy's special functions: ~0.25 CPU-s)
+    while the log is still being read, instead of after its last batch. Only caches are
+    filled: an error here is met again, and reported, by the analysis itself."""
+
+    def __init__(self, unknown: UnknownCollector) -> None:
+        super().__init__(name="dgawatch-warm-up", daemon=True)
+        self.unknown = unknown
+
+    def run(self) -> None:
+        try:
+            from scipy import special  # noqa: F401
+
+            from dgawatch.hunt.unknown import explain, word_split
+
+            explain("a.b.example.co.uk")
+            word_split("helloworldtest")
+            self.unknown.cut()
+        except Exception:  # the analysis meets it again and reports it
+            pass
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.ident is not None:  # started (a short log never starts it)
+            super().join(timeout)
 
 
 def _feeding(
-    batches: Iterator[pa.RecordBatch], unknown: UnknownCollector
+    batches: Iterator[pa.RecordBatch], unknown: UnknownCollector, warm: _WarmUp | None = None
 ) -> Iterator[pa.RecordBatch]:
     """The batches, each first given to the unknown-DGA collector: run inside
-    :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching."""
+    :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching. ``warm``
+    is started once :data:`WARM_UP_EVENTS` events were read."""
+    seen = 0
     for batch in batches:
         unknown.add_events(batch)
+        seen += batch.num_rows
+        if warm is not None and seen >= WARM_UP_EVENTS and warm.ident is None:
+            warm.start()
         yield batch

@@ -114,9 +114,12 @@ class ListSource:
         self._covered.update(found)
 
     def names(self, specs: Sequence[ListSpec]) -> list[pa.Array]:
-        """The names of each list, in generation order (duplicates kept)."""
+        """The names of each list, in generation order (duplicates kept). Lists of one
+        variant with the same names (a weekly seed's seven days) are one array object:
+        split once, and hashed once by the local engine (:mod:`dgawatch.hunt.local`)."""
         out: list[pa.Array | None] = [None] * len(specs)
         todo = []
+        same = _Twins()
         self._load_coverage(specs)
         for i, spec in enumerate(specs):
             day = spec.day if spec.day is not None else spec.variant.active_from
@@ -124,12 +127,12 @@ class ListSource:
                 assert self.store is not None
                 stored = self.store.day_list(spec.variant, day)
                 if stored is not None:
-                    out[i] = blob_names(stored.blob)
+                    out[i] = same.names(spec.variant.key, stored.blob)
                     self.from_store += 1
                     continue
             cached = self.cache.get(spec.variant, day)
             if cached is not None:
-                out[i] = blob_names(cached)
+                out[i] = same.names(spec.variant.key, cached)
                 self.from_cache += 1
                 continue
             todo.append((i, spec.variant, day))
@@ -140,11 +143,27 @@ class ListSource:
                 with ThreadPoolExecutor(max_workers=self.workers) as pool:
                     blobs = list(pool.map(lambda job: job[1].domains_blob(job[2]), todo))
             for (i, variant, day), blob in zip(todo, blobs, strict=True):
-                out[i] = blob_names(blob)
+                out[i] = same.names(variant.key, blob)
                 self.generated += 1
                 self.cache.put(variant, day, blob)
             self.cache.trim()
         return [n if n is not None else pa.array([], pa.string()) for n in out]
+
+
+class _Twins:
+    """Names of list blobs, one array for equal blobs of one variant."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int, bytes, bytes], list[tuple[bytes, pa.Array]]] = {}
+
+    def names(self, variant: str, blob: bytes) -> pa.Array:
+        held = self._seen.setdefault((variant, len(blob), blob[:64], blob[-64:]), [])
+        for other, names in held:
+            if other == blob:
+                return names
+        names = blob_names(blob)
+        held.append((blob, names))
+        return names
 
 
 def blob_names(blob: bytes) -> pa.Array:

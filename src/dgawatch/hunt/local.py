@@ -135,8 +135,12 @@ class _List:
     list costs less than reading a cached copy of its hashes) and the days it serves."""
 
     __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "variant")
+    hashes: np.ndarray
+    labels: int
 
-    def __init__(self, spec: ListSpec, names: pa.Array, window: int) -> None:
+    def __init__(
+        self, spec: ListSpec, names: pa.Array, window: int, twin: _List | None = None
+    ) -> None:
         from dgawatch import _huntscan
 
         lo, hi = spec.valid(window)
@@ -146,6 +150,9 @@ class _List:
         self.lo = (lo - _EPOCH).days
         self.hi = (hi - _EPOCH).days
         self.names = names
+        if twin is not None:  # the same names (same array): the same hashes
+            self.hashes, self.labels = twin.hashes, twin.labels
+            return
         offsets, data = _string_buffers(self.names)
         hashes, labels = _huntscan.name_hashes(offsets, data)
         self.hashes = np.frombuffer(hashes, np.uint64)
@@ -285,6 +292,9 @@ class LocalMatcher:
         self._index_key: set[tuple[str, str, dt.date | None]] = set()
         self._index: _Index | None = None
         self._twins: dict[tuple[str, int, int, int], _List] = {}
+        #: Hashes of the names arrays held (a weekly seed's equal day lists come as one
+        #: array from :meth:`ListSource.names`: hashed once).
+        self._hashed: dict[int, _List] = {}
 
     def close(self) -> None:
         self._lists.clear()
@@ -294,7 +304,11 @@ class LocalMatcher:
         missing = [s for s in specs if s.key not in self._lists]
         if missing:
             for spec, names in zip(missing, self.source.names(missing), strict=True):
-                lst = self._lists[spec.key] = _List(spec, names, self.window)
+                twin = self._hashed.get(id(names))
+                if twin is not None and twin.names is not names:
+                    twin = None
+                lst = self._lists[spec.key] = _List(spec, names, self.window, twin)
+                self._hashed[id(names)] = lst
                 self._share(spec, lst)
                 self._cached_names += len(names)
         for s in specs:
@@ -307,6 +321,7 @@ class LocalMatcher:
             gone = self._lists.pop(oldest)
             self._cached_names -= len(gone.names)
             self._twins = {k: v for k, v in self._twins.items() if v is not gone}
+            self._hashed = {k: v for k, v in self._hashed.items() if v is not gone}
         return [self._lists[s.key] for s in specs]
 
     def _share(self, spec: ListSpec, lst: _List) -> None:
@@ -316,7 +331,10 @@ class LocalMatcher:
         h = lst.hashes
         sig = (spec.variant.key, len(h), int(h[0]) if len(h) else 0, int(h[-1]) if len(h) else 0)
         twin = self._twins.get(sig)
-        if twin is not None and np.array_equal(twin.hashes, h) and twin.names.equals(lst.names):
+        if twin is not None and (
+            twin.names is lst.names
+            or (np.array_equal(twin.hashes, h) and twin.names.equals(lst.names))
+        ):
             lst.names, lst.hashes = twin.names, twin.hashes
         else:
             self._twins[sig] = lst
