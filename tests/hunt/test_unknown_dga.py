@@ -75,6 +75,19 @@ def test_a_host_running_two_dgas_gets_one_finding_per_dga(tmp_path: Path) -> Non
     assert got == {(c, style) for c in sim.infected for style in sim.families(c)}
 
 
+def test_query_only_log(tmp_path: Path) -> None:
+    """A log without answers (no rcode): the hosts of the random-label families under
+    public suffixes are found, no clean host; word-list DGAs and dynamic-DNS names (a
+    private suffix) are not -- without NXDOMAIN evidence a real site's rare name of words,
+    or a cloud host's, looks the same (the README's limits)."""
+    sim = simulate(tmp_path / "dns.log", 400, seed=9, answers=False)
+    result = hunt_paths([sim.path], HuntOptions(unknown_dga=True))
+    reported = {c for f in result.unknown_dga for c in f.clients}
+    not_covered = {"corebot", "symmi", "words2", "words3"}
+    assert reported == {c for c, style in sim.infected.items() if style not in not_covered}
+    assert all("query-only log" in f.test for f in result.unknown_dga)
+
+
 def test_hunt_cli_default_options_on_simulated_day(tmp_path: Path) -> None:
     """What a user runs (``dgawatch hunt LOG --json``, unknown-DGA stage on by default), a
     different seed and size; ``--no-unknown-dga`` turns it off."""

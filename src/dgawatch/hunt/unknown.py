@@ -206,81 +206,101 @@ def explain(qname: str, allowlist: frozenset[str] = frozenset()) -> tuple[str | 
     return site, None
 
 
+#: Reasons :func:`explain_arrow` codes (index = code; 0: none).
+_REASONS = (
+    None,
+    "single-label",
+    "reverse-dns",
+    "service",
+    "allowlist",
+    "local",
+    "public-suffix",
+    "psl-private?",
+)
+
+
+def _tails(q: pa.Array, k: int) -> pa.Array:
+    """The last ``k`` labels of each name (null where it has fewer)."""
+    pattern = rf"(?:^|\.)(?P<t>(?:[^.]*\.){{{k - 1}}}[^.]*)$"
+    return pc.struct_field(pc.extract_regex(q, pattern), [0])
+
+
+def _walk(tails: dict[int, pa.Array], n: np.ndarray, icann: bool) -> np.ndarray:
+    """:func:`_suffix_labels` of every name at once."""
+    rules, maxlabel = _rules(icann)
+    value_set = pa.array(sorted(rules), pa.string())
+    suffix = np.ones(len(n), dtype=np.int64)
+    done = np.zeros(len(n), dtype=bool)
+    for k in range(2, maxlabel + 1):
+        live = (n >= k) & ~done
+        if not live.any():
+            break
+        t = tails[k]
+        exc = pc.fill_null(pc.is_in(pc.binary_join_element_wise("!", t, ""), value_set), False)
+        exc = exc.to_numpy(zero_copy_only=False) & live
+        star = pc.binary_join_element_wise("*.", tails[k - 1], "")
+        hit = pc.or_(pc.is_in(t, value_set), pc.is_in(star, value_set))
+        hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False) & live & ~exc
+        suffix[exc] = k - 1
+        done |= exc
+        suffix[hit] = k
+    return suffix
+
+
+def explain_arrow(
+    qnames: pa.Array, allowlist: frozenset[str] = frozenset()
+) -> tuple[pa.Array, pa.Array]:
+    """:func:`explain` of every name, vectorised in Arrow: (sites, reasons), each a string
+    array. Tested equal to :func:`explain` over names built from every PSL rule."""
+    q = qnames.combine_chunks() if isinstance(qnames, pa.ChunkedArray) else qnames
+    q = q.cast(pa.string())
+    size = len(q)
+    n = pc.add(pc.count_substring(q, "."), 1).to_numpy(zero_copy_only=False)
+    code = np.zeros(size, dtype=np.int8)
+
+    def mark(mask: np.ndarray, c: int) -> None:
+        code[(code == 0) & mask] = c
+
+    def np_of(a: pa.Array) -> np.ndarray:
+        return pc.fill_null(a, False).to_numpy(zero_copy_only=False)
+
+    mark(n == 1, 1)
+    mark(np_of(pc.ends_with(q, ".arpa")), 2)
+    mark(np_of(pc.match_substring_regex(q, r"(?:^|\.)_")), 3)
+    _, icann_max = _rules(True)
+    _, private_max = _rules(False)
+    deepest = max([icann_max, private_max + 1, *(x.count(".") + 1 for x in allowlist)])
+    tails = {k: _tails(q, k) for k in range(1, deepest + 2)}
+    if allowlist:
+        allowed = pa.array(sorted(allowlist), pa.string())
+        for k in range(1, max(x.count(".") + 1 for x in allowlist) + 1):
+            mark(np_of(pc.is_in(tails[k], allowed)), 4)
+    tlds = pa.array(sorted(_tlds()), pa.string())
+    mark(~np_of(pc.is_in(tails[1], tlds)), 5)
+    si = _walk(tails, n, True)
+    mark(si >= n, 6)
+    many = n > 2
+    sf = si.copy()
+    if many.any():
+        sf[many] = _walk(tails, n, False)[many]
+    private = (si < sf) & (sf < n) & (code == 0)
+    code[private] = 7
+    open_ = (code == 0) | (code == 7)
+    take = np.where(private, sf + 1, si + 1)
+    take = np.where(open_, np.minimum(take, deepest + 1), 1)
+    choices = [tails[k] for k in range(1, deepest + 2)]
+    sites = pc.choose(pa.array(take - 1, pa.int8()), *choices)
+    sites = pc.if_else(pa.array(open_), sites, pa.nulls(size, pa.string()))
+    reasons = pa.array(np.array(_REASONS, dtype=object)[code], pa.string())
+    return sites, reasons
+
+
 def explain_many(
     qnames: Iterable[str], allowlist: frozenset[str] = frozenset()
 ) -> tuple[list[str | None], list[str | None]]:
-    """:func:`explain` of each name, sharing the work of names under one parent (a log's
-    millions of one-off ``<hex>.edge.cdn.example`` names cost one PSL walk, not one each).
-
-    For ``q = label.parent`` with a parent of 2+ labels, the PSL walk of ``q`` is the
-    parent's plus one step at ``q``'s own length, which changes it only when a rule names
-    ``q`` (``q``, ``!q`` or ``*.parent``); such names, and the rest, go to :func:`explain`.
-    Tested equal to :func:`explain` over names built from every PSL rule."""
-    sites: list[str | None] = []
-    reasons: list[str | None] = []
-    icann, icann_max = _rules(True)
-    private, private_max = _rules(False)
-    tlds = _tlds()
-    parents: dict[str, tuple[bool, str | None, int, int, list[str]]] = {}
-    tails: dict[tuple[str, int], str] = {}
-    for q in qnames:
-        label, _, parent = q.partition(".")
-        if "." not in parent:
-            site, reason = explain(q, allowlist)
-            sites.append(site)
-            reasons.append(reason)
-            continue
-        info = parents.get(parent)
-        if info is None:
-            pp = parent.split(".")
-            # why the parent's structure alone explains its children (explain's order)
-            why = (
-                "reverse-dns"
-                if pp[-1] == "arpa"
-                else "service"
-                if any(x.startswith("_") for x in pp)
-                else "allowlist"
-                if allowlist and any(".".join(pp[i:]) in allowlist for i in range(len(pp)))
-                else "local"
-                if pp[-1] not in tlds
-                else None
-            )
-            plain = why is None or why in ("allowlist", "local")
-            info = parents[parent] = (
-                plain,
-                why,
-                _suffix_labels(pp, True) if why is None else 0,
-                _suffix_labels(pp, False) if why is None else 0,
-                pp,
-            )
-        plain, why, si, sf, pp = info
-        n = len(pp) + 1
-        if why == "reverse-dns" or why == "service" or (plain and label.startswith("_")):
-            sites.append(None)
-            reasons.append("reverse-dns" if why == "reverse-dns" else "service")
-            continue
-        if why is not None or (allowlist and q in allowlist):
-            sites.append(None)
-            reasons.append("allowlist" if why == "allowlist" or q in allowlist else why)
-            continue
-        star = "*." + parent
-        if (n <= icann_max and (q in icann or "!" + q in icann or star in icann)) or (
-            n <= private_max and (q in private or "!" + q in private or star in private)
-        ):
-            site, reason = explain(q, allowlist)
-            sites.append(site)
-            reasons.append(reason)
-            continue
-        k = sf if si < sf < n else si
-        if k >= n - 1:
-            sites.append(q)
-        else:  # the parent's own tail: one string shared by all its children
-            tail = tails.get((parent, k))
-            if tail is None:
-                tail = tails[(parent, k)] = ".".join(pp[n - k - 2 :])
-            sites.append(tail)
-        reasons.append("psl-private?" if si < sf < n else None)
-    return sites, reasons
+    """:func:`explain` of each name (:func:`explain_arrow`, as Python lists)."""
+    sites, reasons = explain_arrow(pa.array(list(qnames), pa.string()), allowlist)
+    return sites.to_pylist(), reasons.to_pylist()
 
 
 # --- step 2: what a suspect label looks like -----------------------------------------------
@@ -341,9 +361,9 @@ WITH r AS (
     SELECT site, split_part(site, '.', 1) AS label, substr(site, strpos(site, '.') + 1) AS suffix
     FROM unk_suspect
 ), rk AS (
-    SELECT suffix, label AS key FROM r WHERE length(label) >= 4
+    SELECT suffix, label, label AS key FROM r WHERE length(label) >= 4
     UNION ALL
-    SELECT suffix, substr(label, 1, i) || substr(label, i + 2) AS key
+    SELECT suffix, label, substr(label, 1, i) || substr(label, i + 2) AS key
     FROM (SELECT suffix, label, unnest(range(length(label))) AS i FROM r
           WHERE length(label) >= 4)
 ), sk AS (
@@ -354,6 +374,7 @@ WITH r AS (
           WHERE length(label) >= 4)
 )
 SELECT DISTINCT sk.site FROM sk JOIN rk ON sk.suffix = rk.suffix AND sk.key = rk.key
+WHERE sk.site <> rk.label || '.' || rk.suffix
 ORDER BY sk.site
 """
 
@@ -646,8 +667,38 @@ WHERE s.n >= 4
 _SUSPECT_SQL = """
 SELECT p.client, p.qname, n.site, p.queries, p.nx, p.first_seen, p.last_seen
 FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
-WHERE n.reason IS NULL AND p.nx > 0 AND n.site NOT IN (SELECT site FROM unk_ok)
+WHERE n.reason IS NULL AND (p.nx > 0 OR $query_only) AND n.site NOT IN (SELECT site FROM unk_ok)
 """
+
+#: Query-only logs: the clients that asked anything under each open site.
+_SITE_CLIENTS_SQL = """
+SELECT n.site, count(DISTINCT p.client) AS clients
+FROM unk_pairs p JOIN unk_names n ON p.qname = n.qname
+WHERE n.reason IS NULL GROUP BY n.site
+"""
+
+
+#: Query-only logs: a site more than this share of the clients (and more than
+#: :data:`POPULAR_MIN` clients) asked for is no rendezvous site.
+POPULAR_SHARE = 0.01
+POPULAR_MIN = 10
+#: Query-only logs: the classifier's benign FPR for a counted label, as a share of
+#: :attr:`UnknownParams.fpr`.
+QUERY_ONLY_FPR = 0.1
+
+
+def _query_only_sites(
+    pairs: pa.Table, names: pa.Table, n_clients: int, run: Callable[..., pa.Table]
+) -> tuple[pa.Table, pa.Table, int]:
+    """Step 2 without answers: (sites explained as popular -- asked by more than
+    :data:`POPULAR_SHARE` of the clients and :data:`POPULAR_MIN` --, the sites typos are
+    checked against -- asked by two clients or more --, how many popular sites). Names
+    under a private suffix are already explained (nothing says they did not resolve)."""
+    per_site = run(_SITE_CLIENTS_SQL, unk_pairs=pairs, unk_names=names)
+    cut = max(POPULAR_MIN, POPULAR_SHARE * n_clients)
+    popular = per_site.filter(pc.greater(per_site.column("clients"), cut)).select(["site"])
+    shared = per_site.filter(pc.greater_equal(per_site.column("clients"), 2)).select(["site"])
+    return popular, shared, popular.num_rows
 
 
 def _site_label(site: str) -> str:
@@ -667,15 +718,24 @@ def analyse(
     ``load_model()`` gives the classifier (called only when some site is suspect)."""
     if pairs.num_rows == 0:
         return []
+    # A log without answers (no rcode: a resolver logging questions only) gives neither
+    # NXDOMAIN nor NOERROR evidence: :func:`_query_only_sites` stands in for it.
+    query_only = resolved.num_rows == 0 and not (pc.sum(pairs.column("nx")).as_py() or 0)
     # Step 1, for the names nobody resolved (the others can never count).
     qnames = run(_UNRESOLVED_SQL, unk_pairs=pairs, unk_resolved=resolved)
-    sites, reasons = explain_many(qnames.column("qname").to_pylist(), params.allowlist)
-    reasons = [None if r == "psl-private?" else r for r in reasons]
-    names = qnames.append_column("site", pa.array(sites, pa.string())).append_column(
-        "reason", pa.array(reasons, pa.string())
+    sites, reasons = explain_arrow(qnames.column("qname"), params.allowlist)
+    private = "psl-private (no answers)" if query_only else None
+    reasons = pc.if_else(
+        pc.fill_null(pc.equal(reasons, "psl-private?"), False),
+        pa.scalar(private, pa.string()),
+        reasons,
     )
-    why = Counter(r for r in reasons if r is not None)
-    explained = (("resolved", resolved.num_rows), *sorted(why.items()))
+    names = qnames.append_column("site", sites).append_column("reason", reasons)
+    why = pc.value_counts(reasons.drop_null())
+    explained = (
+        ("resolved", resolved.num_rows),
+        *sorted(zip(why.field("values").to_pylist(), why.field("counts").to_pylist(), strict=True)),
+    )
     queries_of = dict(
         zip(
             clients_table.column("client").to_pylist(),
@@ -684,22 +744,35 @@ def analyse(
         )
     )
     # Step 2: sites nobody resolved anything under, minus typos of resolved sites.
-    open_sites = {s for s, r in zip(sites, reasons, strict=True) if s is not None and r is None}
-    cand = pa.table({"site": pa.array(sorted(open_sites), pa.string())})
-    ok = run(_OK_SITES_SQL, unk_resolved=resolved, unk_sites=cand)
-    suspect_rows = run(_SUSPECT_SQL, unk_pairs=pairs, unk_names=names, unk_ok=ok)
+    if query_only:
+        ok, typo_ref, n_popular = _query_only_sites(pairs, names, len(queries_of), run)
+        explained = (*explained, ("popular (no answers)", n_popular))
+    else:
+        open_sites = pc.unique(sites.filter(pc.and_(pc.is_valid(sites), pc.is_null(reasons))))
+        cand = pa.table({"site": open_sites.sort()})
+        ok = run(_OK_SITES_SQL, unk_resolved=resolved, unk_sites=cand)
+    suspect_rows = run(
+        _SUSPECT_SQL.replace("$query_only", "TRUE" if query_only else "FALSE"),
+        unk_pairs=pairs,
+        unk_names=names,
+        unk_ok=ok,
+    )
     if not suspect_rows.num_rows:
         return []
     s_sites = sorted(pc.unique(suspect_rows.column("site")).to_pylist())
     labels = sorted({_site_label(s) for s in s_sites})
     model = load_model()
     logits = dict(zip(labels, model.decision_function(labels).tolist(), strict=True))
-    cut = model.logit_threshold_for(params.fpr)
+    # Without answers a real site's rare name is as unexplained as a DGA's: only random
+    # labels count (a long tail of brand names splits into words), at a stricter cut.
+    cut = model.logit_threshold_for(params.fpr * (QUERY_ONLY_FPR if query_only else 1.0))
 
     def make(site: str) -> str | None:
         label = _site_label(site)
+        if query_only and logits[label] <= cut:
+            return None  # (before word_split: the log's every rare site is suspect here)
         if word_split(label) is not None:
-            return f"word-list {alphabet_of(label)}"
+            return None if query_only else f"word-list {alphabet_of(label)}"
         if logits[label] > cut:
             return f"random {alphabet_of(label)}"
         return None
@@ -707,9 +780,15 @@ def analyse(
     make_of = {s: make(s) for s in s_sites}
     # Typos only matter for the sites that would count.
     maybe = pa.table({"site": pa.array([s for s in s_sites if make_of[s]], pa.string())})
-    tails = run(_RESOLVED_TAILS_SQL, unk_resolved=resolved, unk_sites=maybe)
-    for site in run(_TYPO_SQL, unk_resolved=tails, unk_suspect=maybe).column("site").to_pylist():
+    if query_only:
+        tails = typo_ref
+    else:
+        tails = run(_RESOLVED_TAILS_SQL, unk_resolved=resolved, unk_sites=maybe)
+    typos = run(_TYPO_SQL, unk_resolved=tails, unk_suspect=maybe).column("site").to_pylist()
+    for site in typos:
         make_of[site] = None
+    plain = sum(m is None for m in make_of.values()) - len(typos)
+    explained = (*explained, ("typo of a known site", len(typos)), ("not generated", plain))
     # Only rows under a counting site matter from here on (most suspect rows are not).
     counting = pa.array([s for s in s_sites if make_of[s] is not None], pa.string())
     suspect: list[dict[str, Any]] = (
@@ -734,6 +813,12 @@ def analyse(
         f"negative-binomial tail of counted sites vs {lam:.2e} per query "
         f"(Bonferroni alpha {params.alpha} over {len(clients)} clients)"
     )
+    if query_only:
+        test += (
+            "; query-only log (no rcode): a site counts when under 1 % of the clients asked"
+            " for it and its label is random-looking at FPR "
+            f"{params.fpr * QUERY_ONLY_FPR:g}, no NXDOMAIN evidence"
+        )
     # Step 4: (client, make) groups of at least min_names names.
     per_group: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in suspect:
