@@ -27,10 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dgawatch.days import span, today
+from dgawatch.days import today
 from dgawatch.domain import (
     PLAIN_VALID,
-    invalid_reason,
     normalise,
     registered_domain,
     registered_domains,
@@ -39,14 +38,21 @@ from dgawatch.domain import (
 from dgawatch.errors import InputError
 from dgawatch.families import aliases_of, all_variants
 from dgawatch.families.base import Signature, Variant
+from dgawatch.lookuptable import (  # (light: the compiled path of lookup --file --json)
+    DEFAULT_AHEAD_DAYS,
+    DEFAULT_BACK_DAYS,
+    default_window,
+    error_line,
+    python_check,
+    variant_days,
+)
 from dgawatch.store import ForecastStore
 
 if TYPE_CHECKING:  # importing it loads the hunt package (readers, engines): a lookup
     # from the store never needs it, only generation does (issue 19, start-up time)
     from dgawatch.hunt.listcache import ListCache
 
-DEFAULT_BACK_DAYS = 365
-DEFAULT_AHEAD_DAYS = 90
+__all__ = ["DEFAULT_AHEAD_DAYS", "DEFAULT_BACK_DAYS", "default_window", "variant_days"]
 
 
 @dataclass(frozen=True, order=True)
@@ -122,31 +128,6 @@ def near_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
     answered only where the store or the all-time index holds it)."""
     now = now or today()
     return now - dt.timedelta(days=NEAR_DAYS), now + dt.timedelta(days=NEAR_DAYS)
-
-
-def default_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    now = now or today()
-    return now - dt.timedelta(days=DEFAULT_BACK_DAYS), now + dt.timedelta(days=DEFAULT_AHEAD_DAYS)
-
-
-def variant_days(
-    variant: Variant, start: dt.date | None, end: dt.date | None, *, whole_period: bool = False
-) -> list[dt.date]:
-    """Days of the window on which ``variant`` is active (its whole period with ``whole_period``,
-    open-ended periods running to the default horizon, today + 90 days)."""
-    if whole_period:
-        start = variant.active_from
-        horizon = default_window()[1]
-        end = min(variant.active_until or horizon, horizon)
-    if start is None or end is None:
-        start, end = default_window()
-    if end < start:
-        raise InputError(f"window end {end} is before its start {start}")
-    first = max(start, variant.active_from)
-    last = min(end, variant.active_until) if variant.active_until else end
-    if last < first:
-        return []
-    return list(span(first, last))
 
 
 @dataclass(frozen=True)
@@ -332,28 +313,14 @@ def invalid_names(queries: Sequence[str | None] | pa.Array) -> dict[str, str]:
     except UnicodeEncodeError:  # lone surrogates (undecodable bytes on a command line)
         array = pa.array([q for q in queries if q is not None and q.isascii()], pa.string())
         bad = [q for q in queries if q is not None and not q.isascii()]
-        return {**invalid_names(array), **_python_check(bad)}
+        return {**invalid_names(array), **python_check(bad)}
     array = array.cast(pa.string())
     plain = pc.and_(
         pc.and_(pc.string_is_ascii(array), pc.match_substring_regex(array, PLAIN_VALID)),
         pc.less_equal(pc.utf8_length(pc.utf8_rtrim(array, characters=".")), 253),
     )
     suspects = pc.filter(array, pc.invert(pc.fill_null(plain, True)))
-    return _python_check(suspects.to_pylist())
-
-
-def _python_check(queries: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for query in dict.fromkeys(queries):
-        try:
-            normalise(query)
-        except (InputError, UnicodeError) as exc:
-            out[query] = str(exc) if isinstance(exc, InputError) else f"{query!r} is not text"
-            continue
-        why = invalid_reason(query.strip())  # a URL, "name,comment", a wildcard...
-        if why is not None:
-            out[query] = f"{query!r} is not a domain name: {why}"
-    return out
+    return python_check(suspects.to_pylist())
 
 
 def _from_store(
@@ -719,16 +686,15 @@ def _merge(fast_lines: pa.Array, fast: np.ndarray, slow_lines: list[str]) -> pa.
 def _json_line(query: str | None, result: LookupResult, matches: str | None) -> str:
     """One line the way the CLI always wrote it (names the column-wise path leaves out);
     ``matches`` is the query's JSON list of hits (None: no hit)."""
+    if query in result.invalid:  # (no hits: invalid names are not looked up)
+        return error_line(query, result.invalid[query])
     doc: dict[str, object] = {"query": query}
-    if query in result.invalid:
-        doc["error"] = result.invalid[query]
-    else:
-        try:
-            name = normalise(query)  # type: ignore[arg-type]
-            doc["name"] = name
-            doc["registered_domain"] = registered_domain(name)
-        except InputError as exc:
-            doc["error"] = str(exc)
+    try:
+        name = normalise(query)  # type: ignore[arg-type]
+        doc["name"] = name
+        doc["registered_domain"] = registered_domain(name)
+    except InputError as exc:
+        doc["error"] = str(exc)
     return f'{json.dumps(doc)[:-1]}, "matches": {matches or "[]"}}}\n'
 
 

@@ -1,0 +1,960 @@
+/* Compiled core of ``dgawatch lookup --file F --json`` answered from a forecast store
+ * (dgawatch.lookuptable).
+ *
+ * Why hand-written: bench/bench_lookup_cli.py measured the general path (Arrow string
+ * kernels, a DuckDB join of every candidate key, the JSON lines assembled by Arrow) at
+ * 0.37 M names/s end to end on a quiet machine, against a target of 1 M/s; a sorted hash
+ * array probed with NumPy was slower than DuckDB's join. Here the names are read, checked,
+ * lower-cased, their registered domains found and their keys probed in one pass over the
+ * file's bytes, against a table built once from the store and memory-mapped, and each
+ * JSON line is written as it is made.
+ *
+ *   build(offsets, data, packed) -> (bits, groups, dir, tag, gstart, goff, rows, blob)
+ *       The table of a store's forecast rows: ``offsets`` (int64[n+1]) and ``data`` are the
+ *       domains as an Arrow large_string array, ``packed`` (uint64[n]) each row's
+ *       ``code << 48 | day << 32 | index`` (code: the row's (family, variant) number, in the
+ *       order of their names; day: days since 1970-01-01). Rows of one domain form a
+ *       *group* (its rows sorted by ``packed``: the order the JSON lists them in); groups
+ *       are sorted by the domain's 64-bit hash; ``dir`` (uint32[2**bits + 1]) holds the
+ *       first group of each value of the hash's top ``bits`` bits, ``tag`` (uint32[G]) the
+ *       hash's next 32 bits, ``gstart`` (uint32[G+1]) the groups' first rows, ``goff``
+ *       (uint32[G+1]) their domains' offsets in ``blob``. Raises ValueError for a domain
+ *       the JSON writer would have to escape (the caller then keeps the general path).
+ *
+ *   scan(data) -> (names, slow) or None
+ *       The names of a ``--file`` as dgawatch.lookup.read_names reads an ASCII file (lines
+ *       split at LF, blanks and tabs trimmed, empty lines and ``#`` comments left out):
+ *       their count and, in file order, the ones the writer leaves to Python (``slow``:
+ *       every name that is not a plain valid name, PLAIN_VALID of dgawatch.domain with at
+ *       most 253 characters before its trailing dots). None when the file has a non-ASCII
+ *       byte, or a CR, VT, FF or 0x1c-0x1f (Python splits or strips at those; the caller
+ *       keeps the general reader).
+ *
+ *   write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes,
+ *         slow_lines, write) -> (names, names with matches)
+ *       One JSON line per name, as dgawatch.lookup.json_blocks writes it:
+ *       ``{"query": q, "name": n, "registered_domain": r, "matches": [...]}``, n the name
+ *       lower-cased without trailing dots, r its registered domain by the public suffix
+ *       ``rules`` (the rule set of dgawatch.domain._psl(), ``maxlabel`` its longest rule
+ *       in labels; the algorithm of dgawatch.domain.registered_domains), the matches the
+ *       table's rows whose domain is the name (or, when the name has more labels, its last
+ *       k labels, 2 <= k <= max_labels, for a domain whose suffix is public, as
+ *       dgawatch.store.ForecastStore.find and dgawatch.lookup._from_store decide it) and
+ *       whose (code, day) bit is set in ``allowed`` (bit ``code << 16 | day``), each as
+ *       ``prefixes[code] + day + '", "index": ' + index + ', "domain": "' + domain +
+ *       suffixes[code]``, sorted by (code, day, index, domain). The i-th slow name's line
+ *       is ``slow_lines[i]``. Output goes to ``write`` (a callable taking a memoryview
+ *       that is valid only during the call) in blocks of about 256 KiB.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define K0 0x9E3779B97F4A7C15ULL
+#define K1 0xBF58476D1CE4E5B9ULL
+#define K2 0x94D049BB133111EBULL
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= K1;
+    x ^= x >> 27;
+    x *= K2;
+    return x ^ (x >> 31);
+}
+
+/* The table's hash of a domain: its bytes as little-endian 8-byte words, mixed in turn. */
+static inline uint64_t name_hash(const uint8_t *s, size_t n)
+{
+    uint64_t h = mix((uint64_t)n * K0 + K0);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = mix(h ^ w);
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, n - i);
+        h = mix(h ^ w);
+    }
+    return h;
+}
+
+/* ---- growable buffer ------------------------------------------------------------- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} Buf;
+
+static int buf_reserve(Buf *b, size_t more)
+{
+    if (b->len + more <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 65536;
+    while (cap < b->len + more) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+#define PUT(b, s, n) (memcpy((b)->p + (b)->len, (s), (n)), (b)->len += (n))
+#define PUTS(b, lit) PUT(b, lit, sizeof(lit) - 1)
+
+/* ---- characters -------------------------------------------------------------------- */
+
+static uint8_t LABEL[256]; /* [A-Za-z0-9_-] */
+static uint8_t LOWER[256];
+
+static void init_tables(void)
+{
+    for (int c = 0; c < 256; c++) {
+        LABEL[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-';
+        LOWER[c] = (uint8_t)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+}
+
+/* PLAIN_VALID (labels of 1-63 of [A-Za-z0-9_-] joined by single dots, then any dots) and at
+ * most 253 characters before the trailing dots; *body gets that length. */
+static int plain_valid(const uint8_t *p, size_t n, size_t *body)
+{
+    size_t e = n;
+    while (e > 0 && p[e - 1] == '.') e--;
+    if (e == 0 || e > 253) return 0;
+    size_t lab = 0;
+    for (size_t i = 0; i < e; i++) {
+        if (p[i] == '.') {
+            if (lab == 0) return 0;
+            lab = 0;
+        } else if (LABEL[p[i]]) {
+            if (++lab > 63) return 0;
+        } else
+            return 0;
+    }
+    if (lab == 0) return 0;
+    *body = e;
+    return 1;
+}
+
+/* Bytes after which dgawatch.lookup.read_names leaves an ASCII file to Python. */
+static int exotic_file(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = d[i];
+        if (c >= 0x80 || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1f))
+            return 1;
+    }
+    return 0;
+}
+
+/* The next name of the file from *pos: [*s, *e) trimmed; 0 at the end. */
+static inline int next_name(const uint8_t *d, size_t n, size_t *pos, size_t *s, size_t *e)
+{
+    while (*pos < n) {
+        size_t a = *pos;
+        const uint8_t *nl = memchr(d + a, '\n', n - a);
+        size_t b = nl ? (size_t)(nl - d) : n;
+        *pos = nl ? b + 1 : n;
+        while (a < b && (d[a] == ' ' || d[a] == '\t')) a++;
+        while (b > a && (d[b - 1] == ' ' || d[b - 1] == '\t')) b--;
+        if (a == b || d[a] == '#') continue;
+        *s = a, *e = b;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the public suffix list -------------------------------------------------------- */
+
+typedef struct {
+    uint64_t h;
+    uint32_t off;
+    uint16_t len;
+    uint8_t flags, used;
+} PslSlot;
+
+typedef struct {
+    PslSlot *slots;
+    size_t mask;
+    Buf arena;
+    int maxlabel;
+} Psl;
+
+static PslSlot *psl_slot(const Psl *t, const uint8_t *s, size_t n)
+{
+    uint64_t h = name_hash(s, n);
+    for (size_t i = h & t->mask;; i = (i + 1) & t->mask) {
+        PslSlot *x = &t->slots[i];
+        if (!x->used) return x;
+        if (x->h == h && x->len == n && memcmp(t->arena.p + x->off, s, n) == 0) return x;
+    }
+}
+
+static int psl_flags(const Psl *t, const uint8_t *s, size_t n)
+{
+    PslSlot *x = psl_slot(t, s, n);
+    return x->used ? x->flags : 0;
+}
+
+static int psl_add(Psl *t, const uint8_t *s, size_t n, int flag)
+{
+    PslSlot *x = psl_slot(t, s, n);
+    if (!x->used) {
+        if (n > 65535 || buf_reserve(&t->arena, n)) return -1;
+        x->used = 1;
+        x->h = name_hash(s, n);
+        x->off = (uint32_t)t->arena.len;
+        x->len = (uint16_t)n;
+        x->flags = 0;
+        PUT(&t->arena, s, n);
+    }
+    x->flags |= (uint8_t)flag;
+    return 0;
+}
+
+/* Flags per string as dgawatch.domain._rule_table gives them: 1 exception body (!x),
+ * 2 wildcard body (*.x), 4 exact rule, 8 a tail of some body. */
+static int psl_init(Psl *t, PyObject *rules, int maxlabel)
+{
+    memset(t, 0, sizeof *t);
+    t->maxlabel = maxlabel;
+    PyObject *seq = PySequence_Fast(rules, "rules must be iterable");
+    if (!seq) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    size_t cap = 1024;
+    while (cap < (size_t)n * 4) cap *= 2; /* rules and their tails: load <= 0.5 */
+    t->slots = calloc(cap, sizeof(PslSlot));
+    t->mask = cap - 1;
+    if (!t->slots) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        const char *r = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &len);
+        if (!r) {
+            Py_DECREF(seq);
+            return -1;
+        }
+        const uint8_t *body = (const uint8_t *)r;
+        int bit = 4;
+        if (len >= 1 && r[0] == '!')
+            body += 1, len -= 1, bit = 1;
+        else if (len >= 2 && r[0] == '*' && r[1] == '.')
+            body += 2, len -= 2, bit = 2;
+        if (psl_add(t, body, (size_t)len, bit)) goto oom;
+        for (Py_ssize_t j = len - 1; j >= 0; j--)
+            if (body[j] == '.' && psl_add(t, body + j + 1, (size_t)(len - j - 1), 8)) goto oom;
+        if (psl_add(t, body, (size_t)len, 8)) goto oom;
+    }
+    Py_DECREF(seq);
+    return 0;
+oom:
+    Py_DECREF(seq);
+    PyErr_NoMemory();
+    return -1;
+}
+
+static void psl_free(Psl *t)
+{
+    free(t->slots);
+    free(t->arena.p);
+}
+
+/* Where the registered domain of `name` (lower-case, no trailing dot, no empty label)
+ * starts, or -1 when it has none (a bare public suffix, one label): the per-depth
+ * decision of dgawatch.domain.registered_domains. `dots` holds the name's dot offsets
+ * (ndots of them), left to right. */
+static int registered_start(const Psl *t, const uint8_t *name, int len, const int *dots,
+                            int ndots)
+{
+    int labels = ndots + 1;
+    if (labels < 2) return -1;
+#define TAIL(d) ((d) < labels ? dots[ndots - (d)] + 1 : 0)
+    int found[140], nfound = 0;
+    for (int d = 1; d <= t->maxlabel + 1 && d <= labels && d < 140; d++) {
+        int s = TAIL(d);
+        int f = psl_flags(t, name + s, (size_t)(len - s));
+        found[nfound++] = f;
+        if (!(f & 8)) break;
+    }
+    int publen = 1;
+    for (int k = nfound - 1; k >= 0; k--) {
+        int d = k + 1, f = found[k];
+        if (f & 7) {
+            publen = (f & 1) ? d - 1 : (f & 2) ? (labels > d ? d + 1 : d) : d;
+            break;
+        }
+    }
+    if (publen > 0 && labels >= publen + 1) return TAIL(publen + 1);
+    return -1;
+#undef TAIL
+}
+
+/* Whether <label>.<suffix> is a registered domain (dgawatch.domain.suffix_is_public): the
+ * registered domain of www.dgawatch-probe.<suffix> is dgawatch-probe.<suffix>. */
+static int suffix_public(const Psl *t, const uint8_t *suffix, size_t n)
+{
+    static const char probe[] = "www.dgawatch-probe.";
+    uint8_t name[300];
+    int dots[150], nd = 0;
+    size_t len = sizeof(probe) - 1 + n;
+    if (len > sizeof name) return 0;
+    memcpy(name, probe, sizeof(probe) - 1);
+    memcpy(name + sizeof(probe) - 1, suffix, n);
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '.') {
+            if (nd >= 150) return 0;
+            dots[nd++] = (int)i;
+        }
+    return registered_start(t, name, (int)len, dots, nd) == 4;
+}
+
+/* ---- the table ----------------------------------------------------------------------- */
+
+typedef struct {
+    int bits;
+    uint32_t groups;
+    const uint32_t *dir, *tag, *gstart, *goff;
+    const uint64_t *rows;
+    const uint8_t *blob;
+} Table;
+
+/* The group whose domain is s[0:n], or -1. */
+static inline int64_t table_find(const Table *t, const uint8_t *s, size_t n)
+{
+    uint64_t h = name_hash(s, n);
+    uint64_t b = h >> (64 - t->bits);
+    uint32_t tg = (uint32_t)(h >> (32 - t->bits));
+    for (uint32_t g = t->dir[b], end = t->dir[b + 1]; g < end; g++) {
+        if (t->tag[g] != tg) continue;
+        uint32_t o = t->goff[g];
+        if (t->goff[g + 1] - o == n && memcmp(t->blob + o, s, n) == 0) return g;
+    }
+    return -1;
+}
+
+/* ---- build ------------------------------------------------------------------------- */
+
+typedef struct {
+    const int64_t *off;
+    const uint8_t *data;
+    const uint64_t *packed;
+} BuildCtx;
+
+static BuildCtx BCTX; /* qsort's comparator context (the GIL is held throughout) */
+
+static int cmp_rows(const void *a, const void *b)
+{
+    uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    int64_t li = BCTX.off[i + 1] - BCTX.off[i], lj = BCTX.off[j + 1] - BCTX.off[j];
+    int64_t l = li < lj ? li : lj;
+    int c = memcmp(BCTX.data + BCTX.off[i], BCTX.data + BCTX.off[j], (size_t)l);
+    if (c) return c;
+    if (li != lj) return li < lj ? -1 : 1;
+    uint64_t pi = BCTX.packed[i], pj = BCTX.packed[j];
+    return pi < pj ? -1 : pi > pj;
+}
+
+static PyObject *py_build(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer off, data, packed;
+    if (!PyArg_ParseTuple(args, "y*y*y*", &off, &data, &packed)) return NULL;
+    PyObject *result = NULL;
+    size_t n = (size_t)packed.len / 8;
+    uint64_t *hk = NULL, *hk2 = NULL;
+    uint32_t *ix = NULL, *ix2 = NULL, *dir = NULL, *tag = NULL, *gstart = NULL, *goff = NULL;
+    uint64_t *rows = NULL;
+    Buf blob = {0};
+    if ((size_t)off.len != (n + 1) * 8 || n >= UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "offsets and rows disagree, or too many rows");
+        goto done;
+    }
+    const int64_t *o = off.buf;
+    const uint8_t *d = data.buf;
+    const uint64_t *pk = packed.buf;
+    hk = malloc(n * 8 + 8), hk2 = malloc(n * 8 + 8);
+    ix = malloc(n * 4 + 4), ix2 = malloc(n * 4 + 4);
+    rows = malloc(n * 8 + 8), gstart = malloc(n * 4 + 8), goff = malloc(n * 4 + 8);
+    tag = malloc(n * 4 + 4);
+    if (!hk || !hk2 || !ix || !ix2 || !rows || !gstart || !goff || !tag) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *s = d + o[i];
+        size_t len = (size_t)(o[i + 1] - o[i]);
+        if (len == 0 || len > 65535) goto unplain;
+        for (size_t j = 0; j < len; j++)
+            if (s[j] < 0x21 || s[j] > 0x7e || s[j] == '"' || s[j] == '\\') goto unplain;
+        hk[i] = name_hash(s, len);
+        ix[i] = (uint32_t)i;
+    }
+    /* LSD radix sort of (hash, row) by the hash, 16 bits a pass */
+    {
+        size_t *count = malloc(65536 * sizeof(size_t));
+        if (!count) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (int shift = 0; shift < 64; shift += 16) {
+            memset(count, 0, 65536 * sizeof(size_t));
+            for (size_t i = 0; i < n; i++) count[(hk[i] >> shift) & 0xffff]++;
+            size_t sum = 0;
+            for (size_t k = 0; k < 65536; k++) {
+                size_t c = count[k];
+                count[k] = sum;
+                sum += c;
+            }
+            for (size_t i = 0; i < n; i++) {
+                size_t p = count[(hk[i] >> shift) & 0xffff]++;
+                hk2[p] = hk[i];
+                ix2[p] = ix[i];
+            }
+            uint64_t *th = hk;
+            hk = hk2, hk2 = th;
+            uint32_t *ti = ix;
+            ix = ix2, ix2 = ti;
+        }
+        free(count);
+    }
+    /* groups: runs of one hash, split by domain (rows sorted by domain then packed) */
+    BCTX.off = o, BCTX.data = d, BCTX.packed = pk;
+    size_t g = 0, r = 0;
+    uint64_t *ghash = hk2; /* reused: the hash of each group */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && hk[j] == hk[i]) j++;
+        if (j - i > 1) qsort(ix + i, j - i, sizeof(uint32_t), cmp_rows);
+        for (size_t k = i; k < j; k++) {
+            uint32_t row = ix[k];
+            const uint8_t *s = d + o[row];
+            size_t len = (size_t)(o[row + 1] - o[row]);
+            int fresh = k == i;
+            if (!fresh) {
+                uint32_t prev = ix[k - 1];
+                fresh = (size_t)(o[prev + 1] - o[prev]) != len ||
+                        memcmp(d + o[prev], s, len) != 0;
+            }
+            if (fresh) {
+                if (blob.len + len > UINT32_MAX || buf_reserve(&blob, len)) {
+                    PyErr_SetString(PyExc_ValueError, "domains too large for the table");
+                    goto done;
+                }
+                ghash[g] = hk[i];
+                gstart[g] = (uint32_t)r;
+                goff[g] = (uint32_t)blob.len;
+                PUT(&blob, s, len);
+                g++;
+            }
+            rows[r++] = pk[row];
+        }
+        i = j;
+    }
+    gstart[g] = (uint32_t)r;
+    goff[g] = (uint32_t)blob.len;
+    int bits = 8;
+    while (bits < 30 && ((size_t)1 << bits) * 4 < g) bits++;
+    size_t nb = (size_t)1 << bits;
+    dir = calloc(nb + 1, 4);
+    if (!dir) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t k = 0; k < g; k++) {
+        tag[k] = (uint32_t)(ghash[k] >> (32 - bits));
+        dir[(ghash[k] >> (64 - bits)) + 1]++;
+    }
+    for (size_t b = 0; b < nb; b++) dir[b + 1] += dir[b];
+    result = Py_BuildValue("(inNNNNNN)", bits, (Py_ssize_t)g,
+                           PyBytes_FromStringAndSize((char *)dir, (Py_ssize_t)(nb + 1) * 4),
+                           PyBytes_FromStringAndSize((char *)tag, (Py_ssize_t)g * 4),
+                           PyBytes_FromStringAndSize((char *)gstart, (Py_ssize_t)(g + 1) * 4),
+                           PyBytes_FromStringAndSize((char *)goff, (Py_ssize_t)(g + 1) * 4),
+                           PyBytes_FromStringAndSize((char *)rows, (Py_ssize_t)n * 8),
+                           PyBytes_FromStringAndSize(blob.p ? blob.p : "", (Py_ssize_t)blob.len));
+    goto done;
+unplain:
+    PyErr_SetString(PyExc_ValueError, "a stored domain is not plain printable ASCII");
+done:
+    free(hk), free(hk2), free(ix), free(ix2), free(rows), free(gstart), free(goff), free(tag);
+    free(dir), free(blob.p);
+    PyBuffer_Release(&off);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&packed);
+    return result;
+}
+
+/* ---- scan -------------------------------------------------------------------------- */
+
+static PyObject *py_scan(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "y*", &data)) return NULL;
+    const uint8_t *d = data.buf;
+    size_t n = (size_t)data.len, pos = 0, s, e, body;
+    if (exotic_file(d, n)) {
+        PyBuffer_Release(&data);
+        Py_RETURN_NONE;
+    }
+    PyObject *slow = PyList_New(0);
+    Py_ssize_t names = 0;
+    while (slow && next_name(d, n, &pos, &s, &e)) {
+        names++;
+        if (plain_valid(d + s, e - s, &body)) continue;
+        PyObject *b = PyBytes_FromStringAndSize((const char *)d + s, (Py_ssize_t)(e - s));
+        if (!b || PyList_Append(slow, b)) Py_CLEAR(slow);
+        Py_XDECREF(b);
+    }
+    PyBuffer_Release(&data);
+    if (!slow) return NULL;
+    return Py_BuildValue("(nN)", names, slow);
+}
+
+/* ---- write ------------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t packed;
+    uint32_t group;
+} Hit;
+
+static int cmp_hits(const void *a, const void *b)
+{
+    const Hit *x = a, *y = b;
+    if (x->packed != y->packed) return x->packed < y->packed ? -1 : 1;
+    return 0; /* same (code, day, index): one domain per list position */
+}
+
+typedef struct {
+    PyObject *write;
+    Buf out;
+} Sink;
+
+static int sink_flush(Sink *k)
+{
+    if (!k->out.len) return 0;
+    PyObject *mv = PyMemoryView_FromMemory(k->out.p, (Py_ssize_t)k->out.len, PyBUF_READ);
+    if (!mv) return -1;
+    PyObject *r = PyObject_CallOneArg(k->write, mv);
+    /* the view must not outlive the buffer it shows */
+    PyObject *rel = PyObject_CallMethod(mv, "release", NULL);
+    Py_DECREF(mv);
+    if (!rel) {
+        Py_XDECREF(r);
+        return -1;
+    }
+    Py_DECREF(rel);
+    if (!r) return -1;
+    Py_DECREF(r);
+    k->out.len = 0;
+    return 0;
+}
+
+static char *put_uint(char *p, uint32_t v)
+{
+    char tmp[12];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+/* days since 1970-01-01 -> "YYYY-MM-DD" (Hinnant's civil_from_days) */
+static char *put_day(char *p, int32_t z)
+{
+    z += 719468;
+    int32_t era = (z >= 0 ? z : z - 146096) / 146097;
+    uint32_t doe = (uint32_t)(z - era * 146097);
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int32_t y = (int32_t)yoe + era * 400;
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint32_t mp = (5 * doy + 2) / 153;
+    uint32_t dd = doy - (153 * mp + 2) / 5 + 1;
+    uint32_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    p[0] = (char)('0' + (y / 1000) % 10), p[1] = (char)('0' + (y / 100) % 10);
+    p[2] = (char)('0' + (y / 10) % 10), p[3] = (char)('0' + y % 10), p[4] = '-';
+    p[5] = (char)('0' + m / 10), p[6] = (char)('0' + m % 10), p[7] = '-';
+    p[8] = (char)('0' + dd / 10), p[9] = (char)('0' + dd % 10);
+    return p + 10;
+}
+
+static int get_layout(PyObject *layout, Py_buffer *tb, Table *t)
+{
+    long long v[8]; /* bits, groups, dir, tag, gstart, goff, rows, blob (byte offsets) */
+    if (!PyArg_ParseTuple(layout, "LLLLLLLL", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                          &v[7]))
+        return -1;
+    long long nb = (1LL << v[0]) + 1, g = v[1], len = tb->len;
+    if (v[0] < 8 || v[0] > 30 || g < 0 || v[2] < 0 || v[2] + nb * 4 > len || v[3] < 0 ||
+        v[3] + g * 4 > len || v[4] < 0 || v[4] + (g + 1) * 4 > len || v[5] < 0 ||
+        v[5] + (g + 1) * 4 > len || v[6] < 0 || v[6] > len || v[7] < 0 || v[7] > len ||
+        (v[2] | v[3] | v[4] | v[5] | v[6]) % 8) {
+        PyErr_SetString(PyExc_ValueError, "table layout outside the table");
+        return -1;
+    }
+    const char *base = tb->buf;
+    t->bits = (int)v[0];
+    t->groups = (uint32_t)g;
+    t->dir = (const uint32_t *)(base + v[2]);
+    t->tag = (const uint32_t *)(base + v[3]);
+    t->gstart = (const uint32_t *)(base + v[4]);
+    t->goff = (const uint32_t *)(base + v[5]);
+    t->rows = (const uint64_t *)(base + v[6]);
+    t->blob = (const uint8_t *)(base + v[7]);
+    /* the last entries bound every read: checked once here */
+    if (t->dir[nb - 1] != g || v[6] + (long long)t->gstart[g] * 8 > len ||
+        v[7] + (long long)t->goff[g] > len) {
+        PyErr_SetString(PyExc_ValueError, "table sections disagree");
+        return -1;
+    }
+    return 0;
+}
+
+/* One name of a batch: its key probes go through the table in stages, each stage
+ * prefetching what the next reads, so that the cache misses of a batch's names overlap. */
+enum { BATCH = 32, MAXKEYS = 16 };
+
+typedef struct {
+    uint64_t h;
+    uint32_t lo, hi; /* the bucket's groups */
+    int64_t g;       /* the first group whose tag matches, -1 */
+    int ks;          /* where the key starts in the name; -1 for the whole name's pos 0 */
+} Key;
+
+typedef struct {
+    size_t s, e;
+    int slow, len, nd, nkeys, reg;
+    uint8_t name[256];
+    int dots[128];
+    Key key[MAXKEYS];
+} Item;
+
+static int put_hit(Buf *out, Hit *hits, size_t nh, const Table *t, PyObject *prefixes,
+                   PyObject *suffixes)
+{
+    Py_ssize_t ncodes = PyList_GET_SIZE(prefixes);
+    for (size_t i = 0; i < nh; i++) {
+        uint64_t pk = hits[i].packed;
+        Py_ssize_t code = (Py_ssize_t)(pk >> 48);
+        if (code >= ncodes) {
+            PyErr_SetString(PyExc_ValueError, "a row's code has no prefix");
+            return -1;
+        }
+        PyObject *pre = PyList_GET_ITEM(prefixes, code);
+        PyObject *suf = PyList_GET_ITEM(suffixes, code);
+        uint32_t go = t->goff[hits[i].group], dl = t->goff[hits[i].group + 1] - go;
+        size_t need = (size_t)PyBytes_GET_SIZE(pre) + (size_t)PyBytes_GET_SIZE(suf) + dl + 64;
+        if (buf_reserve(out, need)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (i) PUTS(out, ", ");
+        PUT(out, PyBytes_AS_STRING(pre), (size_t)PyBytes_GET_SIZE(pre));
+        char *p = put_day(out->p + out->len, (int32_t)((pk >> 32) & 0xffff));
+        memcpy(p, "\", \"index\": ", 12);
+        p = put_uint(p + 12, (uint32_t)pk);
+        memcpy(p, ", \"domain\": \"", 13);
+        p += 13;
+        memcpy(p, t->blob + go, dl);
+        out->len = (size_t)(p + dl - out->p);
+        PUT(out, PyBytes_AS_STRING(suf), (size_t)PyBytes_GET_SIZE(suf));
+    }
+    return 0;
+}
+
+/* A small memo of suffix_public (a store holds a few hundred suffixes). */
+typedef struct {
+    uint8_t len, value, used;
+    uint8_t text[61];
+} SuffixMemo;
+
+static int suffix_public_memo(SuffixMemo *memo, const Psl *psl, const uint8_t *s, size_t n)
+{
+    if (n > 61) return suffix_public(psl, s, n);
+    SuffixMemo *m = &memo[name_hash(s, n) & 255];
+    if (m->used && m->len == n && memcmp(m->text, s, n) == 0) return m->value;
+    m->used = 1, m->len = (uint8_t)n, m->value = (uint8_t)suffix_public(psl, s, n);
+    memcpy(m->text, s, n);
+    return m->value;
+}
+
+static PyObject *py_write(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer data, tb, allowed;
+    PyObject *layout, *rules, *prefixes, *suffixes, *slow, *write;
+    int max_labels, maxlabel;
+    if (!PyArg_ParseTuple(args, "y*y*Oy*iOiOOOO", &data, &tb, &layout, &allowed, &max_labels,
+                          &rules, &maxlabel, &prefixes, &suffixes, &slow, &write))
+        return NULL;
+    PyObject *result = NULL;
+    Table t;
+    Psl psl = {0};
+    Sink sink = {write, {0}};
+    Hit *hits = NULL;
+    Item *items = NULL;
+    SuffixMemo *memo = NULL;
+    size_t nhits_cap = 0;
+    Py_ssize_t names = 0, matched = 0, nslow = 0;
+    const uint8_t *al = allowed.buf;
+    uint64_t nallowed = (uint64_t)allowed.len * 8;
+    if (get_layout(layout, &tb, &t) || psl_init(&psl, rules, maxlabel)) goto done;
+    if (!PyList_Check(prefixes) || !PyList_Check(suffixes) || !PyList_Check(slow) ||
+        PyList_GET_SIZE(prefixes) != PyList_GET_SIZE(suffixes)) {
+        PyErr_SetString(PyExc_TypeError, "prefixes, suffixes and slow lines must be lists");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(prefixes); i++)
+        if (!PyBytes_Check(PyList_GET_ITEM(prefixes, i)) ||
+            !PyBytes_Check(PyList_GET_ITEM(suffixes, i))) {
+            PyErr_SetString(PyExc_TypeError, "prefixes and suffixes must be bytes");
+            goto done;
+        }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(slow); i++)
+        if (!PyBytes_Check(PyList_GET_ITEM(slow, i))) {
+            PyErr_SetString(PyExc_TypeError, "slow lines must be bytes");
+            goto done;
+        }
+    if (max_labels > MAXKEYS) max_labels = MAXKEYS;
+    items = malloc(BATCH * sizeof(Item));
+    memo = calloc(256, sizeof(SuffixMemo));
+    if (!items || !memo) goto oom;
+    const uint8_t *d = data.buf;
+    size_t n = (size_t)data.len, pos = 0;
+    const int shift = 64 - t.bits, tshift = 32 - t.bits;
+    for (;;) {
+        /* stage 1: read a batch of names, make their keys, prefetch their buckets */
+        int nb = 0;
+        size_t s, e, body;
+        while (nb < BATCH && next_name(d, n, &pos, &s, &e)) {
+            Item *it = &items[nb++];
+            it->s = s, it->e = e;
+            it->slow = !plain_valid(d + s, e - s, &body);
+            if (it->slow) continue;
+            int len = (int)body, nd = 0;
+            for (int i = 0; i < len; i++) {
+                uint8_t c = d[s + i];
+                it->name[i] = LOWER[c];
+                if (c == '.') it->dots[nd++] = i;
+            }
+            it->len = len, it->nd = nd;
+            /* candidate keys: the name, and its last k labels for 2 <= k <= max_labels
+             * when it has more than k and at least three (dgawatch.store._match_sql) */
+            int labels = nd + 1, nk = 0;
+            it->key[nk++].ks = 0;
+            if (labels >= 3)
+                for (int k = 2; k <= max_labels && labels > k && nk < MAXKEYS; k++)
+                    it->key[nk++].ks = it->dots[nd - k] + 1;
+            it->nkeys = nk;
+            for (int k = 0; k < nk; k++) {
+                Key *key = &it->key[k];
+                key->h = name_hash(it->name + key->ks, (size_t)(len - key->ks));
+                __builtin_prefetch(&t.dir[key->h >> shift]);
+            }
+            /* the public suffix list's slot of the name's last two labels (the TLD's is
+             * cached): the same hash as the key of those labels */
+            if (labels >= 2)
+                __builtin_prefetch(&psl.slots[it->key[labels >= 3 && nk > 1].h & psl.mask]);
+        }
+        if (nb == 0) break;
+        /* stage 2: bucket bounds; prefetch the bucket's tags */
+        for (int i = 0; i < nb; i++)
+            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
+                Key *key = &items[i].key[k];
+                uint64_t b = key->h >> shift;
+                key->lo = t.dir[b], key->hi = t.dir[b + 1];
+                __builtin_prefetch(&t.tag[key->lo]);
+            }
+        /* (meanwhile, the registered domains: work while the tags arrive) */
+        for (int i = 0; i < nb; i++)
+            if (!items[i].slow)
+                items[i].reg = registered_start(&psl, items[i].name, items[i].len, items[i].dots,
+                                                items[i].nd);
+        /* stage 3: the first group whose tag matches; prefetch its offsets and rows */
+        for (int i = 0; i < nb; i++)
+            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
+                Key *key = &items[i].key[k];
+                uint32_t tg = (uint32_t)(key->h >> tshift);
+                key->g = -1;
+                for (uint32_t g = key->lo; g < key->hi; g++)
+                    if (t.tag[g] == tg) {
+                        key->g = g;
+                        __builtin_prefetch(&t.goff[g]);
+                        __builtin_prefetch(&t.gstart[g]);
+                        break;
+                    }
+            }
+        /* stage 4: prefetch the matching groups' domains and rows */
+        for (int i = 0; i < nb; i++)
+            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
+                Key *key = &items[i].key[k];
+                if (key->g < 0) continue;
+                __builtin_prefetch(t.blob + t.goff[key->g]);
+                __builtin_prefetch(&t.rows[t.gstart[key->g]]);
+            }
+        /* stage 5: each name's line, in file order */
+        for (int i = 0; i < nb; i++) {
+            Item *it = &items[i];
+            names++;
+            if (it->slow) {
+                if (nslow >= PyList_GET_SIZE(slow)) {
+                    PyErr_SetString(PyExc_ValueError, "fewer slow lines than slow names");
+                    goto done;
+                }
+                PyObject *line = PyList_GET_ITEM(slow, nslow++);
+                Py_ssize_t ll = PyBytes_GET_SIZE(line);
+                if (buf_reserve(&sink.out, (size_t)ll)) goto oom;
+                PUT(&sink.out, PyBytes_AS_STRING(line), (size_t)ll);
+                continue;
+            }
+            size_t nh = 0;
+            int len = it->len;
+            for (int k = 0; k < it->nkeys; k++) {
+                Key *key = &it->key[k];
+                if (key->g < 0) continue;
+                const uint8_t *ks = it->name + key->ks;
+                size_t kl = (size_t)(len - key->ks);
+                uint32_t tg = (uint32_t)(key->h >> tshift);
+                int64_t g = -1;
+                for (uint32_t c = (uint32_t)key->g; c < key->hi; c++) {
+                    if (t.tag[c] != tg) continue;
+                    uint32_t o = t.goff[c];
+                    if (t.goff[c + 1] - o == kl && memcmp(t.blob + o, ks, kl) == 0) {
+                        g = c;
+                        break;
+                    }
+                }
+                if (g < 0) continue;
+                if (key->ks) { /* a suffix key counts when the name's suffix is public */
+                    const uint8_t *dom = t.blob + t.goff[g];
+                    size_t dl = t.goff[g + 1] - t.goff[g], dot = 0;
+                    while (dot < dl && dom[dot] != '.') dot++;
+                    if (dot >= dl) continue;
+                    if (!suffix_public_memo(memo, &psl, dom + dot + 1, dl - dot - 1)) continue;
+                }
+                for (uint32_t r = t.gstart[g]; r < t.gstart[g + 1]; r++) {
+                    uint64_t pk = t.rows[r];
+                    uint64_t bit = pk >> 32; /* code << 16 | day */
+                    if (bit >= nallowed || !((al[bit >> 3] >> (bit & 7)) & 1)) continue;
+                    if (nh == nhits_cap) {
+                        size_t cap = nhits_cap ? nhits_cap * 2 : 64;
+                        Hit *p = realloc(hits, cap * sizeof(Hit));
+                        if (!p) goto oom;
+                        hits = p, nhits_cap = cap;
+                    }
+                    hits[nh].packed = pk;
+                    hits[nh++].group = (uint32_t)g;
+                }
+            }
+            int reg = it->reg;
+            size_t q = it->e - it->s;
+            if (buf_reserve(&sink.out, q + 2 * (size_t)len + 96)) goto oom;
+            PUTS(&sink.out, "{\"query\": \"");
+            PUT(&sink.out, d + it->s, q);
+            PUTS(&sink.out, "\", \"name\": \"");
+            PUT(&sink.out, it->name, (size_t)len);
+            if (reg >= 0) {
+                PUTS(&sink.out, "\", \"registered_domain\": \"");
+                PUT(&sink.out, it->name + reg, (size_t)(len - reg));
+                PUTS(&sink.out, "\", \"matches\": [");
+            } else
+                PUTS(&sink.out, "\", \"registered_domain\": null, \"matches\": [");
+            if (nh > 1) qsort(hits, nh, sizeof(Hit), cmp_hits);
+            if (put_hit(&sink.out, hits, nh, &t, prefixes, suffixes)) goto done;
+            matched += nh > 0;
+            if (buf_reserve(&sink.out, 3)) goto oom;
+            PUTS(&sink.out, "]}\n");
+        }
+        if (sink.out.len >= 262144 && sink_flush(&sink)) goto done;
+    }
+    if (nslow != PyList_GET_SIZE(slow)) {
+        PyErr_SetString(PyExc_ValueError, "more slow lines than slow names");
+        goto done;
+    }
+    if (sink_flush(&sink)) goto done;
+    result = Py_BuildValue("(nn)", names, matched);
+    goto done;
+oom:
+    PyErr_NoMemory();
+done:
+    free(hits);
+    free(items);
+    free(memo);
+    free(sink.out.p);
+    psl_free(&psl);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&tb);
+    PyBuffer_Release(&allowed);
+    return result;
+}
+
+/* registered(names, rules, maxlabel) -> list of str | None: the writer's registered
+ * domain of each (lower-case, no trailing dot, plain) name; for tests. */
+static PyObject *py_registered(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *names, *rules;
+    int maxlabel;
+    if (!PyArg_ParseTuple(args, "OOi", &names, &rules, &maxlabel)) return NULL;
+    Psl psl;
+    if (psl_init(&psl, rules, maxlabel)) {
+        psl_free(&psl);
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(names, "names must be iterable");
+    PyObject *out = seq ? PyList_New(PySequence_Fast_GET_SIZE(seq)) : NULL;
+    for (Py_ssize_t i = 0; out && i < PySequence_Fast_GET_SIZE(seq); i++) {
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(PySequence_Fast_GET_ITEM(seq, i), &len);
+        int dots[128], nd = 0;
+        if (!s || len > 253) {
+            if (s) PyErr_SetString(PyExc_ValueError, "name longer than 253");
+            Py_CLEAR(out);
+            break;
+        }
+        for (Py_ssize_t j = 0; j < len; j++)
+            if (s[j] == '.') dots[nd++] = (int)j;
+        int r = registered_start(&psl, (const uint8_t *)s, (int)len, dots, nd);
+        PyObject *v = r < 0 ? Py_NewRef(Py_None) : PyUnicode_FromStringAndSize(s + r, len - r);
+        if (!v) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, v);
+    }
+    Py_XDECREF(seq);
+    psl_free(&psl);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"build", py_build, METH_VARARGS,
+     "build(offsets, data, packed) -> (bits, groups, dir, tag, gstart, goff, rows, blob)"},
+    {"scan", py_scan, METH_VARARGS, "scan(data) -> (names, slow names) or None"},
+    {"write", py_write, METH_VARARGS,
+     "write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes, "
+     "slow_lines, write) -> (names, names with matches)"},
+    {"registered", py_registered, METH_VARARGS,
+     "registered(names, rules, maxlabel) -> registered domains (None: none)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lookupscan", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__lookupscan(void)
+{
+    init_tables();
+    return PyModule_Create(&module);
+}
