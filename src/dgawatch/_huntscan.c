@@ -7,11 +7,14 @@
  * throws away (99.7 % of the lines match no forecast). This module walks the log's bytes
  * once and keeps only what the hunt needs.
  *
- *   scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms)
+ *   scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms,
+ *            line0)
  *       One Zeek TSV data segment (whole lines, no header lines) -> the columns the hunt
- *       reads: (rows, ts_ms int64[rows], line int32[rows] (0-based line within seg),
- *       client offsets int32[rows+1], client bytes, qname offsets, qname bytes (lower-cased,
- *       trailing dots removed), rcode offsets, rcode bytes, rcode validity bitmap or None).
+ *       reads: (rows, ts_ms int64[rows], line int64[rows] (line0 + 0-based line within
+ *       seg), client offsets int32[rows+1], client bytes, qname offsets, qname bytes
+ *       (lower-cased, trailing dots removed), rcode offsets, rcode bytes, rcode validity
+ *       bitmap or None), each a read-only buffer over its own memory mapping (Mapped), given
+ *       back to the system when the last reference goes.
  *       Returns None, reading nothing, when any line needs the general reader's judgement
  *       (a non-ASCII byte, a blank line or CR, a wrong field count, a timestamp that is not
  *       plain decimal seconds or is implausible, a missing client or timestamp, a query
@@ -39,6 +42,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define HB 0x100000001B3ULL
 #define M1 0xBF58476D1CE4E5B9ULL
@@ -66,7 +71,31 @@ static inline uint64_t poly(const uint8_t *s, Py_ssize_t n)
 typedef struct {
     char *p;
     size_t len, cap;
+    int mapped; /* p is an anonymous mapping of cap bytes (buf_map), not malloc'd */
 } Buf;
+
+/* Room for `cap` bytes, reserved once and never grown: the scanner's worst-case outputs
+ * (the segment's size each) of which it touches a small part. Mapped, not malloc'd: glibc
+ * raises its mmap threshold to the size of a freed mapping it made, and the scan threads'
+ * arenas then kept tens of MB of such reserves (bench_hunt.py: +30-45 MB peak). */
+static int buf_map(Buf *b, size_t cap)
+{
+    void *p = mmap(NULL, cap ? cap : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return -1;
+    b->p = p, b->len = 0, b->cap = cap ? cap : 1, b->mapped = 1;
+    return 0;
+}
+
+static void buf_free(Buf *b)
+{
+    if (b->mapped)
+        munmap(b->p, b->cap);
+    else
+        free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->mapped = 0;
+}
 
 static int buf_reserve(Buf *b, size_t more)
 {
@@ -91,10 +120,60 @@ static inline int buf_put(Buf *b, const void *src, size_t n)
 static PyObject *buf_bytes(Buf *b)
 {
     PyObject *o = PyBytes_FromStringAndSize(b->p ? b->p : "", (Py_ssize_t)b->len);
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
+    buf_free(b);
     return o;
+}
+
+/* A read-only buffer over an anonymous mapping, unmapped when the last user lets go: the
+ * scanner's outputs handed to Arrow without a copy, and their memory given back to the
+ * system with the batch (copied into bytes, they sat in the scan threads' malloc arenas:
+ * +30-50 MB peak at 10 M lines with two scan threads). */
+typedef struct {
+    PyObject_HEAD
+    char *p;
+    Py_ssize_t len;
+    size_t maplen;
+} MappedObject;
+
+static void mapped_dealloc(MappedObject *self)
+{
+    if (self->p) munmap(self->p, self->maplen);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int mapped_getbuffer(MappedObject *self, Py_buffer *view, int flags)
+{
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->p, self->len, 1, flags);
+}
+
+static PyBufferProcs mapped_as_buffer = {(getbufferproc)mapped_getbuffer, NULL};
+
+static PyTypeObject MappedType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "dgawatch._huntscan.Mapped",
+    .tp_basicsize = sizeof(MappedObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "read-only bytes of an anonymous mapping (scan_tsv's outputs)",
+    .tp_dealloc = (destructor)mapped_dealloc,
+    .tp_as_buffer = &mapped_as_buffer,
+};
+
+/* A buf_map'd Buf as a Mapped object (its unused tail pages unmapped now); others as bytes. */
+static PyObject *buf_object(Buf *b)
+{
+    if (!b->mapped) return buf_bytes(b);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t keep = (b->len + page - 1) / page * page;
+    if (keep == 0) keep = page;
+    if (keep < b->cap) munmap(b->p + keep, b->cap - keep);
+    b->cap = keep;
+    MappedObject *o = PyObject_New(MappedObject, &MappedType);
+    if (!o) {
+        buf_free(b);
+        return NULL;
+    }
+    o->p = b->p, o->len = (Py_ssize_t)b->len, o->maplen = keep;
+    b->p = NULL, b->len = b->cap = 0, b->mapped = 0;
+    return (PyObject *)o;
 }
 
 /* ---- scan_tsv -------------------------------------------------------------------- */
@@ -202,10 +281,10 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
 {
     Py_buffer seg, unset;
     int sep, nfields, i_ts, i_client, i_query, i_rcode;
-    long long min_ms, max_ms;
+    long long min_ms, max_ms, line0;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*iiiiiiy*LL", &seg, &sep, &nfields, &i_ts, &i_client,
-                          &i_query, &i_rcode, &unset, &min_ms, &max_ms))
+    if (!PyArg_ParseTuple(args, "y*iiiiiiy*LLL", &seg, &sep, &nfields, &i_ts, &i_client,
+                          &i_query, &i_rcode, &unset, &min_ms, &max_ms, &line0))
         return NULL;
     const uint8_t *s = seg.buf, *end = s + seg.len;
     const uint8_t *un = unset.buf;
@@ -228,10 +307,10 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
     if (ok) {
         size_t L = (size_t)seg.len + 1;
         starts = malloc(sizeof(int32_t) * (size_t)(nfields + 1));
-        if (!starts || buf_reserve(&ts, 8 * lines_max) || buf_reserve(&line, 4 * lines_max) ||
-            buf_reserve(&coff, 4 * (lines_max + 1)) || buf_reserve(&qoff, 4 * (lines_max + 1)) ||
-            buf_reserve(&roff, 4 * (lines_max + 1)) || buf_reserve(&rval, lines_max / 8 + 1) ||
-            buf_reserve(&cdat, L) || buf_reserve(&qdat, L) || buf_reserve(&rdat, L))
+        if (!starts || buf_map(&ts, 8 * lines_max) || buf_map(&line, 8 * lines_max) ||
+            buf_map(&coff, 4 * (lines_max + 1)) || buf_map(&qoff, 4 * (lines_max + 1)) ||
+            buf_map(&roff, 4 * (lines_max + 1)) || buf_map(&rval, lines_max / 8 + 1) ||
+            buf_map(&cdat, L) || buf_map(&qdat, L) || buf_map(&rdat, L))
             oom = 1;
         else
             memset(rval.p, 0, lines_max / 8 + 1);
@@ -299,7 +378,8 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
         if (!ok) break;
         qdat.len += (size_t)qn;
         PUT(ts, &ms, 8);
-        PUT(line, &lineno, 4);
+        int64_t at_line = line0 + lineno;
+        PUT(line, &at_line, 8);
         PUT(cdat, cp, (size_t)cn);
         int rc_null = 1;
         if (i_rcode >= 0) {
@@ -335,17 +415,17 @@ static PyObject *py_scan_tsv(PyObject *self, PyObject *args)
         PyObject *valid;
         if (any_null_rcode) {
             rval.len = (size_t)(rows + 7) / 8;
-            valid = buf_bytes(&rval);
+            valid = buf_object(&rval);
         } else {
             Py_INCREF(Py_None);
             valid = Py_None;
         }
-        out = Py_BuildValue("(iNNNNNNNNN)", rows, buf_bytes(&ts), buf_bytes(&line),
-                            buf_bytes(&coff), buf_bytes(&cdat), buf_bytes(&qoff),
-                            buf_bytes(&qdat), buf_bytes(&roff), buf_bytes(&rdat), valid);
+        out = Py_BuildValue("(iNNNNNNNNN)", rows, buf_object(&ts), buf_object(&line),
+                            buf_object(&coff), buf_object(&cdat), buf_object(&qoff),
+                            buf_object(&qdat), buf_object(&roff), buf_object(&rdat), valid);
     }
-    free(ts.p), free(line.p), free(coff.p), free(cdat.p), free(qoff.p), free(qdat.p);
-    free(roff.p), free(rdat.p), free(rval.p);
+    buf_free(&ts), buf_free(&line), buf_free(&coff), buf_free(&cdat), buf_free(&qoff);
+    buf_free(&qdat), buf_free(&roff), buf_free(&rdat), buf_free(&rval);
     return out;
 }
 
@@ -708,7 +788,8 @@ static PyTypeObject IndexType = {
 
 static PyMethodDef methods[] = {
     {"scan_tsv", py_scan_tsv, METH_VARARGS,
-     "scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms)"},
+     "scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms, "
+     "line0)"},
     {"name_hashes", py_name_hashes, METH_VARARGS,
      "name_hashes(offsets, data) -> (uint64 bytes, most labels of a name)"},
     {"split_lines", py_split_lines, METH_VARARGS,
@@ -720,7 +801,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_huntscan", NULL, -1
 
 PyMODINIT_FUNC PyInit__huntscan(void)
 {
-    if (PyType_Ready(&IndexType) < 0) return NULL;
+    if (PyType_Ready(&IndexType) < 0 || PyType_Ready(&MappedType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&IndexType);

@@ -16,8 +16,15 @@ def scan_tsv(
     unset: _Bytes,
     min_ms: int,
     max_ms: int,
+    line0: int,
     /,
-) -> tuple[int, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes, bytes | None] | None: ...
+) -> (
+    tuple[int, Mapped, Mapped, Mapped, Mapped, Mapped, Mapped, Mapped, Mapped, Mapped | None] | None
+): ...
+
+class Mapped(Buffer):
+    def __buffer__(self, flags: int, /) -> memoryview: ...
+
 def name_hashes(offsets: _Bytes, data: _Bytes, /) -> tuple[bytes, int]: ...
 def split_lines(blob: _Bytes, /) -> tuple[bytes, bytes, int]: ...
 

@@ -128,3 +128,88 @@ def test_findings_with_and_without_the_scanner(
         ("10.0.0.7", "b"),
     }
     assert {c for f in unknown.unknown_dga for c in f.clients} == set(day.infected)
+
+
+def _segments_log(
+    path: Path,
+    blocks: int,
+    odd_at: set[int],
+    refuse_at: int | None = None,
+    broken_separator_at: int | None = None,
+) -> Path:
+    """A Zeek log of ``blocks`` header blocks (each its own scanner segment); blocks in
+    ``odd_at`` hold a line the scanner leaves to the general reader; ``refuse_at`` starts
+    a conn.log there, ``broken_separator_at`` a header with a broken ``#separator``."""
+    from tests.readers.test_zeek_lean import CLEAN, HEADER, ODD, line
+
+    parts = []
+    for b in range(blocks):
+        if b == refuse_at:
+            parts.append(HEADER.replace("#path\tdns", "#path\tconn"))
+        elif b == broken_separator_at:
+            parts.append(HEADER.replace("#separator \\x09", "#separator \\xZZ"))
+        else:
+            parts.append(HEADER)
+        parts += [line(f"{1600000000 + 10 * b + i}.5", f"10.0.{b}.{i}", f"n{b}-{i}.example")
+                  for i in range(5)]  # fmt: skip
+        if b in odd_at:
+            parts += [str(ODD["too few fields"]), str(ODD["crlf"]), CLEAN[0]]
+    path.write_text("".join(parts))
+    return path
+
+
+def _lean(path: Path, strict: bool = False) -> tuple[list[dict], dict]:
+    from dgawatch.readers import HUNT_FIELDS, InputReport, read_events
+
+    report = InputReport(strict=strict)
+    rows = []
+    for batch in read_events([path], report=report, fields=HUNT_FIELDS):
+        rows.extend(batch.select(list(HUNT_FIELDS)).to_pylist())
+    return rows, report.to_dict()
+
+
+def test_parallel_scan_reads_in_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments scanned on worker threads, some left to the general reader: the same rows
+    in the same order, and the same report, as reading them one after another."""
+    log = _segments_log(tmp_path / "dns.log", 23, odd_at={2, 3, 11, 22})
+    scanned = []
+    real = zeek._scan
+    monkeypatch.setattr(zeek, "_scan", lambda *a: scanned.append(1) or real(*a))
+    got = _lean(log)
+    assert len(scanned) == 23  # every segment offered to the scanner (in the pool)
+    monkeypatch.setattr(zeek, "SCAN", False)  # the general reader, segment after segment
+    want = _lean(log)
+    assert got == want
+    rows, report = got
+    assert [r["source_line"] for r in rows] == sorted(r["source_line"] for r in rows)
+    # per odd block: the short line reported, the CRLF one normalised and read, one clean
+    assert len(rows) == 23 * 5 + 4 * 2 and sum(m["count"] for m in report["malformed"]) == 4
+
+
+def test_parallel_scan_raises_a_refusal_after_the_batches_before_it(tmp_path: Path) -> None:
+    """A conn.log header mid-file refuses the file where it stands: the batches of the
+    segments before it were read (the error comes after them, not before)."""
+    from dgawatch.readers import HUNT_FIELDS, InputReport
+    from dgawatch.readers import zeek as z
+
+    log = _segments_log(tmp_path / "dns.log", 9, odd_at={1}, refuse_at=6)
+    report = InputReport()
+    rows = []
+    with open(log, "rb") as fh, pytest.raises(Exception, match="conn"):
+        for batch in z._read_tsv_lean(fh, str(log), report):
+            rows.extend(batch.select(list(HUNT_FIELDS)).to_pylist())
+    assert {r["client"].rsplit(".", 2)[1] for r in rows} == {str(b) for b in range(6)}
+
+
+def test_strict_reads_in_turn_and_stops_at_the_first_bad_line(tmp_path: Path) -> None:
+    from dgawatch.errors import InputError
+
+    log = _segments_log(tmp_path / "dns.log", 12, odd_at={4, 9}, broken_separator_at=5)
+    assert "#separator \\xZZ" in log.read_text()
+    with pytest.raises(InputError) as first:
+        _lean(log, strict=True)
+    assert ":" in str(first.value)
+    bad_line = int(str(first.value).split("dns.log:")[1].split(":")[0].split(" ")[0])
+    # block 4's odd line: blocks 0-3 are 12 lines each (7 header lines, 5 queries), then
+    # block 4's header and queries
+    assert bad_line == 4 * 12 + 12 + 1

@@ -207,6 +207,8 @@ def hunt_batches(
         matcher.close()
         if store is not None:
             store.close()
+    if warm is not None:
+        warm.start_if(events)  # a big log's, now that the matcher's memory is free
     matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
     con = duckdb.connect()
     try:
@@ -346,25 +348,51 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
     batches = read(paths, options, report, lean=True)
     warm = None
     if unknown is not None:
-        warm = _WarmUp(unknown)
+        warm = _WarmUp(unknown, early=_input_bytes(paths) <= WARM_UP_EARLY_BYTES)
         batches = _feeding(batches, unknown, warm)
     return hunt_batches(prefetch(batches), options, report, unknown, warm)
 
 
-#: Events read before the unknown-DGA analysis's one-time loads start on a thread of their
-#: own (a smaller log may never need them: with no unresolved name nothing is loaded).
+#: Events a log must hold for the unknown-DGA analysis's one-time loads to be started on a
+#: thread of their own (a smaller log may never need them: with no unresolved name nothing
+#: is loaded), as soon as that many were read when its files hold at most
+#: WARM_UP_EARLY_BYTES, else once the last batch was matched: the loads hold ~50 MB, which
+#: then take the place of the matcher's (a 10 M-line log's peak is at its last batches).
 WARM_UP_EVENTS = 100_000
+WARM_UP_EARLY_BYTES = 1 << 30
+
+
+def _input_bytes(paths: Sequence[str | os.PathLike[str]]) -> float:
+    """The size of the files named or under the directories named (inf if unknown)."""
+    total = 0
+    try:
+        for p in paths:
+            if os.path.isdir(p):
+                for folder, _dirs, files in os.walk(p):
+                    total += sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+            else:
+                total += os.path.getsize(p)
+    except OSError:
+        return float("inf")
+    return total
 
 
 class _WarmUp(threading.Thread):
     """Loads what the unknown-DGA analysis reads once per process (the Public Suffix List's
-    two sections, the word model, the classifier, SciPy's special functions: ~0.25 CPU-s)
-    while the log is still being read, instead of after its last batch. Only caches are
-    filled: an error here is met again, and reported, by the analysis itself."""
+    two sections, the word model, the classifier, SciPy's special functions: ~0.3 CPU-s)
+    while the log is still being read or matched (``early``), or while the matches are
+    reduced, instead of after that. Only caches are filled: an error here is met again,
+    and reported, by the analysis itself."""
 
-    def __init__(self, unknown: UnknownCollector) -> None:
+    def __init__(self, unknown: UnknownCollector, early: bool) -> None:
         super().__init__(name="dgawatch-warm-up", daemon=True)
         self.unknown = unknown
+        self.early = early
+
+    def start_if(self, events: int, reading: bool = False) -> None:
+        """Start once ``events`` events were read (``reading``: and more may come)."""
+        if self.ident is None and events >= WARM_UP_EVENTS and (self.early or not reading):
+            self.start()
 
     def run(self) -> None:
         try:
@@ -388,11 +416,11 @@ def _feeding(
 ) -> Iterator[pa.RecordBatch]:
     """The batches, each first given to the unknown-DGA collector: run inside
     :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching. ``warm``
-    is started once :data:`WARM_UP_EVENTS` events were read."""
+    is started there when it may start early (:class:`_WarmUp`)."""
     seen = 0
     for batch in batches:
         unknown.add_events(batch)
         seen += batch.num_rows
-        if warm is not None and seen >= WARM_UP_EVENTS and warm.ident is None:
-            warm.start()
+        if warm is not None:
+            warm.start_if(seen, reading=True)
         yield batch

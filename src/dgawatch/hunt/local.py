@@ -298,6 +298,8 @@ class LocalMatcher:
 
     def close(self) -> None:
         self._lists.clear()
+        self._twins.clear()
+        self._hashed.clear()
         self._index = None
 
     def _load(self, specs: Sequence[ListSpec]) -> list[_List]:

@@ -32,7 +32,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -54,6 +54,9 @@ from dgawatch.readers._common import (
     seconds_column_to_ms,
     seconds_to_ms,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 _STRINGS = pa.list_(pa.string())
 _SENSOR_FIELDS = ("_node_name", "sensorname", "_system_name")
@@ -144,16 +147,55 @@ _LEAN_SCHEMA = pa.schema(
 
 def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     """:data:`HUNT_FIELDS` batches: the compiled scanner where it can, else :func:`_segment`.
-    Runs on the caller's thread (the scanner releases the GIL: the hunt reads ahead on a
-    thread of its own)."""
-    fields = list(HUNT_FIELDS)
-    for state, seg, first_line, count in _jobs(stream, file, report):
-        batch = _scan(state, seg, first_line, file) if SCAN else None
-        if batch is None:
-            full = _segment(state, seg, first_line, count, file, report)
-            batch = None if full is None else full.select(fields)
-        if batch is not None and batch.num_rows:
-            yield batch
+    The scanner (GIL released, no side effects) runs on two worker threads, a few segments
+    ahead, so that both cores scan while the caller matches; everything that reports
+    (:func:`_jobs`, :func:`_segment`) stays on the caller's thread, in file order, and an
+    error of :func:`_jobs` is raised after the batches before it, as when read in turn.
+    ``--strict`` reads in turn: its first error is the first in the file."""
+    jobs = _jobs(stream, file, report)
+    if report.strict or not SCAN:
+        for job in jobs:
+            batch = _scan(job[0], job[1], job[2], file) if SCAN else None
+            yield from _lean_batch(job, batch, file, report)
+        return
+    with ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="dgawatch-scan") as pool:
+        inflight: deque[tuple[_Job, Future[pa.RecordBatch | None]]] = deque()
+        failure: Exception | None = None
+        while True:
+            try:
+                job = next(jobs)
+            except StopIteration:
+                break
+            except Exception as exc:  # raised in its turn, after the batches before it
+                failure = exc
+                break
+            inflight.append((job, pool.submit(_scan, job[0], job[1], job[2], file)))
+            while len(inflight) >= SCAN_THREADS:
+                done, future = inflight.popleft()
+                yield from _lean_batch(done, future.result(), file, report)
+        while inflight:
+            done, future = inflight.popleft()
+            yield from _lean_batch(done, future.result(), file, report)
+        if failure is not None:
+            raise failure
+
+
+#: Threads scanning Zeek TSV segments for a hunt (:func:`_read_tsv_lean`).
+SCAN_THREADS = 2
+
+_Job = tuple["_TsvState", bytes, int, int]
+
+
+def _lean_batch(
+    job: _Job, batch: pa.RecordBatch | None, file: str, report: InputReport
+) -> Iterator[pa.RecordBatch]:
+    """The scanned batch of a job, else the segment read the general way (reporting)."""
+    if batch is None:
+        state, seg, first_line, count = job
+        full = _segment(state, seg, first_line, count, file, report)
+        batch = None if full is None else full.select(list(HUNT_FIELDS))
+    if batch is not None and batch.num_rows:
+        yield batch
 
 
 def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.RecordBatch | None:
@@ -178,18 +220,18 @@ def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.Record
         state.unset.encode("utf-8"),
         MIN_TS_MS,
         max_ts_ms(),
+        first_line,
     )
     if out is None:
         return None
     n, ts, line, coff, cdat, qoff, qdat, roff, rdat, rvalid = out
     buf = pa.py_buffer
 
-    def strings(offsets: bytes, data: bytes, valid: bytes | None = None) -> pa.Array:
+    def strings(offsets: Buffer, data: Buffer, valid: Buffer | None = None) -> pa.Array:
         return pa.Array.from_buffers(
-            pa.string(), n, [buf(valid) if valid else None, buf(offsets), buf(data)]
+            pa.string(), n, [buf(valid) if valid is not None else None, buf(offsets), buf(data)]
         )
 
-    lines = np.frombuffer(line, np.int32).astype(np.int64) + first_line
     return pa.RecordBatch.from_arrays(
         [
             pa.Array.from_buffers(_TS_TYPE, n, [None, buf(ts)]),
@@ -197,7 +239,7 @@ def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.Record
             strings(qoff, qdat),
             strings(roff, rdat, rvalid),
             pa.repeat(pa.scalar(file, pa.string()), n),
-            pa.array(lines, pa.int64()),
+            pa.Array.from_buffers(pa.int64(), n, [None, buf(line)]),
         ],
         schema=_LEAN_SCHEMA,
     )
