@@ -82,3 +82,20 @@ def test_spark_and_local_unknown_dgas_are_identical(spark: Any, tmp_path: Path) 
     reported = {c for f in remote.unknown_dga for c in f.clients}
     assert reported == set(sim.infected)
     assert {f.client for f in local.findings} == {"10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8"}
+
+
+def test_spark_and_local_agree_on_query_only_logs_and_two_dga_hosts(
+    spark: Any, tmp_path: Path
+) -> None:
+    """A query-only day (no rcode) whose infected hosts partly run two DGAs: the same
+    unknown-DGA findings from both engines, no clean host, some host split in two."""
+    from dgawatch.hunt.spark import hunt_spark
+
+    sim = simulate(tmp_path / "dns.log", 250, seed=22, dual=4, answers=False)
+    options = HuntOptions(variants=tuple(get_family("conficker").variants), unknown_dga=True)
+    local = hunt_paths([sim.path], options)
+    remote = hunt_spark([sim.path], options, spark=spark)
+    assert remote.unknown_dga == local.unknown_dga
+    reported = [c for f in local.unknown_dga for c in f.clients]
+    assert reported and set(reported) <= set(sim.infected)
+    assert len(reported) > len(set(reported))  # a two-DGA host in two findings

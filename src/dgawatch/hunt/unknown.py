@@ -970,6 +970,12 @@ class _Part:
     def suffixes(self) -> set[str]:
         return {x.partition(".")[2] for x in self.sites}
 
+    def many_suffixes(self) -> bool:
+        """Spread over many suffixes (3 or more, one per 2.5 sites or more: necurs's 40
+        TLDs), so that two parts of one such DGA need not share many."""
+        n = len(self.suffixes())
+        return n >= 3 and n >= 0.4 * len(self.sites)
+
     def under(self, suffixes: set[str]) -> float:
         """The share of the sites under one of ``suffixes``."""
         sites = self.sites
@@ -978,8 +984,8 @@ class _Part:
     def fits(self, other: _Part) -> bool:
         """Could both be one DGA's names? Same alphabet; both fixed at one label length or
         neither, with label-length ranges overlapping over half the narrower one; at least
-        half of each one's sites under the other's suffixes; both word-list makes or
-        neither."""
+        half of each one's sites under the other's suffixes, or both spread over many
+        suffixes; both word-list makes or neither."""
         if self.kind() != other.kind():
             return False
         (a0, a1), (b0, b1) = self.lengths(), other.lengths()
@@ -987,7 +993,8 @@ class _Part:
             return False
         if min(a1, b1) - max(a0, b0) + 1 < 0.5 * (min(a1 - a0, b1 - b0) + 1):
             return False
-        if min(self.under(other.suffixes()), other.under(self.suffixes())) < 0.5:
+        many = self.many_suffixes() and other.many_suffixes()
+        if not many and min(self.under(other.suffixes()), other.under(self.suffixes())) < 0.5:
             return False
         return (self.word_share() >= 0.2) == (other.word_share() >= 0.2)
 
