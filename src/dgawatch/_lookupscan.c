@@ -523,7 +523,8 @@ static PyObject *py_scan(PyObject *self, PyObject *args)
 
 typedef struct {
     uint64_t packed;
-    uint32_t group;
+    const uint8_t *domain; /* the key it matched (the domain's very bytes) */
+    size_t len;
 } Hit;
 
 static int cmp_hits(const void *a, const void *b)
@@ -597,7 +598,7 @@ static int get_layout(PyObject *layout, Py_buffer *tb, Table *t)
                           &v[7]))
         return -1;
     long long nb = (1LL << v[0]) + 1, g = v[1], len = tb->len;
-    if (v[0] < 8 || v[0] > 30 || g < 0 || v[2] < 0 || v[2] + nb * 4 > len || v[3] < 0 ||
+    if (v[0] < 8 || v[0] > 30 || g < 0 || g >= INT32_MAX || v[2] < 0 || v[2] + nb * 4 > len || v[3] < 0 ||
         v[3] + g * 4 > len || v[4] < 0 || v[4] + (g + 1) * 4 > len || v[5] < 0 ||
         v[5] + (g + 1) * 4 > len || v[6] < 0 || v[6] > len || v[7] < 0 || v[7] > len ||
         (v[2] | v[3] | v[4] | v[5] | v[6]) % 8) {
@@ -622,15 +623,23 @@ static int get_layout(PyObject *layout, Py_buffer *tb, Table *t)
     return 0;
 }
 
-/* One name of a batch: its key probes go through the table in stages, each stage
- * prefetching what the next reads, so that the cache misses of a batch's names overlap. */
+/* Keys are probed apart from the names, in the order of their hashes: the table's buckets
+ * and tags are then read front to back (a sweep, not a cache and TLB miss per key); the
+ * names' lines are made afterwards, in file order, a batch at a time, each stage
+ * prefetching what the next reads so that the misses of the matching names overlap. */
 enum { BATCH = 32, MAXKEYS = 16 };
 
+/* A key's candidate: the first group of its bucket whose tag matches the key's (g, -1 if
+ * none), with that group's domain (offset, length) and rows, read during the sweep (in
+ * the order of the groups) so that the lines' stage reads no offset at random. */
 typedef struct {
-    uint64_t h;
-    uint32_t lo, hi; /* the bucket's groups */
-    int64_t g;       /* the first group whose tag matches, -1 */
-    int ks;          /* where the key starts in the name; -1 for the whole name's pos 0 */
+    int32_t g;
+    uint32_t off, len, row, rows_end;
+} Cand;
+
+typedef struct {
+    Cand c;
+    int ks; /* where the key starts in the name (0: the whole name) */
 } Key;
 
 typedef struct {
@@ -641,7 +650,88 @@ typedef struct {
     Key key[MAXKEYS];
 } Item;
 
-static int put_hit(Buf *out, Hit *hits, size_t nh, const Table *t, PyObject *prefixes,
+/* Reads the name [s, e) into `it`: plain or slow, lower-cased, its dots and its candidate
+ * keys: the name, and its last k labels for 2 <= k <= max_labels when it has more than k
+ * and at least three (DuckDB's key list in dgawatch.store._match_sql). */
+static void make_item(Item *it, const uint8_t *d, size_t s, size_t e, int max_labels)
+{
+    size_t body;
+    it->s = s, it->e = e;
+    it->slow = !plain_valid(d + s, e - s, &body);
+    if (it->slow) return;
+    int len = (int)body, nd = 0;
+    for (int i = 0; i < len; i++) {
+        uint8_t c = d[s + i];
+        it->name[i] = LOWER[c];
+        if (c == '.') it->dots[nd++] = i;
+    }
+    it->len = len, it->nd = nd;
+    int labels = nd + 1, nk = 0;
+    it->key[nk++].ks = 0;
+    if (labels >= 3)
+        for (int k = 2; k <= max_labels && labels > k && nk < MAXKEYS; k++)
+            it->key[nk++].ks = it->dots[nd - k] + 1;
+    it->nkeys = nk;
+}
+
+/* Pass 1 and 2: every key's candidate, in key order. */
+static Cand *probe_keys(const Table *t, const uint8_t *d, size_t n, int max_labels,
+                        size_t *nkeys)
+{
+    size_t cap = 1 << 16, nk = 0, pos = 0, s, e;
+    uint64_t *kh = malloc(cap * 8), *kh2 = NULL;
+    uint32_t *ki = NULL;
+    Cand *result = NULL;
+    size_t *count = NULL;
+    Item *it = malloc(sizeof(Item));
+    if (!kh || !it) goto done;
+    while (next_name(d, n, &pos, &s, &e)) {
+        make_item(it, d, s, e, max_labels);
+        if (it->slow) continue;
+        if (nk + MAXKEYS > cap) {
+            uint64_t *p = realloc(kh, cap * 2 * 8);
+            if (!p) goto done;
+            kh = p, cap *= 2;
+        }
+        for (int k = 0; k < it->nkeys; k++)
+            kh[nk++] = name_hash(it->name + it->key[k].ks, (size_t)(it->len - it->key[k].ks));
+    }
+    /* counting sort of the key numbers by their hash's top 16 bits */
+    ki = malloc(nk * 4 + 4), kh2 = malloc(nk * 8 + 8), result = malloc((nk + 1) * sizeof(Cand));
+    count = calloc(65537, sizeof(size_t));
+    if (!ki || !kh2 || !result || !count) {
+        free(result);
+        result = NULL;
+        goto done;
+    }
+    for (size_t i = 0; i < nk; i++) count[(kh[i] >> 48) + 1]++;
+    for (size_t b = 0; b < 65536; b++) count[b + 1] += count[b];
+    for (size_t i = 0; i < nk; i++) {
+        size_t p = count[kh[i] >> 48]++;
+        kh2[p] = kh[i];
+        ki[p] = (uint32_t)i;
+    }
+    const int shift = 64 - t->bits, tshift = 32 - t->bits;
+    for (size_t i = 0; i < nk; i++) {
+        uint64_t h = kh2[i], b = h >> shift;
+        uint32_t tg = (uint32_t)(h >> tshift);
+        Cand *c = &result[ki[i]];
+        c->g = -1;
+        for (uint32_t g = t->dir[b], end = t->dir[b + 1]; g < end; g++)
+            if (t->tag[g] == tg) {
+                c->g = (int32_t)g;
+                c->off = t->goff[g], c->len = t->goff[g + 1] - c->off;
+                c->row = t->gstart[g], c->rows_end = t->gstart[g + 1];
+                break;
+            }
+    }
+    *nkeys = nk;
+done:
+    free(kh), free(kh2), free(ki), free(count), free(it);
+    return result;
+}
+
+static int put_hit(Buf *out, Hit *hits, size_t nh, PyObject *prefixes,
                    PyObject *suffixes)
 {
     Py_ssize_t ncodes = PyList_GET_SIZE(prefixes);
@@ -654,7 +744,7 @@ static int put_hit(Buf *out, Hit *hits, size_t nh, const Table *t, PyObject *pre
         }
         PyObject *pre = PyList_GET_ITEM(prefixes, code);
         PyObject *suf = PyList_GET_ITEM(suffixes, code);
-        uint32_t go = t->goff[hits[i].group], dl = t->goff[hits[i].group + 1] - go;
+        size_t dl = hits[i].len;
         size_t need = (size_t)PyBytes_GET_SIZE(pre) + (size_t)PyBytes_GET_SIZE(suf) + dl + 64;
         if (buf_reserve(out, need)) {
             PyErr_NoMemory();
@@ -667,7 +757,7 @@ static int put_hit(Buf *out, Hit *hits, size_t nh, const Table *t, PyObject *pre
         p = put_uint(p + 12, (uint32_t)pk);
         memcpy(p, ", \"domain\": \"", 13);
         p += 13;
-        memcpy(p, t->blob + go, dl);
+        memcpy(p, hits[i].domain, dl);
         out->len = (size_t)(p + dl - out->p);
         PUT(out, PyBytes_AS_STRING(suf), (size_t)PyBytes_GET_SIZE(suf));
     }
@@ -706,6 +796,7 @@ static PyObject *py_write(PyObject *self, PyObject *args)
     Hit *hits = NULL;
     Item *items = NULL;
     SuffixMemo *memo = NULL;
+    Cand *cand = NULL;
     size_t nhits_cap = 0;
     Py_ssize_t names = 0, matched = 0, nslow = 0;
     const uint8_t *al = allowed.buf;
@@ -732,79 +823,45 @@ static PyObject *py_write(PyObject *self, PyObject *args)
     memo = calloc(256, sizeof(SuffixMemo));
     if (!items || !memo) goto oom;
     const uint8_t *d = data.buf;
-    size_t n = (size_t)data.len, pos = 0;
+    size_t n = (size_t)data.len, pos = 0, nkeys = 0, kc = 0;
     const int shift = 64 - t.bits, tshift = 32 - t.bits;
+    cand = probe_keys(&t, d, n, max_labels, &nkeys);
+    if (!cand) goto oom;
     for (;;) {
-        /* stage 1: read a batch of names, make their keys, prefetch their buckets */
+        /* stage 1: a batch of names and their keys' candidates; prefetch their domains
+         * and rows */
         int nb = 0;
-        size_t s, e, body;
+        size_t s, e;
         while (nb < BATCH && next_name(d, n, &pos, &s, &e)) {
             Item *it = &items[nb++];
-            it->s = s, it->e = e;
-            it->slow = !plain_valid(d + s, e - s, &body);
+            make_item(it, d, s, e, max_labels);
             if (it->slow) continue;
-            int len = (int)body, nd = 0;
-            for (int i = 0; i < len; i++) {
-                uint8_t c = d[s + i];
-                it->name[i] = LOWER[c];
-                if (c == '.') it->dots[nd++] = i;
+            if (kc + (size_t)it->nkeys > nkeys) {
+                PyErr_SetString(PyExc_RuntimeError, "the names changed between passes");
+                goto done;
             }
-            it->len = len, it->nd = nd;
-            /* candidate keys: the name, and its last k labels for 2 <= k <= max_labels
-             * when it has more than k and at least three (dgawatch.store._match_sql) */
-            int labels = nd + 1, nk = 0;
-            it->key[nk++].ks = 0;
-            if (labels >= 3)
-                for (int k = 2; k <= max_labels && labels > k && nk < MAXKEYS; k++)
-                    it->key[nk++].ks = it->dots[nd - k] + 1;
-            it->nkeys = nk;
-            for (int k = 0; k < nk; k++) {
-                Key *key = &it->key[k];
-                key->h = name_hash(it->name + key->ks, (size_t)(len - key->ks));
-                __builtin_prefetch(&t.dir[key->h >> shift]);
+            for (int k = 0; k < it->nkeys; k++) {
+                Cand *c = &it->key[k].c;
+                *c = cand[kc++];
+                if (c->g < 0) continue;
+                __builtin_prefetch(t.blob + c->off);
+                __builtin_prefetch(&t.rows[c->row]);
             }
             /* the public suffix list's slot of the name's last two labels (the TLD's is
-             * cached): the same hash as the key of those labels */
-            if (labels >= 2)
-                __builtin_prefetch(&psl.slots[it->key[labels >= 3 && nk > 1].h & psl.mask]);
+             * cached) */
+            if (it->nd >= 1) {
+                int s2 = it->nd >= 2 ? it->dots[it->nd - 2] + 1 : 0;
+                uint64_t h2 = name_hash(it->name + s2, (size_t)(it->len - s2));
+                __builtin_prefetch(&psl.slots[h2 & psl.mask]);
+            }
         }
         if (nb == 0) break;
-        /* stage 2: bucket bounds; prefetch the bucket's tags */
-        for (int i = 0; i < nb; i++)
-            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
-                Key *key = &items[i].key[k];
-                uint64_t b = key->h >> shift;
-                key->lo = t.dir[b], key->hi = t.dir[b + 1];
-                __builtin_prefetch(&t.tag[key->lo]);
-            }
-        /* (meanwhile, the registered domains: work while the tags arrive) */
+        /* stage 2, while they arrive: the registered domains */
         for (int i = 0; i < nb; i++)
             if (!items[i].slow)
                 items[i].reg = registered_start(&psl, items[i].name, items[i].len, items[i].dots,
                                                 items[i].nd);
-        /* stage 3: the first group whose tag matches; prefetch its offsets and rows */
-        for (int i = 0; i < nb; i++)
-            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
-                Key *key = &items[i].key[k];
-                uint32_t tg = (uint32_t)(key->h >> tshift);
-                key->g = -1;
-                for (uint32_t g = key->lo; g < key->hi; g++)
-                    if (t.tag[g] == tg) {
-                        key->g = g;
-                        __builtin_prefetch(&t.goff[g]);
-                        __builtin_prefetch(&t.gstart[g]);
-                        break;
-                    }
-            }
-        /* stage 4: prefetch the matching groups' domains and rows */
-        for (int i = 0; i < nb; i++)
-            for (int k = 0; !items[i].slow && k < items[i].nkeys; k++) {
-                Key *key = &items[i].key[k];
-                if (key->g < 0) continue;
-                __builtin_prefetch(t.blob + t.goff[key->g]);
-                __builtin_prefetch(&t.rows[t.gstart[key->g]]);
-            }
-        /* stage 5: each name's line, in file order */
+        /* stage 3: each name's line, in file order */
         for (int i = 0; i < nb; i++) {
             Item *it = &items[i];
             names++;
@@ -823,28 +880,31 @@ static PyObject *py_write(PyObject *self, PyObject *args)
             int len = it->len;
             for (int k = 0; k < it->nkeys; k++) {
                 Key *key = &it->key[k];
-                if (key->g < 0) continue;
+                if (key->c.g < 0) continue;
                 const uint8_t *ks = it->name + key->ks;
                 size_t kl = (size_t)(len - key->ks);
-                uint32_t tg = (uint32_t)(key->h >> tshift);
-                int64_t g = -1;
-                for (uint32_t c = (uint32_t)key->g; c < key->hi; c++) {
-                    if (t.tag[c] != tg) continue;
-                    uint32_t o = t.goff[c];
-                    if (t.goff[c + 1] - o == kl && memcmp(t.blob + o, ks, kl) == 0) {
-                        g = c;
-                        break;
+                int64_t g = key->c.g;
+                uint32_t r0 = key->c.row, r1 = key->c.rows_end;
+                if (key->c.len != kl || memcmp(t.blob + key->c.off, ks, kl) != 0) {
+                    /* another name with the same tag: the rest of the bucket */
+                    uint64_t h = name_hash(ks, kl);
+                    uint32_t tg = (uint32_t)(h >> tshift), end = t.dir[(h >> shift) + 1];
+                    for (g = key->c.g + 1; g < end; g++) {
+                        if (t.tag[g] != tg) continue;
+                        uint32_t o = t.goff[g];
+                        if (t.goff[g + 1] - o == kl && memcmp(t.blob + o, ks, kl) == 0) break;
                     }
+                    if (g >= end) continue;
+                    r0 = t.gstart[g], r1 = t.gstart[g + 1];
                 }
-                if (g < 0) continue;
                 if (key->ks) { /* a suffix key counts when the name's suffix is public */
-                    const uint8_t *dom = t.blob + t.goff[g];
-                    size_t dl = t.goff[g + 1] - t.goff[g], dot = 0;
+                    const uint8_t *dom = ks; /* (the group's domain) */
+                    size_t dl = kl, dot = 0;
                     while (dot < dl && dom[dot] != '.') dot++;
                     if (dot >= dl) continue;
                     if (!suffix_public_memo(memo, &psl, dom + dot + 1, dl - dot - 1)) continue;
                 }
-                for (uint32_t r = t.gstart[g]; r < t.gstart[g + 1]; r++) {
+                for (uint32_t r = r0; r < r1; r++) {
                     uint64_t pk = t.rows[r];
                     uint64_t bit = pk >> 32; /* code << 16 | day */
                     if (bit >= nallowed || !((al[bit >> 3] >> (bit & 7)) & 1)) continue;
@@ -855,7 +915,8 @@ static PyObject *py_write(PyObject *self, PyObject *args)
                         hits = p, nhits_cap = cap;
                     }
                     hits[nh].packed = pk;
-                    hits[nh++].group = (uint32_t)g;
+                    hits[nh].domain = ks;
+                    hits[nh++].len = kl;
                 }
             }
             int reg = it->reg;
@@ -872,7 +933,7 @@ static PyObject *py_write(PyObject *self, PyObject *args)
             } else
                 PUTS(&sink.out, "\", \"registered_domain\": null, \"matches\": [");
             if (nh > 1) qsort(hits, nh, sizeof(Hit), cmp_hits);
-            if (put_hit(&sink.out, hits, nh, &t, prefixes, suffixes)) goto done;
+            if (put_hit(&sink.out, hits, nh, prefixes, suffixes)) goto done;
             matched += nh > 0;
             if (buf_reserve(&sink.out, 3)) goto oom;
             PUTS(&sink.out, "]}\n");
@@ -892,6 +953,7 @@ done:
     free(hits);
     free(items);
     free(memo);
+    free(cand);
     free(sink.out.p);
     psl_free(&psl);
     PyBuffer_Release(&data);
