@@ -33,6 +33,7 @@ cost with a cold cache is printed for a one-line log.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -47,6 +48,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _timing import Command, alternate, line, loadavg, pair_ratios, ratio_line, run_once
+import dgawatch
 from dgawatch.days import day_range
 from dgawatch.families import all_variants, get_family
 from dgawatch.families.base import Variant
@@ -310,6 +312,9 @@ def main() -> int:
     if shutil.which("grep") is None:
         print("grep is not installed", file=sys.stderr)
         return 2
+    # byte-compiled, as an install is (a tree run with PYTHONDONTWRITEBYTECODE would compile
+    # every module at each start-up)
+    compileall.compile_dir(Path(dgawatch.__file__).parent, quiet=1)
     tmp = tempfile.TemporaryDirectory() if args.workdir is None else None
     workdir = args.workdir or Path(tmp.name)  # type: ignore[union-attr]
     workdir.mkdir(parents=True, exist_ok=True)

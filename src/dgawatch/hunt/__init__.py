@@ -15,15 +15,8 @@ Stages, each over one documented schema:
 
 from __future__ import annotations
 
-import os
-
-# Arrow on the C library's allocator unless the user chose one: with mimalloc (Arrow's
-# default) a 10 M-line hunt kept what its read-ahead thread's reductions had freed and
-# peaked at 650-730 MB, 580-600 MB without, in the same time (bench/bench_hunt.py). Read
-# once, when pyarrow loads: a hunt process (cli.py imports no pyarrow) loads it here.
-os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-
 import datetime as dt
+import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
