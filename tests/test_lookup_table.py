@@ -209,3 +209,16 @@ def test_scan_reads_names_as_read_names(tmp_path: Path, text: str) -> None:
     assert count == len(expected)
     left = [n for n, ok in zip(expected, plain, strict=True) if not ok]
     assert [s.decode() for s in slow] == left
+
+
+def test_the_table_goes_to_the_cache_when_the_store_folder_is_not_writable(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    cached = tmp_path / "cache" / "x.lookup"
+    monkeypatch.setattr(lt, "table_paths", lambda store: [blocked / "t.lookup", cached])
+    assert lt.build_table(home / STORE_FILE) == cached
+    table = lt.LookupTable.open(home / STORE_FILE)
+    assert table is not None and lt.table_path(home / STORE_FILE) == cached
+    table.close()

@@ -3,7 +3,8 @@
 A bulk lookup from the store (``dgawatch.lookup``) costs, per million names, about 0.6 s of
 imports (NumPy, Arrow's compute kernels, DuckDB), 1.5 s of DuckDB join and 0.8 s of JSON
 assembled by Arrow (issue 19: 0.37 M names/s end to end, the target is 1 M/s). Here a
-*look-up table* of the store is built once, next to it (``<store>.lookup``), and
+*look-up table* of the store is built once, next to it (``<store>.lookup``; in the cache
+directory when the store's folder is not writable), and
 memory-mapped by later lookups; :mod:`dgawatch._lookupscan` reads the file's names,
 probes each one's keys and writes its JSON line in one pass, without any of those
 libraries.
@@ -26,6 +27,7 @@ the general path (:func:`lookup_file_json` returns False).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import mmap
 import os
@@ -39,7 +41,7 @@ from dgawatch.days import parse_day, span, today
 from dgawatch.domain import _psl, invalid_reason, normalise
 from dgawatch.errors import DgawatchError, InputError, StoreError
 from dgawatch.families.base import Variant
-from dgawatch.home import data_dir
+from dgawatch.home import cache_root, data_dir
 
 DEFAULT_BACK_DAYS = 365
 DEFAULT_AHEAD_DAYS = 90
@@ -54,6 +56,9 @@ _ALIGN = 64
 #: store, 18.3 M names, takes ~20 s); smaller ones take the general path meanwhile.
 BUILD_MIN_NAMES = 100_000
 _EPOCH = dt.date(1970, 1, 1)
+#: Stored names above which no table is built (building takes ~130 bytes of memory per
+#: name, the table ~33 bytes on disk): such stores keep the general path.
+MAX_TABLE_ROWS = 50_000_000
 
 
 def default_window(now: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -105,8 +110,22 @@ def error_line(query: str | None, why: str) -> str:
 # --- the table on disk --------------------------------------------------------------------
 
 
+def table_paths(store: Path) -> list[Path]:
+    """Where ``store``'s table is kept: next to it, else (a folder one may not write in) in
+    the cache directory under a name derived from the store's absolute path."""
+    paths = [store.with_name(store.name + ".lookup")]
+    root = cache_root()
+    if root is not None:
+        key = hashlib.sha1(str(store.resolve()).encode()).hexdigest()[:20]
+        paths.append(root / "lookup-tables" / f"{key}.lookup")
+    return paths
+
+
 def table_path(store: Path) -> Path:
-    return store.with_name(store.name + ".lookup")
+    """Where the table of ``store`` is: the first of :func:`table_paths` that exists (the
+    first when none does)."""
+    paths = table_paths(store)
+    return next((p for p in paths if p.exists()), paths[0])
 
 
 def store_stamp(store: Path) -> list[int]:
@@ -137,8 +156,16 @@ class LookupTable:
     @classmethod
     def open(cls, store: Path) -> LookupTable | None:
         """The table of ``store`` when it is there and current, else None."""
+        for path in table_paths(store):
+            table = cls._open(path, store)
+            if table is not None:
+                return table
+        return None
+
+    @classmethod
+    def _open(cls, path: Path, store: Path) -> LookupTable | None:
         try:
-            with table_path(store).open("rb") as fh:
+            with path.open("rb") as fh:
                 head = fh.read(len(_MAGIC) + 8)
                 if len(head) < len(_MAGIC) + 8 or head[: len(_MAGIC)] != _MAGIC:
                     return None
@@ -186,10 +213,11 @@ def _runs(ordinals: list[int]) -> list[list[int]]:
 
 
 def build_table(store: Path) -> Path:
-    """Write ``store``'s look-up table next to it (atomically) and return its path.
-    Raises StoreError for a file that is no forecast store, ValueError for a store the
-    compiled path cannot answer from (a domain that needs JSON escaping, a day before 1970
-    or after 2149, more than 65,536 variants)."""
+    """Write ``store``'s look-up table (next to it, else in the cache directory; atomically)
+    and return its path. Raises StoreError for a file that is no forecast store, ValueError
+    for a store the compiled path does not answer from (a domain that needs JSON escaping, a
+    day before 1970 or after 2149, more than 65,536 variants or MAX_TABLE_ROWS names),
+    OSError when neither place can be written."""
     import duckdb
     import numpy as np
     import pyarrow as pa
@@ -201,6 +229,9 @@ def build_table(store: Path) -> Path:
     stamp = store_stamp(store)  # before reading: a write meanwhile makes the table stale
     with ForecastStore(store, read_only=True) as fs:
         con = fs.con
+        (count,) = con.execute("SELECT count(*) FROM forecast").fetchone() or (0,)
+        if count > MAX_TABLE_ROWS:
+            raise ValueError(f"{count:,} stored names: more than a table holds")
         max_labels = fs.max_labels()
         coverage = con.execute(
             "SELECT family || '/' || variant, day FROM coverage ORDER BY 1, 2"
@@ -274,19 +305,35 @@ def build_table(store: Path) -> Path:
     header["layout"], header["size"] = layout, pos
     text = json.dumps(header).encode()
     text += b" " * (head_len - len(_MAGIC) - 8 - len(text))
-    path = table_path(store)
+    head = _MAGIC + struct.pack("<Q", len(text)) + text
+    paths = table_paths(store)
+    for i, path in enumerate(paths):
+        try:
+            _write_table(path, head, list(zip(layout[2:], sections, strict=True)), pos)
+        except OSError:
+            if i == len(paths) - 1:
+                raise
+            continue
+        for other in paths[i + 1 :]:  # (an older table elsewhere would shadow nothing)
+            other.unlink(missing_ok=True)
+        return path
+    raise AssertionError("unreachable")
+
+
+def _write_table(path: Path, head: bytes, sections: list[tuple[int, bytes]], size: int) -> None:
+    """The table file, written under a temporary name and renamed (readers see it whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as fh:
-            fh.write(_MAGIC + struct.pack("<Q", len(text)) + text)
-            for start, part in zip(layout[2:], sections, strict=True):
+            fh.write(head)
+            for start, part in sections:
                 fh.write(b"\0" * (start - fh.tell()))
                 fh.write(part)
-            fh.write(b"\0" * (pos - fh.tell()))
+            fh.write(b"\0" * (size - fh.tell()))
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
-    return path
 
 
 # --- the command ------------------------------------------------------------------------
