@@ -47,8 +47,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import Command, alternate, line, loadavg, pair_ratios, ratio_line, run_once
 import dgawatch
+from _timing import Command, alternate, line, loadavg, pair_ratios, ratio_line, run_once
 from dgawatch.days import day_range
 from dgawatch.families import all_variants, get_family
 from dgawatch.families.base import Variant
