@@ -219,6 +219,34 @@ def _send(msg: EmailMessage, smtp: tuple[str, int], retries: int, pause_s: float
     return error
 
 
+def check_sender(sender: str) -> None:
+    """``--sender`` must be one mail address (it is the digests' From:)."""
+    from email.utils import parseaddr
+
+    address = parseaddr(sender)[1]
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in address):
+        raise InputError(
+            f"--sender {sender!r}: not a mail address; give one such as dgawatch@example.org"
+        )
+
+
+def check_portal_url(url: str) -> None:
+    """``--portal-url`` must be the portal's http(s) address: the digests link to it."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"--portal-url {url!r}: give the portal's public http(s) address, such as "
+            "https://portal.example.org (the digests link to its pages)"
+        )
+
+
 def deliver(
     day: dt.date,
     *,
@@ -312,6 +340,8 @@ def deliver_command(
         raise InputError(f"--smtp {smtp!r}: give HOST:PORT")
     if not 0 <= retries <= 10:
         raise InputError("--retries must be between 0 and 10")
+    check_sender(sender)
+    check_portal_url(portal_url)
     directory = sinkhole_dir or default_dir()
     if not directory.is_dir():
         raise InputError(f"--sinkhole-dir {directory} is not a directory")
@@ -329,7 +359,13 @@ def deliver_command(
         only=org,
         retries=retries,
     )
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+    if not out:  # said, not a silent exit 0
+        Console(stderr=True, highlight=False, markup=False, emoji=False).print(
+            f"no organisation to deliver {when} to; add one with 'dgawatch org add NAME "
+            "--email ADDRESS --asn N' and verify its claims (see 'dgawatch org --help')",
+            soft_wrap=True,
+        )
     for o in out:
         console.print(
             f"{o.org}: {o.status}{' (' + o.detail + ')' if o.detail else ''}", markup=False

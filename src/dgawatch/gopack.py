@@ -143,6 +143,20 @@ def is_zone_file(path: Path) -> bool:
     return False
 
 
+def _first_undecodable_line(path: Path) -> int:
+    """The number of the first line of ``path`` that is not UTF-8 (0: none, or unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                try:
+                    raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        pass
+    return 0
+
+
 def _plain_names(path: Path) -> Iterator[str]:
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -210,8 +224,18 @@ def load_registered(path: Path, suffixes: Sequence[str]) -> set[str]:
             if reg is not None and reg != name and _under(reg, suffixes):
                 found.add(reg)
         return found
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"--exclude-registered {path} is a directory; give a file") from None
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise InputError(f"cannot read --exclude-registered {path}: {why}") from None
+    except UnicodeDecodeError:
+        line = _first_undecodable_line(path)
+        where = f":{line}" if line else ""
+        raise InputError(
+            f"--exclude-registered {path}{where}: not UTF-8 text; give registered names one a "
+            "line, or a DNS zone file"
+        ) from None
 
 
 # --- the pack ---------------------------------------------------------------------------
@@ -270,7 +294,10 @@ def build_gopack(
         raise InputError("no selected variant is active in that date range")
     _check_suffixes(active, suffixes)
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise InputError(f"{output} exists and is not an empty directory")
+        raise InputError(
+            f"--output {output} exists and is not an empty directory; a go-pack is written "
+            "into a new (or empty) one: give another --output"
+        )
     taken = load_registered(registered, suffixes) if registered is not None else None
     key = load_private_key(sign_key) if sign_key is not None else None
     # Built beside the destination and renamed into place once whole (dgawatch.outfile):

@@ -25,7 +25,7 @@ from dgawatch.words import counted
 gopack_app = typer.Typer(
     help="Registry go-packs: build (options below), sign, verify, acknowledge, release.",
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)  # verbatim
 
 PackArg = Annotated[Path, typer.Argument(metavar="PACK", help="Go-pack directory.")]
 KeyOpt = Annotated[Path, typer.Option("--key", help="Signer's public key (<key>.pub, PEM).")]

@@ -24,6 +24,7 @@ Reverse lookup joins the queried names (and their registered-domain keys) agains
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -72,6 +73,18 @@ def check_store_file(path: Path) -> None:
             f"{path} is not a DuckDB forecast store; give --store the file that "
             "'dgawatch store build' wrote (or a new path to create one)"
         )
+
+
+def open_error(path: Path, exc: Exception, kind: str, option: str = "--store") -> str:
+    """One line for a store DuckDB would not open; another process's write lock named as
+    such (DuckDB's own text is a paragraph with a URL)."""
+    held = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(exc))
+    if held:
+        return (
+            f"{kind} {path} is in use by another process ({Path(held[1]).name}, PID "
+            f"{held[2]}) that holds its write lock; wait until it ends, or give another {option}"
+        )
+    return f"cannot open {kind} {path}: {exc}"
 
 
 def build_command(path: Path, days: int = 7) -> str:
@@ -162,7 +175,7 @@ class ForecastStore:
             # JSON lines of a slow lookup --json (seen on a loaded machine)
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open forecast store {self.path}: {exc}") from None
+            raise StoreError(open_error(self.path, exc, "forecast store")) from None
         # Read before writing anything: another schema's store, or another program's
         # DuckDB file, is refused untouched (no tables of ours created in it).
         tables = {

@@ -268,8 +268,15 @@ def _names_file(path: Path) -> tuple[set[str], str]:
                 if reg is not None:
                     found.add(reg)
             return found, digest
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
+        with open(path, "rb") as fh:
+            for number, raw in enumerate(fh, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InputError(
+                        f"--allowlist {path}:{number}: not UTF-8 text; an allowlist holds one "
+                        "domain name a line (or is a DNS zone file)"
+                    ) from None
                 text = line.split("#", 1)[0].strip()
                 if not text:
                     continue
@@ -282,8 +289,14 @@ def _names_file(path: Path) -> tuple[set[str], str]:
                     found.add(normalise(text))
                 except InputError as exc:
                     raise InputError(f"{path}:{number}: {exc}; fix or remove the line") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read --allowlist {path}: {exc}") from None
+    except IsADirectoryError:
+        raise InputError(f"--allowlist {path} is a directory; give a file of names") from None
+    except OSError as exc:
+        raise InputError(f"cannot read --allowlist {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(
+            f"--allowlist {path}: not UTF-8 text; give one domain name a line, or a zone file"
+        ) from None
     return found, digest
 
 

@@ -43,7 +43,7 @@ feed_app = typer.Typer(
     invoke_without_command=True,
 )
 out = output_console()
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)  # verbatim
 
 
 def _selection(
@@ -153,8 +153,14 @@ def read_entries(path: Path, fmt: str, report: InputReport) -> list[FeedEntry]:
     with open_feed(path) as fh:
         entries = list(reader(fh, str(path), report))
     if not entries:
-        first = next(iter(sorted(report.examples.items())), None)
-        why = f"; first bad line: {first[1][0]}" if first else ""
+        # the bad line that comes first in the file (examples are kept per reason)
+        first = min(
+            (kept[0] for kept in report.examples.values() if kept),
+            key=lambda bad: bad.line,
+            default=None,
+        )
+        n = report.total_bad
+        why = f"; {n:,} bad line{'s' if n != 1 else ''}, the first: {first}" if first else ""
         raise InputError(f"{path}: no {fmt} feed records found{why}")
     return entries
 

@@ -20,7 +20,7 @@ sinkhole_app = typer.Typer(
     help="Sinkhole: DNS/HTTP listeners, event store, population estimates, network reports.",
     no_args_is_help=True,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)  # verbatim
 
 FamilyOpt = Annotated[
     list[str] | None, typer.Option("--family", help="Family to sinkhole (repeatable; default all).")
@@ -366,16 +366,27 @@ def report(
         Network.parse_cidr(c) for c in cidr or []
     ]
     days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
+    counts: dict[str, int] = {}
     files = write_reports(
         _directory(directory),
         networks,
         output,
         days=days,
         enrich=Enricher(asn_db=asn_db, country_db=country_db),
+        counts=counts,
     )
     for f in files:
         sys.stdout.write(f"{f}\n")
-    err.print(f"wrote {len(files)} report(s) to {output}")
+    when = "on the days asked (--date)" if days else "in the store"
+    why = ""
+    if not files:  # say why, rather than a bare 'wrote 0'
+        seen = counts.get("events", 0)
+        why = (
+            f": no sinkhole event {when}"
+            if not seen
+            else f": none of the {counted(seen, 'event')} {when} came from these networks"
+        )
+    err.print(f"wrote {counted(len(files), 'report')} to {output}{why}")
 
 
 sketch_app = typer.Typer(
@@ -472,10 +483,12 @@ def zone(
 ) -> None:
     """The same sinkholed set (today ± 1 day) as NSD and Knot zone configuration."""
     from dgawatch.days import parse_day
+    from dgawatch.outfile import check_output_dir
     from dgawatch.sinkhole.names import SinkholeSet
 
     v4, v6 = tuple(address or ()), tuple(address6 or ())
     _check_addresses(v4, v6)
+    check_output_dir(output, what="a zone set")  # before the set is built
     sinkset = SinkholeSet.around(
         select_variants(family, variant),
         parse_day(date, what="--date"),

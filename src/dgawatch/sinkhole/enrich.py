@@ -55,23 +55,38 @@ class PrefixTable:
         return None
 
     @classmethod
-    def from_file(cls, path: Path) -> PrefixTable:
+    def from_file(cls, path: Path, option: str = "") -> PrefixTable:
+        """``PREFIX VALUE`` lines (pyasn's ``ipasn`` format; ``#``/``;`` comments). A bad
+        line is one error naming ``option`` (the command's ``--asn-db``/``--country-db``),
+        the file and the line."""
         table = cls()
+        named = f"{option} {path}" if option else str(path)
         try:
-            lines = path.read_text().splitlines()
+            data = path.read_bytes()
+        except IsADirectoryError:
+            raise InputError(f"{named} is a directory; give a PREFIX VALUE file") from None
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc}") from None
-        for n, line in enumerate(lines, 1):
+            raise InputError(f"cannot read {named}: {exc.strerror or exc}") from None
+        for n, raw in enumerate(data.splitlines(), 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{named}:{n}: not UTF-8 text; give a text file of 'PREFIX VALUE' lines"
+                ) from None
             text = line.split("#", 1)[0].strip()
             if not text or text.startswith(";"):
                 continue
             parts = text.split()
             if len(parts) < 2:
-                raise InputError(f"{path}:{n}: expected 'PREFIX VALUE'")
+                raise InputError(
+                    f"{named}:{n}: expected 'PREFIX VALUE' (e.g. '192.0.2.0/24 64496'), "
+                    f"not {text[:60]!r}"
+                )
             try:
                 table.add(parts[0], parts[1])
             except ValueError as exc:
-                raise InputError(f"{path}:{n}: {exc}") from None
+                raise InputError(f"{named}:{n}: {exc}") from None
         return table
 
 
@@ -117,8 +132,8 @@ class Enricher:
         packages: bool = True,
     ) -> None:
         self._setup(
-            PrefixTable.from_file(asn_db) if asn_db else None,
-            PrefixTable.from_file(country_db) if country_db else None,
+            PrefixTable.from_file(asn_db, "--asn-db") if asn_db else None,
+            PrefixTable.from_file(country_db, "--country-db") if country_db else None,
             packages and country_db is None,
             packages and asn_db is None,
         )

@@ -144,9 +144,11 @@ def write_reports(
     *,
     days: list[dt.date] | None = None,
     enrich: Enricher | None = None,
+    counts: dict[str, int] | None = None,
 ) -> list[Path]:
     """Write ``<output>/<network>_<day>.csv`` (HTTP) and ``<network>_<day>_dns.csv`` (DNS)
-    for every network and day with events; HTTP files first."""
+    for every network and day with events; HTTP files first. ``counts`` (when given) gets
+    ``events``: how many events of the days asked were looked at (to say why none matched)."""
     if not networks:
         raise InputError("give at least one --asn or --cidr")
     enrich = enrich or Enricher()
@@ -169,6 +171,8 @@ def write_reports(
                 FROM dns_ev {where} ORDER BY ts""",
             params,
         ).fetchall()
+    if counts is not None:
+        counts["events"] = len(rows) + len(dns_rows)
     files: dict[tuple[str, str], list[list[object]]] = {}
     for (
         ts,

@@ -569,6 +569,11 @@ def listen_error(
 ) -> InputError:
     """One line naming the option whose port could not be taken, and what to do
     (``any_free``: port 0 is allowed, i.e. not with ``--workers`` > 1)."""
+    if isinstance(exc, socket.gaierror):
+        return InputError(
+            f"--listen {host}: not an address of this machine ({exc.strerror}); give an IP "
+            "address, e.g. --listen 127.0.0.1"
+        )
     if exc.errno == errno.EADDRINUSE:
         hint = f"the port is in use (another server?): pick a free one with {option} PORT"
         if port != 0 and any_free:

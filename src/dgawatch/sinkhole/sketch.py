@@ -100,9 +100,18 @@ class SketchSet:
     @classmethod
     def read(cls, path: Path) -> SketchSet:
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path}: not a sketch file ({exc})") from None
+            text = path.read_bytes()
+        except IsADirectoryError:
+            raise InputError(f"{path} is a directory; give sketch files") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise InputError(
+                f"{path}: not a sketch file (not JSON: {exc}); give files that "
+                "'dgawatch sinkhole sketch export' wrote"
+            ) from None
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             raise InputError(f"{path}: schema is not {SCHEMA}; export it with this version")
         lg_k = doc.get("lg_k")

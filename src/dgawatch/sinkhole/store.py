@@ -299,10 +299,16 @@ class EventStore:
     # -- life cycle --------------------------------------------------------------------
 
     def open(self) -> EventStore:
+        if self.directory.exists() and not self.directory.is_dir():
+            raise StoreError(
+                f"--sinkhole-dir {self.directory} is a file, not a directory; give the event "
+                "store's directory (default: <data dir>/sinkhole)"
+            )
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create event store {self.directory}: {exc}") from None
+            why = exc.strerror or exc
+            raise StoreError(f"cannot create event store {self.directory}: {why}") from None
         self.apply_retention()
         self._recover()
         # Check today's file now (cut a partial tail, repair, count its lines: ~1.4 s for

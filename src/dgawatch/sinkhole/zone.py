@@ -74,7 +74,10 @@ def write_planned_zones(
         raise InputError("give the sinkhole address: --address (and/or --address6)")
     plan = AddressPlan.assign(sinkset.variants, addresses, addresses6)
     groups = answer_groups(sinkset, plan)
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write --output {output}: {exc.strerror or exc}") from None
     serial = serial if serial is not None else int(dt.datetime.now(dt.UTC).timestamp())
     if len(groups) <= 1:
         ((v4, v6),) = groups or {((), ()): []}

@@ -22,7 +22,7 @@ watch_app = typer.Typer(
     "sinkholed, or registered by someone else?",
     no_args_is_help=True,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)  # verbatim
 
 SOURCES = ("zone", "authoritative", "rdap")
 #: Requests a second per source unless --rate says otherwise: polite to a registry.

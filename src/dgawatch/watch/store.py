@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from dgawatch import __version__
 from dgawatch.errors import StoreError
-from dgawatch.store import check_store_file, data_dir, schema_mismatch
+from dgawatch.store import check_store_file, data_dir, open_error, schema_mismatch
 from dgawatch.watch.evidence import Verdict
 
 SCHEMA_VERSION = "1"
@@ -96,7 +96,7 @@ class WatchStore:
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open watch store {self.path}: {exc}") from None
+            raise StoreError(open_error(self.path, exc, "watch store", "--watch-store")) from None
         self.con.execute("SET TimeZone = 'UTC'")
         # Read before writing: another schema's store or another program's DuckDB file
         # is refused untouched (no tables of ours created in it).

@@ -15,7 +15,7 @@ from dgawatch.errors import InputError
 web_app = typer.Typer(
     help="Web portal with JSON twins and the signed reports API.", no_args_is_help=True
 )
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)  # verbatim
 
 
 def _check_listen(host: str, port: int) -> None:
