@@ -28,6 +28,9 @@ DAYS = day_range(dt.date(2016, 5, 1), 4)
 WINDOW = ["--start", "2016-05-01", "--end", "2016-05-04"]
 #: The CLI with the compiled path off (the general path, the reference).
 GENERAL = "import dgawatch.lookuptable as t; t.lookup_file_json = lambda *a, **k: False; "
+#: The compiled path with a file cut in two halves, each answered by its own thread.
+THREADS = "import dgawatch.lookuptable as t; t.SPLIT_FROM_BYTES = 1; t.idle_core = lambda: True; "
+ONE_THREAD = "import dgawatch.lookuptable as t; t.idle_core = lambda: False; "
 #: Reports on stderr whether DuckDB was imported (the compiled path never imports it).
 PROBE = (
     "import atexit, sys; atexit.register(lambda: sys.stderr.write("
@@ -84,11 +87,13 @@ def test_compiled_output_equals_the_general_path(home: Path, tmp_path: Path) -> 
     names = tmp_path / "names.txt"
     names.write_text(corpus(home))
     args = ["--file", str(names), *[a for f in FAMILIES for a in ("--family", f)], *WINDOW]
-    fast = cli(home, PROBE, *args, "--json")
+    fast = cli(home, PROBE + ONE_THREAD, *args, "--json")
     general = cli(home, PROBE + GENERAL, *args, "--json")
+    threads = cli(home, PROBE + THREADS, *args, "--json")
     assert fast.returncode == 0 and general.returncode == 0, fast.stderr + general.stderr
     assert fast.stderr.endswith(b"\nNO DUCKDB") and general.stderr.endswith(b"\nDUCKDB")
     assert fast.stdout == general.stdout  # fails when the compiled path differs in any byte
+    assert threads.stdout == general.stdout and threads.stderr == fast.stderr  # two threads
     assert fast.stderr.replace(b"NO ", b"") == general.stderr  # the same summary line
     docs = [json.loads(line) for line in fast.stdout.splitlines()]
     assert len(docs) == len(read_names(names))

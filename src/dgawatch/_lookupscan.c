@@ -31,7 +31,7 @@
  *       keeps the general reader).
  *
  *   write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes,
- *         slow_lines, write) -> (names, names with matches)
+ *         slow_lines, write, split_from) -> (names, names with matches)
  *       One JSON line per name, as dgawatch.lookup.json_blocks writes it:
  *       ``{"query": q, "name": n, "registered_domain": r, "matches": [...]}``, n the name
  *       lower-cased without trailing dots, r its registered domain by the public suffix
@@ -44,10 +44,13 @@
  *       ``prefixes[code] + day + '", "index": ' + index + ', "domain": "' + domain +
  *       suffixes[code]``, sorted by (code, day, index, domain). The i-th slow name's line
  *       is ``slow_lines[i]``. Output goes to ``write`` (a callable taking a memoryview
- *       that is valid only during the call) in blocks of about 256 KiB.
+ *       that is valid only during the call) in blocks of about 256 KiB. A file of at least
+ *       ``split_from`` bytes (> 0) is cut in two at a line end, the second half answered by
+ *       a second thread into memory while the first is written, then written.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -675,17 +678,17 @@ static void make_item(Item *it, const uint8_t *d, size_t s, size_t e, int max_la
 }
 
 /* Pass 1 and 2: every key's candidate, in key order. */
-static Cand *probe_keys(const Table *t, const uint8_t *d, size_t n, int max_labels,
+static Cand *probe_keys(const Table *t, const uint8_t *d, size_t lo, size_t hi, int max_labels,
                         size_t *nkeys)
 {
-    size_t cap = 1 << 16, nk = 0, pos = 0, s, e;
+    size_t cap = 1 << 16, nk = 0, pos = lo, s, e;
     uint64_t *kh = malloc(cap * 8), *kh2 = NULL;
     uint32_t *ki = NULL;
     Cand *result = NULL;
     size_t *count = NULL;
     Item *it = malloc(sizeof(Item));
     if (!kh || !it) goto done;
-    while (next_name(d, n, &pos, &s, &e)) {
+    while (next_name(d, hi, &pos, &s, &e)) {
         make_item(it, d, s, e, max_labels);
         if (it->slow) continue;
         if (nk + MAXKEYS > cap) {
@@ -731,25 +734,17 @@ done:
     return result;
 }
 
-static int put_hit(Buf *out, Hit *hits, size_t nh, PyObject *prefixes,
-                   PyObject *suffixes)
+/* The hits' JSON objects, comma-separated (their codes checked by the caller); -1: out
+ * of memory. */
+static int put_hits(Buf *out, Hit *hits, size_t nh, PyObject *prefixes, PyObject *suffixes)
 {
-    Py_ssize_t ncodes = PyList_GET_SIZE(prefixes);
     for (size_t i = 0; i < nh; i++) {
         uint64_t pk = hits[i].packed;
-        Py_ssize_t code = (Py_ssize_t)(pk >> 48);
-        if (code >= ncodes) {
-            PyErr_SetString(PyExc_ValueError, "a row's code has no prefix");
-            return -1;
-        }
-        PyObject *pre = PyList_GET_ITEM(prefixes, code);
-        PyObject *suf = PyList_GET_ITEM(suffixes, code);
+        PyObject *pre = PyList_GET_ITEM(prefixes, (Py_ssize_t)(pk >> 48));
+        PyObject *suf = PyList_GET_ITEM(suffixes, (Py_ssize_t)(pk >> 48));
         size_t dl = hits[i].len;
         size_t need = (size_t)PyBytes_GET_SIZE(pre) + (size_t)PyBytes_GET_SIZE(suf) + dl + 64;
-        if (buf_reserve(out, need)) {
-            PyErr_NoMemory();
-            return -1;
-        }
+        if (buf_reserve(out, need)) return -1;
         if (i) PUTS(out, ", ");
         PUT(out, PyBytes_AS_STRING(pre), (size_t)PyBytes_GET_SIZE(pre));
         char *p = put_day(out->p + out->len, (int32_t)((pk >> 32) & 0xffff));
@@ -780,30 +775,210 @@ static int suffix_public_memo(SuffixMemo *memo, const Psl *psl, const uint8_t *s
     return m->value;
 }
 
+/* The lines of the names in the byte range [lo, hi) of the file (whole lines). A job runs
+ * without touching Python objects' reference counts or the interpreter, except through
+ * its sink's `write` (main thread only; a worker's sink has none and keeps its lines). */
+enum { JOB_OK, JOB_OOM, JOB_CODE, JOB_SLOW, JOB_PASSES, JOB_PY };
+
+typedef struct {
+    const Table *t;
+    const Psl *psl;
+    const uint8_t *d;
+    size_t lo, hi;
+    int max_labels;
+    const uint8_t *al;
+    uint64_t nallowed;
+    PyObject *prefixes, *suffixes, *slow;
+    Py_ssize_t slow_at; /* the number of the range's first slow line */
+    Sink *sink;
+    Py_ssize_t names, matched, nslow;
+    int err;
+} Job;
+
+static void *run_job(void *arg)
+{
+    Job *j = arg;
+    const Table *t = j->t;
+    const Psl *psl = j->psl;
+    const uint8_t *d = j->d;
+    Sink *sink = j->sink;
+    Hit *hits = NULL;
+    size_t nhits_cap = 0, pos = j->lo, nkeys = 0, kc = 0;
+    Item *items = malloc(BATCH * sizeof(Item));
+    SuffixMemo *memo = calloc(256, sizeof(SuffixMemo));
+    Cand *cand = NULL;
+    const int shift = 64 - t->bits, tshift = 32 - t->bits;
+    Py_ssize_t nslow_all = PyList_GET_SIZE(j->slow), ncodes = PyList_GET_SIZE(j->prefixes);
+    j->err = JOB_OOM;
+    if (!items || !memo) goto out;
+    cand = probe_keys(t, d, j->lo, j->hi, j->max_labels, &nkeys);
+    if (!cand) goto out;
+    j->err = JOB_OK;
+    for (;;) {
+        /* stage 1: a batch of names and their keys' candidates; prefetch their domains
+         * and rows */
+        int nb = 0;
+        size_t s, e;
+        while (nb < BATCH && next_name(d, j->hi, &pos, &s, &e)) {
+            Item *it = &items[nb++];
+            make_item(it, d, s, e, j->max_labels);
+            if (it->slow) continue;
+            if (kc + (size_t)it->nkeys > nkeys) {
+                j->err = JOB_PASSES;
+                goto out;
+            }
+            for (int k = 0; k < it->nkeys; k++) {
+                Cand *c = &it->key[k].c;
+                *c = cand[kc++];
+                if (c->g < 0) continue;
+                __builtin_prefetch(t->blob + c->off);
+                __builtin_prefetch(&t->rows[c->row]);
+            }
+            /* the public suffix list's slot of the name's last two labels (the TLD's is
+             * cached) */
+            if (it->nd >= 1) {
+                int s2 = it->nd >= 2 ? it->dots[it->nd - 2] + 1 : 0;
+                uint64_t h2 = name_hash(it->name + s2, (size_t)(it->len - s2));
+                __builtin_prefetch(&psl->slots[h2 & psl->mask]);
+            }
+        }
+        if (nb == 0) break;
+        /* stage 2, while they arrive: the registered domains */
+        for (int i = 0; i < nb; i++)
+            if (!items[i].slow)
+                items[i].reg = registered_start(psl, items[i].name, items[i].len, items[i].dots,
+                                                items[i].nd);
+        /* stage 3: each name's line, in file order */
+        for (int i = 0; i < nb; i++) {
+            Item *it = &items[i];
+            Buf *o = &sink->out;
+            j->names++;
+            if (it->slow) {
+                if (j->slow_at + j->nslow >= nslow_all) {
+                    j->err = JOB_SLOW;
+                    goto out;
+                }
+                PyObject *line = PyList_GET_ITEM(j->slow, j->slow_at + j->nslow++);
+                Py_ssize_t ll = PyBytes_GET_SIZE(line);
+                if (buf_reserve(o, (size_t)ll)) goto oom;
+                PUT(o, PyBytes_AS_STRING(line), (size_t)ll);
+                continue;
+            }
+            size_t nh = 0;
+            int len = it->len;
+            for (int k = 0; k < it->nkeys; k++) {
+                Key *key = &it->key[k];
+                if (key->c.g < 0) continue;
+                const uint8_t *ks = it->name + key->ks;
+                size_t kl = (size_t)(len - key->ks);
+                int64_t g = key->c.g;
+                uint32_t r0 = key->c.row, r1 = key->c.rows_end;
+                if (key->c.len != kl || memcmp(t->blob + key->c.off, ks, kl) != 0) {
+                    /* another name with the same tag: the rest of the bucket */
+                    uint64_t h = name_hash(ks, kl);
+                    uint32_t tg = (uint32_t)(h >> tshift), end = t->dir[(h >> shift) + 1];
+                    for (g = key->c.g + 1; g < end; g++) {
+                        if (t->tag[g] != tg) continue;
+                        uint32_t go = t->goff[g];
+                        if (t->goff[g + 1] - go == kl && memcmp(t->blob + go, ks, kl) == 0) break;
+                    }
+                    if (g >= end) continue;
+                    r0 = t->gstart[g], r1 = t->gstart[g + 1];
+                }
+                if (key->ks) { /* a suffix key counts when the domain's suffix is public */
+                    size_t dot = 0; /* (the key is the domain) */
+                    while (dot < kl && ks[dot] != '.') dot++;
+                    if (dot >= kl) continue;
+                    if (!suffix_public_memo(memo, psl, ks + dot + 1, kl - dot - 1)) continue;
+                }
+                for (uint32_t r = r0; r < r1; r++) {
+                    uint64_t pk = t->rows[r];
+                    uint64_t bit = pk >> 32; /* code << 16 | day */
+                    if (bit >= j->nallowed || !((j->al[bit >> 3] >> (bit & 7)) & 1)) continue;
+                    if ((Py_ssize_t)(pk >> 48) >= ncodes) {
+                        j->err = JOB_CODE;
+                        goto out;
+                    }
+                    if (nh == nhits_cap) {
+                        size_t cap = nhits_cap ? nhits_cap * 2 : 64;
+                        Hit *p = realloc(hits, cap * sizeof(Hit));
+                        if (!p) goto oom;
+                        hits = p, nhits_cap = cap;
+                    }
+                    hits[nh].packed = pk;
+                    hits[nh].domain = ks;
+                    hits[nh++].len = kl;
+                }
+            }
+            int reg = it->reg;
+            size_t q = it->e - it->s;
+            if (buf_reserve(o, q + 2 * (size_t)len + 96)) goto oom;
+            PUTS(o, "{\"query\": \"");
+            PUT(o, d + it->s, q);
+            PUTS(o, "\", \"name\": \"");
+            PUT(o, it->name, (size_t)len);
+            if (reg >= 0) {
+                PUTS(o, "\", \"registered_domain\": \"");
+                PUT(o, it->name + reg, (size_t)(len - reg));
+                PUTS(o, "\", \"matches\": [");
+            } else
+                PUTS(o, "\", \"registered_domain\": null, \"matches\": [");
+            if (nh > 1) qsort(hits, nh, sizeof(Hit), cmp_hits);
+            if (put_hits(o, hits, nh, j->prefixes, j->suffixes)) goto oom;
+            j->matched += nh > 0;
+            if (buf_reserve(o, 3)) goto oom;
+            PUTS(o, "]}\n");
+        }
+        if (sink->write && sink->out.len >= 262144 && sink_flush(sink)) {
+            j->err = JOB_PY;
+            goto out;
+        }
+    }
+    goto out;
+oom:
+    j->err = JOB_OOM;
+out:
+    free(hits);
+    free(items);
+    free(memo);
+    free(cand);
+    return NULL;
+}
+
+/* The buffer's bytes through `write`, 256 KiB at a time. */
+static int write_all(PyObject *write, Buf *b)
+{
+    Sink k = {write, {0}};
+    for (size_t at = 0; at < b->len; at += 262144) {
+        k.out.p = b->p + at;
+        k.out.len = b->len - at < 262144 ? b->len - at : 262144;
+        if (sink_flush(&k)) return -1;
+    }
+    return 0;
+}
+
+static void *run_job_thread(void *arg) { return run_job(arg); }
+
 static PyObject *py_write(PyObject *self, PyObject *args)
 {
     (void)self;
     Py_buffer data, tb, allowed;
     PyObject *layout, *rules, *prefixes, *suffixes, *slow, *write;
     int max_labels, maxlabel;
-    if (!PyArg_ParseTuple(args, "y*y*Oy*iOiOOOO", &data, &tb, &layout, &allowed, &max_labels,
-                          &rules, &maxlabel, &prefixes, &suffixes, &slow, &write))
+    Py_ssize_t split_from;
+    if (!PyArg_ParseTuple(args, "y*y*Oy*iOiOOOOn", &data, &tb, &layout, &allowed, &max_labels,
+                          &rules, &maxlabel, &prefixes, &suffixes, &slow, &write, &split_from))
         return NULL;
     PyObject *result = NULL;
     Table t;
     Psl psl = {0};
-    Sink sink = {write, {0}};
-    Hit *hits = NULL;
-    Item *items = NULL;
-    SuffixMemo *memo = NULL;
-    Cand *cand = NULL;
-    size_t nhits_cap = 0;
-    Py_ssize_t names = 0, matched = 0, nslow = 0;
-    const uint8_t *al = allowed.buf;
-    uint64_t nallowed = (uint64_t)allowed.len * 8;
+    Sink main_sink = {write, {0}}, side_sink = {NULL, {0}};
+    Job jobs[2];
+    int njobs = 1, threaded = 0;
+    pthread_t worker;
     if (get_layout(layout, &tb, &t) || psl_init(&psl, rules, maxlabel)) goto done;
     if (!PyList_Check(prefixes) || !PyList_Check(suffixes) || !PyList_Check(slow) ||
-        PyList_GET_SIZE(prefixes) != PyList_GET_SIZE(suffixes)) {
+        PyList_GET_SIZE(prefixes) != PyList_GET_SIZE(suffixes) || PyList_GET_SIZE(prefixes) < 1) {
         PyErr_SetString(PyExc_TypeError, "prefixes, suffixes and slow lines must be lists");
         goto done;
     }
@@ -819,142 +994,73 @@ static PyObject *py_write(PyObject *self, PyObject *args)
             goto done;
         }
     if (max_labels > MAXKEYS) max_labels = MAXKEYS;
-    items = malloc(BATCH * sizeof(Item));
-    memo = calloc(256, sizeof(SuffixMemo));
-    if (!items || !memo) goto oom;
     const uint8_t *d = data.buf;
-    size_t n = (size_t)data.len, pos = 0, nkeys = 0, kc = 0;
-    const int shift = 64 - t.bits, tshift = 32 - t.bits;
-    cand = probe_keys(&t, d, n, max_labels, &nkeys);
-    if (!cand) goto oom;
-    for (;;) {
-        /* stage 1: a batch of names and their keys' candidates; prefetch their domains
-         * and rows */
-        int nb = 0;
-        size_t s, e;
-        while (nb < BATCH && next_name(d, n, &pos, &s, &e)) {
-            Item *it = &items[nb++];
-            make_item(it, d, s, e, max_labels);
-            if (it->slow) continue;
-            if (kc + (size_t)it->nkeys > nkeys) {
+    size_t n = (size_t)data.len;
+    Job base = {&t,       &psl,     d,    0, n, max_labels, allowed.buf, (uint64_t)allowed.len * 8,
+                prefixes, suffixes, slow, 0, &main_sink, 0, 0, 0, JOB_OK};
+    jobs[0] = base;
+    /* a large file: its second half on a second thread, into memory, written after the
+     * first (the same lines in the same order) */
+    if (split_from > 0 && n >= (size_t)split_from) {
+        const uint8_t *nl = memchr(d + n / 2, '\n', n - n / 2);
+        size_t split = nl ? (size_t)(nl - d) + 1 : n;
+        if (split < n) {
+            Py_ssize_t slow_before = 0;
+            size_t pos = 0, s, e, body;
+            while (next_name(d, split, &pos, &s, &e))
+                slow_before += !plain_valid(d + s, e - s, &body);
+            jobs[0].hi = split;
+            jobs[1] = base;
+            jobs[1].lo = split, jobs[1].slow_at = slow_before, jobs[1].sink = &side_sink;
+            njobs = 2;
+            threaded = pthread_create(&worker, NULL, run_job_thread, &jobs[1]) == 0;
+        }
+    }
+    run_job(&jobs[0]);
+    if (threaded) {
+        Py_BEGIN_ALLOW_THREADS pthread_join(worker, NULL);
+        Py_END_ALLOW_THREADS
+    } else if (njobs == 2 && jobs[0].err == JOB_OK)
+        run_job(&jobs[1]);
+    for (int i = 0; i < njobs; i++) {
+        switch (jobs[i].err) {
+        case JOB_OK:
+            continue;
+        case JOB_OOM:
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            goto done;
+        case JOB_CODE:
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a row's code has no prefix");
+            goto done;
+        case JOB_SLOW:
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "fewer slow lines than slow names");
+            goto done;
+        case JOB_PASSES:
+            if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_RuntimeError, "the names changed between passes");
-                goto done;
-            }
-            for (int k = 0; k < it->nkeys; k++) {
-                Cand *c = &it->key[k].c;
-                *c = cand[kc++];
-                if (c->g < 0) continue;
-                __builtin_prefetch(t.blob + c->off);
-                __builtin_prefetch(&t.rows[c->row]);
-            }
-            /* the public suffix list's slot of the name's last two labels (the TLD's is
-             * cached) */
-            if (it->nd >= 1) {
-                int s2 = it->nd >= 2 ? it->dots[it->nd - 2] + 1 : 0;
-                uint64_t h2 = name_hash(it->name + s2, (size_t)(it->len - s2));
-                __builtin_prefetch(&psl.slots[h2 & psl.mask]);
-            }
+            goto done;
+        default: /* JOB_PY: the exception is set */
+            goto done;
         }
-        if (nb == 0) break;
-        /* stage 2, while they arrive: the registered domains */
-        for (int i = 0; i < nb; i++)
-            if (!items[i].slow)
-                items[i].reg = registered_start(&psl, items[i].name, items[i].len, items[i].dots,
-                                                items[i].nd);
-        /* stage 3: each name's line, in file order */
-        for (int i = 0; i < nb; i++) {
-            Item *it = &items[i];
-            names++;
-            if (it->slow) {
-                if (nslow >= PyList_GET_SIZE(slow)) {
-                    PyErr_SetString(PyExc_ValueError, "fewer slow lines than slow names");
-                    goto done;
-                }
-                PyObject *line = PyList_GET_ITEM(slow, nslow++);
-                Py_ssize_t ll = PyBytes_GET_SIZE(line);
-                if (buf_reserve(&sink.out, (size_t)ll)) goto oom;
-                PUT(&sink.out, PyBytes_AS_STRING(line), (size_t)ll);
-                continue;
-            }
-            size_t nh = 0;
-            int len = it->len;
-            for (int k = 0; k < it->nkeys; k++) {
-                Key *key = &it->key[k];
-                if (key->c.g < 0) continue;
-                const uint8_t *ks = it->name + key->ks;
-                size_t kl = (size_t)(len - key->ks);
-                int64_t g = key->c.g;
-                uint32_t r0 = key->c.row, r1 = key->c.rows_end;
-                if (key->c.len != kl || memcmp(t.blob + key->c.off, ks, kl) != 0) {
-                    /* another name with the same tag: the rest of the bucket */
-                    uint64_t h = name_hash(ks, kl);
-                    uint32_t tg = (uint32_t)(h >> tshift), end = t.dir[(h >> shift) + 1];
-                    for (g = key->c.g + 1; g < end; g++) {
-                        if (t.tag[g] != tg) continue;
-                        uint32_t o = t.goff[g];
-                        if (t.goff[g + 1] - o == kl && memcmp(t.blob + o, ks, kl) == 0) break;
-                    }
-                    if (g >= end) continue;
-                    r0 = t.gstart[g], r1 = t.gstart[g + 1];
-                }
-                if (key->ks) { /* a suffix key counts when the name's suffix is public */
-                    const uint8_t *dom = ks; /* (the group's domain) */
-                    size_t dl = kl, dot = 0;
-                    while (dot < dl && dom[dot] != '.') dot++;
-                    if (dot >= dl) continue;
-                    if (!suffix_public_memo(memo, &psl, dom + dot + 1, dl - dot - 1)) continue;
-                }
-                for (uint32_t r = r0; r < r1; r++) {
-                    uint64_t pk = t.rows[r];
-                    uint64_t bit = pk >> 32; /* code << 16 | day */
-                    if (bit >= nallowed || !((al[bit >> 3] >> (bit & 7)) & 1)) continue;
-                    if (nh == nhits_cap) {
-                        size_t cap = nhits_cap ? nhits_cap * 2 : 64;
-                        Hit *p = realloc(hits, cap * sizeof(Hit));
-                        if (!p) goto oom;
-                        hits = p, nhits_cap = cap;
-                    }
-                    hits[nh].packed = pk;
-                    hits[nh].domain = ks;
-                    hits[nh++].len = kl;
-                }
-            }
-            int reg = it->reg;
-            size_t q = it->e - it->s;
-            if (buf_reserve(&sink.out, q + 2 * (size_t)len + 96)) goto oom;
-            PUTS(&sink.out, "{\"query\": \"");
-            PUT(&sink.out, d + it->s, q);
-            PUTS(&sink.out, "\", \"name\": \"");
-            PUT(&sink.out, it->name, (size_t)len);
-            if (reg >= 0) {
-                PUTS(&sink.out, "\", \"registered_domain\": \"");
-                PUT(&sink.out, it->name + reg, (size_t)(len - reg));
-                PUTS(&sink.out, "\", \"matches\": [");
-            } else
-                PUTS(&sink.out, "\", \"registered_domain\": null, \"matches\": [");
-            if (nh > 1) qsort(hits, nh, sizeof(Hit), cmp_hits);
-            if (put_hit(&sink.out, hits, nh, prefixes, suffixes)) goto done;
-            matched += nh > 0;
-            if (buf_reserve(&sink.out, 3)) goto oom;
-            PUTS(&sink.out, "]}\n");
+    }
+    Py_ssize_t names = jobs[0].names, matched = jobs[0].matched, nslow = jobs[0].nslow;
+    if (njobs == 2) {
+        names += jobs[1].names, matched += jobs[1].matched, nslow += jobs[1].nslow;
+        if (jobs[0].nslow != jobs[1].slow_at) {
+            PyErr_SetString(PyExc_RuntimeError, "the slow names changed between passes");
+            goto done;
         }
-        if (sink.out.len >= 262144 && sink_flush(&sink)) goto done;
     }
     if (nslow != PyList_GET_SIZE(slow)) {
         PyErr_SetString(PyExc_ValueError, "more slow lines than slow names");
         goto done;
     }
-    if (sink_flush(&sink)) goto done;
+    if (sink_flush(&main_sink) || write_all(write, &side_sink.out)) goto done;
     result = Py_BuildValue("(nn)", names, matched);
-    goto done;
-oom:
-    PyErr_NoMemory();
 done:
-    free(hits);
-    free(items);
-    free(memo);
-    free(cand);
-    free(sink.out.p);
+    free(main_sink.out.p);
+    free(side_sink.out.p);
     psl_free(&psl);
     PyBuffer_Release(&data);
     PyBuffer_Release(&tb);
@@ -1007,7 +1113,7 @@ static PyMethodDef methods[] = {
     {"scan", py_scan, METH_VARARGS, "scan(data) -> (names, slow names) or None"},
     {"write", py_write, METH_VARARGS,
      "write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes, "
-     "slow_lines, write) -> (names, names with matches)"},
+     "slow_lines, write, split_from) -> (names, names with matches)"},
     {"registered", py_registered, METH_VARARGS,
      "registered(names, rules, maxlabel) -> registered domains (None: none)"},
     {NULL, NULL, 0, NULL},

@@ -22,6 +22,7 @@ def write(
     suffixes: list[bytes],
     slow_lines: list[bytes],
     write: Callable[[memoryview], object],
+    split_from: int,
     /,
 ) -> tuple[int, int]: ...
 def registered(

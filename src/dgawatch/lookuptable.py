@@ -56,6 +56,22 @@ _ALIGN = 64
 #: store, 18.3 M names, takes ~20 s); smaller ones take the general path meanwhile.
 BUILD_MIN_NAMES = 100_000
 _EPOCH = dt.date(1970, 1, 1)
+#: Files from this size on are answered by two threads, one per half (the second half's
+#: lines kept in memory and written after the first's), when a second core is idle.
+SPLIT_FROM_BYTES = 1 << 20
+
+
+def idle_core() -> bool:
+    """Whether a second core is free: two or more usable, and a load average below their
+    number less one (on a busy machine a second thread only competes, and costs the
+    memory of half the output)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+        return cores >= 2 and os.getloadavg()[0] <= cores - 1
+    except (AttributeError, OSError):
+        return False
+
+
 #: Stored names above which no table is built (building takes ~130 bytes of memory per
 #: name, the table ~33 bytes on disk): such stores keep the general path.
 MAX_TABLE_ROWS = 50_000_000
@@ -464,6 +480,7 @@ def _answer(
         suffixes,
         lines,
         out.write,
+        SPLIT_FROM_BYTES if idle_core() else 0,
     )
     out.flush()
     return True
