@@ -7,6 +7,7 @@ old behaviour is in the case's comment)."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -220,3 +221,72 @@ def test_web_serve_prefix_file_names_the_option(home: Path, tmp_path: Path) -> N
     # before: "cannot read <dir>: [Errno 21] Is a directory: ..."
     one_error(proc, f"--asn-db {tmp_path} is a directory")
     assert time.monotonic() - started < 100  # refused at start, not served
+
+
+# -- servers stopped with SIGTERM -------------------------------------------------------------
+
+
+def _popen(home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=dict(os.environ, DGAWATCH_HOME=str(home)),
+    )  # fmt: skip
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    try:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        assert proc.stderr is not None
+        return code, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_web_serve_stopped_by_sigterm_exits_0(home: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = _popen(home, "web", "serve", "--port", str(port))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            assert proc.poll() is None, "the portal ended by itself"
+            time.sleep(0.2)
+    code, err = _stop(proc)
+    assert code == 0, err  # before: 143 (uvicorn re-raised the SIGTERM it had handled)
+    assert "Traceback" not in err
+
+
+def test_watch_serve_stopped_by_sigterm_exits_0(home: Path, tmp_path: Path) -> None:
+    zone = tmp_path / "info.zone"
+    zone.write_text(
+        "info. 3600 IN SOA a0.info.afilias-nst.info. noc.afilias-nst.info. 1 2 3 4 5\n"
+        "info. 3600 IN NS a0.info.afilias-nst.info.\n"
+    )
+    proc = _popen(home, "watch", "serve", "--interval", "3600", "--tld", "info",
+                  "--family", "conficker", "--variant", "b", "--days", "1",
+                  "--zone-file", f"info={zone}")  # fmt: skip
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first check's summary, then it sleeps
+    assert " check 1: " in first, first
+    code, err = _stop(proc)
+    assert code == 0, err  # before: 143
+    assert "stopped (SIGTERM) after 1 finished check" in err
+
+
+def test_gopack_tld_not_in_pack_lists_its_tlds(home: Path, tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    built = run(home, "gopack", "--tld", "org", "--start", "2020-12-30", "--family", "conficker",
+                "--variant", "a", "--output", str(pack))  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    # before: "(['org'])", a Python list
+    one_error(run(home, "gopack", "release", str(pack), "--tld", "nl"), "(its TLDs: org)")

@@ -633,7 +633,10 @@ def record_ack(
     if pack is not None:
         manifest = read_manifest(pack)
         if suffix not in manifest["tlds"]:
-            raise InputError(f"--tld {suffix} is not in the pack {pack} ({manifest['tlds']})")
+            raise InputError(
+                f"--tld {suffix} is not in the pack {pack} "
+                f"(its TLDs: {', '.join(manifest['tlds'])})"
+            )
         if month not in manifest["months"]:
             raise InputError(
                 f"--month {month} is not in the pack {pack} "
@@ -744,7 +747,9 @@ def release_names(pack: Path, tld: str, through: dt.date) -> tuple[list[str], di
     manifest = read_manifest(pack)
     suffix = registry_suffix(tld)
     if suffix not in manifest["tlds"]:
-        raise InputError(f"--tld {suffix} is not in the pack {pack} ({manifest['tlds']})")
+        raise InputError(
+            f"--tld {suffix} is not in the pack {pack} (its TLDs: {', '.join(manifest['tlds'])})"
+        )
     start = dt.date.fromisoformat(manifest["start"])
     end = dt.date.fromisoformat(manifest["end"])
     if through < start:

@@ -421,7 +421,8 @@ def sketch_export(
     write(sketches, output)
     why = empty_reason(sketches)
     err.print(
-        f"wrote {len(sketches.sketches):,} sketches to {output}" + (f" ({why})" if why else ""),
+        f"wrote {counted(len(sketches.sketches), 'sketch', 'sketches')} to {output}"
+        + (f" ({why})" if why else ""),
         markup=False,
         soft_wrap=True,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from dgawatch.clihelp import output_console
 from dgawatch.errors import InputError
+from dgawatch.words import counted
 
 watch_app = typer.Typer(
     help="Registration watch: are the coming days' forecast names free, held by the registry, "
@@ -306,15 +308,23 @@ def serve(
         tld_server, rdap, rdap_server, rate, workers, sinkholes, published, watch_store,
     )  # fmt: skip
     done = 0
-    while True:
-        began = time.monotonic()
-        doc = _check_once(plan)
-        _tell(doc, stamped=True)
-        sys.stderr.flush()
-        done += 1
-        if checks and done >= checks:
-            return
-        time.sleep(max(0.0, interval - (time.monotonic() - began)))
+    try:
+        while True:
+            began = time.monotonic()
+            doc = _check_once(plan)
+            _tell(doc, stamped=True)
+            sys.stderr.flush()
+            done += 1
+            if checks and done >= checks:
+                return
+            time.sleep(max(0.0, interval - (time.monotonic() - began)))
+    except SystemExit as exc:
+        # SIGTERM (the CLI turns it into an exit that unwinds) is a server's normal stop,
+        # exit status 0 as 'sinkhole serve' and 'web serve'; a check it cut short is left
+        # unfinished in the store, and reports read the last finished one.
+        if exc.code != 128 + signal.SIGTERM:
+            raise
+        err.print(f"stopped (SIGTERM) after {counted(done, 'finished check')}")
 
 
 @watch_app.command("report")

@@ -4,6 +4,7 @@ for organisations) with uvicorn."""
 from __future__ import annotations
 
 import ipaddress
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -124,4 +125,11 @@ def serve(
         accounts_dir=default_store_path().parent,
         isolate_counts=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    except SystemExit as exc:
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal again, which the
+        # CLI turns into exit 143; a stop asked for is the server's normal end (exit 0, as
+        # 'sinkhole serve' and 'watch serve').
+        if exc.code != 128 + signal.SIGTERM:
+            raise

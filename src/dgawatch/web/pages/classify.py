@@ -25,12 +25,15 @@ def forecast_matches(name: str, portal: Portal) -> tuple[list[dict[str, object]]
     as the CLI's: only the candidate variants' lists of today +- 7 days are generated (one
     name: well under a CPU-second), the rest comes from the store, in the request's slot."""
     from dgawatch.classify import cli
+    from dgawatch.store import default_store_path
 
     try:
         if hasattr(cli, "forecast_hits"):
             hits = cli.forecast_hits([name], store_path=portal.store_path)
-        else:  # pragma: no cover - until classify/cli.py takes the store's path
-            hits = cli._forecast_hits([name])
+        elif portal.store_path.resolve() == default_store_path().resolve():
+            hits = cli._forecast_hits([name])  # reads the default store: the portal's
+        else:  # until classify/cli.py takes a store's path: not another store's answer
+            return None, "the look-up cannot read this portal's --store yet"
     except DgawatchError as exc:
         log.warning("forecast look-up for /classify failed: %s", exc)
         return None, "the forecast look-up is unavailable (see the portal's log)"
