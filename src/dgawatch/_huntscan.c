@@ -596,10 +596,12 @@ static int index_insert_nogil(IndexObject *self, const uint64_t *h, Py_ssize_t n
         if (!nx) return -1;
         self->next = nx, self->next_cap = cap;
     }
-    /* Room for all of them at once (as the growth below would end up), not one doubling
-     * (and rehash of everything held) after another. */
-    if ((uint64_t)(self->distinct + n) * 4 > (self->mask + 1) * 3 &&
-        index_grow(self, 2 * (self->distinct + n)))
+    /* Room for all of them at once, not one doubling (and rehash of everything held) after
+     * another: as much as they need, and at least twice what is held (growth amortised as
+     * below; a first fill from empty gets no more than it needs). */
+    Py_ssize_t want = self->distinct + n;
+    if (want < 2 * self->distinct) want = 2 * self->distinct;
+    if ((uint64_t)(self->distinct + n) * 4 > (self->mask + 1) * 3 && index_grow(self, want))
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (i + 8 < n) {

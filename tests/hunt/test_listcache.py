@@ -6,14 +6,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import struct
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from dgawatch.families import get_family
 from dgawatch.hunt import HuntOptions, hunt_paths
-from dgawatch.hunt.listcache import ListCache, cache_root, fingerprint
-from dgawatch.hunt.lists import ListSource, ListSpec
+from dgawatch.hunt.listcache import CachedList, ListCache, cache_root, fingerprint, pack, unpack
+from dgawatch.hunt.lists import ListSource, ListSpec, name_hashes
 from tests.hunt.logs import nxdomain_csv
 
 DAY = dt.date(2021, 3, 4)
@@ -47,14 +50,76 @@ def test_unregistered_variant_is_never_cached(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def test_truncated_file_is_regenerated(tmp_path: Path) -> None:
+def test_cached_hashes_are_the_engine_hashes(tmp_path: Path) -> None:
+    """A warm list's hashes are read, not made: they must be the polynomial hashes of its
+    names (the plain-Python reference of tests/hunt/test_huntscan.py)."""
+    from dgawatch.hunt.local import _Hasher
+
+    v = _conficker_c()
+    ListSource(None, cache=ListCache(tmp_path)).lists([ListSpec(v, DAY)])
+    (warm,) = ListSource(None, cache=ListCache(tmp_path)).lists([ListSpec(v, DAY)])
+    assert warm.hashes is not None
+    assert warm.names.to_pylist() == v.domains(DAY)
+    assert warm.labels == max(n.count(".") + 1 for n in v.domains(DAY)) == 3  # x.com.cn
+    assert np.array_equal(warm.hashes, _Hasher(warm.names).whole())
+
+
+def _cut(blob: bytes) -> list[bytes]:
+    """Damaged copies of a .lst file: cut anywhere, bad magic, offsets out of order or
+    beyond the data, a size that disagrees."""
+    n = struct.unpack_from("<Q", blob, 8)[0]
+    bad_offsets = bytearray(blob)
+    struct.pack_into("<i", bad_offsets, 32 + 4 * (n // 2), 1 << 30)
+    backwards = bytearray(blob)
+    struct.pack_into("<i", backwards, 32 + 4 * 3, 0)
+    wrong_size = bytearray(blob)
+    struct.pack_into("<Q", wrong_size, 16, struct.unpack_from("<Q", blob, 16)[0] - 1)
+    return [
+        blob[:-1], blob[:-9], blob[: len(blob) // 2], blob[:40], b"", b"x" + blob[1:],
+        bytes(bad_offsets), bytes(backwards), bytes(wrong_size),
+    ]  # fmt: skip
+
+
+def test_damaged_file_is_regenerated(tmp_path: Path) -> None:
     v = _conficker_c()
     ListSource(None, cache=ListCache(tmp_path)).names([ListSpec(v, DAY)])
-    (path,) = tmp_path.glob("*/*.txt")
-    path.write_bytes(path.read_bytes()[:-3])  # cut inside the last name
+    (path,) = tmp_path.glob("*/*.lst")
+    whole = path.read_bytes()
+    assert unpack(whole) is not None
+    for damaged in _cut(whole):
+        assert unpack(damaged) is None
+        path.write_bytes(damaged)
+        source = ListSource(None, cache=ListCache(tmp_path))
+        assert source.names([ListSpec(v, DAY)])[0].to_pylist() == v.domains(DAY)
+        assert (source.generated, source.from_cache) == (1, 0)
+        assert path.read_bytes() == whole  # written again
+
+
+def test_first_format_files_are_not_read(tmp_path: Path) -> None:
+    """A <day>.txt of the first format (names only) next to no .lst: generated again."""
+    v = _conficker_c()
+    ListSource(None, cache=ListCache(tmp_path)).names([ListSpec(v, DAY)])
+    (path,) = tmp_path.glob("*/*.lst")
+    path.unlink()
+    path.with_suffix(".txt").write_bytes(b"fake.example\n")
     source = ListSource(None, cache=ListCache(tmp_path))
     assert source.names([ListSpec(v, DAY)])[0].to_pylist() == v.domains(DAY)
     assert source.generated == 1
+
+
+@pytest.mark.parametrize("names", [[], [""], ["a"], ["b.example", "c.d.example", "x" * 300]])
+def test_pack_unpack_round_trip(names: list[str]) -> None:
+    arr = pa.array(names, pa.string())
+    hashes, labels = name_hashes(arr)
+    back = unpack(b"".join(bytes(p) for p in pack(CachedList(arr, hashes, labels))))
+    assert back is not None
+    back.names.validate(full=True)
+    assert back.names.to_pylist() == names
+    assert np.array_equal(back.hashes, hashes) and back.labels == labels
+    # a slice of a bigger array packs only its own names
+    sliced = pa.array(["zz", *names, "yy"], pa.string()).slice(1, len(names))
+    again = unpack(b"".join(bytes(p) for p in pack(CachedList(sliced, hashes, labels))))
+    assert again is not None and again.names.to_pylist() == names
 
 
 def test_size_limit_drops_least_recently_used(tmp_path: Path, monkeypatch) -> None:
@@ -63,16 +128,21 @@ def test_size_limit_drops_least_recently_used(tmp_path: Path, monkeypatch) -> No
     cache = ListCache(tmp_path)
     sizes = []
     for i, d in enumerate(days):
-        cache.put(v, d, v.domains_blob(d))
-        path = next(tmp_path.glob(f"*/{d.isoformat()}.txt"))
+        cache.put(v, d, _packed(v.domains(d)))
+        path = next(tmp_path.glob(f"*/{d.isoformat()}.lst"))
         os.utime(path, (1_000_000 + i, 1_000_000 + i))  # days[0] least recently used
         sizes.append(path.stat().st_size)
     limit = sizes[1] + sizes[2] + 100
     monkeypatch.setenv("DGAWATCH_LIST_CACHE_MB", str(limit / (1 << 20)))
-    cache.put(v, DAY + dt.timedelta(days=9), b"x.example\n")
+    cache.put(v, DAY + dt.timedelta(days=9), _packed(["x.example"]))
     cache.trim()
-    kept = sorted(p.name for p in tmp_path.glob("*/*.txt"))
-    assert kept == [f"{d.isoformat()}.txt" for d in [*days[1:], DAY + dt.timedelta(days=9)]]
+    kept = sorted(p.name for p in tmp_path.glob("*/*.lst"))
+    assert kept == [f"{d.isoformat()}.lst" for d in [*days[1:], DAY + dt.timedelta(days=9)]]
+
+
+def _packed(names: list[str]) -> CachedList:
+    arr = pa.array(names, pa.string())
+    return CachedList(arr, *name_hashes(arr))
 
 
 @pytest.mark.parametrize("value", ["off", "0"])

@@ -5,32 +5,94 @@ Why: with its defaults a hunt matches every registered variant's lists of the lo
 on every run (mostly pure-Python hash chains), far more than matching a million log lines.
 Logs are hunted again and again over the same recent days, so the lists are kept.
 
-What is kept: one file per (variant, list day), the list as ``domains_blob`` gives it
-(``name\\n`` per name, generation order), and the matcher's sorted hashes of it, under
-``$DGAWATCH_LIST_CACHE`` or else ``<data dir>/list-cache-v1`` (``off`` turns the cache
-off). A file's folder carries a fingerprint of the variant's parameters, the dgawatch
+What is kept: one file per (variant, list day), ``<day>.lst``, holding the list as Arrow
+string buffers (int32 offsets, the names' bytes, generation order) and the local engine's
+hash of each name (:func:`dgawatch._huntscan.name_hashes`), so that a warm hunt neither
+splits nor hashes a list (bench_hunt.py, 1,308 lists for a week: ~0.2 CPU-s that was),
+under ``$DGAWATCH_LIST_CACHE`` or else ``<data dir>/list-cache-v1`` (``off`` turns the
+cache off). A file's folder carries a fingerprint of the variant's parameters, the dgawatch
 version and the source of the family's module, so a changed generator never reads an old
 list. Only registered variants are cached (an ad-hoc ``Variant`` built in code may reuse a
 key). The cache holds at most ``$DGAWATCH_LIST_CACHE_MB`` (default 1024) MB: past that
-the least recently used files go. Files are written to a temporary name and renamed, so
-concurrent hunts never read a partial list; any I/O error only means the list is
-generated.
+the least recently used files go (``<day>.txt`` files of the first format are never read
+again and go first). Files are written to a temporary name and renamed, so concurrent
+hunts never read a partial list; a file that is not whole (header, sizes, offsets, end
+mark) is not read, and any I/O error only means the list is generated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import struct
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from dgawatch.families import fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.home import cache_root
 
 DEFAULT_MB = 1024
+
+
+#: ``<day>.lst``: MAGIC, then n, len(data), labels (u64 each), offsets (int32, n + 1), data,
+#: zeros to a multiple of 8, hashes (u64, n), MAGIC again (a cut file lacks it).
+MAGIC = b"DGWLST01"
+_HEAD = struct.Struct("<8sQQQ")
+
+
+@dataclass(frozen=True)
+class CachedList:
+    """A list as the local engine takes it: its names, their hashes, and the most labels
+    of one name (at least 1)."""
+
+    names: pa.Array
+    hashes: np.ndarray
+    labels: int
+
+
+def pack(lst: CachedList) -> list[bytes | memoryview]:
+    """The parts of a ``.lst`` file."""
+    names = lst.names
+    if names.type != pa.string() or names.null_count or len(names) != len(lst.hashes):
+        raise ValueError("a cached list is strings without nulls, one hash each")
+    n = len(names)
+    offsets = np.frombuffer(names.buffers()[1], np.int32)[names.offset : names.offset + n + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = names.buffers()[2]
+    body = memoryview(data)[start:end] if data is not None else memoryview(b"")
+    pad = b"\0" * (-(_HEAD.size + 4 * (n + 1) + (end - start)) % 8)
+    return [
+        _HEAD.pack(MAGIC, n, end - start, lst.labels),
+        (offsets - start).astype("<i4").tobytes(),
+        body,
+        pad,
+        np.ascontiguousarray(lst.hashes, "<u8").tobytes(),
+        MAGIC,
+    ]
+
+
+def unpack(blob: bytes) -> CachedList | None:
+    """The list of a ``.lst`` file's bytes (no copy), or None when they are not one whole."""
+    if len(blob) < _HEAD.size + 4 + len(MAGIC):
+        return None
+    magic, n, size, labels = _HEAD.unpack_from(blob)
+    at_data = _HEAD.size + 4 * (n + 1)
+    at_hashes = at_data + size + (-(at_data + size) % 8)
+    if magic != MAGIC or len(blob) != at_hashes + 8 * n + len(MAGIC) or blob[-8:] != MAGIC:
+        return None
+    offsets = np.frombuffer(blob, "<i4", n + 1, _HEAD.size)
+    if offsets[0] != 0 or offsets[-1] != size or (n and np.any(offsets[1:] < offsets[:-1])):
+        return None  # Arrow would read out of bounds
+    view = memoryview(blob)
+    names = pa.StringArray.from_buffers(
+        n, pa.py_buffer(view[_HEAD.size : at_data]), pa.py_buffer(view[at_data : at_data + size])
+    )
+    return CachedList(names, np.frombuffer(blob, "<u8", n, at_hashes), max(1, int(labels)))
 
 
 class ListCache:
@@ -49,23 +111,24 @@ class ListCache:
         if self.root is None:
             return None
         fp = fingerprint(variant)
-        return None if fp is None else self.root / fp / f"{day.isoformat()}.txt"
+        return None if fp is None else self.root / fp / f"{day.isoformat()}.lst"
 
-    def get(self, variant: Variant, day: dt.date) -> bytes | None:
+    def get(self, variant: Variant, day: dt.date) -> CachedList | None:
         path = self._path(variant, day)
         if path is None:
             return None
         try:
-            blob = path.read_bytes()
-            os.utime(path)  # recently used: trimmed last
+            with open(path, "rb") as fh:
+                blob = fh.read()
+                os.utime(fh.fileno())  # recently used: trimmed last
         except OSError:
             return None
-        if blob and not blob.endswith(b"\n"):
-            return None  # not a list this module wrote
-        self.hits += 1
-        return blob
+        found = unpack(blob)
+        if found is not None:
+            self.hits += 1
+        return found
 
-    def put(self, variant: Variant, day: dt.date, blob: bytes) -> None:
+    def put(self, variant: Variant, day: dt.date, lst: CachedList) -> None:
         path = self._path(variant, day)
         if path is None:
             return
@@ -74,38 +137,8 @@ class ListCache:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(blob)
+                    fh.writelines(pack(lst))
                 os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError:
-            return
-        self.written += 1
-
-    def get_array(self, variant: Variant, day: dt.date, kind: str) -> np.ndarray | None:
-        """An array derived from the list (``kind`` names it and its format version)."""
-        path = self._path(variant, day)
-        if path is None:
-            return None
-        try:
-            arr = np.load(path.with_suffix(f".{kind}.npy"), allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            return None
-        return arr if isinstance(arr, np.ndarray) else None
-
-    def put_array(self, variant: Variant, day: dt.date, kind: str, arr: np.ndarray) -> None:
-        path = self._path(variant, day)
-        if path is None:
-            return
-        target = path.with_suffix(f".{kind}.npy")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, arr, allow_pickle=False)
-                os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

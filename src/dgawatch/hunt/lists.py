@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
 from dgawatch.families.base import Variant
-from dgawatch.hunt.listcache import ListCache
+from dgawatch.hunt.listcache import CachedList, ListCache
 from dgawatch.store import ForecastStore
 
 #: Day used as "no end" for variants active until further notice.
@@ -114,10 +115,15 @@ class ListSource:
         self._covered.update(found)
 
     def names(self, specs: Sequence[ListSpec]) -> list[pa.Array]:
-        """The names of each list, in generation order (duplicates kept). Lists of one
-        variant with the same names (a weekly seed's seven days) are one array object:
-        split once, and hashed once by the local engine (:mod:`dgawatch.hunt.local`)."""
-        out: list[pa.Array | None] = [None] * len(specs)
+        """The names of each list, in generation order (duplicates kept)."""
+        return [x.names for x in self.lists(specs)]
+
+    def lists(self, specs: Sequence[ListSpec]) -> list[Names]:
+        """The names of each list, in generation order (duplicates kept), with their hashes
+        where the list cache had them or they were made to fill it. Lists of one variant
+        with the same names (a weekly seed's seven days) read from a blob are one array
+        object: split once, and hashed once by the local engine."""
+        out: list[Names | None] = [None] * len(specs)
         todo = []
         same = _Twins()
         self._load_coverage(specs)
@@ -127,12 +133,12 @@ class ListSource:
                 assert self.store is not None
                 stored = self.store.day_list(spec.variant, day)
                 if stored is not None:
-                    out[i] = same.names(spec.variant.key, stored.blob)
+                    out[i] = Names(same.names(spec.variant.key, stored.blob))
                     self.from_store += 1
                     continue
             cached = self.cache.get(spec.variant, day)
             if cached is not None:
-                out[i] = same.names(spec.variant.key, cached)
+                out[i] = Names(cached.names, cached.hashes, cached.labels)
                 self.from_cache += 1
                 continue
             todo.append((i, spec.variant, day))
@@ -143,11 +149,40 @@ class ListSource:
                 with ThreadPoolExecutor(max_workers=self.workers) as pool:
                     blobs = list(pool.map(lambda job: job[1].domains_blob(job[2]), todo))
             for (i, variant, day), blob in zip(todo, blobs, strict=True):
-                out[i] = same.names(variant.key, blob)
+                names = same.names(variant.key, blob)
+                hashes, labels = name_hashes(names)
+                out[i] = Names(names, hashes, labels)
                 self.generated += 1
-                self.cache.put(variant, day, blob)
+                if names.type == pa.string():  # not a list of 2 GiB or more
+                    self.cache.put(variant, day, CachedList(names, hashes, labels))
             self.cache.trim()
-        return [n if n is not None else pa.array([], pa.string()) for n in out]
+        return [n if n is not None else Names(pa.array([], pa.string())) for n in out]
+
+
+@dataclass(frozen=True)
+class Names:
+    """A list's names; their hashes (:func:`name_hashes`) and the most labels of one name
+    when known."""
+
+    names: pa.Array
+    hashes: np.ndarray | None = None
+    labels: int = 1
+
+
+def name_hashes(names: pa.Array) -> tuple[np.ndarray, int]:
+    """The local engine's hash of each name (:mod:`dgawatch.hunt.local`) and the most labels
+    of one name."""
+    from dgawatch import _huntscan
+
+    if names.null_count:
+        names = pc.fill_null(names, "")
+    if names.type != pa.string():
+        names = names.cast(pa.string())
+    bufs = names.buffers()
+    offsets = np.frombuffer(bufs[1], np.int32)[names.offset : names.offset + len(names) + 1]
+    data = np.frombuffer(bufs[2], np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+    hashes, labels = _huntscan.name_hashes(np.ascontiguousarray(offsets), data)
+    return np.frombuffer(hashes, np.uint64), max(labels, 1)
 
 
 class _Twins:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from dgawatch.domain import registered_domain
 from dgawatch.families.base import Variant
 from dgawatch.hunt.finding import MATCH_SCHEMA
-from dgawatch.hunt.lists import ListSource, ListSpec, lists_for_days
+from dgawatch.hunt.lists import ListSource, ListSpec, Names, lists_for_days, name_hashes
 
 _EPOCH = dt.date(1970, 1, 1)
 #: Lists kept in memory (names); older ones are dropped and regenerated if needed again.
@@ -139,23 +139,22 @@ class _List:
     labels: int
 
     def __init__(
-        self, spec: ListSpec, names: pa.Array, window: int, twin: _List | None = None
+        self, spec: ListSpec, names: Names, window: int, twin: _List | None = None
     ) -> None:
-        from dgawatch import _huntscan
-
         lo, hi = spec.valid(window)
         self.family = spec.variant.family
         self.variant = spec.variant.name
         self.day_no = (spec.day - _EPOCH).days if spec.day is not None else -1
         self.lo = (lo - _EPOCH).days
         self.hi = (hi - _EPOCH).days
-        self.names = names
+        self.names = names.names
         if twin is not None:  # the same names (same array): the same hashes
             self.hashes, self.labels = twin.hashes, twin.labels
             return
-        offsets, data = _string_buffers(self.names)
-        hashes, labels = _huntscan.name_hashes(offsets, data)
-        self.hashes = np.frombuffer(hashes, np.uint64)
+        if names.hashes is not None:  # from the list cache
+            self.hashes, labels = names.hashes, names.labels
+        else:
+            self.hashes, labels = name_hashes(self.names)
         self.labels = max(labels, 2)
 
 
@@ -305,14 +304,14 @@ class LocalMatcher:
     def _load(self, specs: Sequence[ListSpec]) -> list[_List]:
         missing = [s for s in specs if s.key not in self._lists]
         if missing:
-            for spec, names in zip(missing, self.source.names(missing), strict=True):
-                twin = self._hashed.get(id(names))
-                if twin is not None and twin.names is not names:
+            for spec, names in zip(missing, self.source.lists(missing), strict=True):
+                twin = self._hashed.get(id(names.names))
+                if twin is not None and twin.names is not names.names:
                     twin = None
                 lst = self._lists[spec.key] = _List(spec, names, self.window, twin)
-                self._hashed[id(names)] = lst
+                self._hashed[id(names.names)] = lst
                 self._share(spec, lst)
-                self._cached_names += len(names)
+                self._cached_names += len(lst.names)
         for s in specs:
             self._lists.move_to_end(s.key)
         wanted = {s.key for s in specs}
