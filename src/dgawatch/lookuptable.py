@@ -62,12 +62,13 @@ SPLIT_FROM_BYTES = 1 << 20
 
 
 def idle_core() -> bool:
-    """Whether a second core is free: two or more usable, and a load average below their
-    number less one (on a busy machine a second thread only competes, and costs the
-    memory of half the output)."""
+    """Whether a second core is likely free: two or more usable, and a one-minute load
+    average at most their number less a half (a lookup run after lookup keeps it near 1 by
+    itself; on a busy machine a second thread only competes, and costs the memory of half
+    the output)."""
     try:
         cores = len(os.sched_getaffinity(0))
-        return cores >= 2 and os.getloadavg()[0] <= cores - 1
+        return cores >= 2 and os.getloadavg()[0] <= cores - 0.5
     except (AttributeError, OSError):
         return False
 
