@@ -133,6 +133,8 @@ def main() -> int:
     print(
         f"output identical            {'yes' if same else 'NO'} (compiled, first run, general path)"
     )
+    load = os.getloadavg()[0]
+    print(f"load average (1 min), end   {load:8.2f}  (a second thread when <= cores - 0.5)")
     ratios = [b[0] / a[0] for a, b in zip(runs["dgawatch"], runs["duckdb"], strict=True)]
     med = statistics.median(ratios)
     print(f"speed vs DuckDB join (pairs) min {min(ratios):.2f} / median {med:.2f}x")
