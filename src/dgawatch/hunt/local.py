@@ -294,6 +294,11 @@ class LocalMatcher:
         #: Hashes of the names arrays held (a weekly seed's equal day lists come as one
         #: array from :meth:`ListSource.names`: hashed once).
         self._hashed: dict[int, _List] = {}
+        #: The lists serving each set of event days seen (a batch's days; a log has few),
+        #: and those sets the current index holds every list of: most batches cost no
+        #: list bookkeeping at all.
+        self._specs_of: dict[tuple[int, ...], list[ListSpec]] = {}
+        self._ready: set[tuple[int, ...]] = set()
 
     def close(self) -> None:
         self._lists.clear()
@@ -340,7 +345,7 @@ class LocalMatcher:
         else:
             self._twins[sig] = lst
 
-    def _index_for(self, specs: Sequence[ListSpec], days: Sequence[dt.date]) -> _Index:
+    def _index_for(self, specs: Sequence[ListSpec]) -> _Index:
         """An index holding at least ``specs``: the current one when it does (extra lists
         are harmless, each row's window is checked), else the current one grown by the
         missing lists (a time-ordered log adds one day's lists a day), or, past
@@ -359,6 +364,7 @@ class LocalMatcher:
             held.update(missing)
             return self._index
         self._index = None  # freed first: two big indexes never coexist
+        self._ready.clear()
         self._index = _Index(lists)
         self._index_key = {s.key for s in ahead}
         return self._index
@@ -375,11 +381,20 @@ class LocalMatcher:
             if hi - lo < 1000
             else np.unique(day_no).tolist()
         )
-        distinct = [_EPOCH + dt.timedelta(days=d) for d in days]
-        specs = lists_for_days(self.variants, distinct, self.window)
+        key = tuple(days)
+        specs = self._specs_of.get(key)
+        if specs is None:
+            if len(self._specs_of) > 4096:  # days scattered over years: keep it bounded
+                self._specs_of.clear()
+            distinct = [_EPOCH + dt.timedelta(days=d) for d in days]
+            specs = self._specs_of[key] = lists_for_days(self.variants, distinct, self.window)
         if not specs:
             return MATCH_SCHEMA.empty_table()
-        index = self._index_for(specs, distinct)
+        if self._index is not None and key in self._ready:
+            index = self._index
+        else:
+            index = self._index_for(specs)
+            self._ready.add(key)
         qname = batch.column("qname")
         rows, entry, starts = index.probe_names(qname)
         if not len(rows):
