@@ -290,3 +290,49 @@ def test_gopack_tld_not_in_pack_lists_its_tlds(home: Path, tmp_path: Path) -> No
     assert built.returncode == 0, built.stderr
     # before: "(['org'])", a Python list
     one_error(run(home, "gopack", "release", str(pack), "--tld", "nl"), "(its TLDs: org)")
+
+
+def test_export_policy_error_names_the_option(home: Path) -> None:
+    proc = run(home, "export", "--format", "rpz", "--start", "2020-01-01", "--family",
+               "conficker", "--variant", "a", "--policy", "block")  # fmt: skip
+    one_error(proc, "--policy 'block': unknown policy")  # before: "unknown policy 'block'"
+
+
+def test_sinkhole_stats_for_days_without_events_names_the_days(home: Path) -> None:
+    (home / "sinkhole").mkdir()
+    proc = run(home, "sinkhole", "stats", "--date", "2020-01-01")
+    assert proc.returncode == 0 and proc.stdout == ""
+    # before: "no events in the store", though other days may hold some
+    assert "no events in the store on 2020-01-01 (--date)" in proc.stderr
+
+
+def test_gopack_keys_swapped_say_which_half_to_give(home: Path, tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    made = run(home, "gopack", "keygen", "--output", str(key))
+    assert made.returncode == 0, made.stderr
+    pack = tmp_path / "pack"
+    # before: cryptography's "Valid PEM but no BEGIN/END delimiters ..." (with its FAQ link
+    # for other files)
+    one_error(run(home, "gopack", "--tld", "org", "--start", "2020-12-30", "--family",
+                  "conficker", "--variant", "a", "--output", str(pack),
+                  "--sign-key", f"{key}.pub"),
+              f"--sign-key {key}.pub is a public key")  # fmt: skip
+    assert not pack.exists()
+    built = run(home, "gopack", "--tld", "org", "--start", "2020-12-30", "--family",
+                "conficker", "--variant", "a", "--output", str(pack),
+                "--sign-key", str(key))  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    one_error(run(home, "gopack", "verify", str(pack), "--key", str(key)),
+              f"--key {key} is a private key", f"{key}.pub")  # fmt: skip
+    empty = tmp_path / "empty.pub"
+    empty.write_text("")
+    line = one_error(run(home, "gopack", "verify", str(pack), "--key", str(empty)),
+                     f"--key {empty} is not a PEM public key")  # fmt: skip
+    assert "http" not in line
+
+
+def test_sketch_merge_of_an_empty_file_says_empty(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    # before: "not a sketch file (Expecting value: line 1 column 1 (char 0))"
+    one_error(run(home, "sinkhole", "sketch", "merge", str(empty)), f"{empty} is empty")

@@ -435,17 +435,30 @@ def _key_bytes(path: Path, what: str) -> bytes:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
+def _short(exc: Exception) -> str:
+    """cryptography's reason without its FAQ link and error codes ('Unable to load PEM file.
+    See https://... MalformedFraming')."""
+    text = str(exc).split(" See http", 1)[0].strip().rstrip(".")
+    return text or type(exc).__name__
+
+
 def load_private_key(path: Path) -> Ed25519PrivateKey:
     """An Ed25519 private key from a PEM file written by :func:`keygen`."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    data = _key_bytes(path, "--sign-key")
+    if b"PUBLIC KEY-----" in data:
+        raise InputError(
+            f"--sign-key {path} is a public key; sign with its private half (the file "
+            "'dgawatch gopack keygen --output KEY' wrote as KEY, not KEY.pub)"
+        )
     try:
-        key = load_pem_private_key(_key_bytes(path, "--sign-key"), password=None)
+        key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as exc:
         raise InputError(
-            f"--sign-key {path} is not an unencrypted PEM private key ({exc}); make one with "
-            "'dgawatch gopack keygen'"
+            f"--sign-key {path} is not an unencrypted PEM private key ({_short(exc)}); make "
+            "one with 'dgawatch gopack keygen'"
         ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError(f"--sign-key {path} is not an Ed25519 key (see 'gopack keygen')")
@@ -457,11 +470,17 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+    data = _key_bytes(path, "--key")
+    if b"PRIVATE KEY-----" in data:
+        raise InputError(
+            f"--key {path} is a private key (keep it secret); verify with its public half, "
+            f"{path}.pub as 'dgawatch gopack keygen' wrote it"
+        )
     try:
-        key = load_pem_public_key(_key_bytes(path, "--key"))
+        key = load_pem_public_key(data)
     except (ValueError, TypeError) as exc:
         raise InputError(
-            f"--key {path} is not a PEM public key ({exc}); give the .pub file of "
+            f"--key {path} is not a PEM public key ({_short(exc)}); give the .pub file of "
             "'dgawatch gopack keygen'"
         ) from None
     if not isinstance(key, Ed25519PublicKey):

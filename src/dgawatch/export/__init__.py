@@ -52,7 +52,9 @@ class ExportOptions:
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
-            raise InputError(f"unknown policy {self.policy!r} (choose from {', '.join(POLICIES)})")
+            raise InputError(
+                f"--policy {self.policy!r}: unknown policy (choose from {', '.join(POLICIES)})"
+            )
         if self.policy == "sinkhole" and not (self.address or self.address6):
             raise InputError("--policy sinkhole needs --address (and/or --address6)")
 

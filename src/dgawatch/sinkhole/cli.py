@@ -276,6 +276,9 @@ def stats(
         for r in rows:
             table.add_row(*(str(v) for v in r.values()))
         out.print(table)
+    elif days:  # the store may hold other days: say which were asked
+        asked = ", ".join(str(d) for d in days)
+        err.print(f"no events in the store on {asked} (--date); without --date: every day")
     else:
         err.print("no events in the store")
     if estimates:

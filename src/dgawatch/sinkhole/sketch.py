@@ -105,6 +105,10 @@ class SketchSet:
             raise InputError(f"{path} is a directory; give sketch files") from None
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if not text.strip():
+            raise InputError(
+                f"{path} is empty; give files that 'dgawatch sinkhole sketch export' wrote"
+            )
         try:
             doc = json.loads(text)
         except ValueError as exc:
