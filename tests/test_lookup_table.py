@@ -18,7 +18,7 @@ from dgawatch import _lookupscan
 from dgawatch import lookuptable as lt
 from dgawatch.days import day_range
 from dgawatch.domain import PLAIN_VALID, _psl, registered_domains
-from dgawatch.families import choose_variants
+from dgawatch.families import choose_variants, fingerprint
 from dgawatch.lookup import read_names
 from dgawatch.store import STORE_FILE, ForecastStore
 from tests.test_lookup_batch import EDGE, varied_names
@@ -31,11 +31,19 @@ GENERAL = "import dgawatch.lookuptable as t; t.lookup_file_json = lambda *a, **k
 #: The compiled path with a file cut in two halves, each answered by its own thread.
 THREADS = "import dgawatch.lookuptable as t; t.SPLIT_FROM_BYTES = 1; t.idle_core = lambda: True; "
 ONE_THREAD = "import dgawatch.lookuptable as t; t.idle_core = lambda: False; "
-#: Reports on stderr whether DuckDB was imported (the compiled path never imports it).
+#: Reports on stderr whether DuckDB and NumPy were imported (the compiled path never
+#: imports DuckDB; NumPy only with the registry, when the selection is not cached yet).
 PROBE = (
     "import atexit, sys; atexit.register(lambda: sys.stderr.write("
-    "'\\nDUCKDB' if 'duckdb' in sys.modules else '\\nNO DUCKDB')); "
+    "('\\nDUCKDB' if 'duckdb' in sys.modules else '\\nNO DUCKDB') + "
+    "(' NUMPY' if 'numpy' in sys.modules else ' NO NUMPY'))); "
 )
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process lookups keep their selections in the test's own cache."""
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +99,14 @@ def test_compiled_output_equals_the_general_path(home: Path, tmp_path: Path) -> 
     general = cli(home, PROBE + GENERAL, *args, "--json")
     threads = cli(home, PROBE + THREADS, *args, "--json")
     assert fast.returncode == 0 and general.returncode == 0, fast.stderr + general.stderr
-    assert fast.stderr.endswith(b"\nNO DUCKDB") and general.stderr.endswith(b"\nDUCKDB")
+    assert fast.stderr.endswith(b"\nNO DUCKDB NUMPY")
+    assert general.stderr.endswith(b"\nDUCKDB NUMPY")
     assert fast.stdout == general.stdout  # fails when the compiled path differs in any byte
-    assert threads.stdout == general.stdout and threads.stderr == fast.stderr  # two threads
-    assert fast.stderr.replace(b"NO ", b"") == general.stderr  # the same summary line
+    assert threads.stdout == general.stdout  # two threads
+    # the second compiled run took its variants from the selection cache: no registry
+    assert threads.stderr.endswith(b"\nNO DUCKDB NO NUMPY")
+    summary = general.stderr.rsplit(b"\n", 1)[0]  # the same summary line
+    assert fast.stderr.rsplit(b"\n", 1)[0] == threads.stderr.rsplit(b"\n", 1)[0] == summary
     docs = [json.loads(line) for line in fast.stdout.splitlines()]
     assert len(docs) == len(read_names(names))
     # the corpus reaches what it is meant to: errors, several hits, aliases, www. hits
@@ -118,7 +130,8 @@ def test_a_changed_store_makes_the_table_stale(home: Path, tmp_path: Path) -> No
     table = lt.LookupTable.open(store)
     assert table is not None
     gozi = choose_variants(["gozi"], ["luther"])[0]
-    assert dt.date(2016, 5, 5).toordinal() in table.covered_days(gozi)
+    assert dt.date(2016, 5, 5).toordinal() in table.covered_days(gozi.key, fingerprint(gozi))
+    assert not table.covered_days(gozi.key, "another version of the generator")
     table.close()
 
 
@@ -164,6 +177,7 @@ def test_what_the_compiled_path_leaves_to_the_general_one(
     assert run_in_process(home, plain, capsysbinary, end="2016-04-01") == (False, b"")
     # lists from another version of a generator count as not stored
     monkeypatch.setattr("dgawatch.families.fingerprint", lambda v: "changed")
+    monkeypatch.setattr(lt, "code_stamp", lambda: ["the changed generator"])
     assert run_in_process(home, plain, capsysbinary) == (False, b"")
 
 
@@ -227,3 +241,15 @@ def test_the_table_goes_to_the_cache_when_the_store_folder_is_not_writable(
     table = lt.LookupTable.open(home / STORE_FILE)
     assert table is not None and lt.table_path(home / STORE_FILE) == cached
     table.close()
+
+
+def test_a_changed_package_recomputes_the_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen, aliases = lt.choose(["murofet"], None)
+    assert [c.key for c in chosen] == [v.key for v in choose_variants(["murofet"], None)]
+    assert aliases["murofet/v1"] == ["gameover/pre-tovar"]
+    assert lt.choose(["murofet"], None) == (chosen, aliases)  # from the cache
+    monkeypatch.setattr("dgawatch.families.fingerprint", lambda v: "changed")
+    assert lt.choose(["murofet"], None) == (chosen, aliases)  # (the stamp is unchanged)
+    monkeypatch.setattr(lt, "code_stamp", lambda: ["another build"])
+    again, _ = lt.choose(["murofet"], None)
+    assert {c.fingerprint for c in again} == {"changed"}

@@ -34,9 +34,11 @@ import os
 import struct
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dgawatch import __version__
 from dgawatch.days import parse_day, span, today
 from dgawatch.domain import _psl, invalid_reason, normalise
 from dgawatch.errors import DgawatchError, InputError, StoreError
@@ -96,8 +98,15 @@ def variant_days(
         start, end = default_window()
     if end < start:
         raise InputError(f"window end {end} is before its start {start}")
-    first = max(start, variant.active_from)
-    last = min(end, variant.active_until) if variant.active_until else end
+    return active_days(variant.active_from, variant.active_until, start, end)
+
+
+def active_days(
+    active_from: dt.date, active_until: dt.date | None, start: dt.date, end: dt.date
+) -> list[dt.date]:
+    """The days of ``start..end`` within an active period (open-ended without its end)."""
+    first = max(start, active_from)
+    last = min(end, active_until) if active_until else end
     if last < first:
         return []
     return list(span(first, last))
@@ -202,13 +211,12 @@ class LookupTable:
             return None
         return cls(header, mm)
 
-    def covered_days(self, variant: Variant) -> set[int]:
-        """Proleptic ordinals of the variant's stored days; none when its lists came from
-        another version of its generator (as ``ForecastStore.covered_days``)."""
-        from dgawatch.families import fingerprint
-
-        entry = self._variants.get(variant.key)
-        if entry is None or entry.get("fingerprint") != fingerprint(variant):
+    def covered_days(self, key: str, fingerprint: str | None) -> set[int]:
+        """Proleptic ordinals of the stored days of variant ``key``; none when its lists came
+        from another version of its generator than ``fingerprint`` (the running one's,
+        :func:`dgawatch.families.fingerprint`), as ``ForecastStore.covered_days`` decides."""
+        entry = self._variants.get(key)
+        if entry is None or entry.get("fingerprint") != fingerprint:
             return set()
         days: set[int] = set()
         for first, last in entry["days"]:
@@ -353,6 +361,95 @@ def _write_table(path: Path, head: bytes, sections: list[tuple[int, bytes]], siz
         tmp.unlink(missing_ok=True)
 
 
+# --- the variants of --family/--variant, without importing the registry -------------------
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What a lookup needs of a chosen variant."""
+
+    key: str
+    active_from: dt.date
+    active_until: dt.date | None
+    fingerprint: str | None
+
+
+def code_stamp() -> list[object]:
+    """dgawatch's and Python's versions and the size and time of every file of the package
+    folder and of its families (what the registry, each variant's period and each
+    generator's fingerprint come from): while it is unchanged, so are they."""
+    import dgawatch
+
+    root = Path(dgawatch.__file__).parent
+    out: list[object] = [__version__, sys.version]
+    for folder in (root, root / "families", root / "families" / "data"):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_file():
+                st = entry.stat()
+                out.append([entry.name, st.st_size, st.st_mtime_ns])
+    return out
+
+
+def choose(
+    family: list[str] | None, variant: list[str] | None
+) -> tuple[list[Chosen], dict[str, list[str]]]:
+    """:func:`dgawatch.families.choose_variants` of the options, and the aliases of every
+    variant known under other names: kept in the cache directory per (options, code
+    stamp), so that a repeated lookup does not import the registry (58 family modules and
+    NumPy, ~0.1 s). Raises what choose_variants raises."""
+    root = cache_root()
+    key = json.dumps([family, variant, code_stamp()])
+    path = None
+    if root is not None:
+        path = root / "lookup-selections" / f"{hashlib.sha1(key.encode()).hexdigest()[:24]}.json"
+        try:
+            doc = json.loads(path.read_text("utf-8"))
+            if doc["key"] == key:
+                chosen = [
+                    Chosen(
+                        c["key"],
+                        dt.date.fromisoformat(c["from"]),
+                        dt.date.fromisoformat(c["until"]) if c["until"] else None,
+                        c["fingerprint"],
+                    )
+                    for c in doc["chosen"]
+                ]
+                return chosen, doc["aliases"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from dgawatch.families import aliases_of, all_variants, choose_variants, fingerprint
+
+    variants = choose_variants(family, variant)
+    chosen = [Chosen(v.key, v.active_from, v.active_until, fingerprint(v)) for v in variants]
+    aliases = {v.key: list(aliases_of(v.key)) for v in all_variants() if aliases_of(v.key)}
+    if path is not None:
+        doc = {
+            "key": key,
+            "chosen": [
+                {
+                    "key": c.key,
+                    "from": c.active_from.isoformat(),
+                    "until": c.active_until.isoformat() if c.active_until else None,
+                    "fingerprint": c.fingerprint,
+                }
+                for c in chosen
+            ],
+            "aliases": aliases,
+        }
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(doc), "utf-8")
+            tmp.replace(path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+    return chosen, aliases
+
+
 # --- the command ------------------------------------------------------------------------
 
 
@@ -395,10 +492,8 @@ def lookup_file_json(
     if scanned is None or scanned[0] == 0:
         return False
     names, slow = scanned
-    from dgawatch.families import aliases_of, choose_variants
-
     try:
-        variants = choose_variants(family, variant)
+        variants, aliases = choose(family, variant)
     except DgawatchError:
         return False
     table = LookupTable.open(store_path)
@@ -417,7 +512,7 @@ def lookup_file_json(
         if table is None:
             return False
     try:
-        return _answer(data, slow, table, variants, first, last, say, aliases_of)
+        return _answer(data, slow, table, variants, first, last, say, aliases)
     finally:
         table.close()
 
@@ -426,19 +521,19 @@ def _answer(
     data: bytes,
     slow: list[bytes],
     table: LookupTable,
-    variants: list[Variant],
+    variants: list[Chosen],
     first: dt.date,
     last: dt.date,
     say: Callable[..., object],
-    aliases_of: Callable[[str], tuple[str, ...]],
+    aliases: dict[str, list[str]],
 ) -> bool:
     from dgawatch import _lookupscan
 
     allowed = bytearray(len(table.codes) * 8192)  # a bit per (code, day since 1970)
     from_store = 0
     for v in variants:
-        wanted = variant_days(v, first, last)
-        covered = table.covered_days(v)
+        wanted = active_days(v.active_from, v.active_until, first, last)
+        covered = table.covered_days(v.key, v.fingerprint)
         if any(d.toordinal() not in covered for d in wanted):
             return False  # lists to generate: the general path
         from_store += len(wanted)
@@ -462,8 +557,8 @@ def _answer(
         prefixes.append(
             f'{{"family": {json.dumps(fam)}, "variant": {json.dumps(var)}, "day": "'.encode()
         )
-        also = aliases_of(f"{fam}/{var}")  # (json.dumps(Hit.to_dict()) puts them last)
-        tail = f', "aliases": {json.dumps(list(also))}' if also else ""
+        also = aliases.get(f"{fam}/{var}")  # (json.dumps(Hit.to_dict()) puts them last)
+        tail = f', "aliases": {json.dumps(also)}' if also else ""
         suffixes.append(f'"{tail}}}'.encode())
     say(f"window {first}..{last}", f"- {from_store} day lists from the store, 0 generated")
     psl = _psl()
