@@ -4,17 +4,19 @@ A bulk lookup from the store (``dgawatch.lookup``) costs, per million names, abo
 imports (NumPy, Arrow's compute kernels, DuckDB), 1.5 s of DuckDB join and 0.8 s of JSON
 assembled by Arrow (issue 19: 0.37 M names/s end to end, the target is 1 M/s). Here a
 *look-up table* of the store is built once, next to it (``<store>.lookup``; in the cache
-directory when the store's folder is not writable), and
-memory-mapped by later lookups; :mod:`dgawatch._lookupscan` reads the file's names,
-probes each one's keys and writes its JSON line in one pass, without any of those
-libraries.
+directory when the store's folder is not writable), and memory-mapped by later lookups;
+:mod:`dgawatch._lookupscan` reads the file's names, probes each one's keys and writes its
+JSON line in one pass, without any of those libraries.
 
 The table holds every stored forecast row (domain, family/variant, day, index), the store's
 coverage and the generator versions its lists came from, and the store file's identity
 (device, inode, size, modification and change times, the same of its ``.wal``): a table
 whose store has changed since is not used, and the next large lookup rebuilds it. Variants
 whose generator changed since the store was built are stale, as ``ForecastStore.stale``
-decides, and their days count as not stored.
+decides, and their days count as not stored. The variants that ``--family``/``--variant``
+choose (periods, generator versions, aliases) are kept in the cache directory per options
+and per state of the package's files (:func:`choose`): a repeated lookup does not import
+the registry of families.
 
 The compiled path answers only what it answers exactly as the general path does (the output
 is the same bytes; ``tests/test_lookup_table.py`` compares them): a file of ASCII names,
@@ -319,7 +321,8 @@ def build_table(store: Path) -> Path:
         "codes": [list(c) for c in codes],
         "variants": variants,
     }
-    # the header's size does not depend on the layout's numbers' values: reserve room
+    # the sections' offsets go into the header, whose length they change: room is made
+    # with the largest values, and the header padded with blanks to that length
     layout = [bits, groups] + [0] * len(sections)
     header["layout"], header["size"] = [2**62] * len(layout), 2**62
     head_len = len(_MAGIC) + 8 + len(json.dumps(header).encode())
