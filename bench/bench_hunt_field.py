@@ -15,9 +15,12 @@ wall time and peak RSS of each run (``os.wait4``); the ratio on/off throughput i
 ``--days``; ``--dual N`` makes N infected hosts of each day run a second family too (a host
 is found when it is reported, a family of it when a finding holding the host is of that
 family: most of the finding's names are that family's); ``--query-only`` writes the days
-without answers (no rcode). Per day: infected found / total, clean hosts reported (as an
-unknown DGA, or with a known family's listed finding), the hunt's wall and CPU seconds
-(user+sys of the whole process), and a per-family table (hosts found / infected).
+without answers (no rcode); ``--dead R``: clean clients also ask for dead generated-looking
+domains at a per-client rate of mean R per query (``netsim.simulate``'s ``dead``).
+Per day: infected found / total, clean hosts reported (as an unknown DGA, or with a known
+family's listed finding), findings (those mixing families: under 90 % of their names of one
+build), the hunt's wall and CPU seconds (user+sys of the whole process), and a per-family
+table (hosts found / infected).
 """
 
 from __future__ import annotations
@@ -103,6 +106,17 @@ def per_family(day: NetDay, summary: dict[str, object]) -> dict[str, tuple[int, 
     return {fam: (len(got[fam]), n) for fam, n in sorted(total.items())}
 
 
+def mixed(day: NetDay, summary: dict[str, object]) -> int:
+    """Findings whose names of some family's build are less than 90 % one family's."""
+    family_of = {n: style for style, names in day.builds.items() for n in names}
+    out = 0
+    for f in summary.get("unknown_dga", []):  # type: ignore[attr-defined]
+        votes = Counter(family_of[n] for n in f["names"] if n in family_of)
+        if votes and votes.most_common(1)[0][1] < 0.9 * sum(votes.values()):
+            out += 1
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", default="500:1,2000:2,5000:3", help="clients:seed,...")
@@ -110,6 +124,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2,3", help="seeds of the --clients grid")
     ap.add_argument("--dual", type=int, default=0, help="infected hosts running two families")
     ap.add_argument("--query-only", action="store_true", help="days without answers (rcode)")
+    ap.add_argument(
+        "--dead", type=float, default=0.0, help="clean clients' dead-domain rate per query"
+    )
     ap.add_argument("--pairs", type=int, default=2, help="alternated on/off pairs (0: none)")
     ap.add_argument("--keep", type=Path, help="write the days' logs here (kept)")
     args = ap.parse_args()
@@ -125,12 +142,14 @@ def main() -> None:
         logs = []
         for clients, seed in configs:
             log = where / f"dns-{clients}-{seed}.log"
-            day = simulate(log, clients, seed, dual=args.dual, answers=not args.query_only)
+            day = simulate(
+                log, clients, seed, dual=args.dual, answers=not args.query_only, dead=args.dead
+            )
             logs.append((day, log))
             took, _rss, summary = run_hunt(log)
             found, infected, fp, fp_known, missed = score(day, summary)
             fams = per_family(day, summary)
-            clusters = len(summary.get("unknown_dga", []))  # type: ignore[arg-type]
+            clusters = f"{len(summary.get('unknown_dga', []))} ({mixed(day, summary)})"  # type: ignore[arg-type]
             weak = summary.get("weak_matches", 0)
             print(f"# {describe(day)}; hunt {took:.1f} s", flush=True)
             rows.append(
@@ -141,7 +160,7 @@ def main() -> None:
         print()
         print(
             "| clients | seed | queries | infected | found | clean reported (unknown DGA) "
-            "| clean reported (known family) | weak matches (not listed) | findings "
+            "| clean reported (known family) | weak matches (not listed) | findings (mixed) "
             "| hunt wall s | hunt CPU s | missed |"
         )
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -221,14 +221,19 @@ def simulate(
     *,
     dual: int = 0,
     answers: bool = True,
+    dead: float = 0.0,
 ) -> NetDay:
     """Write the day's Zeek dns.log to ``path``; returns the ground truth.
 
     ``dual``: that many of the infected clients run a second family too (another style of
     :data:`FAMILIES`, with its own bursts). ``answers=False`` writes a query-only log (rcode,
-    rcode_name and answers unset, as a resolver that logs questions only). Neither changes
-    the rest of the day: with ``dual=0`` and answers the log is the one it always was (the
-    second family's draws come from a stream of their own)."""
+    rcode_name and answers unset, as a resolver that logs questions only). ``dead``: clean
+    clients also ask for dead generated-looking domains (expired adware, tracker and
+    sinkholed names: random 8-16 character labels, NXDOMAIN, a pool of 400 shared by the
+    network with Zipf popularity) at a per-client rate drawn from a Gamma of shape 0.5 and
+    mean ``dead`` per query (heavily over-dispersed: a few clients ask many). None of these
+    changes the rest of the day: with ``dual=0``, answers and ``dead=0`` the log is the one
+    it always was (their draws come from streams of their own)."""
     rng = np.random.default_rng([seed, clients, 11])
     sites = benign_sites()
     site_zipf = _Zipf(len(sites), 1.0, 5.0)
@@ -317,6 +322,21 @@ def simulate(
                 add(start + float(rng.random()) * 86_400, client,
                     f"{ip[3]}.{ip[2]}.{ip[1]}.{ip[0]}.zen.spamhaus.org",
                     rcode="NXDOMAIN" if rng.random() < 0.9 else "NOERROR")  # fmt: skip
+    if dead > 0:
+        rng3 = np.random.default_rng([seed, clients, 11, 3])
+        tlds = ("com", "net", "info", "org", "ru", "biz", "xyz")
+        pool = [
+            f"{_text(rng3, _ALNUM if k % 3 == 0 else _LOWER, int(rng3.integers(8, 17)))}"
+            f".{tlds[int(rng3.integers(len(tlds)))]}"
+            for k in range(400)
+        ]
+        pool_zipf = _Zipf(len(pool), 1.0, 2.0)
+        for i, client in enumerate(addrs):
+            if i in styles:
+                continue
+            n = int(rng3.poisson(rng3.gamma(0.5, dead / 0.5) * vol[i]))
+            for j in pool_zipf.draw(rng3, n):
+                add(start + float(rng3.random()) * 86_400, client, pool[int(j)], rcode="NXDOMAIN")
     dga_names: dict[str, set[str]] = {}
     runs = [(i, style, rng) for i, style in styles.items()]
     second: dict[str, str] = {}

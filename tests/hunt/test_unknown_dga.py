@@ -75,6 +75,21 @@ def test_a_host_running_two_dgas_gets_one_finding_per_dga(tmp_path: Path) -> Non
     assert got == {(c, style) for c in sim.infected for style in sim.families(c)}
 
 
+def test_a_heavy_host_hidden_in_dead_domain_noise_is_found_by_its_burst(tmp_path: Path) -> None:
+    """Clean clients also ask for dead generated-looking domains (over-dispersed: some ask
+    many), so a 15,000-query host's 51 DGA names are within what its volume allows (the
+    count test misses it); its names asked within a minute are not. No clean host either."""
+    sim = simulate(tmp_path / "dns.log", 400, seed=1, dead=0.002)
+    result = hunt_paths([sim.path], HuntOptions(unknown_dga=True))
+    assert {c for f in result.unknown_dga for c in f.clients} == set(sim.infected)
+    heavy = sim.clients[1]
+    assert sim.volumes[heavy] == 15_000 and heavy in sim.infected
+    (h,) = [h for f in result.unknown_dga for h in f.hosts if h.client == heavy]
+    cut = UnknownParams().alpha / len(sim.clients)
+    assert h.p_value > cut >= h.burst_p_value  # found by the burst test alone
+    assert h.burst_sites >= 40 and "first asked within 60 s" in h.line
+
+
 def test_query_only_log(tmp_path: Path) -> None:
     """A log without answers (no rcode): the hosts of the random-label families under
     public suffixes are found, no clean host; word-list DGAs and dynamic-DNS names (a
