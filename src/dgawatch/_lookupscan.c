@@ -4,10 +4,11 @@
  * Why hand-written: bench/bench_lookup_cli.py measured the general path (Arrow string
  * kernels, a DuckDB join of every candidate key, the JSON lines assembled by Arrow) at
  * 0.37 M names/s end to end on a quiet machine, against a target of 1 M/s; a sorted hash
- * array probed with NumPy was slower than DuckDB's join. Here the names are read, checked,
- * lower-cased, their registered domains found and their keys probed in one pass over the
- * file's bytes, against a table built once from the store and memory-mapped, and each
- * JSON line is written as it is made.
+ * array probed with NumPy was slower than DuckDB's join. Here the file's bytes are read
+ * twice: once for the names' candidate keys, probed in the order of their hashes against a
+ * table built once from the store and memory-mapped (a sweep through it, not a cache miss
+ * per key), then for the lines: each name checked, lower-cased, its registered domain
+ * found and its JSON line written as it is made.
  *
  *   build(offsets, data, packed) -> (bits, groups, dir, tag, gstart, goff, rows, blob)
  *       The table of a store's forecast rows: ``offsets`` (int64[n+1]) and ``data`` are the
@@ -47,6 +48,10 @@
  *       that is valid only during the call) in blocks of about 256 KiB. A file of at least
  *       ``split_from`` bytes (> 0) is cut in two at a line end, the second half answered by
  *       a second thread into memory while the first is written, then written.
+ *
+ *   registered(names, rules, maxlabel) -> [str | None]
+ *       The writer's registered domain of each name (lower-case, no trailing dot); tests
+ *       compare it with dgawatch.domain.registered_domains.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
