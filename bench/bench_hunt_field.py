@@ -199,22 +199,29 @@ def main() -> None:
         if args.pairs <= 0:
             return
         day, log = logs[-1]
-        on_t, off_t, on_m, off_m = [], [], [], []
+        on_t, off_t, on_m, off_m, on_c, off_c = [], [], [], [], [], []
         for _ in range(args.pairs):
-            t, m, _s = run_hunt(log, "--no-unknown-dga")
+            t, m, sm = run_hunt(log, "--no-unknown-dga")
             off_t.append(t)
             off_m.append(m)
-            t, m, _s = run_hunt(log)
+            off_c.append(float(sm["cpu_s"]))  # type: ignore[arg-type]
+            t, m, sm = run_hunt(log)
             on_t.append(t)
             on_m.append(m)
+            on_c.append(float(sm["cpu_s"]))  # type: ignore[arg-type]
         print()
         print(f"throughput on {day.lines:,} lines ({len(day.clients):,} clients), {args.pairs} "
               "alternated pairs, whole CLI process:")  # fmt: skip
-        for name, ts, ms in (("--no-unknown-dga", off_t, off_m), ("default (on)", on_t, on_m)):
+        for name, ts, ms, cs in (
+            ("--no-unknown-dga", off_t, off_m, off_c),
+            ("default (on)", on_t, on_m, on_c),
+        ):
             print(
                 f"  {name:17} min {min(ts):6.2f} s  median {statistics.median(ts):6.2f} s  "
-                f"{day.lines / min(ts):10,.0f} lines/s  peak RSS {max(ms):7.0f} MiB"
+                f"{day.lines / min(ts):10,.0f} lines/s  peak RSS {max(ms):7.0f} MiB  "
+                f"CPU (user+sys) min {min(cs):6.2f} s"
             )
+        print(f"  on/off CPU ratio (min/min): {min(off_c) / min(on_c):.2f}")
         print(f"  on/off throughput ratio (min/min): {min(off_t) / min(on_t):.2f}")
         print(f"  on/off throughput ratio (median/median): "
               f"{statistics.median(off_t) / statistics.median(on_t):.2f}")  # fmt: skip
