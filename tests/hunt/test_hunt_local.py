@@ -129,3 +129,31 @@ def test_events_outside_the_forecastable_span_match_nothing() -> None:
     ]
     result = hunt_batches([batch_from_events(events)], HuntOptions())
     assert result.findings == [] and result.events == 2
+
+
+def test_read_ahead_thread_stops_when_the_hunt_fails(tmp_path: Path) -> None:
+    """The read-ahead starts with the hunt (before the store is opened) and stops with it,
+    also when the hunt fails before its first batch or the consumer leaves early."""
+    import threading
+
+    from dgawatch.hunt import prefetch
+
+    def endless():  # type: ignore[no-untyped-def]
+        event = QueryEvent(utc(2021, 3, 4), "10.0.0.1", "a.example", "A", None, (), None, "x", 1)
+        batch = batch_from_events([event])
+        while True:
+            yield batch
+
+    def readers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "dgawatch-read-ahead"]
+
+    ahead = prefetch(endless(), depth=2)
+    assert len(readers()) == 1
+    next(ahead)
+    ahead.close()
+    assert readers() == [] and list(ahead) == []
+    not_a_store = tmp_path / "store.duckdb"
+    not_a_store.write_text("not a DuckDB file")
+    with pytest.raises(Exception):  # noqa: B017 - whatever the store says
+        hunt_batches(prefetch(endless(), depth=2), HuntOptions(store=not_a_store))
+    assert readers() == []

@@ -164,6 +164,21 @@ def hunt_batches(
     already given to (:func:`hunt_paths` feeds it on the read-ahead thread); else one is
     made here when ``options.unknown_dga``. ``warm``: the thread loading what the
     unknown-DGA analysis needs (:class:`_WarmUp`), joined before it runs."""
+    try:
+        return _hunt_batches(batches, options, report, unknown, warm)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:  # a read-ahead thread, if it was not read to the end
+            close()
+
+
+def _hunt_batches(
+    batches: Iterable[pa.RecordBatch],
+    options: HuntOptions,
+    report: InputReport | None,
+    unknown: UnknownCollector | None,
+    warm: _WarmUp | None,
+) -> HuntResult:
     from dgawatch.hunt.local import LocalMatcher
 
     report = report if report is not None else InputReport(strict=options.strict)
@@ -295,43 +310,65 @@ def read(
     )
 
 
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> Iterator[pa.RecordBatch]:
-    """Read ahead on a thread (at most ``depth`` batches waiting), so that parsing the next
-    batches overlaps matching this one (and the first lists' loading: 4 Zeek chunks, ~12 MB);
-    errors (``--strict``) are raised here, in order."""
-    pending: queue.Queue[object] = queue.Queue(depth)
-    stop = threading.Event()
-    done = object()
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 4) -> _ReadAhead:
+    """Read ahead on a thread (at most ``depth`` batches waiting), started now, so that
+    parsing the next batches overlaps matching this one (and the store's opening and the
+    first lists' loading); errors (``--strict``) are raised in order. Close it (or read it
+    to the end) to stop the thread."""
+    return _ReadAhead(batches, depth)
 
-    def produce() -> None:
+
+_DONE = object()
+
+
+class _ReadAhead:
+    """The read-ahead thread of :func:`prefetch` and the batches it hands over."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch], depth: int) -> None:
+        self._pending: queue.Queue[object] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._worker = threading.Thread(
+            target=self._produce, args=(batches,), name="dgawatch-read-ahead", daemon=True
+        )
+        self._worker.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._pending.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # closed: nobody reads any more
+
+    def _produce(self, batches: Iterator[pa.RecordBatch]) -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        pending.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not self._put(batch):
                     return
-            pending.put(done)
+            self._put(_DONE)
         except BaseException as exc:  # handed to the consumer
-            pending.put(exc)
+            self._put(exc)
 
-    worker = threading.Thread(target=produce, name="dgawatch-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = pending.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, pa.RecordBatch)
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+    def __iter__(self) -> _ReadAhead:
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        if self._stop.is_set():
+            raise StopIteration
+        item = self._pending.get()
+        if item is _DONE:
+            self.close()
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self.close()
+            raise item
+        assert isinstance(item, pa.RecordBatch)
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join()
 
 
 def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) -> HuntResult:
