@@ -336,3 +336,16 @@ def test_sketch_merge_of_an_empty_file_says_empty(home: Path, tmp_path: Path) ->
     empty.write_text("")
     # before: "not a sketch file (Expecting value: line 1 column 1 (char 0))"
     one_error(run(home, "sinkhole", "sketch", "merge", str(empty)), f"{empty} is empty")
+
+
+def test_watch_check_says_why_a_source_could_not_answer(home: Path) -> None:
+    with socket.socket() as s:  # a port nothing listens on: the transfer is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = run(home, "watch", "check", "--tld", "info", "--family", "conficker", "--variant",
+               "b", "--days", "1", "--axfr", f"info=127.0.0.1@{port}")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary, why = proc.stderr.splitlines()
+    assert " unknown " in summary
+    # before: only "N names: N unknown", not why
+    assert why.startswith("not answered: zone: AXFR of info from 127.0.0.1") and "refused" in why

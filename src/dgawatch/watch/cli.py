@@ -239,6 +239,7 @@ def _check_once(plan: _Plan) -> dict[str, object]:
         "states": result.counts,
         "names_per_second": rates,
         "store": str(plan.store),
+        "unanswered": result.unanswered,
     }
 
 
@@ -277,6 +278,22 @@ def _tell(doc: dict[str, object], *, stamped: bool = False) -> None:
 
     stamp = f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')} " if stamped else ""
     err.print(stamp + _summary(doc), markup=False, soft_wrap=True)
+    unanswered = doc.get("unanswered") or {}
+    assert isinstance(unanswered, dict)
+    if unanswered:  # a source that failed (refused AXFR, unreachable RDAP) is said
+        shown = list(unanswered.items())[:3]
+        more = len(unanswered) - len(shown)
+        err.print(
+            f"{stamp}not answered: "
+            + "; ".join(f"{why} ({counted(n, 'name')})" for why, n in shown)
+            + (
+                f"; and {more} other reason{'s' if more != 1 else ''} (--json lists all)"
+                if more
+                else ""
+            ),
+            markup=False,
+            soft_wrap=True,
+        )
     states = doc["states"]
     assert isinstance(states, dict)
     if states.get("alert"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -118,6 +119,9 @@ class CheckResult:
     counts: dict[str, int]
     per_source_seconds: dict[str, float]
     verdicts: tuple[Verdict, ...]
+    #: Why sources could not tell (``source: detail`` -> names), most frequent first: a
+    #: refused AXFR or an unreachable RDAP server is said, not only counted as unknown.
+    unanswered: dict[str, int] = field(default_factory=dict)
 
 
 def _observe_all(
@@ -206,4 +210,10 @@ def run_check(
     counts = {s: 0 for s in STATES}
     for v in verdicts:
         counts[v.state] += 1
-    return CheckResult(check_id, len(pairs), counts, timing, verdicts)
+    why: Counter[str] = Counter(
+        f"{o.source}: {o.detail or 'no answer'}"
+        for found in seen.values()
+        for o in found
+        if o.present is None
+    )
+    return CheckResult(check_id, len(pairs), counts, timing, verdicts, dict(why.most_common()))
