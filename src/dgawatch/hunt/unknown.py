@@ -36,14 +36,27 @@ engines (they only differ in how they build the per-(client, name) relation
    clients tested): the probability that any clean client of the log is flagged is at
    most ``alpha`` (1 %),
    under that background model. A 20,000-query client is compared with 20,000 queries'
-   worth of background, so a few odd names among many are not enough.
+   worth of background, so a few odd names among many are not enough. Beside it, a *burst
+   test* (:func:`_burst_test`) flags a client whose counted sites were first asked within
+   :data:`BURST_WINDOW_S` of one another more than chance allows if they were spread over
+   its active span (a scan-statistic bound, Bonferroni ``alpha / N`` too: at most 2 % for
+   both tests together): a heavy host's DGA that its volume of odd names hides.
 4. **Coherent clusters**: a flagged client's counted names are grouped by *make* (word-list
    or random; alphabet: letters, letters and digits, hex; hyphens); makes with fewer than
-   ``min_names`` names are dropped; a host's groups form one unit. Units join when they
-   share a name, or have the same makes, label length (a fixed length, else the median's
-   band) and TLD set (the fewest suffixes holding 80 % of the names). One finding is one make,
-   never a mix of hundreds of shapes; it says why (per-host counts, NXDOMAIN share,
-   p-value, samples, what the log explained away network-wide).
+   ``min_names`` names are dropped; a host's groups form one unit -- unless they came in
+   bursts of different makes (:func:`_split_host`: a host running two DGAs gives one unit
+   per DGA). Units join when they share a name, or have the same makes, label length (a
+   fixed length, else the median's band) and TLD set (the fewest suffixes holding 80 % of
+   the names). One finding is one make, never a mix of hundreds of shapes; it says why
+   (per-host counts, NXDOMAIN share, p-values, samples, what the log explained away
+   network-wide: by structure, resolved, typos, not generated-looking).
+
+A log without answers (no rcode anywhere: a resolver logging questions only) has no
+NXDOMAIN evidence; there step 1 also explains private-suffix names, step 2 takes sites that
+at most 1 % of the clients (and 10) asked for, typos of sites two clients asked for, and
+counts only random-looking labels at a tenth of ``fpr`` (word-list makes are not counted:
+real sites' rare names split into words as often). Random-label DGAs under public suffixes
+are found there; word-list and dynamic-DNS ones are not.
 """
 
 from __future__ import annotations
@@ -858,7 +871,7 @@ def analyse(
         f"negative-binomial tail of counted sites vs {lam:.2e} per query "
         f"(Bonferroni alpha {params.alpha} over {len(clients)} clients); or a burst: "
         f"counted sites first asked within {BURST_WINDOW_S:.0f} s, against the same sites "
-        f"spread over the host's span (scan bound, activity factor {BURST_ACTIVITY:g}, "
+        f"spread over the host's active span (scan bound, activity factor {BURST_ACTIVITY:g}, "
         f"Bonferroni alpha {params.alpha})"
     )
     if query_only:
