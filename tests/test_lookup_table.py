@@ -80,7 +80,8 @@ def corpus(home: Path) -> str:
     rng.shuffle(out)
     lines = [f"  {q}\t" if i % 50 == 0 else q for i, q in enumerate(out)]
     lines[10:10] = ["", "# a comment", "   # indented comment", "\t", ""]
-    return "\n".join(lines) + "\n"
+    # LF line ends, and CR LF for every third line (a file edited on Windows)
+    return "".join(q + ("\r\n" if i % 3 == 0 else "\n") for i, q in enumerate(lines))
 
 
 def cli(home: Path, prefix: str, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -165,7 +166,8 @@ def test_what_the_compiled_path_leaves_to_the_general_one(
     assert run_in_process(home, plain, capsysbinary)[0]
     for text in [
         b"b\xc3\xbccher.de\nabc.com\n",  # non-ASCII: Python's splitlines and strip
-        b"abc.com\r\nx.com\r\n",  # CR
+        b"abc.com\rx.com\r\n",  # a CR alone: a line end for Python
+        b"abc.com\r\nx.com\r",
         b"abc.com\x1cx.com\n",  # a separator Python splits at
         b"\n# nothing\n",  # no names: the general path's error
     ]:
@@ -210,6 +212,7 @@ def test_compiled_registered_domains_equal_the_batch_psl() -> None:
     "text",
     [
         "a.com\n\n  b.net \n#c.org\n  #not.kept\n\tx.de\t\ny.io",
+        "a.com\r\n\r\n  b.net \r\n#c.org\r\n\t\r\nx.de",
         "A.COM.\nbad..name\n\x01x.com\n" + "a" * 64 + ".com\n" + "b" * 254 + "\n",
         "",
         "\n\n# only comments\n",

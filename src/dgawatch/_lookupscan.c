@@ -24,12 +24,12 @@
  *
  *   scan(data) -> (names, slow) or None
  *       The names of a ``--file`` as dgawatch.lookup.read_names reads an ASCII file (lines
- *       split at LF, blanks and tabs trimmed, empty lines and ``#`` comments left out):
- *       their count and, in file order, the ones the writer leaves to Python (``slow``:
- *       every name that is not a plain valid name, PLAIN_VALID of dgawatch.domain with at
- *       most 253 characters before its trailing dots). None when the file has a non-ASCII
- *       byte, or a CR, VT, FF or 0x1c-0x1f (Python splits or strips at those; the caller
- *       keeps the general reader).
+ *       split at LF or CR LF, blanks and tabs trimmed, empty lines and ``#`` comments left
+ *       out): their count and, in file order, the ones the writer leaves to Python
+ *       (``slow``: every name that is not a plain valid name, PLAIN_VALID of
+ *       dgawatch.domain with at most 253 characters before its trailing dots). None when
+ *       the file has a non-ASCII byte, a CR not before a LF, a VT, FF or 0x1c-0x1f (Python
+ *       splits or strips at those; the caller keeps the general reader).
  *
  *   write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes,
  *         slow_lines, write, split_from) -> (names, names with matches)
@@ -154,8 +154,8 @@ static int exotic_file(const uint8_t *d, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         uint8_t c = d[i];
-        if (c >= 0x80 || c == '\r' || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1f))
-            return 1;
+        if (c >= 0x80 || c == 0x0b || c == 0x0c || (c >= 0x1c && c <= 0x1f)) return 1;
+        if (c == '\r' && (i + 1 == n || d[i + 1] != '\n')) return 1; /* (CRLF is a line end) */
     }
     return 0;
 }
@@ -168,8 +168,8 @@ static inline int next_name(const uint8_t *d, size_t n, size_t *pos, size_t *s, 
         const uint8_t *nl = memchr(d + a, '\n', n - a);
         size_t b = nl ? (size_t)(nl - d) : n;
         *pos = nl ? b + 1 : n;
-        while (a < b && (d[a] == ' ' || d[a] == '\t')) a++;
-        while (b > a && (d[b - 1] == ' ' || d[b - 1] == '\t')) b--;
+        while (a < b && (d[a] == ' ' || d[a] == '\t' || d[a] == '\r')) a++;
+        while (b > a && (d[b - 1] == ' ' || d[b - 1] == '\t' || d[b - 1] == '\r')) b--;
         if (a == b || d[a] == '#') continue;
         *s = a, *e = b;
         return 1;
