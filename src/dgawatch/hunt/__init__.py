@@ -20,7 +20,6 @@ import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,26 +218,13 @@ def _hunt_batches(
     if warm is not None:
         warm.start_if(events)  # a big log's, now that the matcher's memory is free
     matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
-
-    def known() -> list[Finding]:
-        con = duckdb.connect()
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.register("matches", matches)
-            return findings_from_matches(con, variants, options.window_days, options.evidence_limit)
-        finally:
-            con.close()
-
-    unknown_found = None
-    if unknown is None:
-        findings = known()
-    else:  # the two reductions at once (DuckDB and Arrow leave the GIL most of the time)
-        with ThreadPoolExecutor(1, thread_name_prefix="dgawatch-findings") as pool:
-            pending = pool.submit(known)
-            if warm is not None:
-                warm.join()
-            unknown_found = unknown.findings()
-            findings = pending.result()
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("matches", matches)
+        findings = findings_from_matches(con, variants, options.window_days, options.evidence_limit)
+    finally:
+        con.close()
     result = HuntResult(
         findings=findings,
         report=report,
@@ -251,8 +237,10 @@ def _hunt_batches(
         lists_from_cache=source.from_cache,
         clients=clients.total(),
     )
-    if unknown_found is not None:
-        result.extra["unknown_dga"] = unknown_found
+    if unknown is not None:
+        if warm is not None:
+            warm.join()
+        result.extra["unknown_dga"] = unknown.findings()
     return result
 
 
