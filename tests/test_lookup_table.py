@@ -246,7 +246,9 @@ def test_the_table_goes_to_the_cache_when_the_store_folder_is_not_writable(
     table.close()
 
 
-def test_a_changed_package_recomputes_the_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_package_recomputes_the_selection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     chosen, aliases = lt.choose(["murofet"], None)
     assert [c.key for c in chosen] == [v.key for v in choose_variants(["murofet"], None)]
     assert aliases["murofet/v1"] == ["gameover/pre-tovar"]
@@ -256,3 +258,7 @@ def test_a_changed_package_recomputes_the_selection(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(lt, "code_stamp", lambda: ["another build"])
     again, _ = lt.choose(["murofet"], None)
     assert {c.fingerprint for c in again} == {"changed"}
+    monkeypatch.setattr(lt, "SELECTIONS_KEPT", 2)
+    for family in ("gozi", "kraken", "necurs"):
+        lt.choose([family], None)
+    assert len(list((tmp_path / "cache" / "lookup-selections").glob("*.json"))) == 2

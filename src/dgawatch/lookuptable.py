@@ -448,9 +448,21 @@ def choose(
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps(doc), "utf-8")
             tmp.replace(path)
+            _prune(path.parent, SELECTIONS_KEPT)
         except OSError:
             tmp.unlink(missing_ok=True)
     return chosen, aliases
+
+
+#: Selections kept in the cache (those of earlier versions of the package pile up).
+SELECTIONS_KEPT = 64
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recently written files of ``folder``."""
+    files = sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 
 # --- the command ------------------------------------------------------------------------
