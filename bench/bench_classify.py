@@ -3,6 +3,7 @@ same run.
 
     .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]
         [--lofo-per-family 1500] [--lofo-benign 30000]] [--top-sites FILE] [--output DIR]
+        [--peer-cache DIR|none] [--model FILE]
 
 The peers' virtualenvs are built by ``bench/peers_setup.sh /tmp/peers`` (idempotent).
 
@@ -14,8 +15,12 @@ own virtual environment (``<peers>/dgaintel``: Python 3.11, ``dgaintel==2.3``,
 ``keras-tcn==3.4.4``, ``tensorflow-cpu==2.15.1``) through a subprocess that reads the names
 and writes one score per line; dgad's own TCN model is called in batches instead of its
 one-``predict``-per-label loop, scoring a domain by its highest-scoring label as dgad does.
-Reported: TPR at FPR 1e-2 and 1e-3 (thresholds on the benign eval names) overall, per family
-and on the wordlist families; throughput (names per second, model loaded, scoring only).
+The peers' scores are cached per name under ``--peer-cache`` (default
+``$TMPDIR/dgawatch-peer-scores``; a file per peer and scoring code), so a rerun scores only
+names it has not scored before. ``--model`` scores another model file instead of the
+shipped one. Reported: TPR at FPR 1e-2 and 1e-3 (thresholds on the
+benign eval names) overall, per family and on the wordlist families; throughput (names
+per second, model loaded, scoring only).
 
 *Leave-one-family-out* (``--lofo``): for each held-out family F, dgawatch is retrained
 without F (:func:`dgawatch.classify.train.lofo_runs`: a subsample of the training split,
@@ -43,6 +48,7 @@ that no published list holds, as a macro average over the families.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -53,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dgawatch.classify import default_model, threshold_at_fpr, tpr_at_fpr
+from dgawatch.classify import DGAClassifier, default_model, threshold_at_fpr, tpr_at_fpr
 from dgawatch.classify.data import Dataset, build_dataset
 from dgawatch.classify.features import label_of
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
@@ -108,6 +114,49 @@ dt = time.perf_counter() - t
 np.savetxt(sys.argv[2], np.array([best.get(n, 1.0) for n in names]))
 print(len(names) / dt, len(skipped))
 """
+
+
+def cached_peer(
+    peer: str, python: Path, code: str, names: list[str], cache: Path | None
+) -> tuple[np.ndarray, float, str]:
+    """:func:`run_peer` with its scores kept per name under ``cache``
+    (``<peer>-<hash of its scoring code>.npz``): only names not scored before are sent to
+    the peer, so a rerun on the same or a slightly different set of names reads the scores
+    instead of scoring again (dgad scores ~200 names/s here; each of its names is scored on
+    its own, so a score does not depend on the batch). The speed printed is that of the
+    run that scored the most names."""
+    if cache is None:
+        return run_peer(python, code, names)
+    path = cache / f"{peer}-{hashlib.sha256(code.encode()).hexdigest()[:16]}.npz"
+    known: dict[str, float] = {}
+    speed, note, scored = 0.0, "", 0
+    if path.exists():
+        with np.load(path) as f:
+            known = dict(zip(f["names"].tolist(), f["scores"].tolist(), strict=True))
+            speed, note, scored = float(f["speed"]), str(f["note"]), int(f["scored"])
+    missing = sorted(set(names) - known.keys())
+    if missing:
+        scores, run_speed, run_note = run_peer(python, code, missing)
+        known.update(zip(missing, scores.tolist(), strict=True))
+        if len(missing) >= scored:
+            speed, note, scored = run_speed, run_note, len(missing)
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        keys = sorted(known)
+        np.savez(
+            tmp,
+            names=np.array(keys),
+            scores=np.array([known[k] for k in keys]),
+            speed=speed,
+            note=note,
+            scored=scored,
+        )
+        tmp.replace(path)
+    print(
+        f"{peer}: {len(set(names)) - len(missing):,} names' scores read from {path}, "
+        f"{len(missing):,} scored"
+    )
+    return np.array([known[n] for n in names]), speed, note
 
 
 def run_peer(python: Path, code: str, names: list[str]) -> tuple[np.ndarray, float, str]:
@@ -318,7 +367,17 @@ def main() -> None:
         help="top-sites.json (default: <peers>/unseen/top-sites.json)",
     )
     ap.add_argument("--output", type=Path, default=None)
+    ap.add_argument(
+        "--model", type=Path, default=None, help="a model file (default: the shipped model)"
+    )
+    ap.add_argument(
+        "--peer-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "dgawatch-peer-scores",
+        help="folder of the peers' cached scores (keyed by peer and names); 'none': no cache",
+    )
     args = ap.parse_args()
+    cache = None if str(args.peer_cache) == "none" else args.peer_cache
 
     data = build_dataset(args.benign, cap=CAP)
     ev = data.part("eval")
@@ -354,7 +413,7 @@ def main() -> None:
         return scores[:a], scores[a:b], fams, scores[b : b + len(new)]
 
     results = []
-    model = default_model()
+    model = default_model() if args.model is None else DGAClassifier.load(args.model)
     model.decision_function(names[:1000])
     t = time.perf_counter()
     s = model.decision_function(names)
@@ -369,7 +428,7 @@ def main() -> None:
             print(f"{peer}: no virtualenv at {python.parent.parent}; skipped")
             continue
         try:
-            scores, pspeed, note = run_peer(python, code, names)
+            scores, pspeed, note = cached_peer(peer, python, code, names, cache)
         except RuntimeError as exc:
             print(f"{peer}: failed: {exc}")
             continue
