@@ -168,6 +168,21 @@ def test_explain_known_structure() -> None:
     assert explain("vpn.corp.example", allow) == (None, "allowlist")
 
 
+def test_icann_rules_cached_are_the_parsed_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publicsuffixlist import PublicSuffixList
+
+    from dgawatch.hunt.unknown import _icann_rules
+
+    psl = PublicSuffixList(only_icann=True)
+    for cache in (str(tmp_path), "off"):
+        monkeypatch.setenv("DGAWATCH_LIST_CACHE", cache)
+        first, again = _icann_rules(), _icann_rules()  # parsed (and kept), then read back
+        assert first == again == (frozenset(psl._publicsuffix), psl._maxlabel)
+    assert len(list(tmp_path.glob("psl-icann-*.txt"))) == 1
+
+
 def test_read_allowlist(tmp_path: Path) -> None:
     p = tmp_path / "allow.txt"
     p.write_text("*.Example.COM.\n# note\n\nfoo.net  # ours\n", encoding="utf-8")

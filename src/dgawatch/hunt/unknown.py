@@ -165,14 +165,47 @@ def _tlds() -> frozenset[str]:
 def _rules(icann: bool) -> tuple[frozenset[str], int]:
     """The Public Suffix List's rules (ICANN section only, or with the private one: the
     classifier's, already parsed)."""
-    from publicsuffixlist import PublicSuffixList
-
     if not icann:
         from dgawatch.classify.features import _suffixes
 
         return _suffixes()
+    return _icann_rules()
+
+
+def _icann_rules() -> tuple[frozenset[str], int]:
+    """The ICANN section's rules, parsed once and kept as a plain rule list in the cache
+    directory (as :func:`dgawatch.domain._psl` keeps the whole list: parsing costs ~0.13
+    CPU-s a hunt, reading the list back milliseconds)."""
+    import os
+
+    import publicsuffixlist
+    from publicsuffixlist import PublicSuffixList
+
+    from dgawatch.home import cache_root
+
+    root = cache_root()
+    try:
+        st = Path(publicsuffixlist.PSLFILE).stat()
+        key = f"{publicsuffixlist.__version__}-{st.st_size}-{st.st_mtime_ns}"
+    except OSError:
+        root = None
+    cached = root / f"psl-icann-{key}.txt" if root is not None else None
+    if cached is not None:
+        try:
+            head, _, body = cached.read_text("utf-8").partition("\n")
+            return frozenset(body.split("\n")), int(head)
+        except (OSError, ValueError):
+            pass
     psl = PublicSuffixList(only_icann=True)
-    return psl._publicsuffix, psl._maxlabel
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}")
+            tmp.write_text(f"{psl._maxlabel}\n" + "\n".join(sorted(psl._publicsuffix)), "utf-8")
+            tmp.replace(cached)
+        except OSError:
+            pass
+    return frozenset(psl._publicsuffix), psl._maxlabel
 
 
 def _suffix_labels(parts: list[str], icann: bool) -> int:
@@ -595,6 +628,13 @@ class UnknownCollector:
             self._rows += t.num_rows
             out[kind] = t
         return out
+
+    def flush(self) -> None:
+        """Reduce the events still pending and compact the relations (``findings()`` then
+        has neither left to do; calling it again costs nothing)."""
+        self._reduce()
+        if any(len(parts) > 1 for parts in self.parts.values()):
+            self._compact()
 
     def findings(self) -> list[UnknownDGAFinding]:
         self._reduce()
