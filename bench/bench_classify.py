@@ -33,7 +33,9 @@ The peers cannot be retrained here: they hold out nothing, and their own trainin
 are :func:`dgawatch.classify.train.lofo_subset` (a seeded draw stratified by generator
 type: 3 arithmetic, 1 hash, 1 wordlist, 1 permutation; one retraining at the default size
 took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hours);
-``--lofo-families all`` holds out every family, ``--lofo-families F,G`` the families named.
+``--lofo-families all`` holds out every family, ``--lofo-families F,G`` the families named,
+``--lofo-families after-peers`` the families first seen after both peers were published
+(:data:`PEERS_PUBLISHED`): the only ones neither peer can have trained on.
 ``--lofo-per-family`` and ``--lofo-benign`` size each retraining (default 1,500 and 30,000,
 as above; a smaller one trains dgawatch on fewer names and leaves the peers as they are).
 The peers are scored first, so each held-out family's line (all three models) is printed
@@ -48,6 +50,7 @@ that no published list holds, as a macro average over the families.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import os
@@ -261,9 +264,21 @@ def summary(
     }
 
 
+#: The peers cannot have trained on a family first seen after they were published (dgaintel
+#: 2.3: July 2020, dgad 4.1.1: July 2022, PyPI): ``--lofo-families after-peers`` holds out
+#: those, the only families held out from all three models.
+PEERS_PUBLISHED = dt.date(2022, 7, 31)
+
+
+def first_seen(family: str) -> dt.date:
+    return min(v.active_from for v in get_family(family).variants)
+
+
 def lofo_families(which: str, fams: list[str]) -> list[str]:
     if which == "subset":
         return lofo_subset()
+    if which == "after-peers":
+        return sorted(f for f in set(fams) if first_seen(f) > PEERS_PUBLISHED)
     if which == "all":
         return sorted(set(fams))
     return sorted({get_family(f.strip()).name for f in which.split(",") if f.strip()})
@@ -351,7 +366,8 @@ def main() -> None:
     ap.add_argument(
         "--lofo-families",
         default="subset",
-        help="'subset' (lofo_subset, the default), 'all', or a comma-separated list",
+        help="'subset' (lofo_subset, the default), 'all', 'after-peers' (first seen after "
+        "both peers were published), or a comma-separated list",
     )
     ap.add_argument(
         "--lofo-per-family",
