@@ -274,33 +274,28 @@ def build_table(store: Path) -> Path:
         codes = sorted(con.execute("SELECT DISTINCT family, variant FROM forecast").fetchall())
         if len(codes) > 65_536:
             raise ValueError("more than 65,536 variants in the store")
-        con.register(
-            "lookup_codes",
-            pa.table(
-                {
-                    "family": pa.array([f for f, _ in codes], pa.string()),
-                    "variant": pa.array([v for _, v in codes], pa.string()),
-                    "code": pa.array(range(len(codes)), pa.int64()),
-                }
-            ),
-        )
-        rows = con.sql(
-            """SELECT c.code, f.day, f.idx, f.domain
-               FROM forecast f JOIN lookup_codes c USING (family, variant)"""
-        ).to_arrow_table()
-        con.unregister("lookup_codes")
-    code = rows.column("code").to_numpy().astype(np.uint64)
-    day = pc.cast(rows.column("day"), pa.int32()).to_numpy()
-    idx = rows.column("idx").to_numpy()
-    if len(day) and (day.min() < 0 or day.max() > 0xFFFF or idx.min() < 0):
-        raise ValueError("a stored day before 1970 or after 2149, or a negative index")
-    packed = (code << np.uint64(48)) | (day.astype(np.uint64) << np.uint64(32))
-    packed |= idx.astype(np.uint64)
-    domains = pa.concat_arrays(
-        [c.cast(pa.large_string()) for c in rows.column("domain").chunks]
-        or [pa.array([], pa.large_string())]
-    )
-    del rows, code, day, idx
+        # one query per variant (the rows of a variant lie together: DuckDB skips the
+        # others' row groups by their min/max), each row packed as code, day and index
+        packs: list[np.ndarray] = []
+        names: list[pa.Array] = []
+        for code, (family, variant) in enumerate(codes):
+            rows = con.sql(
+                "SELECT day, idx, domain FROM forecast WHERE family = ? AND variant = ?",
+                params=[family, variant],
+            ).to_arrow_table()
+            day = pc.cast(rows.column("day"), pa.int32()).to_numpy()
+            idx = rows.column("idx").to_numpy()
+            if len(day) and (day.min() < 0 or day.max() > 0xFFFF or idx.min() < 0):
+                raise ValueError("a stored day before 1970 or after 2149, or a negative index")
+            packed = day.astype(np.uint64) << np.uint64(32)
+            packed |= idx.astype(np.uint64)
+            packed |= np.uint64(code << 48)
+            packs.append(packed)
+            names += [c.cast(pa.large_string()) for c in rows.column("domain").chunks]
+            del rows, day, idx, packed
+    packed = np.concatenate(packs) if packs else np.zeros(0, np.uint64)
+    domains = pa.concat_arrays(names or [pa.array([], pa.large_string())])
+    del packs, names
     offsets = np.frombuffer(domains.buffers()[1], np.int64, len(domains) + 1, domains.offset * 8)
     data = domains.buffers()[2] or b""
     bits, groups, *sections = _lookupscan.build(offsets, data, packed)
