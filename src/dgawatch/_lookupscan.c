@@ -378,9 +378,11 @@ static PyObject *py_build(PyObject *self, PyObject *args)
     PyObject *result = NULL;
     size_t n = (size_t)packed.len / 8;
     uint64_t *hk = NULL, *hk2 = NULL;
-    uint32_t *ix = NULL, *ix2 = NULL, *dir = NULL, *tag = NULL, *gstart = NULL, *goff = NULL;
-    uint64_t *rows = NULL;
-    Buf blob = {0};
+    uint32_t *ix = NULL, *ix2 = NULL;
+    /* the sections are made in place in the bytes objects returned (no copies of hundreds
+     * of MB), sized for the worst case and shrunk at the end */
+    PyObject *dir_b = NULL, *tag_b = NULL, *gstart_b = NULL, *goff_b = NULL, *rows_b = NULL,
+             *blob_b = NULL;
     if ((size_t)off.len != (n + 1) * 8 || n >= UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "offsets and rows disagree, or too many rows");
         goto done;
@@ -390,12 +392,21 @@ static PyObject *py_build(PyObject *self, PyObject *args)
     const uint64_t *pk = packed.buf;
     hk = malloc(n * 8 + 8), hk2 = malloc(n * 8 + 8);
     ix = malloc(n * 4 + 4), ix2 = malloc(n * 4 + 4);
-    rows = malloc(n * 8 + 8), gstart = malloc(n * 4 + 8), goff = malloc(n * 4 + 8);
-    tag = malloc(n * 4 + 4);
-    if (!hk || !hk2 || !ix || !ix2 || !rows || !gstart || !goff || !tag) {
-        PyErr_NoMemory();
+    rows_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * 8);
+    gstart_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n + 1) * 4);
+    goff_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(n + 1) * 4);
+    tag_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * 4);
+    blob_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)data.len);
+    if (!hk || !hk2 || !ix || !ix2 || !rows_b || !gstart_b || !goff_b || !tag_b || !blob_b) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
+    uint64_t *rows = (uint64_t *)PyBytes_AS_STRING(rows_b);
+    uint32_t *gstart = (uint32_t *)PyBytes_AS_STRING(gstart_b);
+    uint32_t *goff = (uint32_t *)PyBytes_AS_STRING(goff_b);
+    uint32_t *tag = (uint32_t *)PyBytes_AS_STRING(tag_b);
+    char *blob = PyBytes_AS_STRING(blob_b);
+    size_t blob_len = 0; /* (distinct domains: at most the data's bytes) */
     for (size_t i = 0; i < n; i++) {
         const uint8_t *s = d + o[i];
         size_t len = (size_t)(o[i + 1] - o[i]);
@@ -452,14 +463,15 @@ static PyObject *py_build(PyObject *self, PyObject *args)
                         memcmp(d + o[prev], s, len) != 0;
             }
             if (fresh) {
-                if (blob.len + len > UINT32_MAX || buf_reserve(&blob, len)) {
+                if (blob_len + len > UINT32_MAX) {
                     PyErr_SetString(PyExc_ValueError, "domains too large for the table");
                     goto done;
                 }
                 ghash[g] = hk[i];
                 gstart[g] = (uint32_t)r;
-                goff[g] = (uint32_t)blob.len;
-                PUT(&blob, s, len);
+                goff[g] = (uint32_t)blob_len;
+                memcpy(blob + blob_len, s, len);
+                blob_len += len;
                 g++;
             }
             rows[r++] = pk[row];
@@ -467,33 +479,33 @@ static PyObject *py_build(PyObject *self, PyObject *args)
         i = j;
     }
     gstart[g] = (uint32_t)r;
-    goff[g] = (uint32_t)blob.len;
+    goff[g] = (uint32_t)blob_len;
     int bits = 8;
     while (bits < 30 && ((size_t)1 << bits) * 4 < g) bits++;
     size_t nb = (size_t)1 << bits;
-    dir = calloc(nb + 1, 4);
-    if (!dir) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    dir_b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(nb + 1) * 4);
+    if (!dir_b) goto done;
+    uint32_t *dir = (uint32_t *)PyBytes_AS_STRING(dir_b);
+    memset(dir, 0, (nb + 1) * 4);
     for (size_t k = 0; k < g; k++) {
         tag[k] = (uint32_t)(ghash[k] >> (32 - bits));
         dir[(ghash[k] >> (64 - bits)) + 1]++;
     }
     for (size_t b = 0; b < nb; b++) dir[b + 1] += dir[b];
-    result = Py_BuildValue("(inNNNNNN)", bits, (Py_ssize_t)g,
-                           PyBytes_FromStringAndSize((char *)dir, (Py_ssize_t)(nb + 1) * 4),
-                           PyBytes_FromStringAndSize((char *)tag, (Py_ssize_t)g * 4),
-                           PyBytes_FromStringAndSize((char *)gstart, (Py_ssize_t)(g + 1) * 4),
-                           PyBytes_FromStringAndSize((char *)goff, (Py_ssize_t)(g + 1) * 4),
-                           PyBytes_FromStringAndSize((char *)rows, (Py_ssize_t)n * 8),
-                           PyBytes_FromStringAndSize(blob.p ? blob.p : "", (Py_ssize_t)blob.len));
+    if (_PyBytes_Resize(&tag_b, (Py_ssize_t)g * 4) ||
+        _PyBytes_Resize(&gstart_b, (Py_ssize_t)(g + 1) * 4) ||
+        _PyBytes_Resize(&goff_b, (Py_ssize_t)(g + 1) * 4) ||
+        _PyBytes_Resize(&blob_b, (Py_ssize_t)blob_len))
+        goto done; /* (a failed resize has freed its object and set it to NULL) */
+    result = Py_BuildValue("(inOOOOOO)", bits, (Py_ssize_t)g, dir_b, tag_b, gstart_b, goff_b,
+                           rows_b, blob_b);
     goto done;
 unplain:
     PyErr_SetString(PyExc_ValueError, "a stored domain is not plain printable ASCII");
 done:
-    free(hk), free(hk2), free(ix), free(ix2), free(rows), free(gstart), free(goff), free(tag);
-    free(dir), free(blob.p);
+    free(hk), free(hk2), free(ix), free(ix2);
+    Py_XDECREF(dir_b), Py_XDECREF(tag_b), Py_XDECREF(gstart_b), Py_XDECREF(goff_b);
+    Py_XDECREF(rows_b), Py_XDECREF(blob_b);
     PyBuffer_Release(&off);
     PyBuffer_Release(&data);
     PyBuffer_Release(&packed);
