@@ -57,7 +57,8 @@ TABLE_VERSION = 1
 _MAGIC = b"dgawatch lookup table\n\0\0"
 _ALIGN = 64
 #: A lookup of this many names builds a missing or outdated table (a one-year Conficker C
-#: store, 18.3 M names, takes ~20 s); smaller ones take the general path meanwhile.
+#: store, 18.3 M names, takes ~9 CPU-s and 1.9 GB of memory); smaller ones take the general
+#: path meanwhile.
 BUILD_MIN_NAMES = 100_000
 _EPOCH = dt.date(1970, 1, 1)
 #: Files from this size on are answered by two threads, one per half (the second half's
@@ -77,7 +78,7 @@ def idle_core() -> bool:
         return False
 
 
-#: Stored names above which no table is built (building takes ~130 bytes of memory per
+#: Stored names above which no table is built (building takes ~100 bytes of memory per
 #: name, the table ~33 bytes on disk): such stores keep the general path.
 MAX_TABLE_ROWS = 50_000_000
 
