@@ -75,6 +75,10 @@ def check_store_file(path: Path) -> None:
         )
 
 
+class StoreLockedError(StoreError):
+    """Another process holds the store's write lock (for now: a 'store build', say)."""
+
+
 def open_error(path: Path, exc: Exception, kind: str, option: str = "--store") -> str:
     """One line for a store DuckDB would not open; another process's write lock named as
     such (DuckDB's own text is a paragraph with a URL)."""
@@ -175,7 +179,9 @@ class ForecastStore:
             # JSON lines of a slow lookup --json (seen on a loaded machine)
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error as exc:
-            raise StoreError(open_error(self.path, exc, "forecast store")) from None
+            locked = "Conflicting lock" in str(exc)
+            error = StoreLockedError if locked else StoreError
+            raise error(open_error(self.path, exc, "forecast store")) from None
         # Read before writing anything: another schema's store, or another program's
         # DuckDB file, is refused untouched (no tables of ours created in it).
         tables = {

@@ -45,10 +45,20 @@ def _check_sources(store: Path | None, sinkhole_dir: Path | None) -> None:
     later say the store "cannot be opened right now". An absent --store is fine (the
     portal shows its empty state until 'dgawatch store build' writes one)."""
     from dgawatch.errors import StoreError
-    from dgawatch.store import check_store_file, default_store_path
+    from dgawatch.store import (
+        ForecastStore,
+        StoreLockedError,
+        check_store_file,
+        default_store_path,
+    )
 
+    path = store if store is not None else default_store_path()
     try:
-        check_store_file(store if store is not None else default_store_path())
+        check_store_file(path)
+        if path.is_file():  # another schema's store would be refused by every page
+            ForecastStore(path, read_only=True).close()
+    except StoreLockedError:
+        pass  # a writer ('store build') holds it for now: pages answer once it is done
     except StoreError as exc:
         raise InputError(f"--store: {exc}") from None
     if sinkhole_dir is not None and not sinkhole_dir.is_dir():
