@@ -173,8 +173,8 @@ def test_parallel_scan_reads_in_file_order(tmp_path: Path, monkeypatch: pytest.M
     in the same order, and the same report, as reading them one after another."""
     log = _segments_log(tmp_path / "dns.log", 23, odd_at={2, 3, 11, 22})
     scanned = []
-    real = zeek._scan
-    monkeypatch.setattr(zeek, "_scan", lambda *a: scanned.append(1) or real(*a))
+    real = zeek._scan_raw
+    monkeypatch.setattr(zeek, "_scan_raw", lambda *a: scanned.append(1) or real(*a))
     got = _lean(log)
     assert len(scanned) == 23  # every segment offered to the scanner (in the pool)
     monkeypatch.setattr(zeek, "SCAN", False)  # the general reader, segment after segment

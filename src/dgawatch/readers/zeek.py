@@ -159,7 +159,7 @@ def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator
             yield from _lean_batch(job, batch, file, report)
         return
     with ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix="dgawatch-scan") as pool:
-        inflight: deque[tuple[_Job, Future[pa.RecordBatch | None]]] = deque()
+        inflight: deque[tuple[_Job, Future[_Scanned | None]]] = deque()
         failure: Exception | None = None
         while True:
             try:
@@ -169,13 +169,13 @@ def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator
             except Exception as exc:  # raised in its turn, after the batches before it
                 failure = exc
                 break
-            inflight.append((job, pool.submit(_scan, job[0], job[1], job[2], file)))
+            inflight.append((job, pool.submit(_scan_raw, job[0], job[1], job[2])))
             while len(inflight) >= SCAN_THREADS:
                 done, future = inflight.popleft()
-                yield from _lean_batch(done, future.result(), file, report)
+                yield from _lean_batch(done, _scanned(future.result(), file), file, report)
         while inflight:
             done, future = inflight.popleft()
-            yield from _lean_batch(done, future.result(), file, report)
+            yield from _lean_batch(done, _scanned(future.result(), file), file, report)
         if failure is not None:
             raise failure
 
@@ -199,6 +199,16 @@ def _lean_batch(
 
 
 def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.RecordBatch | None:
+    return _scanned(_scan_raw(state, seg, first_line), file)
+
+
+_Scanned = tuple[int, Any, Any, Any, Any, Any, Any, Any, Any, Any]
+
+
+def _scan_raw(state: _TsvState, seg: bytes, first_line: int) -> _Scanned | None:
+    """The compiled scanner's buffers of a segment (None: not for it). No Python object
+    but its result is made here: the scan threads run this, the batch is built by the
+    reading thread (Arrow's allocations, freed there too, stay in one malloc arena)."""
     fields = state.fields
     if (
         fields is None
@@ -209,7 +219,7 @@ def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.Record
         return None
     from dgawatch import _huntscan
 
-    out = _huntscan.scan_tsv(
+    return _huntscan.scan_tsv(
         seg,
         ord(state.sep),
         len(fields),
@@ -222,6 +232,10 @@ def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.Record
         max_ts_ms(),
         first_line,
     )
+
+
+def _scanned(out: _Scanned | None, file: str) -> pa.RecordBatch | None:
+    """The lean batch of :func:`_scan_raw`'s buffers."""
     if out is None:
         return None
     n, ts, line, coff, cdat, qoff, qdat, roff, rdat, rvalid = out
