@@ -349,3 +349,17 @@ def test_watch_check_says_why_a_source_could_not_answer(home: Path) -> None:
     assert " unknown " in summary
     # before: only "N names: N unknown", not why
     assert why.startswith("not answered: zone: AXFR of info from 127.0.0.1") and "refused" in why
+
+
+def test_sinkhole_ingest_bounds_radius_and_worker(home: Path, tmp_path: Path) -> None:
+    dnstap = Path(__file__).parent / "readers" / "fixtures" / "unbound.dnstap"
+    # before: --radius 99 built 199 days of every family's lists (hours, memory exhausted)
+    one_error(run(home, "sinkhole", "ingest", str(dnstap), "--radius", "99"),
+              "--radius must be 0..7 days")  # fmt: skip
+    # before: the writer name went into the event file names as given ('../x', 'a/b')
+    one_error(run(home, "sinkhole", "ingest", str(dnstap), "--worker", "../x"),
+              "--worker '../x': give 1 to 32 letters")  # fmt: skip
+    one_error(run(home, "sinkhole", "serve", "--address", "192.0.2.1", "--no-dns",
+                  "--http-port", "0", "--worker", "a/b"),
+              "--worker 'a/b'")  # fmt: skip
+    assert not (home / "sinkhole").exists() or not any((home / "sinkhole").iterdir())

@@ -506,6 +506,11 @@ def zone(
     err.print(f"{len(sinkset):,} sinkholed names, answered by the address plan")
 
 
+#: Most days either side that ``ingest`` attributes against (each is every selected
+#: variant's list of that day: all families, +-7 days, is ~15 M names to hold).
+MAX_RADIUS = 7
+
+
 @sinkhole_app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="dnstap files (or directories).")],
@@ -529,6 +534,16 @@ def ingest(
 ) -> None:
     """Read an NSD/Knot server's dnstap into the event store as attributed DNS events."""
     from dgawatch.sinkhole.ingest import ingest as run_ingest
+    from dgawatch.sinkhole.server import check_worker_name
+
+    check_worker_name(worker)
+    if not 0 <= radius <= MAX_RADIUS:
+        raise InputError(
+            f"--radius must be 0..{MAX_RADIUS} days (the days either side of a query's day "
+            f"the server held; 'serve' and 'zone' hold 1), not {radius}"
+        )
+    if max_names_per_day is not None and max_names_per_day < 1:
+        raise InputError(f"--max-names-per-day must be at least 1 (got {max_names_per_day})")
 
     result = run_ingest(
         paths,

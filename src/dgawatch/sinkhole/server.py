@@ -97,6 +97,7 @@ class ServeConfig:
             raise InputError("--unknown must be refused or nxdomain")
         if self.workers < 1:
             raise InputError("--workers must be at least 1")
+        check_worker_name(self.worker)
         if self.workers > 1 and (self.dns_port == 0 or 0 in self.http_ports):
             raise InputError("--workers > 1 needs fixed ports (not 0)")
         for name, port in [("--dns-port", self.dns_port)] + [
@@ -562,6 +563,20 @@ class Sinkhole:
 
 
 # -- protocols -----------------------------------------------------------------------------
+
+
+#: A writer's name is part of its event and acknowledgement file names.
+WORKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+
+
+def check_worker_name(name: str) -> None:
+    """``--worker``: letters, digits, '_' and '-' (it names files in the event store; a
+    '/' or '..' would write outside it)."""
+    if not WORKER_NAME.fullmatch(name):
+        raise InputError(
+            f"--worker {name!r}: give 1 to 32 letters, digits, '_' or '-' (it names the "
+            "writer's event files)"
+        )
 
 
 def listen_error(
@@ -1068,7 +1083,9 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         return
     name, code = failed
     others = "the other workers were stopped"
-    message = said.splitlines()[0] if said.strip() else ""
+    # each line is "<worker>\t<message>": the failed worker's own
+    lines = [ln.partition("\t") for ln in said.splitlines() if ln.strip()]
+    message = next((text for who, _, text in lines if who == name), "")
     if code == 2 and message:
         raise InputError(f"{message} (worker {name}; {others})")
     how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
@@ -1102,7 +1119,8 @@ def _worker(
     finally:
         if message:
             with contextlib.suppress(OSError):
-                os.write(report, (" ".join(message.split()) + "\n").encode("utf-8", "replace"))
+                line = f"{config.worker}\t{' '.join(message.split())}\n"
+                os.write(report, line.encode("utf-8", "replace"))
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         os._exit(code)
