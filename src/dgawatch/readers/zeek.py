@@ -153,7 +153,7 @@ def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator
     error of :func:`_jobs` is raised after the batches before it, as when read in turn.
     ``--strict`` reads in turn: its first error is the first in the file."""
     jobs = _jobs(stream, file, report)
-    if report.strict or not SCAN:
+    if report.strict or not SCAN or SCAN_THREADS < 2:
         for job in jobs:
             batch = _scan(job[0], job[1], job[2], file) if SCAN else None
             yield from _lean_batch(job, batch, file, report)
