@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -88,3 +89,31 @@ def test_bounded_an_expensive_request(home: Path) -> None:
             limiter.release()
     assert busy.status_code == 503 and busy.headers["retry-after"].isdigit()
     assert client.get("/classify.json", params={"q": "google.com"}).status_code == 200
+
+
+def test_a_failed_look_up_is_said_and_the_score_still_answers(tmp_path: Path) -> None:
+    """A store the look-up cannot read (another schema) is a note on the page, no 500 and
+    no server path; the classifier's score is still given."""
+    home = tmp_path / "home"
+    done = cli(home, "store", "build", "--start", "2009-04-01", "--family", "conficker",
+               "--variant", "b")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    con = duckdb.connect(str(home / "forecast.duckdb"))
+    con.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
+    con.close()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DGAWATCH_HOME", str(home))
+    try:
+        app = create_app(store_path=home / "forecast.duckdb", sinkhole_dir=home / "s")
+        client = TestClient(app, base_url="http://127.0.0.1")
+        r = client.get("/classify.json", params={"q": "google.com"})
+        html = client.get("/classify", params={"q": "google.com"})
+    finally:
+        mp.undo()
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["forecast"] is None and "unavailable" in doc["forecast_error"]
+    assert str(tmp_path) not in r.text and str(tmp_path) not in html.text
+    assert "Not looked up in the forecasts" in html.text
+    if doc["available"]:
+        assert 0 <= doc["score"] <= 1

@@ -34,8 +34,8 @@ def forecast_matches(name: str, portal: Portal) -> tuple[list[dict[str, object]]
             hits = cli._forecast_hits([name])  # reads the default store: the portal's
         else:  # until classify/cli.py takes a store's path: not another store's answer
             return None, "the look-up cannot read this portal's --store yet"
-    except DgawatchError as exc:
-        log.warning("forecast look-up for /classify failed: %s", exc)
+    except Exception as exc:  # a store or cache problem must not take the page down
+        log.warning("forecast look-up for /classify failed: %s: %s", type(exc).__name__, exc)
         return None, "the forecast look-up is unavailable (see the portal's log)"
     return hits.get(name, []), ""
 
