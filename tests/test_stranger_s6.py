@@ -363,3 +363,13 @@ def test_sinkhole_ingest_bounds_radius_and_worker(home: Path, tmp_path: Path) ->
                   "--http-port", "0", "--worker", "a/b"),
               "--worker 'a/b'")  # fmt: skip
     assert not (home / "sinkhole").exists() or not any((home / "sinkhole").iterdir())
+
+
+@pytest.mark.parametrize("value", ["https://portal.example.org", "portal.example.org/x", "a b"])
+def test_web_serve_allowed_host_must_be_a_host_name(home: Path, value: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # before: accepted; a URL's Host part read as 'https', so every request got 421
+    one_error(run(home, "web", "serve", "--port", str(port), "--allowed-host", value),
+              f"--allowed-host {value!r}: give the host name")  # fmt: skip

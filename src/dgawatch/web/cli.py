@@ -4,6 +4,7 @@ for organisations) with uvicorn."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -38,6 +39,31 @@ def _check_listen(host: str, port: int) -> None:
                 f"cannot listen on {host} port {port}: {exc.strerror}; choose another --port "
                 "or --host"
             ) from None
+
+
+def _check_allowed_host(name: str) -> None:
+    """``--allowed-host`` is a name as clients send it in Host: (a URL or a path there
+    would never match, and every request would get 421)."""
+    value = name.strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+        try:
+            ipaddress.IPv6Address(value)
+            return
+        except ValueError:
+            pass
+    elif re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?(:\d{1,5})?", value):
+        return
+    else:
+        try:
+            ipaddress.ip_address(value)
+            return
+        except ValueError:
+            pass
+    raise InputError(
+        f"--allowed-host {name!r}: give the host name clients use, such as "
+        "portal.example.org (no scheme, path or spaces)"
+    )
 
 
 def _check_sources(store: Path | None, sinkhole_dir: Path | None) -> None:
@@ -115,6 +141,8 @@ def serve(
             markup=False,
         )
     hosts = tuple(allowed_host or ())
+    for name in hosts:
+        _check_allowed_host(name)
     if host not in ("0.0.0.0", "::"):
         hosts += (host,)
     elif not hosts:
