@@ -373,3 +373,22 @@ def test_web_serve_allowed_host_must_be_a_host_name(home: Path, value: str) -> N
     # before: accepted; a URL's Host part read as 'https', so every request got 421
     one_error(run(home, "web", "serve", "--port", str(port), "--allowed-host", value),
               f"--allowed-host {value!r}: give the host name")  # fmt: skip
+
+
+def test_watch_store_errors_speak_of_the_watch_store(home: Path, tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n" * 4)
+    # before: "... is not a DuckDB forecast store; give --store the file that 'dgawatch store
+    # build' wrote"
+    one_error(run(home, "watch", "report", "--watch-store", str(text)),
+              "not a DuckDB watch store", "--watch-store", "'dgawatch watch check'")  # fmt: skip
+
+
+def test_watch_report_unknown_family_is_said(home: Path, tmp_path: Path) -> None:
+    zone = tmp_path / "info.zone"
+    zone.write_text("info. 3600 IN SOA a. b. 1 2 3 4 5\ninfo. 3600 IN NS a0.info.nic.info.\n")
+    checked = run(home, "watch", "check", "--tld", "info", "--family", "conficker", "--variant",
+                  "b", "--days", "1", "--zone-file", f"info={zone}")  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    # before: "... holds no finished check for that selection"
+    one_error(run(home, "watch", "report", "--family", "nosuch"), "unknown family 'nosuch'")

@@ -52,26 +52,33 @@ def default_store_path() -> Path:
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
-def check_store_file(path: Path) -> None:
+def check_store_file(
+    path: Path,
+    *,
+    kind: str = "forecast store",
+    option: str = "--store",
+    writer: str = "dgawatch store build",
+) -> None:
     """Refuse an existing ``path`` that is not a DuckDB database, by its header.
 
     DuckDB itself answers a CSV (any name without a database extension) with an unrelated
     "Cannot launch in-memory database" error, so the file is read first and every wrong file
-    gets the same one-line message naming it. An absent path is left to the caller.
+    gets the same one-line message naming it (``kind``, ``option``: the watch store's too).
+    An absent path is left to the caller.
     """
     if not path.exists():
         return
     if not path.is_file():
-        raise StoreError(f"{path} is not a file; give --store the forecast store file")
+        raise StoreError(f"{path} is not a file; give {option} the {kind} file")
     try:
         with path.open("rb") as fh:
             head = fh.read(12)
     except OSError as exc:
-        raise StoreError(f"cannot read forecast store {path}: {exc.strerror}") from None
+        raise StoreError(f"cannot read {kind} {path}: {exc.strerror}") from None
     if head[8:12] != _DUCKDB_MAGIC:
         raise StoreError(
-            f"{path} is not a DuckDB forecast store; give --store the file that "
-            "'dgawatch store build' wrote (or a new path to create one)"
+            f"{path} is not a DuckDB {kind}; give {option} the file that '{writer}' wrote "
+            "(or a new path to create one)"
         )
 
 

@@ -211,7 +211,9 @@ def _plan(
         day = parse_day(published, what="--published")
         pub = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     store = watch_store if watch_store is not None else default_path()
-    check_store_file(store)
+    check_store_file(
+        store, kind="watch store", option="--watch-store", writer="dgawatch watch check"
+    )
     return _Plan(
         variants, suffixes, start, days, sources, load_sinkholes(sinkholes), pub, workers, store
     )
@@ -374,6 +376,11 @@ def report(
     if not path.exists():
         raise InputError(f"no watch store at {path}; run 'dgawatch watch check' first")
     tlds = [t.strip(".").lower() for t in tld or []]
+    if family:
+        from dgawatch.families import get_family
+
+        for name in family:
+            get_family(name)  # an unknown family is its own error, not 'no check'
     rows = report_rows(path, tlds=tlds or None, families=family)
     alerts = [
         a

@@ -87,7 +87,9 @@ class WatchStore:
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
-        check_store_file(self.path)
+        check_store_file(
+            self.path, kind="watch store", option="--watch-store", writer="dgawatch watch check"
+        )
         if not read_only:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
