@@ -239,6 +239,7 @@ def _hunt_batches(
     )
     if unknown is not None:
         if warm is not None:
+            unknown.flush()  # the last reduction and compaction meanwhile (big logs' warm-up)
             warm.join()
         result.extra["unknown_dga"] = unknown.findings()
     return result
