@@ -426,6 +426,21 @@ class LocalMatcher:
         row_of, entry, which, ev_day = row_of[keep], entry[keep], which[keep], ev_day[keep]
         if not len(row_of):
             return MATCH_SCHEMA.empty_table()
+        if len(row_of) > 1:
+            # A name twice in one list (pushdo, kraken v2, dmsniff, qsnatch draw repeats):
+            # one row per (event, list), at the name's first position in it; order kept.
+            order = np.lexsort((entry, which, row_of))
+            r, w = row_of[order], which[order]
+            again = (r[1:] == r[:-1]) & (w[1:] == w[:-1])
+            if again.any():
+                later = np.flatnonzero(again) + 1  # sorted positions of a (row, list) again
+                same = pc.equal(
+                    index.names_of(entry[order[later]]), index.names_of(entry[order[later - 1]])
+                )
+                drop = later[np.asarray(same.to_numpy(zero_copy_only=False), dtype=np.bool_)]
+                keep = np.ones(len(row_of), dtype=np.bool_)
+                keep[order[drop]] = False
+                row_of, entry, which, ev_day = row_of[keep], entry[keep], which[keep], ev_day[keep]
         list_day = index.day_no[which]
         list_day = np.where(list_day < 0, ev_day, list_day)
         take = pa.array(row_of)

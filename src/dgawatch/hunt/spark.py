@@ -157,6 +157,13 @@ def write_forecast(
                 if not len(names):
                     continue
                 lo, hi = spec.valid(options.window_days)
+                # A name twice in one list (pushdo, kraken v2, dmsniff, qsnatch draw
+                # repeats) matches once, at its first position, as in the local engine.
+                idx = np.arange(len(names), dtype=np.int32)
+                if pc.count_distinct(names).as_py() < len(names):
+                    first = pa.table({"d": names, "i": idx}).group_by("d").aggregate([("i", "min")])
+                    idx = np.sort(first.column("i_min").to_numpy())
+                    names = names.take(pa.array(idx))
                 n = len(names)
                 dots = pc.max(pc.count_substring(names, ".")).as_py() or 1
                 labels = max(labels, int(dots) + 1)
@@ -167,7 +174,7 @@ def write_forecast(
                             "family": pa.array([spec.variant.family] * n, pa.string()),
                             "variant": pa.array([spec.variant.name] * n, pa.string()),
                             "day": pa.array([spec.day] * n, pa.date32()),
-                            "idx": pa.array(np.arange(n, dtype=np.int32)),
+                            "idx": pa.array(idx),
                             "lo": pa.array([lo] * n, pa.date32()),
                             "hi": pa.array([hi] * n, pa.date32()),
                         },
