@@ -28,6 +28,11 @@ setup(
             libraries=["m"],
         ),
         Extension(
+            "dgawatch._lookupscan",
+            sources=["src/dgawatch/_lookupscan.c"],
+            extra_compile_args=["-O2", "-std=gnu11"],
+        ),
+        Extension(
             "dgawatch._charcnn",
             sources=["src/dgawatch/_charcnn.c"],
             extra_compile_args=["-O3", "-std=gnu11"],

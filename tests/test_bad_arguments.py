@@ -167,6 +167,29 @@ CASES = [
     (["sinkhole", "stats", "--skew", "1e20"], ["--skew"]),
     (["sinkhole", "stats", "--dir", "{nodir}"], ["--dir"]),
     (["sinkhole", "stats", "--dir", "{adir}", "--by", "asn", "--asn-db", "{binary}"], ["--asn-db"]),
+    # session 6, stranger's pass ("ends"): each names its option
+    (["gopack", "--tld", "nl", "--start", D, "--variant", "c", "--output", "{nodir}"], ["--var"]),
+    (
+        [
+            "gopack",
+            "--tld",
+            "nl",
+            "--start",
+            D,
+            "--output",
+            "{nodir}",
+            "--exclude-registered",
+            "{binary}",
+        ],
+        ["--exclude-registered", "not UTF-8"],
+    ),
+    (["export", "rpz", "--start", D, "--allowlist", "{binary}"], ["--allowlist", "not UTF-8"]),
+    (["export", "rpz", "--start", D, "--policy", "block"], ["--policy 'block'"]),
+    (["deliver", "--sender", "nobody"], ["--sender 'nobody'"]),
+    (["deliver", "--portal-url", "ftp://x"], ["--portal-url"]),
+    (["sinkhole", "zone", "--address", "192.0.2.1", "--output", "{afile}"], ["--output"]),
+    (["sinkhole", "sketch", "merge", "{missing}"], ["cannot read"]),
+    (["web", "serve", "--asn-db", "{adir}"], ["--asn-db", "directory"]),
 ]
 
 
