@@ -85,15 +85,7 @@ def run_hunt(
     for u in result.unknown_dga:
         err.print(f"unknown DGA: {u.summary}", markup=False, highlight=False, soft_wrap=True)
         for h in u.hosts[:10]:
-            err.print(
-                f"  {h.client}: {counted(h.suspect_names, 'name')} ({h.nxdomain}/"
-                f"{h.suspect_queries} NXDOMAIN) among {counted(h.queries, 'query', 'queries')}, "
-                f"{counted(h.counted_sites, 'odd site')} where "
-                f"{h.expected:.2f} expected, p = {h.p_value:.2g}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            err.print(f"  {h.line}", markup=False, highlight=False, soft_wrap=True)
         if len(u.hosts) > 10:
             err.print(f"  ... {len(u.hosts) - 10} more hosts", markup=False)
         err.print(f"  e.g. {', '.join(u.samples[:5])}", markup=False, highlight=False)
