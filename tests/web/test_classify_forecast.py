@@ -117,3 +117,23 @@ def test_a_failed_look_up_is_said_and_the_score_still_answers(tmp_path: Path) ->
     assert "Not looked up in the forecasts" in html.text
     if doc["available"]:
         assert 0 <= doc["score"] <= 1
+
+
+def test_a_portal_on_another_store_answers_from_it(home: Path, tmp_path: Path) -> None:
+    """The look-up reads the portal's own --store (not the data directory's): a name of a
+    day 30 days back (outside the generated today +- 7) is found only in that store."""
+    day = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=30)
+    name = first_name(home, day)
+    store = tmp_path / "elsewhere" / "forecast.duckdb"
+    store.parent.mkdir()
+    done = cli(home, "store", "build", "--start", str(day), "--days", "1", "--family",
+               "conficker", "--variant", "b", "--store", str(store))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    client = TestClient(
+        create_app(store_path=store, sinkhole_dir=tmp_path / "s"), base_url="http://127.0.0.1"
+    )
+    got = client.get("/classify.json", params={"q": name}).json()
+    assert got["forecast_error"] is None
+    assert {(h["family"], h["variant"], h["first_day"]) for h in got["forecast"]} == {
+        ("conficker", "b", day.isoformat())
+    }

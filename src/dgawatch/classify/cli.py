@@ -89,9 +89,12 @@ def _model(path: Path | None) -> DGAClassifier:
 DEFAULT_FPR = 1e-3
 
 
-def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
+def forecast_hits(
+    names: list[str], store_path: Path | None = None
+) -> dict[str, list[dict[str, object]]]:
     """Exact forecast matches (:func:`dgawatch.lookup.lookup`, its default window, the
-    default store when there is one) of valid names, keyed by name. Variants whose TLD
+    store at ``store_path`` (default: the data directory's) when there is one) of valid
+    names, keyed by name. Variants whose TLD
     set or declared name grammar rules every name out are skipped before generating; the
     generated lists come from the hunt's list cache when it holds them."""
     from dgawatch.families import all_variants
@@ -103,7 +106,7 @@ def _forecast_hits(names: list[str]) -> dict[str, list[dict[str, object]]]:
     variants = candidate_variants(queries, all_variants())
     if not variants or not names:
         return {}
-    path = default_store_path()
+    path = store_path or default_store_path()
     store = ForecastStore(path, read_only=True) if path.exists() else None
     # The store answers for every day of lookup's default window it holds; time-seeded
     # lists are generated for today +- NEAR_DAYS only, so a verdict costs seconds, not
@@ -231,7 +234,7 @@ def classify(
     hits: dict[str, list[dict[str, object]]] | None = None
     if not no_lookup:
         valid = [n for _, n in _names(domains or [], file) if invalid_reason(n) is None]
-        hits = _forecast_hits(list(dict.fromkeys(valid)))
+        hits = forecast_hits(list(dict.fromkeys(valid)))
     rows = list(_names(domains or [], file))
     if not rows:
         raise InputError("give domains as arguments or --file")
@@ -350,7 +353,7 @@ def _score_json(
     valid = names.filter(pa.array(ok))
     distinct = pc.unique(valid)  # in order of first occurrence
     unique = distinct.to_pylist()
-    hits = _forecast_hits(unique) if lookup else None
+    hits = forecast_hits(unique) if lookup else None
     scores, fams, fscores = clf.classify(unique) if unique else _empty()
     text = _json_lines(unique, scores, fams, fscores, cut, hits)
     report = _InvalidReport()

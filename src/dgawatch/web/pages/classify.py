@@ -25,15 +25,9 @@ def forecast_matches(name: str, portal: Portal) -> tuple[list[dict[str, object]]
     as the CLI's: only the candidate variants' lists of today +- 7 days are generated (one
     name: well under a CPU-second), the rest comes from the store, in the request's slot."""
     from dgawatch.classify import cli
-    from dgawatch.store import default_store_path
 
     try:
-        if hasattr(cli, "forecast_hits"):
-            hits = cli.forecast_hits([name], store_path=portal.store_path)
-        elif portal.store_path.resolve() == default_store_path().resolve():
-            hits = cli._forecast_hits([name])  # reads the default store: the portal's
-        else:  # until classify/cli.py takes a store's path: not another store's answer
-            return None, "the look-up cannot read this portal's --store yet"
+        hits = cli.forecast_hits([name], store_path=portal.store_path)
     except Exception as exc:  # a store or cache problem must not take the page down
         log.warning("forecast look-up for /classify failed: %s: %s", type(exc).__name__, exc)
         return None, "the forecast look-up is unavailable (see the portal's log)"
