@@ -334,14 +334,30 @@ typedef struct {
     const uint8_t *blob;
 } Table;
 
+/* The end of bucket b's groups, never past the last group: the inner arrays are not
+ * checked when a table is mapped (that would read all of it), so a damaged file must not
+ * lead a read outside its sections; get_layout checked the last entries. */
+static inline uint32_t bucket_end(const Table *t, uint64_t b)
+{
+    uint32_t end = t->dir[b + 1];
+    return end < t->groups ? end : t->groups;
+}
+
+/* Group g's name and rows lie inside the blob and the rows (a damaged table: no). */
+static inline int group_sane(const Table *t, uint32_t g)
+{
+    return t->goff[g] <= t->goff[g + 1] && t->goff[g + 1] <= t->goff[t->groups] &&
+           t->gstart[g] <= t->gstart[g + 1] && t->gstart[g + 1] <= t->gstart[t->groups];
+}
+
 /* The group whose domain is s[0:n], or -1. */
 static inline int64_t table_find(const Table *t, const uint8_t *s, size_t n)
 {
     uint64_t h = name_hash(s, n);
     uint64_t b = h >> (64 - t->bits);
     uint32_t tg = (uint32_t)(h >> (32 - t->bits));
-    for (uint32_t g = t->dir[b], end = t->dir[b + 1]; g < end; g++) {
-        if (t->tag[g] != tg) continue;
+    for (uint32_t g = t->dir[b], end = bucket_end(t, b); g < end; g++) {
+        if (t->tag[g] != tg || !group_sane(t, g)) continue;
         uint32_t o = t->goff[g];
         if (t->goff[g + 1] - o == n && memcmp(t->blob + o, s, n) == 0) return g;
     }
@@ -737,8 +753,8 @@ static Cand *probe_keys(const Table *t, const uint8_t *d, size_t lo, size_t hi, 
         uint32_t tg = (uint32_t)(h >> tshift);
         Cand *c = &result[ki[i]];
         c->g = -1;
-        for (uint32_t g = t->dir[b], end = t->dir[b + 1]; g < end; g++)
-            if (t->tag[g] == tg) {
+        for (uint32_t g = t->dir[b], end = bucket_end(t, b); g < end; g++)
+            if (t->tag[g] == tg && group_sane(t, g)) {
                 c->g = (int32_t)g;
                 c->off = t->goff[g], c->len = t->goff[g + 1] - c->off;
                 c->row = t->gstart[g], c->rows_end = t->gstart[g + 1];
@@ -893,9 +909,9 @@ static void *run_job(void *arg)
                 if (key->c.len != kl || memcmp(t->blob + key->c.off, ks, kl) != 0) {
                     /* another name with the same tag: the rest of the bucket */
                     uint64_t h = name_hash(ks, kl);
-                    uint32_t tg = (uint32_t)(h >> tshift), end = t->dir[(h >> shift) + 1];
+                    uint32_t tg = (uint32_t)(h >> tshift), end = bucket_end(t, h >> shift);
                     for (g = key->c.g + 1; g < end; g++) {
-                        if (t->tag[g] != tg) continue;
+                        if (t->tag[g] != tg || !group_sane(t, (uint32_t)g)) continue;
                         uint32_t go = t->goff[g];
                         if (t->goff[g + 1] - go == kl && memcmp(t->blob + go, ks, kl) == 0) break;
                     }
