@@ -23,34 +23,30 @@ if TYPE_CHECKING:  # numpy and pyarrow load on first batch use: every command im
     import pyarrow as pa
 
 
-@cache
-def _psl() -> PublicSuffixList:
-    """The package's PSL. Parsing it costs 0.1-0.3 s, paid by every command, so its rules
-    are kept, once parsed, as a plain rule list in the cache directory (keyed by the
-    package version and the list file's size and time) and read back in milliseconds."""
+def psl_rules(only_icann: bool = False) -> tuple[frozenset[str], int]:
+    """The package's PSL rules and its longest rule's labels (the ICANN section alone with
+    ``only_icann``). Parsing costs 0.1-0.3 s, so the rules are kept, once parsed, as a plain
+    rule list in the cache directory (keyed by the package version and the list file's size
+    and time: ``psl-KEY.txt``, ``psl-icann-KEY.txt``) and read back in milliseconds."""
     import publicsuffixlist
 
     from dgawatch.home import cache_root
 
     root = cache_root()
-    source = Path(publicsuffixlist.PSLFILE)
     try:
-        st = source.stat()
+        st = Path(publicsuffixlist.PSLFILE).stat()
         key = f"{publicsuffixlist.__version__}-{st.st_size}-{st.st_mtime_ns}"
     except OSError:
-        return PublicSuffixList()
-    cached = root / f"psl-{key}.txt" if root is not None else None
+        root = None
+    name = f"psl-icann-{key}.txt" if only_icann else f"psl-{key}.txt"
+    cached = root / name if root is not None else None
     if cached is not None:
         try:
             head, _, body = cached.read_text("utf-8").partition("\n")
-            psl = PublicSuffixList.__new__(PublicSuffixList)
-            psl.accept_unknown = True
-            psl._maxlabel = int(head)
-            psl._publicsuffix = frozenset(body.split("\n"))
-            return psl
+            return frozenset(body.split("\n")), int(head)
         except (OSError, ValueError):
             pass
-    psl = PublicSuffixList()
+    psl = PublicSuffixList(only_icann=only_icann)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +55,18 @@ def _psl() -> PublicSuffixList:
             tmp.replace(cached)
         except OSError:
             pass
+    return frozenset(psl._publicsuffix), psl._maxlabel
+
+
+@cache
+def _psl() -> PublicSuffixList:
+    """The package's PSL (both sections), from :func:`psl_rules`' cached rule list: every
+    command would otherwise pay the parse."""
+    rules, maxlabel = psl_rules()
+    psl = PublicSuffixList.__new__(PublicSuffixList)
+    psl.accept_unknown = True
+    psl._maxlabel = maxlabel
+    psl._publicsuffix = rules
     return psl
 
 
