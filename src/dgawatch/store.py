@@ -86,6 +86,15 @@ class StoreLockedError(StoreError):
     """Another process holds the store's write lock (for now: a 'store build', say)."""
 
 
+def main_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The tables of a DuckDB file's main schema (read before anything is written to it)."""
+    query = (
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema = 'main'"
+    )
+    return {str(row[0]) for row in con.execute(query).fetchall()}
+
+
 def open_error(path: Path, exc: Exception, kind: str, option: str = "--store") -> str:
     """One line for a store DuckDB would not open; another process's write lock named as
     such (DuckDB's own text is a paragraph with a URL)."""
@@ -191,13 +200,7 @@ class ForecastStore:
             raise error(open_error(self.path, exc, "forecast store")) from None
         # Read before writing anything: another schema's store, or another program's
         # DuckDB file, is refused untouched (no tables of ours created in it).
-        tables = {
-            str(row[0])
-            for row in self.con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_catalog = current_database() AND table_schema = 'main'"
-            ).fetchall()
-        }
+        tables = main_tables(self.con)
         if "meta" not in tables and (tables or read_only):
             self.con.close()
             raise StoreError(

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from dgawatch import __version__
 from dgawatch.errors import StoreError
-from dgawatch.store import check_store_file, data_dir, open_error, schema_mismatch
+from dgawatch.store import check_store_file, data_dir, main_tables, open_error, schema_mismatch
 from dgawatch.watch.evidence import Verdict
 
 SCHEMA_VERSION = "1"
@@ -102,13 +102,7 @@ class WatchStore:
         self.con.execute("SET TimeZone = 'UTC'")
         # Read before writing: another schema's store or another program's DuckDB file
         # is refused untouched (no tables of ours created in it).
-        tables = {
-            str(row[0])
-            for row in self.con.execute(
-                "SELECT table_name FROM information_schema.tables "
-                "WHERE table_catalog = current_database() AND table_schema = 'main'"
-            ).fetchall()
-        }
+        tables = main_tables(self.con)
         if ("meta" not in tables and (tables or read_only)) or (
             "meta" in tables and "verdicts" not in tables and read_only
         ):
