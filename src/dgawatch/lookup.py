@@ -46,6 +46,7 @@ from dgawatch.lookuptable import (  # (light: the compiled path of lookup --file
     python_check,
     variant_days,
 )
+from dgawatch.namefile import MAX_LINE_MESSAGES, PROBE_LINES, BadLines
 from dgawatch.store import ForecastStore
 
 if TYPE_CHECKING:  # importing it loads the hunt package (readers, engines): a lookup
@@ -559,8 +560,13 @@ _EXOTIC = re.compile(rb"[\r\x0b\x0c\x1c-\x1f]")
 
 def read_names(path: Path) -> pa.Array:
     """``--file``: one name per line, stripped, blank lines and lines starting with ``#``
-    left out (``str.splitlines`` and ``str.strip`` semantics). A plain ASCII file with ``\n``
-    line ends (the usual case) is split without a Python string per line."""
+    left out (``str.splitlines`` and ``str.strip`` semantics)."""
+    return read_lines(path)[0]
+
+
+def read_lines(path: Path) -> tuple[pa.Array, np.ndarray]:
+    """:func:`read_names` and each name's 1-based line number. A plain ASCII file with
+    ``\n`` line ends (the usual case) is split without a Python string per line."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -577,8 +583,9 @@ def read_names(path: Path) -> pa.Array:
         lines = pc.ascii_trim_whitespace(lines)  # then "  # note" is a comment too
         comment = pc.starts_with(lines, "#")
         keep = pc.and_(pc.invert(comment), pc.greater(pc.binary_length(lines), 0))
+        numbers = np.flatnonzero(np.asarray(keep)) + 1
         lines = lines.filter(keep)
-        return pa.concat_arrays([lines.cast(pa.string())])
+        return pa.concat_arrays([lines.cast(pa.string())]), numbers
     try:
         text = raw.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
@@ -587,9 +594,37 @@ def read_names(path: Path) -> pa.Array:
             f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the file as "
             "UTF-8 (or remove that line)"
         ) from None
-    stripped = (line.strip() for line in text.splitlines())
-    names = [name for name in stripped if name and name[0] != "#"]
-    return pa.array(names, pa.string())
+    stripped = ((n, line.strip()) for n, line in enumerate(text.splitlines(), 1))
+    kept = [(n, name) for n, name in stripped if name and name[0] != "#"]
+    names = pa.array([name for _, name in kept], pa.string())
+    return names, np.array([n for n, _ in kept], np.int64)
+
+
+def read_file_names(path: Path) -> pa.Array:
+    """:func:`read_names`, the file refused (one-line :class:`InputError`) when it holds no
+    valid name or is mostly not names, its invalid lines reported on stderr
+    (:mod:`dgawatch.namefile`)."""
+    names, numbers = read_lines(path)
+    bad_file_lines(path, names, numbers).vet()
+    return names
+
+
+def bad_file_lines(path: Path, names: pa.Array, numbers: np.ndarray) -> BadLines:
+    """:class:`~dgawatch.namefile.BadLines` of a file read by :func:`read_lines`
+    (vectorised: one Arrow pass when every name is plain)."""
+    found = BadLines(path, names=len(names))
+    why = invalid_names(names) if len(names) else {}
+    if not why:
+        return found
+    bad = pc.fill_null(pc.is_in(names, value_set=pa.array(list(why), pa.string())), False)
+    where = np.flatnonzero(np.asarray(bad))
+    found.bad = len(where)
+    found.probe = min(len(names), PROBE_LINES)
+    found.probe_bad = int(np.count_nonzero(where < PROBE_LINES))
+    first = where[:MAX_LINE_MESSAGES]
+    shown = names.take(pa.array(first)).to_pylist()
+    found.first = [(int(numbers[i]), n, why[n]) for i, n in zip(first, shown, strict=True)]
+    return found
 
 
 def join_queries(args: Sequence[str], from_file: pa.Array | None) -> pa.Array | Sequence[str]:

@@ -35,7 +35,7 @@ import mmap
 import os
 import struct
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from dgawatch.domain import _psl, invalid_reason, normalise
 from dgawatch.errors import DgawatchError, InputError, StoreError
 from dgawatch.families.base import Variant
 from dgawatch.home import cache_root, data_dir
+from dgawatch.namefile import bad_lines
 
 DEFAULT_BACK_DAYS = 365
 DEFAULT_AHEAD_DAYS = 90
@@ -523,13 +524,26 @@ def lookup_file_json(
         if table is None:
             return False
     try:
-        return _answer(data, slow, table, variants, first, last, say, aliases)
+        return _answer(file, data, names, slow, table, variants, first, last, say, aliases)
     finally:
         table.close()
 
 
+def _text_lines(data: bytes) -> Iterator[str]:
+    """An ASCII file's lines, one at a time (split at LF; a CR before it is stripped with the
+    blanks: the files the compiled path reads, see ``_lookupscan.scan``)."""
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        yield data[start:end].decode("ascii")
+        start = end + 1
+
+
 def _answer(
+    file: Path,
     data: bytes,
+    names: int,
     slow: list[bytes],
     table: LookupTable,
     variants: list[Chosen],
@@ -563,6 +577,8 @@ def _answer(
         if any(t not in why for t in texts):
             return False  # a valid name that is not plain: the general path reads it
         lines = [error_line(t, why[t]).encode("ascii") for t in texts]
+        # (refused or reported as the general path does: dgawatch.lookup.read_file_names)
+        bad_lines(file, _text_lines(data), why, names=names, bad=len(texts)).vet()
     prefixes, suffixes = [], []
     for fam, var in table.codes:
         prefixes.append(
