@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dgawatch.errors import DgawatchError
+from dgawatch.errors import DgawatchError, InputError
 from dgawatch.events import EVENT_SCHEMA
 from dgawatch.hunt import HuntOptions, HuntResult, _collector, read
 from dgawatch.hunt.finding import (
@@ -73,6 +74,30 @@ _EPOCH = dt.date(1970, 1, 1)
 DRIVER_MEMORY_ENV = "DGAWATCH_SPARK_DRIVER_MEMORY"
 
 
+#: A JVM memory size as Spark reads ``spark.driver.memory``: a whole number and its unit.
+_MEMORY = re.compile(r"(\d+)([kmgt])b?", re.IGNORECASE)
+#: Below this, Spark refuses to start (it keeps 300 MiB and wants 1.5 times that).
+MIN_DRIVER_MEMORY_MIB = 1024
+
+
+def check_memory(text: str) -> str:
+    """``text`` as ``spark.driver.memory`` (``8g``, ``1536m``...), or the one-line
+    :class:`InputError` naming :data:`DRIVER_MEMORY_ENV`, the value and the accepted form:
+    said before Spark starts, instead of a JVM that does not start or a heap that runs out."""
+    match = _MEMORY.fullmatch(text)
+    mib = 0.0
+    if match is not None:
+        scale = {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024**2}[match[2].lower()]
+        mib = int(match[1]) * scale
+    if mib < MIN_DRIVER_MEMORY_MIB:
+        raise InputError(
+            f"{DRIVER_MEMORY_ENV}={text!r} is not a memory size Spark's driver can start "
+            "with: give a whole number and a unit k, m, g or t, at least 1g (e.g. 8g or "
+            "1536m), or unset it (a quarter of this machine's memory, 1-8g)"
+        )
+    return text
+
+
 def driver_memory(master: str) -> str | None:
     """``spark.driver.memory`` for a new session: ``DGAWATCH_SPARK_DRIVER_MEMORY`` when set;
     in local mode a quarter of this machine's memory, between 1 and 8 GiB (Spark's own 1 GiB
@@ -80,7 +105,7 @@ def driver_memory(master: str) -> str | None:
     configuration decides (None)."""
     given = os.environ.get(DRIVER_MEMORY_ENV, "").strip()
     if given:
-        return given
+        return check_memory(given)
     if not master.startswith("local"):
         return None
     try:
@@ -96,11 +121,12 @@ def spark_session(master: str | None = None) -> Any:
     Executors run Python (the classifier) and need dgawatch: in local mode they run this
     interpreter unless ``PYSPARK_PYTHON`` says otherwise. The driver's heap: see
     :func:`driver_memory`."""
+    master = master or os.environ.get("DGAWATCH_SPARK_MASTER", "local[*]")
+    memory = driver_memory(master)  # (a bad setting is said before Spark starts)
     try:
         from pyspark.sql import SparkSession
     except ImportError:  # pragma: no cover - pyspark is a dependency
         raise DgawatchError("--engine spark needs pyspark (pip install pyspark)") from None
-    master = master or os.environ.get("DGAWATCH_SPARK_MASTER", "local[*]")
     if master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
@@ -112,7 +138,6 @@ def spark_session(master: str | None = None) -> Any:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    memory = driver_memory(master)
     if memory is not None:
         builder = builder.config("spark.driver.memory", memory)
     session = builder.getOrCreate()
