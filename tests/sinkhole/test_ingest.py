@@ -82,6 +82,42 @@ def test_bad_frames_counted_or_fatal_with_strict(tmp_path: Path) -> None:
         ingest([damaged], [v], tmp_path / "strict", strict=True)
 
 
+def test_a_directory_with_a_file_that_is_not_dnstap_ingests_nothing(tmp_path: Path) -> None:
+    """Refused before anything is stored (it stopped at the file, the ones before it stored:
+    a rerun after moving it stored their events twice), naming the file; compressed dnstap
+    and an empty file (nothing logged yet) pass."""
+    import gzip
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.dnstap").write_bytes(FIXTURE.read_bytes())
+    (logs / "b.txt").write_text("notes of the night shift\n")
+    (logs / "c.dnstap.gz").write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    (logs / "d.dnstap").write_bytes(b"")
+    v = _variant("kxcvbnmqwerty.info", "example.com")
+    with pytest.raises(InputError) as refused:
+        ingest([logs], [v], tmp_path / "store")
+    said = str(refused.value)
+    assert f"{logs / 'b.txt'}; nothing was ingested" in said and "is not dnstap" in said
+    assert "a.dnstap" not in said and "c.dnstap" not in said and "d.dnstap" not in said
+    assert not (tmp_path / "store").exists() or count_events(tmp_path / "store") == 0
+    (logs / "b.txt").unlink()
+    result = ingest([logs], [v], tmp_path / "store")
+    assert result.stored == 10 and count_events(tmp_path / "store") == 10  # each once
+
+
+def test_the_cli_refusal_is_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "queries.log"
+    other.write_text("this is no dnstap\n")
+    done = subprocess.run(
+        [DGAWATCH, "sinkhole", "ingest", str(FIXTURE), str(other), "--family", "conficker",
+         "--dir", str(tmp_path / "store")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert str(other) in done.stderr and not (tmp_path / "store").exists()
+
+
 def test_cli_on_fixture(tmp_path: Path) -> None:
     out = subprocess.run(
         [

@@ -12,24 +12,30 @@ stored. dnstap carries no sinkhole address or port in what the reader keeps, so 
 counted in the report (fatal only with ``strict``). Events are stored durably (each chunk
 written and ``fdatasync``-ed) under their own writer name, ``ingest`` by default; give each
 concurrent ingest its own ``--worker``. Ingesting the same file twice stores its events
-twice.
+twice: so every file is checked to be dnstap (its first bytes, decompressed) before
+anything is stored, and a file that is not, named or found in a directory, refuses the
+whole ingest (:func:`check_dnstap`) rather than leaving it half done.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
+from dgawatch.errors import InputError
 from dgawatch.families.base import Variant
-from dgawatch.readers import InputReport, read_events
+from dgawatch.readers import InputReport, read_events, read_files, readers
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.names import Match, SinkholeSet, window
 from dgawatch.sinkhole.store import EventStore
 
 PROTO = "dns/dnstap"
+#: Files named in the refusal of a directory holding some that are not dnstap.
+NAMED_IN_REFUSAL = 3
 
 
 @dataclass
@@ -116,11 +122,15 @@ def ingest(
     strict: bool = False,
     fmt: str = "dnstap",
 ) -> IngestResult:
-    """Read dnstap files and store the sinkholed queries as DNS events."""
+    """Read dnstap files and store the sinkholed queries as DNS events (all of the files,
+    or none: see :func:`check_dnstap`)."""
     result = IngestResult(report=InputReport(strict=strict))
+    files: list[str | os.PathLike[str]] = list(paths)
+    if fmt == "dnstap":
+        files = list(check_dnstap(files, result.report))
     attributor = Attributor(variants, radius=radius, max_names_per_day=max_names_per_day)
     with EventStore(directory, worker=worker) as store:
-        for batch in read_events(list(paths), fmt=fmt, report=result.report):
+        for batch in read_events(files, fmt=fmt, report=result.report):
             events = []
             for row in batch.to_pylist():
                 result.read += 1
@@ -134,3 +144,35 @@ def ingest(
             result.stored += store.write_now(events)
     result.days = [d.isoformat() for d in attributor.days]
     return result
+
+
+def check_dnstap(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> list[str]:
+    """The files to ingest, named or under a named directory: the dnstap ones (Frame
+    Streams of content type ``protobuf:dnstap.Dnstap``, gzip or zstd compressed or not).
+    An empty file (a server's log not written yet) holds no events: it goes to ``report``
+    as skipped, as do what a directory walk skips (hidden, not regular, unreadable). Any
+    other file refuses the whole ingest (one-line :class:`InputError`, before anything is
+    stored): skipping it would drop the events of a dnstap this check cannot read (another
+    compression, a file cut before its header), and stopping at it would leave the files
+    before it stored, their events stored twice by the rerun after the fix."""
+    detect = readers()["dnstap"].detect
+
+    def kind(name: str, stream: BinaryIO, head: bytes) -> Iterator[tuple[str, str]]:
+        yield name, "dnstap" if detect(head) else "empty" if not head else "other"
+
+    files = list(read_files(paths, kind, report=report))
+    wrong = [name for name, what in files if what == "other"]
+    if not wrong:
+        for name, what in files:
+            if what == "empty":
+                report.skipped(name, "empty file (nothing logged yet); skipped")
+        return [name for name, what in files if what == "dnstap"]
+    shown = ", ".join(wrong[:NAMED_IN_REFUSAL])
+    more = len(wrong) - NAMED_IN_REFUSAL
+    more_text = f" and {more:,} more" if more > 0 else ""
+    raise InputError(
+        f"{len(wrong):,} of the files to ingest {'is' if len(wrong) == 1 else 'are'} not "
+        f"dnstap (Frame Streams of protobuf:dnstap.Dnstap): {shown}{more_text}; nothing was "
+        f"ingested: move {'it' if len(wrong) == 1 else 'them'} out or name only the dnstap "
+        "files, and rerun"
+    )
