@@ -122,3 +122,22 @@ def test_the_compiled_path_refuses_and_reports_alike(
     assert err.splitlines()[0] == f"{path}:4: 'b0..com' is not a valid domain name"
     assert err.splitlines()[9].startswith(f"{path}:22: 'b9..com'")
     assert err.splitlines()[10] == "... and 1 more invalid lines (11 in all)"
+
+
+# --- store build --store in a missing folder: refused like every other output -----------
+
+
+def test_store_build_refuses_a_store_in_a_missing_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DGAWATCH_HOME", str(tmp_path / "home"))
+    store = tmp_path / "new" / "dir" / "x.duckdb"
+    build = ["store", "build", "--start", "2016-05-01", "--family", "murofet", "--variant", "v1"]
+    code, out, err = run_main([*build, "--store", str(store)], capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1  # was 0, the folders made
+    assert f"directory {store.parent} does not exist; create it first" in err
+    assert not (tmp_path / "new").exists()
+    # the default store's data directory is still made on first use
+    code, out, err = run_main(build, capsys, monkeypatch)
+    assert code == 0, err
+    assert (tmp_path / "home" / STORE_FILE).is_file()

@@ -40,6 +40,7 @@ from dgawatch.families import all_variants, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.forecast import DayList, iter_day_lists
 from dgawatch.home import data_dir
+from dgawatch.outfile import check_output_file
 
 SCHEMA_VERSION = "1"
 STORE_FILE = "forecast.duckdb"
@@ -177,6 +178,10 @@ class ForecastStore:
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        if path is not None and not read_only and not self.path.exists():
+            # a new store where the user said: its folder must exist, as for every output
+            # (--output, --dir); only the data directory is made on first use
+            check_output_file(self.path, "--store")
         self.read_only = read_only
         self._stale: set[str] | None = None
         #: (variant, day) lists the last :meth:`build` found already stored and skipped.
