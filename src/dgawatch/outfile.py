@@ -6,12 +6,20 @@ half-way leaves the requested name as it was (absent, or the previous complete f
 never a truncated file that looks like a result. Every way the destination can be wrong (a
 missing or read-only directory, a directory where a file is wanted, an immutable file) is
 an :class:`InputError` naming the option and what to do.
+
+What is no regular file is written in place, never renamed over: ``-`` (standard output),
+a device (``/dev/null``, ``/dev/full``), a FIFO, and a descriptor of the process
+(``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, which may be opened for appending).
+Renaming a temporary file over ``/dev/null`` (as root) replaced the device with a file. A
+symbolic link to a regular file keeps the link: the file it points to is replaced.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -25,12 +33,56 @@ def _parent(path: Path) -> Path:
     return path.parent if str(path.parent) else Path(".")
 
 
+#: ``--output -``: standard output.
+STDOUT = "-"
+
+
 def check_output_file(path: Path, option: str = "--output") -> None:
     """Raise InputError unless ``path`` can name an output file (its directory exists, it is
     not itself a directory)."""
+    if str(path) == STDOUT:
+        return
     if path.is_dir():
         raise InputError(f"{option} {path} is a directory; give a file name")
+    if _in_place(path):
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            raise InputError(f"{option} {path} is a socket; give a file name")
+        return
     _check_parent(path, option)
+
+
+def _in_place(path: Path) -> bool:
+    """Whether ``path`` names something to write into rather than replace: an existing
+    device, FIFO or socket, or a file reached through a descriptor link (``/dev/stdout``
+    -> ``/proc/self/fd/1``)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        return not stat.S_ISDIR(mode)
+    return _link_chain(path)[1]
+
+
+def _link_chain(path: Path) -> tuple[int | None, bool]:
+    """Follow ``path``'s symbolic links: the descriptor of this process it names
+    (``/dev/fd/N``, ``/proc/self/fd/N``, ``/dev/stdout``), if any, and whether the chain
+    passes through ``/proc`` or ``/dev/fd`` at all."""
+    hop = Path(os.path.abspath(path))
+    for _ in range(40):
+        parts = hop.parts
+        if parts[1:3] == ("dev", "fd") or parts[1:2] == ("proc",):
+            fd_dir = parts[:3] == ("/", "dev", "fd") or parts[:4] in (
+                ("/", "proc", "self", "fd"),
+                ("/", "proc", str(os.getpid()), "fd"),
+            )
+            last = parts[-1]
+            mine = fd_dir and len(parts) == (4 if parts[1] == "dev" else 5) and last.isdigit()
+            return (int(last) if mine else None), True
+        if not hop.is_symlink():
+            return None, False
+        hop = Path(os.path.abspath(hop.parent / os.readlink(hop)))
+    return None, False
 
 
 def check_output_dir(path: Path, option: str = "--output", what: str = "a directory") -> None:
@@ -69,6 +121,13 @@ def atomic_file(path: str | os.PathLike[str], option: str = "--output") -> Itera
     without an error (temporary file in the same directory, fsync, rename)."""
     target = Path(path)
     check_output_file(target, option)
+    if str(target) == STDOUT or _in_place(target):
+        with _in_place_file(target, option) as fh:
+            yield fh
+        return
+    if target.is_symlink():  # replace the file the link points to, keep the link
+        target = Path(os.path.realpath(target))
+        check_output_file(target, option)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_parent(target))
     except OSError as exc:
@@ -88,6 +147,32 @@ def atomic_file(path: str | os.PathLike[str], option: str = "--output") -> Itera
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextmanager
+def _in_place_file(target: Path, option: str) -> Iterator[BinaryIO]:
+    """Standard output, a device, a FIFO or a descriptor, written directly (there is no
+    previous content to keep whole); a failed write (``/dev/full``) is the same one-line
+    error as for a file."""
+    try:
+        fd = sys.stdout.fileno() if str(target) == STDOUT else _link_chain(target)[0]
+        if fd is not None:  # its own descriptor (perhaps opened for appending): not reopened
+            sys.stdout.flush()
+            fh: BinaryIO = os.fdopen(os.dup(fd), "wb")
+        else:
+            fh = open(target, "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _failed(target, option, exc) from None
+    try:
+        with fh:
+            yield fh
+            fh.flush()
+    except BrokenPipeError:
+        raise  # a reader that stopped early (``| head``): the CLI's quiet exit
+    except OSError as exc:
+        what = "standard output" if str(target) == STDOUT else f"{option} {target}"
+        why = exc.strerror or str(exc)
+        raise InputError(f"cannot write {what}: {why}") from None
 
 
 @contextmanager

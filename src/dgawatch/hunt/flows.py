@@ -36,6 +36,8 @@ _ALIASES = {
     "time": ("time", "ts", "timestamp", "start", "stime", "first"),
 }
 _SLACK = dt.timedelta(minutes=15)
+_FIRST_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_END_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -92,15 +94,27 @@ class FlowFinding:
         }
 
 
+class _BadField(ValueError):
+    """A flow field that cannot be read; its message is the report's reason."""
+
+
 def _parse_time(text: str) -> dt.datetime:
+    """Epoch seconds or ISO 8601 (zone-less: UTC), from 1970 to 2099: the week's ports are
+    looked up 15 minutes either side, which year 1 or 9999 cannot give (OverflowError)."""
     value = text.strip()
     try:
         seconds = float(value)
     except ValueError:
-        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
-    if not 0 <= seconds < 4102444800:  # 1970 .. 2100
-        raise ValueError(f"timestamp {value} out of range")
+        try:
+            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _BadField("time is neither epoch seconds nor ISO 8601") from None
+        when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+        if not _FIRST_TIME <= when < _END_TIME:
+            raise _BadField("time out of range (1970..2099)") from None
+        return when
+    if not 0 <= seconds < 4102444800:  # 1970 .. 2100 (NaN fails too)
+        raise _BadField("time out of range (1970..2099)")
     return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
@@ -110,12 +124,21 @@ def _flow(fields: dict[str, str], file: str, line: int) -> Flow:
         proto = "tcp"
     elif proto in ("17",):
         proto = "udp"
-    port = int(fields["dport"])
+    try:
+        port = int(fields["dport"])
+    except ValueError:
+        raise _BadField("destination port is not a number") from None
     if not 0 <= port <= 65535:
-        raise ValueError(f"port {port} out of range")
-    src = str(ipaddress.ip_address(fields["src"].strip()))
-    dst = str(ipaddress.ip_address(fields["dst"].strip()))
+        raise _BadField("destination port out of range (0..65535)")
+    src, dst = _address(fields, "src"), _address(fields, "dst")
     return Flow(_parse_time(fields["time"]), src, dst, port, proto, file, line)
+
+
+def _address(fields: dict[str, str], key: str) -> str:
+    try:
+        return str(ipaddress.ip_address(fields[key].strip()))
+    except ValueError:
+        raise _BadField(f"{key} is not an IP address") from None
 
 
 def _columns(names: Sequence[str]) -> dict[str, int] | None:
@@ -137,7 +160,14 @@ def read_flows(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> 
     compression reported, lines longer than MAX_LINE or not UTF-8 reported and skipped, a
     log of another type refused by name (skipped inside a directory)."""
 
-    def one(name: str, stream: BinaryIO, _head: bytes) -> Iterator[Flow]:
+    def one(name: str, stream: BinaryIO, head: bytes) -> Iterator[Flow]:
+        if b"\0" in head:  # a capture, Parquet, an archive: not to be read as a CSV header
+            raise FileRefused(
+                name,
+                "binary data, not a conn.log or flow CSV",
+                f"{name} holds binary data (a capture? DNS captures go to 'dgawatch hunt'); "
+                "hunt-flows reads Zeek conn.log (TSV or JSON) and flow CSV, as text or gzip/zstd",
+            )
         return _read_one(iter_lines(stream, name, report), name, report)
 
     return read_files(paths, one, report=report)
@@ -205,8 +235,13 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 continue
         try:
             if mode == "json":
-                doc = json.loads(line)
-                if n == 1 and isinstance(doc, dict):
+                try:
+                    doc = json.loads(line)
+                except ValueError:
+                    raise _BadField("not JSON (a JSON conn.log has one object a line)") from None
+                if not isinstance(doc, dict):
+                    raise _BadField("not a JSON object")
+                if n == 1:
                     _refuse_other_log(name, _json_log_type(doc))
                 flat = dict(doc)
                 for k, v in doc.get("id", {}).items() if isinstance(doc.get("id"), dict) else ():
@@ -215,7 +250,7 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 for key, aliases in _ALIASES.items():
                     value = next((flat[a] for a in aliases if a in flat), None)
                     if value is None:
-                        raise ValueError(f"no {key} field")
+                        raise _BadField(f"no {key} field ({', '.join(aliases)})")
                     picked[key] = str(value)
                 yield _flow(picked, name, n)
                 continue
@@ -230,6 +265,8 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
             if "-" in (picked["dport"], picked["dst"], picked["src"]):
                 continue  # unset field: not a connection to a port
             yield _flow(picked, name, n)
+        except _BadField as exc:
+            report.bad(name, n, f"malformed flow record: {exc}", line)
         except (ValueError, IndexError, KeyError, TypeError, AttributeError) as exc:
             report.bad(name, n, f"malformed flow record ({exc.__class__.__name__})", line)
 

@@ -17,8 +17,11 @@ import gzip
 import io
 import os
 import re
+import shutil
 import stat
 import struct
+import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +109,8 @@ class InputReport:
     def skipped(self, file: str, reason: str) -> None:
         """A file left out that holds no records (a FIFO in a log directory): counted like a
         bad line, strict or not, so the summary shows it."""
+        if not any(f == file for f, _ in self.counts):
+            self.units.setdefault(file, "file")  # said per file, not as "1 line(s) ... line 0"
         self._count(BadInput(file, 0, reason, ""))
 
     def _count(self, item: BadInput) -> None:
@@ -302,8 +307,15 @@ def _expand(
     device never end) is reported as skipped; a named one is an error."""
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    stdin_seen = False
     for p in paths:
         name = os.fspath(p)
+        if name == STDIN:
+            if stdin_seen:
+                raise InputError("'-' (standard input) is given twice; name it once")
+            stdin_seen = True
+            yield name, False
+            continue
         if os.path.isdir(name):
             found = False
             for root, dirs, files in os.walk(name):
@@ -327,6 +339,31 @@ def _expand(
             if kind:
                 raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
             yield name, False
+
+
+#: The path that means standard input (``zcat dns.log.gz | dgawatch hunt -``); reports
+#: name it :data:`STDIN_NAME`. A file named ``-`` is ``./-``.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+
+def _open_stdin() -> BinaryIO:
+    """Standard input as a seekable binary file (format detection and the zstd check seek):
+    itself when redirected from a file, else copied to an anonymous temporary file."""
+    if sys.stdin is None:
+        raise InputError("'-' names standard input, but there is none; give a log file")
+    stream = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    if stream.seekable():
+        return stream
+    spool = tempfile.TemporaryFile(prefix="dgawatch-stdin-")  # noqa: SIM115 - returned
+    try:
+        with stream:
+            shutil.copyfileobj(stream, spool, 1 << 20)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def _not_regular(path: str) -> str | None:
@@ -401,7 +438,11 @@ def read_files(
     its reason, and a reader's unforeseen exception costing the rest of that file only."""
     for name, in_dir in _expand(paths, report):
         try:
-            raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
+            if name == STDIN:
+                raw = _open_stdin()
+                name = STDIN_NAME
+            else:
+                raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
         except OSError as exc:
             if in_dir:
                 report.skipped(name, f"cannot read it ({exc.strerror or exc}); skipped")

@@ -1,0 +1,179 @@
+"""A stranger's pass over forecast, families, conficker, hunt-flows, org, export and the log
+readers behind hunt (session 7): each case is a defect found by running the command as a
+newcomer would. Real processes; each fails without its fix (the old behaviour is in the
+case's comment, the line that catches it marked "fails before")."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLI = "from dgawatch.cli import main; main()"
+FIXTURES = Path(__file__).parent / "readers" / "fixtures"
+
+
+def run(
+    home: Path,
+    *args: str,
+    cwd: Path | None = None,
+    stdin: object = subprocess.DEVNULL,
+    stdout: object = subprocess.PIPE,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", CLI, *args], stdin=stdin, stdout=stdout, stderr=subprocess.PIPE,
+        text=True, timeout=120, env=dict(os.environ, DGAWATCH_HOME=str(home)), cwd=cwd,
+        check=False,
+    )  # fmt: skip
+
+
+def one_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The one error line (exit 2, no traceback, nothing on stdout), holding each needle."""
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert not proc.stdout and "Traceback" not in proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("dgawatch: error: "), line
+    for needle in needles:
+        assert needle in line, (needle, line)
+    return line
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+FORECAST_C = ("forecast", "--family", "conficker", "--variant", "c", "--start", "2020-01-01")
+
+
+# -- output files: what is no regular file is written into, never renamed over -----------------
+
+
+def test_output_to_a_fifo_writes_into_it(home: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = tmp_path / "got.txt"
+    with got.open("wb") as sink:
+        reader = subprocess.Popen(["cat", str(fifo)], stdout=sink)
+        proc = run(home, *FORECAST_C, "--output", str(fifo))
+        try:
+            reader.wait(timeout=30)
+        finally:
+            reader.kill()
+    assert proc.returncode == 0, proc.stderr
+    # before: a temporary file was renamed over the FIFO (so over /dev/null as root too)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # fails before
+    assert len(got.read_text().splitlines()) == 50_000
+
+
+def test_output_dash_is_standard_output(home: Path, tmp_path: Path) -> None:
+    proc = run(home, *FORECAST_C, "--output", "-", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "-").exists()  # before: a file named '-' in the working directory
+    assert len(proc.stdout.splitlines()) == 50_000  # fails before
+
+
+def test_output_own_descriptor_appends_instead_of_replacing(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n")
+    with log.open("a") as sink:
+        proc = run(home, *FORECAST_C, "--output", "/dev/fd/1", stdout=sink)
+    # before: a temporary file could not be made in /dev/fd (exit 2), and /dev/stdout was
+    # renamed over as root; reopening /proc/self/fd/1 would also have truncated the file
+    assert proc.returncode == 0, proc.stderr  # fails before
+    lines = log.read_text().splitlines()
+    assert lines[0] == "kept" and len(lines) == 50_001
+
+
+def test_output_full_device_is_an_error_not_success(home: Path, tmp_path: Path) -> None:
+    link = tmp_path / "full"
+    link.symlink_to("/dev/full")
+    proc = run(home, *FORECAST_C, "--output", str(link))
+    # before: exit 0, "wrote 50,000 names" (the link itself replaced by a regular file)
+    one_error(proc, f"cannot write --output {link}", "No space left on device")  # fails before
+    assert link.is_symlink() and os.readlink(link) == "/dev/full"
+
+
+def test_output_symlink_to_a_file_keeps_the_link(home: Path, tmp_path: Path) -> None:
+    real = tmp_path / "real.txt"
+    real.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    proc = run(home, *FORECAST_C, "--output", str(link))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink()  # fails before: the link was replaced by a regular file
+    assert len(real.read_text().splitlines()) == 50_000
+
+
+# -- hunt-flows -------------------------------------------------------------------------------
+
+
+def test_hunt_flows_time_out_of_range_is_a_counted_bad_line(home: Path, tmp_path: Path) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text(
+        "time,src,dst,dport,proto\n"
+        "2022-10-10T12:00:00Z,192.168.1.5,10.10.10.52,10637,tcp\n"
+        "9999-12-31T23:59:59,192.168.1.7,10.10.10.52,3494,tcp\n"
+        "0001-01-01T00:00:00,192.168.1.7,10.10.10.52,3494,tcp\n"
+        "2022-10-10T12:00:00Z,192.168.1.9,10.10.10.52,99999,tcp\n"
+    )
+    proc = run(home, "hunt-flows", str(flows), "--json")
+    # before: "unexpected OverflowError: date value out of range", exit 1, no findings
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert '"source": "192.168.1.5"' in proc.stdout
+    assert f"{flows}: 2 line(s): malformed flow record: time out of range" in proc.stderr
+    # before: "malformed flow record (ValueError)": which field, the reader did not say
+    assert "malformed flow record: destination port out of range (0..65535)" in proc.stderr
+
+
+def test_hunt_flows_refuses_a_capture_by_what_it_is(home: Path) -> None:
+    pcap = FIXTURES / "unbound.pcap"
+    proc = run(home, "hunt-flows", str(pcap))
+    # before: "unbound.pcap:3: CSV header '\x18OQL\x00...' lacks src, dst, ..."
+    one_error(proc, f"{pcap} holds binary data", "dgawatch hunt")  # fails before
+
+
+# -- readers: standard input and skipped files --------------------------------------------------
+
+
+def test_hunt_reads_standard_input(home: Path) -> None:
+    log = FIXTURES / "bind-query.log"
+    with log.open("rb") as fh:  # a pipe, as in `zcat dns.log.gz | dgawatch hunt -`
+        cat = subprocess.Popen(["cat"], stdin=fh, stdout=subprocess.PIPE)
+        proc = run(home, "hunt", "--family", "ccleaner", "--no-unknown-dga", "-", stdin=cat.stdout)
+        cat.wait()
+    # before: "cannot read -: No such file or directory", exit 2
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "4 query events" in proc.stderr
+    assert "<stdin>: 1 line(s): no timestamp at the start of the line" in proc.stderr
+
+
+def test_hunt_flows_reads_standard_input_once(home: Path, tmp_path: Path) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text(
+        "time,src,dst,dport,proto\n2022-10-10T12:00:00Z,192.168.1.5,10.10.10.52,10637,tcp\n"
+    )
+    with flows.open() as fh:
+        proc = run(home, "hunt-flows", "-", "--json", stdin=fh)
+    assert proc.returncode == 0, proc.stderr  # fails before: "cannot read -"
+    assert '"where": "<stdin>:2"' in proc.stdout
+    one_error(run(home, "hunt-flows", "-", "-"), "'-' (standard input) is given twice")
+
+
+def test_skipped_file_in_a_directory_is_said_per_file(home: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "dns.log").write_bytes((FIXTURES / "bind-query.log").read_bytes())
+    (logs / "blob.bin").write_bytes(b"\x00\x01\x02binary\xff")
+    proc = run(home, "hunt", "--family", "ccleaner", "--no-unknown-dga", str(logs))
+    assert proc.returncode == 0, proc.stderr
+    said = f"{logs / 'blob.bin'}: cannot tell its format (name it with --input-format); skipped"
+    # before: "blob.bin: 1 line(s): cannot tell ...; skipped" and then "  line 0: ''"
+    assert said in proc.stderr.splitlines()  # fails before
+    assert "line 0: ''" not in proc.stderr
