@@ -221,7 +221,7 @@ def test_the_test_scales_with_volume() -> None:
     q[0], k[0] = 20_000.0, 12.0
     q[1], k[1] = 150.0, 12.0
     params = UnknownParams()
-    pvals, _, flagged = _test(k, q, params)
+    pvals, _, flagged, _ = _test(k, q, params)
     assert not flagged[0] and flagged[1]
     assert flagged.sum() == 1
     assert pvals[1] <= params.alpha / n < pvals[0]
@@ -232,7 +232,7 @@ def test_p_value_is_the_poisson_tail_without_over_dispersion() -> None:
     k = np.zeros(500)
     k[7] = 6.0
     params = UnknownParams()
-    pvals, mu, flagged = _test(k, q, params)
+    pvals, mu, flagged, _ = _test(k, q, params)
     assert mu[7] == pytest.approx(params.floor_rate * 150)  # no background: the floor
     assert pvals[7] == pytest.approx(_poisson_sf(6, mu[7]), rel=1e-9)
     assert list(np.flatnonzero(flagged)) == [7]
@@ -250,7 +250,7 @@ def test_many_infected_hosts_do_not_mask_one_another() -> None:
     infected = rng.choice(n, 150, replace=False)
     q[infected[0]] = 15_000.0
     k[infected] += rng.integers(30, 61, len(infected))
-    _, _, flagged = _test(k, q, UnknownParams())
+    _, _, flagged, _ = _test(k, q, UnknownParams())
     assert set(np.flatnonzero(flagged)) == set(infected.tolist())
 
 

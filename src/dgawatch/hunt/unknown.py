@@ -26,21 +26,26 @@ engines (they only differ in how they build the per-(client, name) relation
    ``wordninja``'s English word-frequency model, into 2-4 words of 3+ letters).
 3. **A test that scales with volume**: for client ``c`` with ``Q_c`` queries (all of its
    queries in the log) and ``k_c`` counted sites, the background is ``k_c ~ NB(mean
-   lam * Q_c, dispersion phi)``: ``lam`` the network's rate of counted sites per query
-   (pooled over clients not flagged, iterated; at least ``floor_rate``), ``phi`` the
-   gamma-Poisson over-dispersion estimated from the same clients by the method of moments
-   (0 = Poisson); both leave the tested client out, and both leave out clients whose count
-   not even a Poisson background explains (P < :data:`TRIM_P`), so that a few infected
-   hosts do not mask one another. A client is flagged when ``k_c >= min_names`` and its
-   upper-tail p-value ``P(K >= k_c)`` is at most ``alpha / N`` (Bonferroni over the ``N``
-   clients tested): the probability that any clean client of the log is flagged is at
-   most ``alpha`` (1 %),
-   under that background model. A 20,000-query client is compared with 20,000 queries'
-   worth of background, so a few odd names among many are not enough. Beside it, a *burst
-   test* (:func:`_burst_test`) flags a client whose counted sites were first asked within
-   :data:`BURST_WINDOW_S` of one another more than chance allows if they were spread over
-   its active span (a scan-statistic bound, Bonferroni ``alpha / N`` too: at most 2 % for
-   both tests together): a heavy host's DGA that its volume of odd names hides.
+   lam * Q_c, dispersion phi)`` (gamma-Poisson, ``Var = mu + phi mu^2``; ``phi`` 0 is
+   Poisson; ``lam`` at least ``floor_rate``). ``lam`` and ``phi`` are fitted by maximum
+   likelihood on the log's own clients with each count *truncated* (:func:`fit_background`):
+   a client enters only with ``k_c <= t_c`` (``min_names - 1``, more for heavy clients:
+   their Poisson mean plus 4 standard deviations), through the NB conditioned on ``K <=
+   t_c``. An infected host's many sites lie above its ``t_c``, so infected hosts cannot
+   mask one another, yet the clients above are accounted for by the model, not assumed
+   absent: a heavy-tailed clean background keeps its tail (trimming the clients a Poisson
+   background cannot explain, as before, removed that tail and under-estimated ``phi``).
+   The test uses the one-sided 95 % profile-likelihood upper bound of ``phi`` (a small
+   log's imprecise estimate errs towards fewer flags). A client is flagged when ``k_c >=
+   min_names`` and its upper-tail p-value ``P(K >= k_c)`` is at most ``alpha / N``
+   (Bonferroni over the ``N`` clients tested): the probability that any clean client of
+   the log is flagged is at most ``alpha`` (1 %), under that background model. A
+   20,000-query client is compared with 20,000 queries' worth of background, so a few odd
+   names among many are not enough. Beside it, a *burst test* (:func:`_burst_test`) flags
+   a client whose counted sites were first asked within :data:`BURST_WINDOW_S` of one
+   another more than chance allows if they were spread over its active span (a
+   scan-statistic bound, Bonferroni ``alpha / N`` too: at most 2 % for both tests
+   together): a heavy host's DGA that its volume of odd names hides.
 4. **Coherent clusters**: a flagged client's counted names are grouped by *make* (word-list
    or random; alphabet: letters, letters and digits, hex; hyphens); makes with fewer than
    ``min_names`` names are dropped; a host's groups form one unit -- unless they came in
@@ -86,9 +91,6 @@ LENGTH_BAND = 5
 SAMPLE_NAMES = 10
 #: Rows held by the local engine before it re-aggregates them.
 COMPACT_ROWS = 1_000_000
-#: Clients whose count a Poisson background could not give (P below this) are left out of
-#: the background's rate and dispersion estimates (they are tested all the same).
-TRIM_P = 1e-6
 #: Query events the local engine reduces at a time.
 REDUCE_ROWS = 500_000
 
@@ -849,7 +851,7 @@ def analyse(
     clients = sorted(queries_of)
     k = np.array([len(counted.get(c, ())) for c in clients], dtype=np.float64)
     q = np.array([queries_of[c] for c in clients], dtype=np.float64)
-    pvals, mu, flagged = _test(k, q, params)
+    pvals, mu, flagged, background = _test(k, q, params)
     # Step 3b: a heavy host's DGA can hide in its volume of odd names; not in their timing.
     first_asked: dict[str, dict[str, float]] = defaultdict(dict)
     for r in suspect:
@@ -878,9 +880,11 @@ def analyse(
     flagged_clients = {clients[i]: i for i in np.flatnonzero(flagged)}
     if not flagged_clients:
         return []
-    lam = float(np.median(mu / np.maximum(q, 1.0)))
+    lam = max(params.floor_rate, background.lam)
     test = (
-        f"negative-binomial tail of counted sites vs {lam:.2e} per query "
+        f"negative-binomial tail of counted sites vs {lam:.2e} per query, dispersion "
+        f"{background.phi:.3g} (the 95 % upper bound; estimate {background.phi_mle:.3g}: "
+        f"truncated fit over {background.fitted} clients) "
         f"(Bonferroni alpha {params.alpha} over {len(clients)} clients); or a burst: "
         f"counted sites first asked within {BURST_WINDOW_S:.0f} s, against the same sites "
         f"spread over the host's active span (scan bound, activity factor {BURST_ACTIVITY:g}, "
@@ -1183,46 +1187,192 @@ def _burst_test(times: list[list[float]], active: list[float]) -> tuple[np.ndarr
     return ks, ps
 
 
+#: The background's over-dispersion used by the test is its one-sided 95 % profile-likelihood
+#: upper bound: the log-likelihood may drop this much (chi-square(1) 90 % point / 2).
+DISPERSION_DROP = 1.3528
+#: Dispersions the fit searches (phi; 0, Poisson, is tried beside them).
+_PHI_RANGE = (1e-3, 1e4)
+
+
+@dataclass(frozen=True)
+class Background:
+    """The network's background count of counted sites: ``k_c ~ NB(mean lam * Q_c, phi)``
+    (gamma-Poisson, ``Var = mu + phi * mu^2``; ``phi`` 0: Poisson). ``phi`` is the upper
+    bound the test uses, ``phi_mle`` the maximum-likelihood estimate; ``fitted``: the
+    clients whose counts entered the fit."""
+
+    lam: float
+    phi: float
+    phi_mle: float
+    fitted: int
+
+
+class _TruncatedNB:
+    """Log-likelihood of counts ``k`` each truncated to ``K <= t`` (so the clients above
+    their ``t`` are left out without biasing the fit), for ``mu = exp(a) * q``. Given
+    ``phi``, the truncated NB is an exponential family in ``x = log(mu / (r + mu))``
+    (``r = 1/phi``; Poisson: ``x = log mu``): the log-likelihood, its score and its second
+    derivative in ``a`` are closed forms of the truncated mean and variance. Rows are
+    (q, k, t) with multiplicities, grouped by ``t`` so that a few heavy clients' wide
+    truncation does not widen every row."""
+
+    def __init__(self, k: np.ndarray, q: np.ndarray, t: np.ndarray) -> None:
+        keys, w = np.unique(np.stack([t, q, k]), axis=1, return_counts=True)
+        self.total_k = float((keys[2] * w).sum())
+        self.total_q = float((keys[1] * w).sum())
+        self.blocks = []
+        for lo, hi in ((0, 8), (9, 32), (33, 1 << 62)):
+            sel = (keys[0] >= lo) & (keys[0] <= hi)
+            if not sel.any():
+                continue
+            ts, qs, ks = keys[0][sel], keys[1][sel], keys[2][sel].astype(np.int64)
+            j = np.arange(int(ts.max()) + 1, dtype=np.float64)
+            self.blocks.append((qs, ks, w[sel].astype(np.float64), j, j[None, :] <= ts[:, None]))
+
+    def evaluate(self, a: float, phi: float) -> tuple[float, float, float]:
+        """(log-likelihood, d/da, d2/da2)."""
+        from scipy import special
+
+        ll = s = h = 0.0
+        for qs, ks, w, j, inside in self.blocks:
+            mu = np.exp(a) * qs
+            if phi > 0:
+                r = 1.0 / phi
+                c = special.gammaln(j + r) - special.gammaln(r) - special.gammaln(j + 1)
+                x = np.log(mu / (r + mu))
+                dx = r / (r + mu)
+                d2x = -r * mu / (r + mu) ** 2
+            else:
+                c = -special.gammaln(j + 1)
+                x = np.log(mu)
+                dx = np.ones_like(mu)
+                d2x = np.zeros_like(mu)
+            lp = np.where(inside, c[None, :] + x[:, None] * j[None, :], -np.inf)
+            top = lp.max(axis=1)
+            e = np.exp(lp - top[:, None])
+            norm = e.sum(axis=1)
+            p = e / norm[:, None]
+            m = p @ j
+            v = p @ (j * j) - m * m
+            ll += float((w * (c[ks] + ks * x - top - np.log(norm))).sum())
+            s += float((w * (ks - m) * dx).sum())
+            h += float((w * (-v * dx * dx + (ks - m) * d2x)).sum())
+        return ll, s, h
+
+    def profile(self, phi: float, start: float) -> tuple[float, float]:
+        """(max over a of the log-likelihood at ``phi``, that a): Newton in ``a``,
+        safeguarded by bisection of the score's sign change."""
+        lo, hi = np.log(1e-12), np.log(10.0)
+        a = min(max(start, lo + 1.0), hi - 1.0)
+        for _ in range(60):
+            _, s, h = self.evaluate(a, phi)
+            if s > 0:
+                lo = a
+            else:
+                hi = a
+            step = a - s / h if h < 0 else np.inf
+            nxt = step if lo < step < hi else 0.5 * (lo + hi)
+            if abs(nxt - a) < 1e-7:
+                a = nxt
+                break
+            a = nxt
+        return self.evaluate(a, phi)[0], a
+
+
+def _golden(f: Callable[[float], float], lo: float, hi: float, tol: float) -> float:
+    """The argmax of a unimodal ``f`` on [lo, hi]."""
+    g = (5**0.5 - 1) / 2
+    x1, x2 = hi - g * (hi - lo), lo + g * (hi - lo)
+    f1, f2 = f(x1), f(x2)
+    while hi - lo > tol:
+        if f1 > f2:
+            hi, x2, f2 = x2, x1, f1
+            x1 = hi - g * (hi - lo)
+            f1 = f(x1)
+        else:
+            lo, x1, f1 = x1, x2, f2
+            x2 = lo + g * (hi - lo)
+            f2 = f(x2)
+    return 0.5 * (lo + hi)
+
+
+def _fit_nb(lik: _TruncatedNB) -> tuple[float, float, float]:
+    """(lam at the upper bound of phi, that bound, phi's maximum-likelihood estimate)."""
+    start = [np.log(max(lik.total_k, 0.5) / max(lik.total_q, 1.0))]
+
+    def at(b: float) -> float:  # profile log-likelihood at phi = exp(b); warm-started
+        ll, start[0] = lik.profile(float(np.exp(b)), start[0])
+        return ll
+
+    lo_b, hi_b = np.log(_PHI_RANGE[0]), np.log(_PHI_RANGE[1])
+    grid = np.linspace(lo_b, hi_b, 8)  # a decade apart
+    lls = [at(b) for b in grid]
+    i = int(np.argmax(lls))
+    b = _golden(at, grid[max(0, i - 1)], grid[min(len(grid) - 1, i + 1)], 0.02)
+    best = at(b)
+    poisson, a_poisson = lik.profile(0.0, start[0])
+    if poisson >= best:
+        best, b, phi_mle = poisson, lo_b, 0.0
+    else:
+        phi_mle = float(np.exp(b))
+    # The upper bound: the largest phi whose profile is within DISPERSION_DROP of the top.
+    if best - at(hi_b) <= DISPERSION_DROP:
+        return float(np.exp(start[0])), _PHI_RANGE[1], phi_mle
+    lo, hi = b, hi_b
+    if best - at(lo) > DISPERSION_DROP:  # (Poisson's top, and already phi_min is out)
+        return float(np.exp(a_poisson)), phi_mle, phi_mle
+    while hi - lo > 0.02:
+        mid = 0.5 * (lo + hi)
+        if best - at(mid) <= DISPERSION_DROP:
+            lo = mid
+        else:
+            hi = mid
+    _, a = lik.profile(float(np.exp(lo)), start[0])
+    return float(np.exp(a)), max(phi_mle, float(np.exp(lo))), phi_mle
+
+
+def fit_background(k: np.ndarray, q: np.ndarray, params: UnknownParams) -> Background:
+    """The background (step 3) from the log's own clients, without letting infected ones
+    in: each client's count enters *truncated* at ``t_c`` -- it is used only when
+    ``k_c <= t_c``, and its likelihood is the NB's conditioned on ``K <= t_c`` -- with
+    ``t_c = max(min_names - 1, mu0 + 4 sqrt(mu0))`` (``mu0``: a first, Poisson pass at
+    ``t_c = min_names - 1``). A client above its ``t_c`` is left out, but the model still
+    knows such clients exist: the truncation, not the data, removes them. (Leaving out
+    clients a Poisson background cannot explain, as before, removed exactly the tail a
+    heavy-tailed background has, and the dispersion came out too low: a 504-query clean
+    host with 12 dead names was flagged.) ``phi`` is the one-sided 95 % profile-likelihood
+    upper bound, so that a small log's imprecise estimate errs towards fewer flags."""
+    base = max(2, params.min_names - 1)
+    t = np.full(len(k), base, dtype=np.float64)
+    if not k[k <= t].any():  # no background at all: Poisson at the floor
+        return Background(0.0, 0.0, 0.0, int((k <= t).sum()))
+    first = _TruncatedNB(k[k <= t], q[k <= t], t[k <= t])
+    _, a0 = first.profile(0.0, np.log(max(first.total_k, 0.5) / max(first.total_q, 1.0)))
+    mu0 = np.exp(a0) * q
+    t = np.maximum(base, np.floor(mu0 + 4 * np.sqrt(mu0)))
+    use = k <= t
+    lam, phi, phi_mle = _fit_nb(_TruncatedNB(k[use], q[use], t[use]))
+    return Background(lam, phi, phi_mle, int(use.sum()))
+
+
 def _test(
     k: np.ndarray, q: np.ndarray, params: UnknownParams
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(p-values, expected counts, flagged) of the volume-scaled tail test (step 3)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Background]:
+    """(p-values, expected counts, flagged, background) of the volume-scaled tail test
+    (step 3): ``P(K >= k_c)`` under ``NB(max(lam, floor_rate) * Q_c, phi)``, flagged at
+    ``k_c >= min_names`` and ``p <= alpha / N``."""
     from scipy import special  # not scipy.stats: 1.5 s to import
 
     n = len(k)
-    flagged = np.zeros(n, dtype=bool)
-    cut = params.alpha / max(1, n)
+    bg = fit_background(k, q, params)
+    mu = np.maximum(params.floor_rate, bg.lam) * q
     kk = np.maximum(k, 1.0)
-
-    def rate(bg: np.ndarray) -> np.ndarray:
-        # Leave-one-out: a client's own count never feeds the background it is tested
-        # against (else a heavy infected host raises the rate that hides it).
-        own = bg.astype(np.float64)
-        lam = (k[bg].sum() - own * k) / np.maximum(1.0, q[bg].sum() - own * q)
-        return np.asarray(np.maximum(params.floor_rate, lam) * q)
-
-    pvals = np.ones(n)
-    mu = np.zeros(n)
-    for _ in range(10):
-        # The background: clients not flagged, less the extreme ones even a Poisson
-        # background cannot explain (P < TRIM_P): a handful of infected hosts left in it
-        # would each inflate the dispersion estimate (masking one another).
-        bg = ~flagged
-        trim = bg & (np.where(k > 0, special.gammainc(kk, rate(bg)), 1.0) >= TRIM_P)
-        mu = rate(trim)
-        own = trim.astype(np.float64)
-        # Method-of-moments over-dispersion: Var = mu + phi * mu^2 (leave-one-out too).
-        terms = (k - mu) ** 2 - mu
-        num = float(terms[trim].sum()) - own * terms
-        den = float((mu[trim] ** 2).sum()) - own * mu**2
-        phi = np.where(den > 0, np.maximum(0.0, num / np.where(den > 0, den, 1.0)), 0.0)
+    if bg.phi > 0:
         # P(K >= k): NB(r = 1/phi, mean mu) is I_{mu/(r+mu)}(k, r); Poisson is P(k, mu).
-        r = 1.0 / np.maximum(phi, 1e-12)
-        nb = special.betainc(kk, r, mu / (r + mu))
-        pvals = np.where(phi > 1e-9, nb, special.gammainc(kk, mu))
-        pvals = np.where(k > 0, pvals, 1.0)
-        new = (k >= params.min_names) & (pvals <= cut)
-        if np.array_equal(new, flagged):
-            break
-        flagged = new
-    return pvals, mu, flagged
+        r = 1.0 / bg.phi
+        pvals = special.betainc(kk, r, mu / (r + mu))
+    else:
+        pvals = special.gammainc(kk, mu)
+    pvals = np.where(k > 0, pvals, 1.0)
+    flagged = (k >= params.min_names) & (pvals <= params.alpha / max(1, n))
+    return pvals, mu, flagged, bg
