@@ -97,12 +97,12 @@ def table_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-def compiled(home: Path, text: str) -> bool:
+def compiled(home: Path, text: str, store: Path | None = None) -> bool:
     path = home / "names.txt"
     path.write_text(text)
     return lt.lookup_file_json(
         path, family=["murofet"], variant=None, start="2016-05-01", end="2016-05-01",
-        days=None, store=home / STORE_FILE, say=lambda *a: None,
+        days=None, store=store or home / STORE_FILE, say=lambda *a: None,
     )  # fmt: skip
 
 
@@ -141,3 +141,120 @@ def test_store_build_refuses_a_store_in_a_missing_directory(
     code, _, err = run_main(build, capsys, monkeypatch)
     assert code == 0, err
     assert (tmp_path / "home" / STORE_FILE).is_file()
+
+
+# --- a damaged look-up table is detected, never answered from --------------------------
+
+
+def flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1 :]
+
+
+def test_a_damaged_table_is_detected_and_rebuilt(
+    table_home: Path,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
+    store = tmp_path / STORE_FILE
+    store.write_bytes((table_home / STORE_FILE).read_bytes())
+    path = lt.build_table(store)
+    pristine = path.read_bytes()
+    table = lt.LookupTable.open(store)
+    assert table is not None
+    layout, lengths = table.layout, table.header["lengths"]
+    table.close()
+    with ForecastStore(store, read_only=True) as fs:
+        names = [d for (d,) in fs.con.execute("SELECT domain FROM forecast LIMIT 50").fetchall()]
+    text = "\n".join([*names, "www." + names[0], "example.com"]) + "\n"
+
+    def answer() -> bytes:
+        assert compiled(tmp_path, text, store)
+        return capsysbinary.readouterr().out
+
+    good = answer()
+    assert good.count(b'"family": "murofet"') >= 51
+    header = pristine.index(b'"variants"')  # a stored day's ordinal, say
+    places = {"header length": len(lt._MAGIC), "header": header + 20}
+    for i, name in enumerate(lt.SECTIONS):  # each section's first and middle bytes
+        places[f"{name} start"] = layout[2 + i]
+        places[f"{name} middle"] = layout[2 + i] + lengths[i] // 2
+    monkeypatch.setattr(lt, "BUILD_MIN_NAMES", 1)
+    for where, at in places.items():
+        path.write_bytes(flipped(pristine, at))
+        assert lt.LookupTable.open(store) is None, where  # was: opened, answers changed
+        assert not path.exists(), where  # removed
+        assert b"is damaged" in capsysbinary.readouterr().err, where
+        path.write_bytes(flipped(pristine, at))
+        assert answer() == good, where  # rebuilt first
+        assert path.read_bytes() != flipped(pristine, at), where
+    # contents are checked once per table file: a table written again is checked again
+    assert lt.LookupTable.open(store) is not None
+    path.write_bytes(flipped(path.read_bytes(), layout[2 + lt.SECTIONS.index("rows")]))
+    assert lt.LookupTable.open(store) is None
+
+
+# --- one name hash header (_hash.h) for _lookupscan and _huntscan ----------------------
+
+MASK = 2**64 - 1
+K0, K1, K2, POLY_B = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x100000001B3
+
+
+def mix(x: int) -> int:
+    """SplitMix64's finalizer, restated from its paper (not from _hash.h)."""
+    x ^= x >> 30
+    x = x * K1 & MASK
+    x ^= x >> 27
+    x = x * K2 & MASK
+    return x ^ (x >> 31)
+
+
+def words_hash(name: bytes) -> int:
+    h = mix((len(name) * K0 + K0) & MASK)
+    for i in range(0, len(name), 8):
+        h = mix(h ^ int.from_bytes(name[i : i + 8], "little"))
+    return h
+
+
+def poly_hash(name: bytes) -> int:
+    h = 0
+    for byte in name:
+        h = (h * POLY_B + byte) & MASK
+    return mix(h)
+
+
+def test_both_modules_hash_as_the_shared_header_says() -> None:
+    """_lookupscan's table (tags and buckets: the hash's top 32 + bits bits) and
+    _huntscan's name hashes against a Python restatement, on lengths around the 8-byte
+    words: a module that stops including _hash.h, or a header that changes, fails here."""
+    import random
+
+    import numpy as np
+    import pyarrow as pa
+
+    from dgawatch import _huntscan, _lookupscan
+
+    rng = random.Random(7)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-."
+    drawn = {"".join(rng.choices(alphabet, k=rng.randint(1, 40))) for _ in range(3000)}
+    names = sorted(drawn | {"a", "abcdefgh", "abcdefghi", "x" * 253})
+    array = pa.array(names, pa.large_string())
+    offsets = np.frombuffer(array.buffers()[1], np.int64, len(array) + 1)
+    data = array.buffers()[2]
+    packed = np.arange(len(names), dtype=np.uint64)  # code 0, day 0, index = row
+    bits, groups, dirs, tag, gstart, _, rows, _ = _lookupscan.build(offsets, data, packed)
+    assert groups == len(names)
+    tags = np.frombuffer(tag, np.uint32)
+    starts = np.frombuffer(gstart, np.uint32)
+    buckets = np.frombuffer(dirs, np.uint32)
+    row_index = np.frombuffer(rows, np.uint64) & 0xFFFFFFFF
+    for g in range(groups):
+        name = names[int(row_index[starts[g]])].encode()
+        h = words_hash(name)
+        assert tags[g] == (h >> (32 - bits)) & 0xFFFFFFFF, name
+        assert buckets[h >> (64 - bits)] <= g < buckets[(h >> (64 - bits)) + 1], name
+    small = pa.array(names, pa.string())
+    off32 = np.frombuffer(small.buffers()[1], np.int32, len(small) + 1)
+    hunt = np.frombuffer(_huntscan.name_hashes(off32, small.buffers()[2])[0], np.uint64)
+    assert [int(h) for h in hunt] == [poly_hash(n.encode()) for n in names]

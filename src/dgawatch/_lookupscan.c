@@ -49,6 +49,10 @@
  *       ``split_from`` bytes (> 0) is cut in two at a line end, the second half answered by
  *       a second thread into memory while the first is written, then written.
  *
+ *   checksum(buffer, start, length) -> int
+ *       A 64-bit check of buffer[start:start+length] for damage (dgawatch.lookuptable
+ *       keeps one per section of a table and checks them when it maps the table).
+ *
  *   registered(names, rules, maxlabel) -> [str | None]
  *       The writer's registered domain of each name (lower-case, no trailing dot); tests
  *       compare it with dgawatch.domain.registered_domains.
@@ -60,35 +64,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define K0 0x9E3779B97F4A7C15ULL
-#define K1 0xBF58476D1CE4E5B9ULL
-#define K2 0x94D049BB133111EBULL
+#include "_hash.h"
 
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= K1;
-    x ^= x >> 27;
-    x *= K2;
-    return x ^ (x >> 31);
-}
-
-/* The table's hash of a domain: its bytes as little-endian 8-byte words, mixed in turn. */
+/* The table's hash of a domain (_hash.h). */
 static inline uint64_t name_hash(const uint8_t *s, size_t n)
 {
-    uint64_t h = mix((uint64_t)n * K0 + K0);
+    return dgw_words_hash(s, n);
+}
+
+/* ---- checksum ---------------------------------------------------------------------- */
+
+/* checksum(buffer, start, length) -> int: a 64-bit check of buffer[start:start+length]
+ * for damage (not for tampering): four lanes of Fletcher's two running sums over
+ * little-endian 8-byte words (the last one zero-padded), mixed with the length. Any change
+ * of one word changes its lane's first sum; the lanes keep the loop at memory speed. */
+static uint64_t checksum64(const uint8_t *p, size_t n)
+{
+    uint64_t a[4] = {1, 2, 3, 4}, b[4] = {0, 0, 0, 0};
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = mix(h ^ w);
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
+        memcpy(w, p + i, 32);
+        for (int k = 0; k < 4; k++) {
+            a[k] += w[k];
+            b[k] += a[k];
+        }
     }
-    if (i < n) {
+    for (int k = 0; i < n; k++, i += 8) {
         uint64_t w = 0;
-        memcpy(&w, s + i, n - i);
-        h = mix(h ^ w);
+        memcpy(&w, p + i, n - i < 8 ? n - i : 8);
+        a[k] += w;
+        b[k] += a[k];
     }
+    uint64_t h = dgw_mix((uint64_t)n ^ DGW_K0);
+    for (int k = 0; k < 4; k++) h = dgw_mix(dgw_mix(h ^ a[k]) ^ b[k]);
     return h;
+}
+
+static PyObject *py_checksum(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer buf;
+    Py_ssize_t start, length;
+    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &length)) return NULL;
+    if (start < 0 || length < 0 || start > buf.len || length > buf.len - start) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "checksum range outside the buffer");
+        return NULL;
+    }
+    uint64_t h;
+    Py_BEGIN_ALLOW_THREADS h = checksum64((const uint8_t *)buf.buf + start, (size_t)length);
+    Py_END_ALLOW_THREADS PyBuffer_Release(&buf);
+    return PyLong_FromUnsignedLongLong(h);
 }
 
 /* ---- growable buffer ------------------------------------------------------------- */
@@ -1144,6 +1171,7 @@ static PyMethodDef methods[] = {
     {"build", py_build, METH_VARARGS,
      "build(offsets, data, packed) -> (bits, groups, dir, tag, gstart, goff, rows, blob)"},
     {"scan", py_scan, METH_VARARGS, "scan(data) -> (names, slow names) or None"},
+    {"checksum", py_checksum, METH_VARARGS, "checksum(buffer, start, length) -> int"},
     {"write", py_write, METH_VARARGS,
      "write(data, table, layout, allowed, max_labels, rules, maxlabel, prefixes, suffixes, "
      "slow_lines, write, split_from) -> (names, names with matches)"},
