@@ -177,3 +177,52 @@ def test_skipped_file_in_a_directory_is_said_per_file(home: Path, tmp_path: Path
     # before: "blob.bin: 1 line(s): cannot tell ...; skipped" and then "  line 0: ''"
     assert said in proc.stderr.splitlines()  # fails before
     assert "line 0: ''" not in proc.stderr
+
+
+# -- families: an unknown name suggests the close one -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--family", "confiker"], "unknown family 'confiker'; did you mean 'conficker'?"),
+        (["--family", "unnamed-downloader"], "did you mean 'unnamed_downloader'?"),
+        (["--family", "locky", "--variant", "v3config1"], "did you mean 'v3-config1'?"),
+        (["--family", "gameover", "--variant", "pretovar"], "did you mean 'pre-tovar'?"),
+        # as lookup and hunt print a variant: before, "unknown family 'conficker/c'" + the list
+        (["--family", "Conficker/C"], "give --family conficker --variant c"),
+    ],
+)
+def test_unknown_family_or_variant_suggests_the_close_one(
+    home: Path, args: list[str], needle: str
+) -> None:
+    one_error(run(home, "forecast", *args, "--start", "2020-01-01"), needle)  # fails before
+
+
+# -- org ---------------------------------------------------------------------------------------
+
+
+def test_org_add_checks_email_and_country_before_creating(home: Path) -> None:
+    # before: accepted, and every daily digest to 'noc' failed later
+    one_error(run(home, "org", "add", "acme", "--email", "noc"), "--email 'noc' is not an e-mail")
+    # before: granted; no address is ever placed in 'UK' (the registries say GB)
+    proc = run(home, "org", "add", "cert-uk", "--role", "cert", "--country", "UK")
+    one_error(proc, "--country 'UK'", "GB")  # fails before
+    one_error(run(home, "org", "add", "c2", "--role", "cert", "--country", "XX"), "user-assigned")
+    listed = run(home, "org", "list")
+    assert listed.stdout.startswith("no organisations"), listed.stdout  # nothing was created
+
+
+def test_org_idn_domain_and_revoke_by_the_written_scope(home: Path) -> None:
+    proc = run(home, "org", "add", "acme", "--domain", "Bücher.example", "--asn", "as64500",
+               "--contact", "abuse@acme.example")  # fmt: skip
+    # before: "--domain 'Bücher.example' is not a domain name"
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "TXT _dgawatch-challenge.xn--bcher-kva.example" in proc.stdout
+    proc = run(home, "org", "revoke", "acme", "--scope", "asn:as64500")
+    # before: "organisation 'acme' claims no scope 'asn:as64500'" (stored as asn:AS64500)
+    assert proc.returncode == 0 and "acme: asn:AS64500 revoked" in proc.stdout, proc.stderr
+    proc = run(home, "org", "revoke", "acme", "--scope", "domain:bücher.example")
+    assert "acme: domain:xn--bcher-kva.example revoked" in proc.stdout, proc.stderr
+    one_error(run(home, "org", "revoke", "acme", "--scope", "cidr:10.0.0.0/8"),
+              "its scopes: asn:AS64500, domain:xn--bcher-kva.example")  # fmt: skip

@@ -78,8 +78,28 @@ def get_family(name: str) -> Family:
     for family in all_families():
         if wanted == family.name or wanted in family.aliases:
             return family
-    known = ", ".join(f.name for f in all_families())
-    raise UnknownFamilyError(f"unknown family {name!r} (known: {known})")
+    fam, sep, var = wanted.partition("/")
+    if sep and any(fam == f.name or fam in f.aliases for f in all_families()):
+        # "conficker/c", as lookup and hunt print a variant
+        raise UnknownFamilyError(
+            f"unknown family {name!r}: give --family {fam} --variant {var or 'V'}"
+        )
+    names = [f.name for f in all_families()]
+    hint = did_you_mean(wanted, names + [a for f in all_families() for a in f.aliases])
+    raise UnknownFamilyError(f"unknown family {name!r}{hint} (known: {', '.join(names)})")
+
+
+def did_you_mean(wanted: str, known: list[str]) -> str:
+    """``"; did you mean 'conficker'?"`` for the closest of ``known`` (a typo, a missing
+    dash), or ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted.strip().lower(), known, n=1, cutoff=0.75)
+    if not close:
+        squeezed = {k.replace("-", "").replace("_", ""): k for k in known}
+        key = wanted.strip().lower().replace("-", "").replace("_", "")
+        close = [squeezed[key]] if key in squeezed else []
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def choose_variants(families: list[str] | None, variants: list[str] | None) -> list[Variant]:

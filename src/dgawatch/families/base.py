@@ -191,9 +191,12 @@ class Family:
         for alias in self.variant_aliases:
             if wanted == alias.name.lower():
                 return _resolve(alias.same_as)
-        known = ", ".join([v.name for v in self.variants] + [a.name for a in self.variant_aliases])
+        names = [v.name for v in self.variants] + [a.name for a in self.variant_aliases]
+        from dgawatch.families import did_you_mean
+
+        hint = did_you_mean(wanted, [n.lower() for n in names])
         raise UnknownFamilyError(
-            f"family {self.name!r} has no variant {name!r} (variants: {known})"
+            f"family {self.name!r} has no variant {name!r}{hint} (variants: {', '.join(names)})"
         )
 
     def selection(self) -> tuple[Variant, ...]:

@@ -57,6 +57,41 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+#: Two-letter codes people write for a country that the address registries (and so the
+#: country look-up) never give: a scope under one of them would match no address.
+_NOT_COUNTRIES = {
+    "UK": "the United Kingdom's ISO 3166 code is GB (UK is reserved, never assigned)",
+    "EL": "Greece's ISO 3166 code is GR (EL is the EU's abbreviation)",
+    "EU": "EU is no country; give each member's ISO 3166 code (a cert per country)",
+}
+
+
+def _a_label(name: str) -> str:
+    """An internationalised name in its ASCII form (``bücher.example`` ->
+    ``xn--bcher-kva.example``), as DNS and RDAP carry it; other text as it is."""
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name  # refused by the caller's pattern
+
+
+def check_email(value: str, option: str = "--email") -> str:
+    """``local@domain`` (the domain a DNS name, internationalised allowed), lower-cased
+    domain; InputError naming ``option`` otherwise (a digest to 'noc' would fail daily)."""
+    local, at, host = value.strip().rpartition("@")
+    domain = _a_label(host.lower().rstrip("."))
+    if (
+        not at
+        or not local
+        or any(c in local for c in ' \t\r\n<>,;"')
+        or not (_DOMAIN.match(domain) or re.fullmatch(r"[a-z0-9-]{1,63}", domain))
+    ):
+        raise InputError(f"{option} {value!r} is not an e-mail address (e.g. noc@example.org)")
+    return f"{local}@{domain}"
+
+
 def normalise_scope(kind: str, value: str) -> str:
     """The canonical text of a claimed scope, or InputError saying what is wrong."""
     text = value.strip()
@@ -74,7 +109,7 @@ def normalise_scope(kind: str, value: str) -> str:
             raise InputError(f"--cidr {net}: too wide a prefix to claim; claim your own blocks")
         return str(net)
     if kind == "domain":
-        name = text.lower().rstrip(".")
+        name = _a_label(text.lower().rstrip("."))
         if not _DOMAIN.match(name):
             raise InputError(f"--domain {value!r} is not a domain name")
         return name
@@ -82,6 +117,13 @@ def normalise_scope(kind: str, value: str) -> str:
         cc = text.upper()
         if not _COUNTRY.match(cc):
             raise InputError(f"--country {value!r} is not a two-letter country code")
+        if cc in _NOT_COUNTRIES:
+            raise InputError(f"--country {value!r}: {_NOT_COUNTRIES[cc]}")
+        if cc == "AA" or cc == "ZZ" or "QM" <= cc <= "QZ" or cc.startswith("X"):
+            raise InputError(
+                f"--country {value!r} is a user-assigned code, no country: give the ISO 3166 "
+                "code the address registries use (e.g. NL, DE, GB)"
+            )
         return cc
     raise InputError(f"unknown scope kind {kind!r} (one of {', '.join(SCOPE_KINDS)})")
 
@@ -157,10 +199,20 @@ class Org:
         ]
 
     def scope(self, label: str) -> Scope:
+        """The scope ``label`` names (``cidr:192.0.2.0/24``, or the value alone), written
+        as ``org add`` takes it (``asn:as64500``, ``domain:bücher.example``)."""
+        wanted = {label.strip()}
+        kind, sep, value = label.strip().partition(":")
+        for k in (kind,) if sep and kind in SCOPE_KINDS else SCOPE_KINDS:
+            with contextlib.suppress(InputError):
+                wanted.add(f"{k}:{normalise_scope(k, value if sep else label)}")
         for s in self.scopes:
-            if s.label == label or s.value == label:
+            if s.label in wanted or s.value in wanted:
                 return s
-        raise InputError(f"organisation {self.name!r} claims no scope {label!r}")
+        claimed = ", ".join(s.label for s in self.scopes) or "none"
+        raise InputError(
+            f"organisation {self.name!r} claims no scope {label!r} (its scopes: {claimed})"
+        )
 
     def public(self) -> dict[str, Any]:
         """Everything but secrets and tokens."""

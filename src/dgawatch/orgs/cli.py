@@ -15,6 +15,7 @@ from dgawatch.orgs import (
     Org,
     OrgStore,
     Scope,
+    check_email,
     check_name,
     new_key,
     new_token,
@@ -66,10 +67,12 @@ def add(
 ) -> None:
     """Create an organisation, or add claims to one; print what to publish to prove them."""
     slug = check_name(name)
+    email = check_email(email) if email else ""
     if role not in ROLES:
         raise InputError(f"--role {role!r}: choose from {', '.join(ROLES)}")
     if (role == "cert") != (country is not None):
         raise InputError("--country goes with --role cert (and a cert needs one)")
+    cc = normalise_scope("country", country) if country is not None else None
     claims = [("asn", a) for a in asn or []] + [("cidr", c) for c in cidr or []]
     claims += [("domain", d) for d in domain or []]
     scopes = [(k, normalise_scope(k, v)) for k, v in claims]
@@ -78,9 +81,7 @@ def add(
         if kind == "domain":
             continue
         if contact:
-            if "@" not in contact:
-                raise InputError(f"--contact {contact!r} is not an e-mail address")
-            contacts[kind, value] = contact.lower()
+            contacts[kind, value] = check_email(contact, "--contact").lower()
         else:
             from dgawatch.orgs.rdap import abuse_contact
 
@@ -95,8 +96,7 @@ def add(
             raise InputError(f"{slug} exists with role {org.role}; revoke it to change roles")
         if email:
             org.email = email
-        if country is not None:
-            cc = normalise_scope("country", country)
+        if cc is not None:
             org.scopes.append(Scope("country", cc, "verified", method="admin",
                                     verified=now_iso()))  # fmt: skip
             _say(f"  country:{cc} granted")
@@ -208,8 +208,9 @@ def revoke(
             raise InputError(f"no organisation {slug!r} (see 'dgawatch org list')")
         org = orgs[slug]
         if scope is not None:
-            org.scope(scope).status = "revoked"
-            _say(f"{slug}: {scope} revoked")
+            claimed = org.scope(scope)
+            claimed.status = "revoked"
+            _say(f"{slug}: {claimed.label} revoked")
         elif key is not None:
             found = [k for k in org.keys if k.key_id == key]
             if not found:
