@@ -28,6 +28,8 @@
  *
  *   split_lines(blob) -> (int32 offsets, bytes, count): "a\nb\n" as Arrow string buffers.
  *
+ *   count_lines(buf) -> the number of line ends (b"\n"), the GIL released.
+ *
  *   Index(hashes)  an open-addressing table of uint64 hashes -> entry numbers (their
  *       positions in ``hashes``; equal hashes all kept), with a bitmap in front.
  *     .add(hashes): more entries, numbered on from those held (the table grows).
@@ -35,6 +37,12 @@
  *       every entry whose hash equals the hash of a whole name (start 0) or of one of its
  *       last k labels, 2 <= k <= max_labels, when it has more than k labels (start: the
  *       suffix's first byte). Equal hashes are candidates: the caller compares strings.
+ *     .dump() -> (keys, vals, next, bits, bitshift): read-only views of the table's arrays (no
+ *       copy; the index cannot grow while one is alive), to be kept in a file.
+ *
+ *   index_from(keys, vals, next, bits, bitshift) -> Index over those buffers without a copy
+ *       (dgawatch.hunt.listpack maps them from a file), refused (ValueError) unless every
+ *       probe provably stays inside them and ends; copied before it grows (.add).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -482,6 +490,28 @@ static PyObject *py_name_hashes(PyObject *self, PyObject *args)
     return out;
 }
 
+/* The number of b'\n' in a buffer, the GIL released (bytes.count holds it: 5 % of a
+ * 10 M-line hunt's CPU, on the reading thread that also feeds the matcher). */
+static PyObject *py_count_lines(PyObject *self, PyObject *args)
+{
+    Py_buffer b;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*", &b)) return NULL;
+    const uint8_t *p = b.buf;
+    Py_ssize_t n = b.len, i = 0, count = 0;
+    Py_BEGIN_ALLOW_THREADS
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16)
+        count += __builtin_popcount(
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)), nl)));
+#endif
+    for (; i < n; i++) count += p[i] == '\n';
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&b);
+    return PyLong_FromSsize_t(count);
+}
+
 /* "a\nb\n" -> (int32 offsets, the bytes without the line ends): Arrow strings. */
 static PyObject *py_split_lines(PyObject *self, PyObject *args)
 {
@@ -541,12 +571,92 @@ typedef struct {
     uint64_t mask; /* slots - 1 */
     int bitshift;  /* 64 - log2(bitmap bits) */
     Py_ssize_t n, distinct, next_cap;
+    /* borrowed: the four arrays are views of other objects' memory (a packed index file's
+     * mapping, index_from), read only; copied into our own memory before any change */
+    int borrowed;
+    Py_buffer views[4];
+    Py_ssize_t exports; /* TableView objects alive: the arrays must not move (add refuses) */
 } IndexObject;
+
+/* A read-only view of one of an index's arrays (dump), holding the index alive. */
+typedef struct {
+    PyObject_HEAD
+    IndexObject *owner;
+    const char *p;
+    Py_ssize_t len;
+} TableViewObject;
+
+static void tableview_dealloc(TableViewObject *self)
+{
+    if (self->owner) {
+        self->owner->exports--;
+        Py_DECREF(self->owner);
+    }
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int tableview_getbuffer(TableViewObject *self, Py_buffer *view, int flags)
+{
+    return PyBuffer_FillInfo(view, (PyObject *)self, (void *)self->p, self->len, 1, flags);
+}
+
+static PyBufferProcs tableview_as_buffer = {(getbufferproc)tableview_getbuffer, NULL};
+
+static PyTypeObject TableViewType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "dgawatch._huntscan.TableView",
+    .tp_basicsize = sizeof(TableViewObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "read-only bytes of an Index's array (Index.dump)",
+    .tp_dealloc = (destructor)tableview_dealloc,
+    .tp_as_buffer = &tableview_as_buffer,
+};
+
+static PyObject *tableview_new(IndexObject *owner, const void *p, Py_ssize_t len)
+{
+    TableViewObject *o = PyObject_New(TableViewObject, &TableViewType);
+    if (!o) return NULL;
+    Py_INCREF(owner);
+    owner->exports++;
+    o->owner = owner, o->p = p, o->len = len;
+    return (PyObject *)o;
+}
+
+static void index_release(IndexObject *self)
+{
+    if (self->borrowed) {
+        for (int i = 0; i < 4; i++) PyBuffer_Release(&self->views[i]);
+        self->borrowed = 0;
+    } else {
+        free(self->keys), free(self->vals), free(self->next), free(self->bits);
+    }
+    self->keys = NULL, self->vals = NULL, self->next = NULL, self->bits = NULL;
+}
 
 static void index_dealloc(IndexObject *self)
 {
-    free(self->keys), free(self->vals), free(self->next), free(self->bits);
+    index_release(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* A borrowed index's arrays copied into memory of its own (before it grows). */
+static int index_own(IndexObject *self)
+{
+    if (!self->borrowed) return 0;
+    size_t slots = (size_t)self->mask + 1, words = ((size_t)1 << (64 - self->bitshift)) / 64;
+    size_t cap = self->n ? (size_t)self->n : 1;
+    uint64_t *keys = malloc(slots * 8), *bits = malloc(words * 8);
+    int32_t *vals = malloc(slots * 4), *next = malloc(cap * 4);
+    if (!keys || !bits || !vals || !next) {
+        free(keys), free(bits), free(vals), free(next);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(keys, self->keys, slots * 8), memcpy(vals, self->vals, slots * 4);
+    memcpy(bits, self->bits, words * 8), memcpy(next, self->next, (size_t)self->n * 4);
+    index_release(self);
+    self->keys = keys, self->vals = vals, self->next = next, self->bits = bits;
+    self->next_cap = (Py_ssize_t)cap;
+    return 0;
 }
 
 /* Room for `want` distinct hashes (load <= 3/4: the bitmap turns away misses before they
@@ -655,8 +765,12 @@ static int index_init(IndexObject *self, PyObject *args, PyObject *kw)
     Py_buffer hb;
     (void)kw;
     if (!PyArg_ParseTuple(args, "y*", &hb)) return -1;
-    free(self->keys), free(self->vals), free(self->next), free(self->bits);
-    self->keys = NULL, self->vals = NULL, self->next = NULL, self->bits = NULL;
+    if (self->exports) {
+        PyBuffer_Release(&hb);
+        PyErr_SetString(PyExc_BufferError, "the index's arrays are viewed (dump)");
+        return -1;
+    }
+    index_release(self);
     self->n = self->distinct = self->next_cap = 0;
     int rc = index_grow(self, hb.len / 8);
     if (rc) PyErr_NoMemory();
@@ -669,6 +783,15 @@ static PyObject *index_add(IndexObject *self, PyObject *args)
 {
     Py_buffer hb;
     if (!PyArg_ParseTuple(args, "y*", &hb)) return NULL;
+    if (self->exports) {
+        PyBuffer_Release(&hb);
+        PyErr_SetString(PyExc_BufferError, "the index's arrays are viewed (dump): it cannot grow");
+        return NULL;
+    }
+    if (index_own(self)) {
+        PyBuffer_Release(&hb);
+        return NULL;
+    }
     int rc = self->keys ? index_insert(self, &hb) : -1;
     if (rc && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "index not built");
     PyBuffer_Release(&hb);
@@ -768,7 +891,25 @@ static PyObject *index_len(IndexObject *self, PyObject *unused)
     return PyLong_FromSsize_t(self->n);
 }
 
+/* (keys, vals, next, bits, bitshift): the table as index_from takes it back. */
+static PyObject *index_dump(IndexObject *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->keys == NULL) {
+        PyErr_SetString(PyExc_ValueError, "index not built");
+        return NULL;
+    }
+    size_t slots = (size_t)self->mask + 1, words = ((size_t)1 << (64 - self->bitshift)) / 64;
+    return Py_BuildValue("(NNNNi)", tableview_new(self, self->keys, (Py_ssize_t)(slots * 8)),
+                         tableview_new(self, self->vals, (Py_ssize_t)(slots * 4)),
+                         tableview_new(self, self->next, (Py_ssize_t)(self->n * 4)),
+                         tableview_new(self, self->bits, (Py_ssize_t)(words * 8)),
+                         self->bitshift);
+}
+
 static PyMethodDef index_methods[] = {
+    {"dump", (PyCFunction)index_dump, METH_NOARGS,
+     "dump() -> (keys, vals, next, bits, bitshift): the table, for index_from"},
     {"probe_names", (PyCFunction)index_probe_names, METH_VARARGS,
      "probe_names(offsets, data, max_labels) -> (rows, entries, starts) as int32 bytes"},
     {"add", (PyCFunction)index_add, METH_VARARGS,
@@ -788,12 +929,72 @@ static PyTypeObject IndexType = {
     .tp_methods = index_methods,
 };
 
+/* index_from(keys, vals, next, bits, bitshift) -> Index over those buffers (not copied:
+ * a packed index file's mapping), after checks that make every probe stay inside them and
+ * end: a slot count that is a power of two with at least one empty slot, every slot's
+ * entry and every chain link inside the entries, each link to an earlier entry (chains
+ * end), a bitmap of 2**(64 - bitshift) bits. A file damaged elsewhere may give wrong
+ * candidates (the caller compares strings), never a read outside these buffers. */
+static PyObject *py_index_from(PyObject *self, PyObject *args)
+{
+    Py_buffer v[4];
+    int bitshift;
+    (void)self;
+    memset(v, 0, sizeof v);
+    if (!PyArg_ParseTuple(args, "y*y*y*y*i", &v[0], &v[1], &v[2], &v[3], &bitshift)) return NULL;
+    const char *why = NULL;
+    Py_ssize_t slots = v[0].len / 8, n = v[2].len / 4, distinct = 0;
+    int lg = 64 - bitshift;
+    if (v[0].len % 8 || slots < 1 || (slots & (slots - 1)) || v[1].len != slots * 4 ||
+        v[2].len % 4 || n >= INT32_MAX / 2 || slots > ((Py_ssize_t)1 << 40))
+        why = "table sizes do not agree";
+    else if (lg < 6 || lg > 40 || v[3].len != ((Py_ssize_t)1 << lg) / 8)
+        why = "bitmap size does not agree";
+    else if (((uintptr_t)v[0].buf % 8) || ((uintptr_t)v[1].buf % 4) || ((uintptr_t)v[2].buf % 4) ||
+             ((uintptr_t)v[3].buf % 8))
+        why = "misaligned table";
+    if (!why) {
+        const int32_t *vals = v[1].buf, *next = v[2].buf;
+        int bad = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t j = 0; j < slots; j++) {
+            bad |= vals[j] < -1 || vals[j] >= n;
+            distinct += vals[j] >= 0;
+        }
+        for (Py_ssize_t e = 0; e < n; e++) bad |= next[e] < -1 || next[e] >= e;
+        Py_END_ALLOW_THREADS
+        if (bad)
+            why = "entry out of range";
+        else if (distinct >= slots)
+            why = "table without an empty slot";
+    }
+    if (why) {
+        for (int i = 0; i < 4; i++) PyBuffer_Release(&v[i]);
+        PyErr_Format(PyExc_ValueError, "not a packed index: %s", why);
+        return NULL;
+    }
+    IndexObject *ix = PyObject_New(IndexObject, &IndexType);
+    if (!ix) {
+        for (int i = 0; i < 4; i++) PyBuffer_Release(&v[i]);
+        return NULL;
+    }
+    ix->keys = v[0].buf, ix->vals = v[1].buf, ix->next = v[2].buf, ix->bits = v[3].buf;
+    ix->mask = (uint64_t)slots - 1, ix->bitshift = bitshift;
+    ix->n = n, ix->distinct = distinct, ix->next_cap = n;
+    ix->borrowed = 1, ix->exports = 0;
+    memcpy(ix->views, v, sizeof v);
+    return (PyObject *)ix;
+}
+
 static PyMethodDef methods[] = {
+    {"index_from", py_index_from, METH_VARARGS,
+     "index_from(keys, vals, next, bits, bitshift) -> Index over those buffers (checked)"},
     {"scan_tsv", py_scan_tsv, METH_VARARGS,
      "scan_tsv(seg, sep, nfields, i_ts, i_client, i_query, i_rcode, unset, min_ms, max_ms, "
      "line0)"},
     {"name_hashes", py_name_hashes, METH_VARARGS,
      "name_hashes(offsets, data) -> (uint64 bytes, most labels of a name)"},
+    {"count_lines", py_count_lines, METH_VARARGS, "count_lines(buf) -> the number of b'\\n' in it"},
     {"split_lines", py_split_lines, METH_VARARGS,
      "split_lines(blob) -> (int32 offsets, bytes without line ends, count)"},
     {NULL, NULL, 0, NULL},
@@ -803,7 +1004,9 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_huntscan", NULL, -1
 
 PyMODINIT_FUNC PyInit__huntscan(void)
 {
-    if (PyType_Ready(&IndexType) < 0 || PyType_Ready(&MappedType) < 0) return NULL;
+    if (PyType_Ready(&IndexType) < 0 || PyType_Ready(&MappedType) < 0 ||
+        PyType_Ready(&TableViewType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&IndexType);

@@ -211,6 +211,7 @@ def _hunt_batches(
                     unknown.explained.update(matched)
                 else:
                     unknown.add(batch, matched)
+        matcher.save_pack()  # the next hunt of these days maps it (hunt/listpack.py)
     finally:
         matcher.close()
         if store is not None:

@@ -96,6 +96,13 @@ class ListSource:
         day = spec.day if spec.day is not None else spec.variant.active_from
         return day in self._covered[key]
 
+    def stored_any(self, specs: Sequence[ListSpec]) -> bool:
+        """Whether the store holds any of these lists (it would serve them)."""
+        if self.store is None:
+            return False
+        self._load_coverage(specs)
+        return any(self._stored(s) for s in specs)
+
     def _load_coverage(self, specs: Sequence[ListSpec]) -> None:
         """The store's coverage of every variant of ``specs`` in one query (one query per
         variant costs more than reading a cached day list)."""

@@ -19,9 +19,11 @@ of each batch's distinct names, a sorted array re-merged by argsort at every new
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +32,7 @@ import pyarrow.compute as pc
 from dgawatch.domain import registered_domain
 from dgawatch.families.base import Variant
 from dgawatch.hunt.finding import MATCH_SCHEMA
+from dgawatch.hunt.listpack import NO_DAY, ListPacks, Pack
 from dgawatch.hunt.lists import ListSource, ListSpec, Names, lists_for_days, name_hashes
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -134,7 +137,7 @@ class _List:
     """One forecast list: its names, their hashes in list order (compiled: hashing a
     list costs less than reading a cached copy of its hashes) and the days it serves."""
 
-    __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "variant")
+    __slots__ = ("day_no", "family", "hashes", "hi", "labels", "lo", "names", "spec", "variant")
     hashes: np.ndarray
     labels: int
 
@@ -142,6 +145,7 @@ class _List:
         self, spec: ListSpec, names: Names, window: int, twin: _List | None = None
     ) -> None:
         lo, hi = spec.valid(window)
+        self.spec = spec
         self.family = spec.variant.family
         self.variant = spec.variant.name
         self.day_no = (spec.day - _EPOCH).days if spec.day is not None else -1
@@ -161,26 +165,62 @@ class _List:
 class _Index:
     """The hashes of a set of lists, with (list number, position) per entry, in a compiled
     open-addressing table (:class:`dgawatch._huntscan.Index`: a bitmap rejects almost every
-    miss with one memory access; built in one pass, no sort)."""
+    miss with one memory access; built in one pass, no sort), or mapped from a packed file
+    of the lists (:mod:`dgawatch.hunt.listpack`: nothing read, nothing built)."""
 
-    def __init__(self, lists: Sequence[_List]) -> None:
+    def __init__(self, lists: Sequence[_List], window: int, pack: Pack | None = None) -> None:
         from dgawatch import _huntscan
 
-        #: Entries are positions in the distinct contents (``groups``: a list each, shared
-        #: by the lists with equal names); a hit on group g stands for every list (``uses``)
-        #: of g, each with its own days.
-        self.groups: list[_List] = []
+        #: Entries are positions in the distinct contents (groups: a list each, shared by
+        #: the lists with equal names), group after group (``first``: where each begins,
+        #: and the total); a hit on group g stands for every list (``uses``) of g, each
+        #: with its own days.
+        self.group_names: list[pa.Array] = []
+        #: Each group's hashes (None for a pack's: they are in its table).
+        self.group_hashes: list[np.ndarray | None] = []
         self._group_of: dict[int, int] = {}
-        self.lists: list[_List] = []
+        self.first = np.zeros(1, np.int64)
+        #: Each list's key (:attr:`ListSpec.key`), in list number order.
+        self.keys: list[tuple[str, str, dt.date | None]] = []
         self._use_group: list[int] = []
-        self.which = np.zeros(0, np.int32)
-        self.first = np.zeros(0, np.int64)  # each group's first entry
-        self.table = _huntscan.Index(np.zeros(0, np.uint64))
+        self._family: list[str] = []
+        self._variant: list[str] = []
+        self._lo: list[int] = []
+        self._hi: list[int] = []
+        self._day_no: list[int] = []
         self.labels = 2
+        self.window = window
+        if pack is not None:
+            self.table = pack.table
+            self.first = np.asarray(pack.group_first, np.int64)
+            bounds = self.first.tolist()
+            self.group_names = [pack.names.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
+            self.group_hashes = [None] * len(self.group_names)
+            self.labels = max(pack.labels, 2)
+            for v, day, g in zip(
+                pack.list_variant.tolist(),
+                pack.list_day.tolist(),
+                pack.list_group.tolist(),
+                strict=True,
+            ):
+                when = None if day == NO_DAY else _EPOCH + dt.timedelta(days=day)
+                self._add_use(ListSpec(pack.variants[v], when), g)
+        else:
+            self.table = _huntscan.Index(np.zeros(0, np.uint64))
         self.extend(lists)
 
     def __len__(self) -> int:
-        return len(self.which)
+        return int(self.first[-1])
+
+    def _add_use(self, spec: ListSpec, group: int) -> None:
+        lo, hi = spec.valid(self.window)
+        self.keys.append(spec.key)
+        self._use_group.append(group)
+        self._family.append(spec.variant.family)
+        self._variant.append(spec.variant.name)
+        self._lo.append((lo - _EPOCH).days)
+        self._hi.append((hi - _EPOCH).days)
+        self._day_no.append((spec.day - _EPOCH).days if spec.day is not None else -1)
 
     def extend(self, lists: Sequence[_List]) -> None:
         """Hold these lists too (new contents' entries numbered on from those held)."""
@@ -188,37 +228,35 @@ class _Index:
         for x in lists:
             g = self._group_of.get(id(x.hashes))
             if g is None:
-                g = self._group_of[id(x.hashes)] = len(self.groups)
-                self.groups.append(x)
+                g = self._group_of[id(x.hashes)] = len(self.group_names)
+                self.group_names.append(x.names)
+                self.group_hashes.append(x.hashes)
                 fresh.append(x)
-            self.lists.append(x)
-            self._use_group.append(g)
+                self.labels = max(self.labels, x.labels)
+            self._add_use(x.spec, g)
         if fresh:
-            first = len(self.groups) - len(fresh)
             self.table.add(np.concatenate([x.hashes for x in fresh]))
-            self.which = np.concatenate(
-                [
-                    self.which,
-                    *(np.full(len(x.hashes), first + i, np.int32) for i, x in enumerate(fresh)),
-                ]
-            )
             sizes = np.array([len(x.hashes) for x in fresh], np.int64)
-            starts = len(self.which) - int(sizes.sum()) + np.cumsum(sizes) - sizes
-            self.first = np.concatenate([self.first, starts])
-        self.labels = max((x.labels for x in self.groups), default=2)
+            self.first = np.concatenate([self.first, self.first[-1] + np.cumsum(sizes)])
         use_group = np.array(self._use_group, dtype=np.int64)
+        self.use_group = use_group
         self.use_order = np.argsort(use_group, kind="stable")  # uses, group by group
-        self.use_start = np.searchsorted(use_group[self.use_order], np.arange(len(self.groups)))
-        self.use_count = np.bincount(use_group, minlength=len(self.groups))
-        self.family = pa.array([x.family for x in self.lists], pa.string())
-        self.variant = pa.array([x.variant for x in self.lists], pa.string())
-        self.lo = np.array([x.lo for x in self.lists], dtype=np.int64)
-        self.hi = np.array([x.hi for x in self.lists], dtype=np.int64)
-        self.day_no = np.array([x.day_no for x in self.lists], dtype=np.int64)
+        groups = len(self.group_names)
+        self.use_start = np.searchsorted(use_group[self.use_order], np.arange(groups))
+        self.use_count = np.bincount(use_group, minlength=groups)
+        self.family = pa.array(self._family, pa.string())
+        self.variant = pa.array(self._variant, pa.string())
+        self.lo = np.array(self._lo, dtype=np.int64)
+        self.hi = np.array(self._hi, dtype=np.int64)
+        self.day_no = np.array(self._day_no, dtype=np.int64)
+
+    def group_of(self, entry: np.ndarray) -> np.ndarray:
+        """The group of each entry."""
+        return np.searchsorted(self.first, entry, "right") - 1
 
     def uses(self, entry: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(which of ``entry``, list number) for every list holding each entry's name."""
-        g = self.which[entry]
+        g = self.group_of(entry)
         count = self.use_count[g]
         return np.repeat(np.arange(len(entry)), count), self.use_order[
             _ranges(self.use_start[g], count)
@@ -237,18 +275,18 @@ class _Index:
 
     def pos_of(self, entry: np.ndarray) -> np.ndarray:
         """The position of each entry's name in its list."""
-        return entry - self.first[self.which[entry]]
+        return entry - self.first[self.group_of(entry)]
 
     def names_of(self, entry: np.ndarray) -> pa.Array:
-        """The forecast names of index entries, taken list by list (the hits of a batch
+        """The forecast names of index entries, taken group by group (the hits of a batch
         touch few lists; no concatenated copy of every list is kept)."""
         if not len(entry):
             return pa.array([], pa.string())
-        which = self.which[entry]
+        which = self.group_of(entry)
         order = np.argsort(which, kind="stable")
         cuts = np.flatnonzero(np.diff(which[order])) + 1
         chunks = [
-            self.groups[int(which[seg[0]])].names.take(pa.array(self.pos_of(entry[seg])))
+            self.group_names[int(which[seg[0]])].take(pa.array(self.pos_of(entry[seg])))
             for seg in np.split(order, cuts)
         ]
         inverse = np.empty_like(order)
@@ -299,6 +337,17 @@ class LocalMatcher:
         #: list bookkeeping at all.
         self._specs_of: dict[tuple[int, ...], list[ListSpec]] = {}
         self._ready: set[tuple[int, ...]] = set()
+        #: Every list a batch asked for (what a pack written at the end holds).
+        self._asked: dict[tuple[str, str, dt.date | None], None] = {}
+        #: Packed lists (:mod:`dgawatch.hunt.listpack`): None without a list cache or with
+        #: a variant not registered.
+        root = source.cache.root if source.cache is not None else None
+        self._packs = ListPacks.for_variants(root, self.variants)
+        self._pack_tried = False
+        #: The lists of the pack the index was mapped from, and those of them counted as
+        #: read from the list cache (as each is first asked for).
+        self._pack_keys: set[tuple[str, str, dt.date | None]] = set()
+        self._pack_counted: set[tuple[str, str, dt.date | None]] = set()
 
     def close(self) -> None:
         self._lists.clear()
@@ -350,24 +399,87 @@ class LocalMatcher:
         are harmless, each row's window is checked), else the current one grown by the
         missing lists (a time-ordered log adds one day's lists a day), or, past
         :data:`MAX_INDEX_NAMES`, a new one of only those."""
+        self._asked.update((s.key, None) for s in specs)
+        if self._index is None and not self._pack_tried:
+            self._pack_tried = True
+            self._open_pack(specs)
         held = self._index_key
         if self._index is not None and all(s.key in held for s in specs):
+            self._count_packed(specs)
             return self._index
         ahead = list(specs)
         missing = {s.key for s in ahead} - held
+        if self._index is not None:
+            # (a pack's lists are not read again: only those it lacks)
+            need = [s for s in ahead if s.key in missing] if self._pack_keys else ahead
+            lists = self._load(need)
+            if len(self._index) + sum(len(x.hashes) for x in lists) <= MAX_INDEX_NAMES:
+                self._index.extend(
+                    [x for s, x in zip(need, lists, strict=True) if s.key in missing]
+                )
+                held.update(missing)
+                self._count_packed(specs)
+                return self._index
         lists = self._load(ahead)
-        if (
-            self._index is not None
-            and len(self._index) + sum(len(x.hashes) for x in lists) <= MAX_INDEX_NAMES
-        ):
-            self._index.extend([x for s, x in zip(ahead, lists, strict=True) if s.key in missing])
-            held.update(missing)
-            return self._index
         self._index = None  # freed first: two big indexes never coexist
         self._ready.clear()
-        self._index = _Index(lists)
+        self._index = _Index(lists, self.window)
         self._index_key = {s.key for s in ahead}
+        self._pack_keys = set()
         return self._index
+
+    def _open_pack(self, specs: Sequence[ListSpec]) -> None:
+        """Map the pack holding every list of ``specs``, if there is one (not when the
+        store serves any of them: its lists count as the store's)."""
+        if self._packs is None or self.source.stored_any(specs):
+            return
+        pack = self._packs.find([s.key for s in specs])
+        if pack is None:
+            return
+        self._index = _Index([], self.window, pack)
+        self._index_key = set(self._index.keys)
+        self._pack_keys = set(self._index_key)
+
+    def _count_packed(self, specs: Sequence[ListSpec]) -> None:
+        """Lists served by the pack count as read from the list cache, once each."""
+        if self._pack_keys:
+            new = {s.key for s in specs if s.key in self._pack_keys} - self._pack_counted
+            self.source.from_cache += len(new)
+            self._pack_counted |= new
+
+    def save_pack(self) -> Path | None:
+        """Write the pack of every list asked for, unless a pack held them all already, a
+        list came from the store, or the index no longer holds them all (a long log's was
+        rebuilt). Called after the last batch."""
+        index = self._index
+        if (
+            self._packs is None
+            or index is None
+            or self.source.from_store
+            or not self._asked
+            or all(k in self._pack_keys for k in self._asked)
+        ):
+            return None
+        number = {k: i for i, k in enumerate(index.keys)}
+        if any(k not in number for k in self._asked):
+            return None
+        keys = list(self._asked)
+        uses = [number[k] for k in keys]
+        groups: dict[int, int] = {}
+        for u in uses:
+            groups.setdefault(int(index.use_group[u]), len(groups))
+        names = [index.group_names[g] for g in groups]
+        hashes = []
+        for g in groups:
+            h = index.group_hashes[g]
+            hashes.append(h if h is not None else name_hashes(index.group_names[g])[0])
+        path = self._packs.save(
+            keys, [groups[int(index.use_group[u])] for u in uses], names, hashes, index.labels
+        )
+        if path is not None and self.source.cache is not None:
+            self.source.cache.written += 1
+            self.source.cache.trim()
+        return path
 
     def match(self, batch: pa.RecordBatch) -> pa.Table:
         """Match rows of one batch of query events."""

@@ -264,6 +264,8 @@ def _jobs(
 ) -> Iterator[tuple[_TsvState, bytes, int, int]]:
     """(header state, data segment, its first line number, its line count) in file order;
     header lines are applied on the way."""
+    from dgawatch._huntscan import count_lines  # (bytes.count holds the GIL)
+
     state = _TsvState()
     line0 = 0  # lines before the current chunk
     for chunk in read_chunks(stream):
@@ -300,7 +302,7 @@ def _jobs(
                     f"{file}: {reason}; is it another format? leave --input-format out to "
                     "detect it",
                 )
-            count = seg.count(b"\n") + (0 if seg.endswith(b"\n") else 1)
+            count = count_lines(seg) + (0 if seg.endswith(b"\n") else 1)
             yield state, seg, line + 1, count
             line += count
             pos = end
