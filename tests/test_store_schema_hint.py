@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from dgawatch.errors import StoreError
+from tests.servers import free_port, running, wait_for_port
 
 BIN = Path(sys.executable).parent
 
@@ -131,15 +132,6 @@ def test_watch_store_of_another_schema_is_refused_untouched_with_a_command(
 def test_web_serve_refuses_another_schema_at_start_but_not_a_locked_store(
     tmp_path: Path,
 ) -> None:
-    import signal
-    import socket
-    import time
-
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
-
     path = _store_of_schema(tmp_path, "old.duckdb", "0")
     proc = run(tmp_path / "home", "web", "serve", "--port", str(free_port()), "--store", str(path))
     # fails without the fix: the portal started, and every page generated instead (a log
@@ -151,37 +143,14 @@ def test_web_serve_refuses_another_schema_at_start_but_not_a_locked_store(
     built = run(tmp_path / "home", "store", "build", "--store", str(good), "--start",
                 "2009-04-01", "--family", "conficker", "--variant", "b")  # fmt: skip
     assert built.returncode == 0, built.stderr
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('held', flush=True); time.sleep(60)", str(good)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-    port = free_port()
-    portal = subprocess.Popen(
-        [str(BIN / "dgawatch"), "web", "serve", "--port", str(port), "--store", str(good)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, DGAWATCH_HOME=str(tmp_path / "home")),
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # a store locked by a writer for now: the portal starts all the same
-            assert portal.poll() is None, portal.stderr.read() if portal.stderr else ""
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
-    finally:
-        for p in (portal, holder):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
-        for stream in (portal.stderr, holder.stdout):
-            if stream is not None:
-                stream.close()
+    hold = [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)", str(good)]  # fmt: skip
+    with running(hold, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        port = free_port()
+        serve = [str(BIN / "dgawatch"), "web", "serve", "--port", str(port), "--store", str(good)]
+        env = dict(os.environ, DGAWATCH_HOME=str(tmp_path / "home"))
+        with running(serve, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                     env=env) as portal:  # fmt: skip
+            # a store locked by a writer for now: the portal starts all the same
+            wait_for_port(portal, port, what="the portal")

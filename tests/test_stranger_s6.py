@@ -7,7 +7,6 @@ old behaviour is in the case's comment)."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, running, stop, wait_for_port
 
 CLI = "from dgawatch.cli import main; main()"
 
@@ -189,33 +190,23 @@ def test_a_locked_store_names_the_process_holding_it(home: Path) -> None:
     built = run(home, "store", "build", "--start", "2020-01-01", "--family", "conficker",
                 "--variant", "a")  # fmt: skip
     assert built.returncode == 0, built.stderr
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
-         " time.sleep(60)", str(path)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
+    hold = [sys.executable, "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)", str(path)]  # fmt: skip
+    with running(hold, stdout=subprocess.PIPE, text=True) as holder:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         # before: DuckDB's paragraph ("IO Error: Could not set lock on file ... See also
         # https://duckdb.org/docs/...")
         line = one_error(run(home, "store", "info"), f"forecast store {path} is in use by "
                          f"another process", f"PID {holder.pid}", "wait until it ends")  # fmt: skip
         assert "duckdb.org" not in line
-    finally:
-        holder.kill()
-        holder.wait(10)
-        if holder.stdout is not None:
-            holder.stdout.close()
 
 
 # -- web -------------------------------------------------------------------------------------
 
 
 def test_web_serve_prefix_file_names_the_option(home: Path, tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     started = time.monotonic()
     proc = run(home, "web", "serve", "--port", str(port), "--asn-db", str(tmp_path))
     # before: "cannot read <dir>: [Errno 21] Is a directory: ..."
@@ -234,34 +225,17 @@ def _popen(home: Path, *args: str) -> subprocess.Popen[str]:
 
 
 def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    try:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(30)
-        assert proc.stderr is not None
-        return code, proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    code, err = stop(proc, wait=30)
+    return code, str(err)
 
 
 def test_web_serve_stopped_by_sigterm_exits_0(home: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = _popen(home, "web", "serve", "--port", str(port))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None, "the portal ended by itself"
-            time.sleep(0.2)
-    code, err = _stop(proc)
+    try:
+        wait_for_port(proc, port, what="the portal")
+    finally:
+        code, err = _stop(proc)
     assert code == 0, err  # before: 143 (uvicorn re-raised the SIGTERM it had handled)
     assert "Traceback" not in err
 

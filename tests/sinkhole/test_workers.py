@@ -12,6 +12,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from tests.servers import alive, free_port, running
 from tests.sinkhole.conftest import DGAWATCH
 
 
@@ -23,20 +24,6 @@ def _cmd(tmp_path: Path, *args: str) -> list[str]:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     return dict(os.environ, DGAWATCH_HOME=str(tmp_path))
-
-
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_taken_http_port_in_workers_is_one_error_line(tmp_path: Path) -> None:
@@ -65,7 +52,7 @@ def test_taken_dns_tcp_port_in_workers_is_one_error_line(tmp_path: Path) -> None
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            _cmd(tmp_path, "--dns-port", str(port), "--http-port", str(_free_port())),
+            _cmd(tmp_path, "--dns-port", str(port), "--http-port", str(free_port())),
             capture_output=True, text=True, env=_env(tmp_path), timeout=60,
         )  # fmt: skip
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
@@ -74,12 +61,10 @@ def test_taken_dns_tcp_port_in_workers_is_one_error_line(tmp_path: Path) -> None
 
 
 def test_a_dead_worker_stops_the_others(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        _cmd(tmp_path, "--no-dns", "--http-port", str(_free_port())),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
-    )  # fmt: skip
-    pids: list[int] = []
-    try:
+    serve = _cmd(tmp_path, "--no-dns", "--http-port", str(free_port()))
+    with running(serve, wait=15, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=_env(tmp_path)) as proc:  # fmt: skip
+        pids: list[int] = []
         assert proc.stdout is not None and proc.stderr is not None
         for _ in range(2):
             line = proc.stdout.readline()
@@ -91,32 +76,16 @@ def test_a_dead_worker_stops_the_others(tmp_path: Path) -> None:
         assert proc.wait(30) == 1
         [line] = proc.stderr.read().splitlines()
         assert "was killed by signal 9" in line and "the other workers were stopped" in line
-        assert not _alive(other)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(15)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        assert not alive(other)
 
 
 def test_sigterm_stops_every_worker_with_status_0(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        _cmd(tmp_path, "--no-dns", "--http-port", str(_free_port())),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
-    )  # fmt: skip
-    try:
+    serve = _cmd(tmp_path, "--no-dns", "--http-port", str(free_port()))
+    with running(serve, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                 env=_env(tmp_path)) as proc:  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
         pids = [int(json.loads(proc.stdout.readline())["listening"]["pid"]) for _ in range(2)]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         assert proc.stderr.read() == ""
-        assert not any(_alive(p) for p in pids)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        assert not any(alive(p) for p in pids)

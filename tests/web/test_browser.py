@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from dgawatch.web.pages import all_pages
 from dgawatch.web.pages.dashboard import DATASETS
 from dgawatch.web.pages.selftest import PROBE_PATH, make_pages
 from tests.needs import missing
+from tests.servers import running
 from tests.web.test_dashboard import app, base, home, serving  # noqa: F401 (fixtures)
 
 DGAWATCH = str(Path(sys.executable).parent / "dgawatch")
@@ -96,29 +96,16 @@ def test_dashboard_pages_render_their_charts(base: str, tmp_path: Path) -> None:
 def sinkhole(datadir: Path) -> Iterator[int]:
     """``dgawatch sinkhole serve`` for two families on loopback; yields its HTTP port."""
     env = dict(os.environ, DGAWATCH_HOME=str(datadir))
-    proc = subprocess.Popen(
-        [DGAWATCH, "sinkhole", "serve", "--sinkhole-dir", str(datadir / "sinkhole"),
-         "--address", "127.0.0.1", "--listen", "127.0.0.1", "--dns-port", "0",
-         "--http-port", "0", "--family", "conficker", "--family", "cryptolocker",
-         "--max-names-per-day", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
-    try:
+    serve = [DGAWATCH, "sinkhole", "serve", "--sinkhole-dir", str(datadir / "sinkhole"),
+             "--address", "127.0.0.1", "--listen", "127.0.0.1", "--dns-port", "0",
+             "--http-port", "0", "--family", "conficker", "--family", "cryptolocker",
+             "--max-names-per-day", "5"]  # fmt: skip
+    with running(serve, wait=15, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line:
             raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "no output")
         yield int(json.loads(line)["listening"]["http"][0])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def probes_seen(datadir: Path, nonce: str) -> list[dict[str, Any]]:
