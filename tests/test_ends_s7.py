@@ -258,3 +258,45 @@ def test_both_modules_hash_as_the_shared_header_says() -> None:
     off32 = np.frombuffer(small.buffers()[1], np.int32, len(small) + 1)
     hunt = np.frombuffer(_huntscan.name_hashes(off32, small.buffers()[2])[0], np.uint64)
     assert [int(h) for h in hunt] == [poly_hash(n.encode()) for n in names]
+
+
+# --- a look-up table does not outlive its store -----------------------------------------
+
+
+def test_the_table_of_a_deleted_store_is_removed(
+    table_home: Path,
+    tmp_path: Path,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
+    store = tmp_path / STORE_FILE
+    for remove_by in ("lookup", "store build"):
+        store.write_bytes((table_home / STORE_FILE).read_bytes())
+        table = lt.build_table(store)
+        store.unlink()  # the user deletes the store, not its table
+        assert table.exists()
+        if remove_by == "lookup":  # a lookup at that path (that falls to the general path)
+            assert not compiled(tmp_path, "example.com\n", store)
+        else:  # a new store at that path
+            with ForecastStore(store) as fs:
+                fs.build(choose_variants(["murofet"], None), [dt.date(2016, 5, 2)])
+        assert not table.exists(), remove_by  # was: left behind (~600 MB a one-year store)
+    # a store in a read-only folder keeps its table in the cache directory: pruned there
+    # when another table is written to it and the store is gone
+    cache = tmp_path / "cache" / "lookup-tables"
+    cache.mkdir(parents=True)
+    other = tmp_path / "other.duckdb"
+    other.write_bytes((table_home / STORE_FILE).read_bytes())
+    gone = cache / "gone.lookup"
+    lt.build_table(other).replace(gone)
+    other.unlink()
+    old_format = cache / "old.lookup"
+    old_format.write_bytes(b"dgawatch lookup table\n\0\0 (format 1)")
+    (tmp_path / "ro").write_text("a file: no folder can be made there")
+    monkeypatch.setattr(lt, "table_paths", lambda s: [tmp_path / "ro" / "t", cache / "k.lookup"])
+    assert lt.build_table(store) == cache / "k.lookup"
+    assert not gone.exists() and not old_format.exists()
+    table = lt.LookupTable.open(store)  # its own table kept
+    assert table is not None
+    table.close()

@@ -37,6 +37,7 @@ the general path (:func:`lookup_file_json` returns False).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -446,6 +447,7 @@ def build_table(store: Path) -> Path:
         "version": TABLE_VERSION,
         "byteorder": sys.byteorder,
         "stamp": stamp,
+        "store": str(store.resolve()),  # (a table in the cache dir outliving it is pruned)
         "max_labels": max_labels,
         "codes": [list(c) for c in codes],
         "variants": variants,
@@ -475,8 +477,38 @@ def build_table(store: Path) -> Path:
             continue
         for other in paths[i + 1 :]:  # (an older table elsewhere would shadow nothing)
             other.unlink(missing_ok=True)
+        if i > 0:
+            prune_cached_tables(path.parent)
         return path
     raise AssertionError("unreachable")
+
+
+def remove_orphan_tables(store: Path) -> None:
+    """Remove the tables of ``store`` when no store is there (deleted, or about to be
+    created anew): a table is never used for another store file (its stamp differs), so it
+    would only keep its disk space (~600 MB for a one-year store)."""
+    if store.exists():
+        return
+    for path in table_paths(store):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def prune_cached_tables(folder: Path) -> None:
+    """Remove the tables of the cache directory (stores in read-only folders) whose store
+    is gone, and those of an older format (never read again)."""
+    for path in folder.glob("*.lookup"):
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(_PREAMBLE)
+                store = None
+                if len(head) == _PREAMBLE and head[: len(_MAGIC)] == _MAGIC:
+                    size = struct.unpack_from("<Q", head, len(_MAGIC))[0]
+                    store = json.loads(fh.read(min(size, MAX_HEADER))).get("store")
+            if not isinstance(store, str) or not Path(store).exists():
+                path.unlink(missing_ok=True)
+        except (OSError, ValueError, AttributeError):
+            continue
 
 
 def _write_table(path: Path, head: bytes, sections: list[tuple[int, bytes]], size: int) -> None:
@@ -629,6 +661,7 @@ def lookup_file_json(
         return False
     store_path = store if store is not None else data_dir() / STORE_FILE
     if not store_path.is_file():
+        remove_orphan_tables(store_path)  # (the store was deleted: its table is garbage)
         return False
     try:
         data = file.read_bytes()

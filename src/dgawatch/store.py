@@ -194,6 +194,10 @@ class ForecastStore:
         check_store_file(self.path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # a new store where one was deleted: the old one's look-up table goes too
+            from dgawatch.lookuptable import remove_orphan_tables
+
+            remove_orphan_tables(self.path)
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
             # no progress bar: DuckDB draws it on stdout after 2 s of a query, inside the
