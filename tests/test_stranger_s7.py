@@ -6,9 +6,11 @@ case's comment, the line that catches it marked "fails before")."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -226,3 +228,48 @@ def test_org_idn_domain_and_revoke_by_the_written_scope(home: Path) -> None:
     assert "acme: domain:xn--bcher-kva.example revoked" in proc.stdout, proc.stderr
     one_error(run(home, "org", "revoke", "acme", "--scope", "cidr:10.0.0.0/8"),
               "its scopes: asn:AS64500, domain:xn--bcher-kva.example")  # fmt: skip
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def test_interrupted_directory_export_leaves_no_half_set(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "zones"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CLI, "export", "--format", "nsd", "--address", "192.0.2.1",
+         "--family", "conficker", "--variant", "c", "--start", "2020-01-01", "--days", "60",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, DGAWATCH_HOME=str(home)),
+    )  # fmt: skip
+    try:
+        for _ in range(6000):  # the directory appears before the set is written
+            if out.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr  # interrupted, not finished
+    assert "Traceback" not in stderr
+    # before: 'zones/' stayed, holding sinkhole.zone without nsd.conf.sinkhole
+    assert not out.exists(), sorted(p.name for p in out.iterdir())  # fails before
+
+
+def test_days_past_the_supported_span_name_the_window(home: Path) -> None:
+    proc = run(home, "forecast", "--family", "conficker", "--variant", "c", "--start",
+               "2099-12-30", "--days", "5")  # fmt: skip
+    # before: "end date 2100-01-03 is outside the supported span 1990-01-01..2099-12-31"
+    one_error(proc, "5 days from 2099-12-30 run past 2099-12-31", "give at most 2 days")
+
+
+def test_export_directory_format_to_a_file_reads_well(home: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "c.rpz"
+    afile.write_text("kept\n")
+    proc = run(home, "export", "--format", "nsd", "--address", "192.0.2.1", "--family",
+               "conficker", "--variant", "c", "--start", "2020-01-01",
+               "--output", str(afile))  # fmt: skip
+    # before: "is a file but format nsd's files is written there"
+    one_error(proc, f"--output {afile} is a file, not a directory (for format nsd's files)")
+    assert afile.read_text() == "kept\n"

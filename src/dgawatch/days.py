@@ -50,8 +50,13 @@ def day_range(start: dt.date, days: int) -> list[dt.date]:
     """``days`` consecutive days from ``start``; ``days`` must be positive."""
     if days < 1:
         raise DateError(f"--days must be at least 1, got {days}")
-    end = start + dt.timedelta(days=days - 1)
-    check_supported(end, what="end date")
+    end = start + dt.timedelta(days=days - 1) if days <= 100_000 else dt.date.max
+    if end > LAST_SUPPORTED:
+        room = (LAST_SUPPORTED - start).days + 1
+        raise DateError(
+            f"{days:,} days from {start.isoformat()} run past {LAST_SUPPORTED.isoformat()}, the "
+            f"last supported day; give at most {room:,} day{'s' if room != 1 else ''} from there"
+        )
     return [start + dt.timedelta(days=i) for i in range(days)]
 
 

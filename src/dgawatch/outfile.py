@@ -88,7 +88,9 @@ def _link_chain(path: Path) -> tuple[int | None, bool]:
 def check_output_dir(path: Path, option: str = "--output", what: str = "a directory") -> None:
     """Raise InputError unless ``path`` can name an output directory."""
     if path.exists() and not path.is_dir():
-        raise InputError(f"{option} {path} is a file but {what} is written there; give a directory")
+        raise InputError(
+            f"{option} {path} is a file, not a directory (for {what}); give a directory"
+        )
     _check_parent(path, option)
 
 
