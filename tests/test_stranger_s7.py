@@ -273,3 +273,38 @@ def test_export_directory_format_to_a_file_reads_well(home: Path, tmp_path: Path
     # before: "is a file but format nsd's files is written there"
     one_error(proc, f"--output {afile} is a file, not a directory (for format nsd's files)")
     assert afile.read_text() == "kept\n"
+
+
+# -- readers: text as Windows tools write it ----------------------------------------------------
+
+
+def _hunt(home: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    return run(home, "hunt", "--family", "ccleaner", "--no-unknown-dga", *paths)
+
+
+def test_a_utf8_byte_order_mark_hides_neither_format_nor_first_line(
+    home: Path, tmp_path: Path
+) -> None:
+    zeek = tmp_path / "dns.log"
+    zeek.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "zeek-dns.log").read_bytes())
+    proc = _hunt(home, str(zeek))
+    # before: "cannot tell the format of dns.log; name it with --input-format", exit 2
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "3 query events" in proc.stderr
+    bind = tmp_path / "query.log"
+    bind.write_bytes(b"\xef\xbb\xbf" + (FIXTURES / "bind-query.log").read_bytes())
+    proc = _hunt(home, str(bind))
+    # before: line 1 was "no timestamp at the start of the line" ('\ufeff06-Jul-2022 ...')
+    assert "4 query events" in proc.stderr, proc.stderr  # fails before (3)
+    assert f"{bind}: 1 line(s): no timestamp" in proc.stderr  # line 5 only
+
+
+def test_utf16_log_is_read_as_text(home: Path, tmp_path: Path) -> None:
+    text = (FIXTURES / "windows-dns.log").read_text(encoding="utf-8")
+    log = tmp_path / "dns-debug.log"
+    log.write_bytes(text.encode("utf-16"))  # PowerShell 5's Out-File / '>' default
+    proc = _hunt(home, str(log))
+    # before: "cannot tell the format of dns-debug.log; name it with --input-format"
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "2 query events" in proc.stderr
+    assert f"{log}: 1 line(s): unrecognised PACKET line" in proc.stderr

@@ -189,12 +189,15 @@ class _Decompressed(io.RawIOBase):
 
     def __init__(self, inner: Any, zstd: bool = False) -> None:
         self._head = memoryview(b"")
+        #: What :meth:`replay` was given: the first bytes, for format detection.
+        self.replayed = b""
         self._inner = inner
         self.zstd = zstd
         self.error: BaseException | None = None
 
     def replay(self, head: bytes) -> None:
         self._head = memoryview(head)
+        self.replayed = head
 
     def readable(self) -> bool:
         return True
@@ -222,9 +225,72 @@ def _zstd_error() -> type[Exception]:
     return zstandard.ZstdError
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _open(raw: BinaryIO) -> tuple[BinaryIO, bytes, _Decompressed | None]:
     """The decompressed stream (gzip and zstd detected by magic bytes), its first bytes,
-    and the decompressor (None for a plain file)."""
+    and the decompressor (None for a plain file). Text as Windows tools write it reads as
+    UTF-8 text: a UTF-8 byte-order mark is dropped (it hid the first line's timestamp and
+    the format), UTF-16 with its mark is transcoded (PowerShell's ``Out-File``)."""
+    stream, head, dec = _open_compressed(raw)
+    if head.startswith(_UTF8_BOM):
+        if dec is None:
+            raw.seek(len(_UTF8_BOM))
+        else:
+            dec.replay(head[len(_UTF8_BOM) :])
+        return stream, head[len(_UTF8_BOM) :], dec
+    if _utf16_text(head):
+        text = _Decompressed(_Utf16(stream))
+        text.replay(_fill(text))
+        return io.BufferedReader(text, buffer_size=1 << 20), text.replayed, dec
+    return stream, head, dec
+
+
+def _utf16_text(head: bytes) -> bool:
+    """Whether ``head`` is UTF-16 text with its byte-order mark (not UTF-32's, ``ff fe 00
+    00``): it decodes, and holds no control character but tab, CR and LF."""
+    if head[:2] not in (b"\xff\xfe", b"\xfe\xff") or head.startswith(b"\xff\xfe\x00\x00"):
+        return False
+    try:
+        text = head[: len(head) & ~1].decode("utf-16")
+    except UnicodeDecodeError:
+        text = head[: (len(head) & ~1) - 2].decode("utf-16", "replace")  # a cut pair at the end
+    return bool(text) and not any(ord(c) < 32 and c not in "\t\r\n" for c in text)
+
+
+class _Utf16:
+    """UTF-16 (byte-order mark first) read as UTF-8: ``read(n)`` like a binary stream."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        import codecs
+
+        self._inner = inner
+        self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        self._out = b""
+        self._eof = False
+
+    def read(self, n: int) -> bytes:
+        while len(self._out) < n and not self._eof:
+            chunk = self._inner.read(max(n, 1 << 16))
+            self._eof = not chunk
+            self._out += self._decoder.decode(chunk, final=self._eof).encode("utf-8")
+        out, self._out = self._out[:n], self._out[n:]
+        return out
+
+
+def _fill(dec: _Decompressed) -> bytes:
+    """The first :data:`_HEAD` bytes ``dec`` gives (fewer at its end)."""
+    head = b""
+    while len(head) < _HEAD:
+        more = dec.read(min(8192, _HEAD - len(head)))
+        if not more:
+            break
+        head += more
+    return head
+
+
+def _open_compressed(raw: BinaryIO) -> tuple[BinaryIO, bytes, _Decompressed | None]:
     magic = raw.read(4)
     raw.seek(0)
     inner: Any
@@ -239,12 +305,7 @@ def _open(raw: BinaryIO) -> tuple[BinaryIO, bytes, _Decompressed | None]:
         raw.seek(0)
         return raw, head, None
     dec = _Decompressed(inner, zstd=magic == _ZSTD_MAGIC)
-    head = b""
-    while len(head) < _HEAD:
-        more = dec.read(min(8192, _HEAD - len(head)))
-        if not more:
-            break
-        head += more
+    head = _fill(dec)
     dec.replay(head)
     stream: Any = io.BufferedReader(dec, buffer_size=1 << 20)
     return stream, head, dec
