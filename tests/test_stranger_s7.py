@@ -308,3 +308,33 @@ def test_utf16_log_is_read_as_text(home: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr  # fails before
     assert "2 query events" in proc.stderr
     assert f"{log}: 1 line(s): unrecognised PACKET line" in proc.stderr
+
+
+def test_deeply_nested_json_line_costs_that_line_only(home: Path, tmp_path: Path) -> None:
+    deep = "[" * 30_000 + "]" * 30_000  # under the 64 KiB line limit
+    good = '{"rrname": "b.example", "time_first": 1489577946}'
+    pdns = tmp_path / "pdns.json"
+    pdns.write_text(f'{good}\n{{"rrname": "a.example", "time_first": 1, "x": {deep}}}\n{good}\n')
+    proc = _hunt(home, str(pdns))
+    # before: "unreadable record (RecursionError ...); rest of file skipped", 0 events
+    assert "2 query events" in proc.stderr, proc.stderr  # fails before
+    assert f"{pdns}: 1 line(s): JSON nested too deeply" in proc.stderr
+    flow = '{"time": 1665403200, "src": "1.2.3.4", "dst": "10.10.10.52", "dport": 3494'
+    flow += ', "proto": "tcp"'
+    flows = tmp_path / "conn.json"
+    flows.write_text(f'{flow}}}\n{flow}, "x": {deep}}}\n{flow}}}\n')
+    proc = run(home, "hunt-flows", str(flows), "--json")
+    assert '"flows": 2' in proc.stdout, proc.stderr  # fails before: the third line was lost
+    assert f"{flows}: 1 line(s): malformed flow record: JSON nested too deeply" in proc.stderr
+
+
+def test_syslog_stamp_of_february_29_is_read_in_its_leap_year(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "recursor.log"
+    log.write_text(
+        "Feb 29 11:27:52 ns1 pdns_recursor[123]: 3 [1/1] question for 'www.example.com|A' "
+        "from 127.0.0.1:51540\n"
+    )
+    proc = _hunt(home, str(log))
+    # before (in a year that is no leap year, as 2026): "1 line(s): impossible date", 0 events
+    assert "1 query event" in proc.stderr, proc.stderr  # fails before
+    assert "impossible date" not in proc.stderr

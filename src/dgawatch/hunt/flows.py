@@ -239,6 +239,8 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                     doc = json.loads(line)
                 except ValueError:
                     raise _BadField("not JSON (a JSON conn.log has one object a line)") from None
+                except RecursionError:
+                    raise _BadField("JSON nested too deeply") from None
                 if not isinstance(doc, dict):
                     raise _BadField("not a JSON object")
                 if n == 1:

@@ -502,12 +502,16 @@ def leading_time(text: str, *, syslog_host: bool = True) -> tuple[int, str | Non
         if month is None:
             raise BadLine(f"unknown month {mon!r}")
         now = dt.datetime.now(dt.UTC)
-        try:
-            d = dt.datetime(now.year, month, int(day), int(hh), int(mm), int(ss), tzinfo=dt.UTC)
-            if d > now + dt.timedelta(days=1):
-                d = d.replace(year=now.year - 1)
-        except ValueError:
-            raise BadLine("impossible date") from None
+        d = None
+        for year in range(now.year, now.year - 8, -1):  # Feb 29: the latest leap year
+            try:
+                d = dt.datetime(year, month, int(day), int(hh), int(mm), int(ss), tzinfo=dt.UTC)
+            except ValueError:
+                continue
+            if d <= now + dt.timedelta(days=1):
+                break
+        if d is None:
+            raise BadLine("impossible date")
         rest = text[m.end() :]
         host = None
         if syslog_host:

@@ -30,6 +30,9 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
         except ValueError:
             report.bad(file, n, "not a JSON object", text)
             continue
+        except RecursionError:  # '[[[[...' : it cost the rest of the file and its batch
+            report.bad(file, n, "JSON nested too deeply", text)
+            continue
         if not isinstance(obj, dict):
             report.bad(file, n, "not a JSON object", text)
             continue
