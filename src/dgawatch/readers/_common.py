@@ -502,15 +502,15 @@ def leading_time(text: str, *, syslog_host: bool = True) -> tuple[int, str | Non
         if month is None:
             raise BadLine(f"unknown month {mon!r}")
         now = dt.datetime.now(dt.UTC)
-        d = None
-        for year in range(now.year, now.year - 8, -1):  # Feb 29: the latest leap year
+        stamp: dt.datetime | None = None
+        for y in range(now.year, now.year - 8, -1):  # Feb 29: the latest leap year
             try:
-                d = dt.datetime(year, month, int(day), int(hh), int(mm), int(ss), tzinfo=dt.UTC)
+                stamp = dt.datetime(y, month, int(day), int(hh), int(mm), int(ss), tzinfo=dt.UTC)
             except ValueError:
                 continue
-            if d <= now + dt.timedelta(days=1):
+            if stamp <= now + dt.timedelta(days=1):
                 break
-        if d is None:
+        if stamp is None:
             raise BadLine("impossible date")
         rest = text[m.end() :]
         host = None
@@ -518,5 +518,5 @@ def leading_time(text: str, *, syslog_host: bool = True) -> tuple[int, str | Non
             h = _SYSLOG_HOST.match(rest)
             if h:
                 host, rest = h.group(1), rest[h.end() :]
-        return int(d.timestamp()) * 1000 + _frac_ms(frac), host, rest
+        return int(stamp.timestamp()) * 1000 + _frac_ms(frac), host, rest
     raise BadLine("no timestamp at the start of the line")
