@@ -64,3 +64,24 @@ def test_held_out_family_is_never_trained_on(
         assert len(run.scores) == len(run.names)
         # a trained detector still separates the family it never saw from benign names
         assert run.tpr(1e-1) > 0.5
+
+
+def test_every_benign_training_name_is_kept_by_default(
+    small_data: tuple[list[str], list[int], list[str | None]],
+) -> None:
+    """The shipped model trains on every benign name of the train split, and so does a LOFO
+    retraining given ``benign_train=None`` (the default; benign breadth sets the 1e-3
+    tail); a number caps them."""
+    names, y, fams = small_data
+    split = [split_of(label_of(n)) for n in names]
+    data = Dataset(names, np.array(y), fams, split)
+    benign_train = {
+        n for n, f, s in zip(names, fams, split, strict=True) if f is None and s == "train"
+    }
+    tiny = {"bits": 14, "epochs": 1, "cnn_filters": 0}
+    _Spy.seen = []
+    list(lofo_runs(data, names[:50], ["necurs"], 50, None, make=lambda: _Spy(**tiny)))
+    assert benign_train <= set(_Spy.seen[0])
+    _Spy.seen = []
+    list(lofo_runs(data, names[:50], ["necurs"], 50, 100, make=lambda: _Spy(**tiny)))
+    assert len(benign_train & set(_Spy.seen[0])) == 100
