@@ -150,15 +150,21 @@ def flipped(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x10]) + data[at + 1 :]
 
 
+@pytest.fixture
+def store(table_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the one-day store in the test's folder, tables cached in its own cache."""
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
+    copy = tmp_path / STORE_FILE
+    copy.write_bytes((table_home / STORE_FILE).read_bytes())
+    return copy
+
+
 def test_a_damaged_table_is_detected_and_rebuilt(
-    table_home: Path,
+    store: Path,
     tmp_path: Path,
     capsysbinary: pytest.CaptureFixture[bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
-    store = tmp_path / STORE_FILE
-    store.write_bytes((table_home / STORE_FILE).read_bytes())
     path = lt.build_table(store)
     pristine = path.read_bytes()
     table = lt.LookupTable.open(store)
@@ -264,15 +270,11 @@ def test_both_modules_hash_as_the_shared_header_says() -> None:
 
 
 def test_the_table_of_a_deleted_store_is_removed(
-    table_home: Path,
-    tmp_path: Path,
-    capsysbinary: pytest.CaptureFixture[bytes],
-    monkeypatch: pytest.MonkeyPatch,
+    store: Path, table_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DGAWATCH_LIST_CACHE", str(tmp_path / "cache"))
-    store = tmp_path / STORE_FILE
     for remove_by in ("lookup", "store build"):
-        store.write_bytes((table_home / STORE_FILE).read_bytes())
+        if not store.exists():
+            store.write_bytes((table_home / STORE_FILE).read_bytes())
         table = lt.build_table(store)
         store.unlink()  # the user deletes the store, not its table
         assert table.exists()
