@@ -190,7 +190,10 @@ class _Index:
         self._day_no: list[int] = []
         self.labels = 2
         self.window = window
+        #: A pack's names, one array (its entries come first): one take for their names.
+        self.flat: pa.Array | None = None
         if pack is not None:
+            self.flat = pack.names
             self.table = pack.table
             self.first = np.asarray(pack.group_first, np.int64)
             bounds = self.first.tolist()
@@ -282,6 +285,8 @@ class _Index:
         touch few lists; no concatenated copy of every list is kept)."""
         if not len(entry):
             return pa.array([], pa.string())
+        if self.flat is not None and int(entry.max()) < len(self.flat):
+            return self.flat.take(pa.array(entry))
         which = self.group_of(entry)
         order = np.argsort(which, kind="stable")
         cuts = np.flatnonzero(np.diff(which[order])) + 1
