@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.readers import pcapgen
 
 CLI = "from dgawatch.cli import main; main()"
 FIXTURES = Path(__file__).parent / "readers" / "fixtures"
@@ -306,7 +309,7 @@ def test_utf16_log_is_read_as_text(home: Path, tmp_path: Path) -> None:
     proc = _hunt(home, str(log))
     # before: "cannot tell the format of dns-debug.log; name it with --input-format"
     assert proc.returncode == 0, proc.stderr  # fails before
-    assert "2 query events" in proc.stderr
+    assert "3 query events" in proc.stderr
     assert f"{log}: 1 line(s): unrecognised PACKET line" in proc.stderr
 
 
@@ -317,7 +320,7 @@ def test_deeply_nested_json_line_costs_that_line_only(home: Path, tmp_path: Path
     pdns.write_text(f'{good}\n{{"rrname": "a.example", "time_first": 1, "x": {deep}}}\n{good}\n')
     proc = _hunt(home, str(pdns))
     # before: "unreadable record (RecursionError ...); rest of file skipped", 0 events
-    assert "2 query events" in proc.stderr, proc.stderr  # fails before
+    assert "3 query events" in proc.stderr, proc.stderr  # fails before
     assert f"{pdns}: 1 line(s): JSON nested too deeply" in proc.stderr
     flow = '{"time": 1665403200, "src": "1.2.3.4", "dst": "10.10.10.52", "dport": 3494'
     flow += ', "proto": "tcp"'
@@ -338,3 +341,65 @@ def test_syslog_stamp_of_february_29_is_read_in_its_leap_year(home: Path, tmp_pa
     # before (in a year that is no leap year, as 2026): "1 line(s): impossible date", 0 events
     assert "1 query event" in proc.stderr, proc.stderr  # fails before
     assert "impossible date" not in proc.stderr
+
+
+# -- readers: the root's priming query is no malformed record -----------------------------------
+
+
+def _pb(field: int, value: int | bytes) -> bytes:
+    """One protobuf field: a varint or a length-delimited value."""
+
+    def varint(v: int) -> bytes:
+        out = b""
+        while True:
+            out += bytes([(v & 0x7F) | (0x80 if v > 0x7F else 0)])
+            v >>= 7
+            if not v:
+                return out
+
+    if isinstance(value, int):
+        return varint(field << 3) + varint(value)
+    return varint(field << 3 | 2) + varint(len(value)) + value
+
+
+def _dnstap(path: Path, queries: list[tuple[int, bytes]]) -> None:
+    """A Frame Streams file of dnstap CLIENT_QUERY messages (time, DNS wire message)."""
+    ctype = b"protobuf:dnstap.Dnstap"
+    start = struct.pack(">II", 2, 1) + struct.pack(">I", len(ctype)) + ctype
+    out = struct.pack(">II", 0, len(start)) + start
+    for sec, wire in queries:
+        msg = _pb(1, 5) + _pb(2, 1) + _pb(3, 1) + _pb(4, bytes([10, 0, 0, 1])) + _pb(6, 5353)
+        msg += _pb(8, sec) + _pb(10, wire)
+        frame = _pb(15, 1) + _pb(14, msg)
+        out += struct.pack(">I", len(frame)) + frame
+    stop = struct.pack(">I", 3)
+    path.write_bytes(out + struct.pack(">II", 0, len(stop)) + stop)
+
+
+def test_root_priming_query_is_no_bad_record(home: Path, tmp_path: Path) -> None:
+    import dns.message
+
+    root = dns.message.make_query(".", "NS").to_wire()
+    other = dns.message.make_query("ok.example", "A").to_wire()
+    tap = tmp_path / "resolver.dnstap"
+    _dnstap(tap, [(1700000000, root), (1700000001, other)])
+    bind = tmp_path / "query.log"
+    bind.write_text(
+        "06-Jul-2022 11:12:04.202 client @0x1 192.168.1.10#5353 (.): query: . IN NS + (1.2.3.4)\n"
+        "06-Jul-2022 11:12:05.202 client @0x1 192.168.1.10#5353 (a.example): query: a.example "
+        "IN A + (1.2.3.4)\n"
+    )
+    table = tmp_path / "events.csv"
+    table.write_text("ts,client,qname\n2024-01-01T00:00:00,10.0.0.1,.\n")
+    cap = tmp_path / "resolver.pcap"
+    pcapgen.write_pcap(
+        str(cap),
+        pcapgen.exchange(1700000000.0, "10.0.0.1", 5000, "10.0.0.53", ".", "NS", 7)
+        + pcapgen.exchange(1700000001.0, "10.0.0.1", 5001, "10.0.0.53", "b.example", "A", 8),
+    )
+    proc = _hunt(home, str(tap), str(bind), str(table), str(cap))
+    assert proc.returncode == 0, proc.stderr
+    # before: "1 frame(s): invalid query name", "1 line(s): ...", "2 packet(s): ... ''" (the
+    # query and its response): a priming query in every resolver's log read as malformed
+    assert "invalid query name" not in proc.stderr  # fails before
+    assert "3 query events" in proc.stderr

@@ -150,6 +150,12 @@ def iter_lines(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tup
 MAX_PENDING = 100_000
 
 
+#: The root name: a resolver's priming query (``. IN NS``), common in every log. No list
+#: can hold it, so it is no event, and no malformed line either (it was reported as an
+#: "invalid query name" on every occurrence).
+ROOT = "."
+
+
 class EventBuilder:
     """Collects events one at a time and emits EVENT_SCHEMA batches. ``add`` checks the
     timestamp and normalises the query name, reporting the line when either is wrong.
@@ -213,7 +219,8 @@ class EventBuilder:
         try:
             name = norm_qname(qname)
         except InputError:
-            self.report.bad(self.file, line, "invalid query name", excerpt)
+            if qname.strip() != ROOT:
+                self.report.bad(self.file, line, "invalid query name", excerpt)
             return -1
         self.ts.append(ts_ms)
         self.client.append(client)
@@ -339,12 +346,14 @@ def finish_columns(
     fixed_idx: list[int] = []
     fixed_val: list[str] = []
     for i in np.flatnonzero(~simple_np & ~null_q & good):
+        text = raw_q[int(i)].as_py()
         try:
-            fixed_val.append(norm_qname(raw_q[int(i)].as_py()))
+            fixed_val.append(norm_qname(text))
             fixed_idx.append(int(i))
         except InputError:
             good[i] = False
-            report.bad(file, int(lines[i]), "invalid query name", excerpt(int(i)))
+            if text.strip() != ROOT:
+                report.bad(file, int(lines[i]), "invalid query name", excerpt(int(i)))
     if fixed_idx:
         mask = np.zeros(n, dtype=bool)
         mask[fixed_idx] = True

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from dgawatch.errors import InputError
 from dgawatch.readers import InputReport, Reader
-from dgawatch.readers._common import EventBuilder
+from dgawatch.readers._common import ROOT, EventBuilder
 from dgawatch.readers._dnswire import WireError, answers, name_at, rcode_text, type_text
 
 CONTENT_TYPE = b"protobuf:dnstap.Dnstap"
@@ -196,7 +196,8 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
                     b.rcode[r] = rcode
                     b.answers[r] = ans
                 continue
-        row = b.add(no, ts, client, qname, qtype, rcode, ans, sensor, frame[:48].hex())
+        # name_at gives "" for the root (a priming query), which the builder skips quietly
+        row = b.add(no, ts, client, qname or ROOT, qtype, rcode, ans, sensor, frame[:48].hex())
         if row >= 0 and is_query:
             pending[key] = b.handle(row)
         batch = b.take_if_full(pending)

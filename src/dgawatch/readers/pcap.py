@@ -209,6 +209,8 @@ class _Events:
             except WireError as exc:
                 bad(no, f"malformed DNS message: {exc}", buf, m, mend)
                 return "", -1
+            if not qname:  # the root (a priming query, '. NS'): no event, nothing wrong
+                return "", pos
             try:
                 name = norm_qname(qname)
             except InputError:
