@@ -264,9 +264,11 @@ def test_a_changed_package_recomputes_the_selection(
     assert len(list((tmp_path / "cache" / "lookup-selections").glob("*.json"))) == 2
 
 
-#: The compiled path with the check of the sections' contents off (it reads the whole
-#: table, so it is done once per table file): what reads a table damaged after that check.
-UNCHECKED = "import dgawatch.lookuptable as t; t.check_contents = lambda *a: None; "
+#: The compiled path with the checks of the sections off (their contents are checked once
+#: per table file): what reads a table damaged after that check, whatever the damage.
+UNCHECKED = (
+    "import dgawatch.lookuptable as t; t.check_sections = t.check_contents = lambda *a: None; "
+)
 
 
 def test_a_damaged_table_never_crashes_a_lookup(home: Path, tmp_path: Path) -> None:
