@@ -403,3 +403,38 @@ def test_root_priming_query_is_no_bad_record(home: Path, tmp_path: Path) -> None
     # query and its response): a priming query in every resolver's log read as malformed
     assert "invalid query name" not in proc.stderr  # fails before
     assert "3 query events" in proc.stderr
+
+
+# -- readers: tables as spreadsheets and SIEMs write them ---------------------------------------
+
+
+def test_csv_with_semicolons_or_tabs_and_header_only(home: Path, tmp_path: Path) -> None:
+    semi = tmp_path / "excel.csv"  # a comma-decimal locale's spreadsheet
+    semi.write_text("timestamp;src_ip;query\r\n2024-01-01T00:00:00;10.0.0.1;a.example\r\n")
+    tabs = tmp_path / "export.tsv"
+    tabs.write_text("ts\tclient\tqname\n2024-01-01T00:00:00\t10.0.0.2\tb.example\n")
+    empty = tmp_path / "none.csv"
+    empty.write_text("ts,client,qname\n")
+    proc = _hunt(home, str(semi), str(tabs), str(empty))
+    # before: "cannot tell the format of excel.csv; name it with --input-format", exit 2
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "2 query events" in proc.stderr
+    # before: "none.csv: 1 line(s): unreadable CSV data: Empty CSV file"
+    assert "none.csv" not in proc.stderr  # fails before
+    flows = tmp_path / "flows.csv"
+    flows.write_text(
+        "time;src;dst;dport;proto\n2022-10-10T12:00:00Z;1.2.3.4;10.10.10.52;3494;tcp\n"
+    )
+    proc = run(home, "hunt-flows", str(flows), "--json")
+    assert '"source": "1.2.3.4"' in proc.stdout, proc.stderr  # before: CSV header lacks ...
+
+
+def test_epoch_milliseconds_are_said_to_be_too_large(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "siem.csv"
+    log.write_text("ts,client,qname\n1704067200000,10.0.0.1,a.example\nnan,10.0.0.1,b.example\n")
+    proc = _hunt(home, str(log))
+    # before: "timestamp is not a finite time (NaN, infinity or out of range)" for both
+    assert f"{log}: 1 line(s): timestamp too large for epoch seconds (in milliseconds" in (
+        proc.stderr
+    )  # fails before
+    assert f"{log}: 1 line(s): timestamp is not a finite time" in proc.stderr

@@ -221,8 +221,11 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 mode = "json"
             else:
                 mode = "csv"
-                header = [h.strip() for h in next(csv.reader([line]))]
-                cols = _columns(header)
+                for sep in (",", ";", "\t", "|"):  # as the DNS readers' CSV (tabular.DELIMITERS)
+                    header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
+                    cols = _columns(header)
+                    if cols is not None:
+                        break
                 if cols is None:
                     # Refused as 'hunt' refuses it (exit 2 named, skipped in a directory):
                     # an empty table would read as "no infected host".
@@ -258,7 +261,7 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 continue
             if cols is None:
                 continue
-            values = line.split(sep) if mode == "zeek" else next(csv.reader([line]))
+            values = line.split(sep) if mode == "zeek" else next(csv.reader([line], delimiter=sep))
             need = max(cols.values()) + 1
             if len(values) < need:
                 report.bad(name, n, _short_row(len(values), header[:need]), line)

@@ -96,6 +96,14 @@ MAX_ABS_SECONDS = 1e11
 #: MAX_ABS_SECONDS; :func:`finish_columns` reports such rows as ``TS_NOT_FINITE``.
 BAD_TS_MS = -(2**62)
 TS_NOT_FINITE = "timestamp is not a finite time (NaN, infinity or out of range)"
+#: ... and where a finite number is too large for epoch seconds: most often milliseconds
+#: (1704067200000), micro- or nanoseconds, which "not a finite time" did not suggest.
+BAD_TS_SCALE_MS = BAD_TS_MS + 1
+#: Up to here a too large number may be a time in a finer unit (nanoseconds now: ~1.7e18).
+MAX_SCALED = 1e20
+TS_TOO_LARGE = (
+    "timestamp too large for epoch seconds (in milliseconds or finer? give seconds or ISO 8601)"
+)
 
 
 def seconds_to_ms(value: float) -> int:
@@ -103,7 +111,7 @@ def seconds_to_ms(value: float) -> int:
     microsecond rounding first keeps x.487000 from becoming x.486). Raises BadLine for NaN,
     infinity or a magnitude beyond MAX_ABS_SECONDS."""
     if not -MAX_ABS_SECONDS <= value <= MAX_ABS_SECONDS:  # False for NaN too
-        raise BadLine(TS_NOT_FINITE)
+        raise BadLine(TS_TOO_LARGE if abs(value) < MAX_SCALED else TS_NOT_FINITE)
     return round(value * 1_000_000) // 1000
 
 
@@ -113,10 +121,12 @@ def seconds_column_to_ms(arr: pa.Array) -> pa.Array:
     secs = arr.cast(pa.float64())
     ok = pc.less_equal(pc.abs(secs), MAX_ABS_SECONDS)  # False for NaN, null for null
     bad = pc.invert(ok)
+    large = pc.and_(bad, pc.less(pc.abs(secs), MAX_SCALED))
     secs = pc.if_else(bad, 0.0, secs)
     micro = pc.round(pc.multiply(secs, 1_000_000.0))
     ms = pc.floor(pc.divide(micro, 1000.0)).cast(pa.int64())
-    return pc.if_else(bad, pa.scalar(BAD_TS_MS, pa.int64()), ms)
+    ms = pc.if_else(bad, pa.scalar(BAD_TS_MS, pa.int64()), ms)
+    return pc.if_else(large, pa.scalar(BAD_TS_SCALE_MS, pa.int64()), ms)
 
 
 def iter_lines(stream: BinaryIO, file: str, report: InputReport) -> Iterator[tuple[int, str]]:
@@ -367,6 +377,8 @@ def finish_columns(
                 if value is None
                 else TS_NOT_FINITE
                 if value == BAD_TS_MS
+                else TS_TOO_LARGE
+                if value == BAD_TS_SCALE_MS
                 else "timestamp before 1990 or in the future"
             )
             report.bad(file, int(lines[i]), reason, excerpt(int(i)))

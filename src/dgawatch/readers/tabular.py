@@ -197,7 +197,8 @@ def _finish(
     names = batch.schema.names
 
     def excerpt(i: int) -> str:
-        return ",".join(str(batch.column(n)[i].as_py()) for n in names)[:200]
+        values = (batch.column(n)[i].as_py() for n in names)
+        return ",".join("" if v is None else str(v) for v in values)[:200]  # not 'None'
 
     def text(a: pa.Array | None) -> pa.Array | None:
         return None if a is None else a.cast(pa.string())
@@ -237,7 +238,9 @@ def read_csv(
         report.bad(file, 1, f"CSV header longer than {MAX_LINE} bytes; file skipped", header[:200])
         return
     try:
-        names = next(csv.reader([header.decode("utf-8-sig")]))
+        text = header.decode("utf-8-sig").rstrip("\r\n")
+        delimiter = _delimiter(text)
+        names = next(csv.reader([text], delimiter=delimiter))
     except (UnicodeDecodeError, StopIteration, csv.Error):
         raise InputError(f"{file}: no CSV header line") from None
     names = [n.strip() for n in names]
@@ -259,7 +262,7 @@ def read_csv(
         reader = pv.open_csv(
             io.BufferedReader(bounded, 1 << 20),
             read_options=pv.ReadOptions(column_names=names, use_threads=False, block_size=8 << 20),
-            parse_options=pv.ParseOptions(invalid_row_handler=on_invalid),
+            parse_options=pv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=True,
@@ -270,6 +273,9 @@ def read_csv(
         report.lines_read[file] += 1
         return
     except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):  # a header and no row (blank lines at most)
+            report.lines_read[file] += 1
+            return
         report.bad(file, 2, f"unreadable CSV data: {exc}", "")
         return
     row = 1  # the header line
@@ -393,10 +399,29 @@ def _read_parquet_default(
     return read_parquet(stream, file, report)
 
 
+#: Field separators a CSV header may use: a comma, and what spreadsheets in comma-decimal
+#: locales (';'), TSV exports ('\t') and some SIEMs ('|') write.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _delimiter(header: str) -> str:
+    """The separator of a header line: the one whose fields name a time, a client and a query
+    column, else the one that splits it most (a comma when none does)."""
+    best, most = ",", 1
+    for d in DELIMITERS:
+        names = [c.strip().strip('"') for c in header.split(d)]
+        if len(names) >= 3 and all(f in _resolve(names, {}) for f in _REQUIRED):
+            return d
+        if len(names) > most:
+            best, most = d, len(names)
+    return best
+
+
 def _detect_csv(head: bytes) -> bool:
-    """A header naming a time, a client and a query column (own names or ALIASES)."""
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
-    names = [c.strip().strip('"') for c in first.split(",")]
+    """A header naming a time, a client and a query column (own names or ALIASES),
+    separated by one of DELIMITERS."""
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    names = [c.strip().strip('"') for c in first.split(_delimiter(first))]
     if len(names) < 3:
         return False
     found = _resolve(names, {})
