@@ -216,7 +216,7 @@ def write_misp(
 EXPORTERS = (
     Exporter(
         "misp",
-        "MISP events (pymisp), one JSON file per family, variant and day (directory)",
+        "MISP events (pymisp), one JSON file per family, variant and day",
         write_misp,
         writes_directory=True,
     ),

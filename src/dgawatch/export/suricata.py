@@ -106,7 +106,7 @@ def write_suricata(
 EXPORTERS = (
     Exporter(
         "suricata-dataset",
-        "Suricata string dataset (base64 lines) + dns.query dataset rule (directory)",
+        "Suricata string dataset (base64 lines) + dns.query dataset rule + suricata.yaml example",
         write_suricata,
         writes_directory=True,
     ),
