@@ -438,3 +438,9 @@ def test_epoch_milliseconds_are_said_to_be_too_large(home: Path, tmp_path: Path)
         proc.stderr
     )  # fails before
     assert f"{log}: 1 line(s): timestamp is not a finite time" in proc.stderr
+
+
+def test_forecast_of_every_family_on_a_day_none_is_active_is_an_error(home: Path) -> None:
+    proc = run(home, "forecast", "--start", "1995-01-01")
+    # before: 204 variant names on stderr, "warning: no names were written", exit 0
+    one_error(proc, "no variant is active on 1995-01-01", "starts 2004-01-26")  # fails before

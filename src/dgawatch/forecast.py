@@ -18,7 +18,7 @@ from functools import cache
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Protocol
 
-from dgawatch.errors import InputError
+from dgawatch.errors import DateError, InputError
 from dgawatch.families.base import Variant
 from dgawatch.outfile import atomic_file
 
@@ -64,6 +64,24 @@ class DayList:
 
     def names(self) -> list[str]:
         return self.blob.decode("ascii").split("\n")[:-1] if self.blob else []
+
+
+def active_selection(variants: Sequence[Variant], day: dt.date) -> tuple[list[Variant], str]:
+    """Every family's selection (no ``--family``): the variants active on ``day`` and a
+    one-line note naming the others (empty when none is skipped). DateError when none is
+    active: the output was empty, with exit status 0 and a warning."""
+    active = [v for v in variants if v.is_active(day)]
+    skipped = [v.key for v in variants if not v.is_active(day)]
+    if not active:
+        first = min(variants, key=lambda v: v.active_from)
+        raise DateError(
+            f"no variant is active on {day} (the earliest, {first.key}, starts "
+            f"{first.active_from}; 'dgawatch families' lists each period)"
+        )
+    if not skipped:
+        return active, ""
+    note = f"{len(skipped)} of {len(variants)} variants not active on {day}, skipped: "
+    return active, note + ", ".join(skipped)
 
 
 def check_active(variants: Sequence[Variant], days: Sequence[dt.date]) -> None:
