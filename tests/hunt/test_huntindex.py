@@ -353,3 +353,29 @@ def test_two_hunts_writing_one_pack_leave_a_whole_file(cache: Path) -> None:
     assert paths[0] == paths[1] and packs(cache) == [paths[0]]
     assert pack_of(cache, paths[0]) is not None
     assert not list(paths[0].parent.glob(".tmp-*"))
+
+
+def test_an_error_of_the_unknown_dga_feed_ends_the_hunt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unknown-DGA collector is fed on a thread of its own: what it raises is the hunt's
+    error, and the thread is gone afterwards."""
+    import threading
+
+    from dgawatch.hunt import hunt_paths
+    from dgawatch.hunt.unknown import UnknownCollector
+    from tests.hunt.logs import Query, write_zeek
+
+    log = tmp_path / "dns.log"
+    write_zeek(
+        log, [Query(utc(2023, 6, 8, 9, 0, i), "192.0.2.7", f"x{i}.example") for i in range(9)]
+    )
+
+    def broken(self: UnknownCollector, batch: pa.RecordBatch) -> None:
+        raise RuntimeError("collector broke")
+
+    monkeypatch.setattr(UnknownCollector, "add_events", broken)
+    options = HuntOptions(variants=tuple(variants()[:2]), unknown_dga=True)
+    with pytest.raises(RuntimeError, match="collector broke"):
+        hunt_paths([log], options)
+    assert not [t for t in threading.enumerate() if t.name == "dgawatch-unknown-feed"]

@@ -158,14 +158,16 @@ def hunt_batches(
     report: InputReport | None = None,
     unknown: UnknownCollector | None = None,
     warm: _WarmUp | None = None,
+    feeder: _Feeder | None = None,
 ) -> HuntResult:
     """The local engine over query-event batches (``EVENT_SCHEMA``, or only its
     :data:`~dgawatch.readers.HUNT_FIELDS`). ``unknown``: a collector the batches were
-    already given to (:func:`hunt_paths` feeds it on the read-ahead thread); else one is
-    made here when ``options.unknown_dga``. ``warm``: the thread loading what the
-    unknown-DGA analysis needs (:class:`_WarmUp`), joined before it runs."""
+    already given to (:func:`hunt_paths` feeds it on a thread of its own, ``feeder``,
+    finished before the analysis); else one is made here when ``options.unknown_dga``.
+    ``warm``: the thread loading what the unknown-DGA analysis needs (:class:`_WarmUp`),
+    joined before it runs."""
     try:
-        return _hunt_batches(batches, options, report, unknown, warm)
+        return _hunt_batches(batches, options, report, unknown, warm, feeder)
     finally:
         close = getattr(batches, "close", None)
         if close is not None:  # a read-ahead thread, if it was not read to the end
@@ -178,6 +180,7 @@ def _hunt_batches(
     report: InputReport | None,
     unknown: UnknownCollector | None,
     warm: _WarmUp | None,
+    feeder: _Feeder | None = None,
 ) -> HuntResult:
     from dgawatch.hunt.local import LocalMatcher
 
@@ -217,6 +220,8 @@ def _hunt_batches(
         if store is not None:
             store.close()
     if warm is not None:
+        if feeder is not None and not warm.early:
+            feeder.finish()  # (a big log's loads come after the feeding, as its peak did)
         warm.start_if(events)  # a big log's, now that the matcher's memory is free
     matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
     con = duckdb.connect()
@@ -239,6 +244,8 @@ def _hunt_batches(
         clients=clients.total(),
     )
     if unknown is not None:
+        if feeder is not None:
+            feeder.finish()
         if warm is not None:
             # (not unknown.flush() before the join: at 10 M lines its compaction beside the
             # loads raised the peak 567 -> 593-596 MB)
@@ -379,11 +386,16 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
     report = InputReport(strict=options.strict)
     unknown = _collector(options)
     batches = read(paths, options, report, lean=True)
-    warm = None
+    warm = feeder = None
     if unknown is not None:
         warm = _WarmUp(unknown, early=_input_bytes(paths) <= WARM_UP_EARLY_BYTES)
-        batches = _feeding(batches, unknown, warm)
-    return hunt_batches(prefetch(batches), options, report, unknown, warm)
+        feeder = _Feeder(unknown, warm)
+        batches = _feeding(batches, feeder)
+    try:
+        return hunt_batches(prefetch(batches), options, report, unknown, warm, feeder)
+    finally:
+        if feeder is not None:
+            feeder.close()
 
 
 #: Events a log must hold for the unknown-DGA analysis's one-time loads to be started on a
@@ -421,11 +433,13 @@ class _WarmUp(threading.Thread):
         super().__init__(name="dgawatch-warm-up", daemon=True)
         self.unknown = unknown
         self.early = early
+        self._starting = threading.Lock()  # the feeder's thread and the hunt's both may
 
     def start_if(self, events: int, reading: bool = False) -> None:
         """Start once ``events`` events were read (``reading``: and more may come)."""
-        if self.ident is None and events >= WARM_UP_EVENTS and (self.early or not reading):
-            self.start()
+        with self._starting:
+            if self.ident is None and events >= WARM_UP_EVENTS and (self.early or not reading):
+                self.start()
 
     def run(self) -> None:
         try:
@@ -444,16 +458,63 @@ class _WarmUp(threading.Thread):
             super().join(timeout)
 
 
-def _feeding(
-    batches: Iterator[pa.RecordBatch], unknown: UnknownCollector, warm: _WarmUp | None = None
-) -> Iterator[pa.RecordBatch]:
-    """The batches, each first given to the unknown-DGA collector: run inside
-    :func:`prefetch`, its reductions (Arrow, GIL released) overlap the matching. ``warm``
-    is started there when it may start early (:class:`_WarmUp`)."""
-    seen = 0
+class _Feeder(threading.Thread):
+    """Gives the batches to the unknown-DGA collector on a thread of its own, in order
+    (a bounded queue: the reader waits when it lags), so that its reductions (Arrow, GIL
+    released) overlap reading and scanning as well as matching: on the read-ahead thread
+    they made it the hunt's bottleneck (10 M lines: the matcher waited for batches ~30 %
+    of the time). :meth:`finish` waits for it and raises what it raised."""
+
+    def __init__(self, unknown: UnknownCollector, warm: _WarmUp | None, depth: int = 2) -> None:
+        super().__init__(name="dgawatch-unknown-feed", daemon=True)
+        self.unknown = unknown
+        self.warm = warm
+        self._pending: queue.Queue[object] = queue.Queue(depth)
+        self._halt = threading.Event()
+        self._error: BaseException | None = None
+        self.start()
+
+    def put(self, item: object) -> None:
+        while not self._halt.is_set() and self.is_alive():
+            try:
+                self._pending.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def run(self) -> None:
+        seen = 0
+        try:
+            while not self._halt.is_set():
+                try:
+                    item = self._pending.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if item is _DONE:
+                    return
+                assert isinstance(item, pa.RecordBatch)
+                self.unknown.add_events(item)
+                seen += item.num_rows
+                if self.warm is not None:
+                    self.warm.start_if(seen, reading=True)
+        except BaseException as exc:  # raised by finish(), on the hunt's thread
+            self._error = exc
+
+    def finish(self) -> None:
+        """Wait until every batch was given (after the last was put), raise its error."""
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+    def close(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _feeding(batches: Iterator[pa.RecordBatch], feeder: _Feeder) -> Iterator[pa.RecordBatch]:
+    """The batches, each also handed to the feeder (run inside :func:`prefetch`); the end
+    of the batches is handed on too."""
     for batch in batches:
-        unknown.add_events(batch)
-        seen += batch.num_rows
-        if warm is not None:
-            warm.start_if(seen, reading=True)
+        feeder.put(batch)
         yield batch
+    feeder.put(_DONE)

@@ -176,6 +176,10 @@ class ListPacks:
                 mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):
             return None
+        with contextlib.suppress(OSError, AttributeError):
+            # pages mapped as touched, not their neighbours too: a hunt reads few names
+            # (its hits), and its peak memory counts every mapped page
+            mm.madvise(mmap.MADV_RANDOM)
         try:
             return self._parse(mm)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError, struct.error):
