@@ -331,9 +331,9 @@ def serve(
         while True:
             began = time.monotonic()
             doc = _check_once(plan)
+            done += 1  # finished in the store: counted before its summary line is printed
             _tell(doc, stamped=True)
             sys.stderr.flush()
-            done += 1
             if checks and done >= checks:
                 return
             time.sleep(max(0.0, interval - (time.monotonic() - began)))
