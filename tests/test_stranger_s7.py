@@ -444,3 +444,18 @@ def test_forecast_of_every_family_on_a_day_none_is_active_is_an_error(home: Path
     proc = run(home, "forecast", "--start", "1995-01-01")
     # before: 204 variant names on stderr, "warning: no names were written", exit 0
     one_error(proc, "no variant is active on 1995-01-01", "starts 2004-01-26")  # fails before
+
+
+def test_readme_column_map_example_works_without_naming_the_format(
+    home: Path, tmp_path: Path
+) -> None:
+    table = tmp_path / "queries.csv"
+    table.write_text("when,WHO,what\n2024-01-01T00:00:00,10.0.0.1,a.example\n")
+    # README: "Other names: --column ts=when,client=who,qname=what"
+    proc = _hunt(home, "--column", "ts=when,client=who,qname=what", str(table))
+    # before: "cannot tell the format of queries.csv; name it with --input-format"
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "1 query event" in proc.stderr
+    proc = _hunt(home, "--column", "ts=when,client=who", str(table))
+    one_error(proc, "queries.csv: no column for qname; columns are ['when', 'WHO', 'what']")
+    one_error(_hunt(home, "--column", "ts=when,ts=who", str(table)), "--column names ts twice")

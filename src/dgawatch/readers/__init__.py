@@ -554,6 +554,10 @@ def _read_one(
         if not head:
             return
         found = next((r for r in table.values() if r.detect(head)), None)
+        if found is None and column_map and "csv" in table:
+            from dgawatch.readers.tabular import detects_with_columns
+
+            found = table["csv"] if detects_with_columns(head, column_map) else None
         if found is None:
             raise FileRefused(
                 name,

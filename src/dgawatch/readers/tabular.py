@@ -90,6 +90,10 @@ def parse_column_map(text: str) -> dict[str, str]:
             raise InputError(f"--column {part!r}: write FIELD=COLUMN, e.g. ts=timestamp")
         if field_ not in _FIELDS:
             raise InputError(f"--column {field_!r}: not an event field ({', '.join(_FIELDS)})")
+        if field_ in out and out[field_] != column:
+            raise InputError(
+                f"--column names {field_} twice ({out[field_]!r} and {column!r}); give it once"
+            )
         out[field_] = column
     return out
 
@@ -109,8 +113,8 @@ def _resolve(names: list[str], given: dict[str, str]) -> dict[str, str]:
     lower = {n.lower(): n for n in reversed(names)}
     out: dict[str, str] = {}
     for f in _FIELDS:
-        if f in given:
-            out[f] = given[f]
+        if f in given:  # as written, else a column differing only in case (WHEN for when)
+            out[f] = given[f] if given[f] in names else lower.get(given[f].lower(), given[f])
             continue
         for candidate in (f, *ALIASES.get(f, ())):
             if candidate.lower() in lower:
@@ -417,15 +421,32 @@ def _delimiter(header: str) -> str:
     return best
 
 
-def _detect_csv(head: bytes) -> bool:
-    """A header naming a time, a client and a query column (own names or ALIASES),
-    separated by one of DELIMITERS."""
+def _detect_csv(head: bytes, column_map: Mapping[str, str] | None = None) -> bool:
+    """A header naming a time, a client and a query column (own names or ALIASES, or the
+    ``--column`` map's), separated by one of DELIMITERS."""
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
-    names = [c.strip().strip('"') for c in first.split(_delimiter(first))]
-    if len(names) < 3:
-        return False
-    found = _resolve(names, {})
-    return all(f in found for f in _REQUIRED)
+    given = dict(column_map or {})
+    for d in DELIMITERS:
+        names = [c.strip().strip('"') for c in first.split(d)]
+        if len(names) < 3:
+            continue
+        found = _resolve(names, given)
+        if all(found.get(f) in names for f in _REQUIRED):
+            return True
+    return False
+
+
+def detects_with_columns(head: bytes, column_map: Mapping[str, str]) -> bool:
+    """Whether ``head`` is a CSV header once ``--column`` names its columns (auto-detection
+    knows only the fields' own names and ALIASES: ``--column ts=when,...`` alone gave
+    "cannot tell the format"). A header holding some mapped column counts too: the table
+    the map is meant for, so that the reader names what is missing."""
+    if _detect_csv(head, column_map):
+        return True
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    wanted = {c.lower() for c in column_map.values()}
+    names = {c.strip().strip('"').lower() for c in first.split(_delimiter(first))}
+    return len(names) > 1 and bool(wanted & names)
 
 
 def _detect_parquet(head: bytes) -> bool:
