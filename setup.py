@@ -30,6 +30,7 @@ setup(
         Extension(
             "dgawatch._lookupscan",
             sources=["src/dgawatch/_lookupscan.c"],
+            depends=["src/dgawatch/_hash.h"],  # (the name hash; rebuild when it changes)
             extra_compile_args=["-O2", "-std=gnu11"],
         ),
         Extension(

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from dgawatch.feeds.cli import feed_app
 from dgawatch.forecast import (
     FORMATS,
     DayList,
+    active_selection,
     check_active,
     iter_day_lists,
     some_suffixes,
@@ -248,14 +250,9 @@ def forecast(
     _check_tlds(variants, tld)
     if not ignore_active_period:
         if every:
-            skipped = [v.key for v in variants if not v.is_active(day_list[0])]
-            variants = [v for v in variants if v.is_active(day_list[0])]
-            if skipped:
-                err.print(
-                    f"{len(skipped)} of {len(skipped) + len(variants)} variants not active on "
-                    f"{day_list[0]}, skipped: {', '.join(skipped)}",
-                    markup=False,
-                )
+            variants, note = active_selection(variants, day_list[0])
+            if note:
+                err.print(note, markup=False, soft_wrap=True)
         check_active(variants, day_list)
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
@@ -400,11 +397,18 @@ def export(
             counted = _counting(lists, bar)
             if exporter.writes_directory:  # each of its files written whole (dgawatch.outfile)
                 assert output is not None
+                created = not output.exists()
                 try:
-                    output.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise InputError(f"cannot create --output {output}: {exc.strerror}") from None
-                stats = exporter.write(counted, output, options)
+                    try:
+                        output.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        msg = f"cannot create --output {output}: {exc.strerror}"
+                        raise InputError(msg) from None
+                    stats = exporter.write(counted, output, options)
+                except BaseException:  # a failed or interrupted set leaves no half directory
+                    if created:
+                        shutil.rmtree(output, ignore_errors=True)
+                    raise
             elif output is not None:
                 with atomic_file(output) as fh:
                     stats = exporter.write(counted, fh, options)
@@ -658,10 +662,10 @@ def lookup_cmd(
     queries = list(domains or [])
     from_file = None
     if file is not None:
-        from dgawatch.lookup import read_names
+        from dgawatch.lookup import read_file_names  # refuses an empty or mostly bad file
 
-        from_file = read_names(file)
-    if not queries and (from_file is None or not len(from_file)):
+        from_file = read_file_names(file)
+    if not queries and from_file is None:
         raise InputError("give domains as arguments or --file")
     if from_file is None:
         _refuse_only_invalid(queries)
@@ -917,7 +921,9 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 
 @app.command()
 def hunt(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or directories.")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Log files or directories (- = standard input).")
+    ],
     input_format: Annotated[
         str,
         typer.Option(
@@ -982,6 +988,9 @@ def hunt(
     # loads, so before the hunt's imports): with mimalloc a 10 M-line hunt kept what its
     # read-ahead thread had freed, 650-730 MB peak vs 580-600 MB (bench/bench_hunt.py).
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    # One BLAS thread (read when NumPy loads): the hunt's own threads keep both cores busy,
+    # and OpenBLAS's idle threads spun for ~0.1 CPU-s of a 1 M-line hunt (bench_hunt.py).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from dgawatch.hunt.command import run_hunt
     from dgawatch.readers.tabular import parse_column_map
 
@@ -1023,7 +1032,12 @@ def hunt(
 
 @app.command("hunt-flows")
 def hunt_flows_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Zeek conn.log or flow CSV files.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Zeek conn.log or flow CSV files, or directories (- = standard input)."
+        ),
+    ],
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
     strict: Annotated[
