@@ -459,3 +459,10 @@ def test_readme_column_map_example_works_without_naming_the_format(
     proc = _hunt(home, "--column", "ts=when,client=who", str(table))
     one_error(proc, "queries.csv: no column for qname; columns are ['when', 'WHO', 'what']")
     one_error(_hunt(home, "--column", "ts=when,ts=who", str(table)), "--column names ts twice")
+
+
+def test_hunt_flows_refuses_json_lines_without_flow_fields(home: Path, tmp_path: Path) -> None:
+    pdns = tmp_path / "pdns.json"  # passive DNS (or a DNS log without _path), not flows
+    pdns.write_text('\n{"rrname": "a.example", "time_first": 1489577946}\n' * 3)
+    # before: exit 0, "3 line(s): malformed flow record (ValueError)"
+    one_error(run(home, "hunt-flows", str(pdns)), f"{pdns}: its first JSON record has no src")

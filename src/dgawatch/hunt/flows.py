@@ -194,11 +194,29 @@ def _refuse_other_log(name: str, log_type: str) -> None:
         )
 
 
+def _refuse_no_flow_fields(name: str, doc: dict[str, object]) -> None:
+    """JSON lines whose first record has no address or port field at all (passive DNS, a
+    DNS log without ``_path``) are another kind of file: refused by name, not counted as
+    malformed flow records line by line."""
+    keys = set(doc)
+    nested = doc.get("id")
+    if isinstance(nested, dict):
+        keys |= {f"id.{k}" for k in nested}
+    if not any(a in keys for f in ("src", "dst", "dport") for a in _ALIASES[f]):
+        raise FileRefused(
+            name,
+            "JSON records without flow fields (src, dst, dport)",
+            f"{name}: its first JSON record has no src, dst or dport field (as "
+            f"{', '.join(_ALIASES['src'][:3])}); hunt-flows reads Zeek conn.log and flow CSV",
+        )
+
+
 def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) -> Iterator[Flow]:
     cols: dict[str, int] | None = None
     header: list[str] = []
     sep = "\t"
     mode = ""
+    first_record = True
     for n, line in lines:
         if not line.strip():
             continue
@@ -246,8 +264,10 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                     raise _BadField("JSON nested too deeply") from None
                 if not isinstance(doc, dict):
                     raise _BadField("not a JSON object")
-                if n == 1:
+                if first_record:
+                    first_record = False
                     _refuse_other_log(name, _json_log_type(doc))
+                    _refuse_no_flow_fields(name, doc)
                 flat = dict(doc)
                 for k, v in doc.get("id", {}).items() if isinstance(doc.get("id"), dict) else ():
                     flat[f"id.{k}"] = v
