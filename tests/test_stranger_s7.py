@@ -466,3 +466,19 @@ def test_hunt_flows_refuses_json_lines_without_flow_fields(home: Path, tmp_path:
     pdns.write_text('\n{"rrname": "a.example", "time_first": 1489577946}\n' * 3)
     # before: exit 0, "3 line(s): malformed flow record (ValueError)"
     one_error(run(home, "hunt-flows", str(pdns)), f"{pdns}: its first JSON record has no src")
+
+
+def test_process_substitution_and_dev_stdin_are_read(home: Path) -> None:
+    log = FIXTURES / "bind-query.log"
+    cmd = f"{sys.executable} -c '{CLI}' hunt --family ccleaner --no-unknown-dga <(cat {log})"
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, DGAWATCH_HOME=str(home)), check=False)  # fmt: skip
+    # before: "/dev/fd/63 is a FIFO, not a regular file; give a log file", exit 2
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert "4 query events" in proc.stderr
+    with log.open("rb") as fh:
+        cat = subprocess.Popen(["cat"], stdin=fh, stdout=subprocess.PIPE)
+        proc = run(home, "hunt", "--family", "ccleaner", "--no-unknown-dga", "/dev/stdin",
+                   stdin=cat.stdout)  # fmt: skip
+        cat.wait()
+    assert "4 query events" in proc.stderr, proc.stderr

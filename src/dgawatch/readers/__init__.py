@@ -397,7 +397,7 @@ def _expand(
                 )
         else:
             kind = _not_regular(name)
-            if kind:
+            if kind and kind != "FIFO":  # a named pipe is read: <(zcat dns.log.gz), /dev/stdin
                 raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
             yield name, False
 
@@ -413,7 +413,23 @@ def _open_stdin() -> BinaryIO:
     itself when redirected from a file, else copied to an anonymous temporary file."""
     if sys.stdin is None:
         raise InputError("'-' names standard input, but there is none; give a log file")
-    stream = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    return _seekable(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
+
+
+def _open_pipe(name: str) -> BinaryIO:
+    """A named pipe given on the command line (a shell's ``<(zcat dns.log.gz)``,
+    ``/dev/stdin``), read whole: opened without waiting for a writer (none: it reads as
+    empty, never a hang), then read blocking."""
+    import fcntl
+
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    return _seekable(os.fdopen(fd, "rb"))
+
+
+def _seekable(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself when it can seek, else its content in an anonymous temporary file
+    (a pipe: standard input, a named pipe, a shell's ``<(...)``)."""
     if stream.seekable():
         return stream
     spool = tempfile.TemporaryFile(prefix="dgawatch-stdin-")  # noqa: SIM115 - returned
@@ -503,7 +519,10 @@ def read_files(
                 raw = _open_stdin()
                 name = STDIN_NAME
             else:
-                raw = open(name, "rb")  # noqa: SIM115 - closed below, after the generator ends
+                if not in_dir and _not_regular(name) == "FIFO":
+                    raw = _open_pipe(name)
+                else:
+                    raw = open(name, "rb")  # noqa: SIM115 - closed after the generator ends
         except OSError as exc:
             if in_dir:
                 report.skipped(name, f"cannot read it ({exc.strerror or exc}); skipped")
