@@ -482,3 +482,19 @@ def test_process_substitution_and_dev_stdin_are_read(home: Path) -> None:
                    stdin=cat.stdout)  # fmt: skip
         cat.wait()
     assert "4 query events" in proc.stderr, proc.stderr
+
+
+def test_org_revoked_stays_revoked_and_smtp_takes_ipv6(home: Path) -> None:
+    assert run(home, "org", "add", "acme", "--cidr", "10.1.0.0/16", "--contact",
+               "abuse@acme.example").returncode == 0  # fmt: skip
+    assert run(home, "org", "revoke", "acme").returncode == 0
+    # before: exit 0, a new pending claim on the revoked organisation
+    proc = run(home, "org", "add", "acme", "--cidr", "10.2.0.0/16", "--contact", "a@acme.example")
+    one_error(proc, "organisation 'acme' was revoked")  # fails before
+    one_error(run(home, "org", "verify", "acme", "--grant"), "'acme' is revoked")
+    assert run(home, "org", "add", "beta", "--cidr", "10.3.0.0/16", "--contact",
+               "abuse@beta.example").returncode == 0  # fmt: skip
+    proc = run(home, "org", "verify", "beta", "--mail", "--smtp", "[::1]:1")
+    # before: "through [::1]:1: [Errno -2] Name or service not known" (brackets kept)
+    one_error(proc, "through ::1:1:")  # fails before
+    one_error(run(home, "org", "verify", "beta", "--mail", "--smtp", "127.0.0.1:0"), "port 1-65535")

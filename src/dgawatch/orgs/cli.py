@@ -92,6 +92,10 @@ def add(
         if org is None:
             org = orgs[slug] = Org(name=slug, role=role, email=email)
             _say(f"organisation {slug} ({role}) created")
+        elif not org.active:
+            raise InputError(
+                f"organisation {slug!r} was revoked ({org.revoked}); give the new one another name"
+            )
         elif role != org.role and role != "org":
             raise InputError(f"{slug} exists with role {org.role}; revoke it to change roles")
         if email:
@@ -133,21 +137,23 @@ def verify(
 
     slug = check_name(name)
     where = parse_resolver(resolver) if resolver else None
-    host, _, port = smtp.rpartition(":")
-    if mail and (not host or not port.isdigit()):
-        raise InputError(f"--smtp {smtp!r}: give HOST:PORT")
+    relay = _smtp_address(smtp) if mail else ("", 0)
+    if mail:
+        check_email(sender, "--sender")
     failed = 0
     with OrgStore().edit() as orgs:
         if slug not in orgs:
             raise InputError(f"no organisation {slug!r} (see 'dgawatch org list')")
         org = orgs[slug]
+        if not org.active:
+            raise InputError(f"organisation {slug!r} is revoked; its claims are not verified")
         pending = [s for s in org.scopes if s.status == "pending"]
         if not pending:
             _say(f"{slug}: no pending claim")
             return
         for s in pending:
             if mail:
-                mail_token(s, slug, (host, int(port)), sender)
+                mail_token(s, slug, relay, sender)
                 _say(f"{s.label}: token mailed to {s.contact}")
                 continue
             if grant:
@@ -172,6 +178,16 @@ def verify(
                      if token is None else f"{s.label}: token does not match")  # fmt: skip
     if failed and not mail:
         raise InputError(f"{failed} claim(s) of {slug} not proven; they stay pending")
+
+
+def _smtp_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (an IPv6 address in brackets, ``[::1]:25``) of ``--smtp``."""
+    host, _, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--smtp {text!r}: give HOST:PORT (port 1-65535; IPv6 as [::1]:25)")
+    return host, int(port)
 
 
 @org_app.command("list")
