@@ -498,3 +498,17 @@ def test_org_revoked_stays_revoked_and_smtp_takes_ipv6(home: Path) -> None:
     # before: "through [::1]:1: [Errno -2] Name or service not known" (brackets kept)
     one_error(proc, "through ::1:1:")  # fails before
     one_error(run(home, "org", "verify", "beta", "--mail", "--smtp", "127.0.0.1:0"), "port 1-65535")
+
+
+def test_output_names_near_and_over_the_length_limit(home: Path, tmp_path: Path) -> None:
+    fits = tmp_path / ("a" * 250)
+    proc = run(home, "forecast", "--family", "ccleaner", "--start", "2020-01-01",
+               "--output", str(fits))  # fmt: skip
+    # before: "File name too long" (the temporary name '.<name>.XXXX.part' did not fit)
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert fits.read_text().count("\n") == 1
+    over = tmp_path / ("b" * 300)
+    proc = run(home, "forecast", "--family", "ccleaner", "--start", "2020-01-01",
+               "--output", str(over))  # fmt: skip
+    # before: "dgawatch: error: File name too long bbbb..." (no option named)
+    one_error(proc, f"cannot write --output {over}: File name too long")

@@ -42,6 +42,13 @@ def check_output_file(path: Path, option: str = "--output") -> None:
     not itself a directory)."""
     if str(path) == STDOUT:
         return
+    try:
+        _check_output_file(path, option)
+    except OSError as exc:  # a name too long, a loop of links: one line naming the option
+        raise _failed(path, option, exc) from None
+
+
+def _check_output_file(path: Path, option: str) -> None:
     if path.is_dir():
         raise InputError(f"{option} {path} is a directory; give a file name")
     if _in_place(path):
@@ -87,6 +94,13 @@ def _link_chain(path: Path) -> tuple[int | None, bool]:
 
 def check_output_dir(path: Path, option: str = "--output", what: str = "a directory") -> None:
     """Raise InputError unless ``path`` can name an output directory."""
+    try:
+        _check_output_dir(path, option, what)
+    except OSError as exc:
+        raise _failed(path, option, exc) from None
+
+
+def _check_output_dir(path: Path, option: str, what: str) -> None:
     if path.exists() and not path.is_dir():
         raise InputError(
             f"{option} {path} is a file, not a directory (for {what}); give a directory"
@@ -100,6 +114,12 @@ def _check_parent(path: Path, option: str) -> None:
         raise InputError(f"{option} {path}: directory {parent} does not exist; create it first")
     if not parent.is_dir():
         raise InputError(f"{option} {path}: {parent} is not a directory")
+
+
+def _temp_prefix(target: Path) -> str:
+    """``.<name>.`` for the temporary file beside ``target``, the name cut so that the
+    temporary name fits where the final one does (255 bytes: a 250-byte name failed)."""
+    return f".{os.fsencode(target.name)[:200].decode(errors='ignore')}."
 
 
 def _failed(path: Path, option: str, exc: OSError) -> InputError:
@@ -131,7 +151,7 @@ def atomic_file(path: str | os.PathLike[str], option: str = "--output") -> Itera
         target = Path(os.path.realpath(target))
         check_output_file(target, option)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=_parent(target))
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".part", dir=_parent(target))
     except OSError as exc:
         raise _failed(target, option, exc) from None
     try:
@@ -194,7 +214,9 @@ def atomic_dir(
     if must_be_empty and target.is_dir() and any(target.iterdir()):
         raise InputError(f"{option} {target} exists and is not an empty directory")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=_parent(target)))
+        tmp = Path(
+            tempfile.mkdtemp(prefix=_temp_prefix(target), suffix=".part", dir=_parent(target))
+        )
     except OSError as exc:
         raise _failed(target, option, exc) from None
     try:
