@@ -512,3 +512,9 @@ def test_output_names_near_and_over_the_length_limit(home: Path, tmp_path: Path)
                "--output", str(over))  # fmt: skip
     # before: "dgawatch: error: File name too long bbbb..." (no option named)
     one_error(proc, f"cannot write --output {over}: File name too long")
+
+
+def test_empty_tld_is_said_empty(home: Path) -> None:
+    proc = run(home, *FORECAST_C, "--tld", "")
+    # before: "--tld : no selected variant generates names under it (their suffixes: ...)"
+    one_error(proc, "--tld needs a non-empty suffix")  # fails before

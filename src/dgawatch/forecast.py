@@ -141,10 +141,22 @@ def tld_filter(tlds: Sequence[str]) -> Callable[[str], bool] | None:
     """Keep names under any of ``tlds`` (``uk`` keeps ``x.co.uk``; ``co.uk`` only those)."""
     if not tlds:
         return None
-    suffixes = tuple("." + t.strip().strip(".").lower() for t in tlds)
-    if any(s == "." for s in suffixes):
-        raise InputError("--tld needs a non-empty suffix such as 'com' or 'co.uk'")
+    suffixes = tuple("." + suffix(t) for t in tlds)
     return lambda name: name.endswith(suffixes)
+
+
+def suffix(tld: str) -> str:
+    """A ``--tld`` as names end in it: no dots around, lower case, an internationalised one
+    in its A-label form (``рф`` -> ``xn--p1ai``); InputError when empty."""
+    text = tld.strip().strip(".").lower()
+    if not text:
+        raise InputError("--tld needs a non-empty suffix such as 'com' or 'co.uk'")
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise InputError(f"--tld {tld!r} is not a domain suffix") from None
+    return text
 
 
 def tlds_selecting_nothing(
@@ -156,7 +168,7 @@ def tlds_selecting_nothing(
     if not tlds or not variants or any(not v.tlds for v in variants):
         return None
     known = sorted({t.strip(".").lower() for v in variants for t in v.tlds})
-    wanted = [t.strip().strip(".").lower() for t in tlds]
+    wanted = [suffix(t) for t in tlds]
     missing = [w for w in wanted if not any(k == w or k.endswith("." + w) for k in known)]
     return missing, known
 
