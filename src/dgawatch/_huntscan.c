@@ -53,26 +53,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define HB 0x100000001B3ULL
-#define M1 0xBF58476D1CE4E5B9ULL
-#define M2 0x94D049BB133111EBULL
+#include "_hash.h" /* the name hash, shared with _lookupscan.c */
 
-static inline uint64_t mix(uint64_t h)
-{
-    h ^= h >> 30;
-    h *= M1;
-    h ^= h >> 27;
-    h *= M2;
-    h ^= h >> 31;
-    return h;
-}
-
-static inline uint64_t poly(const uint8_t *s, Py_ssize_t n)
-{
-    uint64_t h = 0;
-    for (Py_ssize_t i = 0; i < n; i++) h = h * HB + s[i];
-    return h;
-}
+#define HB DGW_POLY_B
+#define mix dgw_mix
 
 /* ---- growable output buffers ----------------------------------------------------- */
 

@@ -210,6 +210,7 @@ def pack_of(cache: Path, path: Path) -> Any:
         "offsets backwards",
         "not ascii",
         "fingerprint",
+        "name hash",
         "list twice",
         "day out of range",
     ],
@@ -245,6 +246,11 @@ def test_a_damaged_pack_is_not_used_and_is_written_again(
         start, length = parts["meta"]
         meta = json.loads(path.read_bytes()[start : start + length])
         meta["variants"][0][1] = "x" * len(meta["variants"][0][1])
+        damage(path, "meta", json.dumps(meta, separators=(",", ":")).encode())
+    elif harm == "name hash":
+        start, length = parts["meta"]
+        meta = json.loads(path.read_bytes()[start : start + length])
+        meta["hash"] = "0" * len(meta["hash"])
         damage(path, "meta", json.dumps(meta, separators=(",", ":")).encode())
     elif harm == "list twice":
         start, length = parts["list_day"]

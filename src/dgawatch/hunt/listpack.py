@@ -11,7 +11,8 @@ copy, no parsing).
 Where: ``<list cache>/pack-<digest of the selected variants' fingerprints>/``, so a
 changed generator or family module (its fingerprint, see
 :func:`dgawatch.families.fingerprint`), another ``--family`` choice or another dgawatch
-version never reads an old pack; the fingerprints are also kept inside and checked. One
+version never reads an old pack; the fingerprints are also kept inside and checked, as is
+the name hash of a few fixed names (a pack of another hash function is never used). One
 file per set of lists, ``<first list day>_<last list day>-<digest of the lists>.pack``:
 a hunt takes the most recently used pack of its folder whose lists include every list its
 first batch needs (a later batch needing more grows the table in memory, and the hunt
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import mmap
@@ -206,6 +208,8 @@ class ListPacks:
             return np.frombuffer(mm, dtype, length // np.dtype(dtype).itemsize, start)
 
         info = json.loads(bytes(mm[sections["meta"][0] : sum(sections["meta"])]))
+        if info.get("hash") != _hash_probe():
+            return None  # another name hash (a table of it finds nothing now)
         variants: list[Variant] = []
         for key, fp in info["variants"]:
             v = self.variants.get(key)
@@ -298,7 +302,8 @@ class ListPacks:
         if any(k not in self.prints for k in variant_no):
             return None
         meta = json.dumps(
-            {"variants": [[k, self.prints[k]] for k in variant_no]}, separators=(",", ":")
+            {"variants": [[k, self.prints[k]] for k in variant_no], "hash": _hash_probe()},
+            separators=(",", ":"),
         ).encode()
         days = [NO_DAY if d is None else (d - _EPOCH).days for _f, _v, d in keys]
         head = _HEAD.pack(
@@ -345,6 +350,16 @@ class ListPacks:
         except OSError:
             return None
         return path
+
+
+@functools.cache
+def _hash_probe() -> str:
+    """The name hash of a few names, kept in each pack: a pack of another hash function
+    (a changed ``_hash.h``) is not used, whatever its version says."""
+    from dgawatch.hunt.lists import name_hashes
+
+    hashes, _labels = name_hashes(pa.array(["", "a", "www.example.co.uk", "xn--d1acufc.xn--p1ai"]))
+    return hashes.astype("<u8").tobytes().hex()
 
 
 def _bounds(section: tuple[int, int]) -> tuple[int, int]:
