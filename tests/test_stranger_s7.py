@@ -518,3 +518,12 @@ def test_empty_tld_is_said_empty(home: Path) -> None:
     proc = run(home, *FORECAST_C, "--tld", "")
     # before: "--tld : no selected variant generates names under it (their suffixes: ...)"
     one_error(proc, "--tld needs a non-empty suffix")  # fails before
+
+
+def test_bloom_fp_rate_has_a_floor(home: Path, tmp_path: Path) -> None:
+    proc = run(home, "export", "--format", "bloom", "--family", "conficker", "--variant", "c",
+               "--start", "2020-01-01", "--fp-rate", "1e-300",
+               "--output", str(tmp_path / "b"))  # fmt: skip
+    # before: accepted: 997 probes, 180 bytes a name, 1.76 GB of memory for 3 days of C
+    one_error(proc, "--fp-rate must be between 1e-12 and 0.5, not 1e-300")  # fails before
+    assert not (tmp_path / "b").exists()
