@@ -527,3 +527,15 @@ def test_bloom_fp_rate_has_a_floor(home: Path, tmp_path: Path) -> None:
     # before: accepted: 997 probes, 180 bytes a name, 1.76 GB of memory for 3 days of C
     one_error(proc, "--fp-rate must be between 1e-12 and 0.5, not 1e-300")  # fails before
     assert not (tmp_path / "b").exists()
+
+
+def test_damaged_organisations_file_is_named_and_left_alone(home: Path) -> None:
+    assert run(home, "org", "add", "x", "--cidr", "10.9.0.0/16", "--contact",
+               "a@b.example").returncode == 0  # fmt: skip
+    orgs = home / "orgs.json"
+    orgs.write_text('{"orgs": [{"name": "x", "role": "org", "bogus": 1}]}')
+    # before: "unexpected TypeError: Org.__init__() got an unexpected keyword argument", exit 1
+    one_error(run(home, "org", "list"), f"{orgs}: not an organisations file")  # fails before
+    one_error(run(home, "org", "add", "y", "--cidr", "10.8.0.0/16", "--contact", "a@b.example"),
+              "not an organisations file")  # fmt: skip
+    assert "bogus" in orgs.read_text()

@@ -283,11 +283,19 @@ class OrgStore:
         except (OSError, ValueError) as exc:
             raise InputError(f"{self.path}: not a readable organisations file ({exc})") from None
         orgs: dict[str, Org] = {}
-        for o in doc.get("orgs", []):
-            org = Org(**{k: v for k, v in o.items() if k not in ("scopes", "keys")})
-            org.scopes = [Scope(**s) for s in o.get("scopes", [])]
-            org.keys = [ApiKey(**k) for k in o.get("keys", [])]
-            orgs[org.name] = org
+        try:  # a damaged or hand-edited file is named, never an "unexpected" error
+            for o in doc.get("orgs", []):
+                org = Org(**{k: v for k, v in o.items() if k not in ("scopes", "keys")})
+                org.scopes = [Scope(**s) for s in o.get("scopes", [])]
+                org.keys = [ApiKey(**k) for k in o.get("keys", [])]
+                if not isinstance(org.name, str):
+                    raise TypeError(f"organisation name {org.name!r}")
+                orgs[org.name] = org
+        except (AttributeError, TypeError) as exc:
+            raise InputError(
+                f"{self.path}: not an organisations file this dgawatch reads ({exc}); "
+                "restore it from a backup (it is left as it is)"
+            ) from None
         return orgs
 
     def _save(self, orgs: dict[str, Org]) -> None:
