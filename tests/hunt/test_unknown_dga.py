@@ -270,3 +270,19 @@ def test_arrow_reduction_equals_the_shared_sql(day) -> None:  # type: ignore[no-
         order = [(c, "ascending") for c in want.column_names]
         assert got.cast(_SCHEMAS[kind]).sort_by(order).equals(want.sort_by(order)), kind
         assert want.num_rows > 0
+
+
+def test_warm_up_fills_every_one_time_load() -> None:
+    """``warm_up`` (the hunt calls it on a thread while reading) leaves the analysis no
+    one-time load: the PSL value sets of both sections, the TLD set, the word model and
+    the collector's classifier."""
+    from dgawatch.hunt import unknown
+
+    unknown._rule_sets.cache_clear()
+    unknown._tld_set.cache_clear()
+    collector = unknown.UnknownCollector()
+    unknown.warm_up(collector)
+    assert unknown._rule_sets.cache_info().currsize == 2
+    assert unknown._tld_set.cache_info().currsize == 1
+    assert unknown._words.cache_info().currsize == 1
+    assert collector.model is not None

@@ -394,6 +394,22 @@ def explain_many(
     return sites.to_pylist(), reasons.to_pylist()
 
 
+def warm_up(collector: UnknownCollector | None = None) -> None:
+    """Every one-time load of the analysis, so that a thread can do them while the log is
+    read: the Public Suffix List's two sections and their Arrow value sets, the word model,
+    SciPy's special functions and, given ``collector``, the classifier and its cut. Only
+    caches are filled; an error here is met again, and reported, by the analysis."""
+    from scipy import special  # noqa: F401
+
+    explain("a.b.example.co.uk")
+    _rule_sets(True)
+    _rule_sets(False)
+    _tld_set()
+    word_split("helloworldtest")
+    if collector is not None:
+        collector.cut()
+
+
 # --- step 2: what a suspect label looks like -----------------------------------------------
 
 
