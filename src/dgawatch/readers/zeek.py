@@ -27,6 +27,7 @@ taken as UTC.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from collections import deque
@@ -42,6 +43,7 @@ import pyarrow.csv as pv
 from dgawatch.events import EVENT_SCHEMA
 from dgawatch.readers import HUNT_FIELDS, FileRefused, InputReport, Reader
 from dgawatch.readers._common import (
+    MAX_LINE,
     MIN_TS_MS,
     BadLine,
     LongLine,
@@ -183,7 +185,7 @@ def _read_tsv_lean(stream: BinaryIO, file: str, report: InputReport) -> Iterator
 #: Threads scanning Zeek TSV segments for a hunt (:func:`_read_tsv_lean`).
 SCAN_THREADS = 2
 
-_Job = tuple["_TsvState", bytes, int, int]
+_Job = tuple["_TsvState", "bytes | memoryview", int, int]
 
 
 def _lean_batch(
@@ -198,14 +200,16 @@ def _lean_batch(
         yield batch
 
 
-def _scan(state: _TsvState, seg: bytes, first_line: int, file: str) -> pa.RecordBatch | None:
+def _scan(
+    state: _TsvState, seg: bytes | memoryview, first_line: int, file: str
+) -> pa.RecordBatch | None:
     return _scanned(_scan_raw(state, seg, first_line), file)
 
 
 _Scanned = tuple[int, Any, Any, Any, Any, Any, Any, Any, Any, Any]
 
 
-def _scan_raw(state: _TsvState, seg: bytes, first_line: int) -> _Scanned | None:
+def _scan_raw(state: _TsvState, seg: bytes | memoryview, first_line: int) -> _Scanned | None:
     """The compiled scanner's buffers of a segment (None: not for it). No Python object
     but its result is made here: the scan threads run this, the batch is built by the
     reading thread (Arrow's allocations, freed there too, stay in one malloc arena)."""
@@ -259,26 +263,84 @@ def _scanned(out: _Scanned | None, file: str) -> pa.RecordBatch | None:
     )
 
 
+#: Bytes read at a time (as :func:`read_chunks` reads them).
+CHUNK_BYTES = 8 << 20
+
+
+class _Part:
+    """The first ``end`` bytes of ``data`` (whole lines): a chunk not copied out of what
+    was read."""
+
+    __slots__ = ("data", "end")
+
+    def __init__(self, data: bytes, end: int) -> None:
+        self.data = data
+        self.end = end
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes | _Part | LongLine]:
+    """:func:`read_chunks`' chunks, without its two copies of every byte on a plain file
+    (their 8 MB allocations and copies cost 0.5 CPU-s of a 5 M-line hunt, on the thread
+    that feeds the matcher): each read ends at its last line end and the next read starts
+    there again (a seek back by less than a line). From the first chunk that holds a line
+    of MAX_LINE bytes or more, or on any other stream (compressed, UTF-16), the rest is
+    :func:`read_chunks`' (which starts afresh at a line start: the same chunks)."""
+    raw = getattr(stream, "raw", None)
+    if not (isinstance(stream, io.BufferedReader) and isinstance(raw, io.FileIO)):
+        yield from read_chunks(stream, CHUNK_BYTES)
+        return
+    while True:
+        start = stream.tell()
+        data = stream.read(CHUNK_BYTES)
+        if not data:
+            return
+        # (a short read is the end of the file: its last line may lack a line end)
+        end = len(data) if len(data) < CHUNK_BYTES else data.rfind(b"\n") + 1
+        cut = data.rfind(b"\n", 0, end) + 1
+        if end == 0 or end - cut >= MAX_LINE or _long_line(data, cut):
+            stream.seek(start)
+            yield from read_chunks(stream, CHUNK_BYTES)
+            return
+        if end < len(data):
+            stream.seek(start + end)
+            yield _Part(data, end)
+        else:
+            yield data
+
+
+def _long_line(data: bytes, cut: int) -> bool:
+    """Whether ``data[:cut]`` holds a line of MAX_LINE bytes or more (as
+    :func:`read_chunks` finds them: a window of MAX_LINE bytes without a line end)."""
+    pos = 0
+    rfind = data.rfind
+    while pos < cut:
+        nl = rfind(b"\n", pos, min(pos + MAX_LINE, cut))
+        if nl < 0:
+            return True
+        pos = nl + 1
+    return False
+
+
 def _jobs(
     stream: BinaryIO, file: str, report: InputReport
-) -> Iterator[tuple[_TsvState, bytes, int, int]]:
+) -> Iterator[tuple[_TsvState, bytes | memoryview, int, int]]:
     """(header state, data segment, its first line number, its line count) in file order;
-    header lines are applied on the way."""
+    header lines are applied on the way. A segment may be a view of the bytes read."""
     from dgawatch._huntscan import count_lines  # (bytes.count holds the GIL)
 
     state = _TsvState()
     line0 = 0  # lines before the current chunk
-    for chunk in read_chunks(stream):
-        if isinstance(chunk, LongLine):
+    for part in _chunks(stream):
+        if isinstance(part, LongLine):
             line0 += 1
-            report.bad(file, line0, chunk.reason, chunk.excerpt)
+            report.bad(file, line0, part.reason, part.excerpt)
             continue
+        chunk, n = (part.data, part.end) if isinstance(part, _Part) else (part, len(part))
         pos = 0
-        n = len(chunk)
         line = line0
         while pos < n:
-            if chunk.startswith(b"#", pos):
-                end = chunk.find(b"\n", pos)
+            if chunk.startswith(b"#", pos, n):
+                end = chunk.find(b"\n", pos, n)
                 end = n if end < 0 else end + 1
                 line += 1
                 raw = chunk[pos:end]
@@ -291,8 +353,8 @@ def _jobs(
                     _header(state, text, file, line, report)
                 pos = end
                 continue
-            end = _next_header(chunk, pos)
-            seg = chunk[pos:end]
+            end = _next_header(chunk, pos, n)
+            seg = chunk if pos == 0 and end == len(chunk) else memoryview(chunk)[pos:end]
             if state.fields is None and line == 0:
                 # Data on line 1: no Zeek header at all (a CSV, another log), not one bad line
                 reason = "not a Zeek log (no #fields header before its first line)"
@@ -302,7 +364,7 @@ def _jobs(
                     f"{file}: {reason}; is it another format? leave --input-format out to "
                     "detect it",
                 )
-            count = count_lines(seg) + (0 if seg.endswith(b"\n") else 1)
+            count = count_lines(seg) + (0 if chunk[end - 1] == 10 else 1)
             yield state, seg, line + 1, count
             line += count
             pos = end
@@ -310,21 +372,29 @@ def _jobs(
     report.lines_read[file] += line0
 
 
-def _next_header(chunk: bytes, pos: int) -> int:
-    """Start of the next line beginning with ``#`` after ``pos`` (or the end)."""
+def _next_header(chunk: bytes, pos: int, limit: int | None = None) -> int:
+    """Start of the next line beginning with ``#`` after ``pos`` (or ``limit``, the end)."""
     find = chunk.find
+    n = len(chunk) if limit is None else limit
     while True:
-        h = find(b"#", pos)
+        h = find(b"#", pos, n)
         if h < 0:
-            return len(chunk)
+            return n
         if chunk[h - 1] == 10:  # b"\n"
             return h
         pos = h + 1
 
 
 def _segment(
-    state: _TsvState, seg: bytes, first_line: int, count: int, file: str, report: InputReport
+    state: _TsvState,
+    seg: bytes | memoryview,
+    first_line: int,
+    count: int,
+    file: str,
+    report: InputReport,
 ) -> pa.RecordBatch | None:
+    if isinstance(seg, memoryview):
+        seg = bytes(seg)  # (the general reader splits and decodes it)
     fields = state.fields
     if fields is None:
         report.bad(file, first_line, "data before the #fields header", seg.split(b"\n", 1)[0])
