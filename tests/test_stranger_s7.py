@@ -539,3 +539,13 @@ def test_damaged_organisations_file_is_named_and_left_alone(home: Path) -> None:
     one_error(run(home, "org", "add", "y", "--cidr", "10.8.0.0/16", "--contact", "a@b.example"),
               "not an organisations file")  # fmt: skip
     assert "bogus" in orgs.read_text()
+
+
+def test_org_key_whose_secret_cannot_be_shown_is_not_kept(home: Path) -> None:
+    assert run(home, "org", "add", "x", "--cidr", "10.9.0.0/16", "--contact",
+               "a@b.example").returncode == 0  # fmt: skip
+    with open("/dev/full", "w") as full:
+        proc = run(home, "org", "key", "x", stdout=full)
+    assert proc.returncode == 2 and "No space left on device" in proc.stderr
+    # before: the key was saved, its secret shown to nobody ("keys:1")
+    assert "keys:0" in run(home, "org", "list").stdout  # fails before

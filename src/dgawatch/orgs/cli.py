@@ -249,6 +249,9 @@ def key(name: Annotated[str, typer.Argument(help="Organisation name.")]) -> None
             raise InputError(f"no active organisation {slug!r} (see 'dgawatch org list')")
         k = new_key()
         orgs[slug].keys.append(k)
-    _say(f"key_id {k.key_id}")
-    _say(f"secret {k.secret}")
+        # Shown before the key is saved: when the secret cannot be written (a full disk,
+        # a closed pipe) no key exists whose secret nobody saw.
+        _say(f"key_id {k.key_id}")
+        _say(f"secret {k.secret}")
+        _out.file.flush()
     _err.print("store the secret now: it is not shown again", markup=False)
