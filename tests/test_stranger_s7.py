@@ -549,3 +549,16 @@ def test_org_key_whose_secret_cannot_be_shown_is_not_kept(home: Path) -> None:
     assert proc.returncode == 2 and "No space left on device" in proc.stderr
     # before: the key was saved, its secret shown to nobody ("keys:1")
     assert "keys:0" in run(home, "org", "list").stdout  # fails before
+
+
+def test_a_file_given_twice_is_read_once(home: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "query.log"
+    log.write_bytes((FIXTURES / "bind-query.log").read_bytes())
+    link = tmp_path / "link.log"
+    link.symlink_to(log)
+    proc = _hunt(home, str(logs), str(log), str(link))
+    # before: "12 query events": every query counted three times, findings' numbers tripled
+    assert "4 query events" in proc.stderr, proc.stderr  # fails before
+    assert f"{link}: the same file as {log}, given before; read once" in proc.stderr

@@ -369,6 +369,25 @@ def _expand(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     stdin_seen = False
+    seen: dict[tuple[int, int], str] = {}  # (device, inode) of each regular file given
+
+    def first_time(path: str) -> bool:
+        """False for a file already given (``logs/ logs/dns.log``, a link to it): read
+        twice, its queries counted twice, a finding's numbers doubled."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return True  # open() reports it
+        if not stat.S_ISREG(st.st_mode):
+            return True
+        key = (st.st_dev, st.st_ino)
+        if key not in seen:
+            seen[key] = path
+            return True
+        if os.path.normpath(seen[key]) != os.path.normpath(path):  # a link: say so
+            report.skipped(path, f"the same file as {seen[key]}, given before; read once")
+        return False
+
     for p in paths:
         name = os.fspath(p)
         if name == STDIN:
@@ -389,7 +408,8 @@ def _expand(
                             report.skipped(path, f"{kind}, not a regular file; skipped")
                         else:
                             found = True
-                            yield path, True
+                            if first_time(path):
+                                yield path, True
             if not found:
                 raise InputError(
                     f"{name} holds no log files (hidden entries are skipped); give log files "
@@ -399,7 +419,8 @@ def _expand(
             kind = _not_regular(name)
             if kind and kind != "FIFO":  # a named pipe is read: <(zcat dns.log.gz), /dev/stdin
                 raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
-            yield name, False
+            if first_time(name):
+                yield name, False
 
 
 #: The path that means standard input (``zcat dns.log.gz | dgawatch hunt -``); reports
