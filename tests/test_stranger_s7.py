@@ -562,3 +562,10 @@ def test_a_file_given_twice_is_read_once(home: Path, tmp_path: Path) -> None:
     # before: "12 query events": every query counted three times, findings' numbers tripled
     assert "4 query events" in proc.stderr, proc.stderr  # fails before
     assert f"{link}: the same file as {log}, given before; read once" in proc.stderr
+
+
+def test_dash_for_a_directory_output_is_refused(home: Path, tmp_path: Path) -> None:
+    proc = run(home, "export", "--format", "nsd", "--address", "192.0.2.1", "--family",
+               "ccleaner", "--start", "2020-01-01", "--output", "-", cwd=tmp_path)  # fmt: skip
+    one_error(proc, "--output -: standard output cannot hold format nsd's files")
+    assert not (tmp_path / "-").exists()  # before: a directory named '-' (exit 0)

@@ -101,6 +101,8 @@ def check_output_dir(path: Path, option: str = "--output", what: str = "a direct
 
 
 def _check_output_dir(path: Path, option: str, what: str) -> None:
+    if str(path) == STDOUT:  # standard output for a file; a directory needs a name
+        raise InputError(f"{option} -: standard output cannot hold {what}; give a directory")
     if path.exists() and not path.is_dir():
         raise InputError(
             f"{option} {path} is a file, not a directory (for {what}); give a directory"
