@@ -569,3 +569,12 @@ def test_dash_for_a_directory_output_is_refused(home: Path, tmp_path: Path) -> N
                "ccleaner", "--start", "2020-01-01", "--output", "-", cwd=tmp_path)  # fmt: skip
     one_error(proc, "--output -: standard output cannot hold format nsd's files")
     assert not (tmp_path / "-").exists()  # before: a directory named '-' (exit 0)
+
+
+def test_output_extension_of_another_format_is_warned(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "jan.csv"
+    proc = run(home, "forecast", "--family", "ccleaner", "--start", "2020-01-01",
+               "--output", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # before: silence, and 'jan.csv' held one name a line without the CSV header
+    assert f"warning: writing txt to {out}; give --format csv" in proc.stderr  # fails before

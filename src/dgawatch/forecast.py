@@ -66,6 +66,18 @@ class DayList:
         return self.blob.decode("ascii").split("\n")[:-1] if self.blob else []
 
 
+def format_mismatch(fmt: str, output: os.PathLike[str] | str | None) -> str:
+    """A warning when ``--output``'s extension names another of FORMATS than ``--format``
+    (``--output jan.csv`` alone writes txt: one name a line, no header), else ``""``."""
+    if output is None:
+        return ""
+    ext = os.path.splitext(os.fspath(output))[1].lower().lstrip(".")
+    ext = {"json": "jsonl", "ndjson": "jsonl", "pq": "parquet"}.get(ext, ext)
+    if ext in FORMATS and ext != fmt:
+        return f"warning: writing {fmt} to {output}; give --format {ext} for {ext}"
+    return ""
+
+
 def active_selection(variants: Sequence[Variant], day: dt.date) -> tuple[list[Variant], str]:
     """Every family's selection (no ``--family``): the variants active on ``day`` and a
     one-line note naming the others (empty when none is skipped). DateError when none is
