@@ -893,10 +893,14 @@ def analyse(
     )
     if not suspect_rows.num_rows:
         return []
-    s_sites = sorted(pc.unique(suspect_rows.column("site")).to_pylist())
-    labels = sorted({_site_label(s) for s in s_sites})
+    site_arr = pc.unique(suspect_rows.column("site").combine_chunks()).sort()
+    s_sites = site_arr.to_pylist()
+    label_arr = pc.list_element(pc.split_pattern(site_arr, ".", max_splits=1), 0)
+    label_set = pc.unique(label_arr).sort()
+    labels = label_set.to_pylist()
     model = load_model()
-    logits = dict(zip(labels, model.decision_function(labels).tolist(), strict=True))
+    scores = model.decision_function(labels)
+    logits = dict(zip(labels, scores.tolist(), strict=True))
     # Without answers a real site's rare name is as unexplained as a DGA's: only random
     # labels count (a long tail of brand names splits into words), at a stricter cut.
     cut = model.logit_threshold_for(params.fpr * (QUERY_ONLY_FPR if query_only else 1.0))
@@ -911,7 +915,13 @@ def analyse(
             return f"random {alphabet_of(label)}"
         return None
 
-    make_of = {s: make(s) for s in s_sites}
+    if query_only:  # most sites fail the cut: only the others need make()
+        above = np.asarray(scores)[pc.index_in(label_arr, value_set=label_set).to_numpy()] > cut
+        make_of = dict.fromkeys(s_sites)
+        for i in np.flatnonzero(above):
+            make_of[s_sites[i]] = make(s_sites[i])
+    else:
+        make_of = {s: make(s) for s in s_sites}
     # Typos only matter for the sites that would count.
     maybe = pa.table({"site": pa.array([s for s in s_sites if make_of[s]], pa.string())})
     if query_only:
