@@ -918,8 +918,8 @@ def analyse(
     if query_only:  # most sites fail the cut: only the others need make()
         above = np.asarray(scores)[pc.index_in(label_arr, value_set=label_set).to_numpy()] > cut
         make_of = dict.fromkeys(s_sites)
-        for i in np.flatnonzero(above):
-            make_of[s_sites[i]] = make(s_sites[i])
+        for at in np.flatnonzero(above).tolist():
+            make_of[s_sites[at]] = make(s_sites[at])
     else:
         make_of = {s: make(s) for s in s_sites}
     # Typos only matter for the sites that would count.
