@@ -119,13 +119,18 @@ def seconds_column_to_ms(arr: pa.Array) -> pa.Array:
     """Vectorised :func:`seconds_to_ms` (float seconds -> int64 ms, nulls kept); NaN,
     infinite and out-of-range values become BAD_TS_MS."""
     secs = arr.cast(pa.float64())
-    ok = pc.less_equal(pc.abs(secs), MAX_ABS_SECONDS)  # False for NaN, null for null
+    magnitude = pc.abs(secs)
+    ok = pc.less_equal(magnitude, MAX_ABS_SECONDS)  # False for NaN, null for null
     bad = pc.invert(ok)
-    large = pc.and_(bad, pc.less(pc.abs(secs), MAX_SCALED))
-    secs = pc.if_else(bad, 0.0, secs)
+    any_bad = pc.any(bad).as_py()
+    if any_bad:
+        secs = pc.if_else(bad, 0.0, secs)
     micro = pc.round(pc.multiply(secs, 1_000_000.0))
     ms = pc.floor(pc.divide(micro, 1000.0)).cast(pa.int64())
+    if not any_bad:  # the usual chunk: nothing to mark
+        return ms
     ms = pc.if_else(bad, pa.scalar(BAD_TS_MS, pa.int64()), ms)
+    large = pc.and_(bad, pc.less(magnitude, MAX_SCALED))
     return pc.if_else(large, pa.scalar(BAD_TS_SCALE_MS, pa.int64()), ms)
 
 
