@@ -423,11 +423,12 @@ def _input_bytes(paths: Sequence[str | os.PathLike[str]]) -> float:
 
 
 class _WarmUp(threading.Thread):
-    """Loads what the unknown-DGA analysis reads once per process (the Public Suffix List's
-    two sections, the word model, the classifier, SciPy's special functions: ~0.3 CPU-s)
-    while the log is still being read or matched (``early``), or while the matches are
-    reduced, instead of after that. Only caches are filled: an error here is met again,
-    and reported, by the analysis itself."""
+    """Loads what the unknown-DGA analysis reads once per process
+    (:func:`dgawatch.hunt.unknown.warm_up`: the Public Suffix List's two sections, the word
+    model, the classifier, SciPy's special functions: ~0.3 CPU-s) while the log is still
+    being read or matched (``early``), or while the matches are reduced, instead of after
+    that. Only caches are filled: an error here is met again, and reported, by the
+    analysis itself."""
 
     def __init__(self, unknown: UnknownCollector, early: bool) -> None:
         super().__init__(name="dgawatch-warm-up", daemon=True)
@@ -443,13 +444,9 @@ class _WarmUp(threading.Thread):
 
     def run(self) -> None:
         try:
-            from scipy import special  # noqa: F401
+            from dgawatch.hunt.unknown import warm_up
 
-            from dgawatch.hunt.unknown import explain, word_split
-
-            explain("a.b.example.co.uk")
-            word_split("helloworldtest")
-            self.unknown.cut()
+            warm_up(self.unknown)
         except Exception:  # the analysis meets it again and reports it
             pass
 
