@@ -21,8 +21,11 @@ must report exactly the infected clients with their variant and query count (con
 >= 0.5); other findings with confidence >= 0.5 are counted as false alarms.
 
 The list cache (``dgawatch.hunt.listcache``) is warm for the timed runs (the untimed
-``--json`` check run fills it, as a user's first hunt of those days does); the first-run
-cost with a cold cache is printed for a one-line log.
+``--json`` check run fills it, and writes the pack of the lists it asked for,
+``dgawatch.hunt.listpack``, as a user's first hunt of those days does); the first-run cost
+with a cold cache is printed for a one-line log. The baselines' names (``names.tsv``,
+``names.txt`` in the work directory) are written again when the registered variants or
+their fingerprints changed (``names.key``).
 
     .venv/bin/python bench/bench_hunt.py [--lines 1000000 ...] [--repeat 3] [--workdir DIR]
     .venv/bin/python bench/bench_hunt.py --lines 1000000 5000000 10000000  # the full table
@@ -176,6 +179,18 @@ def write_names(workdir: Path, start: dt.date, days: int, window: int) -> tuple[
     return txt, tsv, len(seen)
 
 
+def names_key(start: dt.date, days: int) -> str:
+    """What the baselines' names depend on: the days and every variant's fingerprint."""
+    import hashlib
+
+    from dgawatch.families import fingerprint
+
+    h = hashlib.sha1(f"{start} {days} 1".encode())
+    for v in all_variants():
+        h.update(f"{v.key} {fingerprint(v)}\n".encode())
+    return h.hexdigest()
+
+
 def check(
     workdir: Path, logdir: Path, truth: dict[str, list], args: argparse.Namespace
 ) -> tuple[str, int]:
@@ -320,8 +335,13 @@ def main() -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         start = dt.date.fromisoformat(args.start)
-        if not (workdir / "names.tsv").exists():
+        key = names_key(start, args.days)
+        stamp = workdir / "names.key"
+        if not (workdir / "names.tsv").exists() or not stamp.exists() or stamp.read_text() != key:
+            # (names written for another set of variants give the baselines another answer
+            # set: a reused work directory's names.tsv gave Polars 6,038 rows for our 6,057)
             _txt, _tsv, n = write_names(workdir, start, args.days, 1)
+            stamp.write_text(key)
             print(f"forecast names for the baselines: {n:,}")
         if not args.no_startup:
             startup(workdir, args)
