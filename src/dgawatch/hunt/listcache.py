@@ -18,6 +18,10 @@ the least recently used files go (``<day>.txt`` files of the first format are ne
 again and go first). Files are written to a temporary name and renamed, so concurrent
 hunts never read a partial list; a file that is not whole (header, sizes, offsets, end
 mark) is not read, and any I/O error only means the list is generated.
+
+The lists one hunt asked for are also kept together, with the engine's hash table over
+them, in one file mapped by the next hunt of those days (:mod:`dgawatch.hunt.listpack`,
+under ``pack-<digest>/`` here, trimmed with the lists).
 """
 
 from __future__ import annotations
