@@ -578,3 +578,19 @@ def test_output_extension_of_another_format_is_warned(home: Path, tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     # before: silence, and 'jan.csv' held one name a line without the CSV header
     assert f"warning: writing txt to {out}; give --format csv" in proc.stderr  # fails before
+
+
+def test_archives_are_refused_by_what_they_are(home: Path, tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    tgz = tmp_path / "logs.tar.gz"
+    with tarfile.open(tgz, "w:gz") as tar:
+        for name in ("bind-query.log", "unbound.log"):
+            data = (FIXTURES / name).read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    # before: read as one BIND log (3 of its events, its other file lost, a bad "line 1")
+    one_error(_hunt(home, str(tgz)), f"{tgz} is a tar archive; unpack it")  # fails before
+    one_error(run(home, "hunt-flows", str(tgz)), f"{tgz} is a tar archive; unpack it")

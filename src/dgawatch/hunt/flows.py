@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from dgawatch.conficker_p2p import P2PPorts, ports, week_number
 from dgawatch.errors import InputError
-from dgawatch.readers import FileRefused, InputReport, read_files
+from dgawatch.readers import FileRefused, InputReport, archive_kind, read_files
 from dgawatch.readers._common import iter_lines
 
 _ALIASES = {
@@ -161,6 +161,13 @@ def read_flows(paths: Sequence[str | os.PathLike[str]], report: InputReport) -> 
     log of another type refused by name (skipped inside a directory)."""
 
     def one(name: str, stream: BinaryIO, head: bytes) -> Iterator[Flow]:
+        archive = archive_kind(head)
+        if archive:
+            raise FileRefused(
+                name,
+                f"{archive}: unpack it first",
+                f"{name} is {archive}; unpack it and give the flow files (or their directory)",
+            )
         if b"\0" in head:  # a capture, Parquet, an archive: not to be read as a CSV header
             raise FileRefused(
                 name,

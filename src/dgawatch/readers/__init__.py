@@ -579,6 +579,22 @@ def read_files(
                     report.bad(name, 0, f"truncated or corrupt compressed input: {damage}")
 
 
+def archive_kind(head: bytes) -> str | None:
+    """What archive ``head`` (decompressed) starts, if any: people hand over a day's logs as
+    ``logs.tar.gz`` or a zip."""
+    if head[257:262] == b"ustar":
+        return "a tar archive"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a zip archive"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "a 7-Zip archive"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bzip2-compressed (gzip and zstd are read as they are)"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz-compressed (gzip and zstd are read as they are)"
+    return None
+
+
 def _read_one(
     stream: BinaryIO,
     head: bytes,
@@ -590,6 +606,13 @@ def _read_one(
     column_map: Mapping[str, str] | None,
     fields: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
+    archive = archive_kind(head)
+    if archive:  # before detection: a tar of BIND logs read as one, its other files lost
+        raise FileRefused(
+            name,
+            f"{archive}: unpack it first",
+            f"{name} is {archive}; unpack it and give the log files (or their directory)",
+        )
     if fmt == "auto":
         if not head:
             return
