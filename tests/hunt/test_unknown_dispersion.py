@@ -85,3 +85,19 @@ def test_simulated_day_with_dead_domain_noise_reports_no_clean_host(tmp_path: Pa
     assert not reported - set(sim.infected), "clean hosts reported"  # the fix
     assert reported == set(sim.infected)
     assert all("dispersion" in f.test for f in result.unknown_dga)
+
+
+def test_a_log_with_almost_no_background_keeps_its_power() -> None:
+    """20,000 clients whose counts are almost all zero (a clean office day): the dispersion
+    cannot be bounded from so few counts (its upper bound is huge), yet a 110-query host
+    with 8 odd sites is flagged -- the NB tail is taken at the fitted rate, the floor rate
+    only under Poisson (session 7's first version combined the floor's mean with the
+    unbounded dispersion and missed such a host of the 20,000-client day, seed 2)."""
+    rng = np.random.default_rng(20_000)
+    q = np.minimum(25 * (1 + rng.pareto(1.15, 20_000)), 20_000).round()
+    k = rng.poisson(3e-6 * q).astype(np.float64)
+    q[0], k[0] = 110.0, 8.0
+    pvals, _, flagged, bg = _test(k, q, UnknownParams())
+    assert bg.phi > 10  # nothing bounds it
+    assert flagged[0] and pvals[0] <= UnknownParams().alpha / len(k)  # the fix
+    assert flagged.sum() == 1

@@ -27,7 +27,7 @@ engines (they only differ in how they build the per-(client, name) relation
 3. **A test that scales with volume**: for client ``c`` with ``Q_c`` queries (all of its
    queries in the log) and ``k_c`` counted sites, the background is ``k_c ~ NB(mean
    lam * Q_c, dispersion phi)`` (gamma-Poisson, ``Var = mu + phi mu^2``; ``phi`` 0 is
-   Poisson; ``lam`` at least ``floor_rate``). ``lam`` and ``phi`` are fitted by maximum
+   Poisson). ``lam`` and ``phi`` are fitted by maximum
    likelihood on the log's own clients with each count *truncated* (:func:`fit_background`):
    a client enters only with ``k_c <= t_c`` (``min_names - 1``, more for heavy clients:
    their Poisson mean plus 4 standard deviations), through the NB conditioned on ``K <=
@@ -36,8 +36,10 @@ engines (they only differ in how they build the per-(client, name) relation
    absent: a heavy-tailed clean background keeps its tail (trimming the clients a Poisson
    background cannot explain, as before, removed that tail and under-estimated ``phi``).
    The test uses the one-sided 95 % profile-likelihood upper bound of ``phi`` (a small
-   log's imprecise estimate errs towards fewer flags). A client is flagged when ``k_c >=
-   min_names`` and its upper-tail p-value ``P(K >= k_c)`` is at most ``alpha / N``
+   log's imprecise estimate errs towards fewer flags). The p-value ``P(K >= k_c)`` is the
+   larger of that tail and a Poisson tail at ``floor_rate`` per query (a log with almost
+   no background does not make a few odd names significant). A client is flagged when
+   ``k_c >= min_names`` and that p-value is at most ``alpha / N``
    (Bonferroni over the ``N`` clients tested): the probability that any clean client of
    the log is flagged is at most ``alpha`` (1 %), under that background model. A
    20,000-query client is compared with 20,000 queries' worth of background, so a few odd
@@ -977,11 +979,11 @@ def analyse(
     flagged_clients = {clients[i]: i for i in np.flatnonzero(flagged)}
     if not flagged_clients:
         return []
-    lam = max(params.floor_rate, background.lam)
     test = (
-        f"negative-binomial tail of counted sites vs {lam:.2e} per query, dispersion "
-        f"{background.phi:.3g} (the 95 % upper bound; estimate {background.phi_mle:.3g}: "
-        f"truncated fit over {background.fitted} clients) "
+        f"negative-binomial tail of counted sites vs {background.lam:.2e} per query, "
+        f"dispersion {background.phi:.3g} (the 95 % upper bound; estimate "
+        f"{background.phi_mle:.3g}: truncated fit over {background.fitted} clients), and at "
+        f"least the Poisson tail at {params.floor_rate:g} per query "
         f"(Bonferroni alpha {params.alpha} over {len(clients)} clients); or a burst: "
         f"counted sites first asked within {BURST_WINDOW_S:.0f} s, against the same sites "
         f"spread over the host's active span (scan bound, activity factor {BURST_ACTIVITY:g}, "
@@ -1456,20 +1458,25 @@ def _test(
     k: np.ndarray, q: np.ndarray, params: UnknownParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Background]:
     """(p-values, expected counts, flagged, background) of the volume-scaled tail test
-    (step 3): ``P(K >= k_c)`` under ``NB(max(lam, floor_rate) * Q_c, phi)``, flagged at
-    ``k_c >= min_names`` and ``p <= alpha / N``."""
+    (step 3): ``P(K >= k_c)``, the larger of its tails under ``NB(lam * Q_c, phi)`` and
+    under ``Poisson(floor_rate * Q_c)``, flagged at ``k_c >= min_names`` and ``p <= alpha
+    / N``; expected counts ``max(lam, floor_rate) * Q_c``."""
     from scipy import special  # not scipy.stats: 1.5 s to import
 
     n = len(k)
     bg = fit_background(k, q, params)
-    mu = np.maximum(params.floor_rate, bg.lam) * q
     kk = np.maximum(k, 1.0)
+    # P(K >= k) under the fitted background: NB(r = 1/phi, mean mu) is I_{mu/(r+mu)}(k, r),
+    # Poisson P(k, mu) ...
+    fitted = bg.lam * q
     if bg.phi > 0:
-        # P(K >= k): NB(r = 1/phi, mean mu) is I_{mu/(r+mu)}(k, r); Poisson is P(k, mu).
         r = 1.0 / bg.phi
-        pvals = special.betainc(kk, r, mu / (r + mu))
+        pvals = special.betainc(kk, r, fitted / (r + fitted))
     else:
-        pvals = special.gammainc(kk, mu)
-    pvals = np.where(k > 0, pvals, 1.0)
+        pvals = special.gammainc(kk, fitted)
+    # ... and no less than under a Poisson background at the floor rate (a log with almost
+    # no background must not make a few odd names significant).
+    mu = np.maximum(params.floor_rate, bg.lam) * q
+    pvals = np.where(k > 0, np.maximum(pvals, special.gammainc(kk, params.floor_rate * q)), 1.0)
     flagged = (k >= params.min_names) & (pvals <= params.alpha / max(1, n))
     return pvals, mu, flagged, bg
