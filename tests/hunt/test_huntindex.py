@@ -169,6 +169,19 @@ def test_a_log_past_the_pack_grows_it_and_writes_the_pack_it_needed(
     assert len(bigger) == 1 and bigger[0].name.startswith("2023-06-07_2023-06-12-")
 
 
+def test_a_pack_of_a_wider_window_serves_a_narrower_one_with_its_own_days(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches = events_of([DAY, DAY + dt.timedelta(days=1)])
+    match_rows(batches, window=1)  # the pack of window 1's lists
+    with monkeypatch.context() as m:
+        no_list_read(m)
+        narrow, _ = match_rows(batches, window=0)  # its lists are among them: mapped
+    monkeypatch.setenv("DGAWATCH_LIST_CACHE", "off")
+    plain, _ = match_rows(batches, window=0)
+    assert narrow == plain and len(plain) < len(match_rows(batches, window=1)[0])
+
+
 def pack_file(cache: Path) -> Path:
     match_rows(events_of([DAY]))
     (path,) = packs(cache)
