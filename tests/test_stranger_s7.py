@@ -594,3 +594,11 @@ def test_archives_are_refused_by_what_they_are(home: Path, tmp_path: Path) -> No
     # before: read as one BIND log (3 of its events, its other file lost, a bad "line 1")
     one_error(_hunt(home, str(tgz)), f"{tgz} is a tar archive; unpack it")  # fails before
     one_error(run(home, "hunt-flows", str(tgz)), f"{tgz} is a tar archive; unpack it")
+
+
+@pytest.mark.parametrize("fmt", ["rpz", "unbound", "hosts"])
+def test_sinkhole_address_with_policy_nodata_is_refused(home: Path, fmt: str) -> None:
+    proc = run(home, "export", "--format", fmt, "--family", "ccleaner", "--start", "2020-01-01",
+               "--policy", "nodata", "--address", "192.0.2.1")  # fmt: skip
+    # before: exit 0; RPZ left the address out, Unbound wrote always_nodata + an A record
+    one_error(proc, "with --policy nodata nothing is sent there")  # fails before

@@ -65,6 +65,18 @@ class ExportStats:
     files: list[Path] = field(default_factory=list)
 
 
+def check_policy_addresses(options: ExportOptions) -> None:
+    """The blocking formats whose answer the policy picks (RPZ, Unbound, hosts): a sinkhole
+    address with ``--policy nodata`` is a contradiction, refused (RPZ wrote NODATA and left
+    the address out, Unbound wrote ``always_nodata`` plus address records it never serves,
+    hosts wrote 0.0.0.0)."""
+    if options.policy != "sinkhole" and (options.address or options.address6):
+        raise InputError(
+            f"--address/--address6 is where --policy sinkhole sends the names; with --policy "
+            f"{options.policy} nothing is sent there: leave it out, or give --policy sinkhole"
+        )
+
+
 #: ``write(day_lists, output, options)``; ``output`` is a binary stream for single-file
 #: formats, a directory path for ``writes_directory`` formats.
 WriteFn = Callable[[Iterable[DayList], "BinaryIO | Path", ExportOptions], ExportStats]

@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from dgawatch.forecast import DayList
 
-from . import Exporter, ExportOptions, ExportStats, comments
+from . import Exporter, ExportOptions, ExportStats, check_policy_addresses, comments
 from ._stream import TTL, addresses, name_blobs, prefixed, unique_names
 
 _ZONE_TYPE = {"nxdomain": "always_nxdomain", "nodata": "always_nodata", "sinkhole": "redirect"}
@@ -94,6 +94,12 @@ EXPORTERS = (
         "Unbound local-zone config (include: it): always_nxdomain/always_nodata/redirect",
         write_unbound,
         wildcard=True,  # a local-zone covers its subdomains anyway
+        check=check_policy_addresses,
     ),
-    Exporter("hosts", "hosts file: sinkhole address (or 0.0.0.0) per forecast name", write_hosts),
+    Exporter(
+        "hosts",
+        "hosts file: sinkhole address (or 0.0.0.0) per forecast name",
+        write_hosts,
+        check=check_policy_addresses,
+    ),
 )

@@ -32,7 +32,7 @@ import pyarrow as pa
 from dgawatch.forecast import DayList
 from dgawatch.hunt.local import _Hasher
 
-from . import Exporter, ExportOptions, ExportStats, comments
+from . import Exporter, ExportOptions, ExportStats, check_policy_addresses, comments
 from ._stream import TTL, addresses, name_blobs, prefixed, serial
 
 #: Largest share of :class:`SeenHashes`' slots in use before the table doubles.
@@ -216,5 +216,6 @@ EXPORTERS = (
         "Response Policy Zone (BIND, Unbound, Knot Resolver, PowerDNS): nxdomain/nodata/sinkhole",
         write_rpz,
         wildcard=True,
+        check=check_policy_addresses,
     ),
 )
