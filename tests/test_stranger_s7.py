@@ -602,3 +602,15 @@ def test_sinkhole_address_with_policy_nodata_is_refused(home: Path, fmt: str) ->
                "--policy", "nodata", "--address", "192.0.2.1")  # fmt: skip
     # before: exit 0; RPZ left the address out, Unbound wrote always_nodata + an A record
     one_error(proc, "with --policy nodata nothing is sent there")  # fails before
+
+
+def test_parquet_column_of_lists_is_named(home: Path, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = tmp_path / "events.parquet"
+    pq.write_table(pa.table({"ts": [1704067200.0], "client": ["10.0.0.1"],
+                             "qname": [["a.example", "b.example"]]}), table)  # fmt: skip
+    # before: exit 0, "unreadable record (ArrowNotImplementedError: Unsupported cast from
+    # list<element: string> to utf8 ...); rest of file skipped"
+    one_error(_hunt(home, str(table)), "column 'qname' for qname is list<element: string>")

@@ -384,6 +384,16 @@ def read_parquet(
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{file}: not a readable Parquet file: {exc}") from None
     cols = _check_columns(pf.schema_arrow.names, mapping, file)
+    schema = pf.schema_arrow
+    for f, column in cols.items():
+        typ = schema.field(column).type
+        if f != "answers" and pa.types.is_nested(typ):  # a cast error lost the whole file
+            raise FileRefused(
+                file,
+                f"column {column!r} ({f}) is {typ}, not a value",
+                f"{file}: column {column!r} for {f} is {typ}, not one value a row; "
+                "name another with --column",
+            )
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(cols.values()))):
