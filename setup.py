@@ -24,6 +24,7 @@ setup(
         Extension(
             "dgawatch._huntscan",
             sources=["src/dgawatch/_huntscan.c"],
+            depends=["src/dgawatch/_hash.h"],  # (the name hash; rebuild when it changes)
             extra_compile_args=["-O2", "-std=gnu11"],
             libraries=["m"],
         ),
