@@ -219,6 +219,16 @@ def _send(msg: EmailMessage, smtp: tuple[str, int], retries: int, pause_s: float
     return error
 
 
+def smtp_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` of ``--smtp`` (an IPv6 address in brackets: ``[::1]:25``)."""
+    host, _, port = text.strip().rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--smtp {text!r}: give HOST:PORT (port 1-65535; IPv6 as [::1]:25)")
+    return host, int(port)
+
+
 def check_sender(sender: str) -> None:
     """``--sender`` must be one mail address (it is the digests' From:)."""
     from email.utils import parseaddr
@@ -335,9 +345,7 @@ def deliver_command(
     when = (
         parse_day(given, what=option) if given else dt.datetime.now(dt.UTC).date() - dt.timedelta(1)
     )
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"--smtp {smtp!r}: give HOST:PORT")
+    relay = smtp_address(smtp)
     if not 0 <= retries <= 10:
         raise InputError("--retries must be between 0 and 10")
     check_sender(sender)
@@ -353,7 +361,7 @@ def deliver_command(
         enrich=enrich,
         data_dir=default_store_path().parent,
         sinkhole_dir=directory,
-        smtp=(host, int(port)),
+        smtp=relay,
         sender=sender,
         portal_url=portal_url,
         only=org,

@@ -25,18 +25,19 @@ class _Keep:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
 @contextmanager
-def smtp_server(fail_first: int = 0) -> Iterator[tuple[int, list[Mail]]]:
-    """(port, inbox); the first ``fail_first`` messages are refused with a 451."""
+def smtp_server(fail_first: int = 0, host: str = "127.0.0.1") -> Iterator[tuple[int, list[Mail]]]:
+    """(port, inbox) of a server on loopback ``host`` (``::1`` for IPv6); the first
+    ``fail_first`` messages are refused with a 451."""
     handler = _Keep(fail_first)
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    port = _free_port(host)
+    controller = Controller(handler, hostname=host, port=port)
     controller.start()
     try:
         yield port, handler.mails

@@ -203,3 +203,19 @@ def test_remediation_comes_from_the_family_modules() -> None:
     got = _remediation({"ramnit", "conficker", "banjori", "no-such-family"})
     assert got == [conficker.remediation, ramnit.remediation, generic]
     assert _remediation(set()) == [generic]
+
+
+def test_deliver_to_an_ipv6_relay_in_brackets(home: Path) -> None:
+    # before: the brackets stayed in the host ('[::1]' looked up as a name), port 0 was taken
+    env = dict(os.environ, DGAWATCH_HOME=str(home))
+    args = [sys.executable, "-c", CLI, "deliver", "--date", DAY.isoformat(),
+            "--asn-db", str(home / "asn.txt"), "--country-db", str(home / "cc.txt"),
+            "--sinkhole-dir", str(home / "sinkhole"), "--retries", "0"]  # fmt: skip
+    with smtp_server(host="::1") as (port, inbox):
+        done = subprocess.run([*args, "--smtp", f"[::1]:{port}"], capture_output=True,
+                              text=True, env=env, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert len(inbox) == 3
+    zero = subprocess.run([*args, "--smtp", "127.0.0.1:0"], capture_output=True, text=True,
+                          env=env, timeout=120)  # fmt: skip
+    assert zero.returncode == 2 and "port 1-65535" in zero.stderr

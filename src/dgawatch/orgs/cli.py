@@ -133,11 +133,12 @@ def verify(
     ] = False,
 ) -> None:
     """Check pending claims: TXT records (default), a mailed --token, or --grant."""
+    from dgawatch.deliver import smtp_address
     from dgawatch.orgs.verify import dns_proves, mail_token, parse_resolver
 
     slug = check_name(name)
     where = parse_resolver(resolver) if resolver else None
-    relay = _smtp_address(smtp) if mail else ("", 0)
+    relay = smtp_address(smtp) if mail else ("", 0)
     if mail:
         check_email(sender, "--sender")
     failed = 0
@@ -178,16 +179,6 @@ def verify(
                      if token is None else f"{s.label}: token does not match")  # fmt: skip
     if failed and not mail:
         raise InputError(f"{failed} claim(s) of {slug} not proven; they stay pending")
-
-
-def _smtp_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (an IPv6 address in brackets, ``[::1]:25``) of ``--smtp``."""
-    host, _, port = text.strip().rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise InputError(f"--smtp {text!r}: give HOST:PORT (port 1-65535; IPv6 as [::1]:25)")
-    return host, int(port)
 
 
 @org_app.command("list")
