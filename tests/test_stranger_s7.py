@@ -614,3 +614,15 @@ def test_parquet_column_of_lists_is_named(home: Path, tmp_path: Path) -> None:
     # before: exit 0, "unreadable record (ArrowNotImplementedError: Unsupported cast from
     # list<element: string> to utf8 ...); rest of file skipped"
     one_error(_hunt(home, str(table)), "column 'qname' for qname is list<element: string>")
+
+
+def test_deeply_nested_zeek_json_line_costs_that_line_only(home: Path, tmp_path: Path) -> None:
+    deep = "[" * 30_000 + "]" * 30_000  # under the 64 KiB line limit
+    row = '{"ts": 1489577946.1, "id.orig_h": "10.0.0.1", "query": "b.example"'
+    row += ', "rcode_name": "NOERROR"'
+    log = tmp_path / "dns.json"
+    log.write_text(f'{row}}}\n{row}, "x": {deep}}}\n{row}}}\n')
+    proc = _hunt(home, str(log))
+    # before: "unreadable record (RecursionError ...); rest of file skipped", 0 events
+    assert "2 query events" in proc.stderr, proc.stderr  # fails before
+    assert f"{log}: 1 line(s): JSON nested too deeply" in proc.stderr

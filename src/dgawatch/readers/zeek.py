@@ -569,6 +569,8 @@ def _parse_json(text: str) -> tuple[Any, ...] | None:
         obj = json.loads(text)
     except ValueError:
         raise BadLine("not a JSON object") from None
+    except RecursionError:  # '[[[[...': it cost the rest of the file and its batch
+        raise BadLine("JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise BadLine("not a JSON object")
     query = obj.get("query")
