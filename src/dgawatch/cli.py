@@ -14,12 +14,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from dgawatch import __version__
@@ -37,7 +36,6 @@ from dgawatch.forecast import (
     DayList,
     active_selection,
     check_active,
-    format_mismatch,
     iter_day_lists,
     some_suffixes,
     tlds_selecting_nothing,
@@ -50,6 +48,9 @@ from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
 from dgawatch.sinkhole.cli import sinkhole_app
 from dgawatch.watch.cli import watch_app
 from dgawatch.web.cli import web_app
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 app = typer.Typer(
     name="dgawatch",
@@ -77,6 +78,15 @@ err = Console(stderr=True, highlight=False)
 
 @contextmanager
 def progress(total: int, label: str, enabled: bool = True) -> Iterator[Progress]:
+    # imported here: ~25 ms that commands without a bar (hunt, lookup, --help) need not pay
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -257,8 +267,6 @@ def forecast(
         check_active(variants, day_list)
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
-    if mismatch := format_mismatch(fmt, output):
-        err.print(mismatch, markup=False, soft_wrap=True)
     with progress(len(day_list) * len(variants), "forecast", enabled=output is not None) as bar:
         lists = iter_day_lists(variants, day_list)
         sink = output if output is not None else sys.stdout.buffer
@@ -1088,16 +1096,25 @@ def _terminated(signum: int, _frame: object) -> NoReturn:
     raise SystemExit(128 + signum)
 
 
+def _click_errors(name: str) -> tuple[type[Any], ...]:
+    """The exception class ``name`` of typer's vendored click (if it has one: it has no
+    ``Abort``) and, when a library imported it, of click itself: only an imported click
+    raises its errors, and not importing it saves ~10 ms at every command. Evaluated when an
+    error reaches an ``except`` of :func:`main`."""
+    from typer import _click as tclick
+
+    modules = [tclick.exceptions]
+    if "click" in sys.modules:
+        modules.append(sys.modules["click"].exceptions)
+    return tuple(c for m in modules if (c := getattr(m, name, None)) is not None)
+
+
 def main() -> None:
     """Run the CLI; every error ends as one line on stderr: user mistakes (bad options,
     unreadable inputs, unwritable outputs) with status 2, anything unexpected with status 1
     and a hint to set DGAWATCH_TRACEBACK=1, never a traceback."""
-    import click
     from typer import _click as tclick  # typer's vendored click: its own exception classes
 
-    no_args = (click.exceptions.NoArgsIsHelpError, tclick.exceptions.NoArgsIsHelpError)
-    usage = (click.UsageError, tclick.exceptions.UsageError)
-    other = (click.ClickException, tclick.exceptions.ClickException)
     # SIGTERM unwinds like an exit, so temporary files and directories (half-written outputs,
     # Spark's work directory) are removed; servers install their own handlers over this one.
     signal.signal(signal.SIGTERM, _terminated)
@@ -1105,15 +1122,17 @@ def main() -> None:
         rv = app(standalone_mode=False)
     except DgawatchError as exc:
         _fail(str(exc), 2)
-    except no_args as exc:
+    except _click_errors("NoArgsIsHelpError") as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except usage as exc:
+    except _click_errors("UsageError") as exc:
         where = exc.ctx.command_path if exc.ctx is not None else "dgawatch"
         _fail(f"{exc.format_message()} (see '{where} --help')", exc.exit_code)
-    except other as exc:
+    except _click_errors("ClickException") as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except (click.exceptions.Abort, typer.Abort):
+    except _click_errors("Abort"):
+        _fail("aborted", 1)
+    except typer.Abort:
         _fail("aborted", 1)
     except BrokenPipeError:
         sys.stderr.close()

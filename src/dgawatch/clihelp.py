@@ -20,8 +20,7 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from typer import rich_utils
-from typer.core import TyperOption
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 #: Prefixes marking a declared option name as a hidden alias or a hidden negation of a
 #: flag (stripped before click sees them).
@@ -56,6 +55,23 @@ def output_console() -> Console:
     """The console for stdout's tables: the terminal's width in a terminal; when piped, so
     wide that every value is printed whole (a table is only as wide as its content)."""
     return Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_TABLE_WIDTH)
+
+
+def _set_help_width() -> None:
+    """Give typer's help its width. Done when help is first drawn, not on import: typer's
+    ``rich_utils`` imports ``rich.markdown`` (~45 ms), which only help needs."""
+    from typer import rich_utils
+
+    if rich_utils.MAX_WIDTH is None:  # TERMINAL_WIDTH unset
+        rich_utils.MAX_WIDTH = help_width()
+
+
+def _with_help_width(format_help: Any) -> Any:
+    def wrapped(self: Any, ctx: Any, formatter: Any) -> None:
+        _set_help_width()
+        format_help(self, ctx, formatter)
+
+    return wrapped
 
 
 def _install() -> None:
@@ -97,9 +113,9 @@ def _install() -> None:
     TyperOption.__init__ = __init__  # type: ignore[method-assign]
     TyperOption.add_to_parser = _add_to_parser  # type: ignore[method-assign]
     TyperOption.display_type_rich = _display_type_rich  # type: ignore[method-assign]
+    TyperCommand.format_help = _with_help_width(TyperCommand.format_help)  # type: ignore[method-assign]
+    TyperGroup.format_help = _with_help_width(TyperGroup.format_help)  # type: ignore[method-assign]
     TyperOption._dgawatch_installed = True  # type: ignore[attr-defined]
-    if rich_utils.MAX_WIDTH is None:  # TERMINAL_WIDTH unset
-        rich_utils.MAX_WIDTH = help_width()
 
 
 _install()
