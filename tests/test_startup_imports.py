@@ -95,5 +95,25 @@ def test_help_still_loads_its_width_setting(tmp_path: Path) -> None:
         assert widths == {PIPED_HELP_WIDTH}, (args, widths)
 
 
+def test_a_command_runs_from_an_app_of_that_command_alone() -> None:
+    """main() builds only the command named (typer builds every registered one at each run,
+    ~75 ms loaded): the same command, with the same parameters, as in the whole tree."""
+    from typer.main import get_command
+
+    from dgawatch.cli import _app_for, app
+
+    whole = get_command(app)
+    names = list(whole.commands)  # type: ignore[attr-defined]
+    assert "hunt" in names and "classify" in names
+    for name in names:
+        one = get_command(_app_for([name, "--help"]))
+        assert list(one.commands) == [name]  # type: ignore[attr-defined]
+        got, want = one.commands[name], whole.commands[name]  # type: ignore[attr-defined]
+        assert [p.opts for p in got.params] == [p.opts for p in want.params]
+        assert got.help == want.help
+    for args in ([], ["--version"], ["--help"], ["huntt"], ["Hunt"]):
+        assert _app_for(args) is app  # the top level's own options, help and suggestions
+
+
 def test_family_names_without_imports_match_the_registry() -> None:
     assert family_names() == [f.name for f in all_families()]
