@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from dgawatch import _huntscan
-from dgawatch.hunt import HuntOptions, hunt_paths
+from dgawatch.hunt import HuntOptions, hunt_paths, unknown
 from dgawatch.hunt.local import _Hasher, _string_buffers
 from dgawatch.hunt.unknown import _rules, explain, explain_many
 from dgawatch.readers import zeek
@@ -89,6 +89,20 @@ def test_explain_many_is_explain() -> None:
         sites, reasons = explain_many(names, allow)
         assert list(zip(sites, reasons, strict=True)) == [explain(n, allow) for n in names]
     assert len(names) > 20_000
+
+
+def test_explain_in_slices_is_explain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long array is explained a slice at a time (memory): the slices' answers join up."""
+    rng = random.Random(5)
+    tlds = ["com", "co.uk", "s3.amazonaws.com", "local", "arpa", "ck", "xn--p1ai"]
+    prefixes = ["www", "a", "_tcp", "b-1"]
+    names = []
+    for _ in range(5_000):
+        labels = [rng.choice(prefixes) for _ in range(rng.randrange(3))]
+        names.append(".".join([*labels, "x" * rng.randrange(1, 9), rng.choice(tlds)]))
+    monkeypatch.setattr(unknown, "EXPLAIN_SLICE", 777)  # 7 slices, the last one short
+    sites, reasons = explain_many(names)
+    assert list(zip(sites, reasons, strict=True)) == [explain(n) for n in names]
 
 
 def _same(a, b) -> None:  # type: ignore[no-untyped-def]
