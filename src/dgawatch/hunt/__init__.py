@@ -44,7 +44,6 @@ from dgawatch.hunt.finding import (
 from dgawatch.hunt.lists import ListSource
 from dgawatch.hunt.unknown import UnknownCollector, UnknownDGAFinding, UnknownParams
 from dgawatch.readers import InputReport
-from dgawatch.store import ForecastStore
 
 __all__ = [
     "Evidence",
@@ -146,12 +145,6 @@ def findings_from_matches(
     return assemble(stats, shapes, evidence, days, shapes_of(variants), window_days)
 
 
-def _open_store(path: Path | None) -> ForecastStore | None:
-    if path is None:
-        return None
-    return ForecastStore(path, read_only=True)
-
-
 def hunt_batches(
     batches: Iterable[pa.RecordBatch],
     options: HuntOptions,
@@ -186,8 +179,7 @@ def _hunt_batches(
 
     report = report if report is not None else InputReport(strict=options.strict)
     variants = options.selected()
-    store = _open_store(options.store)
-    source = ListSource(store)
+    source = ListSource.for_store(options.store)
     matcher = LocalMatcher(variants, options.window_days, source)
     fed = unknown is not None
     if unknown is None:
@@ -217,8 +209,7 @@ def _hunt_batches(
         matcher.save_pack()  # the next hunt of these days maps it (hunt/listpack.py)
     finally:
         matcher.close()
-        if store is not None:
-            store.close()
+        source.close()
     if warm is not None:
         if feeder is not None and not warm.early:
             feeder.finish()  # (a big log's loads come after the feeding, as its peak did)

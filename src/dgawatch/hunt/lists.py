@@ -10,16 +10,22 @@ it holds them and are generated otherwise (compiled generators run on a thread p
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
+from dgawatch.families import all_variants, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.hunt.listcache import CachedList, ListCache
 from dgawatch.store import ForecastStore
@@ -86,19 +92,70 @@ class ListSource:
         self.generated = 0
         self.from_cache = 0
         self._covered: dict[str, set[dt.date]] = {}
+        #: The store to open when a list it holds is asked for (:meth:`for_store`).
+        self._store_path: Path | None = None
+
+    @classmethod
+    def for_store(cls, path: Path | None, cache: ListCache | None = None) -> ListSource:
+        """A source of lists with the forecast store at ``path`` (None: no store). The
+        store's coverage is kept in the list cache (:data:`COVERAGE_FOLDER`): while the store
+        file is unchanged and the generators of its lists too, it is opened only when it
+        holds a list asked for (DuckDB's first connection costs ~50 ms of CPU, loaded, at
+        every hunt otherwise). Without a valid copy it is opened here, as before, and its
+        errors (missing, locked, another program's file) are raised here."""
+        source = cls(cache=cache)
+        if path is None:
+            return source
+        snapshot = _read_coverage(source.cache.root, path)
+        if snapshot is not None:
+            source._covered = snapshot
+            source._store_path = path
+            return source
+        before = _store_signature(path)
+        source.store = ForecastStore(path, read_only=True)
+        source._covered = {}
+        covered = source._all_coverage()
+        if before is not None and _store_signature(path) == before:
+            _write_coverage(source.cache.root, before, covered)
+        return source
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    def _open_store(self) -> ForecastStore:
+        if self.store is None:
+            assert self._store_path is not None
+            self.store = ForecastStore(self._store_path, read_only=True)
+        return self.store
+
+    def _all_coverage(self) -> dict[str, set[dt.date]]:
+        """Every registered variant's stored days (none for a stale one), into the
+        coverage known."""
+        assert self.store is not None
+        rows = self.store.con.execute("SELECT family, variant, day FROM coverage").fetchall()
+        found: dict[str, set[dt.date]] = {v.key: set() for v in all_variants()}
+        stale = self.store.stale()
+        for family, variant, day in rows:
+            days = found.get(f"{family}/{variant}")
+            if days is not None and f"{family}/{variant}" not in stale:
+                days.add(day)
+        self._covered.update(found)
+        return found
 
     def _stored(self, spec: ListSpec) -> bool:
-        if self.store is None:
+        if self.store is None and self._store_path is None:
             return False
         key = spec.variant.key
         if key not in self._covered:
-            self._covered[key] = self.store.covered_days(spec.variant)
+            self._covered[key] = self._open_store().covered_days(spec.variant)
         day = spec.day if spec.day is not None else spec.variant.active_from
         return day in self._covered[key]
 
     def stored_any(self, specs: Sequence[ListSpec]) -> bool:
         """Whether the store holds any of these lists (it would serve them)."""
-        if self.store is None:
+        if self.store is None and self._store_path is None:
             return False
         self._load_coverage(specs)
         return any(self._stored(s) for s in specs)
@@ -137,8 +194,7 @@ class ListSource:
         for i, spec in enumerate(specs):
             day = spec.day if spec.day is not None else spec.variant.active_from
             if self._stored(spec):
-                assert self.store is not None
-                stored = self.store.day_list(spec.variant, day)
+                stored = self._open_store().day_list(spec.variant, day)
                 if stored is not None:
                     out[i] = Names(same.names(spec.variant.key, stored.blob))
                     self.from_store += 1
@@ -164,6 +220,86 @@ class ListSource:
                     self.cache.put(variant, day, CachedList(names, hashes, labels))
             self.cache.trim()
         return [n if n is not None else Names(pa.array([], pa.string())) for n in out]
+
+
+#: Folder of the list cache holding the forecast stores' coverage (one file per store).
+COVERAGE_FOLDER = "store-coverage-v1"
+
+
+def _store_signature(path: Path) -> list[Any] | None:
+    """What changes whenever the store's contents may have: its resolved path and, of the
+    file and of its write-ahead log, the device, inode, size and modification and change
+    times. None when the store cannot be looked at (then it is opened, and says why)."""
+    try:
+        sig: list[Any] = [str(path.resolve())]
+    except (OSError, RuntimeError):
+        return None
+    for i, p in enumerate((path, Path(f"{path}.wal"))):
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            if i == 0:
+                return None
+            sig.append(None)
+            continue
+        except OSError:
+            return None
+        sig.append([st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
+    return sig
+
+
+def _coverage_file(root: Path, sig: list[Any]) -> Path:
+    return root / COVERAGE_FOLDER / (hashlib.sha1(sig[0].encode()).hexdigest()[:16] + ".json")
+
+
+def _prints() -> dict[str, str | None]:
+    return {v.key: fingerprint(v) for v in all_variants()}
+
+
+def _write_coverage(root: Path | None, sig: list[Any], covered: dict[str, set[dt.date]]) -> None:
+    """Keep the store's coverage (a cache: any failure only means the next hunt opens the
+    store). It holds the generators' fingerprints it was read under: a changed generator
+    makes it invalid, as it makes the store's lists of that variant stale."""
+    if root is None:
+        return
+    record = {
+        "signature": sig,
+        "prints": _prints(),
+        "coverage": {k: sorted(d.toordinal() for d in days) for k, days in covered.items()},
+    }
+    path = _coverage_file(root, sig)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(record, fh)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _read_coverage(root: Path | None, path: Path) -> dict[str, set[dt.date]] | None:
+    """The store's coverage kept by an earlier hunt, when the store and every generator
+    are as they were then; else None."""
+    if root is None:
+        return None
+    sig = _store_signature(path)
+    if sig is None:
+        return None
+    try:
+        record = json.loads(_coverage_file(root, sig).read_text())
+        if record["signature"] != sig or record["prints"] != _prints():
+            return None
+        return {
+            key: {dt.date.fromordinal(d) for d in days} for key, days in record["coverage"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, OverflowError):
+        return None
 
 
 @dataclass(frozen=True)
