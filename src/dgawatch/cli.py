@@ -37,6 +37,7 @@ from dgawatch.forecast import (
     DayList,
     active_selection,
     check_active,
+    format_mismatch,
     iter_day_lists,
     some_suffixes,
     tlds_selecting_nothing,
@@ -268,6 +269,8 @@ def forecast(
         check_active(variants, day_list)
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
+    if mismatch := format_mismatch(fmt, output):
+        err.print(mismatch, markup=False, soft_wrap=True)
     with progress(len(day_list) * len(variants), "forecast", enabled=output is not None) as bar:
         lists = iter_day_lists(variants, day_list)
         sink = output if output is not None else sys.stdout.buffer
