@@ -1,7 +1,8 @@
 """A hunt opens the forecast store only when it holds a list asked for, once an earlier hunt
 kept the store's coverage in the list cache (hunt/lists.py ``ListSource.for_store``; issue
 19: DuckDB's first connection was ~50 ms of CPU at every hunt). The copy is used only while
-the store file and every generator are as they were."""
+the store file and every generator are as they were. And a hunt with no match starts no
+DuckDB at all."""
 
 from __future__ import annotations
 
@@ -107,3 +108,20 @@ def test_a_missing_store_is_still_an_error_at_once(tmp_path: Path) -> None:
 
     with pytest.raises(DgawatchError, match="no forecast store"):
         ListSource.for_store(tmp_path / "none.duckdb", cache=ListCache(tmp_path / "cache"))
+
+
+def test_a_hunt_without_matches_starts_no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No match, no finding: the findings SQL (and DuckDB's first connection, ~25 ms) is
+    skipped, with the same answer."""
+    import dgawatch.hunt as hunt
+    from dgawatch.events import QueryEvent, batch_from_events
+    from dgawatch.hunt import HuntOptions, hunt_batches
+    from tests.hunt.logs import utc
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("DuckDB started")
+
+    monkeypatch.setattr(hunt.duckdb, "connect", refuse)
+    event = QueryEvent(utc(2020, 6, 1, 8), "192.0.2.1", "example.com", "A", None, (), None, "x", 1)
+    result = hunt_batches([batch_from_events([event])], HuntOptions(variants=[C]))
+    assert result.findings == [] and result.events == 1 and result.matches == 0

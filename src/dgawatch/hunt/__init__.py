@@ -215,13 +215,17 @@ def _hunt_batches(
             feeder.finish()  # (a big log's loads come after the feeding, as its peak did)
         warm.start_if(events)  # a big log's, now that the matcher's memory is free
     matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("matches", matches)
-        findings = findings_from_matches(con, variants, options.window_days, options.evidence_limit)
-    finally:
-        con.close()
+    findings: list[Finding] = []  # no match, no finding: DuckDB not even started (~25 ms)
+    if matches.num_rows:
+        con = duckdb.connect()
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("matches", matches)
+            findings = findings_from_matches(
+                con, variants, options.window_days, options.evidence_limit
+            )
+        finally:
+            con.close()
     result = HuntResult(
         findings=findings,
         report=report,
