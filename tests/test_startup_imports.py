@@ -21,9 +21,10 @@ HELP_ONLY = ("typer.rich_utils", "rich.markdown", "rich.progress", "click")
 #: word model and classifier start at 100,000 events).
 NOT_FOR_A_SMALL_HUNT = ("wordninja", "sklearn", "scipy", "pyspark")
 #: Loaded only to read or write other formats (parquet/CSV/pcap/dnstap inputs, --output-format
-#: parquet). The readers still import them for auto-detection (asked of their owner in
-#: interfaces.md, 2026-12-05 08:53): checked here for the hunt's own modules only.
+#: parquet): neither the hunt's modules nor a Zeek hunt (the readers' detection) load them.
+#: pyarrow.csv is not in the second list: the Zeek reader parses TSV segments with it.
 OTHER_FORMATS = ("pyarrow.parquet", "pyarrow.csv", "dns")
+NOT_FOR_A_ZEEK_HUNT = ("pyarrow.parquet", "dns")
 
 RUN_AND_LIST_MODULES = """
 import sys
@@ -70,6 +71,7 @@ def test_a_one_line_hunt_loads_nothing_only_help_or_big_logs_need(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "no findings (1 event from 1 client" in done.stderr
     assert loaded & {*HELP_ONLY, *NOT_FOR_A_SMALL_HUNT} == set()
+    assert loaded & set(NOT_FOR_A_ZEEK_HUNT) == set()  # before: dnspython, via detection
 
 
 def test_the_hunt_modules_load_no_other_format_s_library() -> None:

@@ -15,12 +15,8 @@ import socket
 import struct
 from functools import cache
 
-import dns.exception
-import dns.name
-import dns.rcode
-import dns.rdata
-import dns.rdataclass
-import dns.rdatatype
+# dnspython is imported where it is used (type and rcode names, odd names, record data):
+# reader detection imports this module for every hunt, and a Zeek log never needs it.
 
 _U16 = struct.Struct(">H")
 _RR = struct.Struct(">HHIH")
@@ -34,11 +30,15 @@ class WireError(ValueError):
 
 @cache
 def type_text(t: int) -> str:
+    import dns.rdatatype
+
     return dns.rdatatype.to_text(t)  # type: ignore[arg-type]
 
 
 @cache
 def rcode_text(r: int) -> str:
+    import dns.rcode
+
     return dns.rcode.to_text(r)  # type: ignore[arg-type]
 
 
@@ -46,6 +46,8 @@ def _text(labels: list[bytes]) -> str:
     raw = b".".join(labels)
     if _ODD.search(raw) is None and raw.count(b".") == len(labels) - 1:
         return raw.decode("ascii")
+    import dns.name
+
     return dns.name.Name(labels).to_text(omit_final_dot=True)
 
 
@@ -152,6 +154,11 @@ def answers(buf: bytes, msg: int, pos: int, end: int, count: int) -> list[str]:
 def _rdata_text(
     buf: bytes, msg: int, end: int, pos: int, rdlen: int, rtype: int, rclass: int
 ) -> str:
+    import dns.exception
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+
     wire = buf[msg:end]
     try:
         rd = dns.rdata.from_wire(

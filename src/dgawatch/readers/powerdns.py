@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import BinaryIO
 
-import dns.rcode
 import pyarrow as pa
 
 from dgawatch.readers import InputReport, Reader
@@ -53,7 +53,10 @@ def _client(remote: str) -> str:
     return norm_ip(remote)
 
 
+@cache
 def _rcode(value: str) -> str:
+    import dns.rcode  # here: reader detection imports this module for every hunt
+
     try:
         return dns.rcode.to_text(dns.rcode.Rcode.make(int(value)))
     except ValueError:

@@ -24,8 +24,6 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pv
-import pyarrow.parquet as pq
 
 from dgawatch.errors import InputError
 from dgawatch.readers import FileRefused, InputReport, Reader
@@ -230,6 +228,8 @@ def _finish(
 def read_csv(
     stream: BinaryIO, file: str, report: InputReport, column_map: Mapping[str, str] | None = None
 ) -> Iterator[pa.RecordBatch]:
+    import pyarrow.csv as pv  # here, not at the top: reader detection imports this module
+
     mapping = _mapping(column_map)
     bad_rows: list[tuple[int | None, str]] = []
 
@@ -375,6 +375,8 @@ def _read_csv_default(stream: BinaryIO, file: str, report: InputReport) -> Itera
 def read_parquet(
     stream: BinaryIO, file: str, report: InputReport, column_map: Mapping[str, str] | None = None
 ) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
     mapping = _mapping(column_map)
     source: Any = stream
     if not stream.seekable():
