@@ -108,3 +108,12 @@ def test_a_directory_without_log_files_is_an_error(tmp_path: Path) -> None:
         assert proc.returncode == 2, (cmd, proc.stderr)
         (line,) = proc.stderr.strip().splitlines()
         assert f"{empty} holds no log files" in line
+
+
+def test_no_finding_is_said_not_an_empty_table(tmp_path: Path) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text("time,src,dst,dport,proto\n1665403200,10.0.0.1,10.0.0.2,443,tcp\n")
+    proc = run("hunt-flows", str(flows), home=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""  # before: an empty table's frame on stdout
+    assert "no findings (2 lines of 1 file checked" in proc.stderr

@@ -212,6 +212,17 @@ def run_hunt_flows(
             with atomic_file(output) as fh:
                 fh.write(text.encode("utf-8"))
         return
+    if not findings and output is None:
+        # As 'hunt': an empty table on stdout reads like a failed run; say what was checked.
+        lines, files = sum(report.lines_read.values()), len(report.lines_read)
+        err.print(
+            f"no findings ({counted(lines, 'line')} of {counted(files, 'file')} checked for "
+            "flows to Conficker C's P2P ports)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
     table = Table("source", "first seen", "last seen", "flows", "targets", "first evidence")
     for f in findings:
         e = f.evidence[0]
