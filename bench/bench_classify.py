@@ -33,7 +33,8 @@ The peers cannot be retrained here: they hold out nothing, and their own trainin
 (public DGA feeds) may well include F, which favours them. By default the held-out families
 are :func:`dgawatch.classify.train.lofo_subset` (a seeded draw stratified by generator
 type: 3 arithmetic, 1 hash, 1 wordlist, 1 permutation; one retraining at the default size
-took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hours);
+took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hours; at
+``--lofo-per-family 300`` with all benign names, 35-90 s quiet and 8-25 min loaded);
 ``--lofo-families all`` holds out every family, ``--lofo-families F,G`` the families named,
 ``--lofo-families after-peers`` the families first seen after both peers were published
 (:data:`PEERS_PUBLISHED`): the only ones neither peer can have trained on.
