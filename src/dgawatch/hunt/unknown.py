@@ -969,6 +969,10 @@ def analyse(
     clients = sorted(queries_of)
     k = np.array([len(counted.get(c, ())) for c in clients], dtype=np.float64)
     q = np.array([queries_of[c] for c in clients], dtype=np.float64)
+    if not (k >= params.min_names).any():
+        # Both tests flag only a client with min_names counted sites (a burst counts a
+        # subset of them): none here, so no finding, without fitting or testing anything.
+        return []
     pvals, mu, flagged, background = _test(k, q, params)
     # Step 3b: a heavy host's DGA can hide in its volume of odd names; not in their timing.
     first_asked: dict[str, dict[str, float]] = defaultdict(dict)
