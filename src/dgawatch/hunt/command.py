@@ -7,7 +7,8 @@ import gc
 import io
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -22,7 +23,26 @@ from dgawatch.readers import InputReport
 from dgawatch.store import default_store_path
 from dgawatch.words import counted
 
+#: Allocations between two collections of the youngest generation during a hunt.
+GC_THRESHOLD = 50_000
 
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The modules imported so far stay out of every collection, and collections come less
+    often: the hunt makes few cycles but many objects (the unknown-DGA analysis); the
+    collector cost ~4 % of a 1 M-line hunt's CPU (bench/bench_hunt.py)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+@_fewer_collections()
 def run_hunt(
     paths: Sequence[Path],
     *,
@@ -41,59 +61,6 @@ def run_hunt(
     allowlist: Path | None = None,
     column_map: Mapping[str, str] | None = None,
     min_confidence: float = 0.0,
-) -> HuntResult:
-    # The modules just imported stay out of every collection, and collections come less
-    # often: the hunt makes few cycles but many objects (the unknown-DGA analysis); the
-    # collector cost ~4 % of a 1 M-line hunt's CPU (bench/bench_hunt.py).
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], GC_THRESHOLD), *threshold[1:])
-    try:
-        return _run_hunt(
-            paths,
-            fmt=fmt,
-            engine=engine,
-            spark_master=spark_master,
-            window_days=window_days,
-            families=families,
-            store=store,
-            output=output,
-            output_format=output_format,
-            strict=strict,
-            out=out,
-            err=err,
-            unknown_dga=unknown_dga,
-            allowlist=allowlist,
-            column_map=column_map,
-            min_confidence=min_confidence,
-        )
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-
-
-#: Allocations between two collections of the youngest generation during a hunt.
-GC_THRESHOLD = 50_000
-
-
-def _run_hunt(
-    paths: Sequence[Path],
-    *,
-    fmt: str,
-    engine: str,
-    spark_master: str | None,
-    window_days: int,
-    families: list[str] | None,
-    store: Path | None,
-    output: Path | None,
-    output_format: str,
-    strict: bool,
-    out: Console,
-    err: Console,
-    unknown_dga: bool,
-    allowlist: Path | None,
-    column_map: Mapping[str, str] | None,
-    min_confidence: float,
 ) -> HuntResult:
     if not 0.0 <= min_confidence <= 1.0:
         raise InputError(f"--min-confidence {min_confidence:g} is not within [0, 1]")
