@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.readers import pcapgen
+from tests.test_stranger_s6 import one_error
 
 CLI = "from dgawatch.cli import main; main()"
 FIXTURES = Path(__file__).parent / "readers" / "fixtures"
@@ -34,17 +35,6 @@ def run(
         text=True, timeout=120, env=dict(os.environ, DGAWATCH_HOME=str(home)), cwd=cwd,
         check=False,
     )  # fmt: skip
-
-
-def one_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
-    """The one error line (exit 2, no traceback, nothing on stdout), holding each needle."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert not proc.stdout and "Traceback" not in proc.stderr
-    [line] = proc.stderr.splitlines()
-    assert line.startswith("dgawatch: error: "), line
-    for needle in needles:
-        assert needle in line, (needle, line)
-    return line
 
 
 @pytest.fixture
