@@ -63,6 +63,23 @@ def run_once(cmd: Command) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def wall_and_cpu(
+    argv: Sequence[str], out: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of one child process, its stdout into ``out`` (discarded when
+    None); raises if it fails."""
+    before = os.times()
+    t0 = time.perf_counter()
+    with open(out if out is not None else os.devnull, "wb") as fh:
+        subprocess.run(list(argv), stdout=fh, stderr=subprocess.DEVNULL, env=env, check=True)
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
+
+
 def alternate(commands: Sequence[Command], repeat: int, progress: bool = False) -> dict[str, Runs]:
     """Run the commands in turn, ``repeat`` rounds, the order rotated each round
     (``progress``: print each run as it ends, for long runs)."""

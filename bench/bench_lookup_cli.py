@@ -34,7 +34,6 @@ import compileall
 import datetime as dt
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import dgawatch
+from _timing import wall_and_cpu
 from bench_lookup import make_queries
 from dgawatch.days import day_range
 from dgawatch.families import get_family
@@ -64,20 +64,6 @@ con.sql(f'''COPY (
   LEFT JOIN forecast f ON f.domain = lower(rtrim(q.name, '.'))
   GROUP BY q.n, q.name ORDER BY q.n) TO '{out}' (FORMAT json)''')
 """
-
-
-def timed(cmd: list[str], out: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of one child process, its stdout into ``out``."""
-    before = os.times()
-    t0 = time.perf_counter()
-    with out.open("wb") as fh:
-        subprocess.run(cmd, stdout=fh, stderr=subprocess.DEVNULL, check=True)
-    wall = time.perf_counter() - t0
-    after = os.times()
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    return wall, cpu
 
 
 def main() -> int:
@@ -104,13 +90,13 @@ def main() -> int:
         ours += ["--family", "conficker", "--variant", "c"]
         ours += ["--start", "2020-01-01", "--end", "2020-12-31", "--json"]
         base = [sys.executable, "-c", BASELINE, str(store), str(path), str(tmp / "base.json")]
-        cold = timed(ours, tmp / "cold.out")  # builds the look-up table when missing or stale
+        cold = wall_and_cpu(ours, tmp / "cold.out")  # builds the table when missing or stale
         runs: dict[str, list[tuple[float, float]]] = {"dgawatch": [], "duckdb": []}
         for pair in range(args.pairs):
             order = [("dgawatch", ours), ("duckdb", base)]
             for label, cmd in order if pair % 2 == 0 else order[::-1]:
-                runs[label].append(timed(cmd, tmp / f"{label}.out"))
-        general = timed([sys.executable, "-c", GENERAL, *ours[3:]], tmp / "general.out")
+                runs[label].append(wall_and_cpu(cmd, tmp / f"{label}.out"))
+        general = wall_and_cpu([sys.executable, "-c", GENERAL, *ours[3:]], tmp / "general.out")
         output = (tmp / "dgawatch.out").read_bytes()
         same = output == (tmp / "general.out").read_bytes() == (tmp / "cold.out").read_bytes()
         lines = output.count(b"\n")

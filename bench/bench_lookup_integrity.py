@@ -24,14 +24,13 @@ import datetime as dt
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _timing import wall_and_cpu
 from bench_lookup import make_queries
 from dgawatch.days import day_range
 from dgawatch.families import get_family
@@ -41,18 +40,6 @@ CLI = "from dgawatch.cli import main; main()"
 UNCHECKED = (
     "import dgawatch.lookuptable as t; t.check_sections = t.check_contents = lambda *a: None; "
 )
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    before = os.times()
-    t0 = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
-    wall = time.perf_counter() - t0
-    after = os.times()
-    cpu = (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
-    return wall, cpu
 
 
 def main() -> int:
@@ -83,14 +70,14 @@ def main() -> int:
             "first open": [sys.executable, "-c", CLI, *tail],
             "unchecked": [sys.executable, "-c", UNCHECKED + CLI, *tail],
         }
-        timed(cmds["checked"], env)  # builds the table when missing, then checks it once
+        wall_and_cpu(cmds["checked"], env=env)  # builds the table when missing, then checks it once
         runs: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
         for r in range(args.rounds):
             order = list(cmds) if r % 2 == 0 else list(cmds)[::-1]
             for label in order:
                 if label == "first open":
                     shutil.rmtree(cache / "lookup-verified", ignore_errors=True)
-                runs[label].append(timed(cmds[label], env))
+                runs[label].append(wall_and_cpu(cmds[label], env=env))
     print(
         f"names {args.names:,}, {args.rounds} rounds; load average (1 min) {os.getloadavg()[0]:.2f}"
     )
