@@ -12,6 +12,11 @@ a device (``/dev/null``, ``/dev/full``), a FIFO, and a descriptor of the process
 (``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, which may be opened for appending).
 Renaming a temporary file over ``/dev/null`` (as root) replaced the device with a file. A
 symbolic link to a regular file keeps the link: the file it points to is replaced.
+
+A name spelled with a trailing slash (``--output newdir/``) names a directory: a command
+that writes a directory creates it, one that writes a file refuses it. ``Path`` drops the
+slash (``Path("newdir/") == Path("newdir")``), so the spelling is read back from the
+command line (:func:`spelled_as_directory`); before, such a command wrote a file ``newdir``.
 """
 
 from __future__ import annotations
@@ -51,11 +56,35 @@ def check_output_file(path: Path, option: str = "--output") -> None:
 def _check_output_file(path: Path, option: str) -> None:
     if path.is_dir():
         raise InputError(f"{option} {path} is a directory; give a file name")
+    if spelled_as_directory(path, option):
+        raise InputError(
+            f"{option} {path}/ names a directory (it ends in '/'), and this writes one file; "
+            f"give a file name, e.g. {path / 'out'}"
+        )
     if _in_place(path):
         if stat.S_ISSOCK(os.stat(path).st_mode):
             raise InputError(f"{option} {path} is a socket; give a file name")
         return
     _check_parent(path, option)
+
+
+def spelled_as_directory(path: Path, option: str, argv: list[str] | None = None) -> bool:
+    """Whether the command line (``argv``, default ``sys.argv[1:]``) gives ``option`` as
+    ``path`` spelled as a directory: ending in ``/`` or ``/.`` (which ``Path`` drops)."""
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == option and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(f"{option}="):
+            value = arg[len(option) + 1 :]
+        else:
+            continue
+        seps = ("/", os.sep, "/.", f"{os.sep}.")
+        if value.endswith(seps) and value.rstrip("/.") and Path(value) == path:
+            return True
+    return False
 
 
 def _in_place(path: Path) -> bool:
