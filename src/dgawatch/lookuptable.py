@@ -172,14 +172,19 @@ def table_path(store: Path) -> Path:
     return next((p for p in paths if p.exists()), paths[0])
 
 
+#: :func:`store_stamp`'s part for a file that is not there.
+NO_FILE = [-1] * 5
+
+
 def store_stamp(store: Path) -> list[int]:
-    """The store file's and its write-ahead log's identity: any write changes it."""
+    """The store file's and its write-ahead log's identity (device, inode, size, modification
+    and change times): any write changes it. :data:`NO_FILE` for either that is absent."""
     out: list[int] = []
     for path in (store, store.with_name(store.name + ".wal")):
         try:
             st = path.stat()
         except FileNotFoundError:
-            out += [-1] * 5
+            out += NO_FILE
             continue
         out += [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
     return out

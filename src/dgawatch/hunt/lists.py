@@ -28,6 +28,7 @@ from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
 from dgawatch.families import all_variants, fingerprint
 from dgawatch.families.base import Variant
 from dgawatch.hunt.listcache import CachedList, ListCache
+from dgawatch.lookuptable import NO_FILE, store_stamp
 from dgawatch.store import ForecastStore
 
 #: Day used as "no end" for variants active until further notice.
@@ -227,25 +228,15 @@ COVERAGE_FOLDER = "store-coverage-v1"
 
 
 def _store_signature(path: Path) -> list[Any] | None:
-    """What changes whenever the store's contents may have: its resolved path and, of the
-    file and of its write-ahead log, the device, inode, size and modification and change
-    times. None when the store cannot be looked at (then it is opened, and says why)."""
+    """What changes whenever the store's contents may have: its resolved path and
+    :func:`dgawatch.lookuptable.store_stamp` (the file's and its write-ahead log's identity).
+    None when the store cannot be looked at (then it is opened, and says why)."""
     try:
-        sig: list[Any] = [str(path.resolve())]
+        stamp = store_stamp(path)
+        resolved = str(path.resolve())
     except (OSError, RuntimeError):
         return None
-    for i, p in enumerate((path, Path(f"{path}.wal"))):
-        try:
-            st = os.stat(p)
-        except FileNotFoundError:
-            if i == 0:
-                return None
-            sig.append(None)
-            continue
-        except OSError:
-            return None
-        sig.append([st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns])
-    return sig
+    return None if stamp[:5] == NO_FILE else [resolved, *stamp]
 
 
 def _coverage_file(root: Path, sig: list[Any]) -> Path:

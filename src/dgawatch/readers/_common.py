@@ -274,22 +274,30 @@ class EventBuilder:
     def take(self, keep: int = 0) -> pa.RecordBatch:
         """The collected rows as a batch, holding back the last ``keep`` rows."""
         n = len(self.ts) - keep
-        cols = [
-            pa.array(self.ts[:n], pa.int64()).cast(EVENT_SCHEMA.field("ts").type),
-            pa.array(self.client[:n], pa.string()),
-            pa.array(self.qname[:n], pa.string()),
-            pa.array(self.qtype[:n], pa.string()),
-            pa.array(self.rcode[:n], pa.string()),
-            pa.array(self.answers[:n], _STRINGS),
-            pa.array(self.sensor[:n], pa.string()),
-            pa.repeat(pa.scalar(self.file, pa.string()), n),
-            pa.array(self.line[:n], pa.int64()),
-        ]
+        batch = event_batch(self, n, self.file, self.sensor)
         for name in ("ts", "client", "qname", "qtype", "rcode", "answers", "sensor", "line"):
             lst = getattr(self, name)
             del lst[:n]
         self.emitted += n
-        return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
+        return batch
+
+
+def event_batch(rows: Any, n: int, file: str, sensor: list[str | None] | None) -> pa.RecordBatch:
+    """The first ``n`` of ``rows``' columns (``ts``, ``client``, ``qname``, ``qtype``,
+    ``rcode``, ``answers``, ``line`` lists) as a batch of :data:`EVENT_SCHEMA`, all from
+    ``file``; ``sensor`` None for a reader that knows no sensor."""
+    cols = [
+        pa.array(rows.ts[:n], pa.int64()).cast(EVENT_SCHEMA.field("ts").type),
+        pa.array(rows.client[:n], pa.string()),
+        pa.array(rows.qname[:n], pa.string()),
+        pa.array(rows.qtype[:n], pa.string()),
+        pa.array(rows.rcode[:n], pa.string()),
+        pa.array(rows.answers[:n], _STRINGS),
+        pa.nulls(n, pa.string()) if sensor is None else pa.array(sensor[:n], pa.string()),
+        pa.repeat(pa.scalar(file, pa.string()), n),
+        pa.array(rows.line[:n], pa.int64()),
+    ]
+    return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
 
 
 LineParser = Callable[

@@ -35,9 +35,8 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from dgawatch.errors import InputError
-from dgawatch.events import EVENT_SCHEMA
 from dgawatch.readers import InputReport, Reader
-from dgawatch.readers._common import BATCH_ROWS, MIN_TS_MS, max_ts_ms, norm_qname
+from dgawatch.readers._common import BATCH_ROWS, MIN_TS_MS, event_batch, max_ts_ms, norm_qname
 from dgawatch.readers._dnswire import (
     WireError,
     answers,
@@ -75,7 +74,6 @@ _IP4 = struct.Struct(">BBHHHBBH4s4s")
 #: Ethernet type, then IPv4 version/IHL, total length, fragment, protocol, addresses, then
 #: the UDP ports, in one unpack (valid when the IPv4 header has no options).
 _ETH_IP4_UDP = struct.Struct(">12xHBxHxxHxBxx4s4sHH")
-_STRINGS = pa.list_(pa.string())
 
 # link types (https://www.tcpdump.org/linktypes.html)
 _NULL, _ETHERNET, _RAW, _RAW_OLD1, _RAW_OLD2, _LOOP = 0, 1, 101, 12, 14, 108
@@ -144,17 +142,7 @@ class _Events:
             while k > n // 2 and self.ts[k - 1] >= limit:
                 k -= 1
             n = k
-        cols = [
-            pa.array(self.ts[:n], pa.int64()).cast(EVENT_SCHEMA.field("ts").type),
-            pa.array(self.client[:n], pa.string()),
-            pa.array(self.qname[:n], pa.string()),
-            pa.array(self.qtype[:n], pa.string()),
-            pa.array(self.rcode[:n], pa.string()),
-            pa.array(self.answers[:n], _STRINGS),
-            pa.nulls(n, pa.string()),
-            pa.repeat(pa.scalar(self.file, pa.string()), n),
-            pa.array(self.line[:n], pa.int64()),
-        ]
+        batch = event_batch(self, n, self.file, None)
         for column in self.columns:
             del column[:n]
         self.base += n
@@ -165,7 +153,7 @@ class _Events:
             base = self.base
             for key in [k for k, v in self.pending.items() if v < base]:
                 del self.pending[key]
-        return pa.RecordBatch.from_arrays(cols, schema=EVENT_SCHEMA)
+        return batch
 
     def _make_handler(
         self,
