@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.servers import alive, free_port, running
@@ -89,3 +90,74 @@ def test_sigterm_stops_every_worker_with_status_0(tmp_path: Path) -> None:
         assert proc.wait(30) == 0
         assert proc.stderr.read() == ""
         assert not any(alive(p) for p in pids)
+
+
+# A worker's start-up with a SIGTERM arriving in the middle of it, and a worker that does
+# not stop: run in a child interpreter so the signals and forks stay out of pytest.
+_SCRIPT = """
+import json, os, signal, sys
+from pathlib import Path
+from dgawatch import cli
+from dgawatch.families import get_family
+from dgawatch.sinkhole import server
+
+mode, port, directory = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+signal.signal(signal.SIGTERM, cli._terminated)  # as dgawatch's main() does
+build = server.Sinkhole.build
+stop = server.Sinkhole.stop
+
+def build_then_terminated(self, day):
+    if mode == "term-during-start":
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker is told to stop while starting
+    return build(self, day)
+
+async def never_stops(self):
+    import asyncio
+    await asyncio.sleep(3600)
+
+server.Sinkhole.build = build_then_terminated
+if mode == "hangs-on-stop":
+    server.Sinkhole.stop = never_stops
+    server.STOP_GRACE_S = 1.0
+config = server.ServeConfig(
+    variants=[get_family("conficker").variant("b")], addresses=("192.0.2.1",),
+    dns_port=None, http_ports=(port,), directory=directory, workers=2, status_interval=0,
+    max_connections_given=False,
+)
+def ready(info):
+    sys.stdout.write(json.dumps(info) + chr(10))
+    sys.stdout.flush()
+    if mode == "hangs-on-stop":
+        os.kill(os.getppid(), signal.SIGTERM)
+try:
+    server.serve(config, ready)
+except server.WorkerFailed as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+def _script(tmp_path: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _SCRIPT, mode, str(free_port()), str(tmp_path / "sinkhole")],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=120,
+    )  # fmt: skip
+
+
+def test_a_sigterm_during_start_up_stops_the_worker_cleanly(tmp_path: Path) -> None:
+    proc = _script(tmp_path, "term-during-start")
+    # Before the fix the SIGTERM raised SystemExit wherever the worker was (here: waiting on
+    # its build thread), so it never listened; raised inside asyncio's or a lock's
+    # bookkeeping it printed a traceback, or left the worker hung (a CI run timed out).
+    # Now it waits until the worker's loop has its handler, which stops it cleanly.
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    workers = sorted(json.loads(line)["worker"] for line in proc.stdout.splitlines())
+    assert workers == ["0-0", "0-1"]
+
+
+def test_a_worker_that_does_not_stop_is_killed_and_reported(tmp_path: Path) -> None:
+    proc = _script(tmp_path, "hangs-on-stop")
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    [line] = proc.stderr.splitlines()
+    assert "did not stop within 1 s and were killed" in line and "0-0, 0-1" in line

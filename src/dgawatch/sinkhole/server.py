@@ -988,8 +988,11 @@ async def run(
     await sink.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in _STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
+    # a --workers child held them blocked until now (see serve): one that came meanwhile
+    # is delivered here, to the loop's handler, and stops the worker cleanly
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     info = {
         "pid": os.getpid(),
         "worker": config.worker,
@@ -1030,20 +1033,12 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
     # on this pipe and exits non-zero; the parent then stops the others and reports it.
     read_end, write_end = os.pipe()
     children: dict[int, str] = {}
-    for i in range(config.workers):
-        name = f"{base}-{i}"
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            _die_with_parent()
-            config.worker = name
-            _worker(config, ready, write_end)
-        children[pid] = name
-    os.close(write_end)
-    os.set_blocking(read_end, False)
     stopping = False
+    stopped_at = 0.0
 
     def stop_all() -> None:
+        nonlocal stopped_at
+        stopped_at = stopped_at or time.monotonic()
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
@@ -1053,17 +1048,43 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         stopping = True
         stop_all()
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
+    # SIGTERM/SIGINT stay blocked while forking, so none lands between two forks, and in
+    # each child until its event loop has its own handlers (run): the CLI's handler raises
+    # SystemExit wherever the child happens to be, and one raised inside asyncio's or a
+    # lock's bookkeeping left a worker hung or printed a traceback.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        for i in range(config.workers):
+            name = f"{base}-{i}"
+            pid = os.fork()
+            if pid == 0:
+                os.close(read_end)
+                _die_with_parent()
+                config.worker = name
+                _worker(config, ready, write_end)
+            children[pid] = name
+        os.close(write_end)
+        os.set_blocking(read_end, False)
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     failed: tuple[str, int] | None = None
     running = set(children)
+    killed: set[int] = set()
     while running:
         try:
-            pid, status = os.waitpid(-1, 0)
+            pid, status = _wait_child(lambda: stopped_at)
         except InterruptedError:
             continue
         except ChildProcessError:
             break
+        if pid == 0:  # stopped workers that outlived the grace period are killed
+            for pid in running - killed:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            continue
         if pid not in running:
             continue
         running.discard(pid)
@@ -1079,10 +1100,17 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         said = ""
     finally:
         os.close(read_end)
+    others = "the other workers were stopped"
+    if killed:
+        names = ", ".join(sorted(children[pid] for pid in killed))
+        why = f"worker {failed[0]} failed; " if failed else ""
+        raise WorkerFailed(
+            f"{why}worker(s) {names} did not stop within {STOP_GRACE_S:.0f} s and were killed: "
+            "events they had not synced are lost"
+        )
     if failed is None:
         return
     name, code = failed
-    others = "the other workers were stopped"
     # each line is "<worker>\t<message>": the failed worker's own
     lines = [ln.partition("\t") for ln in said.splitlines() if ln.strip()]
     message = next((text for who, _, text in lines if who == name), "")
@@ -1090,6 +1118,25 @@ def serve(config: ServeConfig, ready: Callable[[dict[str, object]], None] | None
         raise InputError(f"{message} (worker {name}; {others})")
     how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
     raise WorkerFailed(f"worker {name} {how}{': ' + message if message else ''}; {others}")
+
+
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+#: how long stopped workers may take to sync their events before the parent kills them
+STOP_GRACE_S = 60.0
+
+
+def _wait_child(stopped_at: Callable[[], float]) -> tuple[int, int]:
+    """The next worker to exit, as ``os.waitpid``; ``(0, 0)`` once the workers were told to
+    stop (at ``stopped_at()``, 0 before) and :data:`STOP_GRACE_S` has passed with some
+    still running. Polls: a blocking ``waitpid`` would not return when a signal handler
+    starts the stop."""
+    while True:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        since = stopped_at()
+        if pid or (since and time.monotonic() - since > STOP_GRACE_S):
+            return pid, status
+        time.sleep(0.1)
 
 
 class WorkerFailed(Exception):
