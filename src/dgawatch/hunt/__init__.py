@@ -418,12 +418,13 @@ def _input_bytes(paths: Sequence[str | os.PathLike[str]]) -> float:
 
 
 class _WarmUp(threading.Thread):
-    """Loads what the unknown-DGA analysis reads once per process
-    (:func:`dgawatch.hunt.unknown.warm_up`: the Public Suffix List's two sections, the word
-    model, the classifier, SciPy's special functions: ~0.3 CPU-s) while the log is still
-    being read or matched (``early``), or while the matches are reduced, instead of after
-    that. Only caches are filled: an error here is met again, and reported, by the
-    analysis itself."""
+    """Loads what the unknown-DGA analysis's first step reads once per process
+    (:func:`dgawatch.hunt.unknown.warm_up`: the Public Suffix List's two sections and their
+    value sets, ~0.03 CPU-s) while the log is still being read or matched (``early``), or
+    while the matches are reduced, instead of after that. (The classifier, the word model
+    and SciPy, ~0.3 CPU-s, were loaded here too: most logs never need them; the analysis
+    loads them once some client could be flagged.) Only caches are filled: an error here
+    is met again, and reported, by the analysis itself."""
 
     def __init__(self, unknown: UnknownCollector, early: bool) -> None:
         super().__init__(name="dgawatch-warm-up", daemon=True)
@@ -441,7 +442,7 @@ class _WarmUp(threading.Thread):
         try:
             from dgawatch.hunt.unknown import warm_up
 
-            warm_up(self.unknown)
+            warm_up()
         except Exception:  # the analysis meets it again and reports it
             pass
 

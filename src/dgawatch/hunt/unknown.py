@@ -68,8 +68,10 @@ are found there; word-list and dynamic-DNS ones are not.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -168,11 +170,11 @@ def _tlds() -> frozenset[str]:
 @cache
 def _rules(icann: bool) -> tuple[frozenset[str], int]:
     """The Public Suffix List's rules (ICANN section only, or with the private one: the
-    classifier's, already parsed)."""
+    classifier's, :func:`dgawatch.domain.psl_rules`, without loading the classifier)."""
     if not icann:
-        from dgawatch.classify.features import _suffixes
+        from dgawatch.domain import psl_rules
 
-        return _suffixes()
+        return psl_rules()
     return _icann_rules()
 
 
@@ -414,20 +416,45 @@ def explain_many(
     return sites.to_pylist(), reasons.to_pylist()
 
 
-def warm_up(collector: UnknownCollector | None = None) -> None:
-    """Every one-time load of the analysis, so that a thread can do them while the log is
-    read: the Public Suffix List's two sections and their Arrow value sets, the word model,
-    SciPy's special functions and, given ``collector``, the classifier and its cut. Only
-    caches are filled; an error here is met again, and reported, by the analysis."""
-    from scipy import special  # noqa: F401
-
+def warm_up() -> None:
+    """The one-time loads of step 1, which any log with an unanswered name needs, so that a
+    thread can do them while the log is read: the Public Suffix List's two sections and
+    their Arrow value sets. Only caches are filled; an error here is met again, and
+    reported, by the analysis. (What scoring needs is loaded only for a log where some
+    client could be flagged: :class:`_ScoringLoads`.)"""
     explain("a.b.example.co.uk")
     _rule_sets(True)
     _rule_sets(False)
     _tld_set()
+
+
+def warm_up_scoring(load_model: Callable[[], object]) -> None:
+    """The one-time loads of steps 2-3: the classifier (~0.1 CPU-s), the word model (~0.07)
+    and SciPy's special functions (~0.15)."""
+    from scipy import special  # noqa: F401
+
+    load_model()
     word_split("helloworldtest")
-    if collector is not None:
-        collector.cut()
+
+
+class _ScoringLoads(threading.Thread):
+    """:func:`warm_up_scoring` on a thread of its own, started once the log is known to
+    need it (some client asked for ``min_names`` open sites), while step 2's SQL runs.
+    Only caches are filled: :meth:`model` joins it and loads the classifier again on the
+    analysis' thread (a cached object then, or the same error, raised there)."""
+
+    def __init__(self, load_model: Callable[[], DGAClassifier]) -> None:
+        super().__init__(name="dgawatch-scoring-loads", daemon=True)
+        self.load_model = load_model
+        self.start()
+
+    def run(self) -> None:
+        with contextlib.suppress(Exception):  # met again by the analysis
+            warm_up_scoring(self.load_model)
+
+    def model(self) -> DGAClassifier:
+        self.join()
+        return self.load_model()
 
 
 # --- step 2: what a suspect label looks like -----------------------------------------------
@@ -791,9 +818,33 @@ def reduce_events(src: pa.Table) -> dict[str, pa.Table]:
     return {"pairs": pairs, "clients": clients, "resolved": resolved}
 
 
-_UNRESOLVED_SQL = """
-SELECT DISTINCT p.qname FROM unk_pairs p ANTI JOIN unk_resolved r ON p.qname = r.qname
-"""
+def unresolved_names(pairs: pa.Table, resolved: pa.Table) -> pa.Table:
+    """The distinct names of ``pairs`` no client resolved (``qname``, sorted): the names
+    step 1 explains. Arrow (DuckDB's first connection alone cost ~25 ms)."""
+    names = pc.unique(pairs.column("qname").combine_chunks())
+    if resolved.num_rows:
+        done = resolved.column("qname").combine_chunks()
+        names = names.filter(pc.invert(pc.is_in(names, value_set=done)))
+    return pa.table({"qname": names.cast(pa.string()).sort()})
+
+
+def most_open_sites(pairs: pa.Table, names: pa.Table, query_only: bool) -> int:
+    """The most distinct open sites (a site, no reason: step 1 left them) one client asked
+    for with an NXDOMAIN answer (any answer in a query-only log): a bound on any client's
+    counted sites, which step 2 takes among those."""
+    at = pc.index_in(pairs.column("qname"), value_set=names.column("qname"))
+    open_ = pc.and_(pc.is_valid(names.column("site")), pc.is_null(names.column("reason")))
+    keep = pc.fill_null(pc.take(open_, at), False)
+    if not query_only:
+        keep = pc.and_(keep, pc.greater(pairs.column("nx"), 0))
+    rows = pa.table(
+        {"client": pairs.column("client"), "site": pc.take(names.column("site"), at)}
+    ).filter(keep)
+    if not rows.num_rows:
+        return 0
+    distinct = rows.group_by(["client", "site"], use_threads=False).aggregate([])
+    return int(pc.max(pc.value_counts(distinct.column("client")).field("counts")).as_py())
+
 
 #: Sites (among ``unk_sites``) that some resolved name lies under (or is).
 _OK_SITES_SQL = """
@@ -870,14 +921,15 @@ def analyse(
 ) -> list[UnknownDGAFinding]:
     """Steps 1-4 of the module docstring over the whole log's relations (pairs without
     forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables;
-    ``load_model()`` gives the classifier (called only when some site is suspect)."""
+    ``load_model()`` gives the classifier (called only when some client asked for
+    ``min_names`` open sites and some site is suspect)."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
     # NXDOMAIN nor NOERROR evidence: :func:`_query_only_sites` stands in for it.
     query_only = resolved.num_rows == 0 and not (pc.sum(pairs.column("nx")).as_py() or 0)
     # Step 1, for the names nobody resolved (the others can never count).
-    qnames = run(_UNRESOLVED_SQL, unk_pairs=pairs, unk_resolved=resolved)
+    qnames = unresolved_names(pairs, resolved)
     sites, reasons = explain_arrow(qnames.column("qname"), params.allowlist)
     private = "psl-private (no answers)" if query_only else None
     reasons = pc.if_else(
@@ -898,6 +950,12 @@ def analyse(
             strict=True,
         )
     )
+    if most_open_sites(pairs, names, query_only) < params.min_names:
+        # Both tests flag only a client with min_names counted sites, and a client's
+        # counted sites are some of its open sites: no finding (most logs end here, before
+        # the SQL of step 2 and the classifier).
+        return []
+    loads = _ScoringLoads(load_model)
     # Step 2: sites nobody resolved anything under, minus typos of resolved sites.
     if query_only:
         ok, typo_ref, n_popular = _query_only_sites(pairs, names, len(queries_of), run)
@@ -913,13 +971,14 @@ def analyse(
         unk_ok=ok,
     )
     if not suspect_rows.num_rows:
+        loads.join()
         return []
     site_arr = pc.unique(suspect_rows.column("site").combine_chunks()).sort()
     s_sites = site_arr.to_pylist()
     label_arr = pc.list_element(pc.split_pattern(site_arr, ".", max_splits=1), 0)
     label_set = pc.unique(label_arr).sort()
     labels = label_set.to_pylist()
-    model = load_model()
+    model = loads.model()
     scores = model.decision_function(labels)
     logits = dict(zip(labels, scores.tolist(), strict=True))
     # Without answers a real site's rare name is as unexplained as a DGA's: only random
