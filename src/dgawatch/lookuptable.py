@@ -55,6 +55,7 @@ from dgawatch.days import parse_day, span, today
 from dgawatch.domain import _psl, invalid_reason, normalise
 from dgawatch.errors import DgawatchError, InputError, StoreError
 from dgawatch.families.base import Variant
+from dgawatch.filestamp import checked_before, file_identity, remember_checked, store_stamp
 from dgawatch.home import cache_root, data_dir
 from dgawatch.namefile import bad_lines
 
@@ -172,24 +173,6 @@ def table_path(store: Path) -> Path:
     return next((p for p in paths if p.exists()), paths[0])
 
 
-#: :func:`store_stamp`'s part for a file that is not there.
-NO_FILE = [-1] * 5
-
-
-def store_stamp(store: Path) -> list[int]:
-    """The store file's and its write-ahead log's identity (device, inode, size, modification
-    and change times): any write changes it. :data:`NO_FILE` for either that is absent."""
-    out: list[int] = []
-    for path in (store, store.with_name(store.name + ".wal")):
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            out += NO_FILE
-            continue
-        out += [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-    return out
-
-
 class DamagedTable(Exception):
     """A table file whose header or sections fail their checks (a disk error, a copy cut
     short, a write cut by a crash): never answered from."""
@@ -243,7 +226,7 @@ def check_sections(header: dict[str, Any], mm: mmap.mmap | bytes, header_end: in
 
 def check_contents(header: dict[str, Any], mm: mmap.mmap | bytes) -> None:
     """Each section's bytes against its checksum (reads the whole table: ~0.1 s for a
-    one-year store's 600 MB, so done once per table file, see :func:`_verified`)."""
+    one-year store's 600 MB, so done once per table file, see :func:`checked_before`)."""
     from dgawatch import _lookupscan
 
     offsets = header["layout"][2:]
@@ -254,39 +237,8 @@ def check_contents(header: dict[str, Any], mm: mmap.mmap | bytes) -> None:
             raise DamagedTable(None, f"section {name} fails its checksum")
 
 
-def _identity(st: os.stat_result) -> list[int]:
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
-
-
-def _verified_path(table: Path) -> Path | None:
-    root = cache_root()
-    if root is None:
-        return None
-    key = hashlib.sha1(str(table.resolve()).encode()).hexdigest()[:20]
-    return root / "lookup-verified" / key
-
-
-def _verified(table: Path, identity: list[int]) -> bool:
-    """Whether this very table file (device, inode, size, modification and change times)
-    had its contents checked already: any write or replacement of it changes them."""
-    mark = _verified_path(table)
-    try:
-        return mark is not None and json.loads(mark.read_text("ascii")) == identity
-    except (OSError, ValueError):
-        return False
-
-
-def _remember_verified(table: Path, identity: list[int]) -> None:
-    mark = _verified_path(table)
-    if mark is None:
-        return
-    tmp = mark.with_name(f".{mark.name}.{os.getpid()}.tmp")
-    try:
-        mark.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(identity), "ascii")
-        tmp.replace(mark)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+#: :func:`~dgawatch.filestamp.checked_before`'s folder (in the cache directory) for tables.
+TABLES_CHECKED = "lookup-verified"
 
 
 class LookupTable:
@@ -338,16 +290,16 @@ class LookupTable:
                 ):
                     return None
                 mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-                identity = _identity(os.fstat(fh.fileno()))
+                identity = file_identity(os.fstat(fh.fileno()))
         except OSError:
             return None  # (no table there, or none that can be read: not used)
         except ValueError as exc:  # (JSON)
             raise DamagedTable(path, f"header ({exc})") from None
         try:
             check_sections(header, mm, _PREAMBLE + size)
-            if not _verified(path, identity):
+            if not checked_before(path, identity, TABLES_CHECKED):
                 check_contents(header, mm)
-                _remember_verified(path, identity)
+                remember_checked(path, identity, TABLES_CHECKED)
         except DamagedTable as exc:
             mm.close()
             raise DamagedTable(path, exc.why) from None

@@ -22,9 +22,15 @@ trimmed with the day lists (least recently used first, ``$DGAWATCH_LIST_CACHE_MB
 Damage: a file whose size, end mark, header, offsets, group bounds, list records,
 fingerprints or table structure do not agree is not used (the hunt reads the day lists
 and writes the pack again); the table's checks make every probe stay inside the file and
-end (:func:`~dgawatch._huntscan.index_from`). Bytes changed inside a name or a hash are
-not detected: a changed hash loses that name's matches, a changed name can only match a
-query equal to it.
+end (:func:`~dgawatch._huntscan.index_from`). Bytes changed inside a name or a hash (which
+would lose that name's matches, or match a query equal to the changed name) are caught by
+a checksum of everything before it (:func:`_body_sum`), checked once per pack file: on its
+first use, and again whenever its identity (device, inode, size, modification and change
+times) changes, as for look-up tables (:func:`dgawatch.filestamp.checked_before`). The
+check reads the file in blocks rather than through the map, so its pages do not count in
+the hunt's memory; a flip on the disk itself after that first check is not caught. Cost
+(bench/bench_listpack_sum.py, a 1 M-line week's 98 MB pack, loaded): the first use ~30 ms
+(15 ms CPU), later finds +0.4 ms for the identity check and ~0.3 ms renewing its mark.
 """
 
 from __future__ import annotations
@@ -49,7 +55,13 @@ import pyarrow as pa
 from dgawatch.families import fingerprint
 from dgawatch.families.base import Variant
 
-MAGIC = b"DGWPACK1"
+MAGIC = b"DGWPACK2"
+#: The checksum of all bytes before it (:func:`_body_sum`), just before the end mark.
+_SUM = struct.Struct("<Q")
+#: Blocks the checksum is taken over (each block's sum goes into the whole one).
+_BLOCK = 1 << 20
+#: :func:`~dgawatch.filestamp.checked_before`'s folder for packs.
+PACKS_CHECKED = "pack-verified"
 #: magic, entries, groups, lists, name bytes, slots, bitmap words, bitshift, labels, meta bytes
 _HEAD = struct.Struct("<8sQQQQQQQQQ")
 _EPOCH = dt.date(1970, 1, 1)
@@ -162,22 +174,35 @@ class ListPacks:
         for _, path in sorted(candidates, reverse=True)[:MAX_TRIES]:
             pack = self.open(Path(path))
             if pack is not None and need <= set(pack.keys()):
-                with contextlib.suppress(OSError):
-                    os.utime(path)  # recently used: trimmed last, found first
+                _touch(Path(path))
                 return pack
         return None
 
     def open(self, path: Path) -> Pack | None:
         """The pack of a file, or None when it is not a whole, consistent one of these
         variants."""
+        from dgawatch.filestamp import checked_before, file_identity, remember_checked
+
         try:
             with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < _HEAD.size + len(MAGIC):
+                st = os.fstat(fh.fileno())
+                if st.st_size < _HEAD.size + _SUM.size + len(MAGIC):
                     return None
                 mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                pack = self._parsed(mm)
+                if pack is None:
+                    return None
+                identity = file_identity(st)
+                if not checked_before(path, identity, PACKS_CHECKED):
+                    body = st.st_size - _SUM.size - len(MAGIC)
+                    if _body_sum(fh.fileno(), body) != _SUM.unpack_from(mm, body)[0]:
+                        return None  # changed bytes in a name, a hash, a record
+                    remember_checked(path, identity, PACKS_CHECKED)
+                return pack
         except (OSError, ValueError):
             return None
+
+    def _parsed(self, mm: mmap.mmap) -> Pack | None:
         with contextlib.suppress(OSError, AttributeError):
             # pages mapped as touched, not their neighbours too: a hunt reads few names
             # (its hits), and its peak memory counts every mapped page
@@ -200,7 +225,7 @@ class ListPacks:
         for name, length in _layout(n, groups, lists, data, slots, words, meta):
             sections[name] = (at, length)
             at += length + _pad(length)
-        if at + len(MAGIC) != len(mm):
+        if at + _SUM.size + len(MAGIC) != len(mm):
             return None
 
         def arr(name: str, dtype: str) -> np.ndarray:
@@ -335,7 +360,6 @@ class ListPacks:
         for chunks in sections:
             parts.extend(chunks)
             parts.append(b"\0" * _pad(sum(len(memoryview(c)) for c in chunks)))
-        parts.append(MAGIC)
         path = self.folder / _file_name(keys)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -343,6 +367,8 @@ class ListPacks:
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.writelines(parts)
+                    fh.flush()
+                    fh.write(_SUM.pack(_body_sum(fh.fileno(), fh.tell())) + MAGIC)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -350,6 +376,35 @@ class ListPacks:
         except OSError:
             return None
         return path
+
+
+def _touch(path: Path) -> None:
+    """Mark a pack recently used (trimmed last, found first); its identity changes with its
+    times, so the mark of its checked contents is renewed (it was checked when opened)."""
+    from dgawatch.filestamp import file_identity, remember_checked
+
+    with contextlib.suppress(OSError):
+        os.utime(path)
+        remember_checked(path, file_identity(os.stat(path)), PACKS_CHECKED)
+
+
+def _body_sum(fd: int, length: int) -> int:
+    """The checksum of the file's first ``length`` bytes: each 1 MiB block's
+    :func:`dgawatch._lookupscan.checksum` (at memory speed), those hashed together. Read
+    with ``pread`` into one buffer, never through a map: the hunt's memory stays as it was."""
+    from dgawatch import _lookupscan
+
+    whole = hashlib.blake2b(digest_size=8)
+    buf = bytearray(_BLOCK)
+    view = memoryview(buf)
+    at = 0
+    while at < length:
+        got = os.preadv(fd, [view[: min(_BLOCK, length - at)]], at)
+        if got <= 0:
+            raise OSError(f"pack cut short at byte {at}")
+        whole.update(_lookupscan.checksum(buf, 0, got).to_bytes(8, "little"))
+        at += got
+    return int.from_bytes(whole.digest(), "little")
 
 
 @functools.cache

@@ -27,8 +27,8 @@ import pyarrow.compute as pc
 from dgawatch.days import FIRST_SUPPORTED, LAST_SUPPORTED
 from dgawatch.families import all_variants, fingerprint
 from dgawatch.families.base import Variant
+from dgawatch.filestamp import NO_FILE, store_stamp
 from dgawatch.hunt.listcache import CachedList, ListCache
-from dgawatch.lookuptable import NO_FILE, store_stamp
 from dgawatch.store import ForecastStore
 
 #: Day used as "no end" for variants active until further notice.
@@ -229,7 +229,7 @@ COVERAGE_FOLDER = "store-coverage-v1"
 
 def _store_signature(path: Path) -> list[Any] | None:
     """What changes whenever the store's contents may have: its resolved path and
-    :func:`dgawatch.lookuptable.store_stamp` (the file's and its write-ahead log's identity).
+    :func:`dgawatch.filestamp.store_stamp` (the file's and its write-ahead log's identity).
     None when the store cannot be looked at (then it is opened, and says why)."""
     try:
         stamp = store_stamp(path)
