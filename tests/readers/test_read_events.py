@@ -19,6 +19,8 @@ def test_reader_names() -> None:
         "powerdns",
         "dnstap",
         "windows-dns",
+        "windows-dns-dmy",  # the same, dates day/month (or month/day) as given
+        "windows-dns-mdy",
         "pcap",
         "pdns-cof",
         "csv",
