@@ -141,3 +141,13 @@ def test_the_bound_holds_every_flagged_host_s_counted_sites(tmp_path, monkeypatc
     collector = UnknownCollector()
     assert analyse(*args, collector._model, params, _run) == []
     assert collector.model is not None  # (the long way was taken)
+
+
+def test_the_clients_counted_by_the_collector_are_the_hunt_s(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With the unknown-DGA stage on, the hunt's distinct clients come from the collector's
+    per-client relation (not counted twice): the same number as the stage off counts, the
+    simulator's clients."""
+    sim = simulate(tmp_path / "dns.log", 120, seed=2, infected=2)
+    on = hunt_paths([sim.path], HuntOptions(unknown_dga=True))
+    off = hunt_paths([sim.path], HuntOptions(unknown_dga=False))
+    assert on.clients == off.clients == len(sim.clients)

@@ -188,11 +188,13 @@ def _hunt_batches(
     events = 0
     first: dt.date | None = None
     last: dt.date | None = None
-    clients = _DistinctCount()
+    # (the unknown-DGA collector counts every event's client already)
+    clients = _DistinctCount() if unknown is None else None
     try:
         for batch in batches:
             events += batch.num_rows
-            clients.add(batch.column("client"))
+            if clients is not None:
+                clients.add(batch.column("client"))
             if batch.num_rows:
                 lo, hi = _day_span(batch)
                 first = lo if first is None else min(first, lo)
@@ -214,18 +216,25 @@ def _hunt_batches(
         if feeder is not None and not warm.early:
             feeder.finish()  # (a big log's loads come after the feeding, as its peak did)
         warm.start_if(events)  # a big log's, now that the matcher's memory is free
-    matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
-    findings: list[Finding] = []  # no match, no finding: DuckDB not even started (~25 ms)
-    if matches.num_rows:
-        con = duckdb.connect()
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            con.register("matches", matches)
-            findings = findings_from_matches(
-                con, variants, options.window_days, options.evidence_limit
-            )
-        finally:
-            con.close()
+    # The unknown-DGA analysis (Arrow and DuckDB, the GIL mostly released) runs beside the
+    # known families' findings SQL instead of after it.
+    analysis = _Analysis(unknown, warm, feeder) if unknown is not None else None
+    try:
+        matches = pa.concat_tables(parts) if parts else MATCH_SCHEMA.empty_table()
+        findings: list[Finding] = []  # no match, no finding: DuckDB not even started (~25 ms)
+        if matches.num_rows:
+            con = duckdb.connect()
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                con.register("matches", matches)
+                findings = findings_from_matches(
+                    con, variants, options.window_days, options.evidence_limit
+                )
+            finally:
+                con.close()
+    finally:
+        unknown_found = analysis.result() if analysis is not None else None
+    unknown_clients = unknown.distinct_clients if unknown is not None else None
     result = HuntResult(
         findings=findings,
         report=report,
@@ -236,17 +245,42 @@ def _hunt_batches(
         lists_from_store=source.from_store,
         lists_generated=source.generated,
         lists_from_cache=source.from_cache,
-        clients=clients.total(),
+        clients=clients.total() if clients is not None else unknown_clients,
     )
-    if unknown is not None:
-        if feeder is not None:
-            feeder.finish()
-        if warm is not None:
-            # (not unknown.flush() before the join: at 10 M lines its compaction beside the
-            # loads raised the peak 567 -> 593-596 MB)
-            warm.join()
-        result.extra["unknown_dga"] = unknown.findings()
+    if unknown_found is not None:
+        result.extra["unknown_dga"] = unknown_found
     return result
+
+
+class _Analysis(threading.Thread):
+    """:meth:`UnknownCollector.findings` on a thread of its own, once the feeder gave it
+    every batch and the warm-up is done; :meth:`result` waits for it and raises what it
+    raised (the feeder's errors included)."""
+
+    def __init__(
+        self, unknown: UnknownCollector, warm: _WarmUp | None, feeder: _Feeder | None
+    ) -> None:
+        super().__init__(name="dgawatch-unknown-analysis", daemon=True)
+        self.unknown, self.warm, self.feeder = unknown, warm, feeder
+        self._found: list[UnknownDGAFinding] = []
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            if self.feeder is not None:
+                self.feeder.finish()
+            if self.warm is not None:
+                self.warm.join()
+            self._found = self.unknown.findings()
+        except BaseException as exc:  # raised by result(), on the hunt's thread
+            self._error = exc
+
+    def result(self) -> list[UnknownDGAFinding]:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
 
 
 class _DistinctCount:
@@ -484,6 +518,7 @@ class _Feeder(threading.Thread):
                 except queue.Empty:
                     continue
                 if item is _DONE:
+                    self.unknown.events_done()
                     return
                 assert isinstance(item, pa.RecordBatch)
                 self.unknown.add_events(item)

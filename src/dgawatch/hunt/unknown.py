@@ -278,14 +278,20 @@ class _Labels:
             st = np.where(self.ndots >= k, at, self.starts)
         else:
             st = self.starts
-        lengths = np.where(valid, self.ends - st, 0)
-        offs = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offs[1:])
-        gather = np.arange(int(offs[-1]), dtype=np.int64) + np.repeat(st - offs[:-1], lengths)
+        # Each name cut in two, head and tail, as one array of 2n strings over the names'
+        # own bytes (its offsets: start, cut, end, cut, end...); Arrow's take copies the
+        # tails out (a NumPy gather of their bytes cost ~3x more).
+        n = len(st)
+        cuts = np.empty(2 * n + 1, dtype=np.int32)
+        cuts[0] = self.starts[0] if n else 0
+        cuts[1::2] = np.where(valid, st, self.ends)
+        cuts[2::2] = self.ends
+        halves = pa.StringArray.from_buffers(2 * n, pa.py_buffer(cuts), self.q.buffers()[2])
+        tails = halves.take(pa.array(np.arange(1, 2 * n, 2)))
         return pa.StringArray.from_buffers(
-            len(lengths),
-            pa.py_buffer(offs.astype(np.int32)),
-            pa.py_buffer(self.data[gather]),
+            n,
+            tails.buffers()[1],
+            tails.buffers()[2],
             None if valid.all() else pa.array(valid).buffers()[1],
         )
 
@@ -336,6 +342,20 @@ def _walk(tails: dict[int, pa.Array], n: np.ndarray, icann: bool) -> np.ndarray:
     return suffix
 
 
+class _TailsOf(dict[int, pa.Array]):
+    """The last ``k`` labels of each name, cut when first asked for (the PSL walks stop at
+    the most labels a name has: the deepest private rule's 7 are rarely reached)."""
+
+    def __init__(self, q: pa.Array, labels: _Labels | None) -> None:
+        super().__init__()
+        self.q, self.labels = q, labels
+
+    def __missing__(self, k: int) -> pa.Array:
+        t = self.labels.tail(k) if self.labels is not None else _tails(self.q, k)
+        self[k] = t
+        return t
+
+
 #: Names explained at a time: the tails of a slice (and the byte gathers that build them)
 #: stay a few MB; the whole 10 M-line bench log's names at once peaked ~220 MB higher.
 EXPLAIN_SLICE = 1 << 17
@@ -378,10 +398,7 @@ def _explain_slice(q: pa.Array, allowlist: frozenset[str]) -> tuple[pa.Array, pa
     _, private_max = _rules(False)
     deepest = max([icann_max, private_max + 1, *(x.count(".") + 1 for x in allowlist)])
     labels = _Labels(q) if _Labels.usable(q) else None
-    if labels is not None:
-        tails = {k: labels.tail(k) for k in range(1, deepest + 2)}
-    else:
-        tails = {k: _tails(q, k) for k in range(1, deepest + 2)}
+    tails = _TailsOf(q, labels)
     if allowlist:
         allowed = pa.array(sorted(allowlist), pa.string())
         for k in range(1, max(x.count(".") + 1 for x in allowlist) + 1):
@@ -664,6 +681,9 @@ class UnknownCollector:
     _con: duckdb.DuckDBPyConnection | None = None
     _pending: list[pa.RecordBatch] = field(default_factory=list)
     _pending_rows: int = 0
+    #: The distinct clients (not null) of every event given, once :meth:`findings` ran (the
+    #: local engine's count of clients, which it need not count again).
+    distinct_clients: int | None = None
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -737,6 +757,12 @@ class UnknownCollector:
             out[kind] = t
         return out
 
+    def events_done(self) -> None:
+        """The last batch was given: reduce the events still pending (the local engine's
+        feeder thread calls this while the last batches are matched; the compaction is left
+        to :meth:`findings`, so as not to add its memory to the matcher's peak)."""
+        self._reduce()
+
     def flush(self) -> None:
         """Reduce the events still pending and compact the relations (``findings()`` then
         has neither left to do; calling it again costs nothing)."""
@@ -747,6 +773,7 @@ class UnknownCollector:
     def findings(self) -> list[UnknownDGAFinding]:
         self._reduce()
         rel = self._compact()
+        self.distinct_clients = int(pc.count(rel["clients"].column("client")).as_py())
         # The analysis holds the only references: the filtered pairs do not sit beside
         # the unfiltered ones (the peak of a 10 M-line hunt is in here).
         self.parts = {kind: [] for kind in self.parts}
