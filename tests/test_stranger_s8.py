@@ -94,3 +94,55 @@ def test_spelled_as_directory_reads_the_option_as_given() -> None:
     assert not spelled_as_directory(new, "--output", ["--store", "new/", "--output", "new"])
     assert not spelled_as_directory(new, "--output", ["--", "--output", "new/"])
     assert not spelled_as_directory(Path("other"), "--output", ["--output", "new/"])
+
+
+# -- lookup ---------------------------------------------------------------------------------
+
+
+def test_lookup_file_dash_reads_standard_input(home: Path, tmp_path: Path) -> None:
+    names = tmp_path / "names.txt"
+    names.write_text("x.com\n")
+    with names.open() as stdin:
+        proc = run(home, "lookup", *DAY, "--file", "-", "--json", stdin=stdin)
+    # before: "cannot read -: [Errno 2] No such file or directory: '-'"
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert '"query": "x.com"' in proc.stdout
+
+
+def test_lookup_file_that_cannot_be_read_names_the_option(home: Path, tmp_path: Path) -> None:
+    # before: "cannot read /x: [Errno 2] No such file or directory: '/x'" (Python's own words)
+    one_error(run(home, "lookup", "--file", str(tmp_path / "none.txt")),
+              f"cannot read --file {tmp_path / 'none.txt'}: No such file or directory")  # fmt: skip
+    one_error(run(home, "lookup", "--file", str(tmp_path)),
+              f"cannot read --file {tmp_path}: it is a directory")  # fmt: skip
+
+
+# -- store ----------------------------------------------------------------------------------
+
+
+def test_a_store_cut_short_is_said_damaged(home: Path, tmp_path: Path) -> None:
+    store = tmp_path / "s.duckdb"
+    built = run(home, "store", "build", *CONFICKER, "--store", str(store))
+    assert built.returncode == 0, built.stderr
+    cut = tmp_path / "cut.duckdb"
+    cut.write_bytes(store.read_bytes()[:5000])
+    # before: "cannot open forecast store ...: IO Error: Could not read enough bytes ..."
+    for args in (("store", "info"), ("lookup", "x.com")):
+        proc = run(home, *args, "--store", str(cut))
+        one_error(proc, f"forecast store {cut} is damaged or cut short", "build it again")
+
+
+# -- hunt ------------------------------------------------------------------------------------
+
+
+def test_hunt_of_a_directory_with_no_readable_log_is_an_error(home: Path, tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "notes.txt").write_text("not a log\n")
+    (logs / "z.log.gz").write_bytes(b"\x1f\x8b")  # a gzip cut before its header ends
+    # before: exit 0, "no findings (0 events from 0 clients ...)" after two "skipped" lines
+    one_error(run(home, "hunt", str(logs)), f"{logs} holds no file that could be read as a log",
+              f"the first, {logs / 'notes.txt'}: cannot tell its format")  # fmt: skip
+    (logs / "dns.log").write_text("")  # an empty log is a log: read, no events
+    proc = run(home, "hunt", str(logs))
+    assert proc.returncode == 0, proc.stderr

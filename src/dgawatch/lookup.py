@@ -46,7 +46,7 @@ from dgawatch.lookuptable import (  # (light: the compiled path of lookup --file
     python_check,
     variant_days,
 )
-from dgawatch.namefile import MAX_LINE_MESSAGES, PROBE_LINES, BadLines
+from dgawatch.namefile import MAX_LINE_MESSAGES, PROBE_LINES, BadLines, file_bytes
 from dgawatch.store import ForecastStore
 
 if TYPE_CHECKING:  # importing it loads the hunt package (readers, engines): a lookup
@@ -567,10 +567,7 @@ def read_names(path: Path) -> pa.Array:
 def read_lines(path: Path) -> tuple[pa.Array, np.ndarray]:
     """:func:`read_names` and each name's 1-based line number. A plain ASCII file with
     ``\n`` line ends (the usual case) is split without a Python string per line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+    raw = file_bytes(path)
     data = np.frombuffer(raw, np.uint8)
     if raw.isascii() and not _EXOTIC.search(raw):
         ends = np.flatnonzero(data == 0x0A) + 1

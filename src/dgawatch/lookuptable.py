@@ -57,7 +57,7 @@ from dgawatch.errors import DgawatchError, InputError, StoreError
 from dgawatch.families.base import Variant
 from dgawatch.filestamp import checked_before, file_identity, remember_checked, store_stamp
 from dgawatch.home import cache_root, data_dir
-from dgawatch.namefile import bad_lines
+from dgawatch.namefile import bad_lines, file_bytes
 
 DEFAULT_BACK_DAYS = 365
 DEFAULT_AHEAD_DAYS = 90
@@ -621,9 +621,9 @@ def lookup_file_json(
         remove_orphan_tables(store_path)  # (the store was deleted: its table is garbage)
         return False
     try:
-        data = file.read_bytes()
-    except OSError:
-        return False
+        data = file_bytes(file)
+    except InputError:
+        return False  # (the general path says why)
     from dgawatch import _lookupscan
 
     scanned = _lookupscan.scan(data)

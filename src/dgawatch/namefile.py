@@ -30,6 +30,27 @@ MAX_INVALID_SHARE = 0.5
 MIN_PROBE_LINES = 20
 
 
+#: ``--file -``: standard input.
+STDIN = "-"
+_stdin: bytes | None = None
+
+
+def file_bytes(path: Path, option: str = "--file") -> bytes:
+    """The bytes of a file of names; ``-`` is standard input, read once and kept (the
+    compiled path of ``lookup --file`` may hand the same input to the general one). A file
+    that cannot be read is one line naming the option and why."""
+    global _stdin
+    if str(path) == STDIN:
+        if _stdin is None:
+            _stdin = sys.stdin.buffer.read()
+        return _stdin
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        why = "it is a directory" if path.is_dir() else (exc.strerror or str(exc))
+        raise InputError(f"cannot read {option} {path}: {why}") from None
+
+
 def empty_file(path: Path) -> InputError:
     """The error for a file without a name line."""
     return InputError(

@@ -105,6 +105,11 @@ def open_error(path: Path, exc: Exception, kind: str, option: str = "--store") -
             f"{kind} {path} is in use by another process ({Path(held[1]).name}, PID "
             f"{held[2]}) that holds its write lock; wait until it ends, or give another {option}"
         )
+    if re.search(r"Could not read enough bytes|[Cc]orrupt|checksum", str(exc)):
+        return (
+            f"{kind} {path} is damaged or cut short ({' '.join(str(exc).split())}); "
+            f"build it again, or give another {option}"
+        )
     return f"cannot open {kind} {path}: {exc}"
 
 

@@ -362,8 +362,9 @@ def _zstd_damage(raw: BinaryIO) -> str | None:
 
 def _expand(
     paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], report: InputReport
-) -> Iterator[tuple[str, bool]]:
-    """(file, found in a directory) for every file named or under a named directory.
+) -> Iterator[tuple[str, str]]:
+    """(file, the named directory it was found in or "") for every file named or under a
+    named directory.
     Inside a directory, what is not a regular file (a FIFO would block the read forever, a
     device never end) is reported as skipped; a named one is an error."""
     if isinstance(paths, str | os.PathLike):
@@ -394,7 +395,7 @@ def _expand(
             if stdin_seen:
                 raise InputError("'-' (standard input) is given twice; name it once")
             stdin_seen = True
-            yield name, False
+            yield name, ""
             continue
         if os.path.isdir(name):
             found = False
@@ -409,7 +410,7 @@ def _expand(
                         else:
                             found = True
                             if first_time(path):
-                                yield path, True
+                                yield path, name
             if not found:
                 raise InputError(
                     f"{name} holds no log files (hidden entries are skipped); give log files "
@@ -420,7 +421,7 @@ def _expand(
             if kind and kind != "FIFO":  # a named pipe is read: <(zcat dns.log.gz), /dev/stdin
                 raise InputError(f"{name} is a {kind}, not a regular file; give a log file")
             if first_time(name):
-                yield name, False
+                yield name, ""
 
 
 #: The path that means standard input (``zcat dns.log.gz | dgawatch hunt -``); reports
@@ -533,8 +534,17 @@ def read_files(
     use it too): directories walked (hidden entries skipped), FIFOs/devices refused or
     skipped, gzip/zstd decompressed (``head``: the first decompressed bytes), truncated or
     corrupt compression reported, a :class:`FileRefused` inside a directory skipped with
-    its reason, and a reader's unforeseen exception costing the rest of that file only."""
+    its reason, and a reader's unforeseen exception costing the rest of that file only. A
+    named directory whose every file is skipped is an error naming the first and why
+    (before, the hunt said "no findings", exit 0, of nothing read)."""
+    skipped: dict[str, str] = {}  # directory -> its first skipped file and why, until one is read
+    current = ""
     for name, in_dir in _expand(paths, report):
+        if in_dir != current:
+            _all_skipped(current, skipped)
+            current = in_dir
+            if in_dir:
+                skipped[in_dir] = ""
         try:
             if name == STDIN:
                 raw = _open_stdin()
@@ -546,7 +556,9 @@ def read_files(
                     raw = open(name, "rb")  # noqa: SIM115 - closed after the generator ends
         except OSError as exc:
             if in_dir:
-                report.skipped(name, f"cannot read it ({exc.strerror or exc}); skipped")
+                why = f"cannot read it ({exc.strerror or exc})"
+                report.skipped(name, f"{why}; skipped")
+                _note_skip(skipped, in_dir, f"{name}: {why}")
                 continue
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
         with raw:
@@ -561,6 +573,7 @@ def read_files(
                     if not in_dir:
                         raise
                     report.skipped(name, f"{exc.reason}; skipped")
+                    _note_skip(skipped, in_dir, f"{name}: {exc.reason}")
                 except (DgawatchError, MemoryError):
                     raise
                 except Exception as exc:  # hostile input must not end the hunt
@@ -571,12 +584,31 @@ def read_files(
                         0,
                         f"unreadable record ({type(exc).__name__}: {exc}); rest of file skipped",
                     )
+                    skipped.pop(in_dir, None)  # (read up to there)
+                else:
+                    skipped.pop(in_dir, None)
             if dec is not None and dec.error is not None:
                 report.bad(name, 0, "truncated or corrupt compressed input", str(dec.error))
             elif dec is not None and dec.zstd:
                 damage = _zstd_damage(raw)
                 if damage:
                     report.bad(name, 0, f"truncated or corrupt compressed input: {damage}")
+    _all_skipped(current, skipped)
+
+
+def _note_skip(skipped: dict[str, str], directory: str, what: str) -> None:
+    """Keep the first skipped file of a directory none of whose files was read yet."""
+    if directory in skipped and not skipped[directory]:
+        skipped[directory] = what
+
+
+def _all_skipped(directory: str, skipped: dict[str, str]) -> None:
+    """Raise when every file of a named ``directory`` was skipped (none was read)."""
+    if skipped.get(directory):
+        raise InputError(
+            f"{directory} holds no file that could be read as a log: each was skipped (the "
+            f"first, {skipped[directory]}); give the log files, or a directory of them"
+        )
 
 
 def archive_kind(head: bytes) -> str | None:
