@@ -193,7 +193,9 @@ class Sinkhole:
         self.conns: set[_Conn] = set()
         self.handler: DnsHandler | None = None
         self.ports: dict[str, object] = {}
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[_TcpListener] = []
+        #: connections accepted whose transport is still being made (count against the cap)
+        self.starting = 0
         self._udp: list[_DnsUdp] = []
         self._tasks: list[asyncio.Task[None]] = []
         self.day: dt.date | None = None
@@ -323,7 +325,6 @@ class Sinkhole:
     async def start(self) -> None:
         cfg = self.config
         loop = asyncio.get_running_loop()
-        loop.set_exception_handler(self._loop_exception)
         self.max_connections, self.nofile = connection_cap(cfg.max_connections)
         if self.max_connections < cfg.max_connections and cfg.max_connections_given:
             log(
@@ -349,13 +350,11 @@ class Sinkhole:
         http_ports = []
         for p in cfg.http_ports:
             try:
-                srv = await loop.create_server(
-                    lambda: _Http(self), cfg.listen, p, reuse_port=reuse or None, backlog=4096
-                )
+                srv = _TcpListener(self, lambda: _Http(self), cfg.listen, p, reuse)
             except OSError as exc:
                 raise listen_error(exc, cfg.listen, "--http-port", p, cfg.workers == 1) from None
             self._servers.append(srv)
-            http_ports.append(srv.sockets[0].getsockname()[1])
+            http_ports.append(srv.port)
         self.ports["http"] = http_ports
         self._tasks.append(asyncio.create_task(self._sweep()))
         self._tasks.append(asyncio.create_task(self._refresh_at_midnight()))
@@ -371,13 +370,7 @@ class Sinkhole:
             udp = _DnsUdp(self, cfg.listen, cfg.dns_port, reuse, cfg.udp_socket)
             port = udp.port
             try:
-                tcp = await loop.create_server(
-                    lambda: _DnsTcp(self),
-                    cfg.listen,
-                    port,
-                    reuse_port=reuse or None,
-                    backlog=4096,
-                )
+                tcp = _TcpListener(self, lambda: _DnsTcp(self), cfg.listen, port, reuse)
             except OSError:
                 # Port 0: the free UDP port may be taken for TCP; try another one.
                 if cfg.udp_socket is not None:
@@ -392,20 +385,16 @@ class Sinkhole:
         self._servers.append(tcp)
         self.ports["dns"] = port
 
-    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
-        """accept() out of descriptors: counted, logged once a minute without a traceback
-        (asyncio logs one per failed accept, thousands a second)."""
-        if str(context.get("message", "")).startswith("socket.accept() out of system resource"):
-            self.http.accept_errors += 1
-            now = time.monotonic()
-            if now - self._accept_logged > 60:
-                self._accept_logged = now
-                log(
-                    f"accept() failed: {context.get('exception')}; "
-                    f"{self.http.accept_errors:,} so far (counted as http.accept_errors)"
-                )
-            return
-        loop.default_exception_handler(context)
+    def accept_failed(self, exc: OSError) -> None:
+        """accept() out of descriptors or memory: counted, logged once a minute."""
+        self.http.accept_errors += 1
+        now = time.monotonic()
+        if now - self._accept_logged > 60:
+            self._accept_logged = now
+            log(
+                f"accept() failed: {exc}; "
+                f"{self.http.accept_errors:,} so far (counted as http.accept_errors)"
+            )
 
     def rejected(self) -> None:
         """A connection over the cap: closed at once, counted, logged the first time."""
@@ -620,6 +609,88 @@ def udp_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+class _TcpListener:
+    """A listening TCP socket whose accept() is ours. A connection over the cap is closed in
+    the same call that accepted it, so open descriptors stay within the cap plus the fixed
+    margin of :func:`connection_cap`. (asyncio's server accepts up to its backlog, 4,096, a
+    tick and the protocol could close those over the cap only two ticks later: a burst of
+    connections ran the process out of descriptors, and accept() failed with EMFILE.)"""
+
+    BURST = 64
+    BACKLOG = 4096
+
+    def __init__(
+        self, sink: Sinkhole, factory: Callable[[], _Conn], host: str, port: int, reuse: bool
+    ) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        address = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address[0][4])
+            sock.listen(self.BACKLOG)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.sink = sink
+        self.factory = factory
+        self.loop = asyncio.get_running_loop()
+        self.starting: set[asyncio.Task[None]] = set()
+        self.closed = False
+        self.loop.add_reader(sock.fileno(), self._accept)
+
+    def _accept(self) -> None:
+        sink = self.sink
+        for _ in range(self.BURST):
+            try:
+                conn, _addr = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # out of descriptors or memory: wait, as asyncio does
+                sink.accept_failed(exc)
+                self.loop.remove_reader(self.sock.fileno())
+                self.loop.call_later(1.0, self._resume)
+                return
+            if len(sink.conns) + sink.starting >= sink.max_connections:
+                conn.close()
+                sink.rejected()
+                continue
+            conn.setblocking(False)
+            sink.starting += 1
+            task = self.loop.create_task(self._start(conn))
+            self.starting.add(task)
+            task.add_done_callback(self.starting.discard)
+
+    async def _start(self, conn: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(self.factory, conn)
+        except OSError:  # the client reset it before its transport was made
+            conn.close()
+        finally:
+            self.sink.starting -= 1
+
+    def _resume(self) -> None:
+        if not self.closed:
+            self.loop.add_reader(self.sock.fileno(), self._accept)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
+            for task in self.starting:
+                task.cancel()
 
 
 class _DnsUdp:
