@@ -146,3 +146,27 @@ def test_hunt_of_a_directory_with_no_readable_log_is_an_error(home: Path, tmp_pa
     (logs / "dns.log").write_text("")  # an empty log is a log: read, no events
     proc = run(home, "hunt", str(logs))
     assert proc.returncode == 0, proc.stderr
+
+
+# -- feed check ------------------------------------------------------------------------------
+
+RECORD = "abc.com,Domain used by Conficker,2026-12-05,http://osint.example/conficker.txt\n"
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["stdin", "utf-8 mark", "utf-16"],
+)
+def test_feed_check_reads_what_hunt_reads(home: Path, tmp_path: Path, how: str) -> None:
+    feed = tmp_path / "feed.csv"
+    if how == "utf-16":
+        feed.write_bytes(RECORD.encode("utf-16"))  # PowerShell's Out-File
+    else:
+        feed.write_bytes((b"\xef\xbb\xbf" if how == "utf-8 mark" else b"") + RECORD.encode())
+    args = ["feed", "check", "--json", "-" if how == "stdin" else str(feed)]
+    with feed.open("rb") as stdin:
+        proc = run(home, *args, stdin=stdin)
+    # before: "-: no such file"; "the first field is not a domain name: '\ufeffabc.com..."; "not
+    # UTF-8 text" (each exit 2)
+    assert proc.returncode == 0, proc.stderr  # fails before
+    assert '"names": 1' in proc.stdout

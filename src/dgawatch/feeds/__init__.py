@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -69,20 +69,45 @@ class FeedEntry:
         return self.first <= day <= self.last
 
 
-def open_feed(path: Path) -> BinaryIO:
-    """The file as a binary stream, gunzipped when it is gzip; one-line errors otherwise."""
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory; give a feed file")
+#: ``feed check -``: standard input, kept (spooled) for the second pass over it.
+_stdin: BinaryIO | None = None
+
+
+@contextmanager
+def open_feed(path: Path) -> Iterator[BinaryIO]:
+    """The file (``-``: standard input) as the log readers see theirs: gzip or zstd
+    decompressed, a UTF-8 byte-order mark dropped, UTF-16 transcoded; one-line errors, a
+    truncated compressed file among them. Opened twice by ``feed check`` (format, then
+    records): standard input is spooled once."""
+    global _stdin
+    from dgawatch.readers import STDIN, decoded_stream, stdin_file
+
+    if str(path) == STDIN:
+        if _stdin is None:
+            _stdin = stdin_file()
+        _stdin.seek(0)
+        raw, own = _stdin, False
+    else:
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory; give a feed file")
+        try:
+            raw, own = path.open("rb"), True
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
     try:
-        raw = path.open("rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it ({exc.strerror})") from None
-    head = raw.peek(2)[:2] if isinstance(raw, io.BufferedReader) else b""
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+        try:
+            stream, dec = decoded_stream(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: cannot read it ({exc})") from None
+        yield stream
+        if dec is not None and dec.error is not None:
+            why = f"truncated or corrupt compressed input ({dec.error})"
+            raise InputError(f"{path}: cannot read it: {why}")
+    finally:
+        if own:
+            raw.close()
 
 
 def text_lines(fh: BinaryIO, file: str) -> Iterator[tuple[int, str | None, bytes]]:

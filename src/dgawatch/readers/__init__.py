@@ -430,6 +430,19 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 
+def stdin_file() -> BinaryIO:
+    """Standard input, seekable (see :func:`_open_stdin`), for a reader of its own."""
+    return _open_stdin()
+
+
+def decoded_stream(raw: BinaryIO) -> tuple[BinaryIO, _Decompressed | None]:
+    """``raw`` (at its start) as the readers read it: gzip/zstd decompressed, a UTF-8 mark
+    dropped, UTF-16 transcoded; and the decompressor, whose ``error`` says a truncated or
+    corrupt input once the stream is read (None for a plain file)."""
+    stream, _head, dec = _open(raw)
+    return stream, dec
+
+
 def _open_stdin() -> BinaryIO:
     """Standard input as a seekable binary file (format detection and the zstd check seek):
     itself when redirected from a file, else copied to an anonymous temporary file."""
