@@ -170,3 +170,19 @@ def test_feed_check_reads_what_hunt_reads(home: Path, tmp_path: Path, how: str) 
     # UTF-8 text" (each exit 2)
     assert proc.returncode == 0, proc.stderr  # fails before
     assert '"names": 1' in proc.stdout
+
+
+# -- the all-time index (store build --all-time, lookup --all) ------------------------------
+
+
+def test_store_options_the_all_time_index_ignored_are_refused(home: Path, tmp_path: Path) -> None:
+    store = str(tmp_path / "idx.duckdb")
+    ccleaner = ("--family", "ccleaner")
+    # before: exit 0, the index built in the data directory and --store silently ignored
+    proc = run(home, "store", "build", "--all-time", *ccleaner, "--store", store)
+    one_error(proc, "--all-time builds the all-time index in the data directory", "drop --store")
+    proc = run(home, "lookup", "--all", *ccleaner, "--store", store, "x.com")
+    one_error(proc, "--all answers from the all-time index", "drop --store")
+    proc = run(home, "lookup", "--no-store", "--store", store, "x.com")
+    one_error(proc, "--no-store and --store contradict each other")
+    assert not Path(store).exists()
