@@ -16,6 +16,8 @@ READER_NAMES: tuple[str, ...] = (
     "unbound",
     "powerdns",
     "windows-dns",
+    "windows-dns-dmy",
+    "windows-dns-mdy",
     "csv",
 )
 

@@ -49,7 +49,7 @@ from dgawatch.domain import normalise, registered_domain
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists, some_suffixes, tlds_selecting_nothing
-from dgawatch.outfile import atomic_dir, atomic_file
+from dgawatch.outfile import atomic_dir, atomic_file, check_output_file
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -507,6 +507,7 @@ def keygen(path: Path) -> tuple[Path, Path, str]:
         PublicFormat,
     )
 
+    check_output_file(path)  # --output NAME/ is a directory: refused, not a key named NAME
     public = path.with_name(path.name + ".pub")
     for p in (path, public):
         if p.exists() or p.is_symlink():

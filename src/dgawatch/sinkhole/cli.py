@@ -411,9 +411,11 @@ def sketch_export(
     directory: DirOpt = None,
 ) -> None:
     """Distinct HTTP sources per day x variant x country x ASN as HLL sketches (no address)."""
+    from dgawatch.outfile import check_output_file
     from dgawatch.sinkhole.enrich import Enricher
     from dgawatch.sinkhole.sketch import empty_reason, export, write
 
+    check_output_file(output)  # before the events are read
     days = [d for d in (_parse_day(x) for x in date or []) if d is not None] or None
     sketches = export(
         _directory(directory),
@@ -441,8 +443,11 @@ def sketch_merge(
     as_json: Annotated[bool, typer.Option("--json", help="Rows as one JSON document.")] = False,
 ) -> None:
     """Union the operators' sketches key by key; estimates with 95 % bounds."""
+    from dgawatch.outfile import check_output_file
     from dgawatch.sinkhole.sketch import BOUND_SD, SketchSet, merge, relative_error, rollup, write
 
+    if output is not None:
+        check_output_file(output)
     dims = tuple(x.strip() for x in by.split(",") if x.strip())
     allowed = ("day", "family", "variant", "country", "asn")
     if not dims or any(d not in allowed for d in dims):
