@@ -71,6 +71,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import math
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -446,10 +447,8 @@ def warm_up() -> None:
 
 
 def warm_up_scoring(load_model: Callable[[], object]) -> None:
-    """The one-time loads of steps 2-3: the classifier (~0.1 CPU-s), the word model (~0.07)
-    and SciPy's special functions (~0.15)."""
-    from scipy import special  # noqa: F401
-
+    """The one-time loads of steps 2-3: the classifier (~0.1 CPU-s) and the word model
+    (~0.07)."""
     load_model()
     word_split("helloworldtest")
 
@@ -1435,6 +1434,160 @@ def _main_suffixes(sites: list[str]) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+# --- the two tails the tests need, without SciPy (its special functions: ~0.15 CPU-s to
+# import at every hunt that tests a client). Tested against SciPy to 1e-12 relative.
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_EPS = 3e-16
+_TINY = 1e-300
+_lgamma_each = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def log_gamma(z: np.ndarray | float) -> np.ndarray:
+    """log Gamma(z) of each ``z > 0``."""
+    return np.asarray(_lgamma_each(np.asarray(z, np.float64)), np.float64)
+
+
+def _stirling_rest(z: np.ndarray) -> np.ndarray:
+    """log Gamma(z) - ((z - 1/2) log z - z + log(2 pi) / 2): Stirling's series from
+    z = 10 (error < 1e-16), the difference itself below (small numbers, no cancellation)."""
+    big = z >= 10
+    zb = np.where(big, z, 10.0)
+    w = 1 / (zb * zb)
+    series = 1 / 1188 - w * (691 / 360360 - w / 156)
+    series = 1 / 12 - w * (1 / 360 - w * (1 / 1260 - w * (1 / 1680 - w * series)))
+    series /= zb
+    if big.all():
+        return series
+    zs = np.where(big, 1.0, z)
+    return np.where(big, series, log_gamma(zs) - ((zs - 0.5) * np.log(zs) - zs + _HALF_LOG_2PI))
+
+
+def _log_less(y: np.ndarray) -> np.ndarray:
+    """log(y) - (y - 1) (<= 0; -inf at y = 0): log1p near y = 1, log far from it (y - 1
+    then keeps y's precision: x^a for a tiny x is no 1 - 1e-8 in disguise)."""
+    u = y - 1
+    near = np.abs(u) < 0.5
+    with np.errstate(divide="ignore"):
+        return np.where(near, np.log1p(np.where(near, u, 0.0)), np.log(np.where(near, 1.0, y))) - u
+
+
+def gamma_tail(a: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """P(a, x), the regularised lower incomplete gamma function (``scipy.special.gammainc``;
+    for an integer ``a``, P(K >= a) of K ~ Poisson(x)): its series below ``x = a + 1``,
+    Legendre's continued fraction for 1 - P above. The factor x^a e^-x / Gamma(a) is taken
+    as exp(a (log y - y + 1)) * sqrt(a / 2 pi) * exp(-R(a)), y = x/a, R the rest of
+    Stirling's series (no large logs cancelling)."""
+    a, x = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    out = np.zeros(a.shape)
+    lower = (x > 0) & (x < a + 1)
+    upper = x >= a + 1
+    for sel, series in ((lower, True), (upper, False)):
+        if not sel.any():
+            continue
+        aa, xx = a[sel], x[sel]
+        log_factor = aa * _log_less(xx / aa) + 0.5 * np.log(aa) - _HALF_LOG_2PI
+        log_factor -= _stirling_rest(aa)
+        if series:  # sum_n x^n / (a (a+1) ... (a+n))
+            term = 1 / aa
+            total = term.copy()
+            live = np.ones(len(aa), bool)
+            n = 0
+            while live.any() and n < 100_000:
+                n += 1
+                term = np.where(live, term * xx / (aa + n), term)
+                total = np.where(live, total + term, total)
+                live &= term >= total * _EPS
+            out[sel] = np.exp(log_factor) * total
+        else:  # 1 - P: the continued fraction, by Lentz's method
+            b = xx + 1 - aa
+            c = np.full(len(aa), 1 / _TINY)
+            d = 1 / b
+            h = d.copy()
+            live = np.ones(len(aa), bool)
+            i = 0
+            while live.any() and i < 100_000:
+                i += 1
+                an = -i * (i - aa)
+                b = b + 2
+                d = an * d + b
+                d = np.where(np.abs(d) < _TINY, _TINY, d)
+                c = b + an / c
+                c = np.where(np.abs(c) < _TINY, _TINY, c)
+                d = 1 / d
+                step = np.where(live, d * c, 1.0)
+                h = h * step
+                live &= np.abs(step - 1) >= _EPS
+            out[sel] = 1 - np.exp(log_factor) * h
+    return out
+
+
+def _beta_fraction(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The continued fraction of I_x(a, b) (Lentz's method), fast below x = (a+1)/(a+b+2);
+    in extended precision where there is one (thousands of steps near x = 1 otherwise
+    lose a few digits)."""
+    a, b, x = (np.asarray(v, np.longdouble) for v in (a, b, x))
+    c = np.ones(len(a), np.longdouble)
+    d = 1 - (a + b) * x / (a + 1)
+    d = 1 / np.where(np.abs(d) < _TINY, _TINY, d)
+    h = d.copy()
+    live = np.ones(len(a), bool)
+    m = 0
+    while live.any() and m < 100_000:
+        m += 1
+        for num in (
+            m * (b - m) * x / ((a - 1 + 2 * m) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 1 + 2 * m)),
+        ):
+            d = 1 + num * d
+            d = 1 / np.where(np.abs(d) < _TINY, _TINY, d)
+            c = 1 + num / c
+            c = np.where(np.abs(c) < _TINY, _TINY, c)
+            step = np.where(live, d * c, 1.0)
+            h = h * step
+        live &= np.abs(step - 1) >= _EPS
+    return np.asarray(h, np.float64)
+
+
+def beta_tail(a: np.ndarray | float, b: np.ndarray | float, x: np.ndarray | float) -> np.ndarray:
+    """I_x(a, b), the regularised incomplete beta function (``scipy.special.betainc``; for
+    an integer ``a``, P(K >= a) of a negative binomial with ``b`` successes and success
+    probability 1 - x, or of K ~ Bin(a + b - 1, x)): the continued fraction below the
+    mean, 1 - its mirror above. The factor x^a (1-x)^b / B(a, b) is taken as
+    exp(a (log y - y + 1) + b (log z - z + 1)) * sqrt(ab / 2 pi (a+b)) *
+    exp(R(a+b) - R(a) - R(b)), y = (a+b) x / a, z = (a+b)(1-x)/b (a (y-1) + b (z-1) = 0),
+    R the rest of Stirling's series (no large logs cancelling)."""
+    a, b, x = np.broadcast_arrays(
+        np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(x, np.float64)
+    )
+    out = np.where(x >= 1, 1.0, 0.0)
+    inside = (x > 0) & (x < 1)
+    if not inside.any():
+        return out
+    aa, bb, xx = a[inside], b[inside], x[inside]
+    n = aa + bb
+    log_factor = aa * _log_less(n * xx / aa) + bb * _log_less(n * (1 - xx) / bb)
+    log_factor += 0.5 * np.log(aa * bb / n) - _HALF_LOG_2PI
+    log_factor += _stirling_rest(n) - _stirling_rest(aa) - _stirling_rest(bb)
+    factor = np.exp(log_factor)
+    low = xx < (aa + 1) / (n + 2)
+    got = np.empty(len(aa))
+    if low.any():
+        got[low] = factor[low] * _beta_fraction(aa[low], bb[low], xx[low]) / aa[low]
+    high = ~low
+    if high.any():
+        mirror = _beta_fraction(bb[high], aa[high], 1 - xx[high])
+        got[high] = 1 - factor[high] * mirror / bb[high]
+        # Past the mean, but still a small tail (a tiny b: a heavy-tailed negative
+        # binomial): 1 - mirror would lose its digits; the direct fraction converges there
+        # too, more slowly.
+        small = high & (got < 0.005)
+        if small.any():
+            got[small] = factor[small] * _beta_fraction(aa[small], bb[small], xx[small]) / aa[small]
+    out[inside] = got
+    return out
+
+
 #: The burst test's window (seconds) and how much busier than its average a clean host is
 #: assumed to be at its busiest (an office machine asking a day's names in 6 of 24 hours).
 BURST_WINDOW_S = 60.0
@@ -1450,8 +1603,6 @@ def _burst_test(times: list[list[float]], active: list[float]) -> tuple[np.ndarr
     p = min(1, 4 * 2W / T), so P(some window holds >= k) <= ceil(T/W) * P(Bin(n, p) >= k).
     A heavy host's DGA asking 50 names in a minute is not hidden by its volume (which the
     count test must allow for); odd names spread over the day give no burst."""
-    from scipy import special
-
     w = BURST_WINDOW_S
     ks = np.zeros(len(times))
     ps = np.ones(len(times))
@@ -1469,7 +1620,7 @@ def _burst_test(times: list[list[float]], active: list[float]) -> tuple[np.ndarr
         span = max(t[-1] - t[0], active[i])
         frac = min(1.0, BURST_ACTIVITY * 2 * w / span) if span > 0 else 1.0
         if frac < 1.0:
-            tail = float(special.betainc(best, n - best + 1, frac))  # P(Bin(n, frac) >= best)
+            tail = float(beta_tail(best, n - best + 1, frac)[()])  # P(Bin(n, frac) >= best)
             ps[i] = min(1.0, np.ceil(span / w) * tail)
     return ks, ps
 
@@ -1518,19 +1669,17 @@ class _TruncatedNB:
 
     def evaluate(self, a: float, phi: float) -> tuple[float, float, float]:
         """(log-likelihood, d/da, d2/da2)."""
-        from scipy import special
-
         ll = s = h = 0.0
         for qs, ks, w, j, inside in self.blocks:
             mu = np.exp(a) * qs
             if phi > 0:
                 r = 1.0 / phi
-                c = special.gammaln(j + r) - special.gammaln(r) - special.gammaln(j + 1)
+                c = log_gamma(j + r) - math.lgamma(r) - log_gamma(j + 1)
                 x = np.log(mu / (r + mu))
                 dx = r / (r + mu)
                 d2x = -r * mu / (r + mu) ** 2
             else:
-                c = -special.gammaln(j + 1)
+                c = -log_gamma(j + 1)
                 x = np.log(mu)
                 dx = np.ones_like(mu)
                 d2x = np.zeros_like(mu)
@@ -1649,8 +1798,6 @@ def _test(
     (step 3): ``P(K >= k_c)``, the larger of its tails under ``NB(lam * Q_c, phi)`` and
     under ``Poisson(floor_rate * Q_c)``, flagged at ``k_c >= min_names`` and ``p <= alpha
     / N``; expected counts ``max(lam, floor_rate) * Q_c``."""
-    from scipy import special  # not scipy.stats: 1.5 s to import
-
     n = len(k)
     bg = fit_background(k, q, params)
     kk = np.maximum(k, 1.0)
@@ -1659,12 +1806,12 @@ def _test(
     fitted = bg.lam * q
     if bg.phi > 0:
         r = 1.0 / bg.phi
-        pvals = special.betainc(kk, r, fitted / (r + fitted))
+        pvals = beta_tail(kk, r, fitted / (r + fitted))
     else:
-        pvals = special.gammainc(kk, fitted)
+        pvals = gamma_tail(kk, fitted)
     # ... and no less than under a Poisson background at the floor rate (a log with almost
     # no background must not make a few odd names significant).
     mu = np.maximum(params.floor_rate, bg.lam) * q
-    pvals = np.where(k > 0, np.maximum(pvals, special.gammainc(kk, params.floor_rate * q)), 1.0)
+    pvals = np.where(k > 0, np.maximum(pvals, gamma_tail(kk, params.floor_rate * q)), 1.0)
     flagged = (k >= params.min_names) & (pvals <= params.alpha / max(1, n))
     return pvals, mu, flagged, bg
