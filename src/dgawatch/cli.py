@@ -569,7 +569,9 @@ def _lookup_all(
     )
     if result.days_generated:
         err.print(
-            f"run 'dgawatch store build --all-time{build}' once to answer --all from the index"
+            f"run 'dgawatch store build --all-time{build}' once to answer --all from the index",
+            markup=False,
+            soft_wrap=True,
         )
     if as_json:
         from dgawatch.domain import registered_domain, registered_domains
@@ -692,9 +694,16 @@ def lookup_cmd(
             raise InputError("--days counts from --start; give --start too")
         window = _window(start, end, days)
         end = window[-1].isoformat()
+    if no_store and store is not None:
+        raise InputError("--no-store and --store contradict each other; give one")
     if all_days:
         if start is not None or end is not None:
             raise InputError("--all looks at whole active periods; drop --start/--end")
+        if store is not None:  # (it was ignored)
+            raise InputError(
+                "--all answers from the all-time index ('store build --all-time') and by "
+                "generating, not from a --store file; drop --store"
+            )
         build = "".join(f" --family {f}" for f in family or [])
         build += "".join(f" --variant {v}" for v in variant or [])
         if from_file is not None:
@@ -840,6 +849,11 @@ def store_build(
     if all_time:
         if start is not None or end is not None or days is not None or rebuild:
             raise InputError("--all-time indexes whole active periods; drop --start/--end/--days")
+        if store is not None:  # (it was ignored: the index is no store file)
+            raise InputError(
+                "--all-time builds the all-time index in the data directory, not in a --store "
+                "file; drop --store"
+            )
         _build_all_time(choose_variants(family, variant), as_json=as_json)
         return
     if start is None:
