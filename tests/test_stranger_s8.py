@@ -186,3 +186,29 @@ def test_store_options_the_all_time_index_ignored_are_refused(home: Path, tmp_pa
     proc = run(home, "lookup", "--no-store", "--store", store, "x.com")
     one_error(proc, "--no-store and --store contradict each other")
     assert not Path(store).exists()
+
+
+# -- an output that is an input ---------------------------------------------------------------
+
+
+def test_output_that_is_an_input_is_refused_and_the_input_kept(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "bind.log"
+    text = (s7.FIXTURES / "bind-query.log").read_text()
+    log.write_text(text)
+    (tmp_path / "logs").mkdir()
+    inner = tmp_path / "logs" / "dns.log"
+    inner.write_text(text)
+    (tmp_path / "link.log").symlink_to(log)
+    cases = [
+        (("hunt", "--output", str(log), str(log)), log, f"given as {log}"),
+        (("hunt", str(tmp_path / "link.log"), f"--output={log}"), log, "given as"),
+        (("feed", "check", str(log), "--output", str(log)), log, "given as"),
+        # found in a directory: refused when the output is written (after the hunt)
+        (("hunt", str(inner.parent), "--output", str(inner)), inner, "a file this command read"),
+    ]  # fmt: skip
+    for args, target, how in cases:
+        proc = run(home, *args)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        # before: exit 0, the log replaced by the findings table
+        assert f"is an input of this command ({how}" in proc.stderr.splitlines()[-1]
+        assert target.read_text() == text  # fails before

@@ -17,6 +17,11 @@ A name spelled with a trailing slash (``--output newdir/``) names a directory: a
 that writes a directory creates it, one that writes a file refuses it. ``Path`` drops the
 slash (``Path("newdir/") == Path("newdir")``), so the spelling is read back from the
 command line (:func:`spelled_as_directory`); before, such a command wrote a file ``newdir``.
+
+An output that is one of the command's inputs (``hunt --output dns.log dns.log``) is refused:
+renamed over, it replaced the log just read. Inputs are the files the command line names
+(checked before any work) and those the readers opened (:func:`note_input`; a log found in
+a directory, checked when the output is written).
 """
 
 from __future__ import annotations
@@ -53,9 +58,51 @@ def check_output_file(path: Path, option: str = "--output") -> None:
         raise _failed(path, option, exc) from None
 
 
+#: (real path, device, inode) of each regular file this process read (:func:`note_input`);
+#: the path too, so that a later file given a deleted input's inode number is not one.
+_inputs: set[tuple[str, int, int]] = set()
+
+
+def note_input(path: str | os.PathLike[str], fd: int) -> None:
+    """Remember the file ``path``, open as ``fd``, as an input: no output may replace it."""
+    with suppress(OSError, ValueError):
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode):
+            _inputs.add((os.path.realpath(path), st.st_dev, st.st_ino))
+
+
+def _input_named(path: Path, option: str, argv: list[str] | None = None) -> str | None:
+    """How ``path`` is an input of this command (a file it read, or another command-line
+    argument naming the same file), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if (os.path.realpath(path), st.st_dev, st.st_ino) in _inputs:
+        return "a file this command read"
+    args = sys.argv[1:] if argv is None else argv
+    for i, arg in enumerate(args):
+        if arg == option or arg.startswith(f"{option}=") or (i and args[i - 1] == option):
+            continue  # the output itself
+        try:
+            other = os.stat(arg)
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return f"given as {arg}"
+    return None
+
+
 def _check_output_file(path: Path, option: str) -> None:
     if path.is_dir():
         raise InputError(f"{option} {path} is a directory; give a file name")
+    if (how := _input_named(path, option)) is not None:
+        raise InputError(
+            f"{option} {path} is an input of this command ({how}): writing it would replace "
+            "what is read; give another file"
+        )
     if spelled_as_directory(path, option):
         raise InputError(
             f"{option} {path}/ names a directory (it ends in '/'), and this writes one file; "

@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from dgawatch.errors import DgawatchError, InputError
 from dgawatch.formats import READER_NAMES
+from dgawatch.outfile import note_input
 
 MAX_EXAMPLES_PER_REASON = 5
 T = TypeVar("T")
@@ -567,6 +568,7 @@ def read_files(
                     raw = _open_pipe(name)
                 else:
                     raw = open(name, "rb")  # noqa: SIM115 - closed after the generator ends
+                note_input(name, raw.fileno())  # no --output may replace it
         except OSError as exc:
             if in_dir:
                 why = f"cannot read it ({exc.strerror or exc})"
