@@ -212,3 +212,10 @@ def test_output_that_is_an_input_is_refused_and_the_input_kept(home: Path, tmp_p
         # before: exit 0, the log replaced by the findings table
         assert f"is an input of this command ({how}" in proc.stderr.splitlines()[-1]
         assert target.read_text() == text  # fails before
+
+
+def test_store_dash_is_refused_not_a_file_named_dash(home: Path, tmp_path: Path) -> None:
+    for args in (("store", "build", *CONFICKER), ("store", "info"), ("lookup", "x.com")):
+        proc = run(home, *args, "--store", "-", cwd=tmp_path)
+        one_error(proc, "--store -: a store is a DuckDB file, not a stream")
+    assert not (tmp_path / "-").exists()  # fails before: a DuckDB file named '-' (exit 0)

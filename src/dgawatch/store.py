@@ -183,6 +183,8 @@ class ForecastStore:
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        if str(path) == "-":  # (``-`` is standard output for --output: here it made a file)
+            raise StoreError("--store -: a store is a DuckDB file, not a stream; give a file name")
         if path is not None and not read_only and not self.path.exists():
             # a new store where the user said: its folder must exist, as for every output
             # (--output, --dir); only the data directory is made on first use
