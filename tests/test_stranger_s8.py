@@ -219,3 +219,24 @@ def test_store_dash_is_refused_not_a_file_named_dash(home: Path, tmp_path: Path)
         proc = run(home, *args, "--store", "-", cwd=tmp_path)
         one_error(proc, "--store -: a store is a DuckDB file, not a stream")
     assert not (tmp_path / "-").exists()  # fails before: a DuckDB file named '-' (exit 0)
+
+
+@pytest.mark.parametrize("how", ["utf-8 mark", "utf-16", "gzip"])
+def test_lookup_file_reads_what_hunt_reads(home: Path, tmp_path: Path, how: str) -> None:
+    import gzip
+
+    names = tmp_path / "names.txt"
+    text = "x.com\r\ny.com\r\n"
+    data = {
+        "utf-8 mark": b"\xef\xbb\xbf" + text.encode(),
+        "utf-16": text.encode("utf-16"),
+        "gzip": gzip.compress(text.encode()),
+    }[how]
+    names.write_bytes(data)
+    proc = run(home, "lookup", *DAY, "--file", str(names), "--json")
+    # before: '"query": "\ufeffx.com"'; "line 1: byte 0xff is not UTF-8"; "byte 0x8b ..."
+    assert proc.returncode == 0, proc.stderr  # fails before (utf-16, gzip)
+    assert [line.split(",")[0] for line in proc.stdout.splitlines()] == [
+        '{"query": "x.com"',  # fails before (utf-8 mark)
+        '{"query": "y.com"',
+    ]

@@ -36,19 +36,42 @@ _stdin: bytes | None = None
 
 
 def file_bytes(path: Path, option: str = "--file") -> bytes:
-    """The bytes of a file of names; ``-`` is standard input, read once and kept (the
-    compiled path of ``lookup --file`` may hand the same input to the general one). A file
-    that cannot be read is one line naming the option and why."""
+    """The bytes of a file of names as UTF-8 text; ``-`` is standard input, read once and
+    kept (the compiled path of ``lookup --file`` may hand the same input to the general
+    one). Read as the log readers read theirs: gzip decompressed, a UTF-8 byte-order mark
+    dropped (it became part of the first name), UTF-16 with its mark transcoded (Windows
+    tools write it). A file that cannot be read is one line naming the option and why."""
     global _stdin
     if str(path) == STDIN:
         if _stdin is None:
-            _stdin = sys.stdin.buffer.read()
+            _stdin = _plain(sys.stdin.buffer.read(), path, option)
         return _stdin
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         why = "it is a directory" if path.is_dir() else (exc.strerror or str(exc))
         raise InputError(f"cannot read {option} {path}: {why}") from None
+    return _plain(data, path, option)
+
+
+def _plain(data: bytes, path: Path, option: str) -> bytes:
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+        import zlib
+
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            why = f"truncated or corrupt gzip ({exc})"
+            raise InputError(f"cannot read {option} {path}: {why}") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"cannot read {option} {path}: broken UTF-16 text") from None
+    return data
 
 
 def empty_file(path: Path) -> InputError:
