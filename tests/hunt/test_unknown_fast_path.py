@@ -21,7 +21,9 @@ from dgawatch.hunt.unknown import (
     UnknownParams,
     analyse,
     explain_arrow,
+    explained_names,
     most_open_sites,
+    most_open_sites_any,
     reduce_events,
     unresolved_names,
 )
@@ -151,3 +153,58 @@ def test_the_clients_counted_by_the_collector_are_the_hunt_s(tmp_path) -> None: 
     on = hunt_paths([sim.path], HuntOptions(unknown_dga=True))
     off = hunt_paths([sim.path], HuntOptions(unknown_dga=False))
     assert on.clients == off.clients == len(sim.clients)
+
+
+def test_the_bound_at_the_end_of_reading_holds_either_way_step_2_decides() -> None:
+    """Before the matching ends neither the forecast-matched names nor (on a log without
+    NOERROR) whether the log is query-only are known: the early bound counts names under a
+    private suffix as open and every pair when nothing resolved, so it is at least the
+    bound the analysis finds for any subset of the pairs."""
+    rows = [("a", f"x{i}.ddns.net", 0) for i in range(3)]  # private suffix, no NXDOMAIN
+    rows += [("a", "qwkzrtp.com", 1), ("a", "vbnmzx.org", 0)]
+    pairs, _, resolved = _relations(rows)  # nothing resolved
+    raw = explained_names(pairs, resolved)
+    assert most_open_sites_any(pairs, raw, resolved) == 5
+    # Query-only (no NXDOMAIN anywhere): private names explained, every pair counts: 1.
+    only_nx0 = pairs.filter(pa.compute.equal(pairs.column("nx"), 0))
+    names = _names(only_nx0, resolved)
+    assert most_open_sites(only_nx0, names, query_only=True) == 1
+    assert most_open_sites_any(only_nx0, explained_names(only_nx0, resolved), resolved) == 4
+    # With answers elsewhere, only NXDOMAIN pairs count, private names open.
+    pairs2, _, resolved2 = _relations(rows, resolved=["www.example.com"])
+    assert most_open_sites_any(pairs2, explained_names(pairs2, resolved2), resolved2) == 1
+
+
+def _collector_findings(batches, early: bool, matched=(), **params):  # type: ignore[no-untyped-def]
+    collector = UnknownCollector(params=UnknownParams(**params))
+    for b in batches:
+        collector.add_events(b)
+    if early:
+        collector.events_done()
+    collector.explained.update(matched)
+    return collector, collector.findings()
+
+
+def test_step_1_at_the_end_of_reading_gives_the_same_findings(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The collector given step 1 when the events end (``events_done``, the local engine's
+    feeder) finds what it finds without: on a simulated day with infected hosts, with some
+    of their names explained by a forecast afterwards; and at min_names above the early
+    bound it stops without the classifier."""
+    from dgawatch.readers import InputReport, read_events
+
+    sim = simulate(tmp_path / "dns.log", 300, seed=5, infected=6)
+    batches = list(read_events([sim.path], "auto", report=InputReport()))
+    host = sorted(sim.infected)[0]
+    matched = sorted(sim.dga_names[host])[:3]
+    late_c, late = _collector_findings(batches, early=False, matched=matched)
+    early_c, early = _collector_findings(batches, early=True, matched=matched)
+    assert [f.to_dict() for f in early] == [f.to_dict() for f in late]
+    assert {c for f in early for c in f.clients} == set(sim.infected)
+    assert early_c.distinct_clients == late_c.distinct_clients == len(sim.clients)
+    collector = UnknownCollector(params=UnknownParams(min_names=10_000))
+    monkeypatch.setattr(collector, "_model", _no_model)
+    for b in batches:
+        collector.add_events(b)
+    collector.events_done()
+    assert collector._early is not None and collector._early[1] < 10_000
+    assert collector.findings() == []

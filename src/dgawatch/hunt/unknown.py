@@ -357,6 +357,10 @@ class _TailsOf(dict[int, pa.Array]):
         return t
 
 
+#: Logs of at most this many events get step 1 as soon as they were read
+#: (:meth:`UnknownCollector.events_done`).
+EARLY_EVENTS = 2_000_000
+
 #: Names explained at a time: the tails of a slice (and the byte gathers that build them)
 #: stay a few MB; the whole 10 M-line bench log's names at once peaked ~220 MB higher.
 EXPLAIN_SLICE = 1 << 17
@@ -683,6 +687,10 @@ class UnknownCollector:
     #: The distinct clients (not null) of every event given, once :meth:`findings` ran (the
     #: local engine's count of clients, which it need not count again).
     distinct_clients: int | None = None
+    _events: int = 0
+    #: Step 1 over every pair, and the bound on counted sites it gives, when the events
+    #: ended (:meth:`events_done`): (names, bound).
+    _early: tuple[pa.Table, int] | None = None
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -722,6 +730,7 @@ class UnknownCollector:
         thread, and :meth:`findings` once that thread is done)."""
         if batch.num_rows == 0:
             return
+        self._events += batch.num_rows
         self._pending.append(batch.select(["ts", "client", "qname", "rcode"]))
         self._pending_rows += batch.num_rows
         if self._pending_rows >= REDUCE_ROWS:
@@ -758,9 +767,18 @@ class UnknownCollector:
 
     def events_done(self) -> None:
         """The last batch was given: reduce the events still pending (the local engine's
-        feeder thread calls this while the last batches are matched; the compaction is left
-        to :meth:`findings`, so as not to add its memory to the matcher's peak)."""
+        feeder thread calls this while the last batches are matched). A log of at most
+        :data:`EARLY_EVENTS` events also gets step 1 and its bound now, over every pair (the
+        names a forecast explains are known only once the matching ends: with them the
+        bound can only fall), so that most logs' analysis is done when the matching is (a
+        bigger log's compaction is left to :meth:`findings`: here it would add to the
+        matcher's peak)."""
         self._reduce()
+        if self._events <= EARLY_EVENTS:
+            rel = self._compact()
+            pairs, resolved = rel["pairs"], rel["resolved"]
+            names = explained_names(pairs, resolved, self.params.allowlist)
+            self._early = (names, most_open_sites_any(pairs, names, resolved))
 
     def flush(self) -> None:
         """Reduce the events still pending and compact the relations (``findings()`` then
@@ -777,11 +795,19 @@ class UnknownCollector:
         # the unfiltered ones (the peak of a 10 M-line hunt is in here).
         self.parts = {kind: [] for kind in self.parts}
         pairs, clients, resolved = rel.pop("pairs"), rel.pop("clients"), rel.pop("resolved")
+        early, self._early = self._early, None
+        if early is not None and early[1] < self.params.min_names:
+            return []  # (nobody could be flagged even with the forecast-matched names)
+        names = early[0] if early is not None else None
         if self.explained and pairs.num_rows:
             known = pa.array(sorted(self.explained), pa.string())
             pairs = pairs.filter(pc.invert(pc.is_in(pairs.column("qname"), value_set=known)))
+            if names is not None:
+                names = names.filter(pc.invert(pc.is_in(names.column("qname"), value_set=known)))
         try:
-            return analyse(pairs, clients, resolved, self._model, self.params, self._sql)
+            return analyse(
+                pairs, clients, resolved, self._model, self.params, self._sql, names=names
+            )
         finally:
             if self._con is not None:
                 self._con.close()
@@ -933,6 +959,31 @@ def unresolved_names(pairs: pa.Table, resolved: pa.Table) -> pa.Table:
     return pa.table({"qname": names.cast(pa.string()).sort()})
 
 
+def explained_names(
+    pairs: pa.Table, resolved: pa.Table, allowlist: frozenset[str] = frozenset()
+) -> pa.Table:
+    """Step 1: the names of ``pairs`` nobody resolved (:func:`unresolved_names`) with their
+    site and reason (:func:`explain_arrow`; ``psl-private?`` undecided)."""
+    qnames = unresolved_names(pairs, resolved)
+    sites, reasons = explain_arrow(qnames.column("qname"), allowlist)
+    return qnames.append_column("site", sites).append_column("reason", reasons)
+
+
+def most_open_sites_any(pairs: pa.Table, names: pa.Table, resolved: pa.Table) -> int:
+    """:func:`most_open_sites` whichever way step 2 decides (a log without answers or not;
+    names under a private suffix open or explained): private-suffix names open, and
+    every pair counted when nothing resolved. At least the bound :func:`analyse` finds for
+    these pairs or any subset of them."""
+    reasons = names.column("reason")
+    undecided = pc.fill_null(pc.equal(reasons, "psl-private?"), False)
+    open_names = names.set_column(
+        names.schema.get_field_index("reason"),
+        "reason",
+        pc.if_else(undecided, pa.scalar(None, pa.string()), reasons),
+    )
+    return most_open_sites(pairs, open_names, query_only=resolved.num_rows == 0)
+
+
 def most_open_sites(pairs: pa.Table, names: pa.Table, query_only: bool) -> int:
     """The most distinct open sites (a site, no reason: step 1 left them) one client asked
     for with an NXDOMAIN answer (any answer in a query-only log): a bound on any client's
@@ -1023,19 +1074,23 @@ def analyse(
     load_model: Callable[[], DGAClassifier],
     params: UnknownParams,
     run: Callable[..., pa.Table],
+    names: pa.Table | None = None,
 ) -> list[UnknownDGAFinding]:
     """Steps 1-4 of the module docstring over the whole log's relations (pairs without
     forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables;
     ``load_model()`` gives the classifier (called only when some client asked for
-    ``min_names`` open sites and some site is suspect)."""
+    ``min_names`` open sites and some site is suspect); ``names``: step 1 already done
+    (:func:`explained_names` of these pairs)."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
     # NXDOMAIN nor NOERROR evidence: :func:`_query_only_sites` stands in for it.
     query_only = resolved.num_rows == 0 and not (pc.sum(pairs.column("nx")).as_py() or 0)
     # Step 1, for the names nobody resolved (the others can never count).
-    qnames = unresolved_names(pairs, resolved)
-    sites, reasons = explain_arrow(qnames.column("qname"), params.allowlist)
+    if names is None:
+        names = explained_names(pairs, resolved, params.allowlist)
+    qnames = names.select(["qname"])
+    sites, reasons = names["site"].combine_chunks(), names["reason"].combine_chunks()
     private = "psl-private (no answers)" if query_only else None
     reasons = pc.if_else(
         pc.fill_null(pc.equal(reasons, "psl-private?"), False),
