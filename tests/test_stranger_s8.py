@@ -240,3 +240,12 @@ def test_lookup_file_reads_what_hunt_reads(home: Path, tmp_path: Path, how: str)
         '{"query": "x.com"',  # fails before (utf-8 mark)
         '{"query": "y.com"',
     ]
+
+
+def test_compressed_log_with_nothing_readable_is_an_error(home: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "dns.log.gz"
+    cut.write_bytes(b"\x1f\x8b\x08\x00")  # a gzip header cut short
+    # before: exit 0, "no findings (0 events ...)" under "1 line(s): ... line 0: ..."
+    for command in ("hunt", "hunt-flows"):
+        proc = run(home, command, str(cut))
+        one_error(proc, f"cannot read {cut}: truncated or corrupt compressed input, nothing")

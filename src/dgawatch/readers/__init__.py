@@ -576,6 +576,8 @@ def read_files(
                 _note_skip(skipped, in_dir, f"{name}: {why}")
                 continue
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+        read = False  # whether read_one ran to the end
+        got = 0  # what it yielded
         with raw:
             try:
                 stream, head, dec = _open(raw)
@@ -583,7 +585,9 @@ def read_files(
                 raise InputError(f"cannot read {name}: {exc}") from None
             if head or dec is None:
                 try:
-                    yield from read_one(name, stream, head)
+                    for item in read_one(name, stream, head):
+                        got += 1
+                        yield item
                 except FileRefused as exc:
                     if not in_dir:
                         raise
@@ -601,13 +605,27 @@ def read_files(
                     )
                     skipped.pop(in_dir, None)  # (read up to there)
                 else:
-                    skipped.pop(in_dir, None)
+                    read = True
+            damage = None
             if dec is not None and dec.error is not None:
-                report.bad(name, 0, "truncated or corrupt compressed input", str(dec.error))
+                damage = str(dec.error)
             elif dec is not None and dec.zstd:
                 damage = _zstd_damage(raw)
-                if damage:
-                    report.bad(name, 0, f"truncated or corrupt compressed input: {damage}")
+            if damage and not got and not report.lines_read.get(name):
+                # not one line came out: the file could not be read (before, a hunt of it
+                # alone said "no findings", exit 0, below a one-line damage report)
+                why = f"truncated or corrupt compressed input, nothing readable ({damage})"
+                if not in_dir:
+                    raise InputError(f"cannot read {name}: {why}")
+                report.skipped(name, f"{why}; skipped")
+                _note_skip(skipped, in_dir, f"{name}: {why}")
+                continue
+            if read:
+                skipped.pop(in_dir, None)
+            if dec is not None and dec.error is not None:
+                report.bad(name, 0, "truncated or corrupt compressed input", str(dec.error))
+            elif damage:
+                report.bad(name, 0, f"truncated or corrupt compressed input: {damage}")
     _all_skipped(current, skipped)
 
 
