@@ -208,3 +208,28 @@ def test_step_1_at_the_end_of_reading_gives_the_same_findings(tmp_path, monkeypa
     collector.events_done()
     assert collector._early is not None and collector._early[1] < 10_000
     assert collector.findings() == []
+
+
+def test_a_log_answering_every_query_loads_no_public_suffix_list() -> None:
+    """Nothing unanswered, nothing to explain: the collector stops before step 1's loads
+    (the PSL's value sets, ~10 ms at every small hunt)."""
+    from dgawatch.hunt import unknown
+
+    batch = pa.RecordBatch.from_pydict(
+        {"ts": [T0], "client": ["10.0.0.1"], "qname": ["example.com"], "rcode": ["NOERROR"]},
+        schema=pa.schema(
+            [
+                ("ts", pa.timestamp("ms", tz="UTC")),
+                ("client", pa.string()),
+                ("qname", pa.string()),
+                ("rcode", pa.string()),
+            ]
+        ),
+    )
+    unknown._rule_sets.cache_clear()
+    collector = UnknownCollector()
+    collector.add_events(batch)
+    collector.events_done()
+    assert collector.findings() == []
+    assert collector.distinct_clients == 1
+    assert unknown._rule_sets.cache_info().currsize == 0

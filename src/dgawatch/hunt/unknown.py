@@ -690,7 +690,7 @@ class UnknownCollector:
     _events: int = 0
     #: Step 1 over every pair, and the bound on counted sites it gives, when the events
     #: ended (:meth:`events_done`): (names, bound).
-    _early: tuple[pa.Table, int] | None = None
+    _early: tuple[pa.Table | None, int] | None = None
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -777,6 +777,9 @@ class UnknownCollector:
         if self._events <= EARLY_EVENTS:
             rel = self._compact()
             pairs, resolved = rel["pairs"], rel["resolved"]
+            if not pairs.num_rows:  # every query answered: nothing to explain (no PSL loaded)
+                self._early = (None, 0)
+                return
             names = explained_names(pairs, resolved, self.params.allowlist)
             self._early = (names, most_open_sites_any(pairs, names, resolved))
 
