@@ -427,11 +427,11 @@ def hunt_paths(paths: Sequence[str | os.PathLike[str]], options: HuntOptions) ->
             feeder.close()
 
 
-#: Events a log must hold for the unknown-DGA analysis's one-time loads to be started on a
-#: thread of their own (a smaller log may never need them: with no unresolved name nothing
-#: is loaded), as soon as that many were read when its files hold at most
-#: WARM_UP_EARLY_BYTES, else once the last batch was matched: the loads hold ~50 MB, which
-#: then take the place of the matcher's (a 10 M-line log's peak is at its last batches).
+#: Events a log must hold for the unknown-DGA analysis's one-time loads (step 1's: the PSL)
+#: to be started on a thread of their own (a smaller log may never need them: with no
+#: unresolved name nothing is loaded), as soon as that many were read when its files hold
+#: at most WARM_UP_EARLY_BYTES, else once the last batch was matched, taking the place of
+#: the matcher's memory (a 10 M-line log's peak is at its last batches).
 WARM_UP_EVENTS = 100_000
 WARM_UP_EARLY_BYTES = 1 << 30
 
