@@ -233,3 +233,34 @@ def test_a_log_answering_every_query_loads_no_public_suffix_list() -> None:
     assert collector.findings() == []
     assert collector.distinct_clients == 1
     assert unknown._rule_sets.cache_info().currsize == 0
+
+
+def test_the_feeder_reduces_what_is_pending_while_it_waits() -> None:
+    """``reduce_idle`` (the feeder, waiting for a batch) reduces the pending events once
+    there are IDLE_REDUCE_ROWS of them, so less is left for the end; fewer wait."""
+    from dgawatch.hunt.unknown import IDLE_REDUCE_ROWS
+
+    n = IDLE_REDUCE_ROWS // 2
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "ts": [T0] * n,
+            "client": [f"10.0.{i % 250}.{i % 7}" for i in range(n)],
+            "qname": [f"n{i % 1000}.example.com" for i in range(n)],
+            "rcode": ["NXDOMAIN"] * n,
+        },
+        schema=pa.schema(
+            [
+                ("ts", pa.timestamp("ms", tz="UTC")),
+                ("client", pa.string()),
+                ("qname", pa.string()),
+                ("rcode", pa.string()),
+            ]
+        ),
+    )
+    collector = UnknownCollector()
+    collector.add_events(batch)
+    collector.reduce_idle()
+    assert collector._pending_rows == n and not collector.parts["pairs"]
+    collector.add_events(batch)
+    collector.reduce_idle()
+    assert collector._pending_rows == 0 and len(collector.parts["pairs"]) == 1

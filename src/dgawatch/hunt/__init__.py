@@ -514,9 +514,14 @@ class _Feeder(threading.Thread):
         try:
             while not self._halt.is_set():
                 try:
-                    item = self._pending.get(timeout=0.1)
+                    item = self._pending.get_nowait()
                 except queue.Empty:
-                    continue
+                    # Nothing to take: reduce what is pending now rather than at the end.
+                    self.unknown.reduce_idle()
+                    try:
+                        item = self._pending.get(timeout=0.1)
+                    except queue.Empty:
+                        continue
                 if item is _DONE:
                     self.unknown.events_done()
                     return

@@ -96,8 +96,10 @@ LENGTH_BAND = 5
 SAMPLE_NAMES = 10
 #: Rows held by the local engine before it re-aggregates them.
 COMPACT_ROWS = 1_000_000
-#: Query events the local engine reduces at a time.
+#: Query events the local engine reduces at a time; at least this many when its feeder
+#: waits for the next batch anyway.
 REDUCE_ROWS = 500_000
+IDLE_REDUCE_ROWS = 150_000
 
 #: The relations both engines reduce a log to, and hand to :func:`analyse`: one row per
 #: (client, name) of the queries that did not get NOERROR (``PAIR_SCHEMA``), the queries of
@@ -764,6 +766,12 @@ class UnknownCollector:
             self._rows += t.num_rows
             out[kind] = t
         return out
+
+    def reduce_idle(self) -> None:
+        """Reduce the pending events if there are :data:`IDLE_REDUCE_ROWS` (the feeder
+        calls this while it waits for a batch: less is left for the end)."""
+        if self._pending_rows >= IDLE_REDUCE_ROWS:
+            self._reduce()
 
     def events_done(self) -> None:
         """The last batch was given: reduce the events still pending (the local engine's
