@@ -252,3 +252,30 @@ def test_compressed_log_with_nothing_readable_is_an_error(home: Path, tmp_path: 
     for command in ("hunt", "hunt-flows"):
         proc = run(home, command, str(cut))
         one_error(proc, f"cannot read {cut}: truncated or corrupt compressed input, nothing")
+
+
+# -- the lead's share of the pass (session 8) ------------------------------------------------
+
+
+def test_hunt_json_with_another_format_is_refused(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "q.log"
+    log.write_text("example.com\n")
+    proc = run(home, "hunt", str(log), "--json", "--format", "csv")
+    # before: exit 0 and JSON lines (--json silently won over --format csv)
+    assert one_error(proc, "--json is --format json; give one of --json and --format csv")
+
+
+@pytest.mark.parametrize("command", ["hunt", "hunt-flows"])
+def test_usage_names_the_path_argument(home: Path, command: str) -> None:
+    proc = run(home, command, "--help")
+    # before: "Usage: dgawatch hunt [OPTIONS] {paths}..." (typer's default for a list)
+    assert f" {command} [OPTIONS] {{PATH}}..." in proc.stdout
+    assert "Missing argument 'PATH'" in run(home, command).stderr
+
+
+def test_flow_csv_header_names_only_the_missing_columns(home: Path, tmp_path: Path) -> None:
+    flows = tmp_path / "flows.csv"
+    flows.write_text("ts,src,dst,dport\n1764892800,10.0.0.1,10.0.0.2,445\n")
+    proc = run(home, "hunt-flows", str(flows))
+    # before: "... lacks src, dst, dport, proto, time columns" (every column, four present)
+    assert one_error(proc, "'ts,src,dst,dport' lacks proto (names read: proto: proto, protocol")

@@ -951,7 +951,8 @@ DEFAULT_MIN_CONFIDENCE = 0.5
 @app.command()
 def hunt(
     paths: Annotated[
-        list[Path], typer.Argument(help="Log files or directories (- = standard input).")
+        list[Path],
+        typer.Argument(metavar="PATH", help="Log files or directories (- = standard input)."),
     ],
     input_format: Annotated[
         str,
@@ -1032,6 +1033,8 @@ def hunt(
         if fmt is not None and fmt != old_output_format:
             raise InputError(f"give the output format once: --format {fmt}")
         fmt = old_output_format
+    if as_json and fmt not in (None, "json"):  # (--json silently won)
+        raise InputError(f"--json is --format json; give one of --json and --format {fmt}")
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
         raise InputError(
             f"--window-days must be between 0 and {MAX_WINDOW_DAYS}, not {window_days}"
@@ -1064,7 +1067,8 @@ def hunt_flows_cmd(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="Zeek conn.log or flow CSV files, or directories (- = standard input)."
+            metavar="PATH",
+            help="Zeek conn.log or flow CSV files, or directories (- = standard input).",
         ),
     ],
     output: Annotated[Path | None, typer.Option(help="File to write (default stdout).")] = None,

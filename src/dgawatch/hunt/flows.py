@@ -246,19 +246,25 @@ def _read_one(lines: Iterator[tuple[int, str]], name: str, report: InputReport) 
                 mode = "json"
             else:
                 mode = "csv"
+                missing: list[str] = list(_ALIASES)
                 for sep in (",", ";", "\t", "|"):  # as the DNS readers' CSV (tabular.DELIMITERS)
                     header = [h.strip() for h in next(csv.reader([line], delimiter=sep))]
                     cols = _columns(header)
                     if cols is not None:
                         break
+                    lower = {h.lower() for h in header}
+                    lacks = [k for k, names in _ALIASES.items() if lower.isdisjoint(names)]
+                    missing = min(missing, lacks, key=len)
                 if cols is None:
                     # Refused as 'hunt' refuses it (exit 2 named, skipped in a directory):
                     # an empty table would read as "no infected host".
+                    which = ", ".join(missing)
+                    known = "; ".join(f"{k}: {', '.join(_ALIASES[k])}" for k in missing)
                     raise FileRefused(
                         name,
-                        "CSV header lacks src, dst, dport, proto, time",
-                        f"{name}:{n}: CSV header {line[:80]!r} lacks src, dst, dport, proto, "
-                        "time columns; hunt-flows reads Zeek conn.log and flow CSV",
+                        f"CSV header lacks {which}",
+                        f"{name}:{n}: CSV header {line[:80]!r} lacks {which} (names read: "
+                        f"{known}); hunt-flows reads Zeek conn.log and flow CSV",
                     )
                 continue
         try:

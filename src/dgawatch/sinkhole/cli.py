@@ -435,7 +435,9 @@ def sketch_export(
 
 @sketch_app.command("merge")
 def sketch_merge(
-    files: Annotated[list[Path], typer.Argument(help="Sketch files of several operators.")],
+    files: Annotated[
+        list[Path], typer.Argument(metavar="FILE", help="Sketch files of several operators.")
+    ],
     output: Annotated[Path | None, typer.Option(help="Write the merged sketch file.")] = None,
     by: Annotated[
         str, typer.Option(help="Rows: comma list of day,family,variant,country,asn.")
