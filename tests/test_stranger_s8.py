@@ -279,3 +279,11 @@ def test_flow_csv_header_names_only_the_missing_columns(home: Path, tmp_path: Pa
     proc = run(home, "hunt-flows", str(flows))
     # before: "... lacks src, dst, dport, proto, time columns" (every column, four present)
     assert one_error(proc, "'ts,src,dst,dport' lacks proto (names read: proto: proto, protocol")
+
+
+def test_hunt_column_with_a_log_format_of_its_own_is_refused(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "q.log"
+    log.write_text("example.com\n")
+    args = ("--input-format", "bind", "--column", "ts=a,client=b,qname=c")
+    # before: --column silently ignored
+    assert one_error(run(home, "hunt", str(log), *args), "--column maps CSV and Parquet")

@@ -1033,6 +1033,11 @@ def hunt(
         if fmt is not None and fmt != old_output_format:
             raise InputError(f"give the output format once: --format {fmt}")
         fmt = old_output_format
+    if column is not None and input_format not in ("auto", "csv", "parquet"):
+        raise InputError(
+            f"--column maps CSV and Parquet columns; --input-format {input_format} has its own "
+            "fields: drop --column"
+        )
     if as_json and fmt not in (None, "json"):  # (--json silently won)
         raise InputError(f"--json is --format json; give one of --json and --format {fmt}")
     if not 0 <= window_days <= MAX_WINDOW_DAYS:
