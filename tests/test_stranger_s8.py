@@ -287,3 +287,30 @@ def test_hunt_column_with_a_log_format_of_its_own_is_refused(home: Path, tmp_pat
     args = ("--input-format", "bind", "--column", "ts=a,client=b,qname=c")
     # before: --column silently ignored
     assert one_error(run(home, "hunt", str(log), *args), "--column maps CSV and Parquet")
+
+
+def test_hunt_allowlist_that_cannot_be_read_names_the_option(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "q.log"
+    log.write_text("example.com\n")
+    proc = run(home, "hunt", str(log), "--allowlist", str(tmp_path / "missing.txt"))
+    # before: "cannot read the allowlist ...: [Errno 2] No such file or directory: '...'"
+    line = one_error(proc, "cannot read --allowlist", "missing.txt: No such file or directory")
+    assert "Errno" not in line
+
+
+def test_cut_compressed_log_is_a_file_fault_not_line_0(home: Path, tmp_path: Path) -> None:
+    import gzip
+
+    rows = b"".join(
+        b"05-Dec-2026 10:00:00.000 client @0x1 10.0.0.%d#5353 (e%d.com): query: e%d.com IN A + "
+        b"(10.0.0.1)\n" % (i % 200, i, i)
+        for i in range(50_000)
+    )
+    packed = gzip.compress(rows)
+    log = tmp_path / "cut.log.gz"
+    log.write_bytes(packed[: len(packed) // 2])
+    proc = run(home, "hunt", str(log))
+    assert proc.returncode == 0, proc.stderr
+    # before: "cut.log.gz: 1 line(s): truncated or corrupt compressed input" + "  line 0: ..."
+    assert f"{log}: truncated or corrupt compressed input\n  file: " in proc.stderr
+    assert "  line 0:" not in proc.stderr  # (the cut last line is a bad line, rightly)

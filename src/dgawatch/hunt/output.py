@@ -181,10 +181,11 @@ def report_lines(report: InputReport) -> list[str]:
     for (file, reason), n in sorted(report.counts.items()):
         unit = report.unit(file)  # "packet" in a capture, "line" in a text log
         examples = report.examples.get((file, reason), [])
-        if examples and all(b.line == 0 for b in examples) and unit != "line":
-            # the capture's own header, not one of its packets
+        if examples and all(b.line == 0 for b in examples):
+            # the file's own fault (a capture's header, compression cut short), not a line's
             lines.append(f"{file}: {reason}")
-            lines.extend(f"  file header: {b.shown}" for b in examples if b.excerpt)
+            what = "file" if unit == "line" else "file header"
+            lines.extend(f"  {what}: {b.shown}" for b in examples if b.excerpt)
             continue
         lines.append(f"{file}: {n} {unit}(s): {reason}")
         for b in examples:

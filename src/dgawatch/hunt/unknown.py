@@ -146,10 +146,17 @@ class UnknownParams:
 
 def read_allowlist(path: Path) -> frozenset[str]:
     """Names (one per line, ``#`` comments); each also allows every name below it."""
+    from dgawatch.namefile import file_bytes
+
+    # read as lookup --file reads names: gzip, a byte-order mark, UTF-16; one line if not
+    data = file_bytes(path, "--allowlist")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the allowlist {path}: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot read --allowlist {path}: not UTF-8 text (byte {exc.start:,}); save it as "
+            "UTF-8, one name a line"
+        ) from None
     out = set()
     for n, line in enumerate(text.splitlines(), 1):
         name = line.split("#", 1)[0].strip().lower().rstrip(".").removeprefix("*.")
