@@ -698,8 +698,8 @@ class UnknownCollector:
     distinct_clients: int | None = None
     _events: int = 0
     #: Step 1 over every pair, and the bound on counted sites it gives, when the events
-    #: ended (:meth:`events_done`): (names, bound).
-    _early: tuple[pa.Table | None, int] | None = None
+    #: ended (:meth:`events_done`): (names, bound; None: left to :func:`analyse`).
+    _early: tuple[pa.Table | None, int | None] | None = None
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -762,12 +762,14 @@ class UnknownCollector:
             # If the log has more distinct rows than that, compact less often.
             self._rows = 0 if self._rows < COMPACT_ROWS // 2 else self._rows // 2
 
-    def _compact(self) -> dict[str, pa.Table]:
+    def _compact(self, sum_pairs: bool = True) -> dict[str, pa.Table]:
+        """The relations, each as one table (parts summed; the pairs' only when
+        ``sum_pairs``: else one (client, name) may have a row in each part)."""
         out = {}
         self._rows = 0
         for kind, parts in self.parts.items():
             t = pa.concat_tables(parts) if parts else _SCHEMAS[kind].empty_table()
-            if len(parts) > 1:
+            if len(parts) > 1 and (sum_pairs or kind != "pairs"):
                 t = _reaggregate(kind, t).cast(_SCHEMAS[kind])
             self.parts[kind] = [t]
             self._rows += t.num_rows
@@ -790,13 +792,21 @@ class UnknownCollector:
         matcher's peak)."""
         self._reduce()
         if self._events <= EARLY_EVENTS:
-            rel = self._compact()
+            # Query-only so far, so query-only after the matching too (fewer pairs keep it
+            # so): :func:`analyse` then sums only the rows it counts, and its own pass over
+            # the open pairs gives its bound with what step 2 needs (both were a second
+            # pass over every pair here, ~0.5 s each on a 5,000-client day).
+            no_answers = not any(t.num_rows for t in self.parts["resolved"]) and not any(
+                pc.sum(t.column("nx")).as_py() for t in self.parts["pairs"]
+            )
+            rel = self._compact(sum_pairs=not no_answers)
             pairs, resolved = rel["pairs"], rel["resolved"]
             if not pairs.num_rows:  # every query answered: nothing to explain (no PSL loaded)
                 self._early = (None, 0)
                 return
             names = explained_names(pairs, resolved, self.params.allowlist)
-            self._early = (names, most_open_sites_any(pairs, names, resolved))
+            bound = None if no_answers else most_open_sites_any(pairs, names, resolved)
+            self._early = (names, bound)
 
     def flush(self) -> None:
         """Reduce the events still pending and compact the relations (``findings()`` then
@@ -814,7 +824,7 @@ class UnknownCollector:
         self.parts = {kind: [] for kind in self.parts}
         pairs, clients, resolved = rel.pop("pairs"), rel.pop("clients"), rel.pop("resolved")
         early, self._early = self._early, None
-        if early is not None and early[1] < self.params.min_names:
+        if early is not None and early[1] is not None and early[1] < self.params.min_names:
             return []  # (nobody could be flagged even with the forecast-matched names)
         names = early[0] if early is not None else None
         if self.explained and pairs.num_rows:
@@ -1067,18 +1077,117 @@ POPULAR_MIN = 10
 QUERY_ONLY_FPR = 0.1
 
 
-def _query_only_sites(
-    pairs: pa.Table, names: pa.Table, n_clients: int, run: Callable[..., pa.Table]
-) -> tuple[pa.Table, pa.Table, int]:
-    """Step 2 without answers: (sites explained as popular -- asked by more than
+def _query_only_sites(per_site: pa.Table, n_clients: int) -> tuple[pa.Table, pa.Table, int]:
+    """Step 2 without answers, from each open site's distinct clients (``per_site``:
+    :func:`_query_only_open`): (sites explained as popular -- asked by more than
     :data:`POPULAR_SHARE` of the clients and :data:`POPULAR_MIN` --, the sites typos are
     checked against -- asked by two clients or more --, how many popular sites). Names
     under a private suffix are already explained (nothing says they did not resolve)."""
-    per_site = run(_SITE_CLIENTS_SQL, unk_pairs=pairs, unk_names=names)
     cut = max(POPULAR_MIN, POPULAR_SHARE * n_clients)
     popular = per_site.filter(pc.greater(per_site.column("clients"), cut)).select(["site"])
     shared = per_site.filter(pc.greater_equal(per_site.column("clients"), 2)).select(["site"])
     return popular, shared, popular.num_rows
+
+
+def _no_answers(pairs: pa.Table, resolved: pa.Table) -> bool:
+    """A log without answers: nothing resolved, no NXDOMAIN (fewer pairs -- the
+    forecast-matched names taken out -- keep it so)."""
+    return resolved.num_rows == 0 and not (pc.sum(pairs.column("nx")).as_py() or 0)
+
+
+def _query_only_open(pairs: pa.Table, names: pa.Table) -> tuple[pa.Table, pa.Table, int]:
+    """Step 2 without answers, in one pass over the pairs under an open site: (those rows
+    with their site, as :data:`_SUSPECT_SQL` gives them before the popular sites are taken
+    out; each open site's distinct clients, as :data:`_SITE_CLIENTS_SQL`; the most open
+    sites of a client, :func:`most_open_sites` with ``query_only``). Arrow: the two SQL
+    joins and the bound's own pass cost ~3x more."""
+    at = pc.index_in(pairs.column("qname"), value_set=names.column("qname"))
+    open_ = pc.and_(pc.is_valid(names.column("site")), pc.is_null(names.column("reason")))
+    keep = pc.fill_null(pc.take(open_, at), False)
+    kept = pairs.filter(keep)
+    site = pc.take(names.column("site"), at.filter(keep))
+    rows = pa.table(
+        {
+            "client": kept.column("client"),
+            "qname": kept.column("qname"),
+            "site": site,
+            "queries": kept.column("queries"),
+            "nx": kept.column("nx"),
+            "first_seen": kept.column("first_seen"),
+            "last_seen": kept.column("last_seen"),
+        }
+    )
+    empty = pa.table({"site": pa.array([], pa.string()), "clients": pa.array([], pa.int64())})
+    if not rows.num_rows:
+        return rows, empty, 0
+    _, (clients, sites) = _groups(rows.column("client"), site)
+    bound = int(pc.max(pc.value_counts(clients).field("counts")).as_py())
+    # count(DISTINCT client): null clients are not counted (their site still is a row)
+    code, (values,) = _groups(sites)
+    valid = pc.is_valid(clients).to_numpy(zero_copy_only=False)
+    counts = np.bincount(code, weights=valid, minlength=len(values)).astype(np.int64)
+    per_site = pa.table({"site": values, "clients": pa.array(counts)})
+    return rows, per_site, bound
+
+
+def _summed(rows: pa.Table) -> pa.Table:
+    """Suspect rows (:data:`_SUSPECT_SQL`'s columns) summed per (client, qname), as the
+    pairs' parts are (:func:`_reaggregate`); the site is the qname's."""
+    if not rows.num_rows:
+        return rows
+    group, (clients, qnames) = _groups(rows.column("client"), rows.column("qname"))
+    if len(clients) == rows.num_rows:
+        return rows  # (one row each already)
+    n = len(clients)
+    first = np.full(n, rows.num_rows, np.int64)
+    np.minimum.at(first, group, np.arange(rows.num_rows, dtype=np.int64))
+    nulls = _any_null(rows, ["queries", "nx", "first_seen", "last_seen"])
+    if nulls:  # (Arrow's group_by skips them, as the SQL sums and extremes do)
+        g = rows.group_by(["client", "qname"], use_threads=False).aggregate(
+            [("queries", "sum"), ("nx", "sum"), ("first_seen", "min"), ("last_seen", "max")]
+        )
+        site = pc.take(rows.column("site"), pc.index_in(g.column("qname"), rows.column("qname")))
+        cols = [g.column(c) for c in ("queries_sum", "nx_sum", "first_seen_min", "last_seen_max")]
+        clients, qnames = g.column("client"), g.column("qname")
+    else:
+        site = pc.take(rows.column("site"), pa.array(first))
+        cols = [
+            _sum(group, n, rows.column("queries")),
+            _sum(group, n, rows.column("nx")),
+            _extreme(group, n, rows.column("first_seen"), biggest=False),
+            _extreme(group, n, rows.column("last_seen"), biggest=True),
+        ]
+    return pa.table(
+        {
+            "client": clients,
+            "qname": qnames,
+            "site": site,
+            "queries": cols[0],
+            "nx": cols[1],
+            "first_seen": cols[2],
+            "last_seen": cols[3],
+        }
+    ).cast(rows.schema)
+
+
+def _near_in_length(ref: pa.Table, sites: pa.Table) -> pa.Table:
+    """The sites of ``ref`` under a suffix of some site of ``sites`` whose label is at most
+    one letter longer or shorter than its: the only ones :data:`_TYPO_SQL` can find one
+    edit away (it expands every label it is given into its deletions: ~0.3 s for a
+    query-only day's sites asked by two clients, against a few hundred suspects)."""
+    if not ref.num_rows or not sites.num_rows:
+        return ref.slice(0, 0)
+
+    def keys(col: pa.Array | pa.ChunkedArray, shift: int) -> pa.Array:
+        parts = pc.split_pattern(_whole(col), ".", max_splits=1)
+        label, suffix = pc.list_element(parts, 0), pc.list_element(parts, 1)
+        n = pc.add(pc.utf8_length(label), shift).cast(pa.string())
+        return pc.binary_join_element_wise(suffix, n, "/")
+
+    wanted = pa.concat_arrays([keys(sites.column("site"), d) for d in (-1, 0, 1)])
+    near = pc.fill_null(pc.is_in(keys(ref.column("site"), 0), value_set=wanted), False)
+    # (a non-ASCII label is kept: DuckDB's length and substr need not count as Arrow does)
+    return ref.filter(pc.or_(near, pc.invert(pc.string_is_ascii(ref.column("site")))))
 
 
 def _site_label(site: str) -> str:
@@ -1103,7 +1212,7 @@ def analyse(
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
     # NXDOMAIN nor NOERROR evidence: :func:`_query_only_sites` stands in for it.
-    query_only = resolved.num_rows == 0 and not (pc.sum(pairs.column("nx")).as_py() or 0)
+    query_only = _no_answers(pairs, resolved)
     # Step 1, for the names nobody resolved (the others can never count).
     if names is None:
         names = explained_names(pairs, resolved, params.allowlist)
@@ -1128,26 +1237,33 @@ def analyse(
             strict=True,
         )
     )
-    if most_open_sites(pairs, names, query_only) < params.min_names:
-        # Both tests flag only a client with min_names counted sites, and a client's
-        # counted sites are some of its open sites: no finding (most logs end here, before
-        # the SQL of step 2 and the classifier).
+    # Both tests flag only a client with min_names counted sites, and a client's counted
+    # sites are some of its open sites: below that, no finding (most logs end here, before
+    # the SQL of step 2 and the classifier).
+    if query_only:
+        open_rows, per_site, bound = _query_only_open(pairs, names)
+        if bound < params.min_names:
+            return []
+    elif most_open_sites(pairs, names, query_only) < params.min_names:
         return []
     loads = _ScoringLoads(load_model)
     # Step 2: sites nobody resolved anything under, minus typos of resolved sites.
     if query_only:
-        ok, typo_ref, n_popular = _query_only_sites(pairs, names, len(queries_of), run)
+        ok, typo_ref, n_popular = _query_only_sites(per_site, len(queries_of))
         explained = (*explained, ("popular (no answers)", n_popular))
+        suspect_rows = open_rows.filter(
+            pc.invert(pc.is_in(open_rows.column("site"), value_set=ok.column("site")))
+        )
     else:
         open_sites = pc.unique(sites.filter(pc.and_(pc.is_valid(sites), pc.is_null(reasons))))
         cand = pa.table({"site": open_sites.sort()})
         ok = run(_OK_SITES_SQL, unk_resolved=resolved, unk_sites=cand)
-    suspect_rows = run(
-        _SUSPECT_SQL.replace("$query_only", "TRUE" if query_only else "FALSE"),
-        unk_pairs=pairs,
-        unk_names=names,
-        unk_ok=ok,
-    )
+        suspect_rows = run(
+            _SUSPECT_SQL.replace("$query_only", "FALSE"),
+            unk_pairs=pairs,
+            unk_names=names,
+            unk_ok=ok,
+        )
     if not suspect_rows.num_rows:
         loads.join()
         return []
@@ -1183,7 +1299,7 @@ def analyse(
     # Typos only matter for the sites that would count.
     maybe = pa.table({"site": pa.array([s for s in s_sites if make_of[s]], pa.string())})
     if query_only:
-        tails = typo_ref
+        tails = _near_in_length(typo_ref, maybe)
     else:
         tails = run(_RESOLVED_TAILS_SQL, unk_resolved=resolved, unk_sites=maybe)
     typos = run(_TYPO_SQL, unk_resolved=tails, unk_suspect=maybe).column("site").to_pylist()
@@ -1193,11 +1309,12 @@ def analyse(
     explained = (*explained, ("typo of a known site", len(typos)), ("not generated", plain))
     # Only rows under a counting site matter from here on (most suspect rows are not).
     counting = pa.array([s for s in s_sites if make_of[s] is not None], pa.string())
-    suspect: list[dict[str, Any]] = (
-        suspect_rows.filter(pc.is_in(suspect_rows.column("site"), value_set=counting))
-        .sort_by([("client", "ascending"), ("qname", "ascending")])
-        .to_pylist()
-    )
+    counted_rows = suspect_rows.filter(pc.is_in(suspect_rows.column("site"), value_set=counting))
+    if query_only:  # (pairs given unsummed: :meth:`UnknownCollector.events_done`)
+        counted_rows = _summed(counted_rows)
+    suspect: list[dict[str, Any]] = counted_rows.sort_by(
+        [("client", "ascending"), ("qname", "ascending")]
+    ).to_pylist()
     # k_c: counted sites per client.
     counted: dict[str, set[str]] = defaultdict(set)
     for r in suspect:

@@ -1,0 +1,218 @@
+"""Query-only logs (no rcode) in the unknown-DGA analysis: step 2 done in one Arrow pass
+(:func:`_query_only_open`) instead of two SQL joins and a bound pass, the typo check given
+only the sites that can be one edit away, and the pairs left unsummed until only the
+counted rows remain. Expected values come from the SQL the pass replaces (DuckDB), and
+from the same analysis over summed pairs, and the simulator's ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from dgawatch.hunt import unknown
+from dgawatch.hunt.unknown import (
+    _SITE_CLIENTS_SQL,
+    _SUSPECT_SQL,
+    _TYPO_SQL,
+    PAIR_SCHEMA,
+    UnknownCollector,
+    UnknownParams,
+    _near_in_length,
+    _query_only_open,
+    _summed,
+    explain_arrow,
+    most_open_sites,
+    unresolved_names,
+)
+from tests.hunt.netsim import simulate
+
+T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _sql(query: str, **tables: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name, t in tables.items():
+        con.register(name, t)
+    return sorted(con.sql(query).fetchall(), key=repr)
+
+
+def _rows(t: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    return sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True), key=repr)
+
+
+def _query_only_names(pairs: pa.Table) -> pa.Table:
+    """Step 1 as :func:`analyse` leaves it on a log without answers (private-suffix names
+    explained)."""
+    q = unresolved_names(pairs, pa.table({"qname": pa.array([], pa.string())}))
+    sites, reasons = explain_arrow(q.column("qname"))
+    reasons = pc.if_else(
+        pc.fill_null(pc.equal(reasons, "psl-private?"), False),
+        pa.scalar("psl-private (no answers)", pa.string()),
+        reasons,
+    )
+    return q.append_column("site", sites).append_column("reason", reasons)
+
+
+def test_the_one_pass_gives_what_the_sql_gave() -> None:
+    """Rows under open sites (a (client, name) twice, as unsummed parts give it; a null
+    client; explained names: single-label, mDNS, a private suffix, reverse DNS), each open
+    site's distinct clients and the bound: equal to _SUSPECT_SQL (nothing popular yet),
+    _SITE_CLIENTS_SQL and most_open_sites."""
+    rows = [
+        ("10.0.0.1", "a.qwkzrtp.com", 1),
+        ("10.0.0.1", "a.qwkzrtp.com", 2),  # the same pair again (another part)
+        ("10.0.0.1", "b.qwkzrtp.com", 1),
+        ("10.0.0.1", "vbnmzxq.org", 3),
+        ("10.0.0.1", "probe", 1),
+        ("10.0.0.1", "printer.local", 1),
+        ("10.0.0.1", "x1.ddns.net", 1),
+        ("10.0.0.1", "4.3.2.1.in-addr.arpa", 1),
+        ("10.0.0.2", "a.qwkzrtp.com", 1),
+        ("10.0.0.2", "zzyzx.co.uk", 1),
+        (None, "vbnmzxq.org", 1),
+        (None, "onlynull.net", 1),
+    ]
+    pairs = pa.table(
+        {
+            "client": [c for c, _, _ in rows],
+            "qname": [q for _, q, _ in rows],
+            "queries": [n for _, _, n in rows],
+            "nx": [0] * len(rows),
+            "first_seen": [T0 + dt.timedelta(seconds=i) for i in range(len(rows))],
+            "last_seen": [T0 + dt.timedelta(seconds=i + 5) for i in range(len(rows))],
+        },
+        schema=PAIR_SCHEMA,
+    )
+    names = _query_only_names(pairs)
+    open_rows, per_site, bound = _query_only_open(pairs, names)
+    none = pa.table({"site": pa.array([], pa.string())})
+    want = _sql(
+        _SUSPECT_SQL.replace("$query_only", "TRUE"), unk_pairs=pairs, unk_names=names, unk_ok=none
+    )
+    assert _rows(open_rows) == want
+    assert len(want) == 8  # qwkzrtp.com x4, vbnmzxq.org x2, zzyzx.co.uk, onlynull.net
+    assert (
+        _rows(per_site)
+        == _sql(_SITE_CLIENTS_SQL, unk_pairs=pairs, unk_names=names)
+        == sorted(
+            [("qwkzrtp.com", 2), ("vbnmzxq.org", 1), ("zzyzx.co.uk", 1), ("onlynull.net", 0)],
+            key=repr,
+        )
+    )
+    assert bound == most_open_sites(pairs, names, query_only=True) == 2
+    # summed per (client, qname), as the parts would have been
+    summed = _summed(open_rows)
+    want_summed = _sql(
+        "SELECT client, qname, any_value(site), sum(queries)::BIGINT, sum(nx)::BIGINT, "
+        "min(first_seen), max(last_seen) FROM r GROUP BY client, qname",
+        r=open_rows,
+    )
+    assert _rows(summed) == want_summed
+    assert summed.schema == open_rows.schema
+    assert summed.num_rows == open_rows.num_rows - 1
+
+
+def test_only_sites_near_in_length_are_checked_for_typos() -> None:
+    """The typo check over the sites _near_in_length keeps finds what it finds over all of
+    them; under another suffix or 2+ letters longer or shorter are left out."""
+    ref = pa.table(
+        {
+            "site": [
+                "google.com",  # goggle.com: a substitution
+                "gogle.com",  # an insertion away from goggle.com
+                "gooogle.com",  # a deletion
+                "googleee.com",  # 2 letters longer: never one edit away
+                "googl.com",
+                "goggle.net",  # another suffix
+                "exampel.org",  # a swap of example.org
+                "ex.org",
+                "bücher.de",  # non-ASCII: kept
+            ]
+        }
+    )
+    suspect = pa.table({"site": ["goggle.com", "example.org", "bucher.de"]})
+    near = _near_in_length(ref, suspect)
+    assert set(near.column("site").to_pylist()) == {
+        "google.com",
+        "gogle.com",
+        "gooogle.com",
+        "googl.com",
+        "exampel.org",
+        "bücher.de",
+    }
+    found = _sql(_TYPO_SQL, unk_resolved=near, unk_suspect=suspect)
+    assert found == _sql(_TYPO_SQL, unk_resolved=ref, unk_suspect=suspect)
+    assert found == [("bucher.de",), ("example.org",), ("goggle.com",)]
+    assert _near_in_length(ref, suspect.slice(0, 0)).num_rows == 0
+
+
+def _findings(batches, early: bool, matched=()):  # type: ignore[no-untyped-def]
+    collector = UnknownCollector(params=UnknownParams())
+    for b in batches:
+        collector.add_events(b)
+    if early:
+        collector.events_done()
+    collector.explained.update(matched)
+    return collector, collector.findings()
+
+
+def test_a_query_only_day_gives_the_same_findings_from_unsummed_pairs(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """On a simulated query-only day read in many parts, the collector given the end of
+    the events (the pairs then left unsummed: a (client, name) in several parts) finds what
+    it finds with every part summed, some infected host's names explained by a forecast;
+    the random-label families' hosts, no clean one."""
+    from dgawatch.readers import InputReport, read_events
+
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 4000)
+    sim = simulate(tmp_path / "dns.log", 300, seed=6, answers=False)
+    batches = list(read_events([sim.path], "auto", report=InputReport()))
+    host = sorted(sim.infected)[0]
+    matched = sorted(sim.dga_names[host])[:2]
+    _, late = _findings(batches, early=False, matched=matched)
+    early_c = UnknownCollector()
+    for b in batches:
+        early_c.add_events(b)
+    early_c.events_done()
+    held = pa.concat_tables(early_c.parts["pairs"])
+    distinct = len(
+        set(zip(*(held.column(c).to_pylist() for c in ("client", "qname")), strict=True))
+    )
+    assert held.num_rows > distinct  # (unsummed: the case this test is about)
+    early_c.explained.update(matched)
+    early = early_c.findings()
+    assert [f.to_dict() for f in early] == [f.to_dict() for f in late]
+    not_covered = {"corebot", "symmi", "words2", "words3"}
+    want = {c for c, style in sim.infected.items() if style not in not_covered}
+    assert want and {c for f in early for c in f.clients} == want
+
+
+@pytest.mark.parametrize("nulls", [False, True])
+def test_summed_rows_keep_nulls_out_of_sums_and_extremes(nulls: bool) -> None:
+    """A null timestamp or count (a Spark relation may hold one) is skipped as SQL's sum,
+    min and max skip it."""
+    t = pa.table(
+        {
+            "client": ["a", "a", "b"],
+            "qname": ["x.com", "x.com", "x.com"],
+            "site": ["x.com"] * 3,
+            "queries": [1, None if nulls else 2, 3],
+            "nx": [0, 0, 0],
+            "first_seen": [T0, None if nulls else T0 - dt.timedelta(seconds=1), T0],
+            "last_seen": [T0, T0 + dt.timedelta(seconds=9), T0],
+        },
+        schema=pa.schema([("site", pa.string()), *PAIR_SCHEMA])
+        .remove(0)
+        .insert(2, pa.field("site", pa.string())),
+    )
+    got = {r["client"]: r for r in _summed(t).to_pylist()}
+    assert got["a"]["queries"] == (1 if nulls else 3)
+    assert got["a"]["first_seen"] == (T0 if nulls else T0 - dt.timedelta(seconds=1))
+    assert got["a"]["last_seen"] == T0 + dt.timedelta(seconds=9)
+    assert got["b"]["queries"] == 3
