@@ -1269,9 +1269,12 @@ def analyse(
     if query_only:
         ok, typo_ref, n_popular = _query_only_sites(per_site, len(queries_of))
         explained = (*explained, ("popular (no answers)", n_popular))
-        suspect_rows = open_rows.filter(
-            pc.invert(pc.is_in(open_rows.column("site"), value_set=ok.column("site")))
-        )
+        # The suspect sites: the open ones not popular (each has a row). Their rows are
+        # picked out once the counting sites are known: the popular sites' rows go with
+        # the sites that do not count (a filter of every open row less).
+        unpopular = pc.invert(pc.is_in(per_site.column("site"), value_set=ok.column("site")))
+        site_arr = per_site.column("site").filter(unpopular).combine_chunks().sort()
+        suspect_rows = open_rows
     else:
         open_sites = pc.unique(sites.filter(pc.and_(pc.is_valid(sites), pc.is_null(reasons))))
         cand = pa.table({"site": open_sites.sort()})
@@ -1282,10 +1285,10 @@ def analyse(
             unk_names=names,
             unk_ok=ok,
         )
-    if not suspect_rows.num_rows:
+        site_arr = pc.unique(suspect_rows.column("site").combine_chunks()).sort()
+    if not len(site_arr):
         loads.join()
         return []
-    site_arr = pc.unique(suspect_rows.column("site").combine_chunks()).sort()
     s_sites = site_arr.to_pylist()
     label_arr = pc.list_element(pc.split_pattern(site_arr, ".", max_splits=1), 0)
     label_set = pc.unique(label_arr).sort()
