@@ -216,3 +216,27 @@ def test_summed_rows_keep_nulls_out_of_sums_and_extremes(nulls: bool) -> None:
     assert got["a"]["first_seen"] == (T0 if nulls else T0 - dt.timedelta(seconds=1))
     assert got["a"]["last_seen"] == T0 + dt.timedelta(seconds=9)
     assert got["b"]["queries"] == 3
+
+
+def test_names_explained_in_slices_on_two_threads_are_each_name_s_explanation(
+    monkeypatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """explain_arrow over many slices (two at a time, on two threads) gives, name by name
+    and in order, what explain gives each name alone."""
+    monkeypatch.setattr(unknown, "EXPLAIN_SLICE", 7)
+    names = [
+        "www.example.com",
+        "a.b.example.co.uk",
+        "probe",
+        "printer.local",
+        "x1.ddns.net",
+        "bucket.s3.amazonaws.com",
+        "4.3.2.1.in-addr.arpa",
+        "_ldap._tcp.dc.corp.com",
+        "qwkzrtpvbn.org",
+        "co.uk",
+    ] * 5 + [f"n{i}.site{i % 13}.net" for i in range(40)]
+    sites, reasons = unknown.explain_arrow(pa.array(names, pa.string()))
+    assert list(zip(sites.to_pylist(), reasons.to_pylist(), strict=True)) == [
+        unknown.explain(n) for n in names
+    ]
