@@ -835,7 +835,11 @@ class UnknownCollector:
         names = early[0] if early is not None else None
         if self.explained and pairs.num_rows:
             known = pa.array(sorted(self.explained), pa.string())
-            pairs = pairs.filter(pc.invert(pc.is_in(pairs.column("qname"), value_set=known)))
+            if early is None or early[1] is not None:
+                pairs = pairs.filter(pc.invert(pc.is_in(pairs.column("qname"), value_set=known)))
+            # else a log without answers: the pairs keep the forecast-matched names, which
+            # analyse leaves out through the names (every other pair's name is one of
+            # them): a copy of every pair less
             if names is not None:
                 names = names.filter(pc.invert(pc.is_in(names.column("qname"), value_set=known)))
         try:
@@ -1154,6 +1158,29 @@ def _query_only_open(pairs: pa.Table, names: pa.Table) -> tuple[pa.Table, pa.Tab
     return rows, per_site, bound
 
 
+def _spans(rows: pa.Table) -> dict[str, float]:
+    """Seconds from each client's first to last query (``first_seen`` min to ``last_seen``
+    max; nulls skipped). NumPy where nothing is null: Arrow's ``group_by`` imports
+    pyarrow.acero (~50 ms) on a path that rarely needs it."""
+    if not rows.num_rows:
+        return {}
+    if _any_null(rows, ["client", "first_seen", "last_seen"]):
+        active = (
+            rows.group_by("client", use_threads=False)
+            .aggregate([("first_seen", "min"), ("last_seen", "max")])
+            .to_pydict()
+        )
+        firsts, lasts = active["first_seen_min"], active["last_seen_max"]
+        clients = active["client"]
+    else:
+        group, (keys,) = _groups(rows.column("client"))
+        n = len(keys)
+        firsts = _extreme(group, n, rows.column("first_seen"), biggest=False).to_pylist()
+        lasts = _extreme(group, n, rows.column("last_seen"), biggest=True).to_pylist()
+        clients = keys.to_pylist()
+    return {c: (b - a).total_seconds() for c, a, b in zip(clients, firsts, lasts, strict=True)}
+
+
 def _summed(rows: pa.Table) -> pa.Table:
     """Suspect rows (:data:`_SUSPECT_SQL`'s columns) summed per (client, qname), as the
     pairs' parts are (:func:`_reaggregate`); the site is the qname's."""
@@ -1370,18 +1397,12 @@ def analyse(
     # The span each candidate was active over: its first to last query not answered
     # NOERROR (browser probes, search retries, typos, PTR misses... spread over its day).
     cand = pa.array([c for c, n in zip(clients, k, strict=True) if n >= params.min_names])
-    active = (
-        pairs.filter(pc.is_in(pairs.column("client"), value_set=cand.cast(pa.string())))
-        .group_by("client", use_threads=False)
-        .aggregate([("first_seen", "min"), ("last_seen", "max")])
-        .to_pydict()
-    )
-    spans = {
-        c: (b - a).total_seconds()
-        for c, a, b in zip(
-            active["client"], active["first_seen_min"], active["last_seen_max"], strict=True
+    cand_rows = pairs.filter(pc.is_in(pairs.column("client"), value_set=cand.cast(pa.string())))
+    if query_only:  # (the pairs may hold forecast-matched names: UnknownCollector.findings)
+        cand_rows = cand_rows.filter(
+            pc.is_in(cand_rows.column("qname"), value_set=names.column("qname"))
         )
-    }
+    spans = _spans(cand_rows)
     burst_k, burst_p = _burst_test(
         [sorted(first_asked[c].values()) for c in clients], [spans.get(c, 0.0) for c in clients]
     )
