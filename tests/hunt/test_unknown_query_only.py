@@ -7,6 +7,7 @@ from the same analysis over summed pairs, and the simulator's ground truth."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import duckdb
 import pyarrow as pa
@@ -246,3 +247,43 @@ def test_names_explained_in_slices_on_two_threads_are_each_name_s_explanation(
     assert list(zip(sites.to_pylist(), reasons.to_pylist(), strict=True)) == [
         unknown.explain(n) for n in names
     ]
+
+
+def test_without_answers_the_rows_are_summed_again_only_once_they_doubled(
+    tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A query-only day read in many small parts: the collector sums its pairs a number
+    of times logarithmic in the log (each time it holds twice the rows it kept last time:
+    summing every row held at each step grew with the square of the log), holds at most
+    twice the distinct pairs (and a part), and finds what it finds without summing."""
+    from dgawatch.readers import InputReport, read_events
+
+    sim = simulate(tmp_path / "dns.log", 300, seed=6, answers=False)
+    batches = [
+        b.slice(i, 1000)
+        for b in read_events([sim.path], "auto", report=InputReport())
+        for i in range(0, b.num_rows, 1000)
+    ]
+    _, want = _findings(batches, early=False)
+    assert want
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 2000)
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 3000)
+    calls = []
+    compact = UnknownCollector._compact
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(sum(t.num_rows for parts in self.parts.values() for t in parts))
+        return compact(self, *args, **kwargs)
+
+    monkeypatch.setattr(UnknownCollector, "_compact", counting)
+    collector = UnknownCollector()
+    for b in batches:
+        collector.add_events(b)
+    collector._reduce()
+    events = sum(b.num_rows for b in batches)
+    assert 2 <= len(calls) <= math.log2(events / 3000) + 2
+    held = pa.concat_tables(collector.parts["pairs"])
+    pairs = set(zip(*(held.column(c).to_pylist() for c in ("client", "qname")), strict=True))
+    assert held.num_rows <= 2 * len(pairs) + 2000
+    got = collector.findings()
+    assert [f.to_dict() for f in got] == [f.to_dict() for f in want]
