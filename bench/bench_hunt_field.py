@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,14 +49,24 @@ def run_hunt(log: Path, *extra: str) -> tuple[float, float, dict[str, object]]:
     ``cpu_s``: the process's user+sys seconds."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*CLI, "hunt", str(log), "--json", *extra], stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
+        # posix_spawn, not fork: a forked child's peak RSS starts at the bench's own (the
+        # simulated days held here), which exec does not reset
+        pid = os.posix_spawn(
+            CLI[0],
+            [*CLI, "hunt", str(log), "--json", *extra],
+            os.environ,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, out.fileno(), 1),
+                (os.POSIX_SPAWN_DUP2, err.fileno(), 2),
+            ],
+        )
+        _, status, usage = os.wait4(pid, 0)
         took = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace")[-2000:]
-            raise SystemExit(f"dgawatch hunt exited {proc.returncode} on {log}:\n{tail}")
+            raise SystemExit(f"dgawatch hunt exited {code} on {log}:\n{tail}")
         out.seek(0)
         lines = out.read().decode().splitlines()
     summary = json.loads(lines[-1])["summary"]
