@@ -1272,8 +1272,11 @@ def analyse(
     """Steps 1-4 of the module docstring over the whole log's relations (pairs without
     forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables;
     ``load_model()`` gives the classifier (called only when some client asked for
-    ``min_names`` open sites and some site is suspect); ``names``: step 1 already done
-    (:func:`explained_names` of these pairs)."""
+    ``min_names`` open sites and some site is suspect; on a log without answers, loaded
+    beside the pass that says so); ``names``: step 1 already done (:func:`explained_names`
+    of these pairs). A log without answers may give its pairs unsummed (a (client, name)
+    in several rows) and with forecast-matched names still in them, when ``names`` leaves
+    those out (:meth:`UnknownCollector.findings`)."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
