@@ -32,6 +32,7 @@ FILE_OUTPUT = {
     "gopack keygen": ("gopack", "keygen"),
     "sinkhole sketch export": ("sinkhole", "sketch", "export"),
     "sinkhole sketch merge": ("sinkhole", "sketch", "merge", "{log}"),
+    "classify train": ("classify", "train"),  # refused before the training's minutes
 }
 #: Every command with --output that writes a directory.
 DIR_OUTPUT = {
@@ -42,7 +43,7 @@ DIR_OUTPUT = {
 }
 #: Commands whose --output does not yet go through dgawatch.outfile (noted in interfaces.md
 #: for their owners): they still write a file named ``NAME``.
-NOT_YET = {"classify train"}
+NOT_YET: set[str] = set()
 
 
 def test_every_output_option_is_covered_here() -> None:

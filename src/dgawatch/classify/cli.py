@@ -560,16 +560,21 @@ def train_cmd(
             "classify train needs PyTorch: pip install 'dgawatch[train]' (or torch), then rerun"
         )
     from dgawatch.classify.train import evaluate_scores, train_model
+    from dgawatch.outfile import atomic_file, check_output_file
     from dgawatch.store import data_dir
 
-    output = output or data_dir() / MODEL_FILE
+    if output is None:
+        output = data_dir() / MODEL_FILE
+        output.parent.mkdir(parents=True, exist_ok=True)
+    # before the training's minutes: a missing directory, NAME/ or a directory is one line
+    check_output_file(output)
 
     folder = benign or _shared_benign()
     if not folder.is_dir():
         raise InputError(f"benign lists not found in {folder}; give --benign FOLDER")
     clf, data = train_model(folder, log=lambda m: _err.print(m, markup=False))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    clf.save(output)
+    with atomic_file(output) as fh:  # a whole model file or none
+        clf.save(fh)
     ev = data.part("eval")
     scores = clf.decision_function(ev.names)
     fam = [f or "" for f in ev.family]
