@@ -315,3 +315,15 @@ def test_cut_compressed_log_is_a_file_fault_not_line_0(home: Path, tmp_path: Pat
     # before: "cut.log.gz: 1 line(s): truncated or corrupt compressed input" + "  line 0: ..."
     assert f"{log}: truncated or corrupt compressed input\n  file: " in proc.stderr
     assert "  line 0:" not in proc.stderr  # (the cut last line is a bad line, rightly)
+
+
+def test_classify_model_that_is_no_model_says_so_without_pickle_advice(
+    home: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model\n")
+    proc = run(home, "classify", "score", "--model", str(notes), "example.com")
+    # before: "... This file contains pickled (object) data. If you trust the file you can
+    # load it unsafely using the `allow_pickle=` keyword argument or `pickle.load()`."
+    line = one_error(proc, "notes.txt is not a dgawatch classifier model")
+    assert "pickle" not in line

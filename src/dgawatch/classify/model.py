@@ -391,8 +391,15 @@ class DGAClassifier:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
-        except (OSError, ValueError, KeyError) as exc:
-            raise InputError(f"cannot read classifier model {path}: {exc}") from None
+        except OSError as exc:
+            why = "it is a directory" if Path(str(path)).is_dir() else (exc.strerror or str(exc))
+            raise InputError(f"cannot read classifier model {path}: {why}") from None
+        except (ValueError, KeyError, UnicodeDecodeError):
+            # (numpy's own words invite loading the file's pickles: never)
+            raise InputError(
+                f"{path} is not a dgawatch classifier model (an .npz file written by "
+                "'dgawatch classify train')"
+            ) from None
         if meta.get("format") != FORMAT:
             raise InputError(f"{path} is not a {FORMAT} model file")
         model = cls(**meta["params"])
