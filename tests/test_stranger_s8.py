@@ -327,3 +327,15 @@ def test_classify_model_that_is_no_model_says_so_without_pickle_advice(
     # load it unsafely using the `allow_pickle=` keyword argument or `pickle.load()`."
     line = one_error(proc, "notes.txt is not a dgawatch classifier model")
     assert "pickle" not in line
+
+
+@pytest.mark.parametrize("what", ["missing", "directory"])
+def test_classify_names_file_that_cannot_be_read_says_why_in_words(
+    home: Path, tmp_path: Path, what: str
+) -> None:
+    path = tmp_path / "names.txt" if what == "missing" else tmp_path
+    proc = run(home, "classify", "score", "--file", str(path))
+    # before: "cannot read X: [Errno 2] No such file or directory: 'X'" (Python's words)
+    why = "No such file or directory" if what == "missing" else "it is a directory"
+    line = one_error(proc, f"cannot read {path}: {why}")
+    assert "Errno" not in line

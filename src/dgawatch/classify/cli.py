@@ -71,11 +71,17 @@ def _shared_benign() -> Path:
     return root / "data" / "benign"
 
 
+def _cannot_read(path: Path, exc: OSError) -> InputError:
+    """One line for a names file that cannot be opened: why in words, no errno wrapper."""
+    why = "it is a directory" if path.is_dir() else (exc.strerror or str(exc))
+    return InputError(f"cannot read {path}: {why}")
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+        raise _cannot_read(path, exc) from None
     return [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
 
 
@@ -292,7 +298,7 @@ def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+        raise _cannot_read(path, exc) from None
     data = np.frombuffer(raw, np.uint8)
     if not raw.isascii() or _EXOTIC.search(raw) or len(raw) >= 1 << 31:
         return None
@@ -422,7 +428,7 @@ def check_names_file(
     try:
         fh = path.open(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+        raise _cannot_read(path, exc) from None
     with fh:
         lines: list[str] = []
         for raw in fh:
@@ -474,7 +480,7 @@ def _names(domains: list[str], file: Path | None) -> Iterator[tuple[str, str]]:
     try:
         fh = file.open(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc}") from None
+        raise _cannot_read(file, exc) from None
     with fh:
         for n, line in enumerate(fh, 1):
             name = line.strip()
