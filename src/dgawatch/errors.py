@@ -6,6 +6,8 @@ the message on one line and exits with status 2.
 
 from __future__ import annotations
 
+import os
+
 
 class DgawatchError(Exception):
     """Base class of every error dgawatch raises on purpose."""
@@ -25,3 +27,9 @@ class InputError(DgawatchError):
 
 class StoreError(DgawatchError):
     """The forecast store is missing, locked, or of an unknown schema version."""
+
+
+def unreadable(path: str | os.PathLike[str], exc: OSError) -> str:
+    """Why ``path`` could not be read, in words for a one-line error: "it is a directory",
+    or the system's reason without Python's ``[Errno N] ...: 'path'`` wrapper."""
+    return "it is a directory" if os.path.isdir(path) else (exc.strerror or str(exc))

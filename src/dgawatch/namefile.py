@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, unreadable
 
 #: Invalid file lines reported one by one on stderr; the rest are counted.
 MAX_LINE_MESSAGES = 10
@@ -49,8 +49,7 @@ def file_bytes(path: Path, option: str = "--file") -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        why = "it is a directory" if path.is_dir() else (exc.strerror or str(exc))
-        raise InputError(f"cannot read {option} {path}: {why}") from None
+        raise InputError(f"cannot read {option} {path}: {unreadable(path, exc)}") from None
     return _plain(data, path, option)
 
 

@@ -32,7 +32,7 @@ from typer.core import TyperGroup
 from dgawatch.classify import MODEL_FILE
 from dgawatch.clihelp import hidden_negation, output_console
 from dgawatch.domain import PLAIN_VALID, invalid_reason
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, unreadable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,8 +73,7 @@ def _shared_benign() -> Path:
 
 def _cannot_read(path: Path, exc: OSError) -> InputError:
     """One line for a names file that cannot be opened: why in words, no errno wrapper."""
-    why = "it is a directory" if path.is_dir() else (exc.strerror or str(exc))
-    return InputError(f"cannot read {path}: {why}")
+    return InputError(f"cannot read {path}: {unreadable(path, exc)}")
 
 
 def _read_lines(path: Path) -> list[str]:

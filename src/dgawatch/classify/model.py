@@ -42,7 +42,7 @@ from dgawatch.classify.features import (
     encode,
     labels,
 )
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, unreadable
 
 FORMAT = "dgawatch-classifier/2"
 #: False-positive rates the calibration stores thresholds for.
@@ -392,7 +392,7 @@ class DGAClassifier:
                 arrays = {k: z[k] for k in z.files}
             meta = json.loads(arrays["meta"].tobytes().decode())
         except OSError as exc:
-            why = "it is a directory" if Path(str(path)).is_dir() else (exc.strerror or str(exc))
+            why = unreadable(str(path), exc)
             raise InputError(f"cannot read classifier model {path}: {why}") from None
         except (ValueError, KeyError, UnicodeDecodeError):
             # (numpy's own words invite loading the file's pickles: never)
