@@ -21,7 +21,6 @@ from dgawatch.hunt.unknown import (
     _TYPO_SQL,
     PAIR_SCHEMA,
     UnknownCollector,
-    UnknownParams,
     _near_in_length,
     _query_only_open,
     _summed,
@@ -30,6 +29,7 @@ from dgawatch.hunt.unknown import (
     unresolved_names,
 )
 from tests.hunt.netsim import simulate
+from tests.hunt.test_unknown_fast_path import _collector_findings
 
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 
@@ -152,16 +152,6 @@ def test_only_sites_near_in_length_are_checked_for_typos() -> None:
     assert _near_in_length(ref, suspect.slice(0, 0)).num_rows == 0
 
 
-def _findings(batches, early: bool, matched=()):  # type: ignore[no-untyped-def]
-    collector = UnknownCollector(params=UnknownParams())
-    for b in batches:
-        collector.add_events(b)
-    if early:
-        collector.events_done()
-    collector.explained.update(matched)
-    return collector, collector.findings()
-
-
 def test_a_query_only_day_gives_the_same_findings_from_unsummed_pairs(
     tmp_path, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +173,7 @@ def test_a_query_only_day_gives_the_same_findings_from_unsummed_pairs(
     )
     by_time = rows.sort_by("ts").column("qname").to_pylist()
     matched = [*sorted(sim.dga_names[host])[:2], by_time[0], by_time[-1]]
-    _, late = _findings(batches, early=False, matched=matched)
+    _, late = _collector_findings(batches, early=False, matched=matched)
     early_c = UnknownCollector()
     for b in batches:
         early_c.add_events(b)
@@ -264,7 +254,7 @@ def test_without_answers_the_rows_are_summed_again_only_once_they_doubled(
         for b in read_events([sim.path], "auto", report=InputReport())
         for i in range(0, b.num_rows, 1000)
     ]
-    _, want = _findings(batches, early=False)
+    _, want = _collector_findings(batches, early=False)
     assert want
     monkeypatch.setattr(unknown, "REDUCE_ROWS", 2000)
     monkeypatch.setattr(unknown, "COMPACT_ROWS", 3000)

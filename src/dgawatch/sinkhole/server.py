@@ -1227,7 +1227,7 @@ def _worker(
         asyncio.run(run(config, ready))
     except DgawatchError as exc:
         code, message = 2, str(exc)
-    except SystemExit as exc:  # SIGTERM before the loop's own handler was installed
+    except SystemExit as exc:  # (SIGTERM stays blocked until the loop's handler: see serve)
         code = 0 if exc.code in (0, None, 128 + signal.SIGTERM) else 1
     except KeyboardInterrupt:
         code = 0
