@@ -40,20 +40,22 @@ def file_bytes(path: Path, option: str = "--file") -> bytes:
     kept (the compiled path of ``lookup --file`` may hand the same input to the general
     one). Read as the log readers read theirs: gzip decompressed, a UTF-8 byte-order mark
     dropped (it became part of the first name), UTF-16 with its mark transcoded (Windows
-    tools write it). A file that cannot be read is one line naming the option and why."""
+    tools write it). A file that cannot be read is one line naming the option (none when
+    ``option`` is empty) and why."""
     global _stdin
+    what = f"{option} {path}" if option else str(path)
     if str(path) == STDIN:
         if _stdin is None:
-            _stdin = _plain(sys.stdin.buffer.read(), path, option)
+            _stdin = _plain(sys.stdin.buffer.read(), what)
         return _stdin
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {option} {path}: {unreadable(path, exc)}") from None
-    return _plain(data, path, option)
+        raise InputError(f"cannot read {what}: {unreadable(path, exc)}") from None
+    return _plain(data, what)
 
 
-def _plain(data: bytes, path: Path, option: str) -> bytes:
+def _plain(data: bytes, what: str) -> bytes:
     if data[:2] == b"\x1f\x8b":
         import gzip
         import zlib
@@ -62,14 +64,14 @@ def _plain(data: bytes, path: Path, option: str) -> bytes:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
             why = f"truncated or corrupt gzip ({exc})"
-            raise InputError(f"cannot read {option} {path}: {why}") from None
+            raise InputError(f"cannot read {what}: {why}") from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") and not data.startswith(b"\xff\xfe\x00\x00"):
         try:
             return data.decode("utf-16").encode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(f"cannot read {option} {path}: broken UTF-16 text") from None
+            raise InputError(f"cannot read {what}: broken UTF-16 text") from None
     return data
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import io
 import json
+import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -82,6 +84,32 @@ def _read_lines(path: Path) -> list[str]:
     except OSError as exc:
         raise _cannot_read(path, exc) from None
     return [s.strip() for s in text.splitlines() if s.strip() and not s.startswith("#")]
+
+
+def _file_data(path: Path) -> bytes:
+    """The bytes of ``score --file``'s file as lookup and hunt read theirs
+    (:func:`dgawatch.namefile.file_bytes`): ``-`` is standard input, gzip is decompressed,
+    a byte-order mark dropped, UTF-16 transcoded; one line naming it when it cannot be read."""
+    from dgawatch.namefile import file_bytes
+
+    return file_bytes(path, option="")
+
+
+def _text(data: bytes) -> io.TextIOWrapper:
+    """``data`` as the file of text ``open(path, encoding="utf-8", errors="replace")`` reads
+    (the same lines: universal newlines)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
+
+
+def _one_file(files: list[Path] | None) -> Path | None:
+    """``score``'s one ``--file`` (typer keeps only the last of a repeated option: the others
+    would be ignored without a word)."""
+    if files and len(files) > 1:
+        raise InputError(
+            f"--file given {len(files)} times; give one file (for several: "
+            f"cat {' '.join(str(f) for f in files[:2])} | dgawatch classify --file -)"
+        )
+    return files[0] if files else None
 
 
 def _model(path: Path | None) -> DGAClassifier:
@@ -196,7 +224,10 @@ def _spans(table: pa.Table, static: dict[str, list[dt.date]]) -> pa.Table:
 @classify_app.command("score")
 def classify(
     domains: Annotated[list[str] | None, typer.Argument(help="Domain names.")] = None,
-    file: Annotated[Path | None, typer.Option(help="File with one name per line.")] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="File with one name per line ('-': standard input)."),
+    ] = None,
     threshold: Annotated[
         float | None, typer.Option(help="Score above which a name counts as generated.")
     ] = None,
@@ -225,8 +256,10 @@ def classify(
         raise InputError(f"--threshold {threshold:g} is not within [0, 1] (scores are 0..1)")
     if fpr is not None and not 0.0 < fpr < 1.0:
         raise InputError(f"--fpr {fpr:g} is not within (0, 1) (e.g. 0.001)")
+    file = _one_file(files)
+    data = _file_data(file) if file is not None else None
     if file is not None:
-        check_names_file(file)
+        check_names_file(file, data=data)
     for name in domains or []:
         why = invalid_reason(name)
         if why is not None:
@@ -234,13 +267,13 @@ def classify(
     clf = _model(model)
     cut = threshold if threshold is not None else clf.threshold_for(fpr or DEFAULT_FPR)
     if as_json:
-        _score_json(domains or [], file, clf, cut, lookup=not no_lookup)
+        _score_json(domains or [], file, data, clf, cut, lookup=not no_lookup)
         return
     hits: dict[str, list[dict[str, object]]] | None = None
     if not no_lookup:
-        valid = [n for _, n in _names(domains or [], file) if invalid_reason(n) is None]
+        valid = [n for _, n in _names(domains or [], file, data) if invalid_reason(n) is None]
         hits = forecast_hits(list(dict.fromkeys(valid)))
-    rows = list(_names(domains or [], file))
+    rows = list(_names(domains or [], file, data))
     if not rows:
         raise InputError("give domains as arguments or --file")
     ok = [n for _, n in rows if invalid_reason(n) is None]
@@ -286,18 +319,14 @@ def classify(
 _EXOTIC = re.compile(rb"[\r\x0b\x0c\x1c-\x1f]")
 
 
-def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
-    """(names, their 1-based line numbers) of a plain ASCII file with ``\n`` line ends, as
-    :func:`_names` reads it (stripped; blank and ``#`` lines left out), split by Arrow
-    without a Python string per line; None for any other file (read line by line)."""
+def _read_plain(raw: bytes) -> tuple[pa.Array, np.ndarray] | None:
+    """(names, their 1-based line numbers) of a plain ASCII file's bytes with ``\n`` line
+    ends, as :func:`_names` reads it (stripped; blank and ``#`` lines left out), split by
+    Arrow without a Python string per line; None for any other file (read line by line)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _cannot_read(path, exc) from None
     data = np.frombuffer(raw, np.uint8)
     if not raw.isascii() or _EXOTIC.search(raw) or len(raw) >= 1 << 31:
         return None
@@ -313,7 +342,13 @@ def _read_plain(path: Path) -> tuple[pa.Array, np.ndarray] | None:
 
 
 def _score_json(
-    domains: list[str], file: Path | None, clf: DGAClassifier, cut: float, *, lookup: bool
+    domains: list[str],
+    file: Path | None,
+    raw: bytes | None,
+    clf: DGAClassifier,
+    cut: float,
+    *,
+    lookup: bool,
 ) -> None:
     """``classify --json``: one ``classify/2`` line per name, in input order. Each distinct
     valid name is scored (and looked up) once, its line written wherever it occurs: a file
@@ -322,7 +357,7 @@ def _score_json(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = _read_plain(file) if file is not None else None
+    plain = _read_plain(raw) if raw is not None else None
     if file is None or plain is not None:
         from_file, line_no = plain if plain is not None else (pa.array([], pa.string()), None)
         names = pa.concat_arrays([pa.array(domains, pa.string()), from_file])
@@ -334,7 +369,7 @@ def _score_json(
             return f"{file}:{line_no[i - len(domains)]}"
 
     else:
-        rows = list(_names(domains, file))
+        rows = list(_names(domains, file, raw))
         names = pa.array([n for _, n in rows], pa.string())
 
         def where(i: int) -> str:
@@ -417,15 +452,20 @@ def _field(line: str, csv_field: int | None) -> str:
 
 
 def check_names_file(
-    path: Path, csv_field: int | None = None, what: str = "domain names", min_lines: int = 20
+    path: Path,
+    csv_field: int | None = None,
+    what: str = "domain names",
+    min_lines: int = 20,
+    data: bytes | None = None,
 ) -> None:
     """Refuse (one-line :class:`InputError`) a file that holds no names, or whose first
     :data:`PROBE_LINES` lines are mostly not names (a log, a CSV of another shape): scoring
     it would only write one error per line. ``csv_field``: the comma-separated field holding
     the name on lines that have a comma; files shorter than ``min_lines`` are only refused
-    when empty (each bad line is reported, cheaply)."""
+    when empty (each bad line is reported, cheaply). ``data``: the file's bytes, when read
+    already (``-`` is standard input)."""
     try:
-        fh = path.open(encoding="utf-8", errors="replace")
+        fh = path.open(encoding="utf-8", errors="replace") if data is None else _text(data)
     except OSError as exc:
         raise _cannot_read(path, exc) from None
     with fh:
@@ -469,15 +509,17 @@ def _empty() -> tuple[np.ndarray, list[str | None], np.ndarray]:
 CHUNK = 65536
 
 
-def _names(domains: list[str], file: Path | None) -> Iterator[tuple[str, str]]:
+def _names(
+    domains: list[str], file: Path | None, data: bytes | None = None
+) -> Iterator[tuple[str, str]]:
     """(where, name): the argument names, then the file's (one per line; blank and ``#``
-    lines skipped)."""
+    lines skipped; ``data``: its bytes, when read already)."""
     for i, d in enumerate(domains, 1):
         yield f"argument {i}", d
     if file is None:
         return
     try:
-        fh = file.open(encoding="utf-8", errors="replace")
+        fh = file.open(encoding="utf-8", errors="replace") if data is None else _text(data)
     except OSError as exc:
         raise _cannot_read(file, exc) from None
     with fh:
@@ -605,9 +647,12 @@ def evaluate_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
-    """TPR at FPR 1e-2 and 1e-3 (thresholds set on the benign file), per family, LOFO."""
+    """TPR at FPR 1e-2 and 1e-3 (thresholds set on the benign file), per family, LOFO.
+    A threshold at FPR f needs at least 1/f benign names (1,000 for 1e-3): with fewer, that
+    FPR is not measured (said on stderr; null in JSON, n/a in the table), and a file too
+    small for 1e-2 is refused."""
     from dgawatch.classify.data import read_benign_file
-    from dgawatch.classify.train import evaluate_scores, leave_one_family_out, lofo_macro
+    from dgawatch.classify.train import FPRS, evaluate_scores, leave_one_family_out, lofo_macro
 
     check_names_file(benign, csv_field=1, what="names (or rank,domain)", min_lines=1)
     check_names_file(dga, csv_field=1, what="names (or family,domain)", min_lines=1)
@@ -615,8 +660,17 @@ def evaluate_cmd(
     names, fams = _read_dga(dga)
     if not ben or not names:
         raise InputError("both --benign and --dga need at least one name")
+    fprs, unmeasured = measurable_fprs(len(ben), FPRS)
+    if not fprs:
+        raise InputError(
+            f"--benign {benign} holds {len(ben):,} names: too few to set a threshold at FPR "
+            f"{max(FPRS):g} (it needs at least {min_benign(max(FPRS)):,}, 1/FPR; "
+            f"{min_benign(min(FPRS)):,} for {min(FPRS):g}); give a larger benign file"
+        )
+    for f, why in unmeasured.items():
+        sys.stderr.write(f"note: TPR@{f:g} not measured: {why}\n")
     clf = _model(model)
-    res = evaluate_scores(clf.decision_function(ben), clf.decision_function(names), fams)
+    res = evaluate_scores(clf.decision_function(ben), clf.decision_function(names), fams, fprs)
     if lofo:
         folder = _shared_benign()
         if not folder.is_dir():
@@ -628,27 +682,57 @@ def evaluate_cmd(
             data, ben, lofo_family, log=lambda m: _err.print(m, markup=False)
         )
     if as_json:
-        sys.stdout.write(json.dumps(res.to_dict()) + "\n")
+        doc = res.to_dict()
+        if unmeasured:  # the same keys as ever, null where not measured, and why
+            for f in unmeasured:
+                doc["tpr"][f"{f:g}"] = None  # type: ignore[index]
+                for fam in doc["families"].values():  # type: ignore[attr-defined]
+                    fam[f"tpr@{f:g}"] = None
+            doc["not_measured"] = {f"{f:g}": why for f, why in unmeasured.items()}
+        sys.stdout.write(json.dumps(doc) + "\n")
         return
+
+    def tpr(r: dict[float, float], f: float) -> str:
+        return f"{r[f]:.3f}" if f in r else "n/a"
+
     table = Table("family", "names", "TPR@1e-2", "TPR@1e-3", "LOFO TPR@1e-2")
     table.add_row(
         "[bold]all[/]",
         str(res.generated),
-        f"{res.overall[1e-2]:.3f}",
-        f"{res.overall[1e-3]:.3f}",
+        tpr(res.overall, 1e-2),
+        tpr(res.overall, 1e-3),
         "" if not res.lofo else f"{lofo_macro(res.lofo):.3f} (macro)",
     )
-    for f, r in res.per_family.items():
-        lo = res.lofo.get(f)
+    for family, r in res.per_family.items():
+        lo = res.lofo.get(family)
         table.add_row(
-            f,
-            str(res.sizes[f]),
-            f"{r[1e-2]:.3f}",
-            f"{r[1e-3]:.3f}",
+            family,
+            str(res.sizes[family]),
+            tpr(r, 1e-2),
+            tpr(r, 1e-3),
             "" if lo is None else f"{lo:.3f}",
         )
-    _out.print(f"{res.benign:,} benign names set the thresholds")
+    few = ", ".join(f"{f:g}" for f in unmeasured)
+    gaps = f" (too few for FPR {few}: n/a)" if few else ""
+    _out.print(f"{res.benign:,} benign names set the thresholds{gaps}")
     _out.print(table)
+
+
+def min_benign(fpr: float) -> int:
+    """The fewest benign names that set a threshold at ``fpr``: 1/fpr (below it the
+    threshold is the highest benign score whatever the FPR asked, which measures FPR 0)."""
+    return math.ceil(1 / fpr - 1e-9)
+
+
+def measurable_fprs(benign: int, fprs: Sequence[float]) -> tuple[list[float], dict[float, str]]:
+    """The FPRs whose thresholds ``benign`` names can set, and why each other one cannot."""
+    ok = [f for f in fprs if benign >= min_benign(f)]
+    why = {
+        f: f"needs at least {min_benign(f):,} benign names (1/FPR); --benign holds {benign:,}"
+        for f in fprs
+        if f not in ok
+    }
+    return ok, why
 
 
 def _read_dga(path: Path) -> tuple[list[str], list[str]]:
