@@ -161,6 +161,8 @@ def test_a_query_only_day_gives_the_same_findings_from_unsummed_pairs(
     the random-label families' hosts, no clean one."""
     from dgawatch.readers import InputReport, read_events
 
+    # (the string tables: a log without answers is now coded, test_unknown_coded.py)
+    monkeypatch.setattr(unknown, "CODED", False)
     monkeypatch.setattr(unknown, "REDUCE_ROWS", 4000)
     sim = simulate(tmp_path / "dns.log", 300, seed=6, answers=False)
     batches = list(read_events([sim.path], "auto", report=InputReport()))
@@ -248,6 +250,8 @@ def test_without_answers_the_rows_are_summed_again_only_once_they_doubled(
     twice the distinct pairs (and a part), and finds what it finds without summing."""
     from dgawatch.readers import InputReport, read_events
 
+    # (the string tables: a log without answers is now coded, test_unknown_coded.py)
+    monkeypatch.setattr(unknown, "CODED", False)
     sim = simulate(tmp_path / "dns.log", 300, seed=6, answers=False)
     batches = [
         b.slice(i, 1000)

@@ -710,6 +710,11 @@ class UnknownCollector:
     _answers: bool = False
     #: Without answers, the rows held before the next compaction (:meth:`add_relations`).
     _next_compact: int = 0
+    #: The pairs while no batch had an answer, coded (:class:`_QueryOnlyPairs`); None once
+    #: one had (or a batch could not be coded: a null time), the pairs then in ``parts``.
+    _coded: _QueryOnlyPairs | None = field(
+        default_factory=lambda: _QueryOnlyPairs() if CODED else None
+    )
 
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
@@ -760,10 +765,26 @@ class UnknownCollector:
             return
         src = pa.Table.from_batches(self._pending)
         self._pending, self._pending_rows = [], 0
+        if self._coded is not None:
+            rcode = src.column("rcode")
+            if rcode.null_count == len(rcode) and not _any_null(src, ["ts"]):
+                # No answers so far: the events' pairs coded (query-only logs)
+                self._coded.add(src.column("client"), src.column("qname"), src.column("ts"))
+                return
+            self._uncode()
         self.add_relations(**reduce_events(src))
+
+    def _uncode(self) -> None:
+        """The coded pairs (if any) as a part of the pairs, coding stopped: a batch with an
+        answer, or one that cannot be coded, came."""
+        coded, self._coded = self._coded, None
+        if coded is not None and coded.held:
+            self.parts["clients"].append(coded.clients_table())
+            self.parts["pairs"].append(coded.coded().table())
 
     def add_relations(self, *, pairs: pa.Table, clients: pa.Table, resolved: pa.Table) -> None:
         """Take the three relations reduced elsewhere (the Spark engine), or one batch's."""
+        self._uncode()
         for kind, t in (("pairs", pairs), ("clients", clients), ("resolved", resolved)):
             self.parts[kind].append(t.cast(_SCHEMAS[kind]))
             self._rows += t.num_rows
@@ -811,6 +832,11 @@ class UnknownCollector:
         bigger log's compaction is left to :meth:`findings`: here it would add to the
         matcher's peak)."""
         self._reduce()
+        if self._coded is not None:
+            if self._events <= EARLY_EVENTS and self._coded.held:
+                names = _coded_names(self._coded.coded().names, self.params.allowlist)
+                self._early = (names, None)
+            return
         if self._events <= EARLY_EVENTS:
             # Query-only so far, so query-only after the matching too (fewer pairs keep it
             # so): :func:`analyse` then sums only the rows it counts, and its own pass over
@@ -837,6 +863,8 @@ class UnknownCollector:
 
     def findings(self) -> list[UnknownDGAFinding]:
         self._reduce()
+        if self._coded is not None:
+            return self._coded_findings()
         # (without answers the pairs go unsummed: :func:`analyse` sums the rows it counts)
         rel = self._compact(sum_pairs=self._answers)
         self.distinct_clients = int(pc.count(rel["clients"].column("client")).as_py())
@@ -857,6 +885,15 @@ class UnknownCollector:
             # them): a copy of every pair less
             if names is not None:
                 names = names.filter(pc.invert(pc.is_in(names.column("qname"), value_set=known)))
+        return self._analyse(pairs, clients, resolved, names)
+
+    def _analyse(
+        self,
+        pairs: pa.Table | _CodedPairs,
+        clients: pa.Table,
+        resolved: pa.Table,
+        names: pa.Table | None,
+    ) -> list[UnknownDGAFinding]:
         try:
             return analyse(
                 pairs, clients, resolved, self._model, self.params, self._sql, names=names
@@ -865,6 +902,26 @@ class UnknownCollector:
             if self._con is not None:
                 self._con.close()
                 self._con = None
+
+    def _coded_findings(self) -> list[UnknownDGAFinding]:
+        """:meth:`findings` of a log without answers (coded pairs): step 1 over every
+        name, the forecast-matched ones then left out of it (:func:`analyse` leaves their
+        pairs out through it)."""
+        assert self._coded is not None
+        self.parts = {kind: [] for kind in self.parts}
+        clients = self._coded.clients_table()
+        self.distinct_clients = int(pc.count(clients.column("client")).as_py())
+        coded, self._coded = self._coded.coded(), _QueryOnlyPairs()
+        early, self._early = self._early, None
+        if not coded.num_rows:
+            return []
+        names = early[0] if early is not None else None
+        if names is None:
+            names = _coded_names(coded.names, self.params.allowlist)
+        if self.explained:
+            known = pa.array(sorted(self.explained), pa.string())
+            names = names.filter(pc.invert(pc.is_in(names.column("qname"), value_set=known)))
+        return self._analyse(coded, clients, RESOLVED_SCHEMA.empty_table(), names)
 
 
 def _whole(a: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -1015,6 +1072,336 @@ def reduce_events(src: pa.Table) -> dict[str, pa.Table]:
     return {"pairs": pairs, "clients": clients, "resolved": resolved}
 
 
+# --- query-only logs: the pairs as integer codes -------------------------------------------
+
+#: Logs without answers are analysed over coded pairs (False: over string tables, as
+#: before; the tests compare the two).
+CODED = True
+#: A coded pair's key: its client's code in the high 32 bits, its name's in the low 32.
+_NAME_BITS = 32
+_NAME_MASK = (1 << _NAME_BITS) - 1
+_MS = pa.timestamp("ms", tz="UTC")
+
+
+class _Codes:
+    """Strings (a null among them) given integer codes in the order first seen: a dict
+    over each batch's distinct values (Arrow's ``dictionary_encode``), so that a value
+    is hashed as a Python string once per batch it is in, not once per event."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str | None, int] = {}
+        self._chunks: list[pa.Array] = []
+        self._values: pa.Array | None = None
+
+    def encode(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        enc = pc.dictionary_encode(_whole(values), null_encoding="encode")
+        local = enc.dictionary.to_pylist()
+        codes = np.fromiter(map(self.ids.get, local, itertools.repeat(-1)), np.int64, len(local))
+        new = codes < 0
+        if new.any():
+            at = np.flatnonzero(new)
+            start = len(self.ids)
+            self.ids.update(zip((local[i] for i in at.tolist()), itertools.count(start)))
+            codes[at] = np.arange(start, start + len(at))
+            self._chunks.append(enc.dictionary.take(pa.array(at)).cast(pa.string()))
+            self._values = None
+        idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
+        return codes[idx]
+
+    def values(self) -> pa.Array:
+        """Every value, at its code."""
+        if self._values is None:
+            self._values = (
+                pa.concat_arrays(self._chunks) if self._chunks else pa.array([], pa.string())
+            )
+        return self._values
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class _CodedPairs:
+    """The pairs of a log without answers as integers: one row per distinct (client,
+    name) -- ``key`` (client code << 32 | name code), ``queries``, ``first`` and ``last``
+    (ms since the epoch) -- with the clients and names at their codes. A query-only log
+    gives every (client, name) it holds (not only the failed ones): as strings, held and
+    grouped in Arrow, the 10 M-line bench week took 1.96 GB and most of its time."""
+
+    clients: pa.Array
+    names: pa.Array
+    key: np.ndarray
+    queries: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.key)
+
+    @classmethod
+    def of_table(cls, pairs: pa.Table) -> _CodedPairs:
+        """Pairs of :data:`PAIR_SCHEMA` (no null count or time; summed or not) coded."""
+        clients, names = _Codes(), _Codes()
+        c = clients.encode(pairs.column("client"))
+        q = names.encode(pairs.column("qname"))
+        key, queries, first, last = _run_of(
+            (c << _NAME_BITS) | q,
+            _ints(pairs.column("queries")),
+            _ints(pairs.column("first_seen")),
+            _ints(pairs.column("last_seen")),
+        )
+        return cls(clients.values(), names.values(), key, queries, first, last)
+
+    def table(self) -> pa.Table:
+        """As :data:`PAIR_SCHEMA` (no NXDOMAIN: there is no answer)."""
+        return pa.table(
+            {
+                "client": self.clients.take(pa.array(self.key >> _NAME_BITS)),
+                "qname": self.names.take(pa.array(self.key & _NAME_MASK)),
+                "queries": pa.array(self.queries),
+                "nx": pa.array(np.zeros(len(self.key), np.int64)),
+                "first_seen": pa.array(self.first).cast(_MS),
+                "last_seen": pa.array(self.last).cast(_MS),
+            }
+        ).cast(PAIR_SCHEMA)
+
+
+def _ints(a: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    a = _whole(a)
+    if pa.types.is_timestamp(a.type):
+        a = a.cast(_MS).cast(pa.int64())
+    return np.asarray(a.to_numpy(zero_copy_only=False), np.int64)
+
+
+#: A run of coded rows: keys sorted and distinct, with their queries, first and last times.
+_Run = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _run_of(
+    key: np.ndarray, queries: np.ndarray | None, first: np.ndarray, last: np.ndarray
+) -> _Run:
+    """Rows summed per key (queries summed, None: one each; first min, last max), sorted by
+    key (:func:`_merge_runs`)."""
+    return _merge_columns([[key], None if queries is None else [queries], [first], [last]])
+
+
+def _merge_runs(runs: list[_Run]) -> _Run:
+    """Runs summed into one; ``runs`` is emptied (each column is let go once merged: the
+    10 M-line bench week's last merge held ~0.5 GB more with every column copied at once)."""
+    if len(runs) == 1:
+        return runs.pop()
+    columns: list[list[np.ndarray] | None] = [[r[i] for r in runs] for i in range(4)]
+    runs.clear()
+    return _merge_columns(columns)
+
+
+def _merge_columns(columns: list[list[np.ndarray] | None]) -> _Run:
+    """:func:`_merge_runs` of the columns' parts (queries None: one each; the lists are
+    emptied). Sorting, not hashing: a stable sort of runs already sorted merges them
+    (timsort), reading memory in order, where Arrow's hash of the 10 M-line bench week's
+    keys cost ~3x more."""
+    parts = columns[0]
+    assert parts is not None
+    key = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    parts.clear()
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    n = len(key)
+    new = np.ones(n, bool)
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    del new
+    key = key[starts]
+    out: list[np.ndarray] = [key]
+    if columns[1] is None:
+        out.append(np.diff(np.append(starts, n)).astype(np.int32))
+    # (a batch's events: first and last are the same times)
+    firsts, lasts = columns[2], columns[3]
+    same = (
+        firsts is not None
+        and lasts is not None
+        and len(firsts) == len(lasts)
+        and all(a is b for a, b in zip(firsts, lasts, strict=True))
+    )
+    for i, ufunc in ((1, np.add), (2, np.minimum), (3, np.maximum)):
+        parts = columns[i]
+        if parts is None:
+            continue
+        col = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        if i == 2 and same:
+            columns[3] = None
+        parts.clear()
+        col = col[order]
+        if not n:
+            out.append(col)
+            if i == 2 and same:
+                out.append(col)
+        elif i == 1:
+            total = np.add.reduceat(col, starts, dtype=np.int64)
+            # (int32 while no pair was asked 2**31 times: 4 bytes a pair less)
+            out.append(total.astype(np.int32) if total.max() < 1 << 31 else total)
+        else:
+            out.append(ufunc.reduceat(col, starts))
+            if i == 2 and same:
+                out.append(np.maximum.reduceat(col, starts))
+        del col
+    return out[0], out[1], out[2], out[3]
+
+
+class _QueryOnlyPairs:
+    """The local engine's pairs of a log without answers, as they come (:class:`_CodedPairs`
+    once summed): each batch's named events coded and summed into a run, the runs summed
+    into one again once the rows held have doubled (linear in the log; at most about twice
+    the distinct pairs held)."""
+
+    def __init__(self) -> None:
+        self.clients, self.names = _Codes(), _Codes()
+        self._runs: list[_Run] = []
+        self._held = 0
+        self._next = COMPACT_ROWS
+        #: Times the runs were summed into one (the tests' bound).
+        self.compactions = 0
+        #: Queries of each client (at its code), named or not.
+        self._queries = np.zeros(0, np.int64)
+
+    def add(self, client: pa.Array, qname: pa.Array, ts: pa.Array) -> None:
+        """Take events (no null time)."""
+        if not len(qname):
+            return
+        client, qname, ts = _whole(client), _whole(qname), _whole(ts)
+        c = self.clients.encode(client)
+        counts = np.bincount(c, minlength=len(self.clients))
+        counts[: len(self._queries)] += self._queries
+        self._queries = counts
+        named = pc.not_equal(qname, "")
+        if not pc.all(named).as_py():
+            keep = np.asarray(named.to_numpy(zero_copy_only=False), bool)
+            c, qname, ts = c[keep], _whole(qname).filter(named), _whole(ts).filter(named)
+            if not len(c):
+                return
+        key = (c << _NAME_BITS) | self.names.encode(qname)
+        t = _ints(ts)
+        self._runs.append(_run_of(key, None, t, t))
+        self._held += len(self._runs[-1][0])
+        if self._held >= self._next:
+            self._compact()
+            self._next = max(COMPACT_ROWS, 2 * self._held)
+
+    @property
+    def held(self) -> int:
+        """Rows held (0: no event taken)."""
+        return self._held or len(self._queries)
+
+    def clients_table(self) -> pa.Table:
+        """The queries of each client (:data:`CLIENT_SCHEMA`)."""
+        return pa.table(
+            {"client": self.clients.values(), "queries": pa.array(self._queries)},
+            schema=CLIENT_SCHEMA,
+        )
+
+    def _compact(self) -> None:
+        if len(self._runs) > 1:
+            runs, self._runs = self._runs, []
+            self._runs = [_merge_runs(runs)]
+            self._held = len(self._runs[0][0])
+            self.compactions += 1
+
+    def coded(self) -> _CodedPairs:
+        """Every pair, summed."""
+        if not self._runs:
+            e = np.zeros(0, np.int64)
+            return _CodedPairs(self.clients.values(), self.names.values(), e, e, e, e)
+        self._compact()
+        return _CodedPairs(self.clients.values(), self.names.values(), *self._runs[0])
+
+
+class _OpenCoded:
+    """Step 2 without answers over coded pairs (:func:`_query_only_open` in integers):
+    each open site's distinct clients (``per_site``, as :data:`_SITE_CLIENTS_SQL`), the
+    most open sites of one client (``bound``), and on demand the rows under some sites
+    (:meth:`rows`, as :data:`_SUSPECT_SQL` gives them) and the candidates' active spans
+    (:meth:`spans`). ``names``: step 1 of every name at its code (null where the name is
+    left out: a forecast matched it)."""
+
+    def __init__(self, coded: _CodedPairs, names: pa.Table, drop: np.ndarray) -> None:
+        self.coded, self.drop = coded, drop
+        sites, reasons = names.column("site"), names.column("reason")
+        open_ = pc.and_(pc.is_valid(sites), pc.is_null(reasons))
+        enc = pc.dictionary_encode(_whole(pc.if_else(open_, sites, pa.scalar(None, pa.string()))))
+        self.sites = enc.dictionary.cast(pa.string())
+        site_of = np.asarray(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False), np.int32)
+        # (int32: the codes of one log fit; three arrays of every pair)
+        self.client_of = (coded.key >> _NAME_BITS).astype(np.int32)
+        self.name_of = (coded.key & _NAME_MASK).astype(np.int32)
+        self.site_of = site_of[self.name_of]
+        at = np.flatnonzero(self.site_of >= 0)
+        n_sites = len(self.sites)
+        if not len(at):
+            self.per_site = pa.table(
+                {"site": pa.array([], pa.string()), "clients": pa.array([], pa.int64())}
+            )
+            self.bound = 0
+            return
+        both = np.asarray(
+            pc.unique(
+                pa.array(self.client_of[at].astype(np.int64) * n_sites + self.site_of[at])
+            ).to_numpy(),
+            np.int64,
+        )
+        del at
+        client, site = both // n_sites, both % n_sites
+        # count(DISTINCT client): a null client is not counted (its site still is a row)
+        named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
+        counts = np.bincount(site, weights=named[client], minlength=n_sites).astype(np.int64)
+        self.per_site = pa.table({"site": self.sites, "clients": pa.array(counts)})
+        self.bound = int(np.bincount(client).max())
+
+    def rows(self, sites: pa.Array) -> pa.Table:
+        """The pairs under ``sites`` (client, qname, site, queries, nx, first_seen,
+        last_seen), one row per (client, name)."""
+        want = np.zeros(len(self.sites) + 1, bool)  # (the last: no site, code -1)
+        want[
+            np.asarray(pc.drop_null(pc.index_in(sites, value_set=self.sites)).to_numpy(), np.int64)
+        ] = True
+        at = pa.array(np.flatnonzero(want[self.site_of]))
+        c = self.coded
+        return pa.table(
+            {
+                "client": c.clients.take(pa.array(self.client_of).take(at)),
+                "qname": c.names.take(pa.array(self.name_of).take(at)),
+                "site": self.sites.take(pa.array(self.site_of).take(at)),
+                "queries": pa.array(c.queries).take(at).cast(pa.int64()),
+                "nx": pa.array(np.zeros(len(at), np.int64)),
+                "first_seen": pa.array(c.first).take(at).cast(_MS),
+                "last_seen": pa.array(c.last).take(at).cast(_MS),
+            }
+        )
+
+    def spans(self, clients: pa.Array) -> dict[str, float]:
+        """:func:`_spans` of these clients over their names step 1 was given."""
+        want = np.zeros(len(self.coded.clients), bool)
+        want[
+            np.asarray(
+                pc.drop_null(pc.index_in(clients, value_set=self.coded.clients)).to_numpy(),
+                np.int64,
+            )
+        ] = True
+        at = np.flatnonzero(want[self.client_of])
+        at = at[~self.drop[self.name_of[at]]]
+        if not len(at):
+            return {}
+        group, who = np.unique(self.client_of[at], return_inverse=True)
+        first = np.full(len(group), np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(first, who, self.coded.first[at])
+        last = np.full(len(group), np.iinfo(np.int64).min, np.int64)
+        np.maximum.at(last, who, self.coded.last[at])
+        names = self.coded.clients.take(pa.array(group)).to_pylist()
+        return {
+            c: (b - a) / 1000 for c, a, b in zip(names, first.tolist(), last.tolist(), strict=True)
+        }
+
+
 def _any_null(t: pa.Table, columns: list[str]) -> bool:
     """Nulls in any of ``columns`` (Arrow's ``group_by`` then: its aggregates skip them)."""
     return any(t.column(c).null_count for c in columns)
@@ -1038,6 +1425,12 @@ def explained_names(
     qnames = unresolved_names(pairs, resolved)
     sites, reasons = explain_arrow(qnames.column("qname"), allowlist)
     return qnames.append_column("site", sites).append_column("reason", reasons)
+
+
+def _coded_names(qnames: pa.Array, allowlist: frozenset[str]) -> pa.Table:
+    """Step 1 of coded pairs' names (nothing resolved: every name), at their codes."""
+    sites, reasons = explain_arrow(qnames, allowlist)
+    return pa.table({"qname": qnames, "site": sites, "reason": reasons})
 
 
 def most_open_sites_any(pairs: pa.Table, names: pa.Table, resolved: pa.Table) -> int:
@@ -1261,7 +1654,7 @@ def _site_label(site: str) -> str:
 
 
 def analyse(
-    pairs: pa.Table,
+    pairs: pa.Table | _CodedPairs,
     clients_table: pa.Table,
     resolved: pa.Table,
     load_model: Callable[[], DGAClassifier],
@@ -1276,14 +1669,35 @@ def analyse(
     beside the pass that says so); ``names``: step 1 already done (:func:`explained_names`
     of these pairs). A log without answers may give its pairs unsummed (a (client, name)
     in several rows) and with forecast-matched names still in them, when ``names`` leaves
-    those out (:meth:`UnknownCollector.findings`)."""
+    those out (:meth:`UnknownCollector.findings`). A log without answers is analysed over
+    its pairs coded (:class:`_CodedPairs`: the local engine hands them so; a table is
+    coded here), ``names`` then any table of step 1 whose missing names are left out."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
     # NXDOMAIN nor NOERROR evidence: :func:`_query_only_sites` stands in for it.
-    query_only = _no_answers(pairs, resolved)
+    coded = pairs if isinstance(pairs, _CodedPairs) else None
+    if coded is None:
+        assert isinstance(pairs, pa.Table)
+        query_only = _no_answers(pairs, resolved)
+        if query_only and CODED and not _any_null(pairs, ["queries", "first_seen", "last_seen"]):
+            coded = _CodedPairs.of_table(pairs)
+    else:
+        query_only = True
+    drop = None
+    if coded is not None:
+        # Step 1 at the names' codes; a name missing from ``names`` is left out (null).
+        if names is None:
+            names = _coded_names(coded.names, params.allowlist)
+        elif names.num_rows != len(coded.names) or not names.column("qname").equals(
+            pa.chunked_array([coded.names])
+        ):
+            at = pc.index_in(coded.names, value_set=names.column("qname"))
+            names = names.take(at)
+        drop = np.asarray(names.column("qname").is_null().to_numpy(zero_copy_only=False), bool)
     # Step 1, for the names nobody resolved (the others can never count).
     if names is None:
+        assert isinstance(pairs, pa.Table)
         names = explained_names(pairs, resolved, params.allowlist)
     qnames = names.select(["qname"])
     sites, reasons = names["site"].combine_chunks(), names["reason"].combine_chunks()
@@ -1314,7 +1728,13 @@ def analyse(
         # asks for min_names of them: the classifier and word model load beside the pass
         # that says so (~0.2 s a hunt otherwise spent waiting after it).
         loads = _ScoringLoads(load_model)
-        open_rows, per_site, bound = _query_only_open(pairs, names)
+        if coded is not None:
+            assert drop is not None
+            opened = _OpenCoded(coded, names, drop)
+            per_site, bound = opened.per_site, opened.bound
+        else:
+            assert isinstance(pairs, pa.Table)
+            open_rows, per_site, bound = _query_only_open(pairs, names)
         if bound < params.min_names:
             loads.join()
             return []
@@ -1331,7 +1751,7 @@ def analyse(
         # the sites that do not count (a filter of every open row less).
         unpopular = pc.invert(pc.is_in(per_site.column("site"), value_set=ok.column("site")))
         site_arr = per_site.column("site").filter(unpopular).combine_chunks().sort()
-        suspect_rows = open_rows
+        suspect_rows = None if coded is not None else open_rows
     else:
         open_sites = pc.unique(sites.filter(pc.and_(pc.is_valid(sites), pc.is_null(reasons))))
         cand = pa.table({"site": open_sites.sort()})
@@ -1387,7 +1807,12 @@ def analyse(
     explained = (*explained, ("typo of a known site", len(typos)), ("not generated", plain))
     # Only rows under a counting site matter from here on (most suspect rows are not).
     counting = pa.array([s for s in s_sites if make_of[s] is not None], pa.string())
-    counted_rows = suspect_rows.filter(pc.is_in(suspect_rows.column("site"), value_set=counting))
+    if suspect_rows is None:  # (coded pairs: one row per (client, name))
+        counted_rows = opened.rows(counting)
+    else:
+        counted_rows = suspect_rows.filter(
+            pc.is_in(suspect_rows.column("site"), value_set=counting)
+        )
     if query_only:  # (pairs given unsummed: :meth:`UnknownCollector.events_done`)
         counted_rows = _summed(counted_rows)
     suspect: list[dict[str, Any]] = counted_rows.sort_by(
@@ -1415,12 +1840,16 @@ def analyse(
     # The span each candidate was active over: its first to last query not answered
     # NOERROR (browser probes, search retries, typos, PTR misses... spread over its day).
     cand = pa.array([c for c, n in zip(clients, k, strict=True) if n >= params.min_names])
-    cand_rows = pairs.filter(pc.is_in(pairs.column("client"), value_set=cand.cast(pa.string())))
-    if query_only:  # (the pairs may hold forecast-matched names: UnknownCollector.findings)
-        cand_rows = cand_rows.filter(
-            pc.is_in(cand_rows.column("qname"), value_set=names.column("qname"))
-        )
-    spans = _spans(cand_rows)
+    if coded is not None:
+        spans = opened.spans(cand.cast(pa.string()))
+    else:
+        assert isinstance(pairs, pa.Table)
+        cand_rows = pairs.filter(pc.is_in(pairs.column("client"), value_set=cand.cast(pa.string())))
+        if query_only:  # (the pairs may hold forecast-matched names: UnknownCollector.findings)
+            cand_rows = cand_rows.filter(
+                pc.is_in(cand_rows.column("qname"), value_set=names.column("qname"))
+            )
+        spans = _spans(cand_rows)
     burst_k, burst_p = _burst_test(
         [sorted(first_asked[c].values()) for c in clients], [spans.get(c, 0.0) for c in clients]
     )

@@ -1,0 +1,241 @@
+"""Query-only logs (no rcode) analysed over coded pairs (integer codes for clients and
+names, sorted runs merged: ``unknown._CodedPairs``): the same answers as the string tables
+they replace. Expected values come from the SQL each step replaces (DuckDB), from plain
+Python sums, from the string path itself (``unknown.CODED = False``: the previous code,
+kept for pairs holding nulls), and from the simulator's ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from dgawatch.hunt import unknown
+from dgawatch.hunt.unknown import (
+    _SITE_CLIENTS_SQL,
+    _SUSPECT_SQL,
+    PAIR_SCHEMA,
+    UnknownCollector,
+    _CodedPairs,
+    _merge_runs,
+    _OpenCoded,
+    _run_of,
+    _spans,
+    most_open_sites,
+)
+from tests.hunt.netsim import simulate
+from tests.hunt.test_unknown_query_only import _query_only_names
+
+T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def _sql(query: str, **tables: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name, t in tables.items():
+        con.register(name, t)
+    return sorted(con.sql(query).fetchall(), key=repr)
+
+
+def _rows(t: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    return sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True), key=repr)
+
+
+def test_runs_merged_are_the_sums_of_their_rows() -> None:
+    """Rows of many runs (a key in several runs, several times in one) summed into one
+    sorted run: per key the count, the smallest first and the largest last time, as a
+    Python dict sums them; the runs are let go."""
+    rng = np.random.default_rng(7)
+    runs, want = [], defaultdict(lambda: [0, math.inf, -math.inf])  # type: ignore[var-annotated]
+    for size in (50, 1, 300, 0, 120):
+        key = rng.integers(0, 80, size).astype(np.int64) << 32 | rng.integers(0, 3, size)
+        t = rng.integers(0, 10**9, size)
+        runs.append(_run_of(key, None, t, t))
+        for k, x in zip(key.tolist(), t.tolist(), strict=True):
+            w = want[k]
+            w[0], w[1], w[2] = w[0] + 1, min(w[1], x), max(w[2], x)
+    got = _merge_runs(runs)
+    assert runs == []
+    key, queries, first, last = got
+    assert list(key) == sorted(want)  # sorted, each key once
+    assert {
+        k: [q, f, la]
+        for k, q, f, la in zip(
+            key.tolist(), queries.tolist(), first.tolist(), last.tolist(), strict=True
+        )
+    } == {k: list(v) for k, v in want.items()}
+    # summed runs merge again (queries given, not one per row)
+    again = _merge_runs([got, _run_of(key[:3].copy(), None, first[:3] - 5, first[:3] - 5)])
+    assert again[1][:3].tolist() == [q + 1 for q in queries[:3].tolist()]
+    assert again[2][:3].tolist() == (first[:3] - 5).tolist()
+
+
+def _pairs(rows: list[tuple[str | None, str, int, int]]) -> pa.Table:
+    return pa.table(
+        {
+            "client": [c for c, _, _, _ in rows],
+            "qname": [q for _, q, _, _ in rows],
+            "queries": [n for _, _, n, _ in rows],
+            "nx": [0] * len(rows),
+            "first_seen": [T0 + dt.timedelta(seconds=s) for _, _, _, s in rows],
+            "last_seen": [T0 + dt.timedelta(seconds=s + 7) for _, _, _, s in rows],
+        },
+        schema=PAIR_SCHEMA,
+    )
+
+
+def test_step_2_over_coded_pairs_is_the_sql_it_replaces() -> None:
+    """Each open site's distinct clients, the bound, the rows under some sites and the
+    candidates' spans, over coded pairs with a forecast-matched name left out of step 1:
+    _SITE_CLIENTS_SQL, most_open_sites, _SUSPECT_SQL (summed per (client, name)) and
+    _spans over the same pairs as strings without that name."""
+    rows = [
+        ("10.0.0.1", "a.qwkzrtp.com", 1, 0),
+        ("10.0.0.1", "a.qwkzrtp.com", 2, 50),  # the same pair again (unsummed)
+        ("10.0.0.1", "b.qwkzrtp.com", 1, 3),
+        ("10.0.0.1", "vbnmzxq.org", 3, 4),
+        ("10.0.0.1", "probe", 1, -100),  # explained, yet in the span
+        ("10.0.0.1", "known.example.net", 1, 900),  # matched by a forecast: out of the span
+        ("10.0.0.1", "printer.local", 1, 6),
+        ("10.0.0.2", "a.qwkzrtp.com", 1, 7),
+        ("10.0.0.2", "zzyzx.co.uk", 1, 8),
+        ("10.0.0.2", "x1.ddns.net", 1, 9),
+        (None, "vbnmzxq.org", 1, 10),
+        (None, "onlynull.net", 1, 11),
+    ]
+    pairs = _pairs(rows)
+    coded = _CodedPairs.of_table(pairs)
+    assert coded.num_rows == len(rows) - 1
+    kept = pairs.filter(pc.not_equal(pairs.column("qname"), "known.example.net"))
+    names = _query_only_names(kept)  # (step 1 without the matched name)
+    at = pc.index_in(coded.names, value_set=names.column("qname"))
+    aligned = names.take(at)
+    drop = np.asarray(aligned.column("qname").is_null().to_numpy(zero_copy_only=False), bool)
+    assert drop.sum() == 1
+    opened = _OpenCoded(coded, aligned, drop)
+    assert _rows(opened.per_site) == _sql(_SITE_CLIENTS_SQL, unk_pairs=kept, unk_names=names)
+    assert opened.bound == most_open_sites(kept, names, query_only=True) == 2
+    sites = pa.array(["qwkzrtp.com", "onlynull.net", "zzyzx.co.uk"])
+    none = pa.table({"site": pa.array([], pa.string())})
+    want = _sql(
+        "SELECT client, qname, any_value(site), sum(queries)::BIGINT, sum(nx)::BIGINT, "
+        "min(first_seen), max(last_seen) FROM s WHERE site IN ('qwkzrtp.com', "
+        "'onlynull.net', 'zzyzx.co.uk') GROUP BY client, qname",
+        s=duckdb.sql(
+            _SUSPECT_SQL.replace("$query_only", "TRUE"),
+            connection=_con(unk_pairs=kept, unk_names=names, unk_ok=none),
+        ).to_arrow_table(),
+    )
+    assert _rows(opened.rows(sites)) == want
+    assert len(want) == 5
+    cand = pa.array(["10.0.0.1", "10.0.0.2"])
+    of_cand = kept.filter(pc.is_in(kept.column("client"), value_set=cand))
+    assert opened.spans(cand) == _spans(of_cand) == {"10.0.0.1": 157.0, "10.0.0.2": 9.0}
+
+
+def _con(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for name, t in tables.items():
+        con.register(name, t)
+    return con
+
+
+def _findings(batches, matched=(), coded=True, monkeypatch=None):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(unknown, "CODED", coded)
+    collector = UnknownCollector()
+    for b in batches:
+        collector.add_events(b)
+    collector.events_done()
+    collector.explained.update(matched)
+    out = [f.to_dict() for f in collector.findings()]
+    return collector, out
+
+
+@pytest.fixture(scope="module")
+def query_only_day(tmp_path_factory):  # type: ignore[no-untyped-def]
+    from dgawatch.readers import InputReport, read_events
+
+    sim = simulate(tmp_path_factory.mktemp("qo") / "dns.log", 300, seed=6, answers=False)
+    return sim, list(read_events([sim.path], "auto", report=InputReport()))
+
+
+def test_a_query_only_day_coded_finds_what_the_string_tables_found(
+    query_only_day, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """On a simulated query-only day read in many parts, some infected host's names and its
+    first and last query matched by a forecast: the coded pairs give the findings of the
+    string tables (the code before them), byte for byte; the random-label families' hosts,
+    no clean one. Fails if a step over the codes drifts (a site count, a span, a row)."""
+    sim, batches = query_only_day
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 4000)
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 6000)
+    not_covered = {"corebot", "symmi", "words2", "words3"}
+    host = sorted(c for c, style in sim.infected.items() if style not in not_covered)[0]
+    events = pa.Table.from_batches(batches)
+    by_time = events.filter(pc.equal(events["client"], host)).sort_by("ts")
+    qnames = by_time.column("qname").to_pylist()
+    matched = [*sorted(sim.dga_names[host])[:2], qnames[0], qnames[-1]]
+    _, coded = _findings(batches, matched, True, monkeypatch)
+    _, strings = _findings(batches, matched, False, monkeypatch)
+    assert coded == strings
+    want = {c for c, style in sim.infected.items() if style not in not_covered}
+    assert want and {c for f in coded for c in f["clients"]} == want
+
+
+def test_coded_pairs_are_summed_again_only_once_they_doubled(query_only_day, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Read in many small parts, the coded pairs are merged a number of times logarithmic
+    in the log, and hold at most about twice the distinct pairs (and a part)."""
+    _, batches = query_only_day
+    parts = [b.slice(i, 1000) for b in batches for i in range(0, b.num_rows, 1000)]
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 2000)
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 3000)
+    collector = UnknownCollector()
+    most = 0
+    for b in parts:
+        collector.add_events(b)
+        assert collector._coded is not None
+        most = max(most, collector._coded.held)
+    collector._reduce()
+    events = sum(b.num_rows for b in parts)
+    coded = collector._coded.coded()
+    assert 2 <= collector._coded.compactions <= math.log2(events / 3000) + 2
+    assert most <= 2 * coded.num_rows + 2000
+    table = pa.Table.from_batches(parts)
+    table = table.filter(pc.not_equal(table.column("qname"), ""))
+    assert coded.num_rows == len(
+        set(zip(table.column("client").to_pylist(), table.column("qname").to_pylist(), strict=True))
+    )
+    assert int(coded.queries.sum()) == table.num_rows
+
+
+def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A log whose first batches have no rcode and whose later ones do: the pairs coded so
+    far join the string pairs, and the findings are those of the string tables alone."""
+    from dgawatch.readers import InputReport, read_events
+
+    sim = simulate(tmp_path / "dns.log", 250, seed=4, infected=4)
+    batches = [
+        b.slice(i, 3000)
+        for b in read_events([sim.path], "auto", report=InputReport())
+        for i in range(0, b.num_rows, 3000)
+    ]
+    half = len(batches) // 2
+    mixed = [
+        b.set_column(b.schema.get_field_index("rcode"), "rcode", pa.nulls(b.num_rows, pa.string()))
+        if i < half
+        else b
+        for i, b in enumerate(batches)
+    ]
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 3000)
+    c_coded, coded = _findings(mixed, (), True, monkeypatch)
+    assert c_coded._coded is None  # (an answer came: coding stopped)
+    _, strings = _findings(mixed, (), False, monkeypatch)
+    assert coded == strings
+    assert coded  # (the infected hosts' NXDOMAIN names in the answered half)
