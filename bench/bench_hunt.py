@@ -34,6 +34,9 @@ their fingerprints changed (``names.key``).
     .venv/bin/python bench/bench_hunt.py --lines 1000000 5000000 10000000  # the full table
     ... --unknown-off   # also --no-unknown-dga in the same rounds (issue 11: on/off >= 0.5)
     ... --no-grep       # grep alone takes minutes per run at 10 M lines
+    ... --query-only    # issue 11: the same log without rcode and answers (a resolver's query
+                        # log), the hunt with and without --no-unknown-dga only: on/off
+                        # throughput and both peak RSS (aim: on/off >= 0.5, <= ~600 MB)
 """
 
 from __future__ import annotations
@@ -106,8 +109,12 @@ def infected_variants(start: dt.date, days: int, n: int, rng: np.random.Generato
     return [chosen[i % len(chosen)] for i in range(n)]
 
 
-def make_log(path: Path, lines: int, start: dt.date, days: int, seed: int = 11) -> dict[str, list]:
-    """Write a Zeek dns.log; returns {infected client: [family, variant, DGA queries]}."""
+def make_log(
+    path: Path, lines: int, start: dt.date, days: int, seed: int = 11, answers: bool = True
+) -> dict[str, list]:
+    """Write a Zeek dns.log; returns {infected client: [family, variant, DGA queries]}.
+    ``answers`` False: the same lines with rcode, rcode_name and answers unset (``-``), as
+    a resolver logging only the questions writes them."""
     rng = np.random.default_rng(seed)
     infected = infected_variants(start, days, max(4, lines // 250_000), rng)
     n_dga = len(infected) * days * PER_DAY
@@ -145,10 +152,14 @@ def make_log(path: Path, lines: int, start: dt.date, days: int, seed: int = 11) 
         for n, i in enumerate(order):
             code = rc[i]
             ans = "-" if code == "NXDOMAIN" else f"93.184.{n % 250}.{n % 199 + 1}"
+            number = 3 if code == "NXDOMAIN" else 0
+            answered = (
+                f"{number}\t{code}\tF\tF\tT\tT\t0\t{ans}" if answers else "-\t-\tF\tF\tT\tT\t0\t-"
+            )
             out.append(
                 f"{t[i]:.6f}\tC{n:017x}\t{cl[i]}\t{49152 + n % 16000}\t10.0.0.53\t53\tudp"
                 f"\t{n % 65536}\t0.01\t{q[i]}\t1\tC_INTERNET\t1\tA"
-                f"\t{3 if code == 'NXDOMAIN' else 0}\t{code}\tF\tF\tT\tT\t0\t{ans}\t60.0\tF\n"
+                f"\t{answered}\t60.0\tF\n"
             )
             if len(out) >= 100_000:
                 fh.write("".join(out))
@@ -229,15 +240,17 @@ def check(
 
 def bench_size(workdir: Path, lines: int, args: argparse.Namespace) -> bool:
     start = dt.date.fromisoformat(args.start)
-    logdir = workdir / f"log{lines}"
+    tag = f"{lines}-query-only" if args.query_only else f"{lines}"
+    logdir = workdir / f"log{tag}"
     log = logdir / "dns.log"
-    truth_file = workdir / f"truth{lines}.json"
+    truth_file = workdir / f"truth{tag}.json"
     if not (log.exists() and truth_file.exists()):
         logdir.mkdir(exist_ok=True)
         t0 = time.perf_counter()
-        truth = _in_child(make_log, log, lines, start, args.days)
+        truth = _in_child(make_log, log, lines, start, args.days, 11, not args.query_only)
         truth_file.write_text(json.dumps(truth))
-        print(f"generated {lines:,}-line log in {time.perf_counter() - t0:.0f} s")
+        what = " (no rcode, no answers)" if args.query_only else ""
+        print(f"generated {lines:,}-line log{what} in {time.perf_counter() - t0:.0f} s")
     truth = json.loads(truth_file.read_text())
     txt, tsv = workdir / "names.txt", workdir / "names.tsv"
     size = log.stat().st_size
@@ -263,6 +276,26 @@ def bench_size(workdir: Path, lines: int, args: argparse.Namespace) -> bool:
         [DGAWATCH, "hunt", "--no-unknown-dga", *args.hunt_args, str(logdir)],
         workdir / "hunt-off.out",
     )
+    if args.query_only:  # (issue 11: the unknown-DGA stage's cost on a log without answers)
+        runs = alternate([off_cmd, ours_cmd], args.repeat, progress=args.progress)
+        ours, off = runs[ours_cmd.name], runs[off_cmd.name]
+        print(
+            f"\n== {lines:,} lines ({size / 1e6:,.0f} MB), query-only, {args.days} days, "
+            f"{loadavg()}"
+        )
+        print(f"answer: {verdict} (known families: {matches:,} match rows)")
+        print(line(off, lines))
+        print(line(ours, lines))
+        print(
+            ratio_line(
+                "throughput with / without unknown-DGA", pair_ratios(off, ours), ">= 0.5 (issue 11)"
+            )
+        )
+        print(
+            f"peak RSS with / without unknown-DGA: {max(ours.peak_mb):,.0f} / "
+            f"{max(off.peak_mb):,.0f} MB (aim: <= ~600 MB at 10 M lines)"
+        )
+        return "MISSED" not in verdict
     commands = [ours_cmd, polars_cmd]
     commands += [] if args.no_grep else [grep_cmd]
     commands += [off_cmd] if args.unknown_off else []
@@ -340,6 +373,12 @@ def main() -> int:
         action="store_true",
         help="also time --no-unknown-dga in the same rounds: throughput on/off (issue 11)",
     )
+    ap.add_argument(
+        "--query-only",
+        action="store_true",
+        help="the log without rcode and answers; time only the hunt with and without "
+        "--no-unknown-dga (issue 11: on/off throughput and both peak RSS)",
+    )
     ap.add_argument("--no-startup", action="store_true", help="skip the one-line-log runs")
     ap.add_argument("--progress", action="store_true", help="print each run as it ends")
     ap.add_argument(
@@ -363,7 +402,8 @@ def main() -> int:
         start = dt.date.fromisoformat(args.start)
         key = names_key(start, args.days)
         stamp = workdir / "names.key"
-        if not (workdir / "names.tsv").exists() or not stamp.exists() or stamp.read_text() != key:
+        stale = not (workdir / "names.tsv").exists() or not stamp.exists()
+        if not args.query_only and (stale or stamp.read_text() != key):
             # (names written for another set of variants give the baselines another answer
             # set: a reused work directory's names.tsv gave Polars 6,038 rows for our 6,057)
             _txt, _tsv, n = _in_child(write_names, workdir, start, args.days, 1)
