@@ -76,6 +76,16 @@ def test_runs_merged_are_the_sums_of_their_rows() -> None:
     assert again[2][:3].tolist() == (first[:3] - 5).tolist()
 
 
+@pytest.mark.parametrize("clients", [50, 1 << 30])
+def test_the_packed_sort_orders_as_a_stable_argsort(clients: int) -> None:
+    """Keys sorted as values with the row number packed below them give NumPy's stable
+    argsort, equal keys in row order (a key too wide to pack: the argsort itself)."""
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 2, 999, 20_000):
+        key = rng.integers(0, clients, n).astype(np.int64) << 32 | rng.integers(0, 9, n)
+        assert unknown._stable_order(key).tolist() == np.argsort(key, kind="stable").tolist()
+
+
 def _pairs(rows: list[tuple[str | None, str, int, int]]) -> pa.Table:
     return pa.table(
         {

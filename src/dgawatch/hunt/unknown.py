@@ -63,7 +63,12 @@ NXDOMAIN evidence; there step 1 also explains private-suffix names, step 2 takes
 at most 1 % of the clients (and 10) asked for, typos of sites two clients asked for, and
 counts only random-looking labels at a tenth of ``fpr`` (word-list makes are not counted:
 real sites' rare names split into words as often). Random-label DGAs under public suffixes
-are found there; word-list and dynamic-DNS ones are not.
+are found there; word-list and dynamic-DNS ones are not. Such a log gives every (client,
+name) it holds, not only the failed ones: the local engine keeps them *coded*
+(:class:`_QueryOnlyPairs`: clients and names as integer codes, each batch summed into a
+sorted run, runs merged by a sort) and step 2 runs over the codes (:class:`_OpenCoded`);
+the same answers as the string tables, exactly (nothing is dropped: the rows, counts,
+first and last times are those of every pair), in a fraction of the memory and time.
 """
 
 from __future__ import annotations
@@ -918,9 +923,15 @@ class UnknownCollector:
         names = early[0] if early is not None else None
         if names is None:
             names = _coded_names(coded.names, self.params.allowlist)
-        if self.explained:
+        if self.explained:  # (left out: a null name, the rows staying at their codes)
             known = pa.array(sorted(self.explained), pa.string())
-            names = names.filter(pc.invert(pc.is_in(names.column("qname"), value_set=known)))
+            matched = pc.is_in(names.column("qname"), value_set=known)
+            names = pa.table(
+                {
+                    name: pc.if_else(matched, pa.scalar(None, pa.string()), names.column(name))
+                    for name in ("qname", "site", "reason")
+                }
+            )
         return self._analyse(coded, clients, RESOLVED_SCHEMA.empty_table(), names)
 
 
@@ -1196,6 +1207,29 @@ def _merge_runs(runs: list[_Run]) -> _Run:
     return _merge_columns(columns)
 
 
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` of coded keys (client << 32 | name, not negative):
+    where (client, name) and the row number fit 63 bits together, a sort of the values
+    packed as ((client * names + name) << bits | row): NumPy sorts values with SIMD, ~2.5x
+    faster than its argsort; the row in the low bits keeps equal keys in order."""
+    n = len(key)
+    if n > 1:
+        bits = (n - 1).bit_length()
+        client, name = key >> _NAME_BITS, key & _NAME_MASK
+        width = int(name.max()) + 1
+        if ((int(client.max()) + 1) * width).bit_length() + bits <= 63:
+            packed = client * width
+            del client
+            packed += name
+            del name
+            packed <<= bits
+            packed |= np.arange(n, dtype=np.int64)
+            packed.sort()
+            packed &= (1 << bits) - 1
+            return packed
+    return np.argsort(key, kind="stable")
+
+
 def _merge_columns(columns: list[list[np.ndarray] | None]) -> _Run:
     """:func:`_merge_runs` of the columns' parts (queries None: one each; the lists are
     emptied). Sorting, not hashing: a stable sort of runs already sorted merges them
@@ -1205,7 +1239,7 @@ def _merge_columns(columns: list[list[np.ndarray] | None]) -> _Run:
     assert parts is not None
     key = np.concatenate(parts) if len(parts) > 1 else parts[0]
     parts.clear()
-    order = np.argsort(key, kind="stable")
+    order = _stable_order(key)
     key = key[order]
     n = len(key)
     new = np.ones(n, bool)
@@ -1343,13 +1377,13 @@ class _OpenCoded:
             )
             self.bound = 0
             return
-        both = np.asarray(
-            pc.unique(
-                pa.array(self.client_of[at].astype(np.int64) * n_sites + self.site_of[at])
-            ).to_numpy(),
-            np.int64,
-        )
+        # the distinct (client, site) pairs: a sort of their values (SIMD), not a hash
+        both = self.client_of[at].astype(np.int64)
+        both *= n_sites
+        both += self.site_of[at]
         del at
+        both.sort()
+        both = both[np.concatenate(([True], both[1:] != both[:-1]))]
         client, site = both // n_sites, both % n_sites
         # count(DISTINCT client): a null client is not counted (its site still is a row)
         named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
@@ -1670,8 +1704,9 @@ def analyse(
     of these pairs). A log without answers may give its pairs unsummed (a (client, name)
     in several rows) and with forecast-matched names still in them, when ``names`` leaves
     those out (:meth:`UnknownCollector.findings`). A log without answers is analysed over
-    its pairs coded (:class:`_CodedPairs`: the local engine hands them so; a table is
-    coded here), ``names`` then any table of step 1 whose missing names are left out."""
+    its pairs coded (:class:`_CodedPairs`: the local engine hands them so, with ``names``
+    a row per name at its code, null where left out; a table is coded here, its names
+    missing from ``names`` left out)."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
@@ -1689,11 +1724,10 @@ def analyse(
         # Step 1 at the names' codes; a name missing from ``names`` is left out (null).
         if names is None:
             names = _coded_names(coded.names, params.allowlist)
-        elif names.num_rows != len(coded.names) or not names.column("qname").equals(
-            pa.chunked_array([coded.names])
-        ):
-            at = pc.index_in(coded.names, value_set=names.column("qname"))
-            names = names.take(at)
+        elif not isinstance(pairs, _CodedPairs):  # (step 1 of the string pairs: to the codes)
+            names = names.take(pc.index_in(coded.names, value_set=names.column("qname")))
+        elif names.num_rows != len(coded.names):
+            raise ValueError("step 1 of coded pairs must give a row per name, at its code")
         drop = np.asarray(names.column("qname").is_null().to_numpy(zero_copy_only=False), bool)
     # Step 1, for the names nobody resolved (the others can never count).
     if names is None:
