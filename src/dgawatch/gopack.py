@@ -46,7 +46,7 @@ import dns.tokenizer
 from dgawatch import __version__
 from dgawatch.days import check_supported
 from dgawatch.domain import normalise, registered_domain
-from dgawatch.errors import DgawatchError, InputError
+from dgawatch.errors import DgawatchError, InputError, unreadable
 from dgawatch.families.base import Variant
 from dgawatch.forecast import iter_day_lists, some_suffixes, tlds_selecting_nothing
 from dgawatch.outfile import atomic_dir, atomic_file, check_output_file
@@ -606,7 +606,10 @@ def verify_pack(pack: Path, key: Ed25519PublicKey) -> dict[str, Any]:
 def read_manifest(pack: Path) -> dict[str, Any]:
     try:
         doc = json.loads((pack / MANIFEST).read_bytes())
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # (the system's reason in words, not Python's [Errno N] wrapper)
+        why = "no such directory" if not pack.exists() else unreadable(pack / MANIFEST, exc)
+        raise InputError(f"{pack} is not a go-pack: cannot read its {MANIFEST} ({why})") from None
+    except ValueError as exc:
         raise InputError(f"{pack} is not a go-pack: cannot read its {MANIFEST} ({exc})") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise InputError(f"{pack}/{MANIFEST} is not a {SCHEMA} manifest")

@@ -55,6 +55,19 @@ def file_bytes(path: Path, option: str = "--file") -> bytes:
     return _plain(data, what)
 
 
+def one_file(files: list[Path] | None, command: str) -> Path | None:
+    """The one ``--file`` of ``dgawatch <command>`` (declared repeatable so that a repeated
+    one is seen: typer keeps only the last, the others would be ignored without a word);
+    several are refused in one line that says how to give them."""
+    if files and len(files) > 1:
+        both = " ".join(str(f) for f in files[:2])
+        raise InputError(
+            f"--file given {len(files)} times; give one file (for several: "
+            f"cat {both} | dgawatch {command} --file -)"
+        )
+    return files[0] if files else None
+
+
 def _plain(data: bytes, what: str) -> bytes:
     if data[:2] == b"\x1f\x8b":
         import gzip

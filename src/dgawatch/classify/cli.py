@@ -101,17 +101,6 @@ def _text(data: bytes) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace")
 
 
-def _one_file(files: list[Path] | None) -> Path | None:
-    """``score``'s one ``--file`` (typer keeps only the last of a repeated option: the others
-    would be ignored without a word)."""
-    if files and len(files) > 1:
-        raise InputError(
-            f"--file given {len(files)} times; give one file (for several: "
-            f"cat {' '.join(str(f) for f in files[:2])} | dgawatch classify --file -)"
-        )
-    return files[0] if files else None
-
-
 def _model(path: Path | None) -> DGAClassifier:
     from dgawatch.classify import DGAClassifier, default_model
 
@@ -256,7 +245,9 @@ def classify(
         raise InputError(f"--threshold {threshold:g} is not within [0, 1] (scores are 0..1)")
     if fpr is not None and not 0.0 < fpr < 1.0:
         raise InputError(f"--fpr {fpr:g} is not within (0, 1) (e.g. 0.001)")
-    file = _one_file(files)
+    from dgawatch.namefile import one_file
+
+    file = one_file(files, "classify")
     data = _file_data(file) if file is not None else None
     if file is not None:
         check_names_file(file, data=data)
@@ -458,12 +449,12 @@ def check_names_file(
     min_lines: int = 20,
     data: bytes | None = None,
 ) -> None:
-    """Refuse (one-line :class:`InputError`) a file that holds no names, or whose first
-    :data:`PROBE_LINES` lines are mostly not names (a log, a CSV of another shape): scoring
-    it would only write one error per line. ``csv_field``: the comma-separated field holding
-    the name on lines that have a comma; files shorter than ``min_lines`` are only refused
-    when empty (each bad line is reported, cheaply). ``data``: the file's bytes, when read
-    already (``-`` is standard input)."""
+    """Refuse (one-line :class:`InputError`) a file that holds no names or no valid one, or
+    whose first :data:`PROBE_LINES` lines are mostly not names (a log, a CSV of another
+    shape): scoring it would only write one error per line. ``csv_field``: the
+    comma-separated field holding the name on lines that have a comma; files shorter than
+    ``min_lines`` are refused only when they hold no valid name (each bad line is reported,
+    cheaply). ``data``: the file's bytes, when read already (``-`` is standard input)."""
     try:
         fh = path.open(encoding="utf-8", errors="replace") if data is None else _text(data)
     except OSError as exc:
@@ -496,6 +487,13 @@ def check_names_file(
         raise InputError(
             f"{path}: {len(bad)} of its first {len(lines)} lines are not {what}; "
             f"it looks like {shape}: {first[:60]!r}"
+        )
+    if bad and len(bad) == len(lines):  # a short file (a long one is refused above)
+        first = bad[0]
+        why = invalid_reason(_field(first, csv_field if "," in first else None))
+        raise InputError(
+            f"{path} holds no valid {what} ({len(lines):,} lines, all invalid; the first, "
+            f"{first[:60]!r}: {why}); give one name a line"
         )
 
 

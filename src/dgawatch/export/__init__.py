@@ -339,7 +339,7 @@ def watch_collisions(where: Path | None = None) -> NameList:
     if not Path(store).exists():
         raise InputError(
             f"--exclude-collisions: no watch store at {store}; run 'dgawatch watch check' "
-            "first (or give --allowlist FILE)"
+            "first, or drop --exclude-collisions (--allowlist FILE withholds the names you list)"
         )
     names = collision_names(where)
     return NameList(

@@ -90,9 +90,12 @@ def serve(
     directory: DirOpt = None,
 ) -> None:
     """Answer DNS for the sinkholed names and record DNS and HTTP events durably."""
+    from dgawatch.outfile import check_output_dir
     from dgawatch.sinkhole.server import ServeConfig
     from dgawatch.sinkhole.server import serve as run_serve
 
+    if directory is not None:  # (created when missing, but not its folder: a typo made a tree)
+        check_output_dir(directory, "--sinkhole-dir", "the event store")
     variants = select_variants(family, variant)
     config = ServeConfig(
         variants=variants,

@@ -152,6 +152,11 @@ def _plan(
     loaders: dict = {}
     for key, value in _pairs(zone_file, "--zone-file"):
         path = Path(value)
+        if path.is_dir():
+            raise InputError(
+                f"--zone-file {key}={value} is a directory; give a zone file, or the folder "
+                "as --zone-dir"
+            )
         if not path.is_file():
             raise InputError(f"--zone-file {key}={value}: no such file")
         suffix = registry_suffix(key)

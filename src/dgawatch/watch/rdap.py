@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, unreadable
 from dgawatch.store import data_dir
 from dgawatch.watch.evidence import Observation
 from dgawatch.watch.ratelimit import TokenBucket
@@ -247,7 +247,11 @@ def refresh_bootstrap(source: str, *, timeout: float = 30.0) -> dict[str, object
     else:
         try:
             text = Path(source).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:  # (in words, not Python's "[Errno 2] ...: 'path'")
+            raise InputError(
+                f"--from {source}: cannot read it ({unreadable(source, exc)})"
+            ) from None
+        except UnicodeDecodeError as exc:
             raise InputError(f"--from {source}: cannot read it ({exc})") from None
     parse_bootstrap(text, f"--from {source}")
     target = user_bootstrap_path()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from dgawatch.errors import InputError
+from dgawatch.errors import InputError, unreadable
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -70,7 +70,10 @@ def load_sinkholes(user_file: Path | None = None) -> SinkholeList:
     if user_file is not None:
         try:
             rows += _rows(user_file.read_text("utf-8"), f"--sinkholes {user_file}")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:  # (in words, not Python's "[Errno 2] ...: 'path'")
+            why = unreadable(user_file, exc)
+            raise InputError(f"--sinkholes {user_file}: cannot read it ({why})") from None
+        except UnicodeDecodeError as exc:
             raise InputError(f"--sinkholes {user_file}: cannot read it ({exc})") from None
     ns: dict[str, str] = {}
     nets: list[tuple[IPNetwork, str]] = []

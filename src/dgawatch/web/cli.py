@@ -27,8 +27,9 @@ def _check_listen(host: str, port: int) -> None:
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except (OSError, UnicodeError) as exc:
-        raise InputError(f"--host {host}: not an address to listen on ({exc})") from None
+    except (OSError, UnicodeError) as exc:  # the reason in words, without "[Errno -2]"
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise InputError(f"--host {host}: not an address to listen on ({why})") from None
     family, kind, proto, _name, addr = infos[0]
     with socket.socket(family, kind, proto) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
