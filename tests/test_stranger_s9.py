@@ -135,3 +135,19 @@ def test_gopack_exclude_collisions_without_a_watch_store_says_what_to_do(
     line = one_error(proc, "--exclude-collisions: no watch store", "drop --exclude-collisions")
     assert "(or give --allowlist FILE)" not in line  # fails before
     assert not (tmp_path / "pack").exists()
+
+
+# -- options that were ignored --------------------------------------------------------------
+
+
+def test_spark_options_without_the_spark_engine_are_refused(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "dns.csv"
+    log.write_text("ts,client,qname\n2026-01-02T10:00:00Z,10.0.0.5,example.com\n")
+    # before: exit 0, the local engine ran and --spark-master was ignored without a word
+    one_error(run(home, "hunt", str(log), "--spark-master", "local[2]"),
+              "--spark-master is for --engine spark")  # fmt: skip  # fails before
+    one_error(run(home, "sinkhole", "stats", "--spark-master", "local[2]"),
+              "--spark-master is for --engine spark")  # fmt: skip  # fails before
+    # before: Spark started (a minute) and DuckDB's memory limit was ignored
+    one_error(run(home, "sinkhole", "stats", "--engine", "spark", "--memory-limit", "2GB"),
+              "--memory-limit is DuckDB's", "DGAWATCH_SPARK_DRIVER_MEMORY")  # fmt: skip

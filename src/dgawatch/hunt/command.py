@@ -72,6 +72,8 @@ def run_hunt(
         )
     if engine not in ("local", "spark"):
         raise InputError(f"unknown --engine {engine!r} (choose from local, spark)")
+    if spark_master is not None and engine != "spark":  # (it was ignored)
+        raise InputError("--spark-master is for --engine spark: add --engine spark, or drop it")
     if output_format == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
     if store is None and default_store_path().exists():

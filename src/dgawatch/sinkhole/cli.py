@@ -240,6 +240,13 @@ def stats(
         raise InputError(f"--skew {skew}: give seconds between 0 and 43200")
     if directory is not None and not directory.is_dir():
         raise InputError(f"--sinkhole-dir/--dir {directory}: not a directory; give the event store")
+    if spark_master is not None and engine != "spark":  # (each was ignored)
+        raise InputError("--spark-master is for --engine spark: add --engine spark, or drop it")
+    if memory_limit is not None and engine == "spark":
+        raise InputError(
+            "--memory-limit is DuckDB's (--engine duckdb); Spark's driver memory is "
+            "DGAWATCH_SPARK_DRIVER_MEMORY (README, Hunt)"
+        )
     for option, db in (("--asn-db", asn_db), ("--country-db", country_db)):
         _check_text_db(option, db)
     with SinkholeStats(
