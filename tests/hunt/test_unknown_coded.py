@@ -76,6 +76,18 @@ def test_runs_merged_are_the_sums_of_their_rows() -> None:
     assert again[2][:3].tolist() == (first[:3] - 5).tolist()
 
 
+def test_codes_stay_the_same_after_their_dict_is_let_go() -> None:
+    """Values keep their codes in the order first seen (a null one of them); once the dict
+    is let go (the events ended) a value given after all gets the next code, the old
+    ones theirs."""
+    codes = unknown._Codes()
+    assert codes.encode(pa.array(["x", "y", None, "x"])).tolist() == [0, 1, 2, 0]
+    codes.release()
+    assert codes.ids == {} and len(codes) == 3
+    assert codes.encode(pa.array(["y", "z", None])).tolist() == [1, 3, 2]
+    assert codes.values().to_pylist() == ["x", "y", None, "z"]
+
+
 @pytest.mark.parametrize("clients", [50, 1 << 30])
 def test_the_packed_sort_orders_as_a_stable_argsort(clients: int) -> None:
     """Keys sorted as values with the row number packed below them give NumPy's stable
