@@ -646,6 +646,7 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
     """TPR at FPR 1e-2 and 1e-3 (thresholds set on the benign file), per family, LOFO.
+
     A threshold at FPR f needs at least 1/f benign names (1,000 for 1e-3): with fewer, that
     FPR is not measured (said on stderr; null in JSON, n/a in the table), and a file too
     small for 1e-2 is refused."""
