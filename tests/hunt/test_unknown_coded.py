@@ -169,12 +169,13 @@ def _con(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _findings(batches, matched=(), coded=True, monkeypatch=None):  # type: ignore[no-untyped-def]
+def _findings(batches, matched=(), coded=True, monkeypatch=None, early=True):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(unknown, "CODED", coded)
     collector = UnknownCollector()
     for b in batches:
         collector.add_events(b)
-    collector.events_done()
+    if early:  # (step 1 when the events end; else beside the last merge)
+        collector.events_done()
     collector.explained.update(matched)
     out = [f.to_dict() for f in collector.findings()]
     return collector, out
@@ -207,6 +208,8 @@ def test_a_query_only_day_coded_finds_what_the_string_tables_found(
     _, coded = _findings(batches, matched, True, monkeypatch)
     _, strings = _findings(batches, matched, False, monkeypatch)
     assert coded == strings
+    _, late = _findings(batches, matched, True, monkeypatch, early=False)
+    assert late == strings
     want = {c for c, style in sim.infected.items() if style not in not_covered}
     assert want and {c for f in coded for c in f["clients"]} == want
 
