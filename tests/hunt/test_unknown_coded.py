@@ -76,6 +76,28 @@ def test_runs_merged_are_the_sums_of_their_rows() -> None:
     assert again[2][:3].tolist() == (first[:3] - 5).tolist()
 
 
+@pytest.mark.parametrize("small_size", [0, 1, 40, 400])
+def test_a_run_merged_into_a_big_one_is_both_sorted_together(small_size: int) -> None:
+    """_merge_two (a binary search and inserts) gives _merge_runs' sorted sums of the two
+    runs: keys in both summed, new keys in order, keys before and after all of the big
+    run's; the big run is left as it was."""
+    rng = np.random.default_rng(small_size)
+
+    def run(n: int, spread: int) -> tuple[np.ndarray, ...]:
+        key = rng.integers(0, spread, n).astype(np.int64) << 32 | rng.integers(0, 5, n)
+        t = rng.integers(0, 10**9, n)
+        return _run_of(key, None, t, t)
+
+    big = run(300, 100)
+    small = run(small_size, 140)  # (keys past the big run's last too)
+    small = (np.concatenate(([-1], small[0])), *(np.concatenate(([1], c)) for c in small[1:]))
+    before = [c.copy() for c in big]
+    got = unknown._merge_two(big, small)
+    want = _merge_runs([tuple(c.copy() for c in big), small])
+    assert [c.tolist() for c in got] == [c.tolist() for c in want]
+    assert [c.tolist() for c in big] == [c.tolist() for c in before]
+
+
 def test_codes_stay_the_same_after_their_dict_is_let_go() -> None:
     """Values keep their codes in the order first seen (a null one of them); once the dict
     is let go (the events ended) a value given after all gets the next code, the old

@@ -1230,6 +1230,31 @@ def _merge_runs(runs: list[_Run]) -> _Run:
     return _merge_columns(columns)
 
 
+def _merge_two(big: _Run, small: _Run) -> _Run:
+    """Two sorted runs summed into one (:func:`_merge_runs` of both): the small one's keys
+    found in the big one by a binary search of sorted keys (memory read in order), the
+    others inserted; new arrays (the big run is not changed)."""
+    bk, bq, bf, bl = big
+    sk, sq, sf, sl = small
+    pos = np.searchsorted(bk, sk)
+    found = pos < len(bk)
+    found[found] = bk[pos[found]] == sk[found]
+    new = ~found
+    ins = pos[new]  # (sorted: the small run's keys are)
+    if bq.dtype != np.int64 and len(bq) and len(sq) and int(bq.max()) + int(sq.max()) >= 1 << 31:
+        bq = bq.astype(np.int64)
+    key = np.insert(bk, ins, sk[new])
+    queries = np.insert(bq, ins, sq[new].astype(bq.dtype))
+    first = np.insert(bf, ins, sf[new])
+    last = np.insert(bl, ins, sl[new])
+    at = pos[found]
+    at += np.searchsorted(ins, at, side="right")  # (the big run's rows moved by the inserts)
+    queries[at] += sq[found].astype(queries.dtype)
+    first[at] = np.minimum(first[at], sf[found])
+    last[at] = np.maximum(last[at], sl[found])
+    return key, queries, first, last
+
+
 def _stable_order(key: np.ndarray) -> np.ndarray:
     """``np.argsort(key, kind="stable")`` of coded keys (client << 32 | name, not negative):
     where (client, name) and the row number fit 63 bits together, a sort of the values
@@ -1314,6 +1339,8 @@ class _QueryOnlyPairs:
 
     def __init__(self) -> None:
         self.clients, self.names = _Codes(), _Codes()
+        #: The runs summed so far (None: none yet) and the batches' runs since.
+        self._big: _Run | None = None
         self._runs: list[_Run] = []
         self._held = 0
         self._next = COMPACT_ROWS
@@ -1358,11 +1385,16 @@ class _QueryOnlyPairs:
         )
 
     def _compact(self) -> None:
-        if len(self._runs) > 1:
-            runs, self._runs = self._runs, []
-            self._runs = [_merge_runs(runs)]
-            self._held = len(self._runs[0][0])
-            self.compactions += 1
+        if not self._runs or (self._big is None and len(self._runs) == 1):
+            if self._big is None and self._runs:
+                self._big = self._runs.pop()
+            return
+        # the batches' runs summed into one, that into the big run (a linear merge of two
+        # sorted runs: ~2.5x faster than sorting them together)
+        since = _merge_runs(self._runs)
+        self._big = since if self._big is None else _merge_two(self._big, since)
+        self._held = len(self._big[0])
+        self.compactions += 1
 
     def done(self) -> None:
         """No event will be added (the codes' dicts go)."""
@@ -1371,11 +1403,11 @@ class _QueryOnlyPairs:
 
     def coded(self) -> _CodedPairs:
         """Every pair, summed."""
-        if not self._runs:
+        self._compact()
+        if self._big is None:
             e = np.zeros(0, np.int64)
             return _CodedPairs(self.clients.values(), self.names.values(), e, e, e, e)
-        self._compact()
-        return _CodedPairs(self.clients.values(), self.names.values(), *self._runs[0])
+        return _CodedPairs(self.clients.values(), self.names.values(), *self._big)
 
 
 class _OpenCoded:
