@@ -774,7 +774,12 @@ class UnknownCollector:
             rcode = src.column("rcode")
             if rcode.null_count == len(rcode) and not _any_null(src, ["ts"]):
                 # No answers so far: the events' pairs coded (query-only logs)
-                self._coded.add(src.column("client"), src.column("qname"), src.column("ts"))
+                self._coded.add(
+                    src.column("client"),
+                    src.column("qname"),
+                    src.column("ts"),
+                    self.params.allowlist,
+                )
                 return
             self._uncode()
         self.add_relations(**reduce_events(src))
@@ -840,8 +845,7 @@ class UnknownCollector:
         if self._coded is not None:
             self._coded.done()
             if self._events <= EARLY_EVENTS and self._coded.held:
-                names = _coded_names(self._coded.coded().names, self.params.allowlist)
-                self._early = (names, None)
+                self._coded.coded()  # (the last merge, beside the matcher's last batches)
             return
         if self._events <= EARLY_EVENTS:
             # Query-only so far, so query-only after the matching too (fewer pairs keep it
@@ -918,23 +922,11 @@ class UnknownCollector:
         self._coded.done()
         clients = self._coded.clients_table()
         self.distinct_clients = int(pc.count(clients.column("client")).as_py())
-        early, self._early = self._early, None
-        names = early[0] if early is not None else None
-        with ThreadPoolExecutor(1, thread_name_prefix="dgawatch-step-1") as pool:
-            # Step 1 of every name beside the last merge of the pairs (Arrow and NumPy,
-            # the GIL mostly released: 10 M-line query-only bench week, ~0.7 s of the
-            # analysis' wall); a log of at most EARLY_EVENTS had it when its events ended.
-            later = (
-                pool.submit(_coded_names, self._coded.names.values(), self.params.allowlist)
-                if names is None and self._coded.held
-                else None
-            )
-            coded, self._coded = self._coded.coded(), _QueryOnlyPairs()
-            if later is not None:
-                names = later.result()
+        self._early = None
+        names = self._coded.names_table()
+        coded, self._coded = self._coded.coded(), _QueryOnlyPairs()
         if not coded.num_rows:
             return []
-        assert names is not None
         if self.explained:  # (left out: a null name, the rows staying at their codes)
             known = pa.array(sorted(self.explained), pa.string())
             matched = pc.is_in(names.column("qname"), value_set=known)
@@ -1116,6 +1108,8 @@ class _Codes:
         self._chunks: list[pa.Array] = []
         self._values: pa.Array | None = None
         self._released = False
+        #: The values the last :meth:`encode` gave a code first (None: none).
+        self.new: pa.Array | None = None
 
     def encode(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
         if self._released:  # (values after all: the dict again)
@@ -1132,6 +1126,7 @@ class _Codes:
             codes[at] = np.arange(start, start + len(at))
             self._chunks.append(enc.dictionary.take(pa.array(at)).cast(pa.string()))
             self._values = None
+        self.new = self._chunks[-1] if new.any() else None
         idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
         return codes[idx]
 
@@ -1357,9 +1352,19 @@ class _QueryOnlyPairs:
         self.compactions = 0
         #: Queries of each client (at its code), named or not.
         self._queries = np.zeros(0, np.int64)
+        #: Step 1 (sites, reasons) of the names, at their codes, in parts.
+        self._steps: list[tuple[pa.Array, pa.Array]] = []
 
-    def add(self, client: pa.Array, qname: pa.Array, ts: pa.Array) -> None:
-        """Take events (no null time)."""
+    def add(
+        self,
+        client: pa.Array,
+        qname: pa.Array,
+        ts: pa.Array,
+        allowlist: frozenset[str] = frozenset(),
+    ) -> None:
+        """Take events (no null time); step 1 of the names seen first (``allowlist``: the
+        stage's), on the feeder's thread while the log is read (it was on the analysis'
+        path: ~0.5 s of a 5,000-client day's)."""
         if not len(qname):
             return
         client, qname, ts = _whole(client), _whole(qname), _whole(ts)
@@ -1374,6 +1379,9 @@ class _QueryOnlyPairs:
             if not len(c):
                 return
         key = (c << _NAME_BITS) | self.names.encode(qname)
+        if self.names.new is not None:
+            sites, reasons = explain_arrow(self.names.new, allowlist)
+            self._steps.append((sites, reasons))
         t = _ints(ts)
         self._runs.append(_run_of(key, None, t, t))
         self._held += len(self._runs[-1][0])
@@ -1409,6 +1417,18 @@ class _QueryOnlyPairs:
             self._big = _merge_two(columns, since)
         self._held = len(self._big[0])
         self.compactions += 1
+
+    def names_table(self) -> pa.Table:
+        """Step 1 of every name (qname, site, reason), at its code."""
+        if not self._steps:
+            return _coded_names(self.names.values(), frozenset())
+        return pa.table(
+            {
+                "qname": self.names.values(),
+                "site": pa.concat_arrays([s for s, _ in self._steps]),
+                "reason": pa.concat_arrays([r for _, r in self._steps]),
+            }
+        )
 
     def done(self) -> None:
         """No event will be added (the codes' dicts go)."""
