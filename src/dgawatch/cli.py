@@ -638,7 +638,10 @@ def _refuse_only_invalid(queries: list[str]) -> None:
 @app.command("lookup")
 def lookup_cmd(
     domains: Annotated[list[str] | None, typer.Argument(help="Domains to look up.")] = None,
-    file: Annotated[Path | None, typer.Option(help="File with one domain per line.")] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="File with one domain per line ('-': standard input)."),
+    ] = None,
     start: Annotated[
         str | None,
         typer.Option(
@@ -670,6 +673,9 @@ def lookup_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines, one per domain.")] = False,
 ) -> None:
     """Which family, variant, day and index generate each domain."""
+    from dgawatch.namefile import one_file  # (light: the compiled path imports it anyway)
+
+    file = one_file(files, "lookup")  # (typer kept the last of several, silently)
     if file is not None and as_json and not (domains or all_days or no_store):
         from dgawatch.lookuptable import lookup_file_json  # compiled, from the store's table
 
