@@ -98,6 +98,24 @@ def test_a_run_merged_into_a_big_one_is_both_sorted_together(small_size: int) ->
     assert [c.tolist() for c in big] == [c.tolist() for c in before]
 
 
+def test_codes_of_batches_are_one_code_a_value_in_the_order_first_seen() -> None:
+    """Batches sharing values with the one before (found in Arrow) and with older ones
+    (found in the dict), a null among them: each value one code, numbered as first seen;
+    ``new`` holds a batch's values seen first."""
+    rng = np.random.default_rng(5)
+    pool = [f"n{i}.example.com" for i in range(60)] + [None]
+    codes, want = unknown._Codes(), {}  # type: ignore[var-annotated]
+    for _ in range(12):
+        batch = [pool[i] for i in rng.integers(0, len(pool), 40)]
+        fresh = [v for v in dict.fromkeys(batch) if v not in want]
+        for v in fresh:
+            want[v] = len(want)
+        got = codes.encode(pa.array(batch, pa.string()))
+        assert got.tolist() == [want[v] for v in batch]
+        assert (codes.new.to_pylist() if codes.new is not None else []) == fresh
+    assert codes.values().to_pylist() == list(want)
+
+
 def test_codes_stay_the_same_after_their_dict_is_let_go() -> None:
     """Values keep their codes in the order first seen (a null one of them); once the dict
     is let go (the events ended) a value given after all gets the next code, the old
