@@ -280,6 +280,41 @@ def test_coded_pairs_are_summed_again_only_once_they_doubled(query_only_day, mon
     assert int(coded.queries.sum()) == table.num_rows
 
 
+def test_merges_on_their_thread_are_the_merges_made_in_line(query_only_day, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The merges run on a thread of their own are made at the points, and give the
+    pairs, that merges made in line (waiting for each) give; however late the thread."""
+    _, batches = query_only_day
+    parts = [b.slice(i, 700) for b in batches for i in range(0, b.num_rows, 700)]
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 2500)
+
+    def pairs(slow: bool, in_line: bool):  # type: ignore[no-untyped-def]
+        merge = unknown._merge_into
+        given: list[tuple[int, int]] = []  # (big run's rows, batches' rows) of each merge
+
+        def slowly(big, runs):  # type: ignore[no-untyped-def]
+            import time
+
+            given.append((len(big[0]) if big else 0, sum(len(r[0]) for r in runs)))
+            if slow:
+                time.sleep(0.2)  # (a merge still under way when the next batches come)
+            return merge(big, runs)
+
+        monkeypatch.setattr(unknown, "_merge_into", slowly)
+        held = unknown._QueryOnlyPairs()
+        for b in parts:
+            held.add(b.column("client"), b.column("qname"), b.column("ts"))
+            if in_line:
+                held._settle()
+        coded = held.coded()
+        monkeypatch.setattr(unknown, "_merge_into", merge)
+        return given, [c.tolist() for c in (coded.key, coded.queries, coded.first)]
+
+    want = pairs(slow=False, in_line=True)
+    assert len(want[0]) >= 3
+    assert pairs(slow=True, in_line=False) == want
+    assert pairs(slow=False, in_line=False) == want
+
+
 def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A log whose first batches have no rcode and whose later ones do: the pairs coded so
     far join the string pairs, and the findings are those of the string tables alone."""

@@ -80,7 +80,7 @@ import math
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -1247,6 +1247,13 @@ def _merge_runs(runs: list[_Run]) -> _Run:
     return _merge_columns(columns)
 
 
+def _merge_into(big: list[np.ndarray] | None, runs: list[_Run]) -> _Run:
+    """The runs summed into one, that merged into the big run (its columns; a linear merge
+    of two sorted runs: ~2.5x faster than sorting them together); ``runs`` is emptied."""
+    since = _merge_runs(runs)
+    return since if big is None else _merge_two(big, since)
+
+
 def _merge_two(big: _Run | list[np.ndarray], small: _Run) -> _Run:
     """Two sorted runs summed into one (:func:`_merge_runs` of both): the small one's keys
     found in the big one by a binary search of sorted keys (memory read in order), the
@@ -1361,21 +1368,29 @@ class _QueryOnlyPairs:
     """The local engine's pairs of a log without answers, as they come (:class:`_CodedPairs`
     once summed): each batch's named events coded and summed into a run, the runs summed
     into one again once the rows held have doubled (linear in the log; at most about twice
-    the distinct pairs held)."""
+    the distinct pairs held). That merge runs on a thread of its own (NumPy, the GIL
+    released) while the next batches are coded; at most one at a time, and a batch that
+    finds another merge due waits for it, so the merges are those a merge in line would
+    make, at the same points."""
 
     def __init__(self) -> None:
         self.clients, self.names = _Codes(), _Codes()
         #: The runs summed so far (None: none yet) and the batches' runs since.
         self._big: _Run | None = None
         self._runs: list[_Run] = []
-        self._held = 0
-        self._next = COMPACT_ROWS
         #: Times the runs were summed into one (the tests' bound).
         self.compactions = 0
         #: Queries of each client (at its code), named or not.
         self._queries = np.zeros(0, np.int64)
         #: Step 1 (sites, reasons) of the names, at their codes, in parts.
         self._steps: list[tuple[pa.Array, pa.Array]] = []
+        #: The merge under way (its big run to be), on ``_pool``'s thread, and the fewest
+        #: and most rows it can give.
+        self._merging: Future[_Run] | None = None
+        self._merging_rows = (0, 0)
+        self._pool: ThreadPoolExecutor | None = None
+        #: Rows of the batches' runs since the last merge.
+        self._since = 0
 
     def add(
         self,
@@ -1406,15 +1421,35 @@ class _QueryOnlyPairs:
             self._steps.append((sites, reasons))
         t = _ints(ts)
         self._runs.append(_run_of(key, None, t, t))
-        self._held += len(self._runs[-1][0])
-        if self._held >= self._next:
-            self._compact()
-            self._next = max(COMPACT_ROWS, 2 * self._held)
+        self._since += len(self._runs[-1][0])
+        if self._merging is not None and not self._merging.done():
+            # The big run to be has between ``lo`` and ``hi`` rows: wait for it only if a
+            # merge could be due with some size in there (the most likely: COMPACT_ROWS / 2)
+            lo, hi = self._merging_rows
+            if not self._due(min(max(COMPACT_ROWS // 2, lo), hi)):
+                return
+        self._settle()
+        if self._due(len(self._big[0]) if self._big is not None else 0):
+            self._compact(background=True)
+
+    def _due(self, big_rows: int) -> bool:
+        """A merge is due: the rows held have doubled since the last (and COMPACT_ROWS)."""
+        return big_rows + self._since >= max(COMPACT_ROWS, 2 * big_rows)
+
+    def _settle(self) -> None:
+        """The merge under way (waited for) becomes the big run."""
+        if self._merging is not None:
+            merging, self._merging = self._merging, None
+            self._big = merging.result()
 
     @property
     def held(self) -> int:
-        """Rows held (0: no event taken)."""
-        return self._held or len(self._queries)
+        """Rows held (a merge under way: the rows it was given; 0: no event taken)."""
+        if self._merging is not None:
+            big = self._merging_rows[1]
+        else:
+            big = len(self._big[0]) if self._big is not None else 0
+        return (big + self._since) or len(self._queries)
 
     def clients_table(self) -> pa.Table:
         """The queries of each client (:data:`CLIENT_SCHEMA`)."""
@@ -1423,22 +1458,30 @@ class _QueryOnlyPairs:
             schema=CLIENT_SCHEMA,
         )
 
-    def _compact(self) -> None:
+    def _compact(self, background: bool = False) -> None:
+        """The runs summed into the big one (``background``: on the merge thread; else
+        after any merge under way, here)."""
+        self._settle()
         if not self._runs or (self._big is None and len(self._runs) == 1):
             if self._big is None and self._runs:
                 self._big = self._runs.pop()
+                self._since = 0
             return
-        # the batches' runs summed into one, that into the big run (a linear merge of two
-        # sorted runs: ~2.5x faster than sorting them together)
-        since = _merge_runs(self._runs)
-        if self._big is None:
-            self._big = since
-        else:  # (the list holds the big run's only references: let go column by column)
-            columns = list(self._big)
-            self._big = None
-            self._big = _merge_two(columns, since)
-        self._held = len(self._big[0])
+        runs, self._runs = self._runs, []
+        big_rows = len(self._big[0]) if self._big is not None else 0
+        given = big_rows + self._since
+        self._since = 0
+        # (the list holds the big run's only references: let go column by column)
+        columns = None if self._big is None else list(self._big)
+        self._big = None
         self.compactions += 1
+        if background:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="dgawatch-merge")
+            self._merging = self._pool.submit(_merge_into, columns, runs)
+            self._merging_rows = (big_rows, given)
+            return
+        self._big = _merge_into(columns, runs)
 
     def names_table(self) -> pa.Table:
         """Step 1 of every name (qname, site, reason), at its code."""
@@ -1460,6 +1503,9 @@ class _QueryOnlyPairs:
     def coded(self) -> _CodedPairs:
         """Every pair, summed."""
         self._compact()
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
         if self._big is None:
             e = np.zeros(0, np.int64)
             return _CodedPairs(self.clients.values(), self.names.values(), e, e, e, e)
