@@ -2,8 +2,8 @@
 same run.
 
     .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]
-        [--lofo-per-family 1500] [--lofo-benign 0] [--habits M,P]] [--top-sites FILE]
-        [--output DIR] [--peer-cache DIR|none] [--model FILE]
+        [--lofo-per-family 1500] [--lofo-benign 0]] [--top-sites FILE] [--output DIR]
+        [--peer-cache DIR|none] [--model FILE]
 
 The peers' virtualenvs are built by ``bench/peers_setup.sh /tmp/peers`` (idempotent).
 
@@ -45,11 +45,6 @@ the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 
 The peers are scored first, so each held-out family's line (all three models) is printed
 as soon as its retraining ends.
 
-``--habits M,P`` adds M multilingual and P pinyin-initials benign names to the training
-split (:func:`dgawatch.classify.data.benign_habits`; default ``data.HABITS``, off, as the
-shipped model is trained): their labels join the dataset, so the unseen benign lists leave
-out any they match.
-
 *New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
 an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
 occur anywhere in the dataset left out): how each model does on samples of known families
@@ -72,7 +67,7 @@ from pathlib import Path
 import numpy as np
 
 from dgawatch.classify import DGAClassifier, default_model, threshold_at_fpr, tpr_at_fpr
-from dgawatch.classify.data import HABITS, Dataset, build_dataset
+from dgawatch.classify.data import Dataset, build_dataset
 from dgawatch.classify.features import label_of
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
 from dgawatch.classify.train import (
@@ -392,12 +387,6 @@ def main() -> None:
         "shipped model is trained)",
     )
     ap.add_argument(
-        "--habits",
-        default=None,
-        help="M,P: multilingual and pinyin benign habit names added to the training split "
-        "(data.benign_habits; default: data.HABITS, as the shipped model is trained)",
-    )
-    ap.add_argument(
         "--top-sites",
         type=Path,
         default=None,
@@ -416,13 +405,7 @@ def main() -> None:
     args = ap.parse_args()
     cache = None if str(args.peer_cache) == "none" else args.peer_cache
 
-    try:
-        habits = HABITS if args.habits is None else tuple(int(x) for x in args.habits.split(","))
-    except ValueError:
-        habits = ()
-    if len(habits) != 2 or min(habits) < 0:
-        ap.error(f"--habits {args.habits}: give two counts, M,P (multilingual, pinyin)")
-    data = build_dataset(args.benign, cap=CAP, habits=(habits[0], habits[1]))
+    data = build_dataset(args.benign, cap=CAP)
     ev = data.part("eval")
     benign = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 0]
     dga = [n for n, y in zip(ev.names, ev.y, strict=True) if y == 1]

@@ -3,7 +3,6 @@ names added to the data (never a label twice; synthetic names have no family).""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -23,14 +22,6 @@ DNS = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.[a-z]+")
 def wordlist() -> None:
     if not synthetic.WORDLIST.is_file():
         missing(f"{synthetic.WORDLIST} is missing (Debian package wamerican-large)")
-
-
-@pytest.fixture(scope="module")
-def word_data() -> None:
-    """The benign habits' word data: wordfreq and pypinyin (the 'train' and 'dev' extras)."""
-    for module in ("wordfreq", "pypinyin"):
-        if importlib.util.find_spec(module) is None:
-            missing(f"the Python package {module} is missing (pip install -e '.[dev]')")
 
 
 def test_styles_deterministic_dns_valid(wordlist: None) -> None:
@@ -74,7 +65,7 @@ def test_augment_adds_new_labels_only(wordlist: None) -> None:
 
 
 def test_dataset_puts_augmentation_in_train_only(
-    wordlist: None, word_data: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    wordlist: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reseeded and synthetic names are training rows only: calibration and evaluation keep
     the registered variants' names and the benign lists, split by the hash of the label."""
@@ -85,7 +76,7 @@ def test_dataset_puts_augmentation_in_train_only(
     (tmp_path / "alexa_top100k_2015-05.csv").write_text("rank,domain\n" + ranks)
     (tmp_path / "opendns_top_domains_2017.txt").write_text("google.com\n")
     plain = data.build_dataset(tmp_path, cap=60, augmented=False)
-    full = data.build_dataset(tmp_path, cap=60, habits=(20, 10))
+    full = data.build_dataset(tmp_path, cap=60)
     assert full.names[: len(plain.names)] == plain.names
     extra = slice(len(plain.names), None)
     assert len(full.names[extra]) > 0
@@ -95,43 +86,5 @@ def test_dataset_puts_augmentation_in_train_only(
     )
     labels = [label_of(n) for n in full.names]
     assert len(labels) == len(set(labels))
-    benign = [i for i in range(len(plain.names), len(full.names)) if full.y[i] == 0]
-    assert len(benign) == 30  # the benign habit names: benign, of no family
-    assert {full.family[i] for i in benign} == {None}
+    assert full.y[extra].all()
     assert None in full.family[extra] and "vawtrak" in full.family[extra]
-
-
-def test_multilingual_names_are_real_words_of_their_language(word_data: None) -> None:
-    """Benign habit names: deterministic, distinct, DNS-valid labels made of frequent words
-    of one language (diacritics folded), under that language's suffix or com."""
-    import wordfreq
-
-    names = synthetic.multilingual_names(300, seed=4)
-    assert names == synthetic.multilingual_names(300, seed=4)
-    assert names != synthetic.multilingual_names(300, seed=5)
-    labels = [n.split(".", 1)[0] for n in names]
-    assert len(set(names)) == 300
-    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{2,22}[a-z0-9]", lab) for lab in labels)
-    suffixes = {n.split(".", 1)[1] for n in names}
-    assert suffixes <= set(synthetic.LANGUAGE_SUFFIXES.values()) | {"com"}
-    assert len(suffixes) > 10
-    german = {synthetic.ascii_fold(w) for w in wordfreq.top_n_list("de", 8000)}
-    de = [lab.split("-") for n, lab in zip(names, labels, strict=True) if n.endswith(".de")]
-    assert de and all(
-        any(p[0].startswith(w) for w in german) and any(p[-1].endswith(w) for w in german)
-        for p in de
-    )
-    assert synthetic.ascii_fold("Öffnungszeiten-Straße") == "offnungszeiten-strasse"
-
-
-def test_pinyin_initials_look_like_chinese_sites_abbreviations(word_data: None) -> None:
-    """Initials of Chinese syllables: no syllable starts with i, u or v, so a label made of
-    initials never holds them (a full spelling or random letters would); deterministic,
-    distinct, under Chinese sites' suffixes."""
-    names = synthetic.pinyin_initials(400, seed=4)
-    assert names == synthetic.pinyin_initials(400, seed=4)
-    assert names != synthetic.pinyin_initials(400, seed=5)
-    labels = [n.split(".", 1)[0] for n in names]
-    assert len(set(names)) == 400
-    assert all(re.fullmatch(r"[a-hj-tw-z]{3,10}", lab) for lab in labels)
-    assert {n.split(".", 1)[1] for n in names} <= set(synthetic._CN_SUFFIXES)

@@ -46,7 +46,7 @@ import numpy as np
 
 from dgawatch.classify.features import label_of
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
-from dgawatch.classify.synthetic import multilingual_names, pinyin_initials, synthetic_names
+from dgawatch.classify.synthetic import synthetic_names
 from dgawatch.families import all_families, all_variants
 from dgawatch.families.base import Variant
 
@@ -247,46 +247,10 @@ def augment(taken: set[str], cap: int, seed: int) -> tuple[list[str], list[str |
     return names, fams
 
 
-#: Training-only benign names per habit (:func:`benign_habits`): multilingual, pinyin.
-#: Off (0, 0) in the shipped model's recipe until a retrained model ships with them;
-#: ``bench_classify.py --habits 10000,3000`` measures them (LOFO).
-HABITS = (0, 0)
-
-
-def benign_habits(taken: set[str], seed: int, counts: tuple[int, int] = HABITS) -> list[str]:
-    """Training-only benign names of two habits the two top lists under-represent: sites
-    named by one to three frequent words of their own language
-    (:func:`dgawatch.classify.synthetic.multilingual_names`, 25 Latin-script languages,
-    English left out) and by the pinyin initials of their Chinese name
-    (:func:`dgawatch.classify.synthetic.pinyin_initials`); adds their labels to ``taken``
-    and skips labels already there (so no evaluation label is ever trained on).
-
-    Why: the 1e-3 threshold rests on the top ~19 of the 19,194 benign evaluation names,
-    and there sat pinyin abbreviations (``fjshldbx``, ``qqyxwg``) and multilingual
-    compounds (``nowoscifinansowe``, ``oeffnungszeitenbuch``).
-    """
-    out = []
-    multilingual, pinyin = counts
-    made = multilingual_names(multilingual, seed + 2_000_003) if multilingual else []
-    made += pinyin_initials(pinyin, seed + 3_000_017) if pinyin else []
-    for name in made:
-        label = label_of(name)
-        if label and label not in taken:
-            taken.add(label)
-            out.append(name)
-    return out
-
-
 def build_dataset(
-    benign_folder: Path,
-    cap: int = 6000,
-    seed: int = 0,
-    augmented: bool = True,
-    habits: tuple[int, int] = HABITS,
+    benign_folder: Path, cap: int = 6000, seed: int = 0, augmented: bool = True
 ) -> Dataset:
-    """Benign and generated names, labelled, with their split; deterministic. ``augmented``:
-    with the training-only names of :func:`augment` and of :func:`benign_habits`
-    (``habits``: how many of each habit)."""
+    """Benign and generated names, labelled, with their split; deterministic."""
     names: list[str] = []
     fams: list[str | None] = []
     for name in benign_names(benign_folder):
@@ -310,9 +274,4 @@ def build_dataset(
         fams += extra_fams
         y += [1] * len(extra)
         split += ["train"] * len(extra)
-        local = benign_habits(taken, seed, habits)
-        names += local
-        fams += [None] * len(local)
-        y += [0] * len(local)
-        split += ["train"] * len(local)
     return Dataset(names, np.array(y, dtype=np.int64), fams, split)

@@ -19,24 +19,15 @@ Measured (held-out split, leave-one-family-out, linear detector): 3,000 names pe
 raised the LOFO macro TPR at FPR 1e-2 from 0.859 to 0.867 and at 1e-3 from 0.669 to 0.699,
 and an unseen wordlist family (gozi) from 0.02 to 0.11; 6,000 per style lowered in-family
 TPR at 1e-3 (0.776 -> 0.750), so 3,000 it is.
-
-*Benign habits* (:func:`multilingual_names`, :func:`pinyin_initials`) are the other side:
-training-only *benign* names in real naming habits the two top lists hold few of (sites
-named by frequent words of their own language; by the pinyin initials of their Chinese
-name), built from real word data (wordfreq's frequency lists, pypinyin's readings) at
-training time, never from the evaluation split (:func:`dgawatch.classify.data.benign_habits`).
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 import string
-import unicodedata
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -146,117 +137,3 @@ def synthetic_names(per_style: int, seed: int) -> list[str]:
             build, tld = make(rng), str(rng.choice(TLDS))
             out += [f"{build()}.{tld}" for _ in range(per_style // BUILDS)]
     return out
-
-
-# Benign naming habits: training-only *benign* names that imitate a real habit the top
-# lists under-represent, built from real word data (never from the evaluation split).
-
-#: Public suffixes Chinese sites register under (the label is what the model reads).
-_CN_SUFFIXES = ("com", "cn", "com.cn", "net", "net.cn", "org.cn", "gov.cn", "edu.cn")
-
-
-def _training_extra(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InputError(
-            f"the Python package {module} is missing; install the 'train' extra "
-            "(pip install -e '.[train]')"
-        ) from None
-
-
-@cache
-def _zipf_pool(lang: str, top: int) -> tuple[list[str], np.ndarray]:
-    """The ``top`` most frequent words of ``lang`` (wordfreq) and sampling weights
-    (square root of the frequency: frequent words most, rare ones still drawn)."""
-    freq = _training_extra("wordfreq").get_frequency_dict(lang)
-    ranked = sorted(freq, key=lambda w: (-freq[w], w))[:top]
-    weight = np.array([freq[w] for w in ranked]) ** 0.5
-    return ranked, weight / weight.sum()
-
-
-def pinyin_initials(count: int, seed: int) -> list[str]:
-    """``count`` distinct names whose label is the pinyin initials of one to four
-    frequent Chinese words (``zgnhzx``, ``hebkjxx``, ``fjshldbx``: a site named by the
-    first letters of its Chinese name), under Chinese sites' usual suffixes. Words and
-    their frequencies from wordfreq's Chinese list, readings from pypinyin."""
-    pypinyin = _training_extra("pypinyin")
-    rng = np.random.default_rng(seed)
-    ranked, weight = _zipf_pool("zh", 20000)
-    han = [i for i, w in enumerate(ranked) if all("\u4e00" <= c <= "\u9fff" for c in w)]
-    vocabulary = [ranked[i] for i in han]
-    p = weight[han] / weight[han].sum()
-    out: dict[str, None] = {}
-    while len(out) < count:
-        k = int(rng.choice([1, 2, 3, 4], p=[0.15, 0.4, 0.3, 0.15]))
-        label = "".join(
-            s[0]
-            for i in rng.choice(len(vocabulary), k, p=p)
-            for s in pypinyin.lazy_pinyin(vocabulary[i], errors="ignore")
-            if s
-        )
-        suffix = _CN_SUFFIXES[int(rng.integers(len(_CN_SUFFIXES)))]
-        if re.fullmatch(r"[a-z]{3,10}", label):
-            out.setdefault(f"{label}.{suffix}")
-    return list(out)
-
-
-#: Latin-script languages of wordfreq and a country suffix for each (English is left out:
-#: the word-list DGAs draw English words).
-LANGUAGE_SUFFIXES = {
-    "ca": "cat",
-    "cs": "cz",
-    "da": "dk",
-    "de": "de",
-    "es": "es",
-    "fi": "fi",
-    "fil": "ph",
-    "fr": "fr",
-    "hu": "hu",
-    "id": "co.id",
-    "is": "is",
-    "it": "it",
-    "lt": "lt",
-    "lv": "lv",
-    "ms": "com.my",
-    "nb": "no",
-    "nl": "nl",
-    "pl": "pl",
-    "pt": "com.br",
-    "ro": "ro",
-    "sk": "sk",
-    "sl": "si",
-    "sv": "se",
-    "tr": "com.tr",
-    "vi": "vn",
-}
-_FOLD = str.maketrans(
-    {"đ": "d", "ß": "ss", "ł": "l", "ø": "o", "æ": "ae", "ı": "i", "œ": "oe", "þ": "th", "ð": "d"}
-)
-
-
-def ascii_fold(word: str) -> str:
-    """``Öffnungszeiten`` -> ``offnungszeiten``: lower case, diacritics dropped."""
-    decomposed = unicodedata.normalize("NFKD", word.lower().translate(_FOLD))
-    return "".join(c for c in decomposed if c.isascii())
-
-
-def multilingual_names(count: int, seed: int) -> list[str]:
-    """``count`` distinct names whose label is one to three frequent words of one of
-    :data:`LANGUAGE_SUFFIXES`' languages, diacritics dropped, joined directly or by ``-``
-    (``nowoscifinansowe``, ``oeffnungszeitenbuch``, ``xosominhngoc``: sites named in their
-    own language), under the language's country suffix or ``com``."""
-    rng = np.random.default_rng(seed)
-    languages = sorted(LANGUAGE_SUFFIXES)
-    pools = {lang: _zipf_pool(lang, 8000) for lang in languages}
-    out: dict[str, None] = {}
-    while len(out) < count:
-        lang = languages[int(rng.integers(len(languages)))]
-        vocabulary, p = pools[lang]
-        k = int(rng.choice([1, 2, 3], p=[0.3, 0.5, 0.2]))
-        joiner = "-" if rng.random() < 0.15 else ""
-        label = joiner.join(ascii_fold(vocabulary[i]) for i in rng.choice(len(vocabulary), k, p=p))
-        suffix = LANGUAGE_SUFFIXES[lang] if rng.random() < 0.6 else "com"
-        if re.fullmatch(r"[a-z0-9][a-z0-9-]{2,22}[a-z0-9]", label) and "--" not in label:
-            out.setdefault(f"{label}.{suffix}")
-    return list(out)
