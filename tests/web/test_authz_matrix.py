@@ -409,8 +409,8 @@ def test_browser_session(world: World) -> None:
         assert leaked_text(csv_text) == set(ADDRS["cert"])
         other = c.get("/my/report.csv", params={"date": DATE, "ip": ADDRS["a"][0]})
         assert other.status_code == 403 and not leaked(other)
-        forged = c.get(
-            "/my", cookies={"dgawatch_session": f"{world.keys['admin'][0]}.9999999999.00"}
+        forged = c.get(  # (a Cookie header: per-request cookies= is deprecated in httpx)
+            "/my", headers={"Cookie": f"dgawatch_session={world.keys['admin'][0]}.9999999999.00"}
         )
         assert forged.status_code == 401
         with OrgStore(world.home / "orgs.json").edit() as orgs:
