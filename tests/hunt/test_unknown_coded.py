@@ -30,21 +30,7 @@ from dgawatch.hunt.unknown import (
     most_open_sites,
 )
 from tests.hunt.netsim import simulate
-from tests.hunt.test_unknown_query_only import _query_only_names
-
-T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
-
-
-def _sql(query: str, **tables: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name, t in tables.items():
-        con.register(name, t)
-    return sorted(con.sql(query).fetchall(), key=repr)
-
-
-def _rows(t: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
-    return sorted(zip(*(t.column(c).to_pylist() for c in t.column_names), strict=True), key=repr)
+from tests.hunt.test_unknown_query_only import T0, _con, _query_only_names, _rows, _sql
 
 
 def test_runs_merged_are_the_sums_of_their_rows() -> None:
@@ -199,14 +185,6 @@ def test_step_2_over_coded_pairs_is_the_sql_it_replaces() -> None:
     cand = pa.array(["10.0.0.1", "10.0.0.2"])
     of_cand = kept.filter(pc.is_in(kept.column("client"), value_set=cand))
     assert opened.spans(cand) == _spans(of_cand) == {"10.0.0.1": 157.0, "10.0.0.2": 9.0}
-
-
-def _con(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name, t in tables.items():
-        con.register(name, t)
-    return con
 
 
 def _findings(batches, matched=(), coded=True, monkeypatch=None, early=True):  # type: ignore[no-untyped-def]

@@ -34,12 +34,16 @@ from tests.hunt.test_unknown_fast_path import _collector_findings
 T0 = dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
 
 
-def _sql(query: str, **tables: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+def _con(**tables: pa.Table) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for name, t in tables.items():
         con.register(name, t)
-    return sorted(con.sql(query).fetchall(), key=repr)
+    return con
+
+
+def _sql(query: str, **tables: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
+    return sorted(_con(**tables).sql(query).fetchall(), key=repr)
 
 
 def _rows(t: pa.Table) -> list[tuple]:  # type: ignore[type-arg]
