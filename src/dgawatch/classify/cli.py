@@ -260,14 +260,11 @@ def classify(
     if as_json:
         _score_json(domains or [], file, data, clf, cut, lookup=not no_lookup)
         return
-    hits: dict[str, list[dict[str, object]]] | None = None
-    if not no_lookup:
-        valid = [n for _, n in _names(domains or [], file, data) if invalid_reason(n) is None]
-        hits = forecast_hits(list(dict.fromkeys(valid)))
     rows = list(_names(domains or [], file, data))
     if not rows:
         raise InputError("give domains as arguments or --file")
     ok = [n for _, n in rows if invalid_reason(n) is None]
+    hits = None if no_lookup else forecast_hits(list(dict.fromkeys(ok)))
     scores, fams, fscores = clf.classify(ok) if ok else _empty()
     scored = {
         n: (float(s), f, float(fs)) for n, s, f, fs in zip(ok, scores, fams, fscores, strict=True)
