@@ -43,7 +43,7 @@ from dgawatch.forecast import (
     tlds_selecting_nothing,
     write_forecast,
 )
-from dgawatch.formats import HUNT_OUTPUT_FORMATS, READER_NAMES
+from dgawatch.formats import HUNT_OUTPUT_FORMATS
 from dgawatch.gopack_cli import gopack_app, refuse_build_options_with
 from dgawatch.orgs.cli import org_app
 from dgawatch.outfile import atomic_file, check_output_dir, check_output_file
@@ -295,10 +295,19 @@ def _export_help() -> str:
     return "\n\n".join(lines)
 
 
-def _asks_export_help() -> bool:
-    """Only ``export --help`` builds the format list: the registry imports every exporter
-    (pymisp, stix2: 0.4 s), a cost no other command should pay."""
-    return "export" in sys.argv and "--help" in sys.argv
+def _asks_help(command: str) -> bool:
+    """Only ``<command> --help`` builds lists that import a registry (the exporters: pymisp,
+    stix2, 0.4 s; the readers: pyarrow, 0.2 s), a cost no other command should pay."""
+    return command in sys.argv and "--help" in sys.argv
+
+
+def _input_format_help(listed: bool) -> str:
+    """``hunt --help``'s list of log formats, from the reader registry."""
+    if not listed:
+        return "Log format: auto, or a reader's name (`dgawatch hunt --help` lists them)."
+    from dgawatch.readers import reader_names
+
+    return f"Log format: auto, {', '.join(reader_names())} (the readers)."
 
 
 #: ``export`` and ``gopack``: withhold the registration watch's collisions.
@@ -308,7 +317,7 @@ ExcludeCollisionsOpt = Annotated[
 ]
 
 
-@app.command(epilog="Formats (--format):\n\n" + _export_help() if _asks_export_help() else None)
+@app.command(epilog="Formats (--format):\n\n" + _export_help() if _asks_help("export") else None)
 def export(
     fmt_arg: Annotated[
         str | None,
@@ -962,9 +971,7 @@ def hunt(
     ],
     input_format: Annotated[
         str,
-        typer.Option(
-            "--input-format", help=f"Log format: auto, {', '.join(READER_NAMES)} (the readers)."
-        ),
+        typer.Option("--input-format", help=_input_format_help(listed=_asks_help("hunt"))),
     ] = "auto",
     column: Annotated[
         str | None,
@@ -1028,10 +1035,11 @@ def hunt(
     # and OpenBLAS's idle threads spun for ~0.1 CPU-s of a 1 M-line hunt (bench_hunt.py).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from dgawatch.hunt.command import run_hunt
+    from dgawatch.readers import reader_names
     from dgawatch.readers.tabular import parse_column_map
 
     column_map = parse_column_map(column) if column is not None else None
-    if fmt is not None and fmt not in HUNT_OUTPUT_FORMATS and fmt in (*READER_NAMES, "auto"):
+    if fmt is not None and fmt not in HUNT_OUTPUT_FORMATS and fmt in (*reader_names(), "auto"):
         # the old spelling: --format named the input (until the next release)
         err.print(f"note: --format {fmt} is a log format; the new spelling is --input-format {fmt}")
         input_format, fmt = fmt, None

@@ -2,9 +2,11 @@
 (:data:`dgawatch.events.EVENT_SCHEMA`). IntelMQ's lesson: one parser per feed, one schema
 between stages.
 
-Contract of a reader module: it defines ``READERS``, a tuple of :class:`Reader`. A reader
-``detect``s its format from the first bytes of a (decompressed) file and ``read``s a binary
-stream into record batches, reporting every malformed line/record to the
+Contract of a reader module: it defines ``READERS``, a tuple of :class:`Reader`; every
+module of this package whose name does not start with ``_`` is discovered (adding a reader is
+one module plus its test, as adding a family or an exporter). A reader ``detect``s its format
+from the first bytes of a (decompressed) file and ``read``s a binary stream into record
+batches, reporting every malformed line/record to the
 :class:`InputReport` (file, line, reason, excerpt) instead of dropping it silently or
 aborting; with ``strict`` the report raises on the first one.
 
@@ -13,9 +15,12 @@ Entry point: :func:`read_events` (format detection, gzip/zstd transparently, man
 
 from __future__ import annotations
 
+import functools
 import gzip
+import importlib
 import io
 import os
+import pkgutil
 import re
 import shutil
 import stat
@@ -30,7 +35,6 @@ from typing import Any, BinaryIO, TypeVar
 import pyarrow as pa
 
 from dgawatch.errors import DgawatchError, InputError
-from dgawatch.formats import READER_NAMES
 from dgawatch.outfile import note_input
 
 MAX_EXAMPLES_PER_REASON = 5
@@ -145,6 +149,9 @@ class InputReport:
 class Reader:
     name: str
     summary: str
+    #: Auto-detection tries lower ranks first: binary formats with magic numbers, then
+    #: tables and text formats with distinctive lines, CSV (the loosest test) last.
+    rank: int
     #: True when the first bytes of a decompressed input look like this format.
     detect: Callable[[bytes], bool]
     #: ``read(stream, file_name, report)`` -> record batches of EVENT_SCHEMA.
@@ -156,31 +163,29 @@ class Reader:
 
 # --- entry point ---------------------------------------------------------------------------
 
-_READER_MODULES = (
-    "pcap",
-    "dnstap",
-    "tabular",
-    "zeek",
-    "pdns_cof",
-    "bind",
-    "unbound",
-    "powerdns",
-    "windows_dns",
-)
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _HEAD = 64 * 1024
 
 
+@functools.cache
 def readers() -> dict[str, Reader]:
-    """Every reader by format name, in auto-detection order."""
-    import importlib
-
+    """Every reader of this package's modules by format name, in auto-detection order
+    (rank, then name)."""
     found: dict[str, Reader] = {}
-    for mod in _READER_MODULES:
-        for r in importlib.import_module(f"dgawatch.readers.{mod}").READERS:
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        for r in importlib.import_module(f"{__name__}.{info.name}").READERS:
+            if r.name in found:
+                raise RuntimeError(f"input format {r.name!r} registered twice")
             found[r.name] = r
-    return {name: found[name] for name in READER_NAMES if name in found}
+    return {r.name: r for r in sorted(found.values(), key=lambda r: (r.rank, r.name))}
+
+
+def reader_names() -> tuple[str, ...]:
+    """The readers' format names, in auto-detection order."""
+    return tuple(readers())
 
 
 class _Decompressed(io.RawIOBase):
@@ -517,7 +522,7 @@ def read_events(
     parses only those; the others' batches are projected).
 
     Each file's format is detected from its first bytes unless ``fmt`` names one of
-    :data:`READER_NAMES`; gzip and zstd files are decompressed transparently. A missing or
+    :func:`reader_names`; gzip and zstd files are decompressed transparently. A missing or
     unreadable file, or one whose format cannot be told, raises :class:`InputError` naming
     it; malformed lines go to ``report`` (which raises instead when strict). ``column_map``
     (event field -> column) applies to csv and parquet input.

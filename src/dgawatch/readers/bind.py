@@ -49,4 +49,4 @@ def _detect(head: bytes) -> bool:
     return any(_QUERY.search(line) for line in text.splitlines()[:20])
 
 
-READERS = (Reader("bind", "BIND 9 query log (category queries)", _detect, _read),)
+READERS = (Reader("bind", "BIND 9 query log (category queries)", 60, _detect, _read),)

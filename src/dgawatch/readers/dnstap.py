@@ -212,4 +212,4 @@ def _detect(head: bytes) -> bool:
     return head[:4] == b"\0\0\0\0" and CONTENT_TYPE in head[:64]
 
 
-READERS = (Reader("dnstap", "dnstap (Frame Streams file)", _detect, _read),)
+READERS = (Reader("dnstap", "dnstap (Frame Streams file)", 20, _detect, _read),)

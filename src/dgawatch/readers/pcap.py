@@ -692,4 +692,4 @@ def _detect(head: bytes) -> bool:
     )
 
 
-READERS = (Reader("pcap", "pcap / pcapng packet capture (UDP and TCP DNS)", _detect, _read),)
+READERS = (Reader("pcap", "pcap / pcapng packet capture (UDP and TCP DNS)", 10, _detect, _read),)

@@ -75,4 +75,4 @@ def _detect(head: bytes) -> bool:
     return first.startswith(b"{") and b'"rrname"' in first and b'"time_first"' in first
 
 
-READERS = (Reader("pdns-cof", "passive DNS common output format (JSON lines)", _detect, _read),)
+READERS = (Reader("pdns-cof", "passive DNS common output format (JSON lines)", 50, _detect, _read),)

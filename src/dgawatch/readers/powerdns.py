@@ -120,4 +120,4 @@ def _detect(head: bytes) -> bool:
     )
 
 
-READERS = (Reader("powerdns", "PowerDNS Recursor query log (quiet=no)", _detect, _read),)
+READERS = (Reader("powerdns", "PowerDNS Recursor query log (quiet=no)", 80, _detect, _read),)

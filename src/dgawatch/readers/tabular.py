@@ -469,12 +469,14 @@ READERS = (
     Reader(
         "csv",
         "CSV table with a header (columns mapped to event fields)",
+        1000,
         _detect_csv,
         _read_csv_default,
     ),
     Reader(
         "parquet",
         "Parquet table (columns mapped to event fields)",
+        30,
         _detect_parquet,
         _read_parquet_default,
     ),

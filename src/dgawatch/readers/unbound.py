@@ -85,4 +85,4 @@ def _detect(head: bytes) -> bool:
     return any(_LINE.search(line) for line in text.splitlines()[:30])
 
 
-READERS = (Reader("unbound", "Unbound log-queries / log-replies lines", _detect, _read),)
+READERS = (Reader("unbound", "Unbound log-queries / log-replies lines", 70, _detect, _read),)

@@ -222,16 +222,18 @@ def _detect(head: bytes) -> bool:
 
 
 READERS = (
-    Reader("windows-dns", "Windows DNS Server debug log", _detect, _read),
+    Reader("windows-dns", "Windows DNS Server debug log", 90, _detect, _read),
     Reader(
         "windows-dns-dmy",
         "Windows DNS Server debug log, dates day/month",
+        91,
         _detect,
         functools.partial(_read, order=DMY),
     ),
     Reader(
         "windows-dns-mdy",
         "Windows DNS Server debug log, dates month/day",
+        92,
         _detect,
         functools.partial(_read, order=MDY),
     ),

@@ -642,9 +642,10 @@ READERS = (
     Reader(
         "zeek",
         "Zeek dns.log, tab-separated with #fields header",
+        40,
         _detect_tsv,
         _read_tsv,
         _read_tsv_lean,
     ),
-    Reader("zeek-json", "Zeek dns.log as JSON lines", _detect_json, _read_json),
+    Reader("zeek-json", "Zeek dns.log as JSON lines", 41, _detect_json, _read_json),
 )
