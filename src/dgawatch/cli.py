@@ -1148,6 +1148,62 @@ def _app_for(args: list[str]) -> typer.Typer:
     return one
 
 
+def _refuse_repeated_options(root: Any, args: list[str]) -> None:
+    """An option that takes one value, given twice (``--start 2026-01-01 ... --start
+    2026-02-01``, ``--json --no-json``), is refused: click would keep the last without a
+    word. Repeatable options (``--family``) are lists and may repeat. Only the command the
+    arguments name is checked; what click itself rejects (unknown options, missing values) is
+    left to it."""
+    cmd, i = root, 0
+    while isinstance(getattr(cmd, "commands", None), dict):  # to the command named
+        default = getattr(cmd, "default_command", None)  # (classify NAME = classify score NAME)
+        if default is not None and i < len(args) and args[i] not in (*cmd.commands, "--help"):
+            cmd = cmd.commands[default]
+            break
+        options = _option_table(cmd)
+        while i < len(args) and args[i].startswith("-") and args[i] != "-":
+            param = options.get(args[i].split("=", 1)[0])
+            i += 1 + (param is not None and _takes_value(param) and "=" not in args[i])
+        if i >= len(args) or args[i] not in cmd.commands:
+            return
+        cmd, i = cmd.commands[args[i]], i + 1
+    options = _option_table(cmd)
+    seen: dict[object, str] = {}
+    while i < len(args) and args[i] != "--":
+        token = args[i]
+        i += 1
+        if not token.startswith("-") or token == "-":
+            continue
+        name = token.split("=", 1)[0] if token.startswith("--") else token[:2]
+        param = options.get(name)
+        if param is None:
+            continue
+        if _takes_value(param) and "=" not in token and len(token) == len(name):
+            i += 1
+        if getattr(param, "multiple", False) or getattr(param, "count", False):
+            continue
+        if param in seen:
+            first = seen[param]
+            if first == name:
+                raise InputError(f"{name} given twice: give it once")
+            raise InputError(f"{first} and {name} both given: give one of them")
+        seen[param] = name
+
+
+def _option_table(cmd: Any) -> dict[str, Any]:
+    """Every spelling of every option of ``cmd`` (``--json``, ``--no-json``, ``-h``)."""
+    table = {}
+    for param in cmd.params:
+        if getattr(param, "param_type_name", "") == "option":
+            for spelling in (*param.opts, *param.secondary_opts):
+                table[spelling] = param
+    return table
+
+
+def _takes_value(param: Any) -> bool:
+    return not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+
+
 #: Set (to anything but 0) to see the traceback of an unexpected error.
 TRACEBACK_ENV = "DGAWATCH_TRACEBACK"
 
@@ -1185,7 +1241,13 @@ def main() -> None:
     # Spark's work directory) are removed; servers install their own handlers over this one.
     signal.signal(signal.SIGTERM, _terminated)
     try:
-        rv = _app_for(sys.argv[1:])(standalone_mode=False)
+        runs = _app_for(sys.argv[1:])
+        if isinstance(runs, typer.Typer):
+            command = typer.main.get_command(runs)
+            _refuse_repeated_options(command, sys.argv[1:])
+            rv = command(standalone_mode=False)
+        else:  # (a test's stand-in)
+            rv = runs(standalone_mode=False)
     except DgawatchError as exc:
         _fail(str(exc), 2)
     except _click_errors("NoArgsIsHelpError") as exc:

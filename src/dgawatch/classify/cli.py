@@ -48,9 +48,11 @@ class _DefaultToScore(TyperGroup):
     that is not a subcommand's name goes to ``score`` (so a domain literally named
     ``train`` or ``evaluate`` needs ``--file`` or the explicit ``score``)."""
 
+    default_command = "score"
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.list_commands(ctx) and args[0] not in ("--help", "-h"):
-            args = ["score", *args]
+            args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
