@@ -301,6 +301,15 @@ def _asks_help(command: str) -> bool:
     return command in sys.argv and "--help" in sys.argv
 
 
+def _engine_help(listed: bool) -> str:
+    """``hunt --help``'s engines, from the engine registry (it imports the hunt package)."""
+    if not listed:
+        return "Hunt engine: local (default), spark, ... (`dgawatch hunt --help` lists them)."
+    from dgawatch.hunt.engines import engines
+
+    return "Hunt engine: " + "; ".join(f"{e.name}: {e.summary}" for e in engines().values()) + "."
+
+
 def _input_format_help(listed: bool) -> str:
     """``hunt --help``'s list of log formats, from the reader registry."""
     if not listed:
@@ -983,7 +992,7 @@ def hunt(
             "domain, ...; see README)."
         ),
     ] = None,
-    engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    engine: Annotated[str, typer.Option(help=_engine_help(listed=_asks_help("hunt")))] = "local",
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master URL (default local[*]).")
     ] = None,

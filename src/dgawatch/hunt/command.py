@@ -15,7 +15,8 @@ from rich.console import Console
 
 from dgawatch.errors import InputError
 from dgawatch.families import select_variants
-from dgawatch.hunt import HuntOptions, HuntResult, hunt_paths
+from dgawatch.hunt import HuntOptions, HuntResult
+from dgawatch.hunt.engines import get_engine
 from dgawatch.hunt.output import OUTPUT_FORMATS, report_lines, write_findings
 from dgawatch.hunt.unknown import read_allowlist
 from dgawatch.outfile import atomic_file
@@ -70,10 +71,7 @@ def run_hunt(
         raise InputError(
             f"unknown --format {output_format!r} (choose from {', '.join(OUTPUT_FORMATS)})"
         )
-    if engine not in ("local", "spark"):
-        raise InputError(f"unknown --engine {engine!r} (choose from local, spark)")
-    if spark_master is not None and engine != "spark":  # (it was ignored)
-        raise InputError("--spark-master is for --engine spark: add --engine spark, or drop it")
+    chosen = get_engine(engine, spark_master)
     if output_format == "parquet" and output is None:
         raise InputError("--format parquet needs --output PATH")
     if store is None and default_store_path().exists():
@@ -88,12 +86,7 @@ def run_hunt(
         column_map=column_map,
         unknown_allowlist=read_allowlist(allowlist) if allowlist is not None else frozenset(),
     )
-    if engine == "spark":
-        from dgawatch.hunt.spark import hunt_spark
-
-        result = hunt_spark(paths, options, master=spark_master)
-    else:
-        result = hunt_paths(paths, options)
+    result = chosen.run(paths, options, spark_master)
     for line in report_lines(result.report):
         err.print(line, markup=False, highlight=False, soft_wrap=True)
     shown = [f for f in result.findings if f.confidence >= min_confidence]
