@@ -16,7 +16,9 @@ wall time and peak RSS of each run (``os.wait4``); the ratio on/off throughput i
 is found when it is reported, a family of it when a finding holding the host is of that
 family: most of the finding's names are that family's); ``--query-only`` writes the days
 without answers (no rcode); ``--dead R``: clean clients also ask for dead generated-looking
-domains at a per-client rate of mean R per query (``netsim.simulate``'s ``dead``).
+domains at a per-client rate of mean R per query (``netsim.simulate``'s ``dead``);
+``--findings DIR`` keeps each day's findings as JSON (``diff -r`` two versions' directories:
+a change meant to keep the answers must leave them byte-identical).
 Per day: infected found / total, clean hosts reported (as an unknown DGA, or with a known
 family's listed finding), findings (those mixing families: under 90 % of their names of one
 build), the hunt's wall and CPU seconds (user+sys of the whole process), and a per-family
@@ -138,6 +140,12 @@ def main() -> None:
     )
     ap.add_argument("--pairs", type=int, default=2, help="alternated on/off pairs (0: none)")
     ap.add_argument("--keep", type=Path, help="write the days' logs here (kept)")
+    ap.add_argument(
+        "--findings",
+        type=Path,
+        help="write each day's unknown-DGA findings here (findings-CLIENTS-SEED.json: the "
+        "summary's unknown_dga and the known-family clients), to diff two versions' answers",
+    )
     args = ap.parse_args()
     if args.clients:
         configs = [(int(c), int(s)) for c in args.clients.split(",") for s in args.seeds.split(",")]
@@ -156,6 +164,12 @@ def main() -> None:
             )
             logs.append((day, log))
             took, _rss, summary = run_hunt(log)
+            if args.findings:
+                args.findings.mkdir(parents=True, exist_ok=True)
+                kept = {k: summary.get(k) for k in ("unknown_dga", "known_clients")}
+                (args.findings / f"findings-{clients}-{seed}.json").write_text(
+                    json.dumps(kept, indent=1, sort_keys=True) + "\n"
+                )
             found, infected, fp, fp_known, missed = score(day, summary)
             fams = per_family(day, summary)
             clusters = f"{len(summary.get('unknown_dga', []))} ({mixed(day, summary)})"  # type: ignore[arg-type]

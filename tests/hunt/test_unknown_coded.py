@@ -239,6 +239,7 @@ def test_coded_pairs_are_summed_again_only_once_they_doubled(query_only_day, mon
     parts = [b.slice(i, 1000) for b in batches for i in range(0, b.num_rows, 1000)]
     monkeypatch.setattr(unknown, "REDUCE_ROWS", 2000)
     monkeypatch.setattr(unknown, "COMPACT_ROWS", 3000)
+    monkeypatch.setattr(unknown, "DROP_MIN", 10**9)  # (every pair held)
     collector = UnknownCollector()
     most = 0
     for b in parts:

@@ -66,9 +66,17 @@ real sites' rare names split into words as often). Random-label DGAs under publi
 are found there; word-list and dynamic-DNS ones are not. Such a log gives every (client,
 name) it holds, not only the failed ones: the local engine keeps them *coded*
 (:class:`_QueryOnlyPairs`: clients and names as integer codes, each batch summed into a
-sorted run, runs merged by a sort) and step 2 runs over the codes (:class:`_OpenCoded`);
-the same answers as the string tables, exactly (nothing is dropped: the rows, counts,
-first and last times are those of every pair), in a fraction of the memory and time.
+sorted run, runs merged by a sort) and step 2 runs over the codes (:class:`_OpenCoded`).
+Its merges let go the pairs of the sites more than :data:`DROP_MIN` clients (and 2 % of
+the clients then seen) asked for: step 2 explains them as popular, so only their distinct
+clients and each client's first and last query are needed, and are kept. The pairs held
+are then bounded by the rarer sites', not by the log's (10 M-line bench week: 4.6 M ->
+~0.9 M). The answers are the string tables' (the rows, counts, first and last times of
+every pair that can count) as long as (a) the log's clients stay under 100 x a site's
+clients when it was let go (twice the clients seen then, at least) and (b) no name a
+forecast matched is under such a site (step 2 leaves those names out of a site's clients
+and a client's span; a site let go keeps them in). The tests compare the two byte for
+byte where sites are let go, as do the field grid and the 10 M-line week.
 """
 
 from __future__ import annotations
@@ -715,6 +723,10 @@ class UnknownCollector:
     _answers: bool = False
     #: Without answers, the rows held before the next compaction (:meth:`add_relations`).
     _next_compact: int = 0
+    #: The first and last query of each client among the coded pairs let go
+    #: (:data:`DROP_MIN`) before an answer came (:data:`PAIR_SCHEMA`, no name).
+    _gone: pa.Table | None = None
+    _let_go: tuple[pa.Array, np.ndarray] | None = None
     #: The pairs while no batch had an answer, coded (:class:`_QueryOnlyPairs`); None once
     #: one had (or a batch could not be coded: a null time), the pairs then in ``parts``.
     _coded: _QueryOnlyPairs | None = field(
@@ -772,7 +784,9 @@ class UnknownCollector:
         self._pending, self._pending_rows = [], 0
         if self._coded is not None:
             rcode = src.column("rcode")
-            if rcode.null_count == len(rcode) and not _any_null(src, ["ts"]):
+            # (no NOERROR and no NXDOMAIN: the relations are those of no answer at all)
+            answered = pc.is_in(rcode, value_set=pa.array(["NOERROR", "NXDOMAIN"]))
+            if not pc.any(answered).as_py() and not _any_null(src, ["ts"]):
                 # No answers so far: the events' pairs coded (query-only logs)
                 self._coded.add(
                     src.column("client"),
@@ -790,7 +804,11 @@ class UnknownCollector:
         coded, self._coded = self._coded, None
         if coded is not None and coded.held:
             self.parts["clients"].append(coded.clients_table())
-            self.parts["pairs"].append(coded.coded().table())
+            pairs = coded.coded()
+            self.parts["pairs"].append(pairs.table())
+            if len(pairs.dropped_sites):  # (pairs let go: their sites' clients, the spans)
+                self._gone = pairs.gone_table()
+                self._let_go = (pairs.dropped_sites, pairs.dropped_clients)
 
     def add_relations(self, *, pairs: pa.Table, clients: pa.Table, resolved: pa.Table) -> None:
         """Take the three relations reduced elsewhere (the Spark engine), or one batch's."""
@@ -906,7 +924,15 @@ class UnknownCollector:
     ) -> list[UnknownDGAFinding]:
         try:
             return analyse(
-                pairs, clients, resolved, self._model, self.params, self._sql, names=names
+                pairs,
+                clients,
+                resolved,
+                self._model,
+                self.params,
+                self._sql,
+                names=names,
+                gone=self._gone,
+                let_go=self._let_go,
             )
         finally:
             if self._con is not None:
@@ -1114,10 +1140,11 @@ class _Codes:
         self._last: tuple[pa.Array, np.ndarray] | None = None
 
     def encode(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        values = _whole(values)
         if self._released:  # (values after all: the dict again)
             self.ids = dict(zip(self.values().to_pylist(), itertools.count()))
             self._released = False
-        enc = pc.dictionary_encode(_whole(values), null_encoding="encode")
+        enc = pc.dictionary_encode(values, null_encoding="encode")
         distinct = enc.dictionary
         codes = np.full(len(distinct), -1, np.int64)
         if self._last is not None:
@@ -1185,6 +1212,13 @@ class _CodedPairs:
     queries: np.ndarray
     first: np.ndarray
     last: np.ndarray
+    #: The sites whose pairs were let go (:data:`DROP_MIN`) and their distinct clients then.
+    dropped_sites: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    dropped_clients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Per client code, the first and last query (ms) among the pairs let go (sentinels
+    #: where none; shorter than the clients when the last had none).
+    gone_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    gone_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def num_rows(self) -> int:
@@ -1203,6 +1237,22 @@ class _CodedPairs:
             _ints(pairs.column("last_seen")),
         )
         return cls(clients.values(), names.values(), key, queries, first, last)
+
+    def gone_table(self) -> pa.Table:
+        """The first and last query of each client among the pairs let go, as
+        :data:`PAIR_SCHEMA` rows without a name (only their spans are known)."""
+        at = np.flatnonzero(self.gone_first != _FAR)
+        n = len(at)
+        return pa.table(
+            {
+                "client": self.clients.take(pa.array(at, pa.int64())),
+                "qname": pa.nulls(n, pa.string()),
+                "queries": pa.nulls(n, pa.int64()),
+                "nx": pa.nulls(n, pa.int64()),
+                "first_seen": pa.array(self.gone_first[at]).cast(_MS),
+                "last_seen": pa.array(self.gone_last[at]).cast(_MS),
+            }
+        ).cast(PAIR_SCHEMA)
 
     def table(self) -> pa.Table:
         """As :data:`PAIR_SCHEMA` (no NXDOMAIN: there is no answer)."""
@@ -1364,6 +1414,116 @@ def _merge_columns(columns: list[list[np.ndarray] | None]) -> _Run:
     return out[0], out[1], out[2], out[3]
 
 
+#: Query-only logs: a site whose pairs are let go once, at a merge, more than this many
+#: distinct clients (and more than :data:`DROP_SHARE` of the clients seen so far) asked for
+#: it (:class:`_QueryOnlyPairs`). Step 2 explains a site as popular when more than
+#: max(:data:`POPULAR_MIN`, :data:`POPULAR_SHARE` x the log's clients) asked for it, and a
+#: popular site never counts: its pairs are needed by nothing but the clients' active spans
+#: (kept per client) and its count (kept). A site's distinct clients only grow, so such a
+#: site is popular at the end unless the log's clients grow past 100 x its count when let
+#: go (more than double the clients seen then; its count then stands in for a larger one).
+DROP_MIN = 100
+DROP_SHARE = 0.02  # (2 x POPULAR_SHARE)
+
+
+#: A merge's answer (:func:`_merge_dropping`): the big run; the sites let go at it and their
+#: distinct clients; the first and last query (ms) of the pairs let go, per client code
+#: (sentinels where none); the (site << 32 | client) of the sites still held.
+_Merged = tuple[_Run, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+_FAR = np.iinfo(np.int64).max
+_NEAR = np.iinfo(np.int64).min
+
+
+def _site_rows(
+    key: np.ndarray, site_of: np.ndarray, dropped: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The open site code of each coded key's name (-1: none), and whether it was let go."""
+    site = site_of[key & _NAME_MASK]
+    gone = np.zeros(len(key), bool)
+    held = (site >= 0) & (site < len(dropped))
+    gone[held] = dropped[site[held]]
+    return site, gone
+
+
+def _fold_gone(
+    clients: np.ndarray, first: np.ndarray, last: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per client code (``n`` of them): the first ``first`` and last ``last`` of its rows."""
+    lo = np.full(n, _FAR, np.int64)
+    hi = np.full(n, _NEAR, np.int64)
+    np.minimum.at(lo, clients, first)
+    np.maximum.at(hi, clients, last)
+    return lo, hi
+
+
+def _merge_dropping(
+    big: list[np.ndarray] | None,
+    runs: list[_Run],
+    site_of: np.ndarray,
+    dropped: np.ndarray,
+    site_clients: np.ndarray,
+    threshold: float | None,
+    n_clients: int,
+) -> _Merged:
+    """:func:`_merge_into` that also lets go the pairs of the sites more than ``threshold``
+    distinct clients asked for (``site_of``: each name's open site code, -1 none; ``dropped``:
+    the sites let go before, whose pairs the runs may still hold; ``site_clients``: the
+    distinct (site << 32 | client) of the held open sites so far, sorted; ``threshold``
+    None: the last merge, which lets nothing more go -- the counts would cost more than the
+    pairs they spare)."""
+    gone_first = np.full(n_clients, _FAR, np.int64)
+    gone_last = np.full(n_clients, _NEAR, np.int64)
+
+    def fold(run: _Run, gone: np.ndarray) -> None:
+        lo, hi = _fold_gone(run[0][gone] >> _NAME_BITS, run[2][gone], run[3][gone], n_clients)
+        np.minimum(gone_first, lo, out=gone_first)
+        np.maximum(gone_last, hi, out=gone_last)
+
+    kept: list[_Run] = []
+    fresh: list[np.ndarray] = []
+    for run in runs:
+        site, gone = _site_rows(run[0], site_of, dropped)
+        if gone.any():
+            fold(run, gone)
+            keep = ~gone
+            run = (run[0][keep], run[1][keep], run[2][keep], run[3][keep])
+            site = site[keep]
+        if threshold is not None:
+            at = site >= 0
+            fresh.append((site[at].astype(np.int64) << _NAME_BITS) | (run[0][at] >> _NAME_BITS))
+        kept.append(run)
+    runs.clear()
+    merged = _merge_into(big, kept)
+    if threshold is None:
+        return (
+            merged,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            gone_first,
+            gone_last,
+            site_clients,
+        )
+    if fresh:
+        new = np.unique(np.concatenate(fresh))
+        pos = np.searchsorted(site_clients, new)
+        inside = pos < len(site_clients)
+        inside[inside] = site_clients[pos[inside]] == new[inside]
+        site_clients = np.insert(site_clients, pos[~inside], new[~inside])
+    counts = np.bincount(site_clients >> _NAME_BITS, minlength=len(dropped))
+    let_go = np.flatnonzero(counts > threshold)
+    if len(let_go):
+        out = np.zeros(len(counts), bool)
+        out[let_go] = True
+        site_clients = site_clients[~out[site_clients >> _NAME_BITS]]
+        _, gone = _site_rows(merged[0], site_of, out)
+        if gone.any():
+            fold(merged, gone)
+            keep = ~gone
+            merged = (merged[0][keep], merged[1][keep], merged[2][keep], merged[3][keep])
+    return merged, let_go, counts[let_go], gone_first, gone_last, site_clients
+
+
 class _QueryOnlyPairs:
     """The local engine's pairs of a log without answers, as they come (:class:`_CodedPairs`
     once summed): each batch's named events coded and summed into a run, the runs summed
@@ -1371,7 +1531,15 @@ class _QueryOnlyPairs:
     the distinct pairs held). That merge runs on a thread of its own (NumPy, the GIL
     released) while the next batches are coded; at most one at a time, and a batch that
     finds another merge due waits for it, so the merges are those a merge in line would
-    make, at the same points."""
+    make, at the same points.
+
+    A merge also lets go the pairs of the sites more than :data:`DROP_MIN` clients (and
+    :data:`DROP_SHARE` of those seen) asked for -- popular sites, which never count -- and
+    the next batches' events under them are left out as they are coded: only their
+    distinct clients when let go and each client's first and last query among them are
+    kept. The pairs held are then those of the sites at most that many clients asked for:
+    at most ~2 x (DROP_MIN x sites + the pairs of names under no open site), whatever the
+    log's length (the 10 M-line query-only bench week: 4.6 M pairs -> ~0.9 M)."""
 
     def __init__(self) -> None:
         self.clients, self.names = _Codes(), _Codes()
@@ -1386,11 +1554,22 @@ class _QueryOnlyPairs:
         self._steps: list[tuple[pa.Array, pa.Array]] = []
         #: The merge under way (its big run to be), on ``_pool``'s thread, and the fewest
         #: and most rows it can give.
-        self._merging: Future[_Run] | None = None
+        self._merging: Future[_Merged] | None = None
         self._merging_rows = (0, 0)
         self._pool: ThreadPoolExecutor | None = None
         #: Rows of the batches' runs since the last merge.
         self._since = 0
+        #: Each name's open site (a code of ``sites``; -1: no open site), the sites let go
+        #: (their distinct clients then; 0: held), the held sites' distinct (site << 32 |
+        #: client) as of the last merge, and each client's first and last query (ms) among
+        #: the pairs let go.
+        self.sites = _Codes()
+        self._site_of = np.zeros(0, np.int32)
+        self._dropped = np.zeros(0, bool)
+        self._dropped_clients = np.zeros(0, np.int64)
+        self._site_clients = np.zeros(0, np.int64)
+        self._gone_first = np.zeros(0, np.int64)
+        self._gone_last = np.zeros(0, np.int64)
 
     def add(
         self,
@@ -1419,7 +1598,16 @@ class _QueryOnlyPairs:
         if self.names.new is not None:
             sites, reasons = explain_arrow(self.names.new, allowlist)
             self._steps.append((sites, reasons))
+            self._new_sites(sites, reasons)
         t = _ints(ts)
+        if self._dropped.any():  # (events under a site let go: only the clients' spans)
+            _, gone = _site_rows(key, self._site_of, self._dropped)
+            if gone.any():
+                self._gone(*_fold_gone(c[gone], t[gone], t[gone], len(self.clients)))
+                keep = ~gone
+                key, t = key[keep], t[keep]
+                if not len(key):
+                    return
         self._runs.append(_run_of(key, None, t, t))
         self._since += len(self._runs[-1][0])
         if self._merging is not None and not self._merging.done():
@@ -1436,11 +1624,46 @@ class _QueryOnlyPairs:
         """A merge is due: the rows held have doubled since the last (and COMPACT_ROWS)."""
         return big_rows + self._since >= max(COMPACT_ROWS, 2 * big_rows)
 
+    def _new_sites(self, sites: pa.Array, reasons: pa.Array) -> None:
+        """The open sites of the names just coded (step 1's ``sites`` and ``reasons``)."""
+        open_ = pc.and_(pc.is_valid(sites), pc.is_null(reasons))
+        at = np.full(len(sites), -1, np.int32)
+        mask = np.asarray(pc.fill_null(open_, False).to_numpy(zero_copy_only=False), bool)
+        if mask.any():
+            at[mask] = self.sites.encode(sites.filter(open_)).astype(np.int32)
+        self._site_of = np.concatenate([self._site_of, at])
+
+    def _gone(self, first: np.ndarray, last: np.ndarray) -> None:
+        """Fold the first and last queries (per client code) of pairs let go."""
+        n = max(len(first), len(self._gone_first))
+        lo = np.full(n, _FAR, np.int64)
+        hi = np.full(n, _NEAR, np.int64)
+        for a, b in ((self._gone_first, self._gone_last), (first, last)):
+            np.minimum(lo[: len(a)], a, out=lo[: len(a)])
+            np.maximum(hi[: len(b)], b, out=hi[: len(b)])
+        self._gone_first, self._gone_last = lo, hi
+
+    def _took(self, merged: _Merged) -> None:
+        """A merge's answer (:func:`_merge_dropping`) taken in."""
+        big, let_go, clients, first, last, self._site_clients = merged
+        self._big = big
+        if len(let_go):
+            n = len(self.sites)
+            dropped = np.zeros(n, bool)
+            dropped[: len(self._dropped)] = self._dropped
+            dropped[let_go] = True
+            counts = np.zeros(n, np.int64)
+            counts[: len(self._dropped_clients)] = self._dropped_clients
+            counts[let_go] = clients
+            self._dropped, self._dropped_clients = dropped, counts
+        if (first != _FAR).any():
+            self._gone(first, last)
+
     def _settle(self) -> None:
         """The merge under way (waited for) becomes the big run."""
         if self._merging is not None:
             merging, self._merging = self._merging, None
-            self._big = merging.result()
+            self._took(merging.result())
 
     @property
     def held(self) -> int:
@@ -1475,13 +1698,24 @@ class _QueryOnlyPairs:
         columns = None if self._big is None else list(self._big)
         self._big = None
         self.compactions += 1
+        # (the arrays given are never changed in place: the feeder's thread replaces them)
+        threshold = max(DROP_MIN, DROP_SHARE * len(self.clients)) if background else None
+        args = (
+            columns,
+            runs,
+            self._site_of,
+            self._dropped,
+            self._site_clients,
+            threshold,
+            len(self.clients),
+        )
         if background:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="dgawatch-merge")
-            self._merging = self._pool.submit(_merge_into, columns, runs)
+            self._merging = self._pool.submit(_merge_dropping, *args)
             self._merging_rows = (big_rows, given)
             return
-        self._big = _merge_into(columns, runs)
+        self._took(_merge_dropping(*args))
 
     def names_table(self) -> pa.Table:
         """Step 1 of every name (qname, site, reason), at its code."""
@@ -1506,10 +1740,26 @@ class _QueryOnlyPairs:
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
-        if self._big is None:
-            e = np.zeros(0, np.int64)
-            return _CodedPairs(self.clients.values(), self.names.values(), e, e, e, e)
-        return _CodedPairs(self.clients.values(), self.names.values(), *self._big)
+        e = np.zeros(0, np.int64)
+        key, queries, first, last = self._big if self._big is not None else (e, e, e, e)
+        let_go = np.flatnonzero(self._dropped)
+        return _CodedPairs(
+            self.clients.values(),
+            self.names.values(),
+            key,
+            queries,
+            first,
+            last,
+            dropped_sites=self.sites.values().take(pa.array(let_go, pa.int64())),
+            dropped_clients=self._dropped_clients[let_go],
+            gone_first=self._gone_first,
+            gone_last=self._gone_last,
+        )
+
+    @property
+    def let_go(self) -> int:
+        """Sites whose pairs were let go."""
+        return int(self._dropped.sum())
 
 
 class _OpenCoded:
@@ -1534,9 +1784,10 @@ class _OpenCoded:
         at = np.flatnonzero(self.site_of >= 0)
         n_sites = len(self.sites)
         if not len(at):
-            self.per_site = pa.table(
-                {"site": pa.array([], pa.string()), "clients": pa.array([], pa.int64())}
-            )
+            counts = np.zeros(n_sites, np.int64)
+            self._let_go(counts)
+            self.per_site = pa.table({"site": self.sites, "clients": pa.array(counts)})
+            self.per_site = self.per_site.filter(pc.greater(self.per_site.column("clients"), 0))
             self.bound = 0
             return
         # the distinct (client, site) pairs: a sort of their values (SIMD), not a hash
@@ -1550,8 +1801,19 @@ class _OpenCoded:
         # count(DISTINCT client): a null client is not counted (its site still is a row)
         named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
         counts = np.bincount(site, weights=named[client], minlength=n_sites).astype(np.int64)
+        self._let_go(counts)
         self.per_site = pa.table({"site": self.sites, "clients": pa.array(counts)})
+        # (over the sites held: a site let go is popular, counted by no client, and step 2
+        # ends with no finding wherever this bound is under min_names)
         self.bound = int(np.bincount(client).max())
+
+    def _let_go(self, counts: np.ndarray) -> None:
+        """The distinct clients of the sites whose pairs were let go: as they were then."""
+        c = self.coded
+        if len(c.dropped_sites):
+            at = pc.index_in(c.dropped_sites, value_set=self.sites)
+            got = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
+            counts[got[got >= 0]] = c.dropped_clients[got >= 0]
 
     def rows(self, sites: pa.Array) -> pa.Table:
         """The pairs under ``sites`` (client, qname, site, queries, nx, first_seen,
@@ -1588,10 +1850,15 @@ class _OpenCoded:
         if not len(at):
             return {}
         group, who = np.unique(self.client_of[at], return_inverse=True)
-        first = np.full(len(group), np.iinfo(np.int64).max, np.int64)
+        first = np.full(len(group), _FAR, np.int64)
         np.minimum.at(first, who, self.coded.first[at])
-        last = np.full(len(group), np.iinfo(np.int64).min, np.int64)
+        last = np.full(len(group), _NEAR, np.int64)
         np.maximum.at(last, who, self.coded.last[at])
+        # (and the pairs let go: :class:`_QueryOnlyPairs`)
+        gone_first, gone_last = self.coded.gone_first, self.coded.gone_last
+        inside = group < len(gone_first)
+        first[inside] = np.minimum(first[inside], gone_first[group[inside]])
+        last[inside] = np.maximum(last[inside], gone_last[group[inside]])
         names = self.coded.clients.take(pa.array(group)).to_pylist()
         return {
             c: (b - a) / 1000 for c, a, b in zip(names, first.tolist(), last.tolist(), strict=True)
@@ -1857,6 +2124,8 @@ def analyse(
     params: UnknownParams,
     run: Callable[..., pa.Table],
     names: pa.Table | None = None,
+    gone: pa.Table | None = None,
+    let_go: tuple[pa.Array, np.ndarray] | None = None,
 ) -> list[UnknownDGAFinding]:
     """Steps 1-4 of the module docstring over the whole log's relations (pairs without
     forecast-matched names). ``run(query, **tables)`` runs DuckDB SQL over Arrow tables;
@@ -1868,7 +2137,9 @@ def analyse(
     those out (:meth:`UnknownCollector.findings`). A log without answers is analysed over
     its pairs coded (:class:`_CodedPairs`: the local engine hands them so, with ``names``
     a row per name at its code, null where left out; a table is coded here, its names
-    missing from ``names`` left out)."""
+    missing from ``names`` left out). ``gone``: the first and last queries of clients whose
+    coded pairs were let go (:class:`_QueryOnlyPairs`) before an answer came: their spans;
+    ``let_go``: those sites and their distinct clients then."""
     if pairs.num_rows == 0:
         return []
     # A log without answers (no rcode: a resolver logging questions only) gives neither
@@ -1879,6 +2150,14 @@ def analyse(
         query_only = _no_answers(pairs, resolved)
         if query_only and CODED and not _any_null(pairs, ["queries", "first_seen", "last_seen"]):
             coded = _CodedPairs.of_table(pairs)
+            if let_go is not None:  # (an answer came, of forecast-matched names only)
+                coded.dropped_sites, coded.dropped_clients = let_go
+            if gone is not None and gone.num_rows:
+                at = pc.index_in(coded.clients, value_set=gone.column("client"))
+                got = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
+                lo, hi = _ints(gone.column("first_seen")), _ints(gone.column("last_seen"))
+                coded.gone_first = np.where(got >= 0, lo[got], _FAR)
+                coded.gone_last = np.where(got >= 0, hi[got], _NEAR)
     else:
         query_only = True
     drop = None
@@ -2044,6 +2323,11 @@ def analyse(
         if query_only:  # (the pairs may hold forecast-matched names: UnknownCollector.findings)
             cand_rows = cand_rows.filter(
                 pc.is_in(cand_rows.column("qname"), value_set=names.column("qname"))
+            )
+        if gone is not None:
+            cand = cand.cast(pa.string())
+            cand_rows = pa.concat_tables(
+                [cand_rows, gone.filter(pc.is_in(gone.column("client"), value_set=cand))]
             )
         spans = _spans(cand_rows)
     burst_k, burst_p = _burst_test(
