@@ -165,11 +165,12 @@ def _plain_names(path: Path) -> Iterator[str]:
                 yield text
 
 
-def zone_owner_names(path: Path) -> Iterator[str]:
-    """Owner names of a master-format zone file, streamed with dnspython's tokenizer
-    (``$ORIGIN`` and ``@`` followed, record data skipped; ``$INCLUDE``/``$GENERATE`` refused)."""
+def zone_owner_names(path: Path, text: str | None = None) -> Iterator[str]:
+    """Owner names of a master-format zone file (``text``, when given, is its content),
+    streamed with dnspython's tokenizer (``$ORIGIN`` and ``@`` followed, record data skipped;
+    ``$INCLUDE``/``$GENERATE`` refused)."""
     origin: dns.name.Name | None = None
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8") if text is None else io.StringIO(text) as fh:
         tok = dns.tokenizer.Tokenizer(fh, filename=str(path))
         try:
             while True:

@@ -23,7 +23,6 @@ from dgawatch.hunt.unknown import (
     UnknownParams,
     _test,
     explain,
-    read_allowlist,
     word_split,
 )
 from tests.hunt.netsim import ORG, simulate
@@ -181,12 +180,6 @@ def test_icann_rules_cached_are_the_parsed_list(
         first, again = _icann_rules(), _icann_rules()  # parsed (and kept), then read back
         assert first == again == (frozenset(psl._publicsuffix), psl._maxlabel)
     assert len(list(tmp_path.glob("psl-icann-*.txt"))) == 1
-
-
-def test_read_allowlist(tmp_path: Path) -> None:
-    p = tmp_path / "allow.txt"
-    p.write_text("*.Example.COM.\n# note\n\nfoo.net  # ours\n", encoding="utf-8")
-    assert read_allowlist(p) == frozenset({"example.com", "foo.net"})
 
 
 def test_typos_of_resolved_sites() -> None:

@@ -17,7 +17,6 @@ out are available to the formats for their header, trailer or manifest.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -262,61 +261,11 @@ def comments(options: ExportOptions, prefix: str, *, final: bool) -> bytes:
     return options.withheld.comments(prefix, final=final)
 
 
-def _names_file(path: Path) -> tuple[set[str], str]:
-    """Names in an allowlist file (plain: one a line, ``#`` comments; or a DNS zone file, its
-    owners and their registered domains) and the file's SHA-256."""
-    from dgawatch.domain import normalise, registered_domain
-    from dgawatch.gopack import is_zone_file, zone_owner_names
-
-    found: set[str] = set()
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if is_zone_file(path):
-            for owner in zone_owner_names(path):
-                try:
-                    name = normalise(owner)
-                except InputError:
-                    continue  # zone data such as "_dmarc" owners are no host names
-                found.add(name)
-                reg = registered_domain(name)
-                if reg is not None:
-                    found.add(reg)
-            return found, digest
-        with open(path, "rb") as fh:
-            for number, raw in enumerate(fh, 1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    raise InputError(
-                        f"--allowlist {path}:{number}: not UTF-8 text; an allowlist holds one "
-                        "domain name a line (or is a DNS zone file)"
-                    ) from None
-                text = line.split("#", 1)[0].strip()
-                if not text:
-                    continue
-                if len(text.split()) > 1:
-                    raise InputError(
-                        f"{path}:{number}: {text!r} is not one name; an allowlist holds one "
-                        "domain name a line (or is a DNS zone file)"
-                    )
-                try:
-                    found.add(normalise(text))
-                except InputError as exc:
-                    raise InputError(f"{path}:{number}: {exc}; fix or remove the line") from None
-    except IsADirectoryError:
-        raise InputError(f"--allowlist {path} is a directory; give a file of names") from None
-    except OSError as exc:
-        raise InputError(f"cannot read --allowlist {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise InputError(
-            f"--allowlist {path}: not UTF-8 text; give one domain name a line, or a zone file"
-        ) from None
-    return found, digest
-
-
 def allowlist(path: Path) -> NameList:
     """``--allowlist FILE``: names never to block (a real site that collides)."""
-    names, digest = _names_file(path)
+    from dgawatch.allowlist import read_allowlist
+
+    names, digest = read_allowlist(path)
     return NameList(
         f"allowlist {path.name}",
         frozenset(n.encode("ascii") for n in names),

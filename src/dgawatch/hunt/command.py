@@ -13,12 +13,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from dgawatch.allowlist import read_allowlist
 from dgawatch.errors import InputError
 from dgawatch.families import select_variants
 from dgawatch.hunt import HuntOptions, HuntResult
 from dgawatch.hunt.engines import get_engine
 from dgawatch.hunt.output import OUTPUT_FORMATS, report_lines, write_findings
-from dgawatch.hunt.unknown import read_allowlist
 from dgawatch.outfile import atomic_file
 from dgawatch.readers import InputReport
 from dgawatch.store import default_store_path
@@ -84,7 +84,7 @@ def run_hunt(
         strict=strict,
         unknown_dga=unknown_dga,
         column_map=column_map,
-        unknown_allowlist=read_allowlist(allowlist) if allowlist is not None else frozenset(),
+        unknown_allowlist=read_allowlist(allowlist)[0] if allowlist is not None else frozenset(),
     )
     result = chosen.run(paths, options, spark_master)
     for line in report_lines(result.report):
