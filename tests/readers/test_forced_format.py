@@ -38,7 +38,7 @@ def test_csv_read_as_zeek_is_refused_whole_not_one_long_bad_line(
     assert report.total_bad == 0
 
 
-@pytest.mark.parametrize("fmt", ["bind", "unbound", "pdns-cof", "zeek-json"])
+@pytest.mark.parametrize("fmt", ["bind", "unbound", "pdns-cof", "zeek-json", "dnsmasq"])
 def test_forced_format_that_no_line_matches_names_file_and_format(tmp_path: Path, fmt: str) -> None:
     log = _csv(tmp_path / "log.csv")
     with pytest.raises(FileRefused) as exc:
