@@ -733,6 +733,10 @@ class UnknownCollector:
         default_factory=lambda: _QueryOnlyPairs() if CODED else None
     )
 
+    def __post_init__(self) -> None:
+        if self._coded is not None and EARLY_SCORES:
+            self._coded.scores = _EarlyScores(self._model)
+
     def _model(self) -> DGAClassifier:
         from dgawatch.classify import DGAClassifier, default_model
 
@@ -802,6 +806,8 @@ class UnknownCollector:
         """The coded pairs (if any) as a part of the pairs, coding stopped: a batch with an
         answer, or one that cannot be coded, came."""
         coded, self._coded = self._coded, None
+        if coded is not None and coded.scores is not None:
+            coded.scores.close()
         if coded is not None and coded.held:
             self.parts["clients"].append(coded.clients_table())
             pairs = coded.coded()
@@ -951,6 +957,15 @@ class UnknownCollector:
         self._early = None
         names = self._coded.names_table()
         coded, self._coded = self._coded.coded(), _QueryOnlyPairs()
+        try:
+            return self._analyse_coded(coded, clients, names)
+        finally:
+            if coded.scored is not None:  # (scores nobody asked for: not waited for)
+                coded.scored.close()
+
+    def _analyse_coded(
+        self, coded: _CodedPairs, clients: pa.Table, names: pa.Table
+    ) -> list[UnknownDGAFinding]:
         if not coded.num_rows:
             return []
         if self.explained:  # (left out: a null name, the rows staying at their codes)
@@ -1118,10 +1133,54 @@ def reduce_events(src: pa.Table) -> dict[str, pa.Table]:
 #: Logs without answers are analysed over coded pairs (False: over string tables, as
 #: before; the tests compare the two).
 CODED = True
+#: Their sites' labels are scored as the sites are first met (:class:`_EarlyScores`).
+EARLY_SCORES = True
 #: A coded pair's key: its client's code in the high 32 bits, its name's in the low 32.
 _NAME_BITS = 32
 _NAME_MASK = (1 << _NAME_BITS) - 1
 _MS = pa.timestamp("ms", tz="UTC")
+
+
+class _EarlyScores:
+    """The classifier's log-odds of the open sites' labels, scored on a thread of its own as
+    the sites are first met while a query-only log is read (each label once; step 2 then
+    scores only the labels it has not met: ~0.6 CPU-s of a 5,000-client day's analysis
+    was that scoring, done after the log was read). The model is loaded on that thread."""
+
+    def __init__(self, load_model: Callable[[], DGAClassifier]) -> None:
+        self.load_model = load_model
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dgawatch-early-scores")
+        self._parts: list[Future[tuple[pa.Array, np.ndarray]]] = []
+
+    def add(self, sites: pa.Array) -> None:
+        """Score the labels of these sites (new ones; a label may repeat)."""
+        if len(sites):
+            self._parts.append(self._pool.submit(self._score, sites))
+
+    def _score(self, sites: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        labels = pc.unique(pc.list_element(pc.split_pattern(sites, ".", max_splits=1), 0))
+        return labels, np.asarray(self.load_model().decision_function(labels.to_pylist()))
+
+    def of(self, labels: pa.Array, model: DGAClassifier) -> np.ndarray:
+        """The log-odds of ``labels`` (distinct): those scored early, the others now."""
+        parts = [f.result() for f in self._parts]
+        self._pool.shutdown()
+        out = np.zeros(len(labels))
+        missing = np.ones(len(labels), bool)
+        if parts:
+            done = pa.concat_arrays([p[0] for p in parts])
+            at = pc.index_in(labels, value_set=done)
+            got = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
+            hit = got >= 0
+            out[hit] = np.concatenate([p[1] for p in parts])[got[hit]]
+            missing = ~hit
+        if missing.any():
+            rest = labels.filter(pa.array(missing))
+            out[missing] = model.decision_function(rest.to_pylist())
+        return out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Codes:
@@ -1219,6 +1278,8 @@ class _CodedPairs:
     #: where none; shorter than the clients when the last had none).
     gone_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     gone_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Site labels scored while the log was read (:class:`_EarlyScores`), if any.
+    scored: _EarlyScores | None = None
 
     @property
     def num_rows(self) -> int:
@@ -1470,8 +1531,8 @@ def _merge_dropping(
     distinct clients asked for (``site_of``: each name's open site code, -1 none; ``dropped``:
     the sites let go before, whose pairs the runs may still hold; ``site_clients``: the
     distinct (site << 32 | client) of the held open sites so far, sorted; ``threshold``
-    None: the last merge, which lets nothing more go -- the counts would cost more than the
-    pairs they spare)."""
+    None: no site counted, none let go here -- the last merge, whose counts would cost more
+    than the pairs they spare, and most others)."""
     gone_first = np.full(n_clients, _FAR, np.int64)
     gone_last = np.full(n_clients, _NEAR, np.int64)
 
@@ -1570,6 +1631,10 @@ class _QueryOnlyPairs:
         self._site_clients = np.zeros(0, np.int64)
         self._gone_first = np.zeros(0, np.int64)
         self._gone_last = np.zeros(0, np.int64)
+        #: The sites the last merge let go and their clients (:meth:`_let_go`).
+        self._letting = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        #: The new sites' labels scored as they come (None: at the analysis).
+        self.scores: _EarlyScores | None = None
 
     def add(
         self,
@@ -1631,6 +1696,8 @@ class _QueryOnlyPairs:
         mask = np.asarray(pc.fill_null(open_, False).to_numpy(zero_copy_only=False), bool)
         if mask.any():
             at[mask] = self.sites.encode(sites.filter(open_)).astype(np.int32)
+            if self.scores is not None and self.sites.new is not None:
+                self.scores.add(self.sites.new)
         self._site_of = np.concatenate([self._site_of, at])
 
     def _gone(self, first: np.ndarray, last: np.ndarray) -> None:
@@ -1644,9 +1711,19 @@ class _QueryOnlyPairs:
         self._gone_first, self._gone_last = lo, hi
 
     def _took(self, merged: _Merged) -> None:
-        """A merge's answer (:func:`_merge_dropping`) taken in."""
+        """A merge's answer (:func:`_merge_dropping`) taken in; the sites it let go are
+        left out of the events from the next merge on (:meth:`_let_go`: at the same points
+        whenever the merge ended)."""
         big, let_go, clients, first, last, self._site_clients = merged
         self._big = big
+        self._letting = (let_go, clients)
+        if (first != _FAR).any():
+            self._gone(first, last)
+
+    def _let_go(self) -> None:
+        """The sites the last merge let go, from now on left out."""
+        let_go, clients = self._letting
+        self._letting = (np.zeros(0, np.int64), np.zeros(0, np.int64))
         if len(let_go):
             n = len(self.sites)
             dropped = np.zeros(n, bool)
@@ -1656,8 +1733,6 @@ class _QueryOnlyPairs:
             counts[: len(self._dropped_clients)] = self._dropped_clients
             counts[let_go] = clients
             self._dropped, self._dropped_clients = dropped, counts
-        if (first != _FAR).any():
-            self._gone(first, last)
 
     def _settle(self) -> None:
         """The merge under way (waited for) becomes the big run."""
@@ -1685,6 +1760,7 @@ class _QueryOnlyPairs:
         """The runs summed into the big one (``background``: on the merge thread; else
         after any merge under way, here)."""
         self._settle()
+        self._let_go()
         if not self._runs or (self._big is None and len(self._runs) == 1):
             if self._big is None and self._runs:
                 self._big = self._runs.pop()
@@ -1699,7 +1775,12 @@ class _QueryOnlyPairs:
         self._big = None
         self.compactions += 1
         # (the arrays given are never changed in place: the feeder's thread replaces them)
-        threshold = max(DROP_MIN, DROP_SHARE * len(self.clients)) if background else None
+        # Sites are counted at the 1st, 2nd, 4th, 8th... merge (a sort of the new pairs'
+        # (site, client)s: at every merge ~7 % of the 10 M-line week's hunt CPU); a popular
+        # site is let go at one of the first, and counts that miss some of its clients only
+        # let it go later (they are lower bounds).
+        counting = background and not self.compactions & (self.compactions - 1)
+        threshold = max(DROP_MIN, DROP_SHARE * len(self.clients)) if counting else None
         args = (
             columns,
             runs,
@@ -1713,7 +1794,8 @@ class _QueryOnlyPairs:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(1, thread_name_prefix="dgawatch-merge")
             self._merging = self._pool.submit(_merge_dropping, *args)
-            self._merging_rows = (big_rows, given)
+            # (sites let go may take the big run under its rows now)
+            self._merging_rows = (big_rows if threshold is None else 0, given)
             return
         self._took(_merge_dropping(*args))
 
@@ -1754,6 +1836,7 @@ class _QueryOnlyPairs:
             dropped_clients=self._dropped_clients[let_go],
             gone_first=self._gone_first,
             gone_last=self._gone_last,
+            scored=self.scores,
         )
 
     @property
@@ -2246,7 +2329,10 @@ def analyse(
     label_set = pc.unique(label_arr).sort()
     labels = label_set.to_pylist()
     model = loads.model()
-    scores = model.decision_function(labels)
+    if coded is not None and coded.scored is not None:
+        scores = coded.scored.of(label_set, model)
+    else:
+        scores = model.decision_function(labels)
     logits = dict(zip(labels, scores.tolist(), strict=True))
     # Without answers a real site's rare name is as unexplained as a DGA's: only random
     # labels count (a long tail of brand names splits into words), at a stricter cut.
