@@ -81,7 +81,14 @@ def label_of(name: str) -> str:
         # One label, or two: whatever the suffix (one label, or the whole name), the answer
         # is the first label. Most names take this path.
         return parts[0]
+    suffix = _suffix_len(parts)
+    return parts[0] if suffix >= n else parts[n - suffix - 1]
+
+
+def _suffix_len(parts: list[str]) -> int:
+    """Labels in the public suffix of ``parts`` (3 or more labels)."""
     rules, maxlabel = _suffixes()
+    n = len(parts)
     suffix = 1  # an unknown TLD is a public suffix of one label
     for k in range(2, min(maxlabel, n) + 1):
         tail = ".".join(parts[n - k :])
@@ -89,13 +96,92 @@ def label_of(name: str) -> str:
             break
         if tail in rules or "*." + ".".join(parts[n - k + 1 :]) in rules:
             suffix = k
+    return suffix
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(:func:`label_of`, the public suffix below which it sits): ``("xkqjzw", "co.uk")``
+    for ``www.xkqjzw.co.uk``; the suffix is ``""`` for a single label (a bare label, as the
+    hunt scores them) and for a name that is itself a public suffix."""
+    name = name.strip().rstrip(".").lower()
+    parts = name.split(".")
+    n = len(parts)
+    if n == 1:
+        return parts[0], ""
+    if n == 2:
+        return parts[0], ("" if name in _suffixes()[0] else parts[1])
+    suffix = _suffix_len(parts)
     if suffix >= n:
-        return parts[0]
-    return parts[n - suffix - 1]
+        return parts[0], ""
+    return parts[n - suffix - 1], ".".join(parts[n - suffix :])
 
 
 def labels(names: Sequence[str]) -> list[str]:
     return [label_of(n) for n in names]
+
+
+def split_names(names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(labels, suffixes) of :func:`split_name`, name by name."""
+    pairs = [split_name(n) for n in names]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+#: Suffix evidence (:func:`suffix_tokens`): tokens per name, each hashed into its own
+#: ``2**suffix_bits`` columns after the lexical bins.
+SUFFIX_TOKENS = 5
+
+
+@cache
+def _icann() -> frozenset[str]:
+    from dgawatch.domain import psl_rules
+
+    return psl_rules(only_icann=True)[0]
+
+
+@cache
+def suffix_tokens(suffix: str) -> tuple[str, ...]:
+    """What a name's public suffix says, as tokens: the suffix itself (``co.uk``), its last
+    label (``uk``), whether that is a country code, how many labels the suffix has, and
+    whether it comes from the PSL's private section (``ddns.net``, ``github.io``). DGAs
+    favour cheap or lax registries (.biz .info .ws .cc .su .pw .top); which ones a *new*
+    family uses is shared with the families already seen, not specific to it. A bare label
+    (no suffix) gets none of them: its score is the detector's on the label alone, plus the
+    benign names' average suffix contribution (:meth:`Featurizer.featurize`)."""
+    if not suffix:
+        return ()
+    last = suffix.rsplit(".", 1)[-1]
+    depth = suffix.count(".") + 1
+    parent = suffix.partition(".")[2]
+    private = depth > 1 and suffix not in _icann() and "*." + parent not in _icann()
+    return (
+        "s:" + suffix,
+        "t:" + last,
+        "cc:" + str(len(last) == 2 and last.isalpha()),
+        "d:" + str(min(depth, 3)),
+        "p:" + str(private),
+    )
+
+
+@cache
+def _token_column(token: str, bits: int) -> int:
+    import zlib
+
+    return zlib.crc32(token.encode()) & ((1 << bits) - 1)
+
+
+def suffix_columns(suffixes: Sequence[str], bits: int) -> np.ndarray:
+    """(n, SUFFIX_TOKENS) column numbers inside the suffix block, -1 for none (a bare
+    label). Distinct suffixes are few: each is worked out once."""
+    seen: dict[str, int] = {}
+    which = np.fromiter(
+        (seen.setdefault(s, len(seen)) for s in suffixes), dtype=np.int64, count=len(suffixes)
+    )
+    table = np.full((max(len(seen), 1), SUFFIX_TOKENS), -1, dtype=np.int64)
+    for s, i in seen.items():
+        toks = suffix_tokens(s)
+        for j, tok in enumerate(toks):
+            table[i, j] = _token_column(tok, bits)
+    return table[which]
 
 
 @dataclass(frozen=True)
@@ -239,15 +325,27 @@ class Featurizer:
     ngram_max: int
     use_lexical: bool
     lm: LanguageModel | None
+    #: Columns of the suffix evidence (:func:`suffix_tokens`) as a power of two; 0: none.
+    suffix_bits: int = 0
 
     @property
     def width(self) -> int:
-        return (1 << self.bits) + (lexical_width() if self.use_lexical else 0)
+        return self._width(self.bits)
 
-    def featurize(self, enc: Encoded, loglik: np.ndarray | None = None) -> Featurized:
+    def _width(self, bits: int) -> int:
+        lex = lexical_width() if self.use_lexical else 0
+        return (1 << bits) + lex + ((1 << self.suffix_bits) if self.suffix_bits else 0)
+
+    def featurize(
+        self,
+        enc: Encoded,
+        loglik: np.ndarray | None = None,
+        suffixes: Sequence[str] | None = None,
+    ) -> Featurized:
         """Every n-gram occurrence and the lexical bins of encoded labels, computed once for
         both heads (they differ only in how many buckets the n-grams fold into);
-        ``loglik`` as in :func:`lexical`."""
+        ``loglik`` as in :func:`lexical`; ``suffixes`` (one per label, :func:`split_names`)
+        for the suffix evidence, which only the detector uses."""
         ids = np.empty((len(enc.codes), self.ngram_max), dtype=np.int64)
         valid = np.empty((len(enc.codes), self.ngram_max), dtype=bool)
         for k in range(1, self.ngram_max + 1):
@@ -265,25 +363,49 @@ class Featurizer:
                 cols.append(offset + np.searchsorted(np.asarray(edges), measures[name], "right"))
                 offset += len(edges) + 1
             bins = np.column_stack(cols).astype(np.int64)
-        return Featurized(len(enc), row, ids[valid], scale[row], counts, bins)
+        sfx = None
+        if self.suffix_bits:
+            given = suffixes if suffixes is not None else [""] * len(enc)
+            sfx = suffix_columns(given, self.suffix_bits)
+        return Featurized(len(enc), row, ids[valid], scale[row], counts, bins, sfx)
 
     def transform(
-        self, enc: Encoded, bits: int | None = None, loglik: np.ndarray | None = None
+        self,
+        enc: Encoded,
+        bits: int | None = None,
+        loglik: np.ndarray | None = None,
+        suffixes: Sequence[str] | None = None,
     ) -> sp.csr_matrix:
         """Sparse rows for encoded labels (:meth:`matrix` of :meth:`featurize`)."""
-        return self.matrix(self.featurize(enc, loglik), bits)
+        return self.matrix(self.featurize(enc, loglik, suffixes), bits)
 
     def matrix(self, f: Featurized, bits: int | None = None) -> sp.csr_matrix:
-        """Sparse rows: n-gram buckets, then the lexical bins; ``bits`` below ``self.bits``
-        folds the buckets into a smaller space (the family head's)."""
+        """Sparse rows: n-gram buckets, then the lexical bins, then the suffix block;
+        ``bits`` below ``self.bits`` folds the buckets into a smaller space (the family
+        head's, which has no suffix block: the family head learns from labels only)."""
+        family = bits is not None and bits != self.bits
         bits = self.bits if bits is None else bits
-        width = (1 << bits) + (lexical_width() if self.use_lexical else 0)
+        lex = lexical_width() if self.use_lexical else 0
+        width = (1 << bits) + lex
         col = bucket(f.ids, bits)
-        if f.bins is None:
+        extra = []  # (n, k) columns and values placed after each row's n-grams
+        if f.bins is not None:
+            extra.append((f.bins + (1 << bits), np.ones(f.bins.shape, np.float32)))
+        if f.suffix is not None and not family:
+            extra.append(
+                (
+                    np.maximum(f.suffix, 0) + width,
+                    (f.suffix >= 0).astype(np.float32),
+                )
+            )
+            width += 1 << self.suffix_bits
+        if not extra:
             indptr = np.concatenate([[0], np.cumsum(f.counts)])
             return sp.csr_matrix((f.value, col, indptr), shape=(f.n, width))
-        # Row i holds its n-grams, then its m bins: place both straight into CSR order.
-        m = f.bins.shape[1]
+        ecols = np.hstack([e[0] for e in extra])
+        evals = np.hstack([e[1] for e in extra])
+        # Row i holds its n-grams, then its m extra columns: straight into CSR order.
+        m = ecols.shape[1]
         per_row = f.counts + m
         indptr = np.concatenate([[0], np.cumsum(per_row)])
         data = np.ones(int(indptr[-1]), dtype=np.float32)
@@ -292,17 +414,30 @@ class Featurizer:
         dest = np.arange(len(f.row)) + (indptr[:-1] - first)[f.row]
         data[dest] = f.value
         cols[dest] = col
-        bin_dest = (indptr[:-1] + f.counts)[:, None] + np.arange(m)[None, :]
-        cols[bin_dest] = f.bins + (1 << bits)
+        extra_dest = (indptr[:-1] + f.counts)[:, None] + np.arange(m)[None, :]
+        cols[extra_dest] = ecols
+        data[extra_dest] = evals
         return sp.csr_matrix((data, cols, indptr), shape=(f.n, width))
 
-    def linear(self, f: Featurized, coef: np.ndarray) -> np.ndarray:
-        """``matrix(f) @ coef`` without building the matrix: a gather and a sum."""
+    def linear(self, f: Featurized, coef: np.ndarray, bare: float = 0.0) -> np.ndarray:
+        """``matrix(f) @ coef`` without building the matrix: a gather and a sum. A bare
+        label (no suffix) gets ``bare`` for its suffix block."""
         col = bucket(f.ids, self.bits)
         out = np.bincount(f.row, weights=coef[col] * f.value, minlength=f.n).astype(np.float64)
         if f.bins is not None:
             out += coef[f.bins + (1 << self.bits)].sum(axis=1)
+        if f.suffix is not None:
+            out += self.suffix_part(f, coef)
+            out[f.suffix[:, 0] < 0] += bare
         return out
+
+    def suffix_part(self, f: Featurized, coef: np.ndarray) -> np.ndarray:
+        """Each label's suffix-block contribution to :meth:`linear`."""
+        if f.suffix is None:
+            return np.zeros(f.n)
+        offset = (1 << self.bits) + (lexical_width() if self.use_lexical else 0)
+        block = coef[offset : offset + (1 << self.suffix_bits)]
+        return np.where(f.suffix >= 0, block[np.maximum(f.suffix, 0)], 0.0).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -315,3 +450,4 @@ class Featurized:
     value: np.ndarray  # float32 weight of each occurrence
     counts: np.ndarray  # n-gram occurrences per label
     bins: np.ndarray | None  # (n, measures) bin numbers, counted from 0; None without lexical
+    suffix: np.ndarray | None = None  # (n, SUFFIX_TOKENS) suffix-block columns, -1: none

@@ -41,6 +41,7 @@ from dgawatch.classify.features import (
     LanguageModel,
     encode,
     labels,
+    split_names,
 )
 from dgawatch.errors import InputError, unreadable
 
@@ -83,6 +84,7 @@ class DGAClassifier:
         cnn_weight: float = 0.35,
         tail_weight: float = 1.0,
         tail_share: float = 0.05,
+        suffix_bits: int = 0,
         random_state: int | None = 0,
     ) -> None:
         self.bits = bits
@@ -101,6 +103,7 @@ class DGAClassifier:
         self.cnn_weight = cnn_weight
         self.tail_weight = tail_weight
         self.tail_share = tail_share
+        self.suffix_bits = suffix_bits
         self.random_state = random_state
 
     # -- scikit-learn plumbing -----------------------------------------------------------
@@ -122,6 +125,7 @@ class DGAClassifier:
         "cnn_weight",
         "tail_weight",
         "tail_share",
+        "suffix_bits",
         "random_state",
     )
 
@@ -156,12 +160,14 @@ class DGAClassifier:
             raise ValueError("X and y differ in length")
         if set(np.unique(yy).tolist()) != {0, 1}:
             raise ValueError("y needs both classes, 0 (benign) and 1 (generated)")
-        enc = encode(labels(X))
+        labs, suffixes = split_names(X)
+        enc = encode(labs)
         lm = LanguageModel.fit(enc.take(np.flatnonzero(yy == 0)))
-        self.featurizer_ = Featurizer(self.bits, self.ngram_max, self.lexical, lm)
+        self.featurizer_ = Featurizer(self.bits, self.ngram_max, self.lexical, lm, self.suffix_bits)
         # Training rows get their benign log-likelihood from models fitted without them.
         loglik = LanguageModel.cross_fitted(enc, yy == 0, LM_FOLDS) if self.lexical else None
-        features = self.featurizer_.transform(enc, loglik=loglik)
+        feats = self.featurizer_.featurize(enc, loglik=loglik, suffixes=suffixes)
+        features = self.featurizer_.matrix(feats)
         # Each class weighs the same in total, whatever the mix.
         n_pos = int(yy.sum())
         n_neg = len(yy) - n_pos
@@ -182,6 +188,10 @@ class DGAClassifier:
         # exactly as the fitted one (the rounding moves a log-odds by < 0.01).
         self.coef_ = det.coef_.ravel().astype(np.float16).astype(np.float32)
         self.intercept_ = float(det.intercept_[0])
+        # A bare label (no suffix: the hunt scores labels) gets the benign training names'
+        # mean suffix contribution: scored as a label under an ordinary benign suffix.
+        part = self.featurizer_.suffix_part(feats, self.coef_)
+        self.suffix_bare_ = float(part[yy == 0].mean()) if self.suffix_bits else 0.0
         self.classes_ = np.array([0, 1])
         self.cnn_: CharCNN | None = None
         if self.cnn_filters > 0:
@@ -254,23 +264,25 @@ class DGAClassifier:
     def decision_function(self, X: Sequence[str]) -> np.ndarray:
         """Log-odds that each name is generated (monotone in :meth:`predict_proba`)."""
         self._check()
-        parts = [self._score(encode(labels(c)), family=False)[0] for c in _chunks(X)]
+        parts = [self._score(c, family=False)[0] for c in _chunks(X)]
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def _score(
-        self, enc: Encoded, family: bool, names: Sequence[str] = ()
+        self, names: Sequence[str], family: bool
     ) -> tuple[np.ndarray, tuple[list[str | None], np.ndarray] | None]:
         """Blended log-odds, and the family head's answer when ``family``. On a large batch
         the compiled CNN runs on its own thread (GIL released) while this one does the
         NumPy work of the linear and family heads: on 2 cores, 133 k instead of 83 k names/s."""
+        labs, suffixes = split_names(names) if self.suffix_bits else (labels(names), None)
+        enc = encode(labs)
         cnn = (
             None
             if self.cnn_ is None
             else _Background(self.cnn_.logits, enc, len(enc) >= _OVERLAP_MIN)
         )
-        f = self.featurizer_.featurize(enc)
+        f = self.featurizer_.featurize(enc, suffixes=suffixes)
         fam = self._family(f, names) if family else None
-        linear = self.featurizer_.linear(f, self.coef_) + self.intercept_
+        linear = self.featurizer_.linear(f, self.coef_, self.suffix_bare_) + self.intercept_
         if cnn is None:
             return linear, fam
         return (1.0 - self.cnn_weight) * linear + self.cnn_weight * cnn.result(), fam
@@ -310,8 +322,8 @@ class DGAClassifier:
     def predict_family(self, X: Sequence[str]) -> tuple[list[str | None], np.ndarray]:
         """(closest known family, its softmax probability) per name."""
         self._check()
-        enc = encode(labels(X))
-        return self._family(self.featurizer_.featurize(enc), X)
+        labs, suffixes = split_names(X) if self.suffix_bits else (labels(X), None)
+        return self._family(self.featurizer_.featurize(encode(labs), suffixes=suffixes), X)
 
     def _family(
         self, f: Featurized, names: Sequence[str] = ()
@@ -349,7 +361,7 @@ class DGAClassifier:
         self._check()
         logits, fams, fscores = [], [], []
         for chunk in _chunks(X):
-            logit, fam = self._score(encode(labels(chunk)), family=True, names=chunk)
+            logit, fam = self._score(chunk, family=True)
             assert fam is not None
             logits.append(logit)
             fams += fam[0]
@@ -367,6 +379,7 @@ class DGAClassifier:
             "format": FORMAT,
             "params": self.get_params(),
             "intercept": self.intercept_,
+            "suffix_bare": self.suffix_bare_,
             "families": self.families_,
             "thresholds": {repr(k): v for k, v in sorted(self.thresholds_.items())},
         }
@@ -402,9 +415,13 @@ class DGAClassifier:
             ) from None
         if meta.get("format") != FORMAT:
             raise InputError(f"{path} is not a {FORMAT} model file")
-        model = cls(**meta["params"])
+        # (files before the suffix evidence: no suffix block, whatever the default now)
+        model = cls(**{"suffix_bits": 0, **meta["params"]})
         lm = LanguageModel(arrays["lm"]) if "lm" in arrays else None
-        model.featurizer_ = Featurizer(model.bits, model.ngram_max, model.lexical, lm)
+        model.featurizer_ = Featurizer(
+            model.bits, model.ngram_max, model.lexical, lm, model.suffix_bits
+        )
+        model.suffix_bare_ = float(meta.get("suffix_bare", 0.0))
         model.coef_ = arrays["coef"].astype(np.float32)
         model.cnn_ = CharCNN.from_arrays(arrays)
         model.intercept_ = float(meta["intercept"])
