@@ -285,3 +285,32 @@ def test_without_answers_the_rows_are_summed_again_only_once_they_doubled(
     assert held.num_rows <= 2 * len(pairs) + 2000
     got = collector.findings()
     assert [f.to_dict() for f in got] == [f.to_dict() for f in want]
+
+
+def test_a_query_only_finding_says_rcode_was_not_logged(tmp_path) -> None:
+    """A query-only log has no NXDOMAIN evidence either way: its findings say "rcode not
+    logged" (summary and host lines) and give null ``nxdomain`` and ``nxdomain_share``, not
+    "0/n NXDOMAIN"; the same day with answers states its NXDOMAIN counts. Fails if a
+    query-only finding shows a count of NXDOMAIN answers."""
+    from dgawatch.readers import InputReport, read_events
+
+    def findings(answers: bool) -> list[unknown.UnknownDGAFinding]:
+        sim = simulate(tmp_path / f"dns-{answers}.log", 250, seed=4, answers=answers)
+        collector = UnknownCollector()
+        for b in read_events([sim.path], "auto", report=InputReport()):
+            collector.add_events(b)
+        return collector.findings()
+
+    quiet = findings(False)
+    assert quiet
+    for f in quiet:
+        assert "NXDOMAIN" not in f.summary and "rcode not logged" in f.summary
+        assert f.to_dict()["nxdomain"] is None
+        for h in f.hosts:
+            assert "NXDOMAIN" not in h.line and "rcode not logged" in h.line
+            assert h.to_dict()["nxdomain"] is None and h.to_dict()["nxdomain_share"] is None
+    loud = findings(True)
+    assert loud
+    for f in loud:
+        assert f"{f.nxdomain}/{f.queries} NXDOMAIN" in f.summary and f.nxdomain > 0
+        assert all(h.to_dict()["nxdomain_share"] > 0 for h in f.hosts)

@@ -91,7 +91,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -99,7 +98,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dgawatch.errors import InputError
 from dgawatch.words import counted
 
 if TYPE_CHECKING:
@@ -156,30 +154,6 @@ class UnknownParams:
     min_names: int = 5
     floor_rate: float = 2e-4
     allowlist: frozenset[str] = frozenset()
-
-
-def read_allowlist(path: Path) -> frozenset[str]:
-    """Names (one per line, ``#`` comments); each also allows every name below it."""
-    from dgawatch.namefile import file_bytes
-
-    # read as lookup --file reads names: gzip, a byte-order mark, UTF-16; one line if not
-    data = file_bytes(path, "--allowlist")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"cannot read --allowlist {path}: not UTF-8 text (byte {exc.start:,}); save it as "
-            "UTF-8, one name a line"
-        ) from None
-    out = set()
-    for n, line in enumerate(text.splitlines(), 1):
-        name = line.split("#", 1)[0].strip().lower().rstrip(".").removeprefix("*.")
-        if not name:
-            continue
-        if " " in name or "\t" in name or ".." in name:
-            raise InputError(f"{path}:{n}: {line.strip()!r} is not a domain name")
-        out.add(name)
-    return frozenset(out)
 
 
 # --- step 1: structure ---------------------------------------------------------------------
@@ -584,6 +558,14 @@ ORDER BY sk.site
 # --- findings ----------------------------------------------------------------------------
 
 
+def _nx(nxdomain: int | None, queries: int) -> str:
+    """The NXDOMAIN evidence of ``queries``: "k/n NXDOMAIN", or on a query-only log (no
+    rcode logged: no evidence either way) "n queries, rcode not logged"."""
+    if nxdomain is None:
+        return f"{counted(queries, 'query', 'queries')}, rcode not logged"
+    return f"{nxdomain}/{queries} NXDOMAIN"
+
+
 @dataclass(frozen=True)
 class HostEvidence:
     """Why one client was flagged."""
@@ -592,7 +574,7 @@ class HostEvidence:
     queries: int  # all its queries in the log
     suspect_names: int  # counted names of the finding's make
     suspect_queries: int
-    nxdomain: int  # of those queries
+    nxdomain: int | None  # of those queries (None: a query-only log, no rcode logged)
     counted_sites: int  # k: all its counted sites (any make)
     expected: float  # lam * Q
     p_value: float
@@ -606,7 +588,9 @@ class HostEvidence:
             "suspect_names": self.suspect_names,
             "suspect_queries": self.suspect_queries,
             "nxdomain": self.nxdomain,
-            "nxdomain_share": round(self.nxdomain / max(1, self.suspect_queries), 4),
+            "nxdomain_share": None
+            if self.nxdomain is None
+            else round(self.nxdomain / max(1, self.suspect_queries), 4),
             "counted_sites": self.counted_sites,
             "expected": round(self.expected, 4),
             "p_value": float(f"{self.p_value:.3g}"),
@@ -618,8 +602,9 @@ class HostEvidence:
     def line(self) -> str:
         """Why this host, in one line (the hunt's stderr)."""
         out = (
-            f"{self.client}: {counted(self.suspect_names, 'name')} ({self.nxdomain}/"
-            f"{self.suspect_queries} NXDOMAIN) among {counted(self.queries, 'query', 'queries')}, "
+            f"{self.client}: {counted(self.suspect_names, 'name')} "
+            f"({_nx(self.nxdomain, self.suspect_queries)}) among "
+            f"{counted(self.queries, 'query', 'queries')}, "
             f"{counted(self.counted_sites, 'odd site')} where {self.expected:.2f} expected, "
             f"p = {self.p_value:.2g}"
         )
@@ -641,7 +626,7 @@ class UnknownDGAFinding:
     first_seen: dt.datetime
     last_seen: dt.datetime
     queries: int
-    nxdomain: int
+    nxdomain: int | None  # (None: a query-only log, no rcode logged)
     distinct_names: int
     mean_score: float
     closest_family: str | None
@@ -658,7 +643,7 @@ class UnknownDGAFinding:
             "of an unknown DGA "
             f"({self.make}; {', '.join(self.shapes[:4])}"
             f"{' ...' if len(self.shapes) > 4 else ''}) since "
-            f"{self.first_seen:%Y-%m-%d %H:%M} UTC, {self.nxdomain}/{self.queries} NXDOMAIN, "
+            f"{self.first_seen:%Y-%m-%d %H:%M} UTC, {_nx(self.nxdomain, self.queries)}, "
             f"p <= {max((min(h.p_value, h.burst_p_value) for h in self.hosts), default=1):.2g}"
         )
 
@@ -2507,7 +2492,7 @@ def analyse(
                     queries=int(q[ci]),
                     suspect_names=len({r["qname"] for r in g}),
                     suspect_queries=sum(int(r["queries"]) for r in g),
-                    nxdomain=sum(int(r["nx"]) for r in g),
+                    nxdomain=None if query_only else sum(int(r["nx"]) for r in g),
                     counted_sites=int(k[ci]),
                     expected=float(mu[ci]),
                     p_value=float(pvals[ci]),
@@ -2532,7 +2517,7 @@ def analyse(
                 first_seen=_utc(min(firsts)),
                 last_seen=_utc(max(lasts)),
                 queries=sum(h.suspect_queries for h in hosts),
-                nxdomain=sum(h.nxdomain for h in hosts),
+                nxdomain=None if query_only else sum(h.nxdomain or 0 for h in hosts),
                 distinct_names=len(names),
                 mean_score=float(np.mean(1 / (1 + np.exp(-scores)))),
                 closest_family=fam,
