@@ -1118,8 +1118,11 @@ def reduce_events(src: pa.Table) -> dict[str, pa.Table]:
 #: Logs without answers are analysed over coded pairs (False: over string tables, as
 #: before; the tests compare the two).
 CODED = True
-#: Their sites' labels are scored as the sites are first met (:class:`_EarlyScores`).
+#: Their sites' labels are scored as the sites are first met (:class:`_EarlyScores`), once
+#: the log has this many events (a smaller log's are scored by the analysis, if it needs
+#: them: its hunt does not wait for the classifier's import on a thread nobody needs).
 EARLY_SCORES = True
+EARLY_SCORES_EVENTS = 100_000
 #: A coded pair's key: its client's code in the high 32 bits, its name's in the low 32.
 _NAME_BITS = 32
 _NAME_MASK = (1 << _NAME_BITS) - 1
@@ -1631,8 +1634,10 @@ class _QueryOnlyPairs:
         self._gone_last = np.zeros(0, np.int64)
         #: The sites the last merge let go and their clients (:meth:`_let_go`).
         self._letting = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        #: The new sites' labels scored as they come (None: at the analysis).
+        #: The new sites' labels scored as they come (None: at the analysis), and the new
+        #: sites not given to it yet (a log's first EARLY_SCORES_EVENTS events' sites).
         self.scores: _EarlyScores | None = None
+        self._unscored: list[pa.Array] = []
 
     def add(
         self,
@@ -1695,7 +1700,10 @@ class _QueryOnlyPairs:
         if mask.any():
             at[mask] = self.sites.encode(sites.filter(open_)).astype(np.int32)
             if self.scores is not None and self.sites.new is not None:
-                self.scores.add(self.sites.new)
+                self._unscored.append(self.sites.new)
+                if len(self._queries) and self._queries.sum() >= EARLY_SCORES_EVENTS:
+                    self.scores.add(pa.concat_arrays(self._unscored))
+                    self._unscored = []
         self._site_of = np.concatenate([self._site_of, at])
 
     def _gone(self, first: np.ndarray, last: np.ndarray) -> None:
