@@ -16,7 +16,10 @@ wall time and peak RSS of each run (``os.wait4``); the ratio on/off throughput i
 is found when it is reported, a family of it when a finding holding the host is of that
 family: most of the finding's names are that family's); ``--query-only`` writes the days
 without answers (no rcode); ``--dead R``: clean clients also ask for dead generated-looking
-domains at a per-client rate of mean R per query (``netsim.simulate``'s ``dead``);
+domains at a per-client rate of mean R per query (``netsim.simulate``'s ``dead``); ``--ddns
+R``: a share R of the clients are benign dynamic-DNS users (their NAS, camera or router
+under ddns.net, duckdns.org, myfritz.net...; some reach devices by random ids under a
+device cloud: ``netsim.simulate``'s ``ddns``);
 ``--findings DIR`` keeps each day's findings as JSON (``diff -r`` two versions' directories:
 a change meant to keep the answers must leave them byte-identical).
 Per day: infected found / total, clean hosts reported (as an unknown DGA, or with a known
@@ -138,6 +141,12 @@ def main() -> None:
     ap.add_argument(
         "--dead", type=float, default=0.0, help="clean clients' dead-domain rate per query"
     )
+    ap.add_argument(
+        "--ddns",
+        type=float,
+        default=0.0,
+        help="share of the clients that are benign dynamic-DNS users (netsim's ddns)",
+    )
     ap.add_argument("--pairs", type=int, default=2, help="alternated on/off pairs (0: none)")
     ap.add_argument("--keep", type=Path, help="write the days' logs here (kept)")
     ap.add_argument(
@@ -160,7 +169,13 @@ def main() -> None:
         for clients, seed in configs:
             log = where / f"dns-{clients}-{seed}.log"
             day = simulate(
-                log, clients, seed, dual=args.dual, answers=not args.query_only, dead=args.dead
+                log,
+                clients,
+                seed,
+                dual=args.dual,
+                answers=not args.query_only,
+                dead=args.dead,
+                ddns=args.ddns,
             )
             logs.append((day, log))
             took, _rss, summary = run_hunt(log)

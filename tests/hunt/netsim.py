@@ -222,6 +222,7 @@ def simulate(
     dual: int = 0,
     answers: bool = True,
     dead: float = 0.0,
+    ddns: float = 0.0,
 ) -> NetDay:
     """Write the day's Zeek dns.log to ``path``; returns the ground truth.
 
@@ -231,9 +232,13 @@ def simulate(
     clients also ask for dead generated-looking domains (expired adware, tracker and
     sinkholed names: random 8-16 character labels, NXDOMAIN, a pool of 400 shared by the
     network with Zipf popularity) at a per-client rate drawn from a Gamma of shape 0.5 and
-    mean ``dead`` per query (heavily over-dispersed: a few clients ask many). None of these
-    changes the rest of the day: with ``dual=0``, answers and ``dead=0`` the log is the one
-    it always was (their draws come from streams of their own)."""
+    mean ``dead`` per query (heavily over-dispersed: a few clients ask many). ``ddns``: that
+    share of the clients are dynamic-DNS users (:func:`_ddns_users`: a home NAS, camera or
+    router under a private suffix of the Public Suffix List, asked all day; a third of them
+    also reach 1-4 devices by random-looking ids under a vendor's device-cloud suffix).
+    None of these changes the rest of the day: with ``dual=0``, answers, ``dead=0`` and
+    ``ddns=0`` the log is the one it always was (their draws come from streams of their
+    own)."""
     rng = np.random.default_rng([seed, clients, 11])
     sites = benign_sites()
     site_zipf = _Zipf(len(sites), 1.0, 5.0)
@@ -337,6 +342,11 @@ def simulate(
             n = int(rng3.poisson(rng3.gamma(0.5, dead / 0.5) * vol[i]))
             for j in pool_zipf.draw(rng3, n):
                 add(start + float(rng3.random()) * 86_400, client, pool[int(j)], rcode="NXDOMAIN")
+    if ddns > 0:
+        for t, client, name in _ddns_users(
+            np.random.default_rng([seed, clients, 11, 4]), addrs, ddns, start
+        ):
+            add(t, client, name)
     dga_names: dict[str, set[str]] = {}
     runs = [(i, style, rng) for i, style in styles.items()]
     second: dict[str, str] = {}
@@ -379,6 +389,59 @@ def simulate(
         lines=len(queries),
         volumes={a: int(v) for a, v in zip(addrs, vol, strict=True)},
     )
+
+
+#: Dynamic-DNS providers (private suffixes of the Public Suffix List) and the weight of
+#: each among the users; a user's own names under them are chosen (words and digits), but
+#: ``myfritz.net`` gives each router a random 16-character id.
+DDNS_PROVIDERS: tuple[tuple[str, float], ...] = (
+    ("ddns.net", 0.2),
+    ("duckdns.org", 0.2),
+    ("synology.me", 0.15),
+    ("myfritz.net", 0.15),
+    ("dyndns.org", 0.1),
+    ("hopto.org", 0.07),
+    ("zapto.org", 0.07),
+    ("dynu.net", 0.06),
+)
+#: Device clouds (private suffixes) whose devices are reached by random-looking ids.
+DEVICE_CLOUDS = ("remotewd.com", "myqnapcloud.com")
+
+
+def _ddns_users(
+    rng: np.random.Generator, addrs: Sequence[str], share: float, start: float
+) -> list[tuple[float, str, str]]:
+    """Benign dynamic-DNS traffic, (time, client, name): ``share`` of the clients each own
+    one or two names under a dynamic-DNS provider (a home NAS, camera, router: a chosen
+    name, or a random router id under ``myfritz.net``), asked 5-60 times over the day by a
+    phone or desktop app; a third of them also reach 1-4 devices by random 16-character
+    ids under a device cloud (:data:`DEVICE_CLOUDS`), each asked 2-10 times."""
+    words = _dictionary()
+    providers = [p for p, _ in DDNS_PROVIDERS]
+    weights = np.array([w for _, w in DDNS_PROVIDERS])
+    out: list[tuple[float, str, str]] = []
+    users = rng.choice(len(addrs), max(1, round(share * len(addrs))), replace=False)
+    for i in sorted(int(u) for u in users):
+        client = addrs[i]
+        names = []
+        for _ in range(int(rng.integers(1, 3))):
+            provider = providers[int(rng.choice(len(providers), p=weights / weights.sum()))]
+            if provider == "myfritz.net":
+                label = _text(rng, _ALNUM, 16)
+            else:
+                label = words[int(rng.integers(len(words)))]
+                label += ("", "nas", "cam", "home", "-nas", str(int(rng.integers(1, 99))))[
+                    int(rng.integers(6))
+                ]
+            names.append(f"{label}.{provider}")
+        if rng.random() < 1 / 3:
+            cloud = DEVICE_CLOUDS[int(rng.integers(len(DEVICE_CLOUDS)))]
+            names += [f"{_text(rng, _ALNUM, 16)}.{cloud}" for _ in range(int(rng.integers(1, 5)))]
+        for name in names:
+            low, high = (2, 11) if name.endswith(DEVICE_CLOUDS) else (5, 61)
+            for _ in range(int(rng.integers(low, high))):
+                out.append((start + float(rng.random()) * 86_400, client, name))
+    return out
 
 
 def pre_site(rng: np.random.Generator, sites: Sequence[str], draw: int) -> str:

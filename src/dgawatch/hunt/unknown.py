@@ -2077,6 +2077,53 @@ def _query_only_sites(per_site: pa.Table, n_clients: int) -> tuple[pa.Table, pa.
     return popular, shared, popular.num_rows
 
 
+#: Query-only logs: step 1's reason for the names under a popular private suffix.
+POPULAR_PRIVATE = "psl-private (no answers)"
+
+
+def _popular_private(
+    sites: pa.Array,
+    reasons: pa.Array,
+    client_of: np.ndarray,
+    name_of: np.ndarray,
+    named: np.ndarray,
+    n_clients: int,
+) -> np.ndarray:
+    """Step 1 without answers: whether each name (step 1's ``sites`` and ``reasons``, at
+    the names' codes) lies under a private suffix of the Public Suffix List that is
+    *popular* in this log -- more than :data:`POPULAR_SHARE` of the ``n_clients`` (and
+    :data:`POPULAR_MIN`) distinct clients asked for some name under it -- given the pairs
+    as client and name codes (``client_of``, ``name_of``; ``named[client]``: the client is
+    not null; -1 codes are left out). Such a suffix is a provider many clients use
+    (``cloudfront.net``, ``elb.amazonaws.com``, ``blogspot.com``): a one-off random host
+    under it is no evidence without NXDOMAIN, and it is explained away. A rare private
+    suffix (``ddns.net`` asked by two hosts) is not: names under it are sites like any
+    other (a random label, asked by few clients, counts)."""
+    private = np.asarray(
+        pc.fill_null(pc.equal(reasons, "psl-private?"), False).to_numpy(zero_copy_only=False),
+        bool,
+    )
+    out = np.zeros(len(private), bool)
+    at = np.flatnonzero(private)
+    if not len(at):
+        return out
+    suffix = pc.list_element(pc.split_pattern(sites.take(pa.array(at)), ".", max_splits=1), 1)
+    enc = pc.dictionary_encode(_whole(suffix))
+    code = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
+    n_suffixes = len(enc.dictionary)
+    suffix_of = np.full(len(private) + 1, -1, np.int64)  # (the last: name code -1)
+    suffix_of[at] = code
+    s = suffix_of[name_of]
+    keep = (s >= 0) & (client_of >= 0)
+    keep[keep] = named[client_of[keep]]
+    # the distinct (client, suffix) pairs: a sort of their values, as :class:`_OpenCoded`
+    both = client_of[keep].astype(np.int64) * n_suffixes + s[keep]
+    both = np.unique(both)
+    counts = np.bincount(both % n_suffixes, minlength=n_suffixes)
+    out[at] = (counts > max(POPULAR_MIN, POPULAR_SHARE * n_clients))[code]
+    return out
+
+
 def _no_answers(pairs: pa.Table, resolved: pa.Table) -> bool:
     """A log without answers: nothing resolved, no NXDOMAIN (fewer pairs -- the
     forecast-matched names taken out -- keep it so)."""
@@ -2265,12 +2312,34 @@ def analyse(
         names = explained_names(pairs, resolved, params.allowlist)
     qnames = names.select(["qname"])
     sites, reasons = names["site"].combine_chunks(), names["reason"].combine_chunks()
-    private = "psl-private (no answers)" if query_only else None
-    reasons = pc.if_else(
-        pc.fill_null(pc.equal(reasons, "psl-private?"), False),
-        pa.scalar(private, pa.string()),
-        reasons,
-    )
+    undecided = pc.fill_null(pc.equal(reasons, "psl-private?"), False)
+    if query_only:
+        # Without answers a private-suffix name is explained only when its suffix is
+        # popular in this log (:func:`_popular_private`); the others are open sites.
+        if coded is not None:
+            client_of, name_of = coded.key >> _NAME_BITS, coded.key & _NAME_MASK
+            named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
+        else:
+            assert isinstance(pairs, pa.Table)
+            where = pc.index_in(pairs.column("qname"), value_set=names.column("qname"))
+            who = pc.dictionary_encode(_whole(pairs.column("client"))).indices
+            name_of = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False), np.int64)
+            client_of = np.asarray(pc.fill_null(who, -1).to_numpy(zero_copy_only=False), np.int64)
+            named = np.ones(int(client_of.max(initial=-1)) + 1, bool)  # (null: code -1)
+        popular = _popular_private(
+            sites, reasons, client_of, name_of, named, clients_table.num_rows
+        )
+        reasons = pc.if_else(
+            undecided,
+            pc.if_else(
+                pa.array(popular),
+                pa.scalar(POPULAR_PRIVATE, pa.string()),
+                pa.scalar(None, pa.string()),
+            ),
+            reasons,
+        )
+    else:
+        reasons = pc.if_else(undecided, pa.scalar(None, pa.string()), reasons)
     names = qnames.append_column("site", sites).append_column("reason", reasons)
     why = pc.value_counts(reasons.drop_null())
     explained = (
@@ -2442,7 +2511,8 @@ def analyse(
     if query_only:
         test += (
             "; query-only log (no rcode): a site counts when under 1 % of the clients asked"
-            " for it and its label is random-looking at FPR "
+            " for it (names under a private suffix that over 1 % asked for are explained)"
+            " and its label is random-looking at FPR "
             f"{params.fpr * QUERY_ONLY_FPR:g}, no NXDOMAIN evidence"
         )
     # Step 4: (client, make) groups of at least min_names names.
