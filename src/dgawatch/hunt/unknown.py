@@ -14,8 +14,9 @@ engines (they only differ in how they build the per-(client, name) relation
    names (a label starting with ``_``: DNS-SD, SRV), the user's allowlist (a name or any
    parent), bare public suffixes, and names under a private suffix of the Public Suffix
    List (``*.elb.amazonaws.com``, ``*.s3.amazonaws.com``, ``*.blogspot.com``...) that
-   resolved. Every other name belongs to a *site*: its registered domain (private suffixes
-   included, so a never-resolving ``<x>.ddns.net`` is its own site).
+   resolved (a log without answers: under a suffix popular in the log, below). Every
+   other name belongs to a *site*: its registered domain (private suffixes included, so a
+   never-resolving ``<x>.ddns.net`` is its own site).
 2. **Keep the unusual sites of this log**: a site is *suspect* for a client when the client
    got NXDOMAIN for a name under it, no client ever got a NOERROR answer for any name under
    it (a name many clients resolve is no rendezvous name; a log without answers gives no
@@ -59,11 +60,17 @@ engines (they only differ in how they build the per-(client, name) relation
    network-wide: by structure, resolved, typos, not generated-looking).
 
 A log without answers (no rcode anywhere: a resolver logging questions only) has no
-NXDOMAIN evidence; there step 1 also explains private-suffix names, step 2 takes sites that
-at most 1 % of the clients (and 10) asked for, typos of sites two clients asked for, and
-counts only random-looking labels at a tenth of ``fpr`` (word-list makes are not counted:
-real sites' rare names split into words as often). Random-label DGAs under public suffixes
-are found there; word-list and dynamic-DNS ones are not. Such a log gives every (client,
+NXDOMAIN evidence; there step 1 explains the names under a private suffix that is *popular
+in the log* (:func:`_popular_private`: more than 1 % of the clients, and 10, asked for some
+name under it -- ``cloudfront.net``, ``elb.amazonaws.com``, ``blogspot.com``: a one-off
+random host under a provider many clients use is no evidence without NXDOMAIN); names under
+a rare private suffix (``ddns.net`` asked by two hosts) are sites like any other. Step 2
+takes sites that at most 1 % of the clients (and 10) asked for, typos of sites two clients
+asked for, and counts only random-looking labels at a tenth of ``fpr`` (word-list makes are
+not counted: real sites' rare names split into words as often). Random-label DGAs are found
+there, under public suffixes and under rare private ones (corebot, symmi under
+``ddns.net``); word-list ones are not, nor a DGA under a private suffix more than 1 % of the
+clients use. Such a log gives every (client,
 name) it holds, not only the failed ones: the local engine keeps them *coded*
 (:class:`_QueryOnlyPairs`: clients and names as integer codes, each batch summed into a
 sorted run, runs merged by a sort) and step 2 runs over the codes (:class:`_OpenCoded`).
@@ -2070,7 +2077,7 @@ def _query_only_sites(per_site: pa.Table, n_clients: int) -> tuple[pa.Table, pa.
     :func:`_query_only_open`): (sites explained as popular -- asked by more than
     :data:`POPULAR_SHARE` of the clients and :data:`POPULAR_MIN` --, the sites typos are
     checked against -- asked by two clients or more --, how many popular sites). Names
-    under a private suffix are already explained (nothing says they did not resolve)."""
+    under a popular private suffix are already explained (:func:`_popular_private`)."""
     cut = max(POPULAR_MIN, POPULAR_SHARE * n_clients)
     popular = per_site.filter(pc.greater(per_site.column("clients"), cut)).select(["site"])
     shared = per_site.filter(pc.greater_equal(per_site.column("clients"), 2)).select(["site"])
