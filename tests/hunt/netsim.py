@@ -25,7 +25,11 @@ What the day holds (issue 11's "realism the tests must carry"):
   :func:`dgawatch.classify.seeds.reseeded` (so no forecast matches them), and two
   word-list styles (two or three words of a per-build vocabulary drawn from Debian's
   ``wamerican-large``) ; each also browses normally. Clients of one family share the
-  build of the day; each asks 60-100 % of its list, one name of which resolves (the C2).
+  build of the day; each asks 60-100 % of its list, one name of which resolves (the C2);
+* on request (``simulate(..., ddns=R)``): benign dynamic-DNS users, a share R of the
+  clients, each with a name or two of its own under ``ddns.net``, ``duckdns.org``,
+  ``myfritz.net``... asked all day, a third also reaching 1-4 devices by random ids under a
+  device cloud (``remotewd.com``, ``myqnapcloud.com``).
 """
 
 from __future__ import annotations
