@@ -64,6 +64,10 @@ class DGAClassifier:
     subset (300 names per family, all benign names), 3x moved symmi 0.347 -> 0.373 and
     proslikefan 0.571 -> 0.538; the linear detector alone, banjori 0.08 -> 0.27 but 8 of 12
     other held-out families lower (their macro 0.383 -> 0.389). No net gain: it stays off.
+    ``suffix_bits`` (default 0: off) adds the public suffix as evidence to the linear
+    detector (:func:`dgawatch.classify.features.suffix_tokens`); measured on the full
+    57-family LOFO it gains under DGA-typical TLDs and loses under .com about as much
+    (README, "Classifier"): it stays off.
     """
 
     def __init__(
