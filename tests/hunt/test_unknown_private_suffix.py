@@ -39,14 +39,15 @@ def test_a_private_suffix_is_popular_past_ten_clients_and_one_percent() -> None:
         clients.append(c)
         names.append(3)
     client_of, name_of = np.array(clients), np.array(names)
-    named = np.ones(80, bool)
+    named = np.ones(81, bool)
+    named[-1] = False  # (code -1: a null client)
     assert POPULAR_MIN == 10
-    got = _popular_private(sites, reasons, client_of, name_of, named, 300)
+    got = _popular_private(sites, reasons, name_of, client_of.__getitem__, named, 300)
     assert got.tolist() == [True, True, False, False]
-    got = _popular_private(sites, reasons, client_of, name_of, named, 2000)
+    got = _popular_private(sites, reasons, name_of, client_of.__getitem__, named, 2000)
     assert got.tolist() == [False, False, False, False]
-    named[5] = False  # (client 5 is the null one: 10 clients left under cloudfront.net)
-    got = _popular_private(sites, reasons, client_of, name_of, named, 300)
+    named[5] = False  # (client 5 null too: 10 clients left under cloudfront.net)
+    got = _popular_private(sites, reasons, name_of, client_of.__getitem__, named, 300)
     assert got.tolist() == [False, False, False, False]
 
 

@@ -2091,8 +2091,8 @@ POPULAR_PRIVATE = "psl-private (no answers)"
 def _popular_private(
     sites: pa.Array,
     reasons: pa.Array,
-    client_of: np.ndarray,
     name_of: np.ndarray,
+    clients_at: Callable[[np.ndarray], np.ndarray],
     named: np.ndarray,
     n_clients: int,
 ) -> np.ndarray:
@@ -2100,12 +2100,13 @@ def _popular_private(
     the names' codes) lies under a private suffix of the Public Suffix List that is
     *popular* in this log -- more than :data:`POPULAR_SHARE` of the ``n_clients`` (and
     :data:`POPULAR_MIN`) distinct clients asked for some name under it -- given the pairs
-    as client and name codes (``client_of``, ``name_of``; ``named[client]``: the client is
-    not null; -1 codes are left out). Such a suffix is a provider many clients use
-    (``cloudfront.net``, ``elb.amazonaws.com``, ``blogspot.com``): a one-off random host
-    under it is no evidence without NXDOMAIN, and it is explained away. A rare private
-    suffix (``ddns.net`` asked by two hosts) is not: names under it are sites like any
-    other (a random label, asked by few clients, counts)."""
+    as name codes (``name_of``; -1: left out) and ``clients_at(mask)``, the client codes of
+    the pairs under ``mask`` (``named[client]``: the client is not null). Such a suffix is
+    a provider many clients use (``cloudfront.net``, ``elb.amazonaws.com``,
+    ``blogspot.com``): a one-off random host under it is no evidence without NXDOMAIN, and
+    it is explained away. A rare private suffix (``ddns.net`` asked by two hosts) is not:
+    names under it are sites like any other (a random label, asked by few clients,
+    counts)."""
     private = np.asarray(
         pc.fill_null(pc.equal(reasons, "psl-private?"), False).to_numpy(zero_copy_only=False),
         bool,
@@ -2118,14 +2119,15 @@ def _popular_private(
     enc = pc.dictionary_encode(_whole(suffix))
     code = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
     n_suffixes = len(enc.dictionary)
-    suffix_of = np.full(len(private) + 1, -1, np.int64)  # (the last: name code -1)
+    suffix_of = np.full(len(private) + 1, -1, np.int32)  # (the last: name code -1)
     suffix_of[at] = code
-    s = suffix_of[name_of]
-    keep = (s >= 0) & (client_of >= 0)
-    keep[keep] = named[client_of[keep]]
+    s = suffix_of[name_of]  # (4 bytes a pair: only the private pairs' clients are taken)
+    keep = s >= 0
+    s = s[keep]
+    client = clients_at(keep)
+    s, client = s[named[client]], client[named[client]]
     # the distinct (client, suffix) pairs: a sort of their values, as :class:`_OpenCoded`
-    both = client_of[keep].astype(np.int64) * n_suffixes + s[keep]
-    both = np.unique(both)
+    both = np.unique(client.astype(np.int64) * n_suffixes + s)
     counts = np.bincount(both % n_suffixes, minlength=n_suffixes)
     out[at] = (counts > max(POPULAR_MIN, POPULAR_SHARE * n_clients))[code]
     return out
@@ -2324,7 +2326,9 @@ def analyse(
         # Without answers a private-suffix name is explained only when its suffix is
         # popular in this log (:func:`_popular_private`); the others are open sites.
         if coded is not None:
-            client_of, name_of = coded.key >> _NAME_BITS, coded.key & _NAME_MASK
+            key = coded.key
+            name_of = key & _NAME_MASK
+            clients_at: Callable[[np.ndarray], np.ndarray] = lambda m: key[m] >> _NAME_BITS  # noqa: E731
             named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
         else:
             assert isinstance(pairs, pa.Table)
@@ -2332,10 +2336,13 @@ def analyse(
             who = pc.dictionary_encode(_whole(pairs.column("client"))).indices
             name_of = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False), np.int64)
             client_of = np.asarray(pc.fill_null(who, -1).to_numpy(zero_copy_only=False), np.int64)
-            named = np.ones(int(client_of.max(initial=-1)) + 1, bool)  # (null: code -1)
+            clients_at = client_of.__getitem__
+            named = np.ones(int(client_of.max(initial=-1)) + 2, bool)
+            named[-1] = False  # (code -1: a null client)
         popular = _popular_private(
-            sites, reasons, client_of, name_of, named, clients_table.num_rows
+            sites, reasons, name_of, clients_at, named, clients_table.num_rows
         )
+        del name_of
         reasons = pc.if_else(
             undecided,
             pc.if_else(
