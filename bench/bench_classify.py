@@ -2,7 +2,8 @@
 same run.
 
     .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]
-        [--lofo-per-family 1500] [--lofo-benign 0]] [--top-sites FILE] [--output DIR]
+        [--lofo-per-family 1500] [--lofo-benign 0] [--lofo-suffix-prior W]] [--top-sites FILE]
+        [--output DIR]
         [--peer-cache DIR|none] [--model FILE]
 
 The peers' virtualenvs are built by ``bench/peers_setup.sh /tmp/peers`` (idempotent).
@@ -43,7 +44,11 @@ every benign training name, 66,940; a smaller one trains dgawatch on fewer names
 the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 0.461 at
 30,000 on the default subset with 300 names per family).
 The peers are scored first, so each held-out family's line (all three models) is printed
-as soon as its retraining ends.
+as soon as its retraining ends. ``--lofo-suffix-prior W`` adds a column: each run's scores
+with :class:`SuffixPrior` added after training (the same retrainings, so the two dgawatch
+columns compare within one run). With ``--output DIR`` every run's scores are kept in
+``DIR/lofo_scores.npz`` (``benign:<family>``, ``held:<family>``), so a later combination
+needs no retraining.
 
 *New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
 an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
@@ -288,14 +293,66 @@ def lofo_families(which: str, fams: list[str]) -> list[str]:
     return sorted({get_family(f.strip()).name for f in which.split(",") if f.strip()})
 
 
+def suffix_of(name: str) -> str:
+    """The public suffix below which :func:`label_of` finds the label ("" for a bare label)."""
+    label = label_of(name)
+    return name[len(label) + 1 :] if len(name) > len(label) else ""
+
+
+class SuffixPrior:
+    """Second-stage suffix evidence (``--lofo-suffix-prior W``), added to a label model's
+    log-odds after it is trained, so that the label weights never adapt to it: ``W *
+    max(0, log-odds of the suffix)``, the log-odds from the training split's counts (benign
+    names vs. names of the registered families other than the held-out one; synthetic names
+    carry no family and are not counted), add-one smoothed over 1,000 suffixes. Clipped at
+    0: a suffix the DGAs favour raises a name, no suffix lowers one (benign names under
+    .com, the suffix most DGAs use too, keep their label's score)."""
+
+    def __init__(self, train: Dataset, held_out: str, weight: float) -> None:
+        counts: dict[int, dict[str, int]] = {0: {}, 1: {}}
+        for name, y, fam in zip(train.names, train.y, train.family, strict=True):
+            if (y == 1 and not fam) or fam == held_out:
+                continue
+            table = counts[int(y)]
+            sfx = suffix_of(name)
+            table[sfx] = table.get(sfx, 0) + 1
+        self.counts = counts
+        self.totals = {k: sum(v.values()) + 1000 for k, v in counts.items()}
+        self.weight = weight
+
+    def log_odds(self, sfx: str) -> float:
+        c = self.counts
+        return float(
+            np.log((c[1].get(sfx, 0) + 1) / self.totals[1])
+            - np.log((c[0].get(sfx, 0) + 1) / self.totals[0])
+        )
+
+    def add(self, names: list[str], scores: np.ndarray) -> np.ndarray:
+        memo: dict[str, float] = {}
+        extra = [memo.setdefault(s, max(0.0, self.log_odds(s))) for s in map(suffix_of, names)]
+        return scores + self.weight * np.asarray(extra)
+
+
+#: The second-stage model's name in the LOFO tables.
+WITH_SUFFIX = "dgawatch+suffix"
+
+
 def lofo_row(
-    run: HeldOut, nb: int, dga: list[str], fams: list[str], peer_scores: dict[str, np.ndarray]
+    run: HeldOut,
+    nb: int,
+    dga: list[str],
+    fams: list[str],
+    peer_scores: dict[str, np.ndarray],
+    extra: HeldOut | None = None,
 ) -> dict[str, dict[str, float]]:
     """TPR per model on one held-out family's eval names; each model's thresholds from its
-    own scores of the same ``nb`` benign eval names."""
+    own scores of the same ``nb`` benign eval names (``extra``: the same run with the
+    suffix prior added)."""
     pos = [i for i, f in enumerate(fams) if f == run.family]
     assert [dga[i] for i in pos] == run.names
     row = {"dgawatch": {f"{f:g}": run.tpr(f) for f in FPRS}}
+    if extra is not None:
+        row[WITH_SUFFIX] = {f"{f:g}": extra.tpr(f) for f in FPRS}
     for peer, scores in peer_scores.items():
         b, g = scores[:nb], scores[nb:][pos]
         row[peer] = {f"{f:g}": tpr_at_fpr(b, g, f) for f in FPRS}
@@ -312,9 +369,11 @@ def lofo_dgawatch(
     per_family: int,
     benign_train: int | None,
     params: dict[str, object] | None = None,
-) -> list[HeldOut]:
+    suffix_prior: float = 0.0,
+) -> tuple[list[HeldOut], dict[str, HeldOut]]:
     """dgawatch retrained without each family in turn (module docstring); a line per family
-    with every model's TPR as soon as its retraining ends."""
+    with every model's TPR as soon as its retraining ends. With ``suffix_prior`` > 0 also
+    each run with :class:`SuffixPrior` added (same retraining, same names)."""
     t = time.perf_counter()
     print(
         f"\nLOFO: holding out {len(families)} families ({per_family} names per family and "
@@ -326,15 +385,25 @@ def lofo_dgawatch(
     def make() -> DGAClassifier:
         return DGAClassifier(**{"epochs": 5, **(params or {})})  # type: ignore[arg-type]
 
+    with_suffix: dict[str, HeldOut] = {}
+    train = data.part("train")
     for run in lofo_runs(data, benign, families, per_family, benign_train, make):
         runs.append(run)
-        row = lofo_row(run, len(benign), dga, fams, peer_scores)
+        if suffix_prior > 0:
+            prior = SuffixPrior(train, run.family, suffix_prior)
+            with_suffix[run.family] = HeldOut(
+                run.family,
+                run.names,
+                prior.add(benign, run.benign_scores),
+                prior.add(run.names, run.scores),
+            )
+        row = lofo_row(run, len(benign), dga, fams, peer_scores, with_suffix.get(run.family))
         print(
             f"lofo {run.family} ({len(run.names)} names, {time.perf_counter() - t:.0f} s): "
             + ", ".join(f"{m} {r['0.01']:.3f} / {r['0.001']:.3f}" for m, r in row.items()),
             flush=True,
         )
-    return runs
+    return runs, with_suffix
 
 
 #: dgad's names for our families where they differ (its label encoder's classes).
@@ -364,12 +433,17 @@ def lofo_table(
     fams: list[str],
     peer_scores: dict[str, np.ndarray],
     dgad_known: set[str] | None = None,
+    with_suffix: dict[str, HeldOut] | None = None,
 ) -> dict[str, object]:
     """The LOFO runs beside the peers' scores of the same names, the thresholds of all three
     set on the same benign eval names; with ``dgad_known`` (:func:`dgad_classes`), also the
     macro over the held-out families dgad's label list does not name (unseen by dgad too)."""
-    rows = {run.family: lofo_row(run, len(benign), dga, fams, peer_scores) for run in runs}
-    models = ["dgawatch", *peer_scores]
+    extra = with_suffix or {}
+    rows = {
+        run.family: lofo_row(run, len(benign), dga, fams, peer_scores, extra.get(run.family))
+        for run in runs
+    }
+    models = ["dgawatch", *([WITH_SUFFIX] if extra else []), *peer_scores]
     macro = {
         m: {f"{f:g}": float(np.mean([r[m][f"{f:g}"] for r in rows.values()])) for f in FPRS}
         for m in models
@@ -434,6 +508,13 @@ def main() -> None:
         default=None,
         help="DGAClassifier parameters of each retraining, as JSON (e.g. '{\"suffix_bits\": 0}'; "
         "default: the estimator's defaults, epochs 5)",
+    )
+    ap.add_argument(
+        "--lofo-suffix-prior",
+        type=float,
+        default=0.0,
+        help="also report each LOFO run with the second-stage suffix prior of this weight "
+        "added (SuffixPrior; 0: not reported)",
     )
     ap.add_argument(
         "--top-sites",
@@ -548,7 +629,7 @@ def main() -> None:
         print(f"| {f} | " + " | ".join(cells) + " |")
     report: dict[str, object] = {"models": results}
     if args.lofo:
-        runs = lofo_dgawatch(
+        runs, with_suffix = lofo_dgawatch(
             data,
             benign,
             dga,
@@ -558,8 +639,18 @@ def main() -> None:
             args.lofo_per_family,
             args.lofo_benign or None,
             args.lofo_params,
+            args.lofo_suffix_prior,
         )
-        report["lofo"] = lofo_table(runs, benign, dga, fams, peer_scores, dgad_classes(args.peers))
+        report["lofo"] = lofo_table(
+            runs, benign, dga, fams, peer_scores, dgad_classes(args.peers), with_suffix
+        )
+        if args.output:  # every run's scores: later combinations need no retraining
+            args.output.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(
+                args.output / "lofo_scores.npz",
+                **{f"benign:{r.family}": r.benign_scores for r in runs},
+                **{f"held:{r.family}": r.scores for r in runs},
+            )
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "bench_classify.json").write_text(json.dumps(report, indent=1))
