@@ -18,6 +18,7 @@ def test_reader_names() -> None:
         "zeek",
         "zeek-json",
         "bind",
+        "dnsmasq",
         "unbound",
         "powerdns",
         "dnstap",

@@ -161,10 +161,12 @@ def test_bad_serve_values_are_refused(
             "conficker",
             "--variant",
             "b",
-            "--dns-port",
-            "0",
-            "--http-port",
-            "0",
+            *(
+                arg
+                for port in ("--dns-port", "--http-port")
+                if port != option
+                for arg in (port, "0")
+            ),
             option,
             value,
         ],

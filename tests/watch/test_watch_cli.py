@@ -54,7 +54,7 @@ def _bad_cases(tmp: Path, zone: Path) -> list[tuple[list[str], str]]:
     csvstore.write_text("a,b\n1,2\n")
     z = f"info={zone}"
     return [
-        (["check", "--tld", "info", *SEL, "--days", "0", "--zone-file", z], "--days must be"),
+        (["check", "--tld", "info", *SEL[:-2], "--days", "0", "--zone-file", z], "--days must be"),
         (["check", "--tld", "info", *SEL], "give at least one source"),
         (["check", "--tld", "info", *SEL, "--auth-dns", "--rate", "dns=5"], "--rate dns"),
         (
