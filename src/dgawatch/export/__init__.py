@@ -18,7 +18,6 @@ out are available to the formats for their header, trailer or manifest.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -113,11 +112,10 @@ class Exporter:
 
 @cache
 def all_exporters() -> dict[str, Exporter]:
+    from dgawatch.registry import modules
+
     found: dict[str, Exporter] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in modules(__name__, __path__):
         for exporter in getattr(module, "EXPORTERS", ()):
             if exporter.name in found:
                 raise RuntimeError(f"export format {exporter.name!r} registered twice")

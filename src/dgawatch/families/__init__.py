@@ -8,7 +8,6 @@ it through :func:`all_families`. Modules whose name starts with ``_`` are helper
 from __future__ import annotations
 
 import hashlib
-import importlib
 import pkgutil
 import sys
 from functools import cache
@@ -33,11 +32,10 @@ __all__ = [
 @cache
 def all_families() -> tuple[Family, ...]:
     """Every registered family, sorted by name."""
+    from dgawatch.registry import modules
+
     found: list[Family] = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name == "base":
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in modules(__name__, __path__, skip=("base",)):
         family = getattr(module, "FAMILY", None)
         if isinstance(family, Family):
             found.append(family)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import functools
 import gzip
-import importlib
 import io
 import os
-import pkgutil
 import re
 import shutil
 import stat
@@ -172,11 +170,11 @@ _HEAD = 64 * 1024
 def readers() -> dict[str, Reader]:
     """Every reader of this package's modules by format name, in auto-detection order
     (rank, then name)."""
+    from dgawatch.registry import modules
+
     found: dict[str, Reader] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        for r in importlib.import_module(f"{__name__}.{info.name}").READERS:
+    for module in modules(__name__, __path__):
+        for r in module.READERS:
             if r.name in found:
                 raise RuntimeError(f"input format {r.name!r} registered twice")
             found[r.name] = r

@@ -8,14 +8,13 @@ local engine's findings (``tests/hunt/test_hunt_spark.py`` holds Spark to that).
 from __future__ import annotations
 
 import functools
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dgawatch.errors import InputError
+from dgawatch.registry import modules
 
 if TYPE_CHECKING:
     from dgawatch.hunt import HuntOptions, HuntResult
@@ -36,10 +35,8 @@ class HuntEngine:
 def engines() -> dict[str, HuntEngine]:
     """Every engine by name (sorted)."""
     found: dict[str, HuntEngine] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        engine = importlib.import_module(f"{__name__}.{info.name}").ENGINE
+    for module in modules(__name__, __path__):
+        engine = module.ENGINE
         if engine.name in found:
             raise RuntimeError(f"hunt engine {engine.name!r} registered twice")
         found[engine.name] = engine

@@ -10,8 +10,6 @@ view (downloads). Modules whose name starts with ``_`` are helpers.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -87,11 +85,10 @@ class Page:
 @cache
 def all_pages() -> tuple[Page, ...]:
     """Every registered page, by (order, path); a path registered twice is an error."""
+    from dgawatch.registry import modules
+
     found: list[Page] = []
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in modules(__name__, __path__):
         found.extend(getattr(module, "PAGES", ()))
     paths = [p.path for p in found]
     twice = sorted({p for p in paths if paths.count(p) > 1})
