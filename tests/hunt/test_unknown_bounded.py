@@ -15,6 +15,7 @@ import pytest
 from dgawatch.hunt import unknown
 from dgawatch.hunt.unknown import UnknownCollector, explain
 from tests.hunt.netsim import simulate
+from tests.hunt.test_unknown_coded import mixed_batches
 
 
 @pytest.fixture(scope="module")
@@ -90,21 +91,7 @@ def test_an_answer_after_sites_were_let_go_keeps_their_spans(tmp_path, monkeypat
     second half has answers: the string pairs then lack the pairs let go, and their
     clients' spans come from what was kept of them; the findings are those of the string
     tables alone."""
-    from dgawatch.readers import InputReport, read_events
-
-    sim = simulate(tmp_path / "dns.log", 250, seed=4, infected=4)
-    batches = [
-        b.slice(i, 3000)
-        for b in read_events([sim.path], "auto", report=InputReport())
-        for i in range(0, b.num_rows, 3000)
-    ]
-    half = len(batches) // 2
-    mixed = [
-        b.set_column(b.schema.get_field_index("rcode"), "rcode", pa.nulls(b.num_rows, pa.string()))
-        if i < half
-        else b
-        for i, b in enumerate(batches)
-    ]
+    mixed = mixed_batches(tmp_path)
     monkeypatch.setattr(unknown, "REDUCE_ROWS", 3000)
     monkeypatch.setattr(unknown, "COMPACT_ROWS", 5000)
     monkeypatch.setattr(unknown, "DROP_MIN", 20)

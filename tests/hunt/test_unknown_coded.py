@@ -294,9 +294,9 @@ def test_merges_on_their_thread_are_the_merges_made_in_line(query_only_day, monk
     assert pairs(slow=False, in_line=False) == want
 
 
-def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A log whose first batches have no rcode and whose later ones do: the pairs coded so
-    far join the string pairs, and the findings are those of the string tables alone."""
+def mixed_batches(tmp_path) -> list[pa.RecordBatch]:  # type: ignore[no-untyped-def]
+    """A simulated day (250 clients, 4 infected) in batches of 3,000 rows, its first half
+    with rcode cleared: a log whose answers start mid-way."""
     from dgawatch.readers import InputReport, read_events
 
     sim = simulate(tmp_path / "dns.log", 250, seed=4, infected=4)
@@ -312,6 +312,13 @@ def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monke
         else b
         for i, b in enumerate(batches)
     ]
+    return mixed
+
+
+def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A log whose first batches have no rcode and whose later ones do: the pairs coded so
+    far join the string pairs, and the findings are those of the string tables alone."""
+    mixed = mixed_batches(tmp_path)
     monkeypatch.setattr(unknown, "REDUCE_ROWS", 3000)
     c_coded, coded = _findings(mixed, (), True, monkeypatch)
     assert c_coded._coded is None  # (an answer came: coding stopped)
