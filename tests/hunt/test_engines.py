@@ -2,8 +2,6 @@
 test), found without being named anywhere else and run by ``hunt --engine NAME``."""
 
 import io
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import dgawatch.hunt.engines as engines_pkg
 from dgawatch.errors import InputError
 from dgawatch.hunt.command import run_hunt
 from dgawatch.hunt.engines import engines, get_engine
+from tests.plugins import planted
 
 _MODULE = """
 from dgawatch.hunt import HuntResult
@@ -32,12 +31,8 @@ ENGINE = HuntEngine("toy", "counts events, finds nothing", _run, takes_master=Tr
 
 @pytest.fixture
 def toy_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    (tmp_path / "toy.py").write_text(textwrap.dedent(_MODULE))
-    monkeypatch.setattr(engines_pkg, "__path__", [*engines_pkg.__path__, str(tmp_path)])
-    engines.cache_clear()
-    yield
-    engines.cache_clear()
-    sys.modules.pop("dgawatch.hunt.engines.toy", None)
+    with planted(engines_pkg, "toy", _MODULE, tmp_path, monkeypatch, engines):
+        yield
 
 
 def _hunt(log: Path, engine: str, master: str | None = None) -> str:

@@ -5,13 +5,13 @@ found without being named anywhere else, tried by auto-detection in rank order, 
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 import dgawatch.readers as readers_pkg
 from dgawatch.readers import InputReport, read_events, reader_names, readers
+from tests.plugins import planted
 
 _MODULE = """
 import pyarrow as pa
@@ -50,12 +50,8 @@ READERS = (Reader("toylog", "a test's own format", 55, _detect, _read),)
 @pytest.fixture
 def toy_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A reader module that exists only in a temporary folder on the package's path."""
-    (tmp_path / "toylog.py").write_text(textwrap.dedent(_MODULE))
-    monkeypatch.setattr(readers_pkg, "__path__", [*readers_pkg.__path__, str(tmp_path)])
-    readers.cache_clear()
-    yield
-    readers.cache_clear()
-    sys.modules.pop("dgawatch.readers.toylog", None)
+    with planted(readers_pkg, "toylog", _MODULE, tmp_path, monkeypatch, readers):
+        yield
 
 
 def test_a_new_module_is_a_new_reader(toy_reader: None, tmp_path: Path) -> None:
