@@ -55,7 +55,8 @@ def test_suffix_moves_the_score(tld_model: Fitted) -> None:
     bare = model.decision_function(labs)
     np.testing.assert_allclose(bare - com, model.suffix_bare_ - _com_part(model), atol=1e-4)
     # Without the block (suffix_bits 0) the suffix changes nothing.
-    plain = DGAClassifier(bits=14, epochs=2, cnn_filters=0, suffix_bits=0).fit(moved, y)
+    plain = DGAClassifier(bits=14, epochs=2, cnn_filters=0, suffix_bits=0, suffix_prior=0)
+    plain.fit(moved, y)
     np.testing.assert_array_equal(
         plain.decision_function([f"{lab}.com" for lab in labs]),
         plain.decision_function([f"{lab}.biz" for lab in labs]),

@@ -10,6 +10,11 @@ Two detectors and a family head:
   cnn_weight * cnn`` of the two log-odds (both are fitted to the same class-balanced log
   loss, so they share a scale). Measured on the held-out split, the blend at
   ``cnn_weight`` 0.35 beats either detector alone at FPR 1e-3 (README, issue 7 note);
+* the *suffix prior*, added to that blend: ``suffix_prior * max(0, log-odds of the name's
+  public suffix)``, the log-odds counted on the training names (:class:`SuffixPrior`). The
+  detectors are trained on labels alone, so their weights never adapt to the suffix; a
+  suffix the known families favour raises a name, none lowers one. A bare label (the hunt
+  scores labels) gets nothing, and has thresholds of its own (:meth:`DGAClassifier.calibrate`);
 * the *family head*, a multinomial logistic regression over the n-grams folded into
   ``2**family_bits`` buckets, trained on generated names only, naming the known family a
   name most resembles (a resemblance, not an attribution: :mod:`dgawatch.lookup` attributes).
@@ -67,7 +72,10 @@ class DGAClassifier:
     ``suffix_bits`` (default 0: off) adds the public suffix as evidence to the linear
     detector (:func:`dgawatch.classify.features.suffix_tokens`); measured on the full
     57-family LOFO it gains under DGA-typical TLDs and loses under .com about as much
-    (README, "Classifier"): it stays off.
+    (README, "Classifier"): it stays off. ``suffix_prior`` (default 1.5; 0: off) weighs
+    the second-stage suffix evidence (:class:`SuffixPrior`); the generated names it counts
+    are those with a ``family`` (synthetic training names, whose TLDs are drawn by hand, do
+    not count), or all of them when ``fit`` is given no ``family``.
     """
 
     def __init__(
@@ -89,6 +97,7 @@ class DGAClassifier:
         tail_weight: float = 1.0,
         tail_share: float = 0.05,
         suffix_bits: int = 0,
+        suffix_prior: float = 1.5,
         random_state: int | None = 0,
     ) -> None:
         self.bits = bits
@@ -108,6 +117,7 @@ class DGAClassifier:
         self.tail_weight = tail_weight
         self.tail_share = tail_share
         self.suffix_bits = suffix_bits
+        self.suffix_prior = suffix_prior
         self.random_state = random_state
 
     # -- scikit-learn plumbing -----------------------------------------------------------
@@ -130,6 +140,7 @@ class DGAClassifier:
         "tail_weight",
         "tail_share",
         "suffix_bits",
+        "suffix_prior",
         "random_state",
     )
 
@@ -197,6 +208,7 @@ class DGAClassifier:
         part = self.featurizer_.suffix_part(feats, self.coef_)
         self.suffix_bare_ = float(part[yy == 0].mean()) if self.suffix_bits else 0.0
         self.classes_ = np.array([0, 1])
+        self.prior_ = SuffixPrior.count(suffixes, yy, family)
         self.cnn_: CharCNN | None = None
         if self.cnn_filters > 0:
             params = TrainParams(
@@ -208,6 +220,7 @@ class DGAClassifier:
             seed = self.random_state or 0
             self.cnn_ = fit_cnn(enc, yy, weight, params, seed, log or (lambda _m: None))
         self.thresholds_: dict[float, float] = {}
+        self.label_thresholds_: dict[float, float] = {}
         self.families_: list[str] = []
         self.family_coef_: np.ndarray | None = None
         self.family_scale_: np.ndarray | None = None
@@ -255,9 +268,12 @@ class DGAClassifier:
 
     def calibrate(self, benign: Sequence[str], fprs: Sequence[float] = CALIBRATED_FPRS) -> None:
         """Store, for each false-positive rate, the score threshold that benign names
-        (held out from training) exceed at most at that rate."""
+        (held out from training) exceed at most at that rate; and the same for their bare
+        labels (no suffix, so no suffix prior), for callers that score labels."""
         scores = self.decision_function(benign)
         self.thresholds_ = {float(f): threshold_at_fpr(scores, f) for f in fprs}
+        bare = self.decision_function(labels(benign))
+        self.label_thresholds_ = {float(f): threshold_at_fpr(bare, f) for f in fprs}
 
     # -- scoring -------------------------------------------------------------------------
 
@@ -277,19 +293,49 @@ class DGAClassifier:
         """Blended log-odds, and the family head's answer when ``family``. On a large batch
         the compiled CNN runs on its own thread (GIL released) while this one does the
         NumPy work of the linear and family heads: on 2 cores, 133 k instead of 83 k names/s."""
-        labs, suffixes = split_names(names) if self.suffix_bits else (labels(names), None)
+        prior = self.suffix_prior and self.prior_.odds
+        if self.suffix_bits or prior:
+            labs, suffixes = split_names(names)
+        else:
+            labs, suffixes = labels(names), None
         enc = encode(labs)
         cnn = (
             None
             if self.cnn_ is None
             else _Background(self.cnn_.logits, enc, len(enc) >= _OVERLAP_MIN)
         )
-        f = self.featurizer_.featurize(enc, suffixes=suffixes)
+        f = self.featurizer_.featurize(enc, suffixes=suffixes if self.suffix_bits else None)
         fam = self._family(f, names) if family else None
-        linear = self.featurizer_.linear(f, self.coef_, self.suffix_bare_) + self.intercept_
-        if cnn is None:
-            return linear, fam
-        return (1.0 - self.cnn_weight) * linear + self.cnn_weight * cnn.result(), fam
+        score = self.featurizer_.linear(f, self.coef_, self.suffix_bare_) + self.intercept_
+        if cnn is not None:
+            score = (1.0 - self.cnn_weight) * score + self.cnn_weight * cnn.result()
+        if prior and suffixes is not None:
+            score += self.suffix_prior * self.prior_.values(suffixes)
+        return score, fam
+
+    def detector_scores(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The two detectors' log-odds apart: (linear, CNN); CNN None without one. Their
+        blend plus :meth:`prior_scores` is :meth:`decision_function`."""
+        self._check()
+        lin: list[np.ndarray] = []
+        cnn: list[np.ndarray] = []
+        for chunk in _chunks(X):
+            labs, suffixes = split_names(chunk) if self.suffix_bits else (labels(chunk), None)
+            enc = encode(labs)
+            f = self.featurizer_.featurize(enc, suffixes=suffixes)
+            lin.append(self.featurizer_.linear(f, self.coef_, self.suffix_bare_) + self.intercept_)
+            if self.cnn_ is not None:
+                cnn.append(self.cnn_.logits(enc))
+        if not lin:
+            return np.zeros(0), None if self.cnn_ is None else np.zeros(0)
+        return np.concatenate(lin), np.concatenate(cnn) if cnn else None
+
+    def prior_scores(self, X: Sequence[str]) -> np.ndarray:
+        """What the suffix prior adds to each name's log-odds (0 for a bare label)."""
+        self._check()
+        if not self.suffix_prior:
+            return np.zeros(len(X))
+        return self.suffix_prior * self.prior_.values(split_names(X)[1])
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
         p = _sigmoid(self.decision_function(X))
@@ -305,12 +351,13 @@ class DGAClassifier:
             return 0.5
         return float(_sigmoid(np.array([self.logit_threshold_for(fpr)]))[0])
 
-    def logit_threshold_for(self, fpr: float) -> float:
+    def logit_threshold_for(self, fpr: float, bare: bool = False) -> float:
         """The :meth:`decision_function` threshold calibrated for ``fpr`` (exact where
-        probabilities round to 1)."""
-        if not self.thresholds_:
+        probabilities round to 1); ``bare``: the one for bare labels (no suffix)."""
+        table = (self.label_thresholds_ or self.thresholds_) if bare else self.thresholds_
+        if not table:
             raise InputError("this model has no calibration; give --threshold instead of --fpr")
-        known = sorted(self.thresholds_)
+        known = sorted(table)
         best = min(known, key=lambda f: abs(np.log(f) - np.log(fpr)))
         if not np.isclose(best, fpr, rtol=1e-6):
             raise InputError(
@@ -318,7 +365,7 @@ class DGAClassifier:
                 + ", ".join(f"{f:g}" for f in known)
                 + ")"
             )
-        return self.thresholds_[best]
+        return table[best]
 
     def predict(self, X: Sequence[str], threshold: float = 0.5) -> np.ndarray:
         return (self.score_names(X) > threshold).astype(np.int64)
@@ -386,6 +433,8 @@ class DGAClassifier:
             "suffix_bare": self.suffix_bare_,
             "families": self.families_,
             "thresholds": {repr(k): v for k, v in sorted(self.thresholds_.items())},
+            "label_thresholds": {repr(k): v for k, v in sorted(self.label_thresholds_.items())},
+            "suffix_odds": dict(sorted(self.prior_.odds.items())),
         }
         arrays: dict[str, np.ndarray] = {
             "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8),
@@ -419,8 +468,8 @@ class DGAClassifier:
             ) from None
         if meta.get("format") != FORMAT:
             raise InputError(f"{path} is not a {FORMAT} model file")
-        # (files before the suffix evidence: no suffix block, whatever the default now)
-        model = cls(**{"suffix_bits": 0, **meta["params"]})
+        # (files before the suffix evidence or prior: none, whatever the defaults now)
+        model = cls(**{"suffix_bits": 0, "suffix_prior": 0.0, **meta["params"]})
         lm = LanguageModel(arrays["lm"]) if "lm" in arrays else None
         model.featurizer_ = Featurizer(
             model.bits, model.ngram_max, model.lexical, lm, model.suffix_bits
@@ -435,7 +484,65 @@ class DGAClassifier:
         model.family_intercept_ = arrays.get("family_intercept")
         model.family_scale_ = arrays.get("family_scale")
         model.thresholds_ = {float(k): float(v) for k, v in _items(meta["thresholds"])}
+        model.label_thresholds_ = {
+            float(k): float(v) for k, v in _items(meta.get("label_thresholds", {}))
+        }
+        odds = meta.get("suffix_odds", {})
+        model.prior_ = SuffixPrior({str(k): float(v) for k, v in odds.items()})
         return model
+
+
+#: Each suffix's pseudo-count in :class:`SuffixPrior`, as a share of its class's names:
+#: smoothing that does not depend on the class sizes (a suffix neither class used has
+#: log-odds 0 however many names of each class there were).
+PRIOR_PSEUDO = 1e-4
+#: Suffixes the smoothing spreads over (the denominators' ``pseudo * V``).
+PRIOR_SUFFIXES = 1000
+
+
+class SuffixPrior:
+    """What a name's public suffix says of it, learned from the training names: for each
+    suffix, ``max(0, log P(suffix | generated) - log P(suffix | benign))``, with
+    :data:`PRIOR_PSEUDO` smoothing. DGAs favour cheap or lax registries and dynamic-DNS
+    zones, and which ones a new family uses is shared with the families already known.
+    Clipped at 0: no suffix lowers a name, so benign names under .com (the suffix most
+    DGAs use too) keep their label's score, and a new family under a suffix no known
+    family used is scored on its labels alone. Only positive suffixes are kept."""
+
+    def __init__(self, odds: Mapping[str, float]) -> None:
+        self.odds = dict(odds)
+
+    @classmethod
+    def count(
+        cls,
+        suffixes: Sequence[str],
+        y: np.ndarray,
+        family: Sequence[str | None] | None,
+    ) -> SuffixPrior:
+        """From the training names' suffixes: benign (``y`` 0) against generated names with
+        a family (all generated ones when ``family`` is None)."""
+        counts: tuple[dict[str, int], dict[str, int]] = ({}, {})
+        fams = family if family is not None else ["?"] * len(suffixes)
+        for sfx, label, fam in zip(suffixes, y.tolist(), fams, strict=True):
+            if label == 1 and not fam:
+                continue
+            table = counts[label]
+            table[sfx] = table.get(sfx, 0) + 1
+        total = [sum(t.values()) for t in counts]
+        if not all(total):
+            return cls({})
+        pseudo = [PRIOR_PSEUDO * n for n in total]
+        denom = [n + p * PRIOR_SUFFIXES for n, p in zip(total, pseudo, strict=True)]
+
+        def log_p(k: int, sfx: str) -> float:
+            return float(np.log((counts[k].get(sfx, 0) + pseudo[k]) / denom[k]))
+
+        odds = {s: log_p(1, s) - log_p(0, s) for s in counts[1] if s}
+        return cls({s: round(v, 4) for s, v in odds.items() if v > 0})
+
+    def values(self, suffixes: Sequence[str]) -> np.ndarray:
+        get = self.odds.get
+        return np.fromiter((get(s, 0.0) for s in suffixes), np.float64, len(suffixes))
 
 
 #: Batches from this size score the CNN on a thread of its own (:meth:`DGAClassifier._score`).

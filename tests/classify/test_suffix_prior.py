@@ -1,0 +1,125 @@
+"""The second-stage suffix prior (``DGAClassifier(suffix_prior=W)``): the counted log-odds,
+what it adds to a name and never to a bare label, the two calibrations, persistence."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from dgawatch.classify import DGAClassifier
+from dgawatch.classify.features import labels
+from dgawatch.classify.model import SuffixPrior
+from dgawatch.errors import InputError
+
+
+def test_counted_log_odds_by_hand() -> None:
+    """100 benign names (90 .com, 10 .de), 100 generated names of families (50 .com, 50
+    .biz) and 100 synthetic ones (no family, .xyz): each class's pseudo-count is 1e-4 of
+    its names (0.01) over 1,000 suffixes, so both denominators are 110."""
+    suffixes = ["com"] * 90 + ["de"] * 10 + ["com"] * 50 + ["biz"] * 50 + ["xyz"] * 100
+    y = np.array([0] * 100 + [1] * 200)
+    family: list[str | None] = [None] * 100 + ["fam"] * 100 + [None] * 100
+    prior = SuffixPrior.count(suffixes, y, family)
+    # biz: log(50.01 / 110) - log(0.01 / 110); com is benign-leaning (clipped away); de was
+    # no generated name's; xyz only synthetic names' (not counted)
+    assert prior.odds == {"biz": round(math.log(50.01 / 0.01), 4)}
+    np.testing.assert_array_equal(
+        prior.values(["biz", "com", "", "xyz"]), [prior.odds["biz"], 0, 0, 0]
+    )
+    # Without family labels every generated name counts, the synthetic .xyz ones too.
+    every = SuffixPrior.count(suffixes, y, None)
+    assert every.odds["xyz"] == round(math.log(100.02 / 0.02), 4)  # 200 generated: pseudo 0.02
+    # Only one class: no evidence at all.
+    assert SuffixPrior.count(["com", "biz"], np.array([1, 1]), None).odds == {}
+
+
+Fitted = tuple[DGAClassifier, list[str], list[int]]
+
+
+@pytest.fixture(scope="module")
+def prior_model(
+    small_data: tuple[list[str], list[int], list[str | None]],
+) -> Fitted:
+    """The families' names moved to .biz for one in three, benign ones kept as they are."""
+    names, y, fams = small_data
+    moved = [
+        n.split(".")[0] + ".biz" if t and i % 3 == 0 else n
+        for i, (n, t) in enumerate(zip(names, y, strict=True))
+    ]
+    model = DGAClassifier(bits=14, epochs=2, cnn_filters=0, suffix_prior=1.5)
+    model.fit(moved, y, family=fams)
+    model.calibrate([n for n, t in zip(moved, y, strict=True) if not t][:2000])
+    return model, moved, y
+
+
+def test_prior_adds_to_names_not_to_bare_labels(prior_model: Fitted) -> None:
+    model = prior_model[0]
+    biz = model.prior_.odds["biz"]
+    assert biz > 1.0  # fails if the families' .biz names were not counted
+    labs = ["wikipedia", "xkqjzwpvbn", "mybank"]
+    com = model.decision_function([f"{lab}.com" for lab in labs])
+    under = model.decision_function([f"{lab}.biz" for lab in labs])
+    bare = model.decision_function(labs)
+    np.testing.assert_allclose(under - bare, 1.5 * biz, rtol=1e-6)
+    np.testing.assert_allclose(com, bare, rtol=1e-6)  # .com is no DGA favourite here
+    # the parts: the detectors' score plus what prior_scores says
+    names = [f"{lab}.biz" for lab in labs] + labs
+    linear, cnn = model.detector_scores(names)
+    assert cnn is None
+    np.testing.assert_allclose(
+        model.decision_function(names), linear + model.prior_scores(names), rtol=1e-6
+    )
+    # the prior off: the suffix changes nothing
+    model.set_params(suffix_prior=0.0)
+    try:
+        np.testing.assert_array_equal(
+            model.decision_function([f"{lab}.biz" for lab in labs]), bare
+        )
+    finally:
+        model.set_params(suffix_prior=1.5)
+
+
+def test_bare_labels_have_thresholds_of_their_own(prior_model: Fitted) -> None:
+    model, moved, y = prior_model
+    benign = [n for n, t in zip(moved, y, strict=True) if not t][:2000]
+    bare = model.decision_function(labels(benign))
+    assert model.label_thresholds_[1e-2] == float(np.sort(bare)[::-1][20])
+    full = model.decision_function(benign)
+    assert model.thresholds_[1e-2] == float(np.sort(full)[::-1][20])
+    assert model.logit_threshold_for(1e-2, bare=True) == model.label_thresholds_[1e-2]
+    assert model.logit_threshold_for(1e-2) == model.thresholds_[1e-2]
+    with pytest.raises(InputError, match="no threshold calibrated for FPR 0.05"):
+        model.logit_threshold_for(0.05, bare=True)
+
+
+def test_prior_save_load_and_older_files(prior_model: Fitted) -> None:
+    model = prior_model[0]
+    buf = io.BytesIO()
+    model.save(buf)
+    buf.seek(0)
+    again = DGAClassifier.load(buf)
+    names = ["google.com", "xkqjzwpvbn.biz", "abc.co.uk", "bare"]
+    np.testing.assert_array_equal(model.decision_function(names), again.decision_function(names))
+    assert again.prior_.odds == model.prior_.odds
+    assert again.label_thresholds_ == model.label_thresholds_
+    # A file written before the prior loads without one (and its one calibration serves
+    # bare labels too), whatever the estimator's default.
+    buf.seek(0)
+    with np.load(buf) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(arrays["meta"].tobytes().decode())
+    del meta["params"]["suffix_prior"], meta["suffix_odds"], meta["label_thresholds"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    old = io.BytesIO()
+    np.savez_compressed(old, **arrays)  # type: ignore[arg-type]
+    old.seek(0)
+    legacy = DGAClassifier.load(old)
+    assert legacy.suffix_prior == 0.0
+    np.testing.assert_array_equal(
+        legacy.decision_function(["xkqjzwpvbn.biz"]), model.decision_function(["xkqjzwpvbn"])
+    )
+    assert legacy.logit_threshold_for(1e-2, bare=True) == model.thresholds_[1e-2]
