@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pytest
 
 from dgawatch.hunt import unknown
+from dgawatch.hunt.codes import Codes
 from dgawatch.hunt.unknown import (
     _SITE_CLIENTS_SQL,
     _SUSPECT_SQL,
@@ -84,13 +85,27 @@ def test_a_run_merged_into_a_big_one_is_both_sorted_together(small_size: int) ->
     assert [c.tolist() for c in big] == [c.tolist() for c in before]
 
 
-def test_codes_of_batches_are_one_code_a_value_in_the_order_first_seen() -> None:
-    """Batches sharing values with the one before (found in Arrow) and with older ones
-    (found in the dict), a null among them: each value one code, numbered as first seen;
-    ``new`` holds a batch's values seen first."""
+class _AllCollide(Codes):
+    """Every value held is a candidate for every value looked up (as if all hashes were
+    equal): only the byte comparison tells them apart."""
+
+    def _candidates(self, probed: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self)
+        rows = np.repeat(np.arange(len(probed), dtype=np.int32), n)
+        return rows, np.tile(np.arange(n, dtype=np.int32), len(probed))
+
+
+@pytest.mark.parametrize("kind", [Codes, _AllCollide])
+def test_codes_of_batches_are_one_code_a_value_in_the_order_first_seen(
+    kind: type[Codes],
+) -> None:
+    """Batches sharing values with earlier ones, a null and an empty string among them:
+    each value one code, numbered as first seen, as a dict numbers them, also when every
+    value's hash collides with every other's (``_AllCollide``: a wrong code here would
+    merge two names' pairs); ``new`` holds a batch's values seen first."""
     rng = np.random.default_rng(5)
-    pool = [f"n{i}.example.com" for i in range(60)] + [None]
-    codes, want = unknown._Codes(), {}  # type: ignore[var-annotated]
+    pool = [f"n{i}.example.com" for i in range(60)] + [None, "", "xn--d1acufc.xn--p1ai"]
+    codes, want = kind(), {}  # type: ignore[var-annotated]
     for _ in range(12):
         batch = [pool[i] for i in rng.integers(0, len(pool), 40)]
         fresh = [v for v in dict.fromkeys(batch) if v not in want]
@@ -100,16 +115,26 @@ def test_codes_of_batches_are_one_code_a_value_in_the_order_first_seen() -> None
         assert got.tolist() == [want[v] for v in batch]
         assert (codes.new.to_pylist() if codes.new is not None else []) == fresh
     assert codes.values().to_pylist() == list(want)
+    assert len(codes) == len(want)
 
 
-def test_codes_stay_the_same_after_their_dict_is_let_go() -> None:
-    """Values keep their codes in the order first seen (a null one of them); once the dict
-    is let go (the events ended) a value given after all gets the next code, the old
-    ones theirs."""
-    codes = unknown._Codes()
+def test_codes_of_a_chunked_column_and_of_large_strings() -> None:
+    """A column in chunks, and ``large_string`` values, coded as the plain array is."""
+    values = ["b.example", "a.example", "b.example", "c.example", "a.example"]
+    want = [0, 1, 0, 2, 1]
+    chunked = pa.chunked_array([values[:2], values[2:]], pa.string())
+    assert Codes().encode(chunked).tolist() == want
+    assert Codes().encode(pa.array(values, pa.large_string())).tolist() == want
+
+
+def test_codes_stay_the_same_after_their_store_is_let_go() -> None:
+    """Values keep their codes in the order first seen (a null one of them); once the index
+    and store are let go (the events ended) a value given after all gets the next code,
+    the old ones theirs."""
+    codes = Codes()
     assert codes.encode(pa.array(["x", "y", None, "x"])).tolist() == [0, 1, 2, 0]
     codes.release()
-    assert codes.ids == {} and len(codes) == 3
+    assert len(codes) == 3
     assert codes.encode(pa.array(["y", "z", None])).tolist() == [1, 3, 2]
     assert codes.values().to_pylist() == ["x", "y", None, "z"]
 

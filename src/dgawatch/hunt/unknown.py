@@ -105,6 +105,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dgawatch.hunt.codes import Codes
 from dgawatch.words import counted
 
 if TYPE_CHECKING:
@@ -1187,82 +1188,6 @@ class _EarlyScores:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-class _Codes:
-    """Strings (a null among them) given integer codes in the order first seen: a dict
-    over each batch's distinct values (Arrow's ``dictionary_encode``), so that a value
-    is hashed as a Python string once per batch it is in, not once per event."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str | None, int] = {}
-        self._chunks: list[pa.Array] = []
-        self._values: pa.Array | None = None
-        self._released = False
-        #: The values the last :meth:`encode` gave a code first (None: none).
-        self.new: pa.Array | None = None
-        #: The last batch's distinct values and their codes.
-        self._last: tuple[pa.Array, np.ndarray] | None = None
-
-    def encode(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        values = _whole(values)
-        if self._released:  # (values after all: the dict again)
-            self.ids = dict(zip(self.values().to_pylist(), itertools.count()))
-            self._released = False
-        enc = pc.dictionary_encode(values, null_encoding="encode")
-        distinct = enc.dictionary
-        codes = np.full(len(distinct), -1, np.int64)
-        if self._last is not None:
-            # The values the last batch had, found in Arrow (GIL released): only the others
-            # go through the dict (the 10 M-line query-only bench week: ~60 % of the names
-            # a batch has were in the one before; a dict lookup a value, under the GIL,
-            # was the feeder's largest cost)
-            last_values, last_codes = self._last
-            at = pc.index_in(distinct, value_set=last_values)
-            found = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
-            hit = found >= 0
-            codes[hit] = last_codes[found[hit]]
-            rest = np.flatnonzero(~hit)
-        else:
-            rest = np.arange(len(distinct))
-        self.new = None
-        if len(rest):
-            local = distinct.take(pa.array(rest)).to_pylist()
-            # One probe a value: setdefault gives a value met before its code, and a new one
-            # the dict's size as it is then (the codes stay dense, in the order first seen);
-            # a lookup, then an insert of the new ones, cost ~0.3 CPU-s more on the 10 M-line
-            # query-only bench week.
-            ids, start = self.ids, len(self.ids)
-            sizes = map(len, itertools.repeat(ids))
-            got = np.fromiter(map(ids.setdefault, local, sizes), np.int64, len(local))
-            new = got >= start
-            if new.any():
-                self.new = distinct.take(pa.array(rest[new])).cast(pa.string())
-                self._chunks.append(self.new)
-                self._values = None
-            codes[rest] = got
-        self._last = (distinct, codes)
-        idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
-        return codes[idx]
-
-    def release(self) -> None:
-        """No value will be added: the dict goes (~0.1 GB for the 10 M-line bench week's
-        0.9 M names), the values stay."""
-        self.values()
-        self.ids = {}
-        self._last = None
-        self._released = True
-
-    def values(self) -> pa.Array:
-        """Every value, at its code."""
-        if self._values is None:
-            self._values = (
-                pa.concat_arrays(self._chunks) if self._chunks else pa.array([], pa.string())
-            )
-        return self._values
-
-    def __len__(self) -> int:
-        return len(self.values()) if self._released else len(self.ids)
-
-
 @dataclass
 class _CodedPairs:
     """The pairs of a log without answers as integers: one row per distinct (client,
@@ -1294,7 +1219,7 @@ class _CodedPairs:
     @classmethod
     def of_table(cls, pairs: pa.Table) -> _CodedPairs:
         """Pairs of :data:`PAIR_SCHEMA` (no null count or time; summed or not) coded."""
-        clients, names = _Codes(), _Codes()
+        clients, names = Codes(), Codes()
         c = clients.encode(pairs.column("client"))
         q = names.encode(pairs.column("qname"))
         key, queries, first, last = _run_of(
@@ -1403,6 +1328,19 @@ def _merge_two(big: _Run | list[np.ndarray], small: _Run) -> _Run:
     first[at] = np.minimum(first[at], sf[found])
     last[at] = np.maximum(last[at], sl[found])
     return key, queries, first, last
+
+
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """``np.unique(a)`` of integers (sorted, each once; ``a`` is sorted in place): NumPy's
+    SIMD sort, then the changes. NumPy 2.4's ``unique`` hashes integers first, ~10x slower
+    on the 10 M-line query-only week's millions of (site, client) pairs."""
+    a.sort()
+    if len(a) > 1:
+        keep = np.empty(len(a), bool)
+        keep[0] = True
+        np.not_equal(a[1:], a[:-1], out=keep[1:])
+        a = a[keep]
+    return a
 
 
 def _stable_order(key: np.ndarray) -> np.ndarray:
@@ -1572,7 +1510,7 @@ def _merge_dropping(
             site_clients,
         )
     if fresh:
-        new = np.unique(np.concatenate(fresh))
+        new = _distinct(np.concatenate(fresh))
         pos = np.searchsorted(site_clients, new)
         inside = pos < len(site_clients)
         inside[inside] = site_clients[pos[inside]] == new[inside]
@@ -1611,7 +1549,7 @@ class _QueryOnlyPairs:
     bench week: 4.6 M distinct pairs, 1.3 M held at the end, 1.7 M at most)."""
 
     def __init__(self) -> None:
-        self.clients, self.names = _Codes(), _Codes()
+        self.clients, self.names = Codes(), Codes()
         #: The runs summed so far (None: none yet) and the batches' runs since.
         self._big: _Run | None = None
         self._runs: list[_Run] = []
@@ -1632,7 +1570,7 @@ class _QueryOnlyPairs:
         #: (their distinct clients then; 0: held), the held sites' distinct (site << 32 |
         #: client) as of the last merge, and each client's first and last query (ms) among
         #: the pairs let go.
-        self.sites = _Codes()
+        self.sites = Codes()
         self._site_of = np.zeros(0, np.int32)
         self._dropped = np.zeros(0, bool)
         self._dropped_clients = np.zeros(0, np.int64)
@@ -2127,7 +2065,7 @@ def _popular_private(
     client = clients_at(keep)
     s, client = s[named[client]], client[named[client]]
     # the distinct (client, suffix) pairs: a sort of their values, as :class:`_OpenCoded`
-    both = np.unique(client.astype(np.int64) * n_suffixes + s)
+    both = _distinct(client.astype(np.int64) * n_suffixes + s)
     counts = np.bincount(both % n_suffixes, minlength=n_suffixes)
     out[at] = (counts > max(POPULAR_MIN, POPULAR_SHARE * n_clients))[code]
     return out
