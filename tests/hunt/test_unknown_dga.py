@@ -267,16 +267,14 @@ def test_arrow_reduction_equals_the_shared_sql(day) -> None:  # type: ignore[no-
 
 def test_warm_up_fills_every_one_time_load() -> None:
     """``warm_up`` (the hunt calls it on a thread while reading) leaves step 1 no one-time
-    load (the PSL value sets of both sections, the TLD set); ``warm_up_scoring`` (a thread
+    load (the PSL value set of both sections' rules and the TLDs); ``warm_up_scoring`` (a thread
     the analysis starts once some client could be flagged) leaves steps 2-3 none (the word
     model and the collector's classifier)."""
     from dgawatch.hunt import unknown
 
-    unknown._rule_sets.cache_clear()
-    unknown._tld_set.cache_clear()
+    unknown._psl_roles.cache_clear()
     unknown.warm_up()
-    assert unknown._rule_sets.cache_info().currsize == 2
-    assert unknown._tld_set.cache_info().currsize == 1
+    assert unknown._psl_roles.cache_info().currsize == 1
     collector = unknown.UnknownCollector()
     unknown.warm_up_scoring(collector._model)
     assert unknown._words.cache_info().currsize == 1

@@ -226,13 +226,13 @@ def test_a_log_answering_every_query_loads_no_public_suffix_list() -> None:
             ]
         ),
     )
-    unknown._rule_sets.cache_clear()
+    unknown._psl_roles.cache_clear()
     collector = UnknownCollector()
     collector.add_events(batch)
     collector.events_done()
     assert collector.findings() == []
     assert collector.distinct_clients == 1
-    assert unknown._rule_sets.cache_info().currsize == 0
+    assert unknown._psl_roles.cache_info().currsize == 0
 
 
 def test_the_feeder_reduces_what_is_pending_while_it_waits() -> None:

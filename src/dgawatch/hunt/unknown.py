@@ -310,38 +310,57 @@ def _all_tails(q: pa.StringArray, upto: int) -> dict[int, pa.Array]:
     return {k: labels.tail(k) for k in range(1, upto + 1)}
 
 
-@cache
-def _tld_set() -> pa.Array:
-    return pa.array(sorted(_tlds()), pa.string())
+#: A string's roles in the Public Suffix List walk (:func:`_psl_roles`), shifted by 0 for
+#: the ICANN section, by :data:`_WHOLE` for the whole list: a rule, an exception rule
+#: without its ``!``, a wildcard rule without its ``*.``; and a TLD the ICANN section knows.
+_RULE, _EXCEPTION, _WILDCARD, _WHOLE, _TLD = 1, 2, 4, 3, 64
 
 
 @cache
-def _rule_sets(icann: bool) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """The PSL rules as Arrow value sets: (every rule, exception rules without their
-    ``!``, wildcard rules without their ``*.``)."""
-    rules, _ = _rules(icann)
-    return (
-        pa.array(sorted(rules), pa.string()),
-        pa.array(sorted(r[1:] for r in rules if r.startswith("!")), pa.string()),
-        pa.array(sorted(r[2:] for r in rules if r.startswith("*.")), pa.string()),
-    )
+def _psl_roles() -> tuple[pa.Array, np.ndarray]:
+    """Every string the walks look up (sorted) and its roles (:data:`_RULE`...): one value
+    set for all the walks' lookups, so that a batch's names are looked up in one call
+    (Arrow hashes a value set on each call: the ~25 calls a batch made, one per rule set
+    and label count, cost more than the lookups of its new names)."""
+    roles: dict[str, int] = defaultdict(int)
+    for shift, icann in ((0, True), (_WHOLE, False)):
+        for rule in _rules(icann)[0]:
+            roles[rule] |= _RULE << shift
+            if rule.startswith("!"):
+                roles[rule[1:]] |= _EXCEPTION << shift
+            if rule.startswith("*."):
+                roles[rule[2:]] |= _WILDCARD << shift
+    for tld in _tlds():
+        roles[tld] |= _TLD
+    strings = sorted(roles)
+    return pa.array(strings, pa.string()), np.array([roles[x] for x in strings], np.uint8)
 
 
-def _walk(tails: dict[int, pa.Array], n: np.ndarray, icann: bool) -> np.ndarray:
-    """:func:`_suffix_labels` of every name at once."""
+def _roles_of(tails: dict[int, pa.Array], upto: int, size: int) -> np.ndarray:
+    """Row k - 1 (k = 1..``upto``): the roles of each name's last k labels (0: none, or the
+    name has fewer)."""
+    strings, roles = _psl_roles()
+    every = pa.concat_arrays([tails[k] for k in range(1, upto + 1)])
+    at = pc.index_in(every, value_set=strings)
+    got = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
+    return np.where(got >= 0, roles[got], 0).astype(np.uint8).reshape(upto, size)
+
+
+def _walk(roles: np.ndarray, n: np.ndarray, icann: bool) -> np.ndarray:
+    """:func:`_suffix_labels` of every name at once (``roles``: :func:`_roles_of`, rows up
+    to the most labels the walk can reach)."""
     _, maxlabel = _rules(icann)
-    value_set, exceptions, wildcards = _rule_sets(icann)
+    shift = 0 if icann else _WHOLE
     suffix = np.ones(len(n), dtype=np.int64)
     done = np.zeros(len(n), dtype=bool)
-    for k in range(2, maxlabel + 1):
+    for k in range(2, min(maxlabel, len(roles)) + 1):
         live = (n >= k) & ~done
         if not live.any():
             break
-        t = tails[k]
-        exc = pc.fill_null(pc.is_in(t, exceptions), False)  # "!" + t is a rule
-        exc = exc.to_numpy(zero_copy_only=False) & live
-        hit = pc.or_(pc.is_in(t, value_set), pc.is_in(tails[k - 1], wildcards))
-        hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False) & live & ~exc
+        mine = roles[k - 1] >> shift
+        exc = (mine & _EXCEPTION).astype(bool) & live  # "!" + t is a rule
+        wild = (roles[k - 2] >> shift & _WILDCARD).astype(bool)
+        hit = ((mine & _RULE).astype(bool) | wild) & live & ~exc
         suffix[exc] = k - 1
         done |= exc
         suffix[hit] = k
@@ -418,13 +437,15 @@ def _explain_slice(q: pa.Array, allowlist: frozenset[str]) -> tuple[pa.Array, pa
         allowed = pa.array(sorted(allowlist), pa.string())
         for k in range(1, max(x.count(".") + 1 for x in allowlist) + 1):
             mark(np_of(pc.is_in(tails[k], allowed)), 4)
-    mark(~np_of(pc.is_in(tails[1], _tld_set())), 5)
-    si = _walk(tails, n, True)
+    upto = min(max(icann_max, private_max), int(n.max()) if size else 1)
+    roles = _roles_of(tails, max(upto, 1), size)
+    mark(~(roles[0] & _TLD).astype(bool), 5)
+    si = _walk(roles, n, True)
     mark(si >= n, 6)
     many = n > 2
     sf = si.copy()
     if many.any():
-        sf[many] = _walk(tails, n, False)[many]
+        sf[many] = _walk(roles, n, False)[many]
     private = (si < sf) & (sf < n) & (code == 0)
     code[private] = 7
     open_ = (code == 0) | (code == 7)
@@ -451,13 +472,11 @@ def explain_many(
 def warm_up() -> None:
     """The one-time loads of step 1, which any log with an unanswered name needs, so that a
     thread can do them while the log is read: the Public Suffix List's two sections and
-    their Arrow value sets. Only caches are filled; an error here is met again, and
+    their Arrow value set. Only caches are filled; an error here is met again, and
     reported, by the analysis. (What scoring needs is loaded only for a log where some
     client could be flagged: :class:`_ScoringLoads`.)"""
     explain("a.b.example.co.uk")
-    _rule_sets(True)
-    _rule_sets(False)
-    _tld_set()
+    _psl_roles()
 
 
 def warm_up_scoring(load_model: Callable[[], object]) -> None:
