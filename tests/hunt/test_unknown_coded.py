@@ -319,6 +319,54 @@ def test_merges_on_their_thread_are_the_merges_made_in_line(query_only_day, monk
     assert pairs(slow=False, in_line=False) == want
 
 
+def test_batches_coded_on_their_thread_give_what_coding_in_line_gives(
+    query_only_day, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Each batch's clients and names are coded on a thread of their own while the batch
+    before is taken in: however late that thread (a batch still being coded when the next
+    comes), the merges come at the same points with the same rows, and the pairs, codes,
+    step 1 and queries per client are those of batches coded and taken in one by one."""
+    _, batches = query_only_day
+    parts = [b.slice(i, 700) for b in batches for i in range(0, b.num_rows, 700)]
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 2500)
+    encode, merge = unknown._QueryOnlyPairs._encode, unknown._merge_into
+
+    def coded(slow: bool, in_line: bool):  # type: ignore[no-untyped-def]
+        given: list[tuple[int, int]] = []
+
+        def counted(big, runs):  # type: ignore[no-untyped-def]
+            given.append((len(big[0]) if big else 0, sum(len(r[0]) for r in runs)))
+            return merge(big, runs)
+
+        def slowly(self, *args):  # type: ignore[no-untyped-def]
+            if slow:
+                import time
+
+                time.sleep(0.02)
+            return encode(self, *args)
+
+        monkeypatch.setattr(unknown, "_merge_into", counted)
+        monkeypatch.setattr(unknown._QueryOnlyPairs, "_encode", slowly)
+        held = unknown._QueryOnlyPairs()
+        for b in parts:
+            held.add(b.column("client"), b.column("qname"), b.column("ts"))
+            if in_line:
+                held._flush()
+                held._settle()
+        clients, names = held.clients_table(), held.names_table()
+        got = held.coded()
+        return (
+            given,
+            [c.tolist() for c in (got.key, got.queries, got.first, got.last)],
+            [t.to_pylist() for t in (clients, names)],
+        )
+
+    want = coded(slow=False, in_line=True)
+    assert len(want[0]) >= 3
+    assert coded(slow=True, in_line=False) == want
+    assert coded(slow=False, in_line=False) == want
+
+
 def mixed_batches(tmp_path) -> list[pa.RecordBatch]:  # type: ignore[no-untyped-def]
     """A simulated day (250 clients, 4 infected) in batches of 3,000 rows, its first half
     with rcode cleared: a log whose answers start mid-way."""

@@ -46,8 +46,8 @@ class Codes:
         #: The hash index (entry number = code) and the values' bytes at their codes (a
         #: null's as ""), with room to grow; None: released, or a dict codes the values.
         self._index: _huntscan.Index | None = _huntscan.Index(np.zeros(0, np.uint64))
-        self._offsets = np.zeros(1024, np.int32)
-        self._data = np.zeros(1 << 16, np.uint8)
+        self._offsets = np.zeros(1 << 10, np.int32)
+        self._data = np.empty(1 << 16, np.uint8)
         #: A dict of value -> code, used instead of the index once the values were released
         #: (:meth:`release`) and values came after all, or the store is full.
         self._ids: dict[str | None, int] | None = None
@@ -176,7 +176,8 @@ class Codes:
 
 
 def _grown(a: np.ndarray, need: int) -> np.ndarray:
-    """``a`` copied into an array of at least ``need`` items (twice as many, or more)."""
-    out = np.zeros(max(need, 2 * len(a)), a.dtype)
+    """``a`` copied into an array of at least ``need`` items (twice as many, or more; not
+    cleared: only what is written is read)."""
+    out = np.empty(max(need, 2 * len(a)), a.dtype)
     out[: len(a)] = a
     return out
