@@ -118,6 +118,21 @@ def test_codes_of_batches_are_one_code_a_value_in_the_order_first_seen(
     assert len(codes) == len(want)
 
 
+def test_codes_past_the_store_s_limit_go_on_through_a_dict(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Values past the byte store's limit (int32 offsets; 20 bytes here: the second batch)
+    are coded through a dict of the values so far: the same codes, first seen first."""
+    from dgawatch.hunt import codes as codes_module
+
+    monkeypatch.setattr(codes_module, "_STORE_MAX", 20)
+    codes, want = Codes(), {}  # type: ignore[var-annotated]
+    for batch in (["a.example", "b.example"], ["b.example", "c.example", None], ["d.example"] * 3):
+        for v in batch:
+            want.setdefault(v, len(want))
+        assert codes.encode(pa.array(batch, pa.string())).tolist() == [want[v] for v in batch]
+    assert codes._index is None  # (the dict took over)
+    assert codes.values().to_pylist() == list(want)
+
+
 def test_codes_of_a_chunked_column_and_of_large_strings() -> None:
     """A column in chunks, and ``large_string`` values, coded as the plain array is."""
     values = ["b.example", "a.example", "b.example", "c.example", "a.example"]

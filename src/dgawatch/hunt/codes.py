@@ -58,6 +58,8 @@ class Codes:
         """The code of each value (new values numbered on, in the order first seen)."""
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if pa.types.is_dictionary(values.type):  # (its dictionary may repeat a value)
+            values = values.cast(values.type.value_type)
         enc = pc.dictionary_encode(values, null_encoding="encode")
         distinct = enc.dictionary
         if distinct.type != pa.string():

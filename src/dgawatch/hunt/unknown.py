@@ -318,10 +318,11 @@ _RULE, _EXCEPTION, _WILDCARD, _WHOLE, _TLD = 1, 2, 4, 3, 64
 
 @cache
 def _psl_roles() -> tuple[pa.Array, np.ndarray]:
-    """Every string the walks look up (sorted) and its roles (:data:`_RULE`...): one value
-    set for all the walks' lookups, so that a batch's names are looked up in one call
-    (Arrow hashes a value set on each call: the ~25 calls a batch made, one per rule set
-    and label count, cost more than the lookups of its new names)."""
+    """Every string the walks look up (sorted) and its roles (:data:`_RULE`...; one more
+    entry, 0, for a string not among them): one value set for all the walks' lookups, so
+    that a batch's names are looked up in one call (Arrow hashes a value set on each call:
+    the ~25 calls a batch made, one per rule set and label count, cost more than the
+    lookups of its new names)."""
     roles: dict[str, int] = defaultdict(int)
     for shift, icann in ((0, True), (_WHOLE, False)):
         for rule in _rules(icann)[0]:
@@ -333,7 +334,7 @@ def _psl_roles() -> tuple[pa.Array, np.ndarray]:
     for tld in _tlds():
         roles[tld] |= _TLD
     strings = sorted(roles)
-    return pa.array(strings, pa.string()), np.array([roles[x] for x in strings], np.uint8)
+    return pa.array(strings, pa.string()), np.array([*(roles[x] for x in strings), 0], np.uint8)
 
 
 def _roles_of(tails: dict[int, pa.Array], upto: int, size: int) -> np.ndarray:
@@ -341,9 +342,10 @@ def _roles_of(tails: dict[int, pa.Array], upto: int, size: int) -> np.ndarray:
     name has fewer)."""
     strings, roles = _psl_roles()
     every = pa.concat_arrays([tails[k] for k in range(1, upto + 1)])
-    at = pc.index_in(every, value_set=strings)
-    got = np.asarray(pc.fill_null(at, -1).to_numpy(zero_copy_only=False), np.int64)
-    return np.where(got >= 0, roles[got], 0).astype(np.uint8).reshape(upto, size)
+    at = pc.fill_null(pc.index_in(every, value_set=strings), -1)
+    del every
+    # (-1, not found: the last role, 0)
+    return roles[at.to_numpy(zero_copy_only=False)].reshape(upto, size)
 
 
 def _walk(roles: np.ndarray, n: np.ndarray, icann: bool) -> np.ndarray:
