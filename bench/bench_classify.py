@@ -2,7 +2,7 @@
 same run.
 
     .venv/bin/python bench/bench_classify.py [--peers /tmp/peers] [--lofo [--lofo-families all|F,G]
-        [--lofo-per-family 1500] [--lofo-benign 0] [--lofo-suffix-prior W]] [--top-sites FILE]
+        [--lofo-per-family 1500] [--lofo-benign 0]] [--lofo-scores DIR] [--top-sites FILE]
         [--output DIR]
         [--peer-cache DIR|none] [--model FILE]
 
@@ -44,11 +44,14 @@ every benign training name, 66,940; a smaller one trains dgawatch on fewer names
 the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 0.461 at
 30,000 on the default subset with 300 names per family).
 The peers are scored first, so each held-out family's line (all three models) is printed
-as soon as its retraining ends. ``--lofo-suffix-prior W`` adds a column: each run's scores
-with :class:`SuffixPrior` added after training (the same retrainings, so the two dgawatch
-columns compare within one run). With ``--output DIR`` every run's scores are kept in
-``DIR/lofo_scores.npz`` (``benign:<family>``, ``held:<family>``), so a later combination
-needs no retraining.
+as soon as its retraining ends. A second dgawatch column gives the same retrainings'
+scores without their suffix prior (:class:`dgawatch.classify.model.SuffixPrior`, counted
+on each retraining's names, so never on the held-out family's). With ``--output DIR``
+every run's scores are kept in ``DIR/lofo_scores.npz`` (``benign:<family>``,
+``held:<family>``, and their parts: ``lin_``, ``cnn_``, ``prior_`` before each), so a later
+combination needs no retraining: ``--lofo-scores DIR`` prints the LOFO table from such a
+file, the suffix prior counted afresh by the current code on each retraining's names (the
+detectors are what the retraining made; the prior is counted, not trained).
 
 *New builds*: the families' own algorithms with seeds drawn here (:mod:`dgawatch.classify.seeds`,
 an rng seed training never uses, 5 builds of 100 names per reseedable family, labels that
@@ -73,7 +76,8 @@ import numpy as np
 
 from dgawatch.classify import DGAClassifier, default_model, threshold_at_fpr, tpr_at_fpr
 from dgawatch.classify.data import Dataset, build_dataset
-from dgawatch.classify.features import label_of
+from dgawatch.classify.features import label_of, split_names
+from dgawatch.classify.model import SuffixPrior
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
 from dgawatch.classify.train import (
     CAP,
@@ -82,6 +86,7 @@ from dgawatch.classify.train import (
     evaluate_scores,
     lofo_runs,
     lofo_subset,
+    lofo_training_set,
 )
 from dgawatch.families import all_families, get_family
 
@@ -293,48 +298,8 @@ def lofo_families(which: str, fams: list[str]) -> list[str]:
     return sorted({get_family(f.strip()).name for f in which.split(",") if f.strip()})
 
 
-def suffix_of(name: str) -> str:
-    """The public suffix below which :func:`label_of` finds the label ("" for a bare label)."""
-    label = label_of(name)
-    return name[len(label) + 1 :] if len(name) > len(label) else ""
-
-
-class SuffixPrior:
-    """Second-stage suffix evidence (``--lofo-suffix-prior W``), added to a label model's
-    log-odds after it is trained, so that the label weights never adapt to it: ``W *
-    max(0, log-odds of the suffix)``, the log-odds from the training split's counts (benign
-    names vs. names of the registered families other than the held-out one; synthetic names
-    carry no family and are not counted), add-one smoothed over 1,000 suffixes. Clipped at
-    0: a suffix the DGAs favour raises a name, no suffix lowers one (benign names under
-    .com, the suffix most DGAs use too, keep their label's score)."""
-
-    def __init__(self, train: Dataset, held_out: str, weight: float) -> None:
-        counts: dict[int, dict[str, int]] = {0: {}, 1: {}}
-        for name, y, fam in zip(train.names, train.y, train.family, strict=True):
-            if (y == 1 and not fam) or fam == held_out:
-                continue
-            table = counts[int(y)]
-            sfx = suffix_of(name)
-            table[sfx] = table.get(sfx, 0) + 1
-        self.counts = counts
-        self.totals = {k: sum(v.values()) + 1000 for k, v in counts.items()}
-        self.weight = weight
-
-    def log_odds(self, sfx: str) -> float:
-        c = self.counts
-        return float(
-            np.log((c[1].get(sfx, 0) + 1) / self.totals[1])
-            - np.log((c[0].get(sfx, 0) + 1) / self.totals[0])
-        )
-
-    def add(self, names: list[str], scores: np.ndarray) -> np.ndarray:
-        memo: dict[str, float] = {}
-        extra = [memo.setdefault(s, max(0.0, self.log_odds(s))) for s in map(suffix_of, names)]
-        return scores + self.weight * np.asarray(extra)
-
-
-#: The second-stage model's name in the LOFO tables.
-WITH_SUFFIX = "dgawatch+suffix"
+#: The LOFO column of the same retrainings' scores without their suffix prior.
+NO_PRIOR = "dgawatch, no suffix prior"
 
 
 def lofo_row(
@@ -346,13 +311,13 @@ def lofo_row(
     extra: HeldOut | None = None,
 ) -> dict[str, dict[str, float]]:
     """TPR per model on one held-out family's eval names; each model's thresholds from its
-    own scores of the same ``nb`` benign eval names (``extra``: the same run with the
-    suffix prior added)."""
+    own scores of the same ``nb`` benign eval names (``extra``: the same run without its
+    suffix prior)."""
     pos = [i for i, f in enumerate(fams) if f == run.family]
     assert [dga[i] for i in pos] == run.names
     row = {"dgawatch": {f"{f:g}": run.tpr(f) for f in FPRS}}
     if extra is not None:
-        row[WITH_SUFFIX] = {f"{f:g}": extra.tpr(f) for f in FPRS}
+        row[NO_PRIOR] = {f"{f:g}": extra.tpr(f) for f in FPRS}
     for peer, scores in peer_scores.items():
         b, g = scores[:nb], scores[nb:][pos]
         row[peer] = {f"{f:g}": tpr_at_fpr(b, g, f) for f in FPRS}
@@ -369,11 +334,11 @@ def lofo_dgawatch(
     per_family: int,
     benign_train: int | None,
     params: dict[str, object] | None = None,
-    suffix_prior: float = 0.0,
-) -> tuple[list[HeldOut], dict[str, HeldOut]]:
+) -> tuple[list[HeldOut], dict[str, HeldOut], dict[str, np.ndarray]]:
     """dgawatch retrained without each family in turn (module docstring); a line per family
-    with every model's TPR as soon as its retraining ends. With ``suffix_prior`` > 0 also
-    each run with :class:`SuffixPrior` added (same retraining, same names)."""
+    with every model's TPR as soon as its retraining ends. Also each run without its
+    suffix prior (same retraining, same names), and the parts of every score (``lin_``,
+    ``cnn_``, ``prior_`` + ``benign:F`` / ``held:F``)."""
     t = time.perf_counter()
     print(
         f"\nLOFO: holding out {len(families)} families ({per_family} names per family and "
@@ -381,29 +346,80 @@ def lofo_dgawatch(
         flush=True,
     )
     runs = []
+    made: list[DGAClassifier] = []
 
     def make() -> DGAClassifier:
-        return DGAClassifier(**{"epochs": 5, **(params or {})})  # type: ignore[arg-type]
+        made.append(DGAClassifier(**{"epochs": 5, **(params or {})}))  # type: ignore[arg-type]
+        return made[-1]
 
-    with_suffix: dict[str, HeldOut] = {}
-    train = data.part("train")
+    no_prior: dict[str, HeldOut] = {}
+    parts: dict[str, np.ndarray] = {}
     for run in lofo_runs(data, benign, families, per_family, benign_train, make):
         runs.append(run)
-        if suffix_prior > 0:
-            prior = SuffixPrior(train, run.family, suffix_prior)
-            with_suffix[run.family] = HeldOut(
-                run.family,
-                run.names,
-                prior.add(benign, run.benign_scores),
-                prior.add(run.names, run.scores),
-            )
-        row = lofo_row(run, len(benign), dga, fams, peer_scores, with_suffix.get(run.family))
+        model = made.pop()
+        prior = {}
+        for part, names in (("benign", benign), ("held", run.names)):
+            lin, cnn = model.detector_scores(names)
+            prior[part] = model.prior_scores(names)
+            parts[f"lin_{part}:{run.family}"] = lin
+            parts[f"prior_{part}:{run.family}"] = prior[part]
+            if cnn is not None:
+                parts[f"cnn_{part}:{run.family}"] = cnn
+        no_prior[run.family] = HeldOut(
+            run.family,
+            run.names,
+            run.benign_scores - prior["benign"],
+            run.scores - prior["held"],
+        )
+        row = lofo_row(run, len(benign), dga, fams, peer_scores, no_prior[run.family])
         print(
             f"lofo {run.family} ({len(run.names)} names, {time.perf_counter() - t:.0f} s): "
             + ", ".join(f"{m} {r['0.01']:.3f} / {r['0.001']:.3f}" for m, r in row.items()),
             flush=True,
         )
-    return runs, with_suffix
+    return runs, no_prior, parts
+
+
+def lofo_from_scores(
+    folder: Path,
+    data: Dataset,
+    benign: list[str],
+    per_family: int,
+    benign_train: int | None,
+    params: dict[str, object] | None = None,
+) -> tuple[list[HeldOut], dict[str, HeldOut]]:
+    """A saved LOFO run's detector scores (``folder/lofo_scores.npz`` of ``--output``) with
+    the suffix prior counted afresh by the model's own code
+    (:class:`dgawatch.classify.model.SuffixPrior`) on each retraining's names: the prior
+    is counted, not trained, so this is the run the current recipe gives, without the
+    retraining (``per_family`` and ``benign_train`` must be the saved run's)."""
+    weight = float(DGAClassifier(**(params or {})).suffix_prior)  # type: ignore[arg-type]
+    with np.load(folder / "lofo_scores.npz") as z:
+        saved = {k: z[k] for k in z.files}
+    small = lofo_training_set(data, per_family, benign_train)
+    test = data.part("eval")
+    benign_suffixes = split_names(benign)[1]
+    runs, no_prior = [], {}
+    for key in sorted(k for k in saved if k.startswith("held:")):
+        family = key.partition(":")[2]
+        held = [n for n, f in zip(test.names, test.family, strict=True) if f == family]
+        sub = small.without(family)
+        prior = SuffixPrior.count(split_names(sub.names)[1], sub.y, sub.family)
+        base = {
+            part: saved[f"{part}:{family}"] - saved.get(f"prior_{part}:{family}", 0.0)
+            for part in ("benign", "held")
+        }
+        no_prior[family] = HeldOut(family, held, base["benign"], base["held"])
+        runs.append(
+            HeldOut(
+                family,
+                held,
+                base["benign"] + weight * prior.values(benign_suffixes),
+                base["held"] + weight * prior.values(split_names(held)[1]),
+            )
+        )
+    print(f"\nLOFO from {folder} ({len(runs)} families; suffix prior {weight:g} counted afresh)")
+    return runs, no_prior
 
 
 #: dgad's names for our families where they differ (its label encoder's classes).
@@ -433,17 +449,17 @@ def lofo_table(
     fams: list[str],
     peer_scores: dict[str, np.ndarray],
     dgad_known: set[str] | None = None,
-    with_suffix: dict[str, HeldOut] | None = None,
+    no_prior: dict[str, HeldOut] | None = None,
 ) -> dict[str, object]:
     """The LOFO runs beside the peers' scores of the same names, the thresholds of all three
     set on the same benign eval names; with ``dgad_known`` (:func:`dgad_classes`), also the
     macro over the held-out families dgad's label list does not name (unseen by dgad too)."""
-    extra = with_suffix or {}
+    extra = no_prior or {}
     rows = {
         run.family: lofo_row(run, len(benign), dga, fams, peer_scores, extra.get(run.family))
         for run in runs
     }
-    models = ["dgawatch", *([WITH_SUFFIX] if extra else []), *peer_scores]
+    models = ["dgawatch", *([NO_PRIOR] if extra else []), *peer_scores]
     macro = {
         m: {f"{f:g}": float(np.mean([r[m][f"{f:g}"] for r in rows.values()])) for f in FPRS}
         for m in models
@@ -510,11 +526,11 @@ def main() -> None:
         "default: the estimator's defaults, epochs 5)",
     )
     ap.add_argument(
-        "--lofo-suffix-prior",
-        type=float,
-        default=0.0,
-        help="also report each LOFO run with the second-stage suffix prior of this weight "
-        "added (SuffixPrior; 0: not reported)",
+        "--lofo-scores",
+        type=Path,
+        default=None,
+        help="no retraining: the LOFO table from a saved run's scores (DIR of an earlier "
+        "--output) with the suffix prior counted afresh (give that run's --lofo-per-family)",
     )
     ap.add_argument(
         "--top-sites",
@@ -628,8 +644,20 @@ def main() -> None:
         ]
         print(f"| {f} | " + " | ".join(cells) + " |")
     report: dict[str, object] = {"models": results}
-    if args.lofo:
-        runs, with_suffix = lofo_dgawatch(
+    if args.lofo_scores:
+        runs, no_prior = lofo_from_scores(
+            args.lofo_scores,
+            data,
+            benign,
+            args.lofo_per_family,
+            args.lofo_benign or None,
+            args.lofo_params,
+        )
+        report["lofo"] = lofo_table(
+            runs, benign, dga, fams, peer_scores, dgad_classes(args.peers), no_prior
+        )
+    elif args.lofo:
+        runs, no_prior, lofo_parts = lofo_dgawatch(
             data,
             benign,
             dga,
@@ -639,10 +667,9 @@ def main() -> None:
             args.lofo_per_family,
             args.lofo_benign or None,
             args.lofo_params,
-            args.lofo_suffix_prior,
         )
         report["lofo"] = lofo_table(
-            runs, benign, dga, fams, peer_scores, dgad_classes(args.peers), with_suffix
+            runs, benign, dga, fams, peer_scores, dgad_classes(args.peers), no_prior
         )
         if args.output:  # every run's scores: later combinations need no retraining
             args.output.mkdir(parents=True, exist_ok=True)
@@ -650,6 +677,7 @@ def main() -> None:
                 args.output / "lofo_scores.npz",
                 **{f"benign:{r.family}": r.benign_scores for r in runs},
                 **{f"held:{r.family}": r.scores for r in runs},
+                **lofo_parts,
             )
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)

@@ -122,7 +122,7 @@ def test_blend_and_model_file(small_model: DGAClassifier) -> None:
     w = small_model.cnn_weight
     np.testing.assert_allclose(
         small_model.decision_function(names),
-        (1 - w) * linear + w * small_model.cnn_.logits(enc),
+        (1 - w) * linear + w * small_model.cnn_.logits(enc) + small_model.prior_scores(names),
     )
     buf = io.BytesIO()
     small_model.save(buf)

@@ -30,9 +30,17 @@ def test_subset_is_stratified_and_seeded() -> None:
 
 class _Spy(DGAClassifier):
     seen: ClassVar[list[list[str]]] = []
+    families: ClassVar[list[set[str | None]]] = []
 
-    def fit(self, X: Sequence[str], y: Sequence[int] | np.ndarray, **kw: object) -> _Spy:
+    def fit(
+        self,
+        X: Sequence[str],
+        y: Sequence[int] | np.ndarray,
+        family: Sequence[str | None] | None = None,
+        **kw: object,
+    ) -> _Spy:
         _Spy.seen.append(list(X))
+        _Spy.families.append(set(family or ()))
         super().fit(X, y)
         return self
 
@@ -46,12 +54,12 @@ def test_held_out_family_is_never_trained_on(
     rows = list(zip(names, fams, split, strict=True))
     benign_eval = [n for n, f, s in rows if f is None and s == "eval"]
     tiny = {"bits": 14, "epochs": 2, "cnn_filters": 0}
-    _Spy.seen = []
+    _Spy.seen, _Spy.families = [], []
     runs = list(
         lofo_runs(data, benign_eval, ["necurs", "qadars"], 200, 1000, make=lambda: _Spy(**tiny))
     )
     assert [r.family for r in runs] == ["necurs", "qadars"]
-    for run, trained in zip(runs, _Spy.seen, strict=True):
+    for run, trained, given in zip(runs, _Spy.seen, _Spy.families, strict=True):
         held = {n for n, f, s in zip(names, fams, split, strict=True) if f == run.family}
         assert run.names == [
             n for n, f, s in zip(names, fams, split, strict=True) if f == run.family and s == "eval"
@@ -59,6 +67,8 @@ def test_held_out_family_is_never_trained_on(
         assert not held & set(trained)
         others = {f for n, f in zip(names, fams, strict=True) if n in set(trained)} - {None}
         assert others == {"cryptolocker", "necurs", "qadars"} - {run.family}
+        # the family labels go along (the suffix prior counts by them), the held one's never
+        assert given == others | {None}
         assert set(trained) <= {n for n, s in zip(names, split, strict=True) if s == "train"}
         assert len(run.benign_scores) == len(benign_eval)
         assert len(run.scores) == len(run.names)

@@ -41,7 +41,7 @@ def tld_model(
     learn that .biz is the generated names' suffix."""
     names, y, _fams = small_data
     moved = [n.split(".")[0] + (".biz" if t else ".com") for n, t in zip(names, y, strict=True)]
-    params = {"bits": 14, "epochs": 3, "cnn_filters": 0, "suffix_bits": 8}
+    params = {"bits": 14, "epochs": 3, "cnn_filters": 0, "suffix_bits": 8, "suffix_prior": 0}
     return DGAClassifier(**params).fit(moved, y), moved, y
 
 

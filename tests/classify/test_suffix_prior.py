@@ -24,15 +24,23 @@ def test_counted_log_odds_by_hand() -> None:
     y = np.array([0] * 100 + [1] * 200)
     family: list[str | None] = [None] * 100 + ["fam"] * 100 + [None] * 100
     prior = SuffixPrior.count(suffixes, y, family)
-    # biz: log(50.01 / 110) - log(0.01 / 110); com is benign-leaning (clipped away); de was
-    # no generated name's; xyz only synthetic names' (not counted)
-    assert prior.odds == {"biz": round(math.log(50.01 / 0.01), 4)}
+    # biz: log(50.01 / 110) - log(0.01 / 110) = 8.5, capped at 3; com leans benign (50 vs
+    # 90); de was no generated name's: log(0.01 / 10.01), floored at -2; xyz only synthetic
+    # names' (not counted, so unknown: 0)
+    assert prior.odds == {
+        "biz": 3.0,
+        "com": round(math.log(50.01 / 90.01), 4),
+        "de": -2.0,
+    }
     np.testing.assert_array_equal(
-        prior.values(["biz", "com", "", "xyz"]), [prior.odds["biz"], 0, 0, 0]
+        prior.values(["biz", "com", "", "xyz", "de"]),
+        [prior.odds["biz"], prior.odds["com"], 0, 0, -2.0],
     )
     # Without family labels every generated name counts, the synthetic .xyz ones too.
     every = SuffixPrior.count(suffixes, y, None)
-    assert every.odds["xyz"] == round(math.log(100.02 / 0.02), 4)  # 200 generated: pseudo 0.02
+    # 200 generated names: pseudo-count 0.02, denominator 220; .com is 50 of them now
+    assert every.odds["xyz"] == 3.0
+    assert every.odds["com"] == round(math.log(50.02 / 220) - math.log(90.01 / 110), 4)
     # Only one class: no evidence at all.
     assert SuffixPrior.count(["com", "biz"], np.array([1, 1]), None).odds == {}
 
@@ -60,12 +68,18 @@ def test_prior_adds_to_names_not_to_bare_labels(prior_model: Fitted) -> None:
     model = prior_model[0]
     biz = model.prior_.odds["biz"]
     assert biz > 1.0  # fails if the families' .biz names were not counted
+    assert max(model.prior_.odds.values()) == 3.0  # the cap
     labs = ["wikipedia", "xkqjzwpvbn", "mybank"]
     com = model.decision_function([f"{lab}.com" for lab in labs])
     under = model.decision_function([f"{lab}.biz" for lab in labs])
     bare = model.decision_function(labs)
     np.testing.assert_allclose(under - bare, 1.5 * biz, rtol=1e-6)
-    np.testing.assert_allclose(com, bare, rtol=1e-6)  # .com is no DGA favourite here
+    np.testing.assert_allclose(com - bare, 1.5 * model.prior_.odds.get("com", 0.0), rtol=1e-6)
+    # a suffix of benign names only is floored: it takes 1.5 * 2 off, no more
+    benign_only = [s for s, v in model.prior_.odds.items() if v == -2.0]
+    assert benign_only  # fails if the floor is not applied (alexa's ccTLDs are far below)
+    low = model.decision_function([f"{lab}.{benign_only[0]}" for lab in labs])
+    np.testing.assert_allclose(low - bare, -3.0, rtol=1e-6)
     # the parts: the detectors' score plus what prior_scores says
     names = [f"{lab}.biz" for lab in labs] + labs
     linear, cnn = model.detector_scores(names)
@@ -76,9 +90,7 @@ def test_prior_adds_to_names_not_to_bare_labels(prior_model: Fitted) -> None:
     # the prior off: the suffix changes nothing
     model.set_params(suffix_prior=0.0)
     try:
-        np.testing.assert_array_equal(
-            model.decision_function([f"{lab}.biz" for lab in labs]), bare
-        )
+        np.testing.assert_array_equal(model.decision_function([f"{lab}.biz" for lab in labs]), bare)
     finally:
         model.set_params(suffix_prior=1.5)
 
@@ -92,7 +104,7 @@ def test_bare_labels_have_thresholds_of_their_own(prior_model: Fitted) -> None:
     assert model.thresholds_[1e-2] == float(np.sort(full)[::-1][20])
     assert model.logit_threshold_for(1e-2, bare=True) == model.label_thresholds_[1e-2]
     assert model.logit_threshold_for(1e-2) == model.thresholds_[1e-2]
-    with pytest.raises(InputError, match="no threshold calibrated for FPR 0.05"):
+    with pytest.raises(InputError, match=r"no threshold calibrated for FPR 0\.05"):
         model.logit_threshold_for(0.05, bare=True)
 
 

@@ -271,6 +271,7 @@ def classify(
     scored = {
         n: (float(s), f, float(fs)) for n, s, f, fs in zip(ok, scores, fams, fscores, strict=True)
     }
+    raised = _raised_by_suffix(clf, ok)
     note = " (--threshold)" if threshold is not None else f" (FPR {fpr or DEFAULT_FPR:g})"
     table = Table("domain", "verdict", "score", "family", "why")
     for where, name in rows:
@@ -297,12 +298,27 @@ def classify(
                 "[red]generated[/]",
                 f"{s:.4f}",
                 f"{f} ({fs:.2f})" if f else "",
-                f"score > {cut:.4f}{note}; family: closest known one",
+                f"score > {cut:.4f}{note}; family: closest known one{raised.get(name, '')}",
             )
         else:
             lookup_note = "" if no_lookup else "; no forecast match"
-            table.add_row(name, "benign", f"{s:.4f}", "", f"score <= {cut:.4f}{note}{lookup_note}")
+            why = f"score <= {cut:.4f}{note}{lookup_note}{raised.get(name, '')}"
+            table.add_row(name, "benign", f"{s:.4f}", "", why)
     _out.print(table)
+
+
+def _raised_by_suffix(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
+    """The "why" note of each name whose public suffix raised its score (the model's suffix
+    prior: a suffix the known families favour), e.g. ``; suffix .biz: +2.3 log-odds``."""
+    from dgawatch.classify.features import split_name
+
+    if not names:
+        return {}
+    out = {}
+    for name, add in zip(names, clf.prior_scores(names).tolist(), strict=True):
+        if add > 0:
+            out[name] = f"; suffix .{split_name(name)[1]}: +{add:.1f} log-odds (DGAs favour it)"
+    return out
 
 
 #: Bytes that end lines or count as whitespace for Python but not for Arrow's ASCII trim.

@@ -112,6 +112,30 @@ def lofo_subset(per_type: Mapping[str, int] = LOFO_SUBSET, seed: int = LOFO_SEED
     return sorted(out)
 
 
+def lofo_training_set(data: Dataset, per_family: int, benign_train: int | None) -> Dataset:
+    """The subsample of ``data``'s train split every LOFO retraining starts from (before
+    its family is taken out): ``benign_train`` benign names (None: all), ``per_family``
+    names of each family and as many of each synthetic style; seeded."""
+    rng = np.random.default_rng(0)
+    train = data.part("train")
+    group = np.array(
+        [
+            f if f else ("" if y == 0 else "(synthetic)")
+            for f, y in zip(train.family, train.y, strict=True)
+        ],
+        dtype=object,
+    )
+    rows: list[int] = []
+    ben = np.flatnonzero(group == "")
+    keep = len(ben) if benign_train is None else min(benign_train, len(ben))
+    rows += sorted(rng.choice(ben, keep, replace=False).tolist())
+    for name in sorted(set(group.tolist()) - {""}):
+        r = np.flatnonzero(group == name)
+        k = per_family * (len(STYLES) if name == "(synthetic)" else 1)
+        rows += sorted(rng.choice(r, min(k, len(r)), replace=False).tolist())
+    return train.take(sorted(rows))
+
+
 @dataclass
 class HeldOut:
     """One family left out: the model trained without it scored the benign evaluation
@@ -146,31 +170,15 @@ def lofo_runs(
     the three families first seen after both peers were published, 0.634 with 6,000 and
     0.809 with all (dgaintel 0.748, dgad 0.783). The generated side may be subsampled (it
     is what each held-out family's retraining repeats); the benign side should not be."""
-    rng = np.random.default_rng(0)
-    train = data.part("train")
+    small = lofo_training_set(data, per_family, benign_train)
     test = data.part("eval")
-    group = np.array(
-        [
-            f if f else ("" if y == 0 else "(synthetic)")
-            for f, y in zip(train.family, train.y, strict=True)
-        ],
-        dtype=object,
-    )
-    rows: list[int] = []
-    ben = np.flatnonzero(group == "")
-    keep = len(ben) if benign_train is None else min(benign_train, len(ben))
-    rows += sorted(rng.choice(ben, keep, replace=False).tolist())
-    for name in sorted(set(group.tolist()) - {""}):
-        r = np.flatnonzero(group == name)
-        k = per_family * (len(STYLES) if name == "(synthetic)" else 1)
-        rows += sorted(rng.choice(r, min(k, len(r)), replace=False).tolist())
-    small = train.take(sorted(rows))
     for name in families or sorted({f for f in data.family if f}):
         held = [n for n, f in zip(test.names, test.family, strict=True) if f == name]
         if not held:
             continue
         sub = small.without(name)
-        model = make().fit(sub.names, sub.y)
+        # (the family labels tell the suffix prior the families' names from synthetic ones)
+        model = make().fit(sub.names, sub.y, family=sub.family)
         yield HeldOut(
             name, held, model.decision_function(benign_eval), model.decision_function(held)
         )
