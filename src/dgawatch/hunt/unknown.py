@@ -761,7 +761,7 @@ class UnknownCollector:
 
     def cut(self) -> float:
         """The log-odds over which a suspect name is generated-looking."""
-        return self._model().logit_threshold_for(self.params.fpr)
+        return self._model().logit_threshold_for(self.params.fpr, bare=True)  # labels
 
     def _sql(self, sql: str, **tables: pa.Table | pa.RecordBatch) -> pa.Table:
         if self._con is None:
@@ -2437,7 +2437,8 @@ def analyse(
     logits = dict(zip(labels, scores.tolist(), strict=True))
     # Without answers a real site's rare name is as unexplained as a DGA's: only random
     # labels count (a long tail of brand names splits into words), at a stricter cut.
-    cut = model.logit_threshold_for(params.fpr * (QUERY_ONLY_FPR if query_only else 1.0))
+    fpr = params.fpr * (QUERY_ONLY_FPR if query_only else 1.0)
+    cut = model.logit_threshold_for(fpr, bare=True)  # (labels are scored, not names)
 
     def make(site: str) -> str | None:
         label = _site_label(site)
