@@ -157,11 +157,18 @@ def test_codes_stay_the_same_after_their_store_is_let_go() -> None:
 @pytest.mark.parametrize("clients", [50, 1 << 30])
 def test_the_packed_sort_orders_as_a_stable_argsort(clients: int) -> None:
     """Keys sorted as values with the row number packed below them give NumPy's stable
-    argsort, equal keys in row order (a key too wide to pack: the argsort itself)."""
+    argsort, equal keys in row order (a key too wide to pack: the argsort itself); so do
+    sorted runs one after another (a merge's keys) sorted as runs, and keys in no order
+    sorted as runs."""
     rng = np.random.default_rng(11)
     for n in (0, 1, 2, 999, 20_000):
         key = rng.integers(0, clients, n).astype(np.int64) << 32 | rng.integers(0, 9, n)
-        assert unknown._stable_order(key).tolist() == np.argsort(key, kind="stable").tolist()
+        want = np.argsort(key, kind="stable").tolist()
+        assert unknown._stable_order(key).tolist() == want
+        assert unknown._stable_order(key, runs=True).tolist() == want
+        merged = np.concatenate([np.unique(part) for part in np.array_split(key, 7)])
+        want = np.argsort(merged, kind="stable").tolist()
+        assert unknown._stable_order(merged, runs=True).tolist() == want
 
 
 def _pairs(rows: list[tuple[str | None, str, int, int]]) -> pa.Table:

@@ -1364,11 +1364,15 @@ def _distinct(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _stable_order(key: np.ndarray) -> np.ndarray:
+def _stable_order(key: np.ndarray, runs: bool = False) -> np.ndarray:
     """``np.argsort(key, kind="stable")`` of coded keys (client << 32 | name, not negative):
     where (client, name) and the row number fit 63 bits together, a sort of the values
     packed as ((client * names + name) << bits | row): NumPy sorts values with SIMD, ~2.5x
-    faster than its argsort; the row in the low bits keeps equal keys in order."""
+    faster than its argsort; the row in the low bits keeps equal keys in order. ``runs``:
+    the keys are sorted runs one after another (a merge), whose packed values NumPy's
+    stable sort (timsort: the values are distinct, so any sort gives the same order)
+    merges ~4x faster than its default (the 10 M-line query-only week's first merge, 20
+    runs of 1.1 M rows: 0.08 -> 0.02 s); a batch's unsorted keys sort faster by default."""
     n = len(key)
     if n > 1:
         bits = (n - 1).bit_length()
@@ -1381,7 +1385,7 @@ def _stable_order(key: np.ndarray) -> np.ndarray:
             del name
             packed <<= bits
             packed |= np.arange(n, dtype=np.int64)
-            packed.sort()
+            packed.sort(kind="stable" if runs else "quicksort")
             packed &= (1 << bits) - 1
             return packed
     return np.argsort(key, kind="stable")
@@ -1394,9 +1398,10 @@ def _merge_columns(columns: list[list[np.ndarray] | None]) -> _Run:
     keys cost ~3x more."""
     parts = columns[0]
     assert parts is not None
-    key = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    runs = len(parts) > 1  # (runs to merge: each sorted; one part: a batch's rows)
+    key = np.concatenate(parts) if runs else parts[0]
     parts.clear()
-    order = _stable_order(key)
+    order = _stable_order(key, runs)
     key = key[order]
     n = len(key)
     new = np.ones(n, bool)
