@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -327,3 +328,32 @@ def test_repeated_names_are_answered_in_place(tmp_path: Path) -> None:
     assert got == [single[n] for n in kept]
     assert json.loads(got[7])["error"] and f"{lf}:8:" in outs["lf.txt"].stderr
     assert f"{crlf}:8:" in outs["crlf.txt"].stderr
+
+
+def test_why_says_what_the_suffix_did() -> None:
+    """The shipped model carries its suffix prior; the table's why names a suffix that moved
+    a score, by how much, and which side favours it; a bare label's threshold is its own."""
+    model = default_model()
+    odds = model.prior_.odds
+    assert odds.get("biz", 0) > 0 > odds.get("com.br", 0)  # the known families favour .biz
+    assert model.label_thresholds_ and model.label_thresholds_ != model.thresholds_
+    names = ["xjwqpzkrtvbn.biz", "example.com.br", "google.com", "--no-lookup"]
+    p = subprocess.run(
+        [sys.executable, "-c", "from dgawatch.cli import main; main()", "classify", *names],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert p.returncode == 0, p.stderr
+    rows = {line.split("│")[1].strip(): line for line in p.stdout.splitlines() if "│" in line}
+    w = model.suffix_prior
+    assert (
+        f"suffix .biz: +{w * odds['biz']:.1f} log-odds (DGAs favour it)" in rows["xjwqpzkrtvbn.biz"]
+    )
+    assert (
+        f"suffix .com.br: {w * odds['com.br']:.1f} log-odds (benign names favour it)"
+        in rows["example.com.br"]
+    )
+    # .com's push is under the note's bar (SUFFIX_NOTE): nothing said
+    assert abs(w * odds.get("com", 0)) < 1.5 and "suffix" not in rows["google.com"]

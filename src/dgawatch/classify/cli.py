@@ -271,7 +271,7 @@ def classify(
     scored = {
         n: (float(s), f, float(fs)) for n, s, f, fs in zip(ok, scores, fams, fscores, strict=True)
     }
-    raised = _raised_by_suffix(clf, ok)
+    suffix = _suffix_notes(clf, ok)
     note = " (--threshold)" if threshold is not None else f" (FPR {fpr or DEFAULT_FPR:g})"
     table = Table("domain", "verdict", "score", "family", "why")
     for where, name in rows:
@@ -298,26 +298,32 @@ def classify(
                 "[red]generated[/]",
                 f"{s:.4f}",
                 f"{f} ({fs:.2f})" if f else "",
-                f"score > {cut:.4f}{note}; family: closest known one{raised.get(name, '')}",
+                f"score > {cut:.4f}{note}; family: closest known one{suffix.get(name, '')}",
             )
         else:
             lookup_note = "" if no_lookup else "; no forecast match"
-            why = f"score <= {cut:.4f}{note}{lookup_note}{raised.get(name, '')}"
+            why = f"score <= {cut:.4f}{note}{lookup_note}{suffix.get(name, '')}"
             table.add_row(name, "benign", f"{s:.4f}", "", why)
     _out.print(table)
 
 
-def _raised_by_suffix(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
-    """The "why" note of each name whose public suffix raised its score (the model's suffix
-    prior: a suffix the known families favour), e.g. ``; suffix .biz: +2.3 log-odds``."""
+#: The least move (log-odds) of the suffix prior that classify's why mentions.
+SUFFIX_NOTE = 1.5
+
+
+def _suffix_notes(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
+    """The "why" note of each name whose public suffix moved its score by
+    :data:`SUFFIX_NOTE` log-odds or more (the model's suffix prior), e.g. ``; suffix .biz:
+    +4.5 log-odds (DGAs favour it)``; .com's small push goes without saying."""
     from dgawatch.classify.features import split_name
 
     if not names:
         return {}
     out = {}
     for name, add in zip(names, clf.prior_scores(names).tolist(), strict=True):
-        if add > 0:
-            out[name] = f"; suffix .{split_name(name)[1]}: +{add:.1f} log-odds (DGAs favour it)"
+        if abs(add) >= SUFFIX_NOTE:
+            whose = "DGAs favour it" if add > 0 else "benign names favour it"
+            out[name] = f"; suffix .{split_name(name)[1]}: {add:+.1f} log-odds ({whose})"
     return out
 
 
