@@ -279,6 +279,45 @@ def test_a_query_only_day_coded_finds_what_the_string_tables_found(
     assert want and {c for f in coded for c in f["clients"]} == want
 
 
+def test_no_client_with_min_names_counting_sites_ends_before_the_typo_join(
+    query_only_day, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The simulated query-only day without its infected hosts: some rare random-looking
+    sites count, but no client has min_names of them, so there is no finding and the typo
+    join (which only takes counting sites away) is not run; made to run anyway, it gives
+    no finding either. Fails if the check returns early where it should not (the infected
+    day's findings: the tests above) or reads no rows (``seen`` empty)."""
+    sim, batches = query_only_day
+    infected = pa.array(sorted(sim.infected))
+    clean = [b.filter(pc.invert(pc.is_in(b.column("client"), value_set=infected))) for b in batches]
+    seen: list[int] = []
+    joined: list[int] = []
+    most, near = unknown._most_sites, unknown._near_in_length
+
+    def findings() -> list[dict]:  # type: ignore[type-arg]
+        collector = UnknownCollector()
+        for b in clean:
+            collector.add_events(b)
+        collector.events_done()
+        return [f.to_dict() for f in collector.findings()]
+
+    def join(ref, sites):  # type: ignore[no-untyped-def]
+        joined.append(sites.num_rows)
+        return near(ref, sites)
+
+    def counted(rows):  # type: ignore[no-untyped-def]
+        seen.append(rows.num_rows)
+        return most(rows)
+
+    monkeypatch.setattr(unknown, "_near_in_length", join)
+    monkeypatch.setattr(unknown, "_most_sites", counted)
+    assert findings() == []
+    assert seen and seen[0] > 0 and joined == []
+    monkeypatch.setattr(unknown, "_most_sites", lambda rows: 10**9)  # (on to the typo join)
+    assert findings() == []
+    assert joined and joined[0] > 0
+
+
 def test_coded_pairs_are_summed_again_only_once_they_doubled(query_only_day, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Read in many small parts, the coded pairs are merged a number of times logarithmic
     in the log, and hold at most about twice the distinct pairs (and a part)."""
