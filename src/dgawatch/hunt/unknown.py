@@ -1351,11 +1351,13 @@ def _merge_two(big: _Run | list[np.ndarray], small: _Run) -> _Run:
     return key, queries, first, last
 
 
-def _distinct(a: np.ndarray) -> np.ndarray:
+def _distinct(a: np.ndarray, grouped: bool = False) -> np.ndarray:
     """``np.unique(a)`` of integers (sorted, each once; ``a`` is sorted in place): NumPy's
     SIMD sort, then the changes. NumPy 2.4's ``unique`` hashes integers first, ~10x slower
-    on the 10 M-line query-only week's millions of (site, client) pairs."""
-    a.sort()
+    on the 10 M-line query-only week's millions of (site, client) pairs. ``grouped``: the
+    values come in ascending groups (client * n + x of pairs in key order), which NumPy's
+    stable sort (timsort) orders ~2.5x faster than its default; the same values either way."""
+    a.sort(kind="stable" if grouped else "quicksort")
     if len(a) > 1:
         keep = np.empty(len(a), bool)
         keep[0] = True
@@ -1908,8 +1910,7 @@ class _OpenCoded:
         both *= n_sites
         both += self.site_of[at]
         del at
-        both.sort()
-        both = both[np.concatenate(([True], both[1:] != both[:-1]))]
+        both = _distinct(both, grouped=True)  # (the pairs are in key order: by client)
         client, site = both // n_sites, both % n_sites
         # count(DISTINCT client): a null client is not counted (its site still is a row)
         named = ~np.asarray(coded.clients.is_null().to_numpy(zero_copy_only=False), bool)
@@ -2144,7 +2145,7 @@ def _popular_private(
     client = clients_at(keep)
     s, client = s[named[client]], client[named[client]]
     # the distinct (client, suffix) pairs: a sort of their values, as :class:`_OpenCoded`
-    both = _distinct(client.astype(np.int64) * n_suffixes + s)
+    both = _distinct(client.astype(np.int64) * n_suffixes + s, grouped=True)
     counts = np.bincount(both % n_suffixes, minlength=n_suffixes)
     out[at] = (counts > max(POPULAR_MIN, POPULAR_SHARE * n_clients))[code]
     return out
