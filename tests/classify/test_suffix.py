@@ -3,14 +3,12 @@ the suffix block in the sparse rows and in the gather, a bare label's score, per
 
 from __future__ import annotations
 
-import io
-import json
-
 import numpy as np
 import pytest
 
 from dgawatch.classify import DGAClassifier
 from dgawatch.classify.features import encode, split_name, split_names, suffix_tokens
+from tests.classify.conftest import older_file, reloaded
 
 
 def test_split_name() -> None:
@@ -88,23 +86,9 @@ def test_suffix_rows_match_the_gather(tld_model: Fitted) -> None:
 
 def test_suffix_model_save_load(tld_model: Fitted) -> None:
     model = tld_model[0]
-    buf = io.BytesIO()
-    model.save(buf)
-    buf.seek(0)
-    again = DGAClassifier.load(buf)
-    names = ["google.com", "xkqjzwpvbn.biz", "abc.co.uk", "bare"]
-    np.testing.assert_array_equal(model.decision_function(names), again.decision_function(names))
+    again = reloaded(model, ["google.com", "xkqjzwpvbn.biz", "abc.co.uk", "bare"])
     assert again.suffix_bare_ == model.suffix_bare_
     # A file written before the suffix block (no suffix_bits in its parameters) loads without
     # one, whatever the estimator's default.
-    buf.seek(0)
-    with np.load(buf) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(arrays["meta"].tobytes().decode())
-    del meta["params"]["suffix_bits"], meta["suffix_bare"]
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    old = io.BytesIO()
-    np.savez_compressed(old, **arrays)  # type: ignore[arg-type]
-    old.seek(0)
-    legacy = DGAClassifier.load(old)
+    legacy = older_file(model, ("suffix_bits",), ("suffix_bare",))
     assert legacy.suffix_bits == 0 and legacy.featurizer_.suffix_bits == 0

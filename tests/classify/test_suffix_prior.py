@@ -3,8 +3,6 @@ what it adds to a name and never to a bare label, the two calibrations, persiste
 
 from __future__ import annotations
 
-import io
-import json
 import math
 
 import numpy as np
@@ -14,6 +12,7 @@ from dgawatch.classify import DGAClassifier
 from dgawatch.classify.features import labels
 from dgawatch.classify.model import SuffixPrior
 from dgawatch.errors import InputError
+from tests.classify.conftest import older_file, reloaded
 
 
 def test_counted_log_odds_by_hand() -> None:
@@ -110,26 +109,12 @@ def test_bare_labels_have_thresholds_of_their_own(prior_model: Fitted) -> None:
 
 def test_prior_save_load_and_older_files(prior_model: Fitted) -> None:
     model = prior_model[0]
-    buf = io.BytesIO()
-    model.save(buf)
-    buf.seek(0)
-    again = DGAClassifier.load(buf)
-    names = ["google.com", "xkqjzwpvbn.biz", "abc.co.uk", "bare"]
-    np.testing.assert_array_equal(model.decision_function(names), again.decision_function(names))
+    again = reloaded(model, ["google.com", "xkqjzwpvbn.biz", "abc.co.uk", "bare"])
     assert again.prior_.odds == model.prior_.odds
     assert again.label_thresholds_ == model.label_thresholds_
     # A file written before the prior loads without one (and its one calibration serves
     # bare labels too), whatever the estimator's default.
-    buf.seek(0)
-    with np.load(buf) as z:
-        arrays = {k: z[k] for k in z.files}
-    meta = json.loads(arrays["meta"].tobytes().decode())
-    del meta["params"]["suffix_prior"], meta["suffix_odds"], meta["label_thresholds"]
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    old = io.BytesIO()
-    np.savez_compressed(old, **arrays)  # type: ignore[arg-type]
-    old.seek(0)
-    legacy = DGAClassifier.load(old)
+    legacy = older_file(model, ("suffix_prior",), ("suffix_odds", "label_thresholds"))
     assert legacy.suffix_prior == 0.0
     np.testing.assert_array_equal(
         legacy.decision_function(["xkqjzwpvbn.biz"]), model.decision_function(["xkqjzwpvbn"])
