@@ -14,7 +14,10 @@ One event per ``query[TYPE] NAME from CLIENT`` line. The lines that answer it (`
 VALUE``) fill its ``rcode`` and ``answers``: ``NXDOMAIN``, ``SERVFAIL`` and ``REFUSED`` are
 the rcode; ``NODATA`` (``-IPv4``, ``-IPv6``) and ``<CNAME>`` are NOERROR without an answer;
 anything else is NOERROR and one answer per line. With ``extra`` the serial number pairs an
-answer with its query exactly; without it an answer goes to every query of that name still
+answer with its query exactly, and a query asked while the same name and type were being
+forwarded for another client (``<serial> <client> reply query is duplicate``: dnsmasq 2.90
+logs it after the first client's reply) gets that query's answer, as its client does;
+without it an answer goes to every query of that name still
 waiting (dnsmasq forwards a name asked twice at once only once, and logs one reply), and
 further answer lines of the same name to the same queries until the name is asked again. A
 query whose answer never comes (still waiting at the end, or among more than
@@ -67,6 +70,7 @@ _HOLD = 4096
 def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.RecordBatch]:
     b = EventBuilder(file, report)
     by_serial: dict[str, int] = {}  # extra: serial -> the query's handle
+    last: dict[tuple[str, str | None], int] = {}  # extra: (name, type) -> last answered
     waiting: dict[str, list[int]] = {}  # plain: name -> handles of queries not answered
     answered: dict[str, list[int]] = {}  # plain: name -> the queries its last answer filled
     stamps: dict[
@@ -106,10 +110,15 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
                     waiting.setdefault(name, []).append(b.handle(row))
                     answered.pop(name, None)
             if b.full:
-                yield _take(b, by_serial, waiting, answered)
+                yield _take(b, by_serial, waiting, answered, last)
         elif len(words) >= 4 and words[-2] == "is" and not words[0].startswith(_NOT_ANSWERS):
             if serial is not None:
                 handles = [by_serial[serial]] if serial in by_serial else None
+                if handles and words[-3:] == ["query", "is", "duplicate"]:
+                    _same_answer(b, handles[0], last)
+                    continue
+                if handles and (at := b.row_of(handles[0])) is not None:
+                    last[(b.qname[at], b.qtype[at])] = handles[0]
             else:
                 name = words[-3].lower()
                 handles = waiting.pop(name, None) or answered.get(name)
@@ -118,6 +127,19 @@ def _read(stream: BinaryIO, file: str, report: InputReport) -> Iterator[pa.Recor
             _answer(b, handles or (), words[-1])
     if len(b):
         yield b.take()
+
+
+def _same_answer(b: EventBuilder, handle: int, last: dict[tuple[str, str | None], int]) -> None:
+    """The duplicate query ``handle`` answered as the query of its name and type answered
+    last (the one it joined), when that one is still in the batch."""
+    row = b.row_of(handle)
+    if row is None:
+        return
+    source = b.row_of(last.get((b.qname[row], b.qtype[row])))
+    if source is not None:
+        b.rcode[row] = b.rcode[source]
+        got = b.answers[source]
+        b.answers[row] = None if got is None else list(got)
 
 
 def _answer(b: EventBuilder, handles: list[int] | tuple[()], value: str) -> None:
@@ -143,6 +165,7 @@ def _take(
     by_serial: dict[str, int],
     waiting: dict[str, list[int]],
     answered: dict[str, list[int]],
+    last: dict[tuple[str, str | None], int],
 ) -> pa.RecordBatch:
     """The full batch, holding back its last rows from the first still waiting for an
     answer (at most ``_HOLD``); the pairing tables forget what left, and everything once they
@@ -151,9 +174,11 @@ def _take(
     first_open = min((h for h in open_handles if b.row_of(h) is not None), default=None)
     keep = 0 if first_open is None else min(_HOLD, len(b) - (first_open - b.emitted))
     batch = b.take(keep)
-    for table in (by_serial, waiting, answered):
+    for table in (by_serial, waiting, answered, last):
         if len(table) > MAX_PENDING:
             table.clear()
+    for key in [k for k, h in last.items() if b.row_of(h) is None]:
+        del last[key]
     for serial in [s for s, h in by_serial.items() if b.row_of(h) is None]:
         del by_serial[serial]
     for name in [k for k, hs in answered.items() if b.row_of(hs[-1]) is None]:
