@@ -82,6 +82,16 @@ def _ask(port: int, queries: list[tuple[str, str, str]]) -> list[tuple]:
     return seen
 
 
+def _as_seen(rows: list[dict], start: int) -> list[tuple]:
+    """The events read from lines after ``start``, shaped as :func:`_ask` gives what the
+    clients saw."""
+    return [
+        (r["client"], r["qname"], r["qtype"], r["rcode"], sorted(r["answers"] or []) or None)
+        for r in rows
+        if r["source_line"] > start
+    ]
+
+
 @pytest.mark.parametrize("mode", ["extra", "plain"])
 def test_real_dnsmasq_log(tmp_path: Path, mode: str) -> None:
     need("dnsmasq")
@@ -116,11 +126,7 @@ def test_real_dnsmasq_log(tmp_path: Path, mode: str) -> None:
     assert any("exiting" in line for line in lines[start:])  # the log is complete
     rows, report = read(log)  # auto-detected
     assert report.total_bad == 0
-    got = [
-        (r["client"], r["qname"], r["qtype"], r["rcode"], sorted(r["answers"] or []) or None)
-        for r in rows
-        if r["source_line"] > start
-    ]
+    got = _as_seen(rows, start)
     assert sorted(got) == sorted(expected)
     assert ("127.0.0.6", "xkqjzwvbq.lab", "A", "NXDOMAIN", None) in got
     assert ("127.0.0.5", "multi.lab", "A", "NOERROR", ["10.0.0.1", "10.0.0.2"]) in got
@@ -199,11 +205,7 @@ def test_queries_asked_while_the_name_is_forwarded(tmp_path: Path, mode: str) ->
     assert dups == (2 if mode == "extra" else 0)  # fails if dnsmasq stopped merging them
     rows, report = read(log)
     assert report.total_bad == 0
-    got = [
-        (r["client"], r["qname"], r["qtype"], r["rcode"], sorted(r["answers"] or []) or None)
-        for r in rows
-        if r["source_line"] > start
-    ]
+    got = _as_seen(rows, start)
     assert sorted(got) == sorted(expected)
     assert [g[3:] for g in got] == [("NOERROR", ["10.0.0.9"])] * 3
 
