@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -125,3 +126,41 @@ def test_a_batch_with_no_noerror_nor_nxdomain_stays_coded(day, monkeypatch) -> N
     assert held is not None  # (still coded)
     _, strings = _run(refused, monkeypatch, False)
     assert coded == strings and coded
+
+
+def test_pairs_joined_not_summed_at_the_end_keep_the_findings(day, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A log too big for the last merge beside the matching (``EARLY_EVENTS``): the
+    analysis is given the last runs joined to the big one, not summed (a pair may have a
+    row in each; the rows under sites let go at the last merge taken out, their spans kept).
+    The findings are those of the string tables, byte for byte, and the joined rows summed
+    per pair are the pairs a last merge gives."""
+    _, batches = day
+    monkeypatch.setattr(unknown, "REDUCE_ROWS", 4000)
+    monkeypatch.setattr(unknown, "COMPACT_ROWS", 6000)
+    monkeypatch.setattr(unknown, "DROP_MIN", 20)
+    monkeypatch.setattr(unknown, "EARLY_EVENTS", 0)
+    _, coded = _run(batches, monkeypatch, True)
+    _, strings = _run(batches, monkeypatch, False)
+    assert coded == strings and coded
+    monkeypatch.setattr(unknown, "CODED", True)
+    collector = UnknownCollector()
+    for b in batches:
+        collector.add_events(b)
+    collector.events_done()
+    held = collector._coded
+    assert held is not None
+    joined = held.coded(summed=False)
+    summed = held.coded()  # (the same pairs summed after all)
+    assert not joined.summed and summed.summed
+    keys, pair = np.unique(joined.key, return_inverse=True)
+    assert len(keys) < joined.num_rows  # (some pair has rows in two runs)
+    assert keys.tolist() == summed.key.tolist()
+    assert np.bincount(pair, weights=joined.queries).tolist() == summed.queries.tolist()
+    first = np.full(len(keys), np.iinfo(np.int64).max)
+    np.minimum.at(first, pair, joined.first)
+    last = np.full(len(keys), np.iinfo(np.int64).min)
+    np.maximum.at(last, pair, joined.last)
+    assert first.tolist() == summed.first.tolist() and last.tolist() == summed.last.tolist()
+    assert joined.gone_first.tolist() == summed.gone_first.tolist()
+    assert joined.gone_last.tolist() == summed.gone_last.tolist()
+    assert len(joined.dropped_sites) == len(summed.dropped_sites) > 0

@@ -540,6 +540,22 @@ class _ScoringLoads(threading.Thread):
         return self.load_model()
 
 
+class _FamilyLoads(threading.Thread):
+    """What the classifier's family head loads on its first use (SciPy's sparse matrices,
+    :meth:`~dgawatch.classify.model.DGAClassifier.predict_family`: ~0.15 CPU-s, on the
+    5,000-client query-only day's serial end, after the tests and the clustering), on a
+    thread of its own, started once some client could be flagged. Only caches are filled:
+    the family head imports it again (a cached module then, or the same error there)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="dgawatch-family-loads", daemon=True)
+        self.start()
+
+    def run(self) -> None:
+        with contextlib.suppress(Exception):
+            import scipy.sparse  # noqa: F401
+
+
 # --- step 2: what a suspect label looks like -----------------------------------------------
 
 
@@ -1006,7 +1022,9 @@ class UnknownCollector:
         self.distinct_clients = int(pc.count(clients.column("client")).as_py())
         self._early = None
         names = self._coded.names_table()
-        coded, self._coded = self._coded.coded(), _QueryOnlyPairs()
+        # (not summed: the analysis sums the few rows it reads; the last merge of the 10
+        # M-line query-only week was ~0.1 CPU-s of its serial end)
+        coded, self._coded = self._coded.coded(summed=False), _QueryOnlyPairs()
         try:
             return self._analyse_coded(coded, clients, names)
         finally:
@@ -1268,6 +1286,9 @@ class _CodedPairs:
     gone_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: Site labels scored while the log was read (:class:`_EarlyScores`), if any.
     scored: _EarlyScores | None = None
+    #: One row per (client, name); False: a pair may have several rows (runs joined, not
+    #: summed: :meth:`_QueryOnlyPairs.coded`), which the analysis sums where it reads them.
+    summed: bool = True
 
     @property
     def num_rows(self) -> int:
@@ -1305,6 +1326,7 @@ class _CodedPairs:
 
     def table(self) -> pa.Table:
         """As :data:`PAIR_SCHEMA` (no NXDOMAIN: there is no answer)."""
+        assert self.summed, "pairs not summed"
         return pa.table(
             {
                 "client": self.clients.take(pa.array(self.key >> _NAME_BITS)),
@@ -1351,6 +1373,22 @@ def _merge_into(big: list[np.ndarray] | None, runs: list[_Run]) -> _Run:
     of two sorted runs: ~2.5x faster than sorting them together); ``runs`` is emptied."""
     since = _merge_runs(runs)
     return since if big is None else _merge_two(big, since)
+
+
+def _joined(big: list[np.ndarray] | None, runs: list[_Run]) -> _Run:
+    """The big run (its columns) and the runs one after another, not summed: a (client,
+    name) may have a row in several (for a reader that sums the rows it reads: the
+    query-only analysis, whose last merge of the 10 M-line week, ~0.1 CPU-s, was on its
+    serial end); ``runs`` and ``big`` are emptied, each column let go once joined."""
+    columns = [[*(() if big is None else (big[i],)), *(r[i] for r in runs)] for i in range(4)]
+    if big is not None:
+        big.clear()
+    runs.clear()
+    out = []
+    for parts in columns:
+        out.append(parts[0] if len(parts) == 1 else np.concatenate(parts))
+        parts.clear()
+    return out[0], out[1], out[2], out[3]
 
 
 def _merge_two(big: _Run | list[np.ndarray], small: _Run) -> _Run:
@@ -1534,13 +1572,15 @@ def _merge_dropping(
     site_clients: np.ndarray,
     threshold: float | None,
     n_clients: int,
+    merge: bool = True,
 ) -> _Merged:
     """:func:`_merge_into` that also lets go the pairs of the sites more than ``threshold``
     distinct clients asked for (``site_of``: each name's open site code, -1 none; ``dropped``:
     the sites let go before, whose pairs the runs may still hold; ``site_clients``: the
     distinct (site << 32 | client) of the held open sites so far, sorted; ``threshold``
     None: no site counted, none let go here -- the last merge, whose counts would cost more
-    than the pairs they spare, and most others)."""
+    than the pairs they spare, and most others). ``merge`` False (``threshold`` None): the
+    runs are only joined (:func:`_joined`), not summed."""
     gone_first = np.full(n_clients, _FAR, np.int64)
     gone_last = np.full(n_clients, _NEAR, np.int64)
 
@@ -1563,7 +1603,7 @@ def _merge_dropping(
             fresh.append((site[at].astype(np.int64) << _NAME_BITS) | (run[0][at] >> _NAME_BITS))
         kept.append(run)
     runs.clear()
-    merged = _merge_into(big, kept)
+    merged = _merge_into(big, kept) if merge or threshold is not None else _joined(big, kept)
     if threshold is None:
         return (
             merged,
@@ -1657,6 +1697,8 @@ class _QueryOnlyPairs:
         self._encoder: ThreadPoolExecutor | None = None
         self._pending: tuple[Future[_Encoded], frozenset[str]] | None = None
         self._n_clients = 0
+        #: The big run holds runs joined, not summed (:meth:`coded` ``summed`` False).
+        self._joined = False
 
     def add(
         self,
@@ -1818,11 +1860,15 @@ class _QueryOnlyPairs:
             schema=CLIENT_SCHEMA,
         )
 
-    def _compact(self, background: bool = False) -> None:
+    def _compact(self, background: bool = False, merge: bool = True) -> None:
         """The runs summed into the big one (``background``: on the merge thread; else
-        after any merge under way, here)."""
+        after any merge under way, here; ``merge`` False: joined to it, not summed, their
+        rows under sites let go taken out all the same)."""
         self._settle()
         self._let_go()
+        if merge and self._joined and self._big is not None:  # (summed after all)
+            self._big = _run_of(*self._big)
+        self._joined = not merge
         if not self._runs or (self._big is None and len(self._runs) == 1):
             if self._big is None and self._runs:
                 self._big = self._runs.pop()
@@ -1835,7 +1881,7 @@ class _QueryOnlyPairs:
         # (the list holds the big run's only references: let go column by column)
         columns = None if self._big is None else list(self._big)
         self._big = None
-        self.compactions += 1
+        self.compactions += merge
         # (the arrays given are never changed in place: the feeder's thread replaces them)
         # Sites are counted at the 1st, 2nd, 4th, 8th... merge (a sort of the new pairs'
         # (site, client)s: at every merge ~7 % of the 10 M-line week's hunt CPU); a popular
@@ -1859,7 +1905,7 @@ class _QueryOnlyPairs:
             # (sites let go may take the big run under its rows now)
             self._merging_rows = (big_rows if threshold is None else 0, given)
             return
-        self._took(_merge_dropping(*args))
+        self._took(_merge_dropping(*args, merge=merge))
 
     def names_table(self) -> pa.Table:
         """Step 1 of every name (qname, site, reason), at its code."""
@@ -1882,11 +1928,12 @@ class _QueryOnlyPairs:
         self.clients.release()
         self.names.release()
 
-    def coded(self) -> _CodedPairs:
-        """Every pair, summed."""
+    def coded(self, summed: bool = True) -> _CodedPairs:
+        """Every pair, summed (``summed`` False: a (client, name) may have a row in each
+        run since the last merge, for a reader that sums the rows it reads)."""
         self._flush()
         self._stop_encoder()
-        self._compact()
+        self._compact(merge=summed)
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -1905,6 +1952,7 @@ class _QueryOnlyPairs:
             gone_first=self._gone_first,
             gone_last=self._gone_last,
             scored=self.scores,
+            summed=summed,
         )
 
     @property
@@ -1967,7 +2015,7 @@ class _OpenCoded:
 
     def rows(self, sites: pa.Array) -> pa.Table:
         """The pairs under ``sites`` (client, qname, site, queries, nx, first_seen,
-        last_seen), one row per (client, name)."""
+        last_seen): one row per (client, name) if the pairs are summed, else maybe more."""
         want = np.zeros(len(self.sites) + 1, bool)  # (the last: no site, code -1)
         want[
             np.asarray(pc.drop_null(pc.index_in(sites, value_set=self.sites)).to_numpy(), np.int64)
@@ -2543,13 +2591,13 @@ def analyse(
     explained = (*explained, ("typo of a known site", len(typos)), ("not generated", plain))
     # Only rows under a counting site matter from here on (most suspect rows are not).
     counting = pa.array([s for s in s_sites if make_of[s] is not None], pa.string())
-    if suspect_rows is None:  # (coded pairs: one row per (client, name))
+    if suspect_rows is None:  # (coded pairs)
         counted_rows = opened.rows(counting)
     else:
         counted_rows = suspect_rows.filter(
             pc.is_in(suspect_rows.column("site"), value_set=counting)
         )
-    if query_only:  # (pairs given unsummed: :meth:`UnknownCollector.events_done`)
+    if query_only:  # (pairs given unsummed: UnknownCollector.events_done, _CodedPairs)
         counted_rows = _summed(counted_rows)
     suspect: list[dict[str, Any]] = counted_rows.sort_by(
         [("client", "ascending"), ("qname", "ascending")]
@@ -2566,6 +2614,7 @@ def analyse(
         # Both tests flag only a client with min_names counted sites (a burst counts a
         # subset of them): none here, so no finding, without fitting or testing anything.
         return []
+    _FamilyLoads()  # (while the tests run: a finding of random labels asks for the family)
     pvals, mu, flagged, background = _test(k, q, params)
     # Step 3b: a heavy host's DGA can hide in its volume of odd names; not in their timing.
     first_asked: dict[str, dict[str, float]] = defaultdict(dict)
