@@ -142,6 +142,31 @@ def test_codes_of_a_chunked_column_and_of_large_strings() -> None:
     assert Codes().encode(pa.array(values, pa.large_string())).tolist() == want
 
 
+@pytest.mark.parametrize("kind", [Codes, _AllCollide])
+def test_codes_of_chunked_batches_are_those_of_the_batches_whole(kind: type[Codes]) -> None:
+    """Batches in several chunks (a value first seen in a later chunk, a null, an empty
+    chunk, a dictionary-typed column, a released index) are coded chunk by chunk against
+    one dictionary: the codes and new values of the same batches given whole."""
+    rng = np.random.default_rng(9)
+    pool = [f"n{i}.example.com" for i in range(40)] + [None, ""]
+    chunked, whole = kind(), kind()
+    for step in range(10):
+        batch = [pool[i] for i in rng.integers(0, len(pool), 30)]
+        cuts = sorted(int(x) for x in rng.integers(0, len(batch), 3))
+        parts = [batch[a:b] for a, b in zip([0, *cuts], [*cuts, len(batch)], strict=True)]
+        column = pa.chunked_array([pa.array(p, pa.string()) for p in parts], pa.string())
+        if step % 3 == 2:
+            column = pa.chunked_array([c.dictionary_encode() for c in column.chunks])
+        if step == 7:
+            chunked.release()
+            whole.release()
+        got = chunked.encode(column)
+        assert got.tolist() == whole.encode(pa.array(batch, pa.string())).tolist()
+        new = [c.new.to_pylist() if c.new is not None else [] for c in (chunked, whole)]
+        assert new[0] == new[1]
+    assert chunked.values().to_pylist() == whole.values().to_pylist()
+
+
 def test_codes_stay_the_same_after_their_store_is_let_go() -> None:
     """Values keep their codes in the order first seen (a null one of them); once the index
     and store are let go (the events ended) a value given after all gets the next code,

@@ -56,20 +56,29 @@ class Codes:
         self.new: pa.Array | None = None
 
     def encode(self, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        """The code of each value (new values numbered on, in the order first seen)."""
-        if isinstance(values, pa.ChunkedArray):
+        """The code of each value (new values numbered on, in the order first seen). A
+        chunked array is coded chunk by chunk against one dictionary (not copied into one
+        array first: the query-only hunt's batches are a few chunks each)."""
+        if isinstance(values, pa.ChunkedArray) and values.num_chunks < 2:
             values = values.combine_chunks()
         if pa.types.is_dictionary(values.type):  # (its dictionary may repeat a value)
             values = values.cast(values.type.value_type)
         enc = pc.dictionary_encode(values, null_encoding="encode")
-        distinct = enc.dictionary
+        # (a chunked answer's chunks share one dictionary; the last one's holds them all)
+        parts = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
+        distinct = parts[-1].dictionary
         if distinct.type != pa.string():
             distinct = distinct.cast(pa.string())
         if self._index is None and self._ids is None:  # (released: values after all)
             self._ids = dict(zip(self.values().to_pylist(), itertools.count()))
         codes = self._codes(distinct) if self._ids is None else self._dict_codes(distinct)
-        idx = np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
-        return codes[idx]
+        out = np.empty(len(values), np.int64)
+        at = 0
+        for part in parts:
+            idx = np.asarray(part.indices.to_numpy(zero_copy_only=False))
+            np.take(codes, idx, out=out[at : at + len(idx)])
+            at += len(idx)
+        return out
 
     def _codes(self, distinct: pa.Array) -> np.ndarray:
         """The codes of distinct values through the index; new ones added to it."""

@@ -1635,7 +1635,9 @@ def _merge_dropping(
 
 #: A batch coded (:meth:`_QueryOnlyPairs._encode`): its queries per client code, the clients
 #: coded so far, the named events' client and name codes, the names new in it, their times.
-_Encoded = tuple[np.ndarray, int, np.ndarray, np.ndarray, pa.Array | None, pa.Array]
+_Encoded = tuple[
+    np.ndarray, int, np.ndarray, np.ndarray, pa.Array | None, pa.Array | pa.ChunkedArray
+]
 
 
 class _QueryOnlyPairs:
@@ -1732,10 +1734,15 @@ class _QueryOnlyPairs:
             self._encoder.shutdown()
             self._encoder = None
 
-    def _encode(self, client: pa.Array, qname: pa.Array, ts: pa.Array) -> _Encoded:
+    def _encode(
+        self,
+        client: pa.Array | pa.ChunkedArray,
+        qname: pa.Array | pa.ChunkedArray,
+        ts: pa.Array | pa.ChunkedArray,
+    ) -> _Encoded:
         """A batch coded (the encoder's thread): its queries per client code, the clients
         coded so far, and the named events' client and name codes, new names and times."""
-        client, qname, ts = _whole(client), _whole(qname), _whole(ts)
+        # (the columns stay in their chunks: Codes.encode codes them so, without a copy)
         c = self.clients.encode(client)
         n_clients = len(self.clients)
         counts = np.bincount(c, minlength=n_clients)
