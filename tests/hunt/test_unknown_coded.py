@@ -484,3 +484,22 @@ def test_answers_after_coded_batches_turn_them_into_string_pairs(tmp_path, monke
     _, strings = _findings(mixed, (), False, monkeypatch)
     assert coded == strings
     assert coded  # (the infected hosts' NXDOMAIN names in the answered half)
+
+
+def test_strings_nulled_under_a_mask_are_if_else_of_null() -> None:
+    """``_nulled`` (a validity bitmap over the same values) gives what ``if_else(mask,
+    null, a)`` gives: plain, chunked and sliced arrays, nulls of their own among them."""
+    rng = np.random.default_rng(4)
+    pool = ["a.example", "", None, "b.example", "xn--p1ai"]
+    for n in (0, 1, 9, 70):
+        values = [pool[i] for i in rng.integers(0, len(pool), n)]
+        mask = rng.random(n) < 0.3
+        for a in (
+            pa.array(values, pa.string()),
+            pa.chunked_array([values[: n // 2], values[n // 2 :]], pa.string()),
+            pa.array(["pad", *values], pa.string()).slice(1),
+        ):
+            want = pc.if_else(pa.array(mask, pa.bool_()), pa.scalar(None, pa.string()), a)
+            got = unknown._nulled(a, mask)
+            got.validate(full=True)
+            assert got.to_pylist() == want.to_pylist()
