@@ -6,10 +6,12 @@ stripped, names are lower-cased and deduplicated by their label (``google.com`` 
 ``google.de`` are one example), and a label is dropped as *algorithmic label noise* when it
 is
 
-* 8 or more hexadecimal characters with at least one digit (``3c2e1a9f``: 32 bits or more
-  of a hash, as ``../shared/data/README.md`` asks: hex strings are label noise). Until
-  session 12 the rule began at 12 characters, and ten hex labels of 8-11 characters under
-  ``.se`` stayed in: three of them topped the benign evaluation names' scores, or
+* 8 or more hexadecimal characters with at least one digit and one letter (``3c2e1a9f``:
+  32 bits or more of a hash, as ``../shared/data/README.md`` asks: hex strings are label
+  noise; labels of digits alone, phone numbers and dates such as ``4008000000`` or
+  ``20120216``, are real names and stay). Until session 12 the rule began at 12 characters
+  with a digit, and ten hex labels of 8-11 characters under ``.se`` stayed in: three of
+  them topped the benign evaluation names' scores, or
 * 20 or more characters mixing at least 4 letters and 4 digits (CDN and tracking hosts), or
 * a name that a registered family generates between 2014 and 2017, the years of the lists
   (the 2017 OpenDNS list holds about 500 Conficker B names: infected machines are among
@@ -58,6 +60,7 @@ SPLITS = {"train": 0.7, "calib": 0.1, "eval": 0.2}
 _HEX = re.compile(r"[0-9a-f]{8,}")
 _DIGITS = re.compile(r"[0-9]")
 _LETTERS = re.compile(r"[a-z]")
+_HEX_LETTERS = re.compile(r"[a-f]")
 LAST_DAY = dt.date(2026, 12, 31)
 NOISE_WINDOW = (dt.date(2014, 1, 1), dt.date(2017, 12, 31))
 
@@ -75,7 +78,7 @@ def split_of(label: str) -> str:
 
 def is_algorithmic(label: str) -> bool:
     """The benign-side cleaning rule (module docstring)."""
-    if _HEX.fullmatch(label) and _DIGITS.search(label):
+    if _HEX.fullmatch(label) and _DIGITS.search(label) and _HEX_LETTERS.search(label):
         return True
     return (
         len(label) >= 20 and len(_DIGITS.findall(label)) >= 4 and len(_LETTERS.findall(label)) >= 4
