@@ -28,12 +28,17 @@ def day(tmp_path_factory):  # type: ignore[no-untyped-def]
     return sim, [b.slice(i, 2000) for b in batches for i in range(0, b.num_rows, 2000)]
 
 
-def _run(batches, monkeypatch, coded=True, matched=()):  # type: ignore[no-untyped-def]
+def _collect(batches, monkeypatch, coded=True):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(unknown, "CODED", coded)
     collector = UnknownCollector()
     for b in batches:
         collector.add_events(b)
     collector.events_done()
+    return collector
+
+
+def _run(batches, monkeypatch, coded=True, matched=()):  # type: ignore[no-untyped-def]
+    collector = _collect(batches, monkeypatch, coded)
     held = collector._coded
     collector.explained.update(matched)
     return held, [f.to_dict() for f in collector.findings()]
@@ -142,12 +147,7 @@ def test_pairs_joined_not_summed_at_the_end_keep_the_findings(day, monkeypatch) 
     _, coded = _run(batches, monkeypatch, True)
     _, strings = _run(batches, monkeypatch, False)
     assert coded == strings and coded
-    monkeypatch.setattr(unknown, "CODED", True)
-    collector = UnknownCollector()
-    for b in batches:
-        collector.add_events(b)
-    collector.events_done()
-    held = collector._coded
+    held = _collect(batches, monkeypatch)._coded
     assert held is not None
     joined = held.coded(summed=False)
     summed = held.coded()  # (the same pairs summed after all)
