@@ -42,7 +42,8 @@ took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hou
 ``--lofo-per-family`` and ``--lofo-benign`` size each retraining (default 1,500 and 0 =
 every benign training name, 66,940; a smaller one trains dgawatch on fewer names and leaves
 the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 0.461 at
-30,000 on the default subset with 300 names per family).
+30,000 on the default subset with 300 names per family; on all 57 families at 1e-3, 0.692 with
+300 names per family and 0.702 with 1,000, session 13, same detectors' recipe and prior).
 The peers are scored first, so each held-out family's line (all three models) is printed
 as soon as its retraining ends. A second dgawatch column gives the same retrainings'
 scores without their suffix prior (:class:`dgawatch.classify.model.SuffixPrior`, counted
@@ -62,6 +63,7 @@ that no published list holds, as a macro average over the families.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import hashlib
 import json
@@ -70,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -228,17 +231,59 @@ def psl_private_owners() -> list[str]:
     return sorted(out)
 
 
-def unseen_benign(taken: set[str], top_sites: Path) -> dict[str, list[str]]:
+#: The wheel of the HSTS preload list (``bench/peers_setup.sh`` fetches it) and the share of
+#: its hosts scored (a stable hash of the name picks them).
+HSTS_WHEEL = "hstspreload-2025.1.1-py3-none-any.whl"
+HSTS_SHARE = 20
+
+
+def hsts_hosts(wheel: Path) -> list[str]:
+    """Every host of the Chromium HSTS preload list in the ``hstspreload`` wheel: its
+    ``hstspreload.bin`` holds, at the spans its module's ``_JUMPTABLE`` lists, entries of a
+    flags byte (0x80: a whole host), a length byte and the name; read, never imported."""
+    with zipfile.ZipFile(wheel) as z:
+        source = z.read("hstspreload/__init__.py").decode()
+        blob = z.read("hstspreload/hstspreload.bin")
+    table = next(
+        ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "_JUMPTABLE" for t in node.targets)
+    )
+    hosts: set[str] = set()
+    for layer in table:
+        for span in layer:
+            if span is None:
+                continue
+            at, end = span[0], span[0] + span[1]
+            while at < end:
+                flags, size = blob[at], blob[at + 1]
+                if flags & 0x80:
+                    hosts.add(blob[at + 2 : at + 2 + size].decode("ascii"))
+                at += 2 + size
+    return sorted(hosts)
+
+
+def unseen_benign(taken: set[str], top_sites: Path, hsts: Path) -> dict[str, list[str]]:
     """Benign names from sources no model here was trained or calibrated on, one name per
     label and no label the dataset holds: Moz's top 500 (npm ``top-sites`` 1.1.222, October
-    2025; ``bench/peers_setup.sh`` fetches it) and the Public Suffix List's private
-    section (2026-10)."""
+    2025), one host in :data:`HSTS_SHARE` of the Chromium HSTS preload list (PyPI
+    ``hstspreload`` 2025.1.1; both fetched by ``bench/peers_setup.sh``) and the Public Suffix
+    List's private section (2026-10)."""
     sources: dict[str, list[str]] = {"psl-private 2026-10": psl_private_owners()}
     if top_sites.exists():
         rows = json.loads(top_sites.read_text(encoding="utf-8"))
         sources["top-sites 2025-10"] = [str(r["rootDomain"]).lower() for r in rows]
     else:
         print(f"no {top_sites} (bench/peers_setup.sh fetches it); top-sites row skipped")
+    if hsts.exists():
+        sources["hsts-preload 2025-01"] = [
+            h
+            for h in hsts_hosts(hsts)
+            if int(hashlib.sha256(h.encode()).hexdigest(), 16) % HSTS_SHARE == 0
+        ]
+    else:
+        print(f"no {hsts} (bench/peers_setup.sh fetches it); hsts-preload row skipped")
     out: dict[str, list[str]] = {}
     for source, names in sources.items():
         seen = set(taken)
@@ -558,7 +603,11 @@ def main() -> None:
     fams = [f for f in ev.family if f]
     taken = {label_of(n) for n in data.names}
     new, new_fams = new_builds(taken)
-    unseen = unseen_benign(taken, args.top_sites or args.peers / "unseen" / "top-sites.json")
+    unseen = unseen_benign(
+        taken,
+        args.top_sites or args.peers / "unseen" / "top-sites.json",
+        args.peers / "unseen" / HSTS_WHEEL,
+    )
     names = benign + dga + new
     unseen_at: dict[str, slice] = {}
     for source, extra in unseen.items():
@@ -570,14 +619,18 @@ def main() -> None:
         + ", ".join(f"{s} {len(v):,}" for s, v in unseen.items())
     )
 
+    under_com = {s: np.array([n.endswith(".com") for n in v]) for s, v in unseen.items()}
+
     def false_alarms(scores: np.ndarray) -> dict[str, dict[str, float]]:
-        """Share of each unseen benign list above the thresholds set on the benign eval."""
+        """Share of each unseen benign list above the thresholds set on the benign eval;
+        at 1e-3 also of its names under .com and under any other suffix."""
         out = {}
         for source, at in unseen_at.items():
-            out[source] = {
-                f"{f:g}": float(np.mean(scores[at] > threshold_at_fpr(scores[: len(benign)], f)))
-                for f in FPRS
-            }
+            cuts = {f"{f:g}": threshold_at_fpr(scores[: len(benign)], f) for f in FPRS}
+            out[source] = {f: float(np.mean(scores[at] > cut)) for f, cut in cuts.items()}
+            com, flagged = under_com[source], scores[at] > cuts["0.001"]
+            out[source]["com@0.001"] = float(flagged[com].mean()) if com.any() else 0.0
+            out[source]["other@0.001"] = float(flagged[~com].mean()) if (~com).any() else 0.0
         return out
 
     def parts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
@@ -635,6 +688,15 @@ def main() -> None:
             for r in results
         ]
         print(f"| {source} | {len(extra):,} | " + " | ".join(cells) + " |")
+    print("\nThe same at 1e-3, names under .com / under any other suffix:")
+    for source, extra in unseen.items():
+        cells = [
+            f"{r['unseen_fpr'][source]['com@0.001']:.4f} / "
+            f"{r['unseen_fpr'][source]['other@0.001']:.4f}"
+            for r in results
+        ]
+        com = int(under_com[source].sum())
+        print(f"| {source} | {com:,} / {len(extra) - com:,} | " + " | ".join(cells) + " |")
     fam_names = sorted(results[0]["families"])
     print("\n| family | " + " | ".join(f"{r['model']} @1e-2 / @1e-3" for r in results) + " |")
     print("|---|" + "---|" * len(results))

@@ -82,4 +82,10 @@ if ! [ -s "$unseen/top-sites.json" ]; then
     mv "$tmp/package/top-sites.json" "$unseen/top-sites.json"
     rm -rf "$tmp"
 fi
-echo "unseen benign: $unseen/top-sites.json"
+# and the Chromium HSTS preload list of the PyPI package hstspreload 2025.1.1 (161,019 hosts of
+# sites that asked browsers for HTTPS only; the bench reads the wheel, nothing is installed).
+if ! [ -s "$unseen/hstspreload-2025.1.1-py3-none-any.whl" ]; then
+    mkdir -p "$unseen"
+    "$PY311" -m pip download --quiet --no-deps hstspreload==2025.1.1 -d "$unseen"
+fi
+echo "unseen benign: $unseen/top-sites.json, $unseen/hstspreload-2025.1.1-py3-none-any.whl"

@@ -23,11 +23,11 @@ def test_counted_log_odds_by_hand() -> None:
     y = np.array([0] * 100 + [1] * 200)
     family: list[str | None] = [None] * 100 + ["fam"] * 100 + [None] * 100
     prior = SuffixPrior.count(suffixes, y, family)
-    # biz: log(50.01 / 110) - log(0.01 / 110) = 8.5, capped at 3; com leans benign (50 vs
+    # biz: log(50.01 / 110) - log(0.01 / 110) = 8.5, capped at 1; com leans benign (50 vs
     # 90); de was no generated name's: log(0.01 / 10.01), floored at -2; xyz only synthetic
     # names' (not counted, so unknown: 0)
     assert prior.odds == {
-        "biz": 3.0,
+        "biz": 1.0,
         "com": round(math.log(50.01 / 90.01), 4),
         "de": -2.0,
     }
@@ -38,7 +38,7 @@ def test_counted_log_odds_by_hand() -> None:
     # Without family labels every generated name counts, the synthetic .xyz ones too.
     every = SuffixPrior.count(suffixes, y, None)
     # 200 generated names: pseudo-count 0.02, denominator 220; .com is 50 of them now
-    assert every.odds["xyz"] == 3.0
+    assert every.odds["xyz"] == 1.0  # (capped)
     assert every.odds["com"] == round(math.log(50.02 / 220) - math.log(90.01 / 110), 4)
     # Only one class: no evidence at all.
     assert SuffixPrior.count(["com", "biz"], np.array([1, 1]), None).odds == {}
@@ -66,8 +66,8 @@ def prior_model(
 def test_prior_adds_to_names_not_to_bare_labels(prior_model: Fitted) -> None:
     model = prior_model[0]
     biz = model.prior_.odds["biz"]
-    assert biz > 1.0  # fails if the families' .biz names were not counted
-    assert max(model.prior_.odds.values()) == 3.0  # the cap
+    assert biz == 1.0  # the cap: fails if the families' .biz names were not counted
+    assert max(model.prior_.odds.values()) == 1.0
     labs = ["wikipedia", "xkqjzwpvbn", "mybank"]
     com = model.decision_function([f"{lab}.com" for lab in labs])
     under = model.decision_function([f"{lab}.biz" for lab in labs])

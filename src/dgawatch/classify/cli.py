@@ -314,7 +314,7 @@ SUFFIX_NOTE = 1.5
 def _suffix_notes(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
     """The "why" note of each name whose public suffix moved its score by
     :data:`SUFFIX_NOTE` log-odds or more (the model's suffix prior), e.g. ``; suffix .biz:
-    +4.5 log-odds (DGAs favour it)``; .com's small push goes without saying."""
+    +1.5 log-odds (DGAs favour it)``; .com's small push goes without saying."""
     from dgawatch.classify.features import split_name
 
     if not names:
