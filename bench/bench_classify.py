@@ -42,8 +42,9 @@ took 30 minutes on the loaded 2-core dev machine, so a full LOFO of 57 takes hou
 ``--lofo-per-family`` and ``--lofo-benign`` size each retraining (default 1,500 and 0 =
 every benign training name, 66,940; a smaller one trains dgawatch on fewer names and leaves
 the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 0.461 at
-30,000 on the default subset with 300 names per family; on all 57 families at 1e-3, 0.692 with
-300 names per family and 0.702 with 1,000, session 13, same detectors' recipe and prior).
+30,000 on the default subset with 300 names per family; on all 57 families at 1e-3, session
+13: 0.692 with 300 names per family and 0.702 with 1,000 under the suffix prior's old cap of
+3, 0.680 and 0.706 under the shipped cap of 1).
 The peers are scored first, so each held-out family's line (all three models) is printed
 as soon as its retraining ends. A second dgawatch column gives the same retrainings'
 scores without their suffix prior (:class:`dgawatch.classify.model.SuffixPrior`, counted
@@ -594,6 +595,11 @@ def main() -> None:
         help="folder of the peers' cached scores (keyed by peer and names); 'none': no cache",
     )
     args = ap.parse_args()
+    if args.lofo_scores and not (args.lofo_scores / "lofo_scores.npz").is_file():
+        ap.error(
+            f"--lofo-scores {args.lofo_scores}: no lofo_scores.npz there (give the folder "
+            "of an earlier run's --output)"
+        )
     cache = None if str(args.peer_cache) == "none" else args.peer_cache
 
     data = build_dataset(args.benign, cap=CAP)
@@ -625,8 +631,8 @@ def main() -> None:
         """Share of each unseen benign list above the thresholds set on the benign eval;
         at 1e-3 also of its names under .com and under any other suffix."""
         out = {}
+        cuts = {f"{f:g}": threshold_at_fpr(scores[: len(benign)], f) for f in FPRS}
         for source, at in unseen_at.items():
-            cuts = {f"{f:g}": threshold_at_fpr(scores[: len(benign)], f) for f in FPRS}
             out[source] = {f: float(np.mean(scores[at] > cut)) for f, cut in cuts.items()}
             com, flagged = under_com[source], scores[at] > cuts["0.001"]
             out[source]["com@0.001"] = float(flagged[com].mean()) if com.any() else 0.0
