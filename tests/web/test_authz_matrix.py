@@ -25,7 +25,7 @@ from dgawatch.sinkhole.enrich import Enricher
 from dgawatch.sinkhole.events import SinkholeEvent
 from dgawatch.sinkhole.store import write_events
 from dgawatch.web.app import create_app
-from dgawatch.web.auth import RateLimit, sign
+from dgawatch.web.auth import WINDOW_S, Authenticator, RateLimit, Unauthorized, sign
 
 from .test_portal import serve_in_thread
 
@@ -282,14 +282,38 @@ def test_public_pages_show_no_address(client: TestClient, world: World) -> None:
             assert not leaked(r), (who, path)
 
 
+def test_window_edge(world: World) -> None:
+    """On a fixed clock a timestamp exactly WINDOW_S away either way is accepted and one
+    second further is refused as stale."""
+    auth = Authenticator(OrgStore(world.home / "orgs.json"))
+    key_id, secret = world.keys["a"]
+    path, body, now = "/api/v1/reports/list", b"{}", 2_000_000_000
+
+    def ask(ts: int) -> str:
+        h = {"x-dgawatch-key": key_id, "x-dgawatch-timestamp": str(ts),
+             "x-dgawatch-signature": sign(secret, ts, "POST", path, body)}  # fmt: skip
+        try:
+            caller = auth.caller(h, "POST", path, body, now=now)
+            return caller.org.name if caller.org is not None else "anonymous"
+        except Unauthorized as e:
+            return str(e)
+
+    assert ask(now - WINDOW_S) == ask(now + WINDOW_S) == "org-a"
+    for ts in (now - WINDOW_S - 1, now + WINDOW_S + 1):
+        assert ask(ts).startswith("stale timestamp"), ts
+
+
 def test_signatures_refused(client: TestClient, world: World) -> None:
     path = "/api/v1/reports/list"
     body = json.dumps({"date": DATE}).encode()
+    # A minute past the window either way, so a slow run (the server reads its clock
+    # later than this line) cannot bring "future" back inside it; the exact edge is
+    # test_window_edge's, on a fixed clock.
     now = int(time.time())
     cases = {
         "wrong key": headers(world, "a", "POST", path, body, secret="not-the-secret"),
-        "stale": headers(world, "a", "POST", path, body, ts=now - 301),
-        "future": headers(world, "a", "POST", path, body, ts=now + 301),
+        "stale": headers(world, "a", "POST", path, body, ts=now - WINDOW_S - 60),
+        "future": headers(world, "a", "POST", path, body, ts=now + WINDOW_S + 60),
         "revoked key": headers(world, "a-revoked", "POST", path, body),
         "other path": headers(world, "a", "POST", "/api/v1/reports/stats", body),
         "partial": {"X-Dgawatch-Key": world.keys["a"][0]},
