@@ -314,14 +314,24 @@ SUFFIX_NOTE = 1.5
 def _suffix_notes(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
     """The "why" note of each name whose public suffix moved its score by
     :data:`SUFFIX_NOTE` log-odds or more (the model's suffix prior), e.g. ``; suffix .biz:
-    +1.5 log-odds (DGAs favour it)``; .com's small push goes without saying."""
-    from dgawatch.classify.features import split_name
+    +1.5 log-odds (DGAs favour it)``; .com's small push goes without saying. A name whose
+    label is an IDN is not scored (:func:`dgawatch.classify.features.idn_labels`), and its
+    note says so and what the label reads."""
+    import idna
+
+    from dgawatch.classify.features import idn_labels, split_name
 
     if not names:
         return {}
     out = {}
-    for name, add in zip(names, clf.prior_scores(names).tolist(), strict=True):
-        if abs(add) >= SUFFIX_NOTE:
+    labs = [split_name(n)[0] for n in names]
+    idn = idn_labels(labs).tolist()
+    for name, lab, is_idn, add in zip(
+        names, labs, idn, clf.prior_scores(names).tolist(), strict=True
+    ):
+        if is_idn:
+            out[name] = f"; IDN label {idna.decode(lab)!r}: not scored (no known DGA makes IDNs)"
+        elif abs(add) >= SUFFIX_NOTE:
             whose = "DGAs favour it" if add > 0 else "benign names favour it"
             out[name] = f"; suffix .{split_name(name)[1]}: {add:+.1f} log-odds ({whose})"
     return out

@@ -47,6 +47,7 @@ from dgawatch.classify.features import (
     Featurizer,
     LanguageModel,
     encode,
+    idn_labels,
     labels,
     split_names,
 )
@@ -55,6 +56,9 @@ from dgawatch.errors import InputError, unreadable
 FORMAT = "dgawatch-classifier/2"
 #: False-positive rates the calibration stores thresholds for.
 CALIBRATED_FPRS = (1e-1, 1e-2, 1e-3, 1e-4)
+#: :meth:`DGAClassifier.decision_function` of a name whose label is an IDN (``xn--``,
+#: :func:`dgawatch.classify.features.idn_labels`): not scored, far below every threshold.
+IDN_LOGODDS = -20.0
 #: Folds of the cross-fitted language-model measure of training names.
 LM_FOLDS = 5
 
@@ -294,10 +298,11 @@ class DGAClassifier:
     ) -> tuple[np.ndarray, tuple[list[str | None], np.ndarray] | None]:
         """Blended log-odds (plus the suffix prior), and the family head's answer when
         ``family``."""
-        linear, cnn, prior, fam = self._parts(names, family)
+        linear, cnn, prior, fam, idn = self._parts(names, family)
         score = linear if cnn is None else (1.0 - self.cnn_weight) * linear + self.cnn_weight * cnn
         if prior is not None:
             score += prior
+        score[idn] = IDN_LOGODDS
         return score, fam
 
     def _parts(
@@ -307,9 +312,11 @@ class DGAClassifier:
         np.ndarray | None,
         np.ndarray | None,
         tuple[list[str | None], np.ndarray] | None,
+        np.ndarray,
     ]:
         """(linear log-odds, CNN log-odds, what the suffix prior adds, the family head's
-        answer when ``family``); None for a part the model has not. On a large batch the
+        answer when ``family``, which labels are IDNs (:func:`idn_labels`)); None for a part
+        the model has not. On a large batch the
         compiled CNN runs on its own thread (GIL released) while this one does the NumPy
         work of the linear and family heads: on 2 cores, 133 k instead of 83 k names/s."""
         prior = self.suffix_prior and self.prior_.odds
@@ -329,16 +336,17 @@ class DGAClassifier:
         added = None
         if prior and suffixes is not None:
             added = self.suffix_prior * self.prior_.values(suffixes)
-        return linear, None if cnn is None else cnn.result(), added, fam
+        return linear, None if cnn is None else cnn.result(), added, fam, idn_labels(labs)
 
     def detector_scores(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """The two detectors' log-odds apart: (linear, CNN); CNN None without one. Their
-        blend plus :meth:`prior_scores` is :meth:`decision_function`."""
+        blend plus :meth:`prior_scores` is :meth:`decision_function`, except on an IDN
+        label (:func:`idn_labels`), which that gives :data:`IDN_LOGODDS`."""
         self._check()
         lin: list[np.ndarray] = []
         cnn: list[np.ndarray] = []
         for chunk in _chunks(X):
-            linear, logits, _, _ = self._parts(chunk, family=False)
+            linear, logits, _, _, _ = self._parts(chunk, family=False)
             lin.append(linear)
             if logits is not None:
                 cnn.append(logits)
