@@ -80,8 +80,8 @@ import numpy as np
 
 from dgawatch.classify import DGAClassifier, default_model, threshold_at_fpr, tpr_at_fpr
 from dgawatch.classify.data import Dataset, build_dataset
-from dgawatch.classify.features import label_of, split_names
-from dgawatch.classify.model import SuffixPrior
+from dgawatch.classify.features import idn_labels, label_of, split_names
+from dgawatch.classify.model import IDN_LOGODDS, SuffixPrior
 from dgawatch.classify.seeds import RESEEDABLE, reseeded
 from dgawatch.classify.train import (
     CAP,
@@ -438,13 +438,15 @@ def lofo_from_scores(
     the suffix prior counted afresh by the model's own code
     (:class:`dgawatch.classify.model.SuffixPrior`) on each retraining's names: the prior
     is counted, not trained, so this is the run the current recipe gives, without the
-    retraining (``per_family`` and ``benign_train`` must be the saved run's)."""
+    retraining (``per_family`` and ``benign_train`` must be the saved run's). IDN names
+    get :data:`dgawatch.classify.model.IDN_LOGODDS`, as the current code gives them."""
     weight = float(DGAClassifier(**(params or {})).suffix_prior)  # type: ignore[arg-type]
     with np.load(folder / "lofo_scores.npz") as z:
         saved = {k: z[k] for k in z.files}
     small = lofo_training_set(data, per_family, benign_train)
     test = data.part("eval")
-    benign_suffixes = split_names(benign)[1]
+    benign_labels, benign_suffixes = split_names(benign)
+    benign_idn = idn_labels(benign_labels)
     runs, no_prior = [], {}
     for key in sorted(k for k in saved if k.startswith("held:")):
         family = key.partition(":")[2]
@@ -455,13 +457,22 @@ def lofo_from_scores(
             part: saved[f"{part}:{family}"] - saved.get(f"prior_{part}:{family}", 0.0)
             for part in ("benign", "held")
         }
+        held_labels, held_suffixes = split_names(held)
+        # IDNs are not scored by the current code (a run saved before it scored them).
+        idn = {"benign": benign_idn, "held": idn_labels(held_labels)}
+        for part in base:
+            base[part] = np.where(idn[part], IDN_LOGODDS, base[part])
         no_prior[family] = HeldOut(family, held, base["benign"], base["held"])
         runs.append(
             HeldOut(
                 family,
                 held,
-                base["benign"] + weight * prior.values(benign_suffixes),
-                base["held"] + weight * prior.values(split_names(held)[1]),
+                np.where(
+                    benign_idn, IDN_LOGODDS, base["benign"] + weight * prior.values(benign_suffixes)
+                ),
+                np.where(
+                    idn["held"], IDN_LOGODDS, base["held"] + weight * prior.values(held_suffixes)
+                ),
             )
         )
     print(f"\nLOFO from {folder} ({len(runs)} families; suffix prior {weight:g} counted afresh)")

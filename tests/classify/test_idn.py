@@ -26,10 +26,11 @@ FLAGGED_IDNS = [
 
 def test_which_labels_are_idns() -> None:
     labs = ["xn--80aaacqdkdv7b0a", "XN--80AAACQDKDV7B0A", "xn--1ca", "xn--p1ai",
-            # not valid IDNA 2008: U+0080, a symbol (U+1F4A9), bad Punycode
-            "xn--a", "xn--ls8h", "xn--", "xn---",
+            "азербайджан", "bücher",  # the same in Unicode
+            # not valid IDNA 2008: U+0080, a symbol (U+1F4A9), bad Punycode, in Unicode
+            "xn--a", "xn--ls8h", "xn--", "xn---", "\U0001f4a9", "a\u200db",
             "xnxn--abc", "abc", "", "x"]  # fmt: skip
-    assert idn_labels(labs).tolist() == [True] * 4 + [False] * 8
+    assert idn_labels(labs).tolist() == [True] * 6 + [False] * 10
 
 
 def test_idns_are_not_scored_and_others_are() -> None:
@@ -39,6 +40,7 @@ def test_idns_are_not_scored_and_others_are() -> None:
     s = model.decision_function([*FLAGGED_IDNS, *dga, invalid_idn, "xn--80aaacqdkdv7b0a"])
     assert s[: len(FLAGGED_IDNS)].tolist() == [IDN_LOGODDS] * len(FLAGGED_IDNS)
     assert s[-1] == IDN_LOGODDS  # a bare label too (the hunt scores labels)
+    assert model.decision_function(["азербайджан.tk"]).tolist() == [IDN_LOGODDS]
     cut = model.logit_threshold_for(1e-3)
     assert (s[len(FLAGGED_IDNS) : -2] > cut).all()
     # The same names alone score the same (no batch effect), and their parts add up.

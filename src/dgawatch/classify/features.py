@@ -131,8 +131,9 @@ def labels(names: Sequence[str]) -> list[str]:
 
 
 def idn_labels(labs: Sequence[str]) -> np.ndarray:
-    """True for each label that is an IDN in its ASCII form: ``xn--`` and Punycode that
-    decodes to a valid IDNA 2008 label (``xn--80aaacqdkdv7b0a`` is ``азербайджан``).
+    """True for each label that is an IDN: in its ASCII form, ``xn--`` and Punycode that
+    decodes to a valid IDNA 2008 label (``xn--80aaacqdkdv7b0a`` is ``азербайджан``), or
+    given in Unicode as a valid IDNA 2008 label (``азербайджан`` itself).
 
     Its letters are an encoding of the name, not the name: any non-Latin word comes out as
     a consonant-heavy string that the n-grams and lexical measures read as random (on the
@@ -145,7 +146,7 @@ def idn_labels(labs: Sequence[str]) -> np.ndarray:
 
     out = np.zeros(len(labs), dtype=bool)
     for i, lab in enumerate(labs):
-        if lab[:4].lower() == "xn--":
+        if lab[:4].lower() == "xn--" or not lab.isascii():
             try:
                 idna.decode(lab)
             except (idna.IDNAError, UnicodeError, ValueError):
