@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from dgawatch.classify import default_model
-from dgawatch.classify.features import idn_labels
+from dgawatch.classify.features import encode, idn_labels
 from dgawatch.classify.model import IDN_LOGODDS
 
 #: HSTS preload hosts (hstspreload 2025.1.1) the shipped model flagged at 1e-3 before.
@@ -31,6 +31,9 @@ def test_which_labels_are_idns() -> None:
             "xn--a", "xn--ls8h", "xn--", "xn---", "\U0001f4a9", "a\u200db",
             "xnxn--abc", "abc", "", "x"]  # fmt: skip
     assert idn_labels(labs).tolist() == [True] * 6 + [False] * 10
+    # The encoded labels' pre-filter looks at the same ones (and at no fewer).
+    mixed = labs * 3 + ["a_b", "xn-", "xn", "Xn--1Ca", "x" * 70 + "ü", "ü" + "x" * 70]
+    np.testing.assert_array_equal(idn_labels(mixed, encode(mixed)), idn_labels(mixed))
 
 
 def test_idns_are_not_scored_and_others_are() -> None:

@@ -336,7 +336,7 @@ class DGAClassifier:
         added = None
         if prior and suffixes is not None:
             added = self.suffix_prior * self.prior_.values(suffixes)
-        return linear, None if cnn is None else cnn.result(), added, fam, idn_labels(labs)
+        return linear, None if cnn is None else cnn.result(), added, fam, idn_labels(labs, enc)
 
     def detector_scores(self, X: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
         """The two detectors' log-odds apart: (linear, CNN); CNN None without one. Their
