@@ -44,7 +44,8 @@ every benign training name, 66,940; a smaller one trains dgawatch on fewer names
 the peers as they are: fewer benign names cost most at 1e-3, 0.402 at 6,000 and 0.461 at
 30,000 on the default subset with 300 names per family; on all 57 families at 1e-3, session
 13: 0.692 with 300 names per family and 0.702 with 1,000 under the suffix prior's old cap of
-3, 0.680 and 0.706 under the shipped cap of 1).
+3, 0.680 and 0.706 under the shipped cap of 1; session 14, IDNs unscored: 0.707 with 1,000
+and 0.708 with the default 1,500, dgad 0.693, dgaintel 0.649).
 The peers are scored first, so each held-out family's line (all three models) is printed
 as soon as its retraining ends. A second dgawatch column gives the same retrainings'
 scores without their suffix prior (:class:`dgawatch.classify.model.SuffixPrior`, counted
