@@ -454,28 +454,20 @@ def lofo_from_scores(
         held = [n for n, f in zip(test.names, test.family, strict=True) if f == family]
         sub = small.without(family)
         prior = SuffixPrior.count(split_names(sub.names)[1], sub.y, sub.family)
-        base = {
-            part: saved[f"{part}:{family}"] - saved.get(f"prior_{part}:{family}", 0.0)
-            for part in ("benign", "held")
-        }
         held_labels, held_suffixes = split_names(held)
-        # IDNs are not scored by the current code (a run saved before it scored them).
+        # IDNs are not scored by the current code (a run saved before it scored them): they
+        # get IDN_LOGODDS and nothing of the prior.
         idn = {"benign": benign_idn, "held": idn_labels(held_labels)}
-        for part in base:
-            base[part] = np.where(idn[part], IDN_LOGODDS, base[part])
-        no_prior[family] = HeldOut(family, held, base["benign"], base["held"])
-        runs.append(
-            HeldOut(
-                family,
-                held,
-                np.where(
-                    benign_idn, IDN_LOGODDS, base["benign"] + weight * prior.values(benign_suffixes)
-                ),
-                np.where(
-                    idn["held"], IDN_LOGODDS, base["held"] + weight * prior.values(held_suffixes)
-                ),
+        suffixes = {"benign": benign_suffixes, "held": held_suffixes}
+        base, full = {}, {}
+        for part in ("benign", "held"):
+            saved_base = saved[f"{part}:{family}"] - saved.get(f"prior_{part}:{family}", 0.0)
+            base[part] = np.where(idn[part], IDN_LOGODDS, saved_base)
+            full[part] = base[part] + np.where(
+                idn[part], 0.0, weight * prior.values(suffixes[part])
             )
-        )
+        no_prior[family] = HeldOut(family, held, base["benign"], base["held"])
+        runs.append(HeldOut(family, held, full["benign"], full["held"]))
     print(f"\nLOFO from {folder} ({len(runs)} families; suffix prior {weight:g} counted afresh)")
     return runs, no_prior
 

@@ -319,21 +319,20 @@ def _suffix_notes(clf: DGAClassifier, names: list[str]) -> dict[str, str]:
     note says so and what the label reads."""
     import idna
 
-    from dgawatch.classify.features import idn_labels, split_name
+    from dgawatch.classify.features import idn_labels, split_names
 
     if not names:
         return {}
     out = {}
-    labs = [split_name(n)[0] for n in names]
+    labs, suffixes = split_names(names)
     idn = idn_labels(labs).tolist()
-    for name, lab, is_idn, add in zip(
-        names, labs, idn, clf.prior_scores(names).tolist(), strict=True
-    ):
+    adds = clf.prior_scores(names).tolist()
+    for name, lab, suffix, is_idn, add in zip(names, labs, suffixes, idn, adds, strict=True):
         if is_idn:
             out[name] = f"; IDN label {idna.decode(lab)!r}: not scored (no known DGA makes IDNs)"
         elif abs(add) >= SUFFIX_NOTE:
             whose = "DGAs favour it" if add > 0 else "benign names favour it"
-            out[name] = f"; suffix .{split_name(name)[1]}: {add:+.1f} log-odds ({whose})"
+            out[name] = f"; suffix .{suffix}: {add:+.1f} log-odds ({whose})"
     return out
 
 

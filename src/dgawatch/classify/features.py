@@ -152,17 +152,19 @@ def idn_labels(labs: Sequence[str], enc: Encoded | None = None) -> np.ndarray:
     if enc is None:
         maybe: Iterable[int] = range(len(labs))
     else:
-        first = enc.starts[enc.lengths >= 4] + 1
-        prefixed = np.zeros(len(labs), dtype=bool)
-        prefixed[enc.lengths >= 4] = (
-            (enc.codes[first] == _CODE[ord("x")])
-            & (enc.codes[first + 1] == _CODE[ord("n")])
-            & (enc.codes[first + 2] == _CODE[ord("-")])
-            & (enc.codes[first + 3] == _CODE[ord("-")])
+        long = enc.lengths >= 4
+        first = enc.starts[long] + 1  # (after the START marker)
+        maybe_idn = np.zeros(len(labs), dtype=bool)
+        maybe_idn[long] = (enc.codes[first] == _CODE[ord("x")]) & (
+            enc.codes[first + 1] == _CODE[ord("n")]
         )
-        other = np.flatnonzero(enc.codes == _CODE[0])  # '_', non-ASCII (as '?')
-        prefixed[np.searchsorted(enc.starts, other, side="right") - 1] = True
-        maybe = np.flatnonzero(prefixed).tolist()
+        maybe_idn[long] &= (enc.codes[first + 2] == _CODE[ord("-")]) & (
+            enc.codes[first + 3] == _CODE[ord("-")]
+        )
+        # '_' and non-ASCII characters (encoded as '?') share the code of anything else
+        other = np.flatnonzero(enc.codes == _CODE[ord("?")])
+        maybe_idn[np.searchsorted(enc.starts, other, side="right") - 1] = True
+        maybe = np.flatnonzero(maybe_idn).tolist()
     for i in maybe:
         lab = labs[i]
         if len(lab) <= MAX_LABEL and (lab[:4].lower() == "xn--" or not lab.isascii()):
